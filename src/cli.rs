@@ -1,0 +1,231 @@
+//! Command-line flags. Parsing only: validation that needs more than a flag's own value
+//! (a date range, where SQL comes from) happens in `run`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::category::Category;
+use crate::dates::parse_date;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "carto-activity",
+    version,
+    about = "Query and export a CARTO organisation's Activity Data with DuckDB-flavoured SQL",
+    after_help = "Exit status: 0 success, 1 query error, 2 usage error, 3 source or network failure, \
+                  4 local file error, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Where the data comes from: `demo` (a built-in synthetic organisation)
+    #[arg(long, global = true, value_name = "SOURCE")]
+    pub source: Option<String>,
+
+    /// Shorthand for `--source demo`
+    #[arg(long, global = true, conflicts_with = "source")]
+    pub demo: bool,
+
+    /// Events per day of the demo organisation (part of its cache identity)
+    #[arg(long, global = true, value_name = "N", default_value_t = 20_000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub demo_events_per_day: u32,
+
+    /// Cache folder [default: the user's cache folder, e.g. ~/.cache/carto-activity]
+    #[arg(
+        long,
+        global = true,
+        env = "CARTO_ACTIVITY_CACHE_DIR",
+        value_name = "DIR"
+    )]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Print nothing but results and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more about what happens (cache hits, files written)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run SQL (DuckDB dialect) over the activity, apiUsage, userList and groupList tables
+    Query(QueryArgs),
+    /// Write whole categories of a date range to files
+    Export(ExportArgs),
+    /// List the tables with their columns and types
+    Tables,
+    /// Inspect or empty the local cache
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct RangeArgs {
+    /// First day, YYYY-MM-DD (UTC, inclusive)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub start_date: NaiveDate,
+
+    /// Last day, YYYY-MM-DD (UTC, inclusive)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub end_date: NaiveDate,
+
+    /// Fetch the range again and replace the cached days
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+
+    /// SQL to run; several statements separated by `;` run in order
+    #[arg(long, value_name = "SQL", conflicts_with = "file")]
+    pub sql: Option<String>,
+
+    /// Read the SQL from a file (`-` for standard input)
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Same as `--format json`
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// How results are printed
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+
+    /// Rows printed per result [default: 40 for tables, all otherwise]
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<usize>,
+}
+
+impl QueryArgs {
+    pub fn output_format(&self) -> OutputFormat {
+        match (self.json, self.format) {
+            (true, _) => OutputFormat::Json,
+            (false, Some(f)) => f,
+            (false, None) => OutputFormat::Table,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+
+    /// Category to export (repeatable) [default: all four]
+    #[arg(
+        long = "category",
+        value_enum,
+        value_name = "CATEGORY",
+        ignore_case = true
+    )]
+    pub categories: Vec<Category>,
+
+    /// File format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+
+    /// Folder the files are written to
+    #[arg(long, value_name = "DIR", default_value = "./activity-data")]
+    pub output_dir: PathBuf,
+
+    /// Replace files that already exist
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Parquet,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Parquet => "parquet",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Print the cache folder
+    Path,
+    /// What the cache holds: source, category, days and bytes
+    List,
+    /// Empty the cache, or only one source's part of it (as named by `cache list`)
+    Clear {
+        /// A source as `cache list` names it, e.g. demo-s42-e20000
+        source: Option<String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn flags_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_go_before_or_after_the_subcommand() {
+        for argv in [
+            ["carto-activity", "--demo", "tables"],
+            ["carto-activity", "tables", "--demo"],
+        ] {
+            let cli = Cli::try_parse_from(argv).unwrap();
+            assert!(cli.global.demo);
+        }
+    }
+
+    #[test]
+    fn json_means_json_format() {
+        let cli = Cli::try_parse_from([
+            "carto-activity",
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--json",
+            "--sql",
+            "SELECT 1",
+        ])
+        .unwrap();
+        let Command::Query(q) = cli.command else {
+            panic!("not a query")
+        };
+        assert_eq!(q.output_format(), OutputFormat::Json);
+    }
+}

@@ -1,0 +1,256 @@
+//! Runs each subcommand: source → cache → engine → output or export.
+
+use std::io::{IsTerminal, Read};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
+use datafusion::sql::sqlparser::ast::{ObjectName, ObjectNamePart, Statement, visit_relations};
+use std::ops::ControlFlow;
+
+use crate::cache::Cache;
+use crate::category::Category;
+use crate::cli::{CacheCommand, Cli, Command, ExportArgs, GlobalArgs, QueryArgs, RangeArgs};
+use crate::dates::DateRange;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::export::{ExportRequest, check_targets, export};
+use crate::fetch::{CachedRange, cached_range};
+use crate::output::{Output, duckdb_type_name, render_table};
+use crate::printer::Printer;
+use crate::source::Source;
+
+/// Runs the command; Ctrl-C ends it with [`Error::Interrupted`]. Files being written are
+/// temporary until complete, so an interrupted run leaves the cache and exports as they were.
+pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
+    tokio::select! {
+        result = dispatch(cli, printer) => result,
+        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+    }
+}
+
+async fn dispatch(cli: Cli, printer: Printer) -> Result<()> {
+    let Cli { global, command } = cli;
+    match command {
+        Command::Query(args) => query(&global, args, printer).await,
+        Command::Export(args) => export_command(&global, args, printer).await,
+        Command::Tables => tables(),
+        Command::Cache { command } => cache_command(&global, command, printer),
+    }
+}
+
+fn range(args: &RangeArgs) -> Result<DateRange> {
+    DateRange::new(args.start_date, args.end_date).map_err(Error::Usage)
+}
+
+/// The SQL of `--sql`, `-f FILE`, or standard input when it is not a terminal.
+fn read_sql(args: &QueryArgs) -> Result<String> {
+    let from_stdin = |what: &str| -> Result<String> {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(Error::io("cannot read", what))?;
+        String::from_utf8(bytes)
+            .map_err(|_| Error::Usage("the SQL on standard input is not UTF-8 text".into()))
+    };
+    match (&args.sql, &args.file) {
+        (Some(sql), _) => Ok(sql.clone()),
+        (None, Some(path)) if path.as_os_str() == "-" => from_stdin("standard input"),
+        (None, Some(path)) => {
+            let bytes = std::fs::read(path).map_err(Error::io("cannot read the SQL file", path))?;
+            String::from_utf8(bytes)
+                .map_err(|_| Error::Usage(format!("{} is not UTF-8 text", path.display())))
+        }
+        (None, None) if !std::io::stdin().is_terminal() => from_stdin("standard input"),
+        (None, None) => Err(Error::Usage(
+            "no SQL given: pass --sql \"SELECT ...\", -f FILE, or pipe the SQL on standard input"
+                .into(),
+        )),
+    }
+}
+
+/// The categories whose tables the statements read, so that only those are fetched.
+fn referenced_categories(statements: &[Statement]) -> Vec<Category> {
+    let mut found = Vec::new();
+    let _ = visit_relations(&statements.to_vec(), |name: &ObjectName| {
+        if let Some(ObjectNamePart::Identifier(ident)) = name.0.last()
+            && let Some(category) = Category::from_name(&ident.value)
+            && !found.contains(&category)
+        {
+            found.push(category);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    found.sort();
+    found
+}
+
+/// Fetches what is missing, then registers every table: the fetched ones over their cached
+/// files, the others empty (they are not read, but DESCRIBE and SHOW TABLES list them).
+async fn engine_over(
+    global: &GlobalArgs,
+    range: DateRange,
+    categories: &[Category],
+    refresh: bool,
+    printer: Printer,
+) -> Result<(Engine, Option<CachedRange>)> {
+    let engine = Engine::new()?;
+    let cached = if categories.is_empty() {
+        None
+    } else {
+        let source = Source::from_flags(global)?;
+        let cache = Cache::locate(global.cache_dir.clone())?;
+        let categories = categories.to_vec();
+        let cached = tokio::task::spawn_blocking(move || {
+            cached_range(&source, &cache, range, &categories, refresh, &printer)
+        })
+        .await
+        .map_err(|e| Error::Source(format!("the fetch stopped unexpectedly: {e}")))??;
+        Some(cached)
+    };
+    for category in Category::ALL {
+        match cached.as_ref().and_then(|c| c.files.get(&category)) {
+            Some(files) => engine.register(category, files).await?,
+            None => engine.register_empty(category)?,
+        }
+    }
+    Ok((engine, cached))
+}
+
+async fn query(global: &GlobalArgs, args: QueryArgs, printer: Printer) -> Result<()> {
+    let range = range(&args.range)?;
+    let sql = read_sql(&args)?;
+    let statements = crate::compat::prepare(&sql)?;
+    let categories = referenced_categories(&statements);
+    let (engine, _cached) =
+        engine_over(global, range, &categories, args.range.no_cache, printer).await?;
+    let count = statements.len();
+    let engine = &engine;
+    let results = futures::stream::iter(statements).then(|s| engine.execute(s));
+    let mut output = Output::new(
+        std::io::stdout().lock(),
+        args.output_format(),
+        args.max_rows,
+        printer,
+    );
+    output.write_all(results, count).await
+}
+
+use futures::StreamExt;
+
+async fn export_command(global: &GlobalArgs, args: ExportArgs, printer: Printer) -> Result<()> {
+    let range = range(&args.range)?;
+    let mut categories = if args.categories.is_empty() {
+        Category::ALL.to_vec()
+    } else {
+        args.categories.clone()
+    };
+    categories.sort();
+    categories.dedup();
+    let request = ExportRequest {
+        categories: &categories,
+        range,
+        format: args.format,
+        output_dir: &args.output_dir,
+        overwrite: args.overwrite,
+    };
+    check_targets(&request)?;
+    let (engine, _cached) =
+        engine_over(global, range, &categories, args.range.no_cache, printer).await?;
+    export(&engine, &request, &printer).await?;
+    Ok(())
+}
+
+fn print_table(batch: RecordBatch) -> Result<()> {
+    println!("{}", render_table(&batch.schema(), &[batch]));
+    Ok(())
+}
+
+fn tables() -> Result<()> {
+    let (mut names, mut columns, mut types) = (Vec::new(), Vec::new(), Vec::new());
+    for category in Category::ALL {
+        for field in category.schema().fields() {
+            names.push(category.name());
+            columns.push(field.name().clone());
+            types.push(duckdb_type_name(field.data_type()));
+        }
+    }
+    let batch = RecordBatch::try_from_iter(vec![
+        ("table_name", Arc::new(StringArray::from(names)) as ArrayRef),
+        ("column_name", Arc::new(StringArray::from(columns))),
+        ("column_type", Arc::new(StringArray::from(types))),
+    ])
+    .map_err(|e| Error::Query(e.to_string()))?;
+    print_table(batch)
+}
+
+fn cache_command(global: &GlobalArgs, command: CacheCommand, printer: Printer) -> Result<()> {
+    let cache = Cache::locate(global.cache_dir.clone())?;
+    match command {
+        CacheCommand::Path => {
+            println!("{}", cache.root().display());
+            Ok(())
+        }
+        CacheCommand::List => {
+            let entries = cache.list()?;
+            let batch = RecordBatch::try_from_iter(vec![
+                (
+                    "source",
+                    Arc::new(StringArray::from_iter_values(
+                        entries.iter().map(|e| e.source.clone()),
+                    )) as ArrayRef,
+                ),
+                (
+                    "category",
+                    Arc::new(StringArray::from_iter_values(
+                        entries.iter().map(|e| e.category.name()),
+                    )),
+                ),
+                (
+                    "days",
+                    Arc::new(UInt64Array::from_iter_values(
+                        entries.iter().map(|e| e.days.len() as u64),
+                    )),
+                ),
+                (
+                    "first_day",
+                    Arc::new(StringArray::from_iter(
+                        entries
+                            .iter()
+                            .map(|e| e.days.first().map(|d| d.to_string())),
+                    )),
+                ),
+                (
+                    "last_day",
+                    Arc::new(StringArray::from_iter(
+                        entries.iter().map(|e| e.days.last().map(|d| d.to_string())),
+                    )),
+                ),
+                (
+                    "snapshot",
+                    Arc::new(StringArray::from_iter_values(
+                        entries
+                            .iter()
+                            .map(|e| if e.has_snapshot { "yes" } else { "no" }),
+                    )),
+                ),
+                (
+                    "bytes",
+                    Arc::new(UInt64Array::from_iter_values(
+                        entries.iter().map(|e| e.bytes),
+                    )),
+                ),
+            ])
+            .map_err(|e| Error::Query(e.to_string()))?;
+            print_table(batch)
+        }
+        CacheCommand::Clear { source } => {
+            let cleared = cache.clear(source.as_deref(), &printer)?;
+            if cleared.is_empty() {
+                printer.info("the cache was already empty");
+            } else {
+                printer.info(&format!("cleared {}", cleared.join(", ")));
+            }
+            Ok(())
+        }
+    }
+}

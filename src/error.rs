@@ -1,0 +1,128 @@
+//! Typed errors, and the exit status each kind of failure maps to.
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+
+/// Exit statuses, as documented in the README.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const QUERY: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const SOURCE: i32 = 3;
+    pub const LOCAL_IO: i32 = 4;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A flag or argument that cannot be acted on (exit 2).
+    #[error("{0}")]
+    Usage(String),
+
+    /// No data source could be used (exit 3).
+    #[error("{0}")]
+    NoSource(String),
+
+    /// The data source failed while fetching (exit 3).
+    #[error("{0}")]
+    Source(String),
+
+    /// SQL that the engine rejected or failed to run (exit 1).
+    #[error("{0}")]
+    Query(String),
+
+    /// SQL that would write: refused before planning (exit 1).
+    #[error("{0} statements are refused: carto-activity only reads (use `export` to write files)")]
+    WriteRefused(String),
+
+    /// A local file or folder could not be read or written (exit 4).
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An output file exists and `--overwrite` was not given (exit 4).
+    #[error("{} already exists: pass --overwrite to replace it", .0.display())]
+    OutputExists(PathBuf),
+
+    /// Arrow or Parquet failed while writing the cache or an export (exit 4).
+    #[error("{context}: {message}")]
+    Write { context: String, message: String },
+
+    /// The user pressed Ctrl-C (exit 130).
+    #[error("interrupted")]
+    Interrupted,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            Error::NoSource(_) | Error::Source(_) => exit::SOURCE,
+            Error::Query(_) | Error::WriteRefused(_) => exit::QUERY,
+            Error::Io { .. } | Error::OutputExists(_) | Error::Write { .. } => exit::LOCAL_IO,
+            Error::Interrupted => exit::INTERRUPTED,
+        }
+    }
+
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    pub fn write(context: impl Into<String>) -> impl FnOnce(String) -> Error {
+        let context = context.into();
+        move |message| Error::Write { context, message }
+    }
+
+    /// A SQL failure: DataFusion's message on one line, without its internal prefixes.
+    pub fn query(err: DataFusionError) -> Error {
+        Error::Query(one_line(&strip_datafusion_prefixes(&err)))
+    }
+}
+
+/// DataFusion wraps messages as "Error during planning: ..." inside "Context(...)" layers;
+/// users want the innermost message, which names the construct that failed.
+fn strip_datafusion_prefixes(err: &DataFusionError) -> String {
+    match err.find_root() {
+        DataFusionError::Plan(msg) | DataFusionError::NotImplemented(msg) => msg.clone(),
+        DataFusionError::SQL(e, _) => e.to_string(),
+        DataFusionError::SchemaError(e, _) => e.to_string(),
+        DataFusionError::Execution(msg) => msg.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Collapses a multi-line message into one line, so that every error is a single line on stderr.
+pub fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_collapse_to_one_line() {
+        assert_eq!(one_line("a\n  b\tc "), "a b c");
+    }
+
+    #[test]
+    fn planning_errors_lose_their_prefix() {
+        let err = DataFusionError::Plan("table 'x' not found".into());
+        assert_eq!(Error::query(err).to_string(), "table 'x' not found");
+    }
+}

@@ -1,0 +1,86 @@
+//! Brings the cache up to date for what a command needs, then holds it steady while the
+//! command reads: source → cache, before the engine sees any file.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::cache::{Cache, CacheLock};
+use crate::category::Category;
+use crate::dates::DateRange;
+use crate::error::Result;
+use crate::ingest::CacheWriter;
+use crate::printer::Printer;
+use crate::source::{FetchPlan, Source};
+
+/// The cached files of each category over a range, readable until this is dropped.
+pub struct CachedRange {
+    pub range: DateRange,
+    pub files: BTreeMap<Category, Vec<PathBuf>>,
+    _lock: CacheLock,
+}
+
+/// Fetches whatever `categories` lack over `range` (everything with `refresh`), and returns
+/// their files under a shared lock.
+pub fn cached_range(
+    source: &Source,
+    cache: &Cache,
+    range: DateRange,
+    categories: &[Category],
+    refresh: bool,
+    printer: &Printer,
+) -> Result<CachedRange> {
+    cache.ensure_root()?;
+    let store = cache.source(&source.cache_id());
+    {
+        let _write = store.lock_exclusive(printer)?;
+        store.remove_stale_temporaries()?;
+        let mut plan = FetchPlan::default();
+        for &category in categories {
+            if category.is_snapshot() {
+                if refresh || !store.snapshot_is_fresh(category) {
+                    plan.snapshots.push(category);
+                }
+            } else {
+                let days = if refresh {
+                    range.days().collect()
+                } else {
+                    store.missing_days(category, &range)
+                };
+                if !days.is_empty() {
+                    plan.days.insert(category, days);
+                }
+            }
+        }
+        if plan.is_empty() {
+            printer.debug(&format!(
+                "cache: all {} days of {} are cached",
+                range.len_days(),
+                store.id()
+            ));
+        } else {
+            let started = Instant::now();
+            let mut writer = CacheWriter::new(&store, plan.days.clone());
+            source.fetch(&plan, &mut writer, printer)?;
+            let rows = writer.rows_written();
+            let files = writer.commit()?;
+            printer.debug(&format!(
+                "cache: fetched {} day(s) and {} snapshot(s) from {}: {rows} rows in {files} files, {:.2}s",
+                plan.day_count(),
+                plan.snapshots.len(),
+                store.id(),
+                started.elapsed().as_secs_f64()
+            ));
+        }
+    }
+    let lock = store.lock_shared(printer)?;
+    let files = categories
+        .iter()
+        .map(|&c| (c, store.files(c, &range)))
+        .collect();
+    Ok(CachedRange {
+        range,
+        files,
+        _lock: lock,
+    })
+}

@@ -1,0 +1,75 @@
+//! Everything that is not a result goes to stderr through the `Printer`: warnings, notes,
+//! progress. Results are written to stdout by `output` alone.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    verbosity: Verbosity,
+    stderr_is_terminal: bool,
+}
+
+impl Printer {
+    pub fn new(quiet: bool, verbose: u8) -> Self {
+        let verbosity = match (quiet, verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, 0) => Verbosity::Normal,
+            (false, _) => Verbosity::Verbose,
+        };
+        Printer {
+            verbosity,
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Something the user should know even when all goes well (not shown with --quiet).
+    pub fn warn(&self, message: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("warning: {message}");
+        }
+    }
+
+    /// A short note on what was done (not shown with --quiet).
+    pub fn info(&self, message: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("{message}");
+        }
+    }
+
+    /// Detail for -v.
+    pub fn debug(&self, message: &str) {
+        if self.verbosity == Verbosity::Verbose {
+            eprintln!("{message}");
+        }
+    }
+
+    pub fn error(&self, message: &str) {
+        eprintln!("error: {message}");
+    }
+
+    /// A progress bar on stderr, hidden when stderr is not a terminal or with --quiet.
+    pub fn progress(&self, total: u64, what: &str) -> ProgressBar {
+        if self.verbosity == Verbosity::Quiet || !self.stderr_is_terminal {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    }
+}

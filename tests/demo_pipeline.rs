@@ -1,0 +1,770 @@
+//! The pipeline end to end on the demo source: queries checked against DuckDB over the same
+//! cached files, the per-day cache, exports, and every way a command can be used wrongly.
+
+mod common;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use common::{Env, assert_clean_failure, assert_same_rows, assert_success};
+use serde_json::{Value, json};
+
+const WEEK: (&str, &str) = ("2025-10-01", "2025-10-07");
+
+#[test]
+fn docs_examples_match_duckdb() {
+    let env = Env::new();
+    let (start, end) = WEEK;
+    let cases: [(&str, bool); 6] = [
+        (
+            "SELECT type, COUNT(*) AS n FROM activity GROUP BY type ORDER BY 2 DESC, type LIMIT 5",
+            true,
+        ),
+        (
+            "SELECT u.email, count(*) AS maps_created FROM activity a \
+             JOIN userList u ON json_extract_string(a.data, '$.userId') = u.user_id \
+             WHERE a.type = 'MapCreated' GROUP BY u.email ORDER BY maps_created DESC, u.email",
+            true,
+        ),
+        (
+            "SELECT CAST(ts AS DATE) AS day, count(*) AS events FROM activity GROUP BY 1 ORDER BY 1",
+            true,
+        ),
+        (
+            "SELECT json_extract_string(data, '$.map.id') AS map_id, count(*) AS loads FROM activity \
+             WHERE type = 'MapLoadedEvent' GROUP BY 1 ORDER BY loads DESC, map_id LIMIT 10",
+            true,
+        ),
+        (
+            "SELECT metric, sum(amount * quota_usage_weight) AS quota, count(*) FILTER (WHERE user_id IS NULL) AS public_rows \
+             FROM apiUsage GROUP BY metric ORDER BY metric",
+            true,
+        ),
+        (
+            "SELECT count(*) AS n FROM activity WHERE ts >= TIMESTAMP '2025-10-07' - INTERVAL 3 DAY",
+            true,
+        ),
+    ];
+    for (sql, ordered) in cases {
+        let ours = env.query_json(start, end, sql);
+        let theirs = env.duckdb(start, end, sql);
+        assert!(!ours.as_array().unwrap().is_empty(), "{sql} gave no rows");
+        assert_same_rows(&ours, &theirs, ordered);
+    }
+}
+
+#[test]
+fn the_readme_query_prints_a_table() {
+    let env = Env::new();
+    let out = env
+        .demo()
+        .args(["query", "--start-date", WEEK.0, "--end-date", WEEK.1])
+        .args([
+            "--sql",
+            "SELECT type, COUNT(*) FROM activity GROUP BY type ORDER BY 2 DESC LIMIT 5",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.starts_with('┌'), "{table}");
+    assert!(table.contains("MapLoadedEvent"));
+    assert!(table.contains("varchar") && table.contains("int64"));
+    assert_eq!(
+        table.lines().count(),
+        5 + 5,
+        "5 rows, 2 header lines, 3 rules: {table}"
+    );
+}
+
+#[test]
+fn json_output_has_the_promised_shape() {
+    let env = Env::new();
+    let rows = env.query_json(
+        "2025-10-01",
+        "2025-10-01",
+        "SELECT ts, CAST(ts AS DATE) AS day, 7 AS n, 7 / 2 AS half, NULL AS nothing, 'x' AS s, [1, 2] AS l \
+         FROM activity ORDER BY ts LIMIT 1",
+    );
+    let row = &rows[0];
+    let ts = row["ts"].as_str().unwrap();
+    assert!(ts.starts_with("2025-10-01T") && ts.ends_with('Z'), "{ts}");
+    assert_eq!(row["day"], json!("2025-10-01"));
+    assert_eq!(row["n"], json!(7));
+    assert!(row["nothing"].is_null());
+    assert_eq!(row["s"], json!("x"));
+    assert_eq!(row["l"], json!([1, 2]));
+
+    let several = env.query_json(
+        "2025-10-01",
+        "2025-10-01",
+        "SELECT 1 AS a; SELECT 'b' AS b UNION ALL SELECT 'c'",
+    );
+    assert_eq!(several, json!([[{"a": 1}], [{"b": "b"}, {"b": "c"}]]));
+}
+
+#[test]
+fn other_formats() {
+    let env = Env::new();
+    let run = |format: &str| {
+        let out = env
+            .demo()
+            .args([
+                "query",
+                "--start-date",
+                "2025-10-01",
+                "--end-date",
+                "2025-10-01",
+                "--format",
+                format,
+            ])
+            .args([
+                "--sql",
+                "SELECT 'a,\"b\"' AS s, 1 AS n UNION ALL SELECT NULL, 2 ORDER BY n",
+            ])
+            .output()
+            .unwrap();
+        assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(run("csv"), "s,n\n\"a,\"\"b\"\"\",1\n,2\n");
+    assert_eq!(
+        run("ndjson"),
+        "{\"s\":\"a,\\\"b\\\"\",\"n\":1}\n{\"s\":null,\"n\":2}\n"
+    );
+    assert_eq!(
+        run("markdown"),
+        "| s | n |\n|---|---:|\n| a,\"b\" | 1 |\n| NULL | 2 |\n"
+    );
+}
+
+#[test]
+fn max_rows_says_what_was_left_out() {
+    let env = Env::new();
+    let out = env
+        .demo()
+        .args([
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--max-rows",
+            "3",
+        ])
+        .args(["--sql", "SELECT type FROM activity"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("(3 shown"), "{text}");
+    let shown = text
+        .lines()
+        .filter(|l| l.starts_with('│') && !l.contains("type") && !l.contains("varchar"))
+        .count();
+    assert_eq!(shown, 3, "{text}");
+
+    let out = env
+        .demo()
+        .args([
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--json",
+            "--max-rows",
+            "2",
+        ])
+        .args(["--sql", "SELECT type FROM activity"])
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("left out"));
+}
+
+fn cached_days(env: &Env) -> Vec<String> {
+    let out = env.cmd().args(["cache", "list"]).output().unwrap();
+    assert_success(&out);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(common::DEMO_ID))
+        .map(str::to_string)
+        .collect()
+}
+
+fn inode(path: &Path) -> u64 {
+    std::fs::metadata(path).unwrap().ino()
+}
+
+#[test]
+fn the_cache_fetches_only_missing_days() {
+    let env = Env::new();
+    env.query_json(
+        "2025-10-01",
+        "2025-10-07",
+        "SELECT count(*) AS n FROM activity",
+    );
+    let first_week = env.day_files("activity", "2025-10-01", "2025-10-07");
+    assert_eq!(first_week.len(), 7);
+    let inodes: Vec<u64> = first_week.iter().map(|p| inode(p)).collect();
+    assert!(
+        cached_days(&env)
+            .iter()
+            .any(|l| l.contains("activity") && l.contains(" 7 ")),
+        "{:?}",
+        cached_days(&env)
+    );
+
+    let out = env
+        .demo()
+        .args([
+            "-v",
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-14",
+            "--sql",
+            "SELECT count(*) FROM activity",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("fetched 7 day(s)"),
+        "only Oct 8-14 are produced: {stderr}"
+    );
+    assert_eq!(
+        env.day_files("activity", "2025-10-01", "2025-10-14").len(),
+        14
+    );
+    let after: Vec<u64> = first_week.iter().map(|p| inode(p)).collect();
+    assert_eq!(inodes, after, "cached days are not written again");
+    assert!(
+        cached_days(&env)
+            .iter()
+            .any(|l| l.contains("activity") && l.contains(" 14 "))
+    );
+
+    // A third, fully cached query fetches nothing.
+    let out = env
+        .demo()
+        .args([
+            "-v",
+            "query",
+            "--start-date",
+            "2025-10-03",
+            "--end-date",
+            "2025-10-09",
+            "--sql",
+            "SELECT count(*) FROM activity",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("are cached"));
+
+    // --no-cache replaces the days of its range, and only those.
+    let out = env
+        .demo()
+        .args([
+            "query",
+            "--no-cache",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-02",
+            "--sql",
+            "SELECT 1 FROM activity LIMIT 1",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let replaced: Vec<u64> = first_week.iter().map(|p| inode(p)).collect();
+    assert_ne!(replaced[0], inodes[0]);
+    assert_ne!(replaced[1], inodes[1]);
+    assert_eq!(replaced[2..], inodes[2..]);
+}
+
+#[test]
+fn results_do_not_depend_on_the_range_that_produced_a_day() {
+    let (a, b) = (Env::new(), Env::new());
+    let sql = "SELECT type, count(*) AS n, min(ts) AS first FROM activity WHERE CAST(ts AS DATE) = DATE '2025-10-05' GROUP BY type ORDER BY type";
+    let one = a.query_json("2025-10-05", "2025-10-05", sql);
+    let wide = b.query_json("2025-09-20", "2025-10-10", sql);
+    assert_eq!(one, wide);
+}
+
+#[test]
+fn two_processes_at_once_share_the_cache() {
+    let env = Env::new();
+    let spawn = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("carto-activity"))
+            .env("CARTO_ACTIVITY_CACHE_DIR", env.cache())
+            .args([
+                "--demo",
+                "--demo-events-per-day",
+                common::EVENTS_PER_DAY,
+                "query",
+                "--json",
+            ])
+            .args(["--start-date", "2025-09-01", "--end-date", "2025-09-20"])
+            .args([
+                "--sql",
+                "SELECT type, count(*) AS n FROM activity GROUP BY type ORDER BY n DESC, type",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (p1, p2) = (spawn(), spawn());
+    let (o1, o2) = (
+        p1.wait_with_output().unwrap(),
+        p2.wait_with_output().unwrap(),
+    );
+    assert_success(&o1);
+    assert_success(&o2);
+    assert_eq!(o1.stdout, o2.stdout);
+    assert_eq!(
+        env.day_files("activity", "2025-09-01", "2025-09-20").len(),
+        20
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(
+        env.cache()
+            .join("v1")
+            .join(common::DEMO_ID)
+            .join("activity"),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().file_name())
+    .filter(|n| n.to_string_lossy().starts_with('.'))
+    .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn bad_dates_are_usage_errors() {
+    let env = Env::new();
+    let cases = [
+        ("2025-13-01", "2025-10-07", "not a date"),
+        ("2025-10-1", "2025-10-07", "not a date"),
+        ("yesterday", "2025-10-07", "not a date"),
+        ("2014-12-31", "2025-10-07", "before 2015"),
+        ("2025-10-01", "2999-01-01", "future"),
+        ("2025-10-07", "2025-10-01", "after --end-date"),
+    ];
+    for (start, end, needle) in cases {
+        let out = env
+            .demo()
+            .args([
+                "query",
+                "--start-date",
+                start,
+                "--end-date",
+                end,
+                "--sql",
+                "SELECT 1",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{start}..{end}: {stderr}");
+        assert!(stderr.contains(needle), "{start}..{end}: {stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+    assert!(!env.cache().join("v1").exists(), "nothing was fetched");
+}
+
+#[test]
+fn bad_sql_fails_in_one_line_with_status_1() {
+    let env = Env::new();
+    let cases = [
+        ("SELEC 1", "syntax error"),
+        ("SELECT * FROM nowhere", "nowhere"),
+        ("SELECT no_such_column FROM activity", "no_such_column"),
+        ("SELECT 1; SELECT * FROM nowhere", "nowhere"),
+        ("   ", "no SQL statement"),
+        (
+            "SELECT json_extract_string(data, '$.a[') FROM activity",
+            "malformed JSON path",
+        ),
+    ];
+    for (sql, needle) in cases {
+        let out = env
+            .demo()
+            .args([
+                "query",
+                "--start-date",
+                "2025-10-01",
+                "--end-date",
+                "2025-10-01",
+                "--format",
+                "csv",
+                "--sql",
+                sql,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{sql}: {stderr}");
+        assert!(stderr.contains(needle), "{sql}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{sql}: {stderr}");
+    }
+}
+
+#[test]
+fn sql_that_writes_is_refused() {
+    let env = Env::new();
+    for sql in [
+        "INSERT INTO activity VALUES ('x', now(), '{}')",
+        "CREATE TABLE t AS SELECT 1",
+        "DROP TABLE activity",
+        "COPY activity TO 'out.csv'",
+        "SELECT 1; DELETE FROM activity",
+    ] {
+        let out = env
+            .demo()
+            .args([
+                "query",
+                "--start-date",
+                "2025-10-01",
+                "--end-date",
+                "2025-10-01",
+                "--sql",
+                sql,
+            ])
+            .output()
+            .unwrap();
+        assert_clean_failure(&out, 1, "refused");
+    }
+    assert!(!env.dir.path().join("out.csv").exists());
+}
+
+#[test]
+fn sql_comes_from_a_file_or_stdin() {
+    let env = Env::new();
+    let file = env.dir.path().join("q.sql");
+    std::fs::write(&file, "SELECT 40 + 2 AS answer").unwrap();
+    let out = env
+        .demo()
+        .args([
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--json",
+            "-f",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!([{"answer": 42}])
+    );
+    let out = env
+        .demo()
+        .args([
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--json",
+        ])
+        .write_stdin("SELECT 'piped' AS s")
+        .output()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!([{"s": "piped"}])
+    );
+    let out = env
+        .demo()
+        .args([
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "-f",
+            "missing.sql",
+        ])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 4, "missing.sql");
+}
+
+#[test]
+fn without_demo_no_source_is_configured() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args([
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--sql",
+            "SELECT count(*) FROM activity",
+        ])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 3, "--demo");
+    let out = env
+        .cmd()
+        .args([
+            "--source",
+            "nowhere",
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--sql",
+            "SELECT count(*) FROM activity",
+        ])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 2, "unknown --source");
+}
+
+#[test]
+fn export_writes_files_that_read_back_as_the_query_does() {
+    let env = Env::new();
+    let (start, end) = ("2025-10-01", "2025-10-03");
+    let out_dir = env.dir.path().join("out");
+    for format in ["csv", "parquet"] {
+        let out = env
+            .demo()
+            .args([
+                "export",
+                "--start-date",
+                start,
+                "--end-date",
+                end,
+                "--format",
+                format,
+                "--output-dir",
+            ])
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        assert_success(&out);
+    }
+    let counts = env.query_json(
+        start,
+        end,
+        "SELECT (SELECT count(*) FROM activity) AS activity, (SELECT count(*) FROM apiUsage) AS api_usage, \
+                (SELECT count(*) FROM userList) AS users, (SELECT count(*) FROM groupList) AS groups",
+    );
+    for (category, key) in [
+        ("activity", "activity"),
+        ("apiUsage", "api_usage"),
+        ("userList", "users"),
+        ("groupList", "groups"),
+    ] {
+        for (ext, reader) in [("csv", "read_csv"), ("parquet", "read_parquet")] {
+            let file = out_dir.join(format!("{category}_{start}_{end}.{ext}"));
+            assert!(file.is_file(), "{}", file.display());
+            let theirs = common::duckdb(&json!({
+                "tables": {},
+                "sql": format!("SELECT count(*) AS n FROM {reader}('{}')", file.display()),
+            }));
+            assert_eq!(theirs[0]["n"], counts[0][key], "{category}.{ext}");
+        }
+    }
+    // The CSV holds the same values as the query: compare one category whole.
+    let ours = env.query_json(
+        start,
+        end,
+        "SELECT user_id, email, role, created_at, group_ids FROM userList ORDER BY user_id",
+    );
+    let theirs = common::duckdb(&json!({
+        "tables": {},
+        "sql": format!(
+            "SELECT user_id, email, role, created_at, CAST(group_ids AS VARCHAR[]) AS group_ids \
+             FROM read_csv('{}', types={{'group_ids': 'JSON', 'created_at': 'TIMESTAMPTZ'}}) ORDER BY user_id",
+            out_dir.join(format!("userList_{start}_{end}.csv")).display()
+        ),
+    }));
+    assert_same_rows(&ours, &theirs, true);
+
+    // An existing file is refused without --overwrite, and left alone.
+    let before = std::fs::read(out_dir.join(format!("activity_{start}_{end}.csv"))).unwrap();
+    let out = env
+        .demo()
+        .args([
+            "export",
+            "--start-date",
+            start,
+            "--end-date",
+            end,
+            "--category",
+            "activity",
+            "--output-dir",
+        ])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 4, "--overwrite");
+    assert_eq!(
+        before,
+        std::fs::read(out_dir.join(format!("activity_{start}_{end}.csv"))).unwrap()
+    );
+    let out = env
+        .demo()
+        .args([
+            "export",
+            "--start-date",
+            start,
+            "--end-date",
+            end,
+            "--category",
+            "activity",
+            "--overwrite",
+            "--output-dir",
+        ])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into())
+        .collect();
+    assert_eq!(names.len(), 8, "no temporary files left: {names:?}");
+}
+
+#[test]
+fn export_defaults_to_csv_in_activity_data() {
+    let env = Env::new();
+    let out = env
+        .demo()
+        .args([
+            "export",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--category",
+            "groupList",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(
+        env.dir
+            .path()
+            .join("activity-data/groupList_2025-10-01_2025-10-01.csv")
+            .is_file()
+    );
+}
+
+#[test]
+fn tables_lists_columns_and_types() {
+    let env = Env::new();
+    let out = env.cmd().arg("tables").output().unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "activity",
+        "apiUsage",
+        "userList",
+        "groupList",
+        "quota_usage_weight",
+        "varchar[]",
+        "timestamp with time zone",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+}
+
+#[test]
+fn describe_and_case_insensitive_table_names() {
+    let env = Env::new();
+    let rows = env.query_json(
+        "2025-10-01",
+        "2025-10-01",
+        "SELECT count(*) AS n FROM \"userList\" JOIN USERLIST u2 USING (user_id)",
+    );
+    assert_eq!(rows, json!([{"n": 300}]));
+    let rows = env.query_json(
+        "2025-10-01",
+        "2025-10-01",
+        "SELECT count(*) AS n FROM APIUSAGE WHERE amount > 0",
+    );
+    assert!(rows[0]["n"].as_i64().unwrap() > 0);
+}
+
+#[test]
+fn cache_path_list_and_clear() {
+    let env = Env::new();
+    let out = env.cmd().args(["cache", "path"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        env.cache().to_string_lossy()
+    );
+    env.query_json("2025-10-01", "2025-10-02", "SELECT count(*) FROM activity");
+    assert!(!cached_days(&env).is_empty());
+    let out = env
+        .cmd()
+        .args(["cache", "clear", "no-such-source"])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 2, "no cached source");
+    let out = env
+        .cmd()
+        .args(["cache", "clear", common::DEMO_ID])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(cached_days(&env).is_empty());
+    env.query_json("2025-10-01", "2025-10-01", "SELECT count(*) FROM activity");
+    let out = env.cmd().args(["cache", "clear"]).output().unwrap();
+    assert_success(&out);
+    assert!(cached_days(&env).is_empty());
+}
+
+#[test]
+fn help_and_version_succeed_and_bad_flags_do_not() {
+    let env = Env::new();
+    assert_success(&env.cmd().arg("--help").output().unwrap());
+    assert_success(&env.cmd().arg("--version").output().unwrap());
+    let out = env.cmd().args(["query", "--frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = env
+        .demo()
+        .args([
+            "export",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--category",
+            "events",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = env
+        .demo()
+        .args([
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+        ])
+        .output()
+        .unwrap();
+    // stdin of assert_cmd is empty, not a terminal: an empty script.
+    assert_eq!(out.status.code(), Some(1));
+}

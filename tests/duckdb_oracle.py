@@ -1,0 +1,49 @@
+"""Runs SQL on DuckDB over Parquet files and prints the result as carto-activity's --json does.
+
+Usage: duckdb_oracle.py SPEC_JSON
+SPEC_JSON: {"tables": {"activity": ["a.parquet", ...], ...}, "sql": "SELECT ..."}
+The independent answer that end-to-end tests compare the CLI against.
+"""
+import datetime
+import decimal
+import json
+import math
+import sys
+
+import duckdb
+
+
+def encode(value):
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        text = value.isoformat()
+        return text + "Z"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
+    return value
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    for name, files in spec["tables"].items():
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet([{listing}])')
+    cur = con.execute(spec["sql"])
+    columns = [d[0] for d in cur.description]
+    rows = [dict(zip(columns, (encode(v) for v in row))) for row in cur.fetchall()]
+    json.dump(rows, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
