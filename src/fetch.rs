@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::cache::{Cache, CacheLock};
+use crate::cache::{Cache, CacheLock, SourceCache};
 use crate::category::Category;
 use crate::dates::DateRange;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ingest::CacheWriter;
 use crate::printer::Printer;
 use crate::source::{FetchPlan, Source};
@@ -32,55 +32,80 @@ pub fn cached_range(
 ) -> Result<CachedRange> {
     cache.ensure_root()?;
     let store = cache.source(&source.cache_id());
-    {
-        let _write = store.lock_exclusive(printer)?;
-        store.remove_stale_temporaries()?;
-        let mut plan = FetchPlan::default();
-        for &category in categories {
-            if category.is_snapshot() {
-                if refresh || !store.snapshot_is_fresh(category) {
-                    plan.snapshots.push(category);
-                }
+    let mut refresh = refresh;
+    // Between giving up the writer's lock and taking the readers' one, another process may
+    // have cleared the cache: then fill it again.
+    for _ in 0..3 {
+        fill(source, &store, range, categories, refresh, printer)?;
+        refresh = false;
+        let lock = store.lock_shared(printer)?;
+        let files: BTreeMap<Category, Vec<PathBuf>> = categories
+            .iter()
+            .map(|&c| (c, store.files(c, &range)))
+            .collect();
+        if files.values().flatten().all(|f| f.is_file()) {
+            return Ok(CachedRange {
+                range,
+                files,
+                _lock: lock,
+            });
+        }
+        printer.warn(
+            "the cache was cleared by another process while this one filled it; filling it again",
+        );
+    }
+    Err(Error::Source(
+        "the cache keeps being cleared by another process: try again when it is done".into(),
+    ))
+}
+
+/// Under the writer's lock: fetches what `categories` lack over `range` into the cache.
+fn fill(
+    source: &Source,
+    store: &SourceCache,
+    range: DateRange,
+    categories: &[Category],
+    refresh: bool,
+    printer: &Printer,
+) -> Result<()> {
+    let _write = store.lock_exclusive(printer)?;
+    store.remove_stale_temporaries()?;
+    let mut plan = FetchPlan::default();
+    for &category in categories {
+        if category.is_snapshot() {
+            if refresh || !store.snapshot_is_fresh(category) {
+                plan.snapshots.push(category);
+            }
+        } else {
+            let days = if refresh {
+                range.days().collect()
             } else {
-                let days = if refresh {
-                    range.days().collect()
-                } else {
-                    store.missing_days(category, &range)
-                };
-                if !days.is_empty() {
-                    plan.days.insert(category, days);
-                }
+                store.missing_days(category, &range)
+            };
+            if !days.is_empty() {
+                plan.days.insert(category, days);
             }
         }
-        if plan.is_empty() {
-            printer.debug(&format!(
-                "cache: all {} days of {} are cached",
-                range.len_days(),
-                store.id()
-            ));
-        } else {
-            let started = Instant::now();
-            let mut writer = CacheWriter::new(&store, plan.days.clone());
-            source.fetch(&plan, &mut writer, printer)?;
-            let rows = writer.rows_written();
-            let files = writer.commit()?;
-            printer.debug(&format!(
-                "cache: fetched {} day(s) and {} snapshot(s) from {}: {rows} rows in {files} files, {:.2}s",
-                plan.day_count(),
-                plan.snapshots.len(),
-                store.id(),
-                started.elapsed().as_secs_f64()
-            ));
-        }
     }
-    let lock = store.lock_shared(printer)?;
-    let files = categories
-        .iter()
-        .map(|&c| (c, store.files(c, &range)))
-        .collect();
-    Ok(CachedRange {
-        range,
-        files,
-        _lock: lock,
-    })
+    if plan.is_empty() {
+        printer.debug(&format!(
+            "cache: all {} days of {} are cached",
+            range.len_days(),
+            store.id()
+        ));
+        return Ok(());
+    }
+    let started = Instant::now();
+    let mut writer = CacheWriter::new(store, plan.days.clone());
+    source.fetch(&plan, &mut writer, printer)?;
+    let rows = writer.rows_written();
+    let files = writer.commit()?;
+    printer.debug(&format!(
+        "cache: fetched {} day(s) and {} snapshot(s) from {}: {rows} rows in {files} files, {:.2}s",
+        plan.day_count(),
+        plan.snapshots.len(),
+        store.id(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
 }

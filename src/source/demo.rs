@@ -96,6 +96,12 @@ const FILE_NAMES: [&str; 6] = [
     "customers.csv.gz",
     "parcels_2025.zip",
 ];
+const PROMPTS: [&str; 4] = [
+    "Which stores are within 10 minutes' drive of a competitor?",
+    "¿Dónde abrir la próxima tienda? Usa \"footfall\" y renta media, por favor.",
+    "Show flood risk for parcels, then summarise by district",
+    "Résumé des ventes par région — top 5",
+];
 /// API usage metrics with their quota weight.
 const METRICS: [(&str, f64); 7] = [
     ("maps_api_requests", 1.0),
@@ -535,6 +541,10 @@ impl DemoOrg {
                     }),
                 );
                 p.insert("promptTokens".into(), json!(rng.random_range(50..4_000)));
+                let prompt: Vec<&str> = (0..rng.random_range(1..=5))
+                    .map(|_| *pick(rng, &PROMPTS))
+                    .collect();
+                p.insert("prompt".into(), json!(prompt.join(" ")));
                 if rng.random_bool(0.5) {
                     p.insert("mapId".into(), json!(map(rng).id));
                 }
@@ -774,7 +784,7 @@ mod tests {
         let mut without_user = 0;
         for payload in data.iter().flatten() {
             assert!(
-                (60..=700).contains(&payload.len()),
+                (80..=600).contains(&payload.len()),
                 "payload of {} bytes: {payload}",
                 payload.len()
             );
