@@ -14,8 +14,11 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::Statement;
 
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+
 use crate::category::Category;
 use crate::error::{Error, Result};
+use crate::output::duckdb_type_name;
 
 pub struct Engine {
     ctx: SessionContext,
@@ -36,9 +39,8 @@ impl Engine {
         // Evaluate selective filters (and the JSON functions in them) inside the Parquet scan.
         options.execution.parquet.pushdown_filters = true;
         options.execution.parquet.reorder_filters = true;
-        options.execution.time_zone = Some("+00:00".into());
         let mut ctx = SessionContext::new_with_config(config);
-        datafusion_functions_json::register_all(&mut ctx).map_err(Error::query)?;
+        crate::compat::register(&mut ctx).map_err(Error::query)?;
         Ok(Engine { ctx })
     }
 
@@ -81,6 +83,10 @@ impl Engine {
 
     /// Plans one prepared (read-only, rewritten) statement and starts running it.
     pub async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
+        if let Some(batch) = duckdb_listing(&statement)? {
+            let frame = self.ctx.read_batch(batch).map_err(Error::query)?;
+            return frame.execute_stream().await.map_err(Error::query);
+        }
         let state = self.ctx.state();
         let plan = state
             .statement_to_plan(DFStatement::Statement(Box::new(statement)))
@@ -99,4 +105,55 @@ impl Engine {
             .map_err(Error::query)?;
         frame.execute_stream().await.map_err(Error::query)
     }
+}
+
+/// `SHOW TABLES` and `DESCRIBE <table>` answered as DuckDB answers them, with DuckDB's type names.
+fn duckdb_listing(statement: &Statement) -> Result<Option<RecordBatch>> {
+    let text = |values: Vec<String>| Arc::new(StringArray::from(values)) as ArrayRef;
+    let batch = match statement {
+        Statement::ShowTables { .. } => {
+            let mut names: Vec<String> =
+                Category::ALL.iter().map(|c| c.name().to_string()).collect();
+            names.sort();
+            RecordBatch::try_from_iter(vec![("name", text(names))])
+        }
+        Statement::ExplainTable { table_name, .. } => {
+            let Some(category) = table_name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .and_then(|i| Category::from_name(&i.value))
+            else {
+                return Ok(None);
+            };
+            let schema = category.schema();
+            let fields = schema.fields();
+            RecordBatch::try_from_iter(vec![
+                (
+                    "column_name",
+                    text(fields.iter().map(|f| f.name().clone()).collect()),
+                ),
+                (
+                    "column_type",
+                    text(
+                        fields
+                            .iter()
+                            .map(|f| duckdb_type_name(f.data_type()).to_uppercase())
+                            .collect(),
+                    ),
+                ),
+                (
+                    "null",
+                    text(
+                        fields
+                            .iter()
+                            .map(|f| if f.is_nullable() { "YES" } else { "NO" }.to_string())
+                            .collect(),
+                    ),
+                ),
+            ])
+        }
+        _ => return Ok(None),
+    };
+    batch.map(Some).map_err(|e| Error::Query(e.to_string()))
 }

@@ -88,9 +88,16 @@ impl Error {
         move |message| Error::Write { context, message }
     }
 
-    /// A SQL failure: DataFusion's message on one line, without its internal prefixes.
+    /// A SQL failure: DataFusion's message on one line, without its internal prefixes, and
+    /// naming the DuckDB construct to avoid where DataFusion's own words would not.
     pub fn query(err: DataFusionError) -> Error {
-        Error::Query(one_line(&strip_datafusion_prefixes(&err)))
+        let message = one_line(&strip_datafusion_prefixes(&err));
+        if message.contains("table function 'unnest' not found") {
+            return Error::Query(
+                "unnest() in FROM (a lateral join) is not supported: unnest in a subquery instead, e.g. FROM (SELECT unnest(group_ids) AS group_id FROM userList)".into(),
+            );
+        }
+        Error::Query(message)
     }
 }
 

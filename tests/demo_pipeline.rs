@@ -100,7 +100,7 @@ fn json_output_has_the_promised_shape() {
     let several = env.query_json(
         "2025-10-01",
         "2025-10-01",
-        "SELECT 1 AS a; SELECT 'b' AS b UNION ALL SELECT 'c'",
+        "SELECT 1 AS a; SELECT 'b' AS b UNION ALL SELECT 'c' ORDER BY b",
     );
     assert_eq!(several, json!([[{"a": 1}], [{"b": "b"}, {"b": "c"}]]));
 }

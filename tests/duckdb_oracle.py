@@ -2,6 +2,8 @@
 
 Usage: duckdb_oracle.py SPEC_JSON
 SPEC_JSON: {"tables": {"activity": ["a.parquet", ...], ...}, "sql": "SELECT ..."}
+       or  {"tables": ..., "sqls": ["SELECT ...", ...]} for a list of {"rows": [[v, ...], ...]}
+           or {"error": "..."}, one per statement, with rows as arrays of values.
 The independent answer that end-to-end tests compare the CLI against.
 """
 import datetime
@@ -17,7 +19,12 @@ def encode(value):
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        text = value.isoformat()
+        # As carto-activity prints them: no fraction, milliseconds or microseconds, then Z.
+        text = value.strftime("%Y-%m-%dT%H:%M:%S")
+        if value.microsecond % 1000 == 0 and value.microsecond:
+            text += ".%03d" % (value.microsecond // 1000)
+        elif value.microsecond:
+            text += ".%06d" % value.microsecond
         return text + "Z"
     if isinstance(value, datetime.date):
         return value.isoformat()
@@ -39,6 +46,16 @@ def main():
     for name, files in spec["tables"].items():
         listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet([{listing}])')
+    if "sqls" in spec:
+        results = []
+        for sql in spec["sqls"]:
+            try:
+                rows = con.execute(sql).fetchall()
+                results.append({"rows": [[encode(v) for v in row] for row in rows]})
+            except duckdb.Error as e:
+                results.append({"error": str(e)})
+        json.dump(results, sys.stdout)
+        return
     cur = con.execute(spec["sql"])
     columns = [d[0] for d in cur.description]
     rows = [dict(zip(columns, (encode(v) for v in row))) for row in cur.fetchall()]

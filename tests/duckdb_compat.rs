@@ -1,0 +1,116 @@
+//! The DuckDB differential test: every statement of `fixtures/duckdb_corpus.sql` runs through
+//! the CLI and through DuckDB over the same cached demo files, and the rows must be the same
+//! (as multisets of value lists; floats within a tight relative tolerance).
+
+mod common;
+
+use std::path::Path;
+
+use common::{Env, assert_success, same_value};
+use serde_json::{Value, json};
+
+const RANGE: (&str, &str) = ("2025-10-01", "2025-10-14");
+
+fn corpus() -> Vec<String> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/duckdb_corpus.sql"),
+    )
+    .unwrap();
+    text.split(";\n")
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+}
+
+fn sorted_rows(rows: &[Value]) -> Vec<Value> {
+    let mut rows = rows.to_vec();
+    rows.sort_by_key(|r| r.to_string());
+    rows
+}
+
+fn values_only(rows: &Value) -> Vec<Value> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| Value::Array(r.as_object().unwrap().values().cloned().collect()))
+        .collect()
+}
+
+#[test]
+fn the_corpus_gives_duckdbs_answers() {
+    let env = Env::new();
+    let statements = corpus();
+    assert!(
+        statements.len() >= 60,
+        "the corpus holds {} queries",
+        statements.len()
+    );
+    // Fill the cache for the range, so that DuckDB reads the very same files.
+    let out = env
+        .demo()
+        .args(["query", "--start-date", RANGE.0, "--end-date", RANGE.1, "--sql"])
+        .arg("SELECT (SELECT count(*) FROM activity), (SELECT count(*) FROM apiUsage), (SELECT count(*) FROM userList), (SELECT count(*) FROM groupList)")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let tables = json!({
+        "activity": env.day_files("activity", RANGE.0, RANGE.1),
+        "apiUsage": env.day_files("apiUsage", RANGE.0, RANGE.1),
+        "userList": [env.cache().join("v1").join(common::DEMO_ID).join("userList/snapshot.parquet")],
+        "groupList": [env.cache().join("v1").join(common::DEMO_ID).join("groupList/snapshot.parquet")],
+    });
+    let theirs = common::duckdb(&json!({"tables": tables, "sqls": statements}));
+    let mut failures = Vec::new();
+    for (sql, theirs) in statements.iter().zip(theirs.as_array().unwrap()) {
+        let theirs = match theirs.get("rows") {
+            Some(rows) => rows.as_array().unwrap().clone(),
+            None => panic!("DuckDB rejects a corpus query ({}): {sql}", theirs["error"]),
+        };
+        let out = env
+            .demo()
+            .args([
+                "query",
+                "--start-date",
+                RANGE.0,
+                "--end-date",
+                RANGE.1,
+                "--json",
+                "--sql",
+                sql,
+            ])
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            failures.push(format!(
+                "{sql}\n  error: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+            continue;
+        }
+        let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (ours, theirs) = (sorted_rows(&values_only(&ours)), sorted_rows(&theirs));
+        if theirs.is_empty() {
+            failures.push(format!(
+                "{sql}\n  DuckDB gives no rows: the query tests nothing"
+            ));
+        } else if !same_value(&Value::Array(ours.clone()), &Value::Array(theirs.clone())) {
+            failures.push(format!(
+                "{sql}\n  ours:   {}\n  duckdb: {}",
+                Value::Array(ours.into_iter().take(5).collect()),
+                Value::Array(theirs.into_iter().take(5).collect())
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} queries differ from DuckDB:\n\n{}",
+        failures.len(),
+        statements.len(),
+        failures.join("\n\n")
+    );
+}
