@@ -114,3 +114,35 @@ fn the_corpus_gives_duckdbs_answers() {
         failures.join("\n\n")
     );
 }
+
+/// DuckDB statements this layer does not support: DuckDB accepts each, and carto-activity
+/// refuses it with exit status 1 and one line that names the construct and what to write instead.
+#[test]
+fn unsupported_constructs_are_named_with_their_equivalent() {
+    let env = Env::new();
+    let cases = [
+        ("SELECT count(*) FROM activity USING SAMPLE 10%", "USING SAMPLE"),
+        ("SUMMARIZE activity", "SUMMARIZE"),
+        (
+            "SELECT g.group_alias, count(*) FROM userList u, unnest(u.group_ids) AS t(group_id) JOIN groupList g ON g.group_id = t.group_id GROUP BY 1",
+            "unnest() in FROM",
+        ),
+    ];
+    let out = env.demo().args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--sql", "SELECT 1 FROM activity, apiUsage, userList, groupList LIMIT 1"]).output().unwrap();
+    assert_success(&out);
+    let tables = json!({
+        "activity": env.day_files("activity", "2025-10-01", "2025-10-01"),
+        "apiUsage": env.day_files("apiUsage", "2025-10-01", "2025-10-01"),
+        "userList": [env.cache().join("v1").join(common::DEMO_ID).join("userList/snapshot.parquet")],
+        "groupList": [env.cache().join("v1").join(common::DEMO_ID).join("groupList/snapshot.parquet")],
+    });
+    let sqls: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    let theirs = common::duckdb(&json!({"tables": tables, "sqls": sqls}));
+    for ((sql, construct), theirs) in cases.iter().zip(theirs.as_array().unwrap()) {
+        assert!(theirs.get("rows").is_some(), "DuckDB accepts {sql}: {theirs}");
+        let out = env.demo().args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--sql", sql]).output().unwrap();
+        common::assert_clean_failure(&out, 1, construct);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("write") || stderr.contains("instead"), "names an equivalent: {stderr}");
+    }
+}
