@@ -18,27 +18,20 @@ fn demo_and_ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("demo_day");
     group.throughput(Throughput::Elements(batch.num_rows() as u64));
     group.sample_size(10);
-    group.bench_function("generate_activity", |b| {
-        b.iter(|| org.activity(day).expect("a demo day"))
-    });
+    group.bench_function("generate_activity", |b| b.iter(|| org.activity(day).expect("a demo day")));
     group.bench_function("ingest_activity_parquet", |b| {
         b.iter(|| {
             let dir = tempfile::tempdir().expect("a temporary folder");
             let cache = Cache::locate(Some(dir.path().to_path_buf())).expect("a cache");
             let source = cache.source("bench");
-            let mut writer =
-                CacheWriter::new(&source, BTreeMap::from([(Category::Activity, vec![day])]));
-            writer
-                .write_dated(Category::Activity, &batch)
-                .expect("written");
+            let mut writer = CacheWriter::new(&source, BTreeMap::from([(Category::Activity, vec![day])]));
+            writer.write_dated(Category::Activity, &batch).expect("written");
             writer.commit().expect("committed")
         })
     });
     group.finish();
     let head = batch.slice(0, 40);
-    c.bench_function("render_table_40_rows", |b| {
-        b.iter(|| render_table(&head.schema(), std::slice::from_ref(&head)))
-    });
+    c.bench_function("render_table_40_rows", |b| b.iter(|| render_table(&head.schema(), std::slice::from_ref(&head))));
 }
 
 criterion_group!(benches, demo_and_ingest);

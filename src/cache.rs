@@ -13,6 +13,7 @@
 //! later layout uses `v2` and never reads `v1` entries.
 
 use std::fs::{self, File};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -62,15 +63,28 @@ impl Cache {
     pub fn locate(dir: Option<PathBuf>) -> Result<Cache> {
         let root = match dir {
             Some(dir) => dir,
-            None => dirs::cache_dir()
-                .map(|d| d.join("carto-activity"))
-                .ok_or_else(|| Error::Usage("no cache folder is known for this user: pass --cache-dir DIR or set CARTO_ACTIVITY_CACHE_DIR".into()))?,
+            None => dirs::cache_dir().map(|d| d.join("carto-activity")).ok_or_else(|| {
+                Error::Usage(
+                    "no cache folder is known for this user: pass --cache-dir DIR or set CARTO_ACTIVITY_CACHE_DIR"
+                        .into(),
+                )
+            })?,
         };
         Ok(Cache { root })
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// A folder of the cache that only this user may enter (token cache, downloads).
+    pub fn private_dir(&self, name: &str) -> Result<PathBuf> {
+        self.ensure_root()?;
+        let dir = self.root.join(name);
+        if !dir.exists() {
+            fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(Error::io("cannot create", &dir))?;
+        }
+        Ok(dir)
     }
 
     fn versioned(&self) -> PathBuf {
@@ -87,12 +101,22 @@ impl Cache {
 
     /// Creates the root with a CACHEDIR.TAG, so that backup tools skip it.
     pub fn ensure_root(&self) -> Result<()> {
-        fs::create_dir_all(self.root.join("locks"))
-            .map_err(Error::io("cannot create the cache folder", &self.root))?;
+        // Mode 0700: the cache holds an organisation's audit trail and the token cache.
+        if !self.root.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.root)
+                .map_err(Error::io("cannot create the cache folder", &self.root))?;
+        }
+        fs::create_dir_all(self.root.join("locks")).map_err(Error::io("cannot create the cache folder", &self.root))?;
         let tag = self.root.join("CACHEDIR.TAG");
         if !tag.exists() {
-            fs::write(&tag, "Signature: 8a477f597d28d172789f06886806bc55\n# This folder is a cache made by carto-activity.\n")
-                .map_err(Error::io("cannot write", &tag))?;
+            fs::write(
+                &tag,
+                "Signature: 8a477f597d28d172789f06886806bc55\n# This folder is a cache made by carto-activity.\n",
+            )
+            .map_err(Error::io("cannot write", &tag))?;
         }
         Ok(())
     }
@@ -141,9 +165,7 @@ impl Cache {
                     } else {
                         format!("known sources: {}", known.join(", "))
                     };
-                    return Err(Error::Usage(format!(
-                        "no cached source named '{id}': {hint}"
-                    )));
+                    return Err(Error::Usage(format!("no cached source named '{id}': {hint}")));
                 }
                 vec![id.to_string()]
             }
@@ -193,12 +215,8 @@ impl SourceCache {
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                printer.warn(&format!(
-                    "waiting for another carto-activity process using the cache of '{}'",
-                    self.id
-                ));
-                file.lock()
-                    .map_err(Error::io("cannot lock", &self.lock_path))?;
+                printer.warn(&format!("waiting for another carto-activity process using the cache of '{}'", self.id));
+                file.lock().map_err(Error::io("cannot lock", &self.lock_path))?;
             }
             Err(fs::TryLockError::Error(e)) => {
                 return Err(Error::io("cannot lock", &self.lock_path)(e));
@@ -213,12 +231,8 @@ impl SourceCache {
         match file.try_lock_shared() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                printer.warn(&format!(
-                    "waiting for another carto-activity process using the cache of '{}'",
-                    self.id
-                ));
-                file.lock_shared()
-                    .map_err(Error::io("cannot lock", &self.lock_path))?;
+                printer.warn(&format!("waiting for another carto-activity process using the cache of '{}'", self.id));
+                file.lock_shared().map_err(Error::io("cannot lock", &self.lock_path))?;
             }
             Err(fs::TryLockError::Error(e)) => {
                 return Err(Error::io("cannot lock", &self.lock_path)(e));
@@ -236,8 +250,7 @@ impl SourceCache {
             };
             for entry in entries.flatten() {
                 if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-                    fs::remove_file(entry.path())
-                        .map_err(Error::io("cannot remove", entry.path()))?;
+                    fs::remove_file(entry.path()).map_err(Error::io("cannot remove", entry.path()))?;
                 }
             }
         }
@@ -246,10 +259,7 @@ impl SourceCache {
 
     /// The days of `range` that have no cached file.
     pub fn missing_days(&self, category: Category, range: &DateRange) -> Vec<NaiveDate> {
-        range
-            .days()
-            .filter(|d| !self.day_path(category, *d).is_file())
-            .collect()
+        range.days().filter(|d| !self.day_path(category, *d).is_file()).collect()
     }
 
     /// Whether the snapshot exists and is younger than [`SNAPSHOT_MAX_AGE`].
@@ -294,10 +304,7 @@ impl SourceCache {
             } else {
                 continue;
             }
-            bytes += file
-                .metadata()
-                .map_err(Error::io("cannot read", file.path()))?
-                .len();
+            bytes += file.metadata().map_err(Error::io("cannot read", file.path()))?.len();
         }
         days.sort();
         Ok((has_snapshot || !days.is_empty()).then(|| Entry {
@@ -312,9 +319,7 @@ impl SourceCache {
 
 /// Makes a rename in `dir` durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io("cannot sync", dir))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(Error::io("cannot sync", dir))
 }
 
 #[cfg(test)]
@@ -324,9 +329,7 @@ mod tests {
 
     #[test]
     fn layout_is_versioned_per_source_and_category() {
-        let cache = Cache {
-            root: PathBuf::from("/c"),
-        };
+        let cache = Cache { root: PathBuf::from("/c") };
         let s = cache.source("demo-s42-e100");
         assert_eq!(
             s.day_path(Category::ApiUsage, parse_date("2025-10-01").unwrap()),
@@ -338,36 +341,18 @@ mod tests {
     #[test]
     fn lists_only_complete_files() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            root: dir.path().to_path_buf(),
-        };
+        let cache = Cache { root: dir.path().to_path_buf() };
         let s = cache.source("x");
         fs::create_dir_all(s.category_dir(Category::Activity)).unwrap();
-        fs::write(
-            s.day_path(Category::Activity, parse_date("2025-10-02").unwrap()),
-            b"12345",
-        )
-        .unwrap();
-        fs::write(
-            s.category_dir(Category::Activity).join(".tmp-abc.parquet"),
-            b"partial",
-        )
-        .unwrap();
+        fs::write(s.day_path(Category::Activity, parse_date("2025-10-02").unwrap()), b"12345").unwrap();
+        fs::write(s.category_dir(Category::Activity).join(".tmp-abc.parquet"), b"partial").unwrap();
         let entries = cache.list().unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].days, vec![parse_date("2025-10-02").unwrap()]);
         assert_eq!(entries[0].bytes, 5);
-        let range = DateRange::new(
-            parse_date("2025-10-01").unwrap(),
-            parse_date("2025-10-03").unwrap(),
-        )
-        .unwrap();
+        let range = DateRange::new(parse_date("2025-10-01").unwrap(), parse_date("2025-10-03").unwrap()).unwrap();
         assert_eq!(s.missing_days(Category::Activity, &range).len(), 2);
         s.remove_stale_temporaries().unwrap();
-        assert!(
-            !s.category_dir(Category::Activity)
-                .join(".tmp-abc.parquet")
-                .exists()
-        );
+        assert!(!s.category_dir(Category::Activity).join(".tmp-abc.parquet").exists());
     }
 }

@@ -49,11 +49,7 @@ static USER_LIST: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("email", DataType::Utf8, false),
         Field::new("role", DataType::Utf8, false),
         Field::new("created_at", timestamp_type(), false),
-        Field::new(
-            "group_ids",
-            DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
-            true,
-        ),
+        Field::new("group_ids", DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))), true),
     ]))
 });
 
@@ -65,12 +61,7 @@ static GROUP_LIST: LazyLock<SchemaRef> = LazyLock::new(|| {
 });
 
 impl Category {
-    pub const ALL: [Category; 4] = [
-        Category::Activity,
-        Category::ApiUsage,
-        Category::UserList,
-        Category::GroupList,
-    ];
+    pub const ALL: [Category; 4] = [Category::Activity, Category::ApiUsage, Category::UserList, Category::GroupList];
 
     /// The name used on the wire, in file names and as the SQL table name.
     pub fn name(self) -> &'static str {
@@ -83,9 +74,7 @@ impl Category {
     }
 
     pub fn from_name(name: &str) -> Option<Category> {
-        Category::ALL
-            .into_iter()
-            .find(|c| c.name().eq_ignore_ascii_case(name))
+        Category::ALL.into_iter().find(|c| c.name().eq_ignore_ascii_case(name))
     }
 
     pub fn schema(self) -> SchemaRef {

@@ -27,7 +27,8 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Where the data comes from: `demo` (a built-in synthetic organisation)
+    /// Where the data comes from: `api` (CARTO's Activity Data API, the default) or `demo` (a
+    /// built-in synthetic organisation)
     #[arg(long, global = true, value_name = "SOURCE")]
     pub source: Option<String>,
 
@@ -35,18 +36,40 @@ pub struct GlobalArgs {
     #[arg(long, global = true, conflicts_with = "source")]
     pub demo: bool,
 
+    /// CARTO OAuth access token of an Admin user (else an M2M client from CARTO_CLIENT_ID and
+    /// CARTO_CLIENT_SECRET, else CARTO's CLI credentials file)
+    #[arg(long, global = true, env = "CARTO_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Profile of ~/.carto_credentials.json [default: its current profile]
+    #[arg(long, global = true, env = "CARTO_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// CARTO's Activity Data host
+    #[arg(long, global = true, env = "CARTO_ACTIVITY_API_URL", value_name = "URL",
+          default_value = crate::carto::wire::DEFAULT_API_URL)]
+    pub api_url: String,
+
+    /// CARTO's OAuth host, for M2M clients
+    #[arg(long, global = true, env = "CARTO_AUTH_URL", value_name = "URL",
+          default_value = crate::carto::wire::DEFAULT_AUTH_URL)]
+    pub auth_url: String,
+
+    /// How long to wait for a CARTO export job, in seconds
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 1800)]
+    pub wait_timeout: u64,
+
+    /// The file format CARTO's jobs are asked for (both hold the same data)
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", default_value = "parquet")]
+    pub download_format: crate::carto::wire::FileFormat,
+
     /// Events per day of the demo organisation (part of its cache identity)
     #[arg(long, global = true, value_name = "N", default_value_t = 20_000,
           value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub demo_events_per_day: u32,
 
     /// Cache folder [default: the user's cache folder, e.g. ~/.cache/carto-activity]
-    #[arg(
-        long,
-        global = true,
-        env = "CARTO_ACTIVITY_CACHE_DIR",
-        value_name = "DIR"
-    )]
+    #[arg(long, global = true, env = "CARTO_ACTIVITY_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
     /// Print nothing but results and errors
@@ -139,12 +162,7 @@ pub struct ExportArgs {
     pub range: RangeArgs,
 
     /// Category to export (repeatable) [default: all four]
-    #[arg(
-        long = "category",
-        value_enum,
-        value_name = "CATEGORY",
-        ignore_case = true
-    )]
+    #[arg(long = "category", value_enum, value_name = "CATEGORY", ignore_case = true)]
     pub categories: Vec<Category>,
 
     /// File format
@@ -200,10 +218,7 @@ mod tests {
 
     #[test]
     fn global_flags_go_before_or_after_the_subcommand() {
-        for argv in [
-            ["carto-activity", "--demo", "tables"],
-            ["carto-activity", "tables", "--demo"],
-        ] {
+        for argv in [["carto-activity", "--demo", "tables"], ["carto-activity", "tables", "--demo"]] {
             let cli = Cli::try_parse_from(argv).unwrap();
             assert!(cli.global.demo);
         }
@@ -223,9 +238,7 @@ mod tests {
             "SELECT 1",
         ])
         .unwrap();
-        let Command::Query(q) = cli.command else {
-            panic!("not a query")
-        };
+        let Command::Query(q) = cli.command else { panic!("not a query") };
         assert_eq!(q.output_format(), OutputFormat::Json);
     }
 }

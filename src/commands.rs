@@ -24,7 +24,10 @@ use crate::source::Source;
 pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
     tokio::select! {
         result = dispatch(cli, printer) => result,
-        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        _ = tokio::signal::ctrl_c() => {
+            crate::carto::client::cancel_active_job().await;
+            Err(Error::Interrupted)
+        }
     }
 }
 
@@ -46,24 +49,19 @@ fn range(args: &RangeArgs) -> Result<DateRange> {
 fn read_sql(args: &QueryArgs) -> Result<String> {
     let from_stdin = |what: &str| -> Result<String> {
         let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(Error::io("cannot read", what))?;
-        String::from_utf8(bytes)
-            .map_err(|_| Error::Usage("the SQL on standard input is not UTF-8 text".into()))
+        std::io::stdin().read_to_end(&mut bytes).map_err(Error::io("cannot read", what))?;
+        String::from_utf8(bytes).map_err(|_| Error::Usage("the SQL on standard input is not UTF-8 text".into()))
     };
     match (&args.sql, &args.file) {
         (Some(sql), _) => Ok(sql.clone()),
         (None, Some(path)) if path.as_os_str() == "-" => from_stdin("standard input"),
         (None, Some(path)) => {
             let bytes = std::fs::read(path).map_err(Error::io("cannot read the SQL file", path))?;
-            String::from_utf8(bytes)
-                .map_err(|_| Error::Usage(format!("{} is not UTF-8 text", path.display())))
+            String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{} is not UTF-8 text", path.display())))
         }
         (None, None) if !std::io::stdin().is_terminal() => from_stdin("standard input"),
         (None, None) => Err(Error::Usage(
-            "no SQL given: pass --sql \"SELECT ...\", -f FILE, or pipe the SQL on standard input"
-                .into(),
+            "no SQL given: pass --sql \"SELECT ...\", -f FILE, or pipe the SQL on standard input".into(),
         )),
     }
 }
@@ -97,18 +95,17 @@ async fn engine_over(
     let cached = if categories.is_empty() {
         None
     } else {
-        let source = Source::from_flags(global)?;
         let cache = Cache::locate(global.cache_dir.clone())?;
+        let source = Source::from_flags(global, &cache, &printer)?;
         let categories = categories.to_vec();
-        let cached = tokio::task::spawn_blocking(move || {
-            cached_range(&source, &cache, range, &categories, refresh, &printer)
-        })
-        .await
-        .map_err(|e| Error::Source(format!("the fetch stopped unexpectedly: {e}")))??;
+        let cached =
+            tokio::task::spawn_blocking(move || cached_range(&source, &cache, range, &categories, refresh, &printer))
+                .await
+                .map_err(|e| Error::Source(format!("the fetch stopped unexpectedly: {e}")))??;
         Some(cached)
     };
     for category in Category::ALL {
-        match cached.as_ref().and_then(|c| c.files.get(&category)) {
+        match cached.as_ref().and_then(|c| c.files.get(&category)).filter(|f| !f.is_empty()) {
             Some(files) => engine.register(category, files).await?,
             None => engine.register_empty(category)?,
         }
@@ -121,17 +118,11 @@ async fn query(global: &GlobalArgs, args: QueryArgs, printer: Printer) -> Result
     let sql = read_sql(&args)?;
     let statements = crate::compat::prepare(&sql)?;
     let categories = referenced_categories(&statements);
-    let (engine, _cached) =
-        engine_over(global, range, &categories, args.range.no_cache, printer).await?;
+    let (engine, _cached) = engine_over(global, range, &categories, args.range.no_cache, printer).await?;
     let count = statements.len();
     let engine = &engine;
     let results = futures::stream::iter(statements).then(|s| engine.execute(s));
-    let mut output = Output::new(
-        std::io::stdout().lock(),
-        args.output_format(),
-        args.max_rows,
-        printer,
-    );
+    let mut output = Output::new(std::io::stdout().lock(), args.output_format(), args.max_rows, printer);
     output.write_all(results, count).await
 }
 
@@ -139,11 +130,7 @@ use futures::StreamExt;
 
 async fn export_command(global: &GlobalArgs, args: ExportArgs, printer: Printer) -> Result<()> {
     let range = range(&args.range)?;
-    let mut categories = if args.categories.is_empty() {
-        Category::ALL.to_vec()
-    } else {
-        args.categories.clone()
-    };
+    let mut categories = if args.categories.is_empty() { Category::ALL.to_vec() } else { args.categories.clone() };
     categories.sort();
     categories.dedup();
     let request = ExportRequest {
@@ -154,8 +141,7 @@ async fn export_command(global: &GlobalArgs, args: ExportArgs, printer: Printer)
         overwrite: args.overwrite,
     };
     check_targets(&request)?;
-    let (engine, _cached) =
-        engine_over(global, range, &categories, args.range.no_cache, printer).await?;
+    let (engine, _cached) = engine_over(global, range, &categories, args.range.no_cache, printer).await?;
     export(&engine, &request, &printer).await?;
     Ok(())
 }
@@ -195,50 +181,25 @@ fn cache_command(global: &GlobalArgs, command: CacheCommand, printer: Printer) -
             let batch = RecordBatch::try_from_iter(vec![
                 (
                     "source",
-                    Arc::new(StringArray::from_iter_values(
-                        entries.iter().map(|e| e.source.clone()),
-                    )) as ArrayRef,
+                    Arc::new(StringArray::from_iter_values(entries.iter().map(|e| e.source.clone()))) as ArrayRef,
                 ),
-                (
-                    "category",
-                    Arc::new(StringArray::from_iter_values(
-                        entries.iter().map(|e| e.category.name()),
-                    )),
-                ),
-                (
-                    "days",
-                    Arc::new(UInt64Array::from_iter_values(
-                        entries.iter().map(|e| e.days.len() as u64),
-                    )),
-                ),
+                ("category", Arc::new(StringArray::from_iter_values(entries.iter().map(|e| e.category.name())))),
+                ("days", Arc::new(UInt64Array::from_iter_values(entries.iter().map(|e| e.days.len() as u64)))),
                 (
                     "first_day",
-                    Arc::new(StringArray::from_iter(
-                        entries
-                            .iter()
-                            .map(|e| e.days.first().map(|d| d.to_string())),
-                    )),
+                    Arc::new(StringArray::from_iter(entries.iter().map(|e| e.days.first().map(|d| d.to_string())))),
                 ),
                 (
                     "last_day",
-                    Arc::new(StringArray::from_iter(
-                        entries.iter().map(|e| e.days.last().map(|d| d.to_string())),
-                    )),
+                    Arc::new(StringArray::from_iter(entries.iter().map(|e| e.days.last().map(|d| d.to_string())))),
                 ),
                 (
                     "snapshot",
                     Arc::new(StringArray::from_iter_values(
-                        entries
-                            .iter()
-                            .map(|e| if e.has_snapshot { "yes" } else { "no" }),
+                        entries.iter().map(|e| if e.has_snapshot { "yes" } else { "no" }),
                     )),
                 ),
-                (
-                    "bytes",
-                    Arc::new(UInt64Array::from_iter_values(
-                        entries.iter().map(|e| e.bytes),
-                    )),
-                ),
+                ("bytes", Arc::new(UInt64Array::from_iter_values(entries.iter().map(|e| e.bytes)))),
             ])
             .map_err(|e| Error::Query(e.to_string()))?;
             print_table(batch)

@@ -18,9 +18,7 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, String> {
     let date = well_formed
         .then(|| NaiveDate::parse_from_str(input, "%Y-%m-%d").ok())
         .flatten()
-        .ok_or_else(|| {
-            format!("'{input}' is not a date: write it as YYYY-MM-DD, e.g. 2025-10-01")
-        })?;
+        .ok_or_else(|| format!("'{input}' is not a date: write it as YYYY-MM-DD, e.g. 2025-10-01"))?;
     if date < EARLIEST {
         return Err(format!("{input} is before 2015, when Activity Data begins"));
     }
@@ -40,9 +38,7 @@ pub struct DateRange {
 impl DateRange {
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self, String> {
         if start > end {
-            return Err(format!(
-                "--start-date {start} is after --end-date {end}: swap them or fix one"
-            ));
+            return Err(format!("--start-date {start} is after --end-date {end}: swap them or fix one"));
         }
         Ok(Self { start, end })
     }
@@ -74,30 +70,15 @@ mod tests {
 
     #[test]
     fn accepts_well_formed_dates() {
-        assert_eq!(
-            parse_date("2025-10-01").unwrap(),
-            NaiveDate::from_ymd_opt(2025, 10, 1).unwrap()
-        );
+        assert_eq!(parse_date("2025-10-01").unwrap(), NaiveDate::from_ymd_opt(2025, 10, 1).unwrap());
     }
 
     #[test]
     fn refuses_malformed_and_out_of_range_dates() {
-        for bad in [
-            "2025-1-01",
-            "2025/10/01",
-            "20251001",
-            "2025-02-30",
-            "",
-            "2025-10-01x",
-            "１２３４-10-01",
-        ] {
+        for bad in ["2025-1-01", "2025/10/01", "20251001", "2025-02-30", "", "2025-10-01x", "１２３４-10-01"] {
             assert!(parse_date(bad).is_err(), "{bad} accepted");
         }
-        assert!(
-            parse_date("2014-12-31")
-                .unwrap_err()
-                .contains("before 2015")
-        );
+        assert!(parse_date("2014-12-31").unwrap_err().contains("before 2015"));
         assert!(parse_date("2999-01-01").unwrap_err().contains("future"));
     }
 

@@ -5,9 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -51,33 +49,23 @@ impl Engine {
             .map(|f| {
                 let path = f.as_ref();
                 let text = path.to_str().ok_or_else(|| {
-                    Error::Usage(format!(
-                        "the cache path {} is not UTF-8: choose another --cache-dir",
-                        path.display()
-                    ))
+                    Error::Usage(format!("the cache path {} is not UTF-8: choose another --cache-dir", path.display()))
                 })?;
                 ListingTableUrl::parse(text).map_err(Error::query)
             })
             .collect::<Result<Vec<_>>>()?;
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new_with_multi_paths(urls)
-            .with_listing_options(options)
-            .with_schema(category.schema());
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config =
+            ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(category.schema());
         let table = ListingTable::try_new(config).map_err(Error::query)?;
-        self.ctx
-            .register_table(table_name(category), Arc::new(table))
-            .map_err(Error::query)?;
+        self.ctx.register_table(table_name(category), Arc::new(table)).map_err(Error::query)?;
         Ok(())
     }
 
     /// Registers empty tables, so that `tables` and `DESCRIBE` work without data.
     pub fn register_empty(&self, category: Category) -> Result<()> {
-        let table = datafusion::datasource::MemTable::try_new(category.schema(), vec![vec![]])
-            .map_err(Error::query)?;
-        self.ctx
-            .register_table(table_name(category), Arc::new(table))
-            .map_err(Error::query)?;
+        let table = datafusion::datasource::MemTable::try_new(category.schema(), vec![vec![]]).map_err(Error::query)?;
+        self.ctx.register_table(table_name(category), Arc::new(table)).map_err(Error::query)?;
         Ok(())
     }
 
@@ -88,21 +76,14 @@ impl Engine {
             return frame.execute_stream().await.map_err(Error::query);
         }
         let state = self.ctx.state();
-        let plan = state
-            .statement_to_plan(DFStatement::Statement(Box::new(statement)))
-            .await
-            .map_err(Error::query)?;
+        let plan = state.statement_to_plan(DFStatement::Statement(Box::new(statement))).await.map_err(Error::query)?;
         SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false)
             .verify_plan(&plan)
             .map_err(Error::query)?;
-        let frame = self
-            .ctx
-            .execute_logical_plan(plan)
-            .await
-            .map_err(Error::query)?;
+        let frame = self.ctx.execute_logical_plan(plan).await.map_err(Error::query)?;
         frame.execute_stream().await.map_err(Error::query)
     }
 }
@@ -112,45 +93,22 @@ fn duckdb_listing(statement: &Statement) -> Result<Option<RecordBatch>> {
     let text = |values: Vec<String>| Arc::new(StringArray::from(values)) as ArrayRef;
     let batch = match statement {
         Statement::ShowTables { .. } => {
-            let mut names: Vec<String> =
-                Category::ALL.iter().map(|c| c.name().to_string()).collect();
+            let mut names: Vec<String> = Category::ALL.iter().map(|c| c.name().to_string()).collect();
             names.sort();
             RecordBatch::try_from_iter(vec![("name", text(names))])
         }
         Statement::ExplainTable { table_name, .. } => {
-            let Some(category) = table_name
-                .0
-                .last()
-                .and_then(|p| p.as_ident())
-                .and_then(|i| Category::from_name(&i.value))
+            let Some(category) =
+                table_name.0.last().and_then(|p| p.as_ident()).and_then(|i| Category::from_name(&i.value))
             else {
                 return Ok(None);
             };
             let schema = category.schema();
             let fields = schema.fields();
             RecordBatch::try_from_iter(vec![
-                (
-                    "column_name",
-                    text(fields.iter().map(|f| f.name().clone()).collect()),
-                ),
-                (
-                    "column_type",
-                    text(
-                        fields
-                            .iter()
-                            .map(|f| duckdb_type_name(f.data_type()).to_uppercase())
-                            .collect(),
-                    ),
-                ),
-                (
-                    "null",
-                    text(
-                        fields
-                            .iter()
-                            .map(|f| if f.is_nullable() { "YES" } else { "NO" }.to_string())
-                            .collect(),
-                    ),
-                ),
+                ("column_name", text(fields.iter().map(|f| f.name().clone()).collect())),
+                ("column_type", text(fields.iter().map(|f| duckdb_type_name(f.data_type()).to_uppercase()).collect())),
+                ("null", text(fields.iter().map(|f| if f.is_nullable() { "YES" } else { "NO" }.to_string()).collect())),
             ])
         }
         _ => return Ok(None),

@@ -29,13 +29,7 @@ pub struct ExportedFile {
 }
 
 pub fn file_name(category: Category, range: &DateRange, format: ExportFormat) -> String {
-    format!(
-        "{}_{}_{}.{}",
-        category.name(),
-        range.start,
-        range.end,
-        format.extension()
-    )
+    format!("{}_{}_{}.{}", category.name(), range.start, range.end, format.extension())
 }
 
 pub struct ExportRequest<'a> {
@@ -51,11 +45,7 @@ pub fn check_targets(request: &ExportRequest) -> Result<Vec<PathBuf>> {
     let targets: Vec<PathBuf> = request
         .categories
         .iter()
-        .map(|c| {
-            request
-                .output_dir
-                .join(file_name(*c, &request.range, request.format))
-        })
+        .map(|c| request.output_dir.join(file_name(*c, &request.range, request.format)))
         .collect();
     if !request.overwrite
         && let Some(existing) = targets.iter().find(|t| t.exists())
@@ -65,16 +55,9 @@ pub fn check_targets(request: &ExportRequest) -> Result<Vec<PathBuf>> {
     Ok(targets)
 }
 
-pub async fn export(
-    engine: &Engine,
-    request: &ExportRequest<'_>,
-    printer: &Printer,
-) -> Result<Vec<ExportedFile>> {
+pub async fn export(engine: &Engine, request: &ExportRequest<'_>, printer: &Printer) -> Result<Vec<ExportedFile>> {
     let targets = check_targets(request)?;
-    fs::create_dir_all(request.output_dir).map_err(Error::io(
-        "cannot create the output folder",
-        request.output_dir,
-    ))?;
+    fs::create_dir_all(request.output_dir).map_err(Error::io("cannot create the output folder", request.output_dir))?;
     let mut written = Vec::new();
     for (&category, target) in request.categories.iter().zip(&targets) {
         let (temp, rows) = write_category(engine, category, request, target).await?;
@@ -82,21 +65,10 @@ pub async fn export(
     }
     let mut files = Vec::new();
     for (category, temp, target, rows) in written {
-        temp.persist(&target)
-            .map_err(|e| Error::io("cannot move into place", &target)(e.error))?;
-        let bytes = fs::metadata(&target)
-            .map_err(Error::io("cannot read", &target))?
-            .len();
-        printer.info(&format!(
-            "wrote {} ({rows} rows, {bytes} bytes)",
-            target.display()
-        ));
-        files.push(ExportedFile {
-            category,
-            path: target,
-            rows,
-            bytes,
-        });
+        temp.persist(&target).map_err(|e| Error::io("cannot move into place", &target)(e.error))?;
+        let bytes = fs::metadata(&target).map_err(Error::io("cannot read", &target))?.len();
+        printer.info(&format!("wrote {} ({rows} rows, {bytes} bytes)", target.display()));
+        files.push(ExportedFile { category, path: target, rows, bytes });
     }
     crate::cache::sync_dir(request.output_dir)?;
     Ok(files)
@@ -109,24 +81,17 @@ async fn write_category(
     target: &Path,
 ) -> Result<(TempPath, u64)> {
     let (file, temp) = tempfile::Builder::new()
-        .prefix(&format!(
-            ".tmp-{}",
-            file_name(category, &request.range, request.format)
-        ))
+        .prefix(&format!(".tmp-{}", file_name(category, &request.range, request.format)))
         .tempfile_in(request.output_dir)
         .map_err(Error::io("cannot create a file in", request.output_dir))?
         .into_parts();
-    let failed = |e: String| Error::Write {
-        context: format!("cannot write {}", target.display()),
-        message: e,
-    };
+    let failed = |e: String| Error::Write { context: format!("cannot write {}", target.display()), message: e };
     let mut stream = engine.execute(select_all(category)).await?;
     let mut rows = 0u64;
     let file = match request.format {
         ExportFormat::Parquet => {
-            let mut writer =
-                ArrowWriter::try_new(file, stream.schema(), Some(cache_writer_properties()))
-                    .map_err(|e| failed(e.to_string()))?;
+            let mut writer = ArrowWriter::try_new(file, stream.schema(), Some(cache_writer_properties()))
+                .map_err(|e| failed(e.to_string()))?;
             while let Some(batch) = stream.next().await {
                 let batch = batch.map_err(Error::query)?;
                 rows += batch.num_rows() as u64;
@@ -143,9 +108,7 @@ async fn write_category(
                 write_csv_rows(&mut writer, &batch).map_err(|e| failed(e.to_string()))?;
             }
             let mut buffered = writer.into_inner().map_err(|e| failed(e.to_string()))?;
-            buffered
-                .flush()
-                .map_err(Error::io("cannot write", target))?;
+            buffered.flush().map_err(Error::io("cannot write", target))?;
             buffered.into_inner().map_err(|e| failed(e.to_string()))?
         }
     };
@@ -156,8 +119,5 @@ async fn write_category(
 
 fn select_all(category: Category) -> Statement {
     let sql = format!("SELECT * FROM {}", table_name(category));
-    crate::compat::prepare(&sql)
-        .ok()
-        .and_then(|mut s| s.pop())
-        .expect("SELECT * FROM a table is valid SQL")
+    crate::compat::prepare(&sql).ok().and_then(|mut s| s.pop()).expect("SELECT * FROM a table is valid SQL")
 }

@@ -1,17 +1,26 @@
-//! Ingest: Arrow batches from a source → split by UTC day → one Parquet file per day in the
-//! cache, written under a temporary name and renamed into place only once complete.
+//! Ingest: files (Parquet, CSV, CSV.gz) → Arrow batches in the normalised schema → split by
+//! UTC day → one Parquet file per day in the cache, written under a temporary name and renamed
+//! into place only once complete.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::path::PathBuf;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
+    TimestampMicrosecondArray, UInt32Array,
+};
 use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
+use flate2::read::MultiGzDecoder;
 use tempfile::TempPath;
 
 use crate::cache::{SourceCache, TEMP_PREFIX, sync_dir};
@@ -47,12 +56,7 @@ pub struct CacheWriter<'a> {
 
 impl<'a> CacheWriter<'a> {
     pub fn new(cache: &'a SourceCache, expected: BTreeMap<Category, Vec<NaiveDate>>) -> Self {
-        CacheWriter {
-            cache,
-            expected,
-            open: BTreeMap::new(),
-            rows: 0,
-        }
+        CacheWriter { cache, expected, open: BTreeMap::new(), rows: 0 }
     }
 
     pub fn rows_written(&self) -> u64 {
@@ -65,18 +69,11 @@ impl<'a> CacheWriter<'a> {
             .day_column()
             .and_then(|name| batch.column_by_name(name))
             .ok_or_else(|| Error::Source(format!("{category} rows have no `ts` column")))?;
-        let ts = column
-            .as_primitive_opt::<TimestampMicrosecondType>()
-            .ok_or_else(|| {
-                Error::Source(format!(
-                    "{category}.ts is {} where microsecond timestamps were expected",
-                    column.data_type()
-                ))
-            })?;
+        let ts = column.as_primitive_opt::<TimestampMicrosecondType>().ok_or_else(|| {
+            Error::Source(format!("{category}.ts is {} where microsecond timestamps were expected", column.data_type()))
+        })?;
         if ts.null_count() > 0 {
-            return Err(Error::Source(format!(
-                "{category} has rows without a timestamp"
-            )));
+            return Err(Error::Source(format!("{category} has rows without a timestamp")));
         }
         let days = ts.values().iter().map(|t| t.div_euclid(MICROS_PER_DAY));
         // Most batches hold one day: write them whole, split only when they straddle days.
@@ -101,15 +98,9 @@ impl<'a> CacheWriter<'a> {
 
     fn write_day(&mut self, category: Category, epoch_day: i64, batch: RecordBatch) -> Result<()> {
         let Some(day) = from_epoch_day(epoch_day) else {
-            return Err(Error::Source(format!(
-                "{category} has a timestamp out of range"
-            )));
+            return Err(Error::Source(format!("{category} has a timestamp out of range")));
         };
-        if !self
-            .expected
-            .get(&category)
-            .is_some_and(|days| days.contains(&day))
-        {
+        if !self.expected.get(&category).is_some_and(|days| days.contains(&day)) {
             return Ok(());
         }
         self.append(category, Some(day), &batch)
@@ -120,25 +111,18 @@ impl<'a> CacheWriter<'a> {
         self.append(category, None, batch)
     }
 
-    fn append(
-        &mut self,
-        category: Category,
-        day: Option<NaiveDate>,
-        batch: &RecordBatch,
-    ) -> Result<()> {
+    fn append(&mut self, category: Category, day: Option<NaiveDate>, batch: &RecordBatch) -> Result<()> {
         let file = match self.open.entry((category, day)) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(open_file(self.cache, category, day)?)
-            }
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(open_file(self.cache, category, day)?),
         };
         let batch = batch
             .clone()
             .with_schema(category.schema())
             .map_err(|e| Error::Source(format!("{category} rows do not match its schema: {e}")))?;
-        file.writer.write(&batch).map_err(|e| {
-            Error::write(format!("cannot write {}", file.temp.display()))(e.to_string())
-        })?;
+        file.writer
+            .write(&batch)
+            .map_err(|e| Error::write(format!("cannot write {}", file.temp.display()))(e.to_string()))?;
         self.rows += batch.num_rows() as u64;
         Ok(())
     }
@@ -146,11 +130,8 @@ impl<'a> CacheWriter<'a> {
     /// Finishes every file (days without rows get an empty file: they are known to be empty)
     /// and renames them into place. Until this returns, no new day is visible.
     pub fn commit(mut self) -> Result<usize> {
-        let expected: Vec<(Category, Option<NaiveDate>)> = self
-            .expected
-            .iter()
-            .flat_map(|(c, days)| days.iter().map(|d| (*c, Some(*d))))
-            .collect();
+        let expected: Vec<(Category, Option<NaiveDate>)> =
+            self.expected.iter().flat_map(|(c, days)| days.iter().map(|d| (*c, Some(*d)))).collect();
         for key in expected {
             if !self.open.contains_key(&key) {
                 let file = open_file(self.cache, key.0, key.1)?;
@@ -159,24 +140,17 @@ impl<'a> CacheWriter<'a> {
         }
         let mut finished = Vec::with_capacity(self.open.len());
         for (_, file) in std::mem::take(&mut self.open) {
-            let OpenFile {
-                writer,
-                temp,
-                target,
-            } = file;
-            let written = writer.into_inner().map_err(|e| {
-                Error::write(format!("cannot finish {}", temp.display()))(e.to_string())
-            })?;
-            written
-                .sync_all()
-                .map_err(Error::io("cannot sync", temp.to_path_buf()))?;
+            let OpenFile { writer, temp, target } = file;
+            let written = writer
+                .into_inner()
+                .map_err(|e| Error::write(format!("cannot finish {}", temp.display()))(e.to_string()))?;
+            written.sync_all().map_err(Error::io("cannot sync", temp.to_path_buf()))?;
             finished.push((temp, target));
         }
         let count = finished.len();
         let mut dirs = Vec::new();
         for (temp, target) in finished {
-            temp.persist(&target)
-                .map_err(|e| Error::io("cannot move into place", &target)(e.error))?;
+            temp.persist(&target).map_err(|e| Error::io("cannot move into place", &target)(e.error))?;
             if let Some(parent) = target.parent()
                 && !dirs.contains(&parent.to_path_buf())
             {
@@ -205,11 +179,179 @@ fn open_file(cache: &SourceCache, category: Category, day: Option<NaiveDate>) ->
     };
     let writer = ArrowWriter::try_new(file, category.schema(), Some(cache_writer_properties()))
         .map_err(|e| Error::write(format!("cannot start {}", temp.display()))(e.to_string()))?;
-    Ok(OpenFile {
-        writer,
-        temp,
-        target,
-    })
+    Ok(OpenFile { writer, temp, target })
+}
+
+/// Reads a downloaded or exported file as batches of `category`'s normalised schema, one batch
+/// at a time (memory does not grow with the file). Gzip is recognised by its magic bytes.
+pub fn file_batches(path: &Path, category: Category) -> Result<Box<dyn Iterator<Item = Result<RecordBatch>> + Send>> {
+    let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
+    let mut magic = [0u8; 4];
+    let read = file.read(&mut magic).map_err(Error::io("cannot read", path))?;
+    file.seek(SeekFrom::Start(0)).map_err(Error::io("cannot read", path))?;
+    let name = path.display().to_string();
+    if read == 4 && &magic == b"PAR1" {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
+            .map_err(|e| Error::Source(format!("{name} is not a readable Parquet file: {e}")))?;
+        return Ok(Box::new(reader.map(move |batch| {
+            let batch = batch.map_err(|e| Error::Source(format!("{name}: {e}")))?;
+            normalise(category, &batch).map_err(|e| Error::Source(format!("{name}: {e}")))
+        })));
+    }
+    let input: Box<dyn Read + Send> = if read >= 2 && magic[..2] == [0x1f, 0x8b] {
+        Box::new(BufReader::new(MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    };
+    csv_batches(input, category, name)
+}
+
+const BATCH_ROWS: usize = 8192;
+
+/// CSV as CARTO writes it: RFC 4180 (newlines inside quoted fields), a header naming the
+/// columns in any order, ISO 8601 timestamps, `group_ids` as a JSON array.
+fn csv_batches(
+    input: Box<dyn Read + Send>,
+    category: Category,
+    name: String,
+) -> Result<Box<dyn Iterator<Item = Result<RecordBatch>> + Send>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
+    let headers =
+        reader.headers().map_err(|e| Error::Source(format!("{name} is not a CSV file with a header: {e}")))?.clone();
+    let schema = category.schema();
+    let mut positions = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        match headers.iter().position(|h| h.trim().eq_ignore_ascii_case(field.name())) {
+            Some(p) => positions.push(p),
+            None => {
+                let wanted: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                return Err(Error::Source(format!(
+                    "{name} has no column '{}': a {category} file has the columns {}",
+                    field.name(),
+                    wanted.join(", ")
+                )));
+            }
+        }
+    }
+    let mut records = reader.into_records();
+    let mut line = 1u64;
+    Ok(Box::new(std::iter::from_fn(move || {
+        let mut rows = Vec::with_capacity(BATCH_ROWS);
+        for record in records.by_ref() {
+            line += 1;
+            match record {
+                Ok(r) => rows.push(r),
+                Err(e) => return Some(Err(Error::Source(format!("{name}: record {line}: {e}")))),
+            }
+            if rows.len() == BATCH_ROWS {
+                break;
+            }
+        }
+        if rows.is_empty() {
+            return None;
+        }
+        Some(csv_batch(category, &rows, &positions).map_err(|e| Error::Source(format!("{name}: {e}"))))
+    })))
+}
+
+fn csv_batch(category: Category, rows: &[csv::StringRecord], positions: &[usize]) -> Result<RecordBatch, String> {
+    let schema = category.schema();
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(positions.len());
+    for (field, &at) in schema.fields().iter().zip(positions) {
+        let cells = rows.iter().map(|r| r.get(at).filter(|c| !c.is_empty()));
+        let column: ArrayRef = match field.data_type() {
+            DataType::Utf8 if field.is_nullable() => Arc::new(StringArray::from_iter(cells)),
+            DataType::Utf8 => Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.get(at).unwrap_or("")))),
+            DataType::Float64 => Arc::new(
+                cells
+                    .map(|c| {
+                        c.map(|c| {
+                            c.trim().parse::<f64>().map_err(|_| format!("{} '{c}' is not a number", field.name()))
+                        })
+                        .transpose()
+                    })
+                    .collect::<Result<Float64Array, String>>()?,
+            ),
+            DataType::Timestamp(_, _) => Arc::new(
+                cells
+                    .map(|c| {
+                        c.map(|c| {
+                            parse_timestamp(c)
+                                .ok_or_else(|| format!("{} '{c}' is not an ISO 8601 timestamp", field.name()))
+                        })
+                        .transpose()
+                    })
+                    .collect::<Result<TimestampMicrosecondArray, String>>()?
+                    .with_timezone("UTC"),
+            ),
+            DataType::List(_) => {
+                let mut lists = ListBuilder::new(StringBuilder::new());
+                for cell in cells {
+                    match cell {
+                        None => lists.append(false),
+                        Some(c) => {
+                            let items: Vec<String> = serde_json::from_str(c)
+                                .map_err(|_| format!("{} '{c}' is not a JSON array of strings", field.name()))?;
+                            for item in items {
+                                lists.values().append_value(item);
+                            }
+                            lists.append(true);
+                        }
+                    }
+                }
+                Arc::new(lists.finish())
+            }
+            other => return Err(format!("no CSV reading for {other}")),
+        };
+        columns.push(column);
+    }
+    RecordBatch::try_new(schema, columns).map_err(|e| format!("rows do not fit the {category} schema: {e}"))
+}
+
+/// The contract's timestamp forms: `2025-10-01T08:15:02.311Z`, `2025-10-01 08:15:02.311` and
+/// `2025-10-01 08:15:02.311 UTC` (fractions optional), all UTC; as microseconds.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let text = text
+        .strip_suffix(" UTC")
+        .or_else(|| text.strip_suffix('Z'))
+        .or_else(|| text.strip_suffix("+00:00"))
+        .unwrap_or(text);
+    let normal = text.replacen('T', " ", 1);
+    let parsed = chrono::NaiveDateTime::parse_from_str(&normal, "%Y-%m-%d %H:%M:%S%.f")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(&normal, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN)))
+        .ok()?;
+    Some(parsed.and_utc().timestamp_micros())
+}
+
+/// Casts a batch to `category`'s schema: columns found by name in any case, timestamps to
+/// microseconds in UTC, other types to the schema's.
+pub fn normalise(category: Category, batch: &RecordBatch) -> Result<RecordBatch, String> {
+    let schema = category.schema();
+    let source = batch.schema();
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let Some((index, _)) =
+            source.fields().iter().enumerate().find(|(_, f)| f.name().eq_ignore_ascii_case(field.name()))
+        else {
+            return Err(format!(
+                "no column '{}' (a {category} file has {})",
+                field.name(),
+                schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        };
+        let column = batch.column(index);
+        let cast = if column.data_type() == field.data_type() {
+            column.clone()
+        } else {
+            datafusion::arrow::compute::cast(column, field.data_type()).map_err(|e| {
+                format!("column '{}' ({}) cannot become {}: {e}", field.name(), column.data_type(), field.data_type())
+            })?
+        };
+        columns.push(cast);
+    }
+    RecordBatch::try_new(schema, columns).map_err(|e| format!("rows do not fit the {category} schema: {e}"))
 }
 
 #[cfg(test)]
@@ -217,9 +359,6 @@ mod tests {
     use super::*;
     use crate::cache::Cache;
     use crate::dates::{DateRange, parse_date};
-    use datafusion::arrow::array::{StringArray, TimestampMicrosecondArray};
-    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    use std::sync::Arc;
 
     fn activity(ts: Vec<i64>) -> RecordBatch {
         let n = ts.len();
@@ -247,11 +386,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::locate(Some(dir.path().to_path_buf())).unwrap();
         let source = cache.source("t");
-        let range = DateRange::new(
-            parse_date("2025-10-01").unwrap(),
-            parse_date("2025-10-03").unwrap(),
-        )
-        .unwrap();
+        let range = DateRange::new(parse_date("2025-10-01").unwrap(), parse_date("2025-10-03").unwrap()).unwrap();
         let oct1 = 1_759_276_800_000_000i64; // 2025-10-01T00:00:00Z
         let expected = BTreeMap::from([(Category::Activity, vec![range.start, range.end])]);
         let mut writer = CacheWriter::new(&source, expected);
@@ -259,30 +394,15 @@ mod tests {
         writer
             .write_dated(
                 Category::Activity,
-                &activity(vec![
-                    oct1 + 5,
-                    MICROS_PER_DAY + oct1,
-                    oct1 + 2 * MICROS_PER_DAY,
-                ]),
+                &activity(vec![oct1 + 5, MICROS_PER_DAY + oct1, oct1 + 2 * MICROS_PER_DAY]),
             )
             .unwrap();
-        writer
-            .write_dated(
-                Category::Activity,
-                &activity(vec![oct1 + 2 * MICROS_PER_DAY - 1]),
-            )
-            .unwrap();
-        assert!(
-            source.missing_days(Category::Activity, &range).len() == 3,
-            "nothing visible before commit"
-        );
+        writer.write_dated(Category::Activity, &activity(vec![oct1 + 2 * MICROS_PER_DAY - 1])).unwrap();
+        assert!(source.missing_days(Category::Activity, &range).len() == 3, "nothing visible before commit");
         assert_eq!(writer.commit().unwrap(), 2);
         assert_eq!(rows(&source.day_path(Category::Activity, range.start)), 1);
         assert_eq!(rows(&source.day_path(Category::Activity, range.end)), 1);
-        assert_eq!(
-            source.missing_days(Category::Activity, &range),
-            vec![parse_date("2025-10-02").unwrap()]
-        );
+        assert_eq!(source.missing_days(Category::Activity, &range), vec![parse_date("2025-10-02").unwrap()]);
     }
 
     #[test]
@@ -291,15 +411,51 @@ mod tests {
         let cache = Cache::locate(Some(dir.path().to_path_buf())).unwrap();
         let source = cache.source("t");
         let day = parse_date("2025-10-01").unwrap();
-        let mut writer =
-            CacheWriter::new(&source, BTreeMap::from([(Category::Activity, vec![day])]));
-        writer
-            .write_dated(Category::Activity, &activity(vec![1_759_276_800_000_000]))
-            .unwrap();
+        let mut writer = CacheWriter::new(&source, BTreeMap::from([(Category::Activity, vec![day])]));
+        writer.write_dated(Category::Activity, &activity(vec![1_759_276_800_000_000])).unwrap();
         drop(writer);
-        let left: Vec<_> = fs::read_dir(source.category_dir(Category::Activity))
-            .unwrap()
-            .collect();
+        let left: Vec<_> = fs::read_dir(source.category_dir(Category::Activity)).unwrap().collect();
         assert!(left.is_empty(), "temporary files are removed: {left:?}");
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn timestamps_in_the_contracts_three_forms() {
+        let expected = Some(1_759_306_502_311_000);
+        assert_eq!(parse_timestamp("2025-10-01T08:15:02.311Z"), expected);
+        assert_eq!(parse_timestamp("2025-10-01 08:15:02.311"), expected);
+        assert_eq!(parse_timestamp("2025-10-01 08:15:02.311 UTC"), expected);
+        assert_eq!(parse_timestamp("2025-10-01T08:15:02Z"), Some(1_759_306_502_000_000));
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn gzipped_csv_with_quoted_newlines_and_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("userList.csv.gz");
+        let mut gz = flate2::write::GzEncoder::new(File::create(&path).unwrap(), flate2::Compression::default());
+        gz.write_all(b"email,user_id,role,created_at,group_ids\n\"a,\nb@x.io\",u1,Admin,2025-10-01 08:15:02.311 UTC,\"[\"\"g1\"\",\"\"g2\"\"]\"\nc@x.io,u2,Viewer,2025-10-01T00:00:00Z,\n").unwrap();
+        gz.finish().unwrap();
+        let batches: Vec<RecordBatch> =
+            file_batches(&path, Category::UserList).unwrap().collect::<Result<_>>().unwrap();
+        let batch = &batches[0];
+        assert_eq!(batch.num_rows(), 2);
+        assert_eq!(batch.column(1).as_string::<i32>().value(0), "a,\nb@x.io");
+        assert_eq!(batch.column(4).as_list::<i32>().value(0).len(), 2);
+        assert!(batch.column(4).is_null(1));
+    }
+
+    #[test]
+    fn csv_with_wrong_columns_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("activity.csv");
+        fs::write(&path, "kind,when\nx,y\n").unwrap();
+        let err = file_batches(&path, Category::Activity).err().unwrap().to_string();
+        assert!(err.contains("no column 'type'"), "{err}");
     }
 }

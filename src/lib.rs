@@ -5,10 +5,12 @@
 //! [`output`] or [`export`].
 
 pub mod cache;
+pub mod carto;
 pub mod category;
 pub mod cli;
 pub mod commands;
 pub mod compat;
+pub mod credentials;
 pub mod dates;
 pub mod engine;
 pub mod error;

@@ -13,18 +13,11 @@ fn main() -> ExitCode {
         Err(err) => {
             // Help and --version print to stdout and succeed; bad flags are usage errors.
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() {
-                exit::USAGE as u8
-            } else {
-                exit::OK as u8
-            });
+            return ExitCode::from(if err.use_stderr() { exit::USAGE as u8 } else { exit::OK as u8 });
         }
     };
     let printer = Printer::new(cli.global.quiet, cli.global.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             printer.error(&format!("cannot start: {err}"));

@@ -7,10 +7,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Field, Float16Type, Float32Type, Float64Type, Int8Type,
-    Int16Type, Int32Type, Int64Type, Schema, TimeUnit, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type,
-    UInt32Type, UInt64Type,
+    DataType, Date32Type, Date64Type, Field, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, Schema, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::StreamExt;
@@ -42,12 +41,7 @@ impl<W: Write> Output<W> {
             (OutputFormat::Table, None) => Some(DEFAULT_TABLE_ROWS),
             (_, None) => None,
         };
-        Output {
-            out,
-            format,
-            max_rows,
-            printer,
-        }
+        Output { out, format, max_rows, printer }
     }
 
     /// Prints the results of several statements: each in turn, or for JSON one array of arrays.
@@ -65,9 +59,7 @@ impl<W: Write> Output<W> {
             if index > 0 {
                 match self.format {
                     OutputFormat::Json if nested => self.raw(",\n")?,
-                    OutputFormat::Table | OutputFormat::Markdown | OutputFormat::Csv => {
-                        self.raw("\n")?
-                    }
+                    OutputFormat::Table | OutputFormat::Markdown | OutputFormat::Csv => self.raw("\n")?,
                     _ => {}
                 }
             }
@@ -120,25 +112,19 @@ impl<W: Write> Output<W> {
                 self.raw(&text)?;
                 self.raw("\n")?;
                 if left_out > 0 {
-                    self.raw(&format!(
-                        "{total} rows ({printed} shown; --max-rows N shows more)\n"
-                    ))?;
+                    self.raw(&format!("{total} rows ({printed} shown; --max-rows N shows more)\n"))?;
                 }
             }
             OutputFormat::Markdown => {
                 let text = render_markdown(&schema, &shown);
                 self.raw(&text)?;
             }
-            OutputFormat::Csv if !started => {
-                self.write_csv(&schema, &RecordBatch::new_empty(schema.clone()), true)?
-            }
+            OutputFormat::Csv if !started => self.write_csv(&schema, &RecordBatch::new_empty(schema.clone()), true)?,
             OutputFormat::Json => self.raw(if started { "\n]\n" } else { "[]\n" })?,
             _ => {}
         }
         if left_out > 0 && self.format != OutputFormat::Table {
-            self.printer.warn(&format!(
-                "{left_out} of {total} rows left out by --max-rows"
-            ));
+            self.printer.warn(&format!("{left_out} of {total} rows left out by --max-rows"));
         }
         Ok(())
     }
@@ -157,8 +143,8 @@ impl<W: Write> Output<W> {
         let schema = batch.schema();
         for row in 0..batch.num_rows() {
             let object = row_object(&schema, batch.columns(), row);
-            let text = serde_json::to_string(&object)
-                .map_err(|e| Error::Query(format!("cannot print a row as JSON: {e}")))?;
+            let text =
+                serde_json::to_string(&object).map_err(|e| Error::Query(format!("cannot print a row as JSON: {e}")))?;
             if array {
                 self.raw(if first && row == 0 { "[\n  " } else { ",\n  " })?;
                 self.raw(&text)?;
@@ -172,11 +158,7 @@ impl<W: Write> Output<W> {
 }
 
 fn stdout_error(source: std::io::Error) -> Error {
-    Error::Io {
-        action: "cannot write to",
-        path: "standard output".into(),
-        source,
-    }
+    Error::Io { action: "cannot write to", path: "standard output".into(), source }
 }
 
 fn row_object(schema: &Schema, columns: &[ArrayRef], row: usize) -> Value {
@@ -213,12 +195,9 @@ pub fn iso_utc(t: DateTime<Utc>) -> String {
 
 fn date_at(array: &dyn Array, row: usize) -> Option<String> {
     let date = match array.data_type() {
-        DataType::Date32 => {
-            crate::dates::from_epoch_day(array.as_primitive::<Date32Type>().value(row) as i64)
-        }
+        DataType::Date32 => crate::dates::from_epoch_day(array.as_primitive::<Date32Type>().value(row) as i64),
         DataType::Date64 => {
-            DateTime::from_timestamp_millis(array.as_primitive::<Date64Type>().value(row))
-                .map(|t| t.date_naive())
+            DateTime::from_timestamp_millis(array.as_primitive::<Date64Type>().value(row)).map(|t| t.date_naive())
         }
         _ => None,
     }?;
@@ -250,30 +229,19 @@ pub fn json_value(array: &dyn Array, row: usize) -> Value {
         DataType::UInt16 => int!(UInt16Type),
         DataType::UInt32 => int!(UInt32Type),
         DataType::UInt64 => int!(UInt64Type),
-        DataType::Float16 => number(Number::from_f64(
-            array.as_primitive::<Float16Type>().value(row).to_f64(),
-        )),
-        DataType::Float32 => number(Number::from_f64(
-            array.as_primitive::<Float32Type>().value(row) as f64,
-        )),
-        DataType::Float64 => number(Number::from_f64(
-            array.as_primitive::<Float64Type>().value(row),
-        )),
+        DataType::Float16 => number(Number::from_f64(array.as_primitive::<Float16Type>().value(row).to_f64())),
+        DataType::Float32 => number(Number::from_f64(array.as_primitive::<Float32Type>().value(row) as f64)),
+        DataType::Float64 => number(Number::from_f64(array.as_primitive::<Float64Type>().value(row))),
         DataType::Utf8 => Value::String(array.as_string::<i32>().value(row).to_string()),
         DataType::LargeUtf8 => Value::String(array.as_string::<i64>().value(row).to_string()),
         DataType::Utf8View => Value::String(array.as_string_view().value(row).to_string()),
         DataType::Timestamp(unit, _) => {
             timestamp_at(array, unit, row).map_or(Value::Null, |t| Value::String(iso_utc(t)))
         }
-        DataType::Date32 | DataType::Date64 => {
-            date_at(array, row).map_or(Value::Null, Value::String)
-        }
+        DataType::Date32 | DataType::Date64 => date_at(array, row).map_or(Value::Null, Value::String),
         DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => {
             let text = formatted(array, row, "");
-            text.parse::<f64>()
-                .ok()
-                .and_then(Number::from_f64)
-                .map_or(Value::String(text), Value::Number)
+            text.parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::String(text), Value::Number)
         }
         DataType::List(_) => list_json(array.as_list::<i32>().value(row).as_ref()),
         DataType::LargeList(_) => list_json(array.as_list::<i64>().value(row).as_ref()),
@@ -312,10 +280,7 @@ pub fn write_csv_header<W: Write>(writer: &mut csv::Writer<W>, schema: &Schema) 
 }
 
 /// Rows as CSV, with the same cell encoding for query output and exports.
-pub fn write_csv_rows<W: Write>(
-    writer: &mut csv::Writer<W>,
-    batch: &RecordBatch,
-) -> csv::Result<()> {
+pub fn write_csv_rows<W: Write>(writer: &mut csv::Writer<W>, batch: &RecordBatch) -> csv::Result<()> {
     let columns: Vec<&ArrayRef> = batch.columns().iter().collect();
     for row in 0..batch.num_rows() {
         writer.write_record(columns.iter().map(|c| csv_text(c.as_ref(), row)))?;
@@ -329,9 +294,7 @@ fn csv_text(array: &dyn Array, row: usize) -> String {
         return String::new();
     }
     match array.data_type() {
-        DataType::Timestamp(unit, _) => timestamp_at(array, unit, row)
-            .map(iso_utc)
-            .unwrap_or_default(),
+        DataType::Timestamp(unit, _) => timestamp_at(array, unit, row).map(iso_utc).unwrap_or_default(),
         DataType::List(_)
         | DataType::LargeList(_)
         | DataType::FixedSizeList(_, _)
@@ -353,19 +316,17 @@ pub fn display_text(array: &dyn Array, row: usize) -> String {
         return "NULL".into();
     }
     match array.data_type() {
-        DataType::Timestamp(unit, tz) => {
-            timestamp_at(array, unit, row).map_or_else(String::new, |t| {
-                let mut text = t.format("%Y-%m-%d %H:%M:%S%.f").to_string();
-                if text.contains('.') {
-                    let trimmed = text.trim_end_matches('0').trim_end_matches('.').len();
-                    text.truncate(trimmed);
-                }
-                if tz.is_some() {
-                    text.push_str("+00");
-                }
-                text
-            })
-        }
+        DataType::Timestamp(unit, tz) => timestamp_at(array, unit, row).map_or_else(String::new, |t| {
+            let mut text = t.format("%Y-%m-%d %H:%M:%S%.f").to_string();
+            if text.contains('.') {
+                let trimmed = text.trim_end_matches('0').trim_end_matches('.').len();
+                text.truncate(trimmed);
+            }
+            if tz.is_some() {
+                text.push_str("+00");
+            }
+            text
+        }),
         DataType::Date32 | DataType::Date64 => date_at(array, row).unwrap_or_default(),
         DataType::Float32 | DataType::Float64 => match json_value(array, row) {
             Value::Number(n) => n.to_string(),
@@ -391,10 +352,7 @@ pub fn duckdb_type_name(data_type: &DataType) -> String {
         DataType::Float16 | DataType::Float32 => "float".into(),
         DataType::Float64 => "double".into(),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "varchar".into(),
-        DataType::Binary
-        | DataType::LargeBinary
-        | DataType::BinaryView
-        | DataType::FixedSizeBinary(_) => "blob".into(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => "blob".into(),
         DataType::Date32 | DataType::Date64 => "date".into(),
         DataType::Timestamp(_, Some(_)) => "timestamp with time zone".into(),
         DataType::Timestamp(_, None) => "timestamp".into(),
@@ -438,30 +396,16 @@ fn cut(text: String) -> String {
 /// A box-drawn table with each column's name and type in the header, as DuckDB draws it.
 pub fn render_table(schema: &Schema, batches: &[RecordBatch]) -> String {
     let mut table = Table::new();
-    table
-        .load_preset(DUCKDB_BOX)
-        .set_content_arrangement(ContentArrangement::Disabled);
+    table.load_preset(DUCKDB_BOX).set_content_arrangement(ContentArrangement::Disabled);
     table.set_header(schema.fields().iter().map(|f| {
-        Cell::new(format!("{}\n{}", f.name(), duckdb_type_name(f.data_type())))
-            .set_alignment(CellAlignment::Center)
+        Cell::new(format!("{}\n{}", f.name(), duckdb_type_name(f.data_type()))).set_alignment(CellAlignment::Center)
     }));
     for batch in batches {
         for row in 0..batch.num_rows() {
-            table.add_row(
-                schema
-                    .fields()
-                    .iter()
-                    .zip(batch.columns())
-                    .map(|(field, column)| {
-                        let cell =
-                            Cell::new(cut(display_text(column.as_ref(), row).replace('\n', "\\n")));
-                        if is_numeric(field) {
-                            cell.set_alignment(CellAlignment::Right)
-                        } else {
-                            cell
-                        }
-                    }),
-            );
+            table.add_row(schema.fields().iter().zip(batch.columns()).map(|(field, column)| {
+                let cell = Cell::new(cut(display_text(column.as_ref(), row).replace('\n', "\\n")));
+                if is_numeric(field) { cell.set_alignment(CellAlignment::Right) } else { cell }
+            }));
         }
     }
     table.to_string()
@@ -472,29 +416,15 @@ fn render_markdown(schema: &Schema, batches: &[RecordBatch]) -> String {
     let mut text = String::new();
     text.push_str(&format!(
         "| {} |\n",
-        schema
-            .fields()
-            .iter()
-            .map(|f| escape(f.name().clone()))
-            .collect::<Vec<_>>()
-            .join(" | ")
+        schema.fields().iter().map(|f| escape(f.name().clone())).collect::<Vec<_>>().join(" | ")
     ));
     text.push_str(&format!(
         "|{}|\n",
-        schema
-            .fields()
-            .iter()
-            .map(|f| if is_numeric(f) { "---:" } else { "---" })
-            .collect::<Vec<_>>()
-            .join("|")
+        schema.fields().iter().map(|f| if is_numeric(f) { "---:" } else { "---" }).collect::<Vec<_>>().join("|")
     ));
     for batch in batches {
         for row in 0..batch.num_rows() {
-            let cells: Vec<String> = batch
-                .columns()
-                .iter()
-                .map(|c| escape(display_text(c.as_ref(), row)))
-                .collect();
+            let cells: Vec<String> = batch.columns().iter().map(|c| escape(display_text(c.as_ref(), row))).collect();
             text.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
     }
@@ -505,8 +435,7 @@ fn render_markdown(schema: &Schema, batches: &[RecordBatch]) -> String {
 mod tests {
     use super::*;
     use datafusion::arrow::array::{
-        Float64Array, Int64Array, ListBuilder, StringArray, StringBuilder,
-        TimestampMicrosecondArray,
+        Float64Array, Int64Array, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
     };
     use std::sync::Arc;
 
@@ -516,20 +445,14 @@ mod tests {
         list.append(true);
         list.append(false);
         RecordBatch::try_from_iter(vec![
-            (
-                "name",
-                Arc::new(StringArray::from(vec![Some("a,\"b\""), None])) as ArrayRef,
-            ),
+            ("name", Arc::new(StringArray::from(vec![Some("a,\"b\""), None])) as ArrayRef),
             ("n", Arc::new(Int64Array::from(vec![Some(7), None]))),
             ("x", Arc::new(Float64Array::from(vec![3.5, 0.1]))),
             (
                 "ts",
                 Arc::new(
-                    TimestampMicrosecondArray::from(vec![
-                        1_759_306_502_311_000,
-                        1_759_306_502_000_000,
-                    ])
-                    .with_timezone("UTC"),
+                    TimestampMicrosecondArray::from(vec![1_759_306_502_311_000, 1_759_306_502_000_000])
+                        .with_timezone("UTC"),
                 ),
             ),
             ("g", Arc::new(list.finish())),
@@ -541,15 +464,9 @@ mod tests {
     fn json_values_keep_their_types() {
         let b = batch();
         let row = row_object(&b.schema(), b.columns(), 0);
-        assert_eq!(
-            row.to_string(),
-            r#"{"name":"a,\"b\"","n":7,"x":3.5,"ts":"2025-10-01T08:15:02.311Z","g":["g1"]}"#
-        );
+        assert_eq!(row.to_string(), r#"{"name":"a,\"b\"","n":7,"x":3.5,"ts":"2025-10-01T08:15:02.311Z","g":["g1"]}"#);
         let row = row_object(&b.schema(), b.columns(), 1);
-        assert_eq!(
-            row.to_string(),
-            r#"{"name":null,"n":null,"x":0.1,"ts":"2025-10-01T08:15:02Z","g":null}"#
-        );
+        assert_eq!(row.to_string(), r#"{"name":null,"n":null,"x":0.1,"ts":"2025-10-01T08:15:02Z","g":null}"#);
     }
 
     #[test]
@@ -566,10 +483,7 @@ mod tests {
     #[test]
     fn csv_cells_are_machine_readable() {
         let b = batch();
-        assert_eq!(
-            csv_text(b.column(3).as_ref(), 0),
-            "2025-10-01T08:15:02.311Z"
-        );
+        assert_eq!(csv_text(b.column(3).as_ref(), 0), "2025-10-01T08:15:02.311Z");
         assert_eq!(csv_text(b.column(4).as_ref(), 0), r#"["g1"]"#);
         assert_eq!(csv_text(b.column(1).as_ref(), 1), "");
     }

@@ -26,10 +26,7 @@ impl Printer {
             (false, 0) => Verbosity::Normal,
             (false, _) => Verbosity::Verbose,
         };
-        Printer {
-            verbosity,
-            stderr_is_terminal: std::io::stderr().is_terminal(),
-        }
+        Printer { verbosity, stderr_is_terminal: std::io::stderr().is_terminal() }
     }
 
     /// Something the user should know even when all goes well (not shown with --quiet).
@@ -57,19 +54,33 @@ impl Printer {
         eprintln!("error: {message}");
     }
 
-    /// A progress bar on stderr, hidden when stderr is not a terminal or with --quiet.
-    pub fn progress(&self, total: u64, what: &str) -> ProgressBar {
+    fn bar(&self, total: Option<u64>, template: &str, what: &str) -> ProgressBar {
         if self.verbosity == Verbosity::Quiet || !self.stderr_is_terminal {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed}")
+            ProgressStyle::with_template(template)
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
         bar.set_message(what.to_string());
         bar.enable_steady_tick(Duration::from_millis(200));
         bar
+    }
+
+    /// A progress bar of items on stderr, hidden when stderr is not a terminal or with --quiet.
+    pub fn progress(&self, total: u64, what: &str) -> ProgressBar {
+        self.bar(Some(total), "{msg:>12} [{bar:30}] {pos}/{len} {elapsed}", what)
+    }
+
+    /// A progress bar of bytes (downloads, exports), hidden like [`Printer::progress`].
+    pub fn bytes(&self, total: u64, what: &str) -> ProgressBar {
+        self.bar(Some(total), "{msg:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}", what)
+    }
+
+    /// A spinner with a changing message (a job's status), hidden like [`Printer::progress`].
+    pub fn spinner(&self, what: &str) -> ProgressBar {
+        self.bar(None, "{spinner} {msg} {elapsed}", what)
     }
 }

@@ -15,12 +15,7 @@ const WEEK: (&str, &str) = ("2025-10-01", "2025-10-07");
 fn statements(path: &str) -> Vec<String> {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
     text.split(";\n")
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
         .filter(|s| !s.trim().is_empty())
         .collect()
 }
@@ -32,15 +27,7 @@ fn docs_examples_match_duckdb() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docs_examples.sql");
     let out = env
         .demo()
-        .args([
-            "query",
-            "--start-date",
-            start,
-            "--end-date",
-            end,
-            "--json",
-            "-f",
-        ])
+        .args(["query", "--start-date", start, "--end-date", end, "--json", "-f"])
         .arg(&file)
         .output()
         .unwrap();
@@ -61,10 +48,7 @@ fn the_readme_query_prints_a_table() {
     let out = env
         .demo()
         .args(["query", "--start-date", WEEK.0, "--end-date", WEEK.1])
-        .args([
-            "--sql",
-            "SELECT type, COUNT(*) FROM activity GROUP BY type ORDER BY 2 DESC LIMIT 5",
-        ])
+        .args(["--sql", "SELECT type, COUNT(*) FROM activity GROUP BY type ORDER BY 2 DESC LIMIT 5"])
         .output()
         .unwrap();
     assert_success(&out);
@@ -72,11 +56,7 @@ fn the_readme_query_prints_a_table() {
     assert!(table.starts_with('┌'), "{table}");
     assert!(table.contains("MapLoadedEvent"));
     assert!(table.contains("varchar") && table.contains("int64"));
-    assert_eq!(
-        table.lines().count(),
-        5 + 5,
-        "5 rows, 2 header lines, 3 rules: {table}"
-    );
+    assert_eq!(table.lines().count(), 5 + 5, "5 rows, 2 header lines, 3 rules: {table}");
 }
 
 #[test]
@@ -97,11 +77,8 @@ fn json_output_has_the_promised_shape() {
     assert_eq!(row["s"], json!("x"));
     assert_eq!(row["l"], json!([1, 2]));
 
-    let several = env.query_json(
-        "2025-10-01",
-        "2025-10-01",
-        "SELECT 1 AS a; SELECT 'b' AS b UNION ALL SELECT 'c' ORDER BY b",
-    );
+    let several =
+        env.query_json("2025-10-01", "2025-10-01", "SELECT 1 AS a; SELECT 'b' AS b UNION ALL SELECT 'c' ORDER BY b");
     assert_eq!(several, json!([[{"a": 1}], [{"b": "b"}, {"b": "c"}]]));
 }
 
@@ -111,33 +88,16 @@ fn other_formats() {
     let run = |format: &str| {
         let out = env
             .demo()
-            .args([
-                "query",
-                "--start-date",
-                "2025-10-01",
-                "--end-date",
-                "2025-10-01",
-                "--format",
-                format,
-            ])
-            .args([
-                "--sql",
-                "SELECT 'a,\"b\"' AS s, 1 AS n UNION ALL SELECT NULL, 2 ORDER BY n",
-            ])
+            .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--format", format])
+            .args(["--sql", "SELECT 'a,\"b\"' AS s, 1 AS n UNION ALL SELECT NULL, 2 ORDER BY n"])
             .output()
             .unwrap();
         assert_success(&out);
         String::from_utf8(out.stdout).unwrap()
     };
     assert_eq!(run("csv"), "s,n\n\"a,\"\"b\"\"\",1\n,2\n");
-    assert_eq!(
-        run("ndjson"),
-        "{\"s\":\"a,\\\"b\\\"\",\"n\":1}\n{\"s\":null,\"n\":2}\n"
-    );
-    assert_eq!(
-        run("markdown"),
-        "| s | n |\n|---|---:|\n| a,\"b\" | 1 |\n| NULL | 2 |\n"
-    );
+    assert_eq!(run("ndjson"), "{\"s\":\"a,\\\"b\\\"\",\"n\":1}\n{\"s\":null,\"n\":2}\n");
+    assert_eq!(run("markdown"), "| s | n |\n|---|---:|\n| a,\"b\" | 1 |\n| NULL | 2 |\n");
 }
 
 #[test]
@@ -145,39 +105,19 @@ fn max_rows_says_what_was_left_out() {
     let env = Env::new();
     let out = env
         .demo()
-        .args([
-            "query",
-            "--start-date",
-            "2025-10-01",
-            "--end-date",
-            "2025-10-01",
-            "--max-rows",
-            "3",
-        ])
+        .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--max-rows", "3"])
         .args(["--sql", "SELECT type FROM activity"])
         .output()
         .unwrap();
     assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("(3 shown"), "{text}");
-    let shown = text
-        .lines()
-        .filter(|l| l.starts_with('│') && !l.contains("type") && !l.contains("varchar"))
-        .count();
+    let shown = text.lines().filter(|l| l.starts_with('│') && !l.contains("type") && !l.contains("varchar")).count();
     assert_eq!(shown, 3, "{text}");
 
     let out = env
         .demo()
-        .args([
-            "query",
-            "--start-date",
-            "2025-10-01",
-            "--end-date",
-            "2025-10-01",
-            "--json",
-            "--max-rows",
-            "2",
-        ])
+        .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--json", "--max-rows", "2"])
         .args(["--sql", "SELECT type FROM activity"])
         .output()
         .unwrap();
@@ -189,12 +129,7 @@ fn max_rows_says_what_was_left_out() {
 fn cached_days(env: &Env) -> Vec<String> {
     let out = env.cmd().args(["cache", "list"]).output().unwrap();
     assert_success(&out);
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(common::DEMO_ID))
-        .map(str::to_string)
-        .collect()
+    String::from_utf8(out.stdout).unwrap().lines().filter(|l| l.contains(common::DEMO_ID)).map(str::to_string).collect()
 }
 
 fn inode(path: &Path) -> u64 {
@@ -204,21 +139,11 @@ fn inode(path: &Path) -> u64 {
 #[test]
 fn the_cache_fetches_only_missing_days() {
     let env = Env::new();
-    env.query_json(
-        "2025-10-01",
-        "2025-10-07",
-        "SELECT count(*) AS n FROM activity",
-    );
+    env.query_json("2025-10-01", "2025-10-07", "SELECT count(*) AS n FROM activity");
     let first_week = env.day_files("activity", "2025-10-01", "2025-10-07");
     assert_eq!(first_week.len(), 7);
     let inodes: Vec<u64> = first_week.iter().map(|p| inode(p)).collect();
-    assert!(
-        cached_days(&env)
-            .iter()
-            .any(|l| l.contains("activity") && l.contains(" 7 ")),
-        "{:?}",
-        cached_days(&env)
-    );
+    assert!(cached_days(&env).iter().any(|l| l.contains("activity") && l.contains(" 7 ")), "{:?}", cached_days(&env));
 
     let out = env
         .demo()
@@ -236,21 +161,11 @@ fn the_cache_fetches_only_missing_days() {
         .unwrap();
     assert_success(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("fetched 7 day(s)"),
-        "only Oct 8-14 are produced: {stderr}"
-    );
-    assert_eq!(
-        env.day_files("activity", "2025-10-01", "2025-10-14").len(),
-        14
-    );
+    assert!(stderr.contains("fetched 7 day(s)"), "only Oct 8-14 are produced: {stderr}");
+    assert_eq!(env.day_files("activity", "2025-10-01", "2025-10-14").len(), 14);
     let after: Vec<u64> = first_week.iter().map(|p| inode(p)).collect();
     assert_eq!(inodes, after, "cached days are not written again");
-    assert!(
-        cached_days(&env)
-            .iter()
-            .any(|l| l.contains("activity") && l.contains(" 14 "))
-    );
+    assert!(cached_days(&env).iter().any(|l| l.contains("activity") && l.contains(" 14 ")));
 
     // A third, fully cached query fetches nothing.
     let out = env
@@ -306,45 +221,25 @@ fn two_processes_at_once_share_the_cache() {
     let spawn = || {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("carto-activity"))
             .env("CARTO_ACTIVITY_CACHE_DIR", env.cache())
-            .args([
-                "--demo",
-                "--demo-events-per-day",
-                common::EVENTS_PER_DAY,
-                "query",
-                "--json",
-            ])
+            .args(["--demo", "--demo-events-per-day", common::EVENTS_PER_DAY, "query", "--json"])
             .args(["--start-date", "2025-09-01", "--end-date", "2025-09-20"])
-            .args([
-                "--sql",
-                "SELECT type, count(*) AS n FROM activity GROUP BY type ORDER BY n DESC, type",
-            ])
+            .args(["--sql", "SELECT type, count(*) AS n FROM activity GROUP BY type ORDER BY n DESC, type"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     };
     let (p1, p2) = (spawn(), spawn());
-    let (o1, o2) = (
-        p1.wait_with_output().unwrap(),
-        p2.wait_with_output().unwrap(),
-    );
+    let (o1, o2) = (p1.wait_with_output().unwrap(), p2.wait_with_output().unwrap());
     assert_success(&o1);
     assert_success(&o2);
     assert_eq!(o1.stdout, o2.stdout);
-    assert_eq!(
-        env.day_files("activity", "2025-09-01", "2025-09-20").len(),
-        20
-    );
-    let leftovers: Vec<_> = std::fs::read_dir(
-        env.cache()
-            .join("v1")
-            .join(common::DEMO_ID)
-            .join("activity"),
-    )
-    .unwrap()
-    .map(|e| e.unwrap().file_name())
-    .filter(|n| n.to_string_lossy().starts_with('.'))
-    .collect();
+    assert_eq!(env.day_files("activity", "2025-09-01", "2025-09-20").len(), 20);
+    let leftovers: Vec<_> = std::fs::read_dir(env.cache().join("v1").join(common::DEMO_ID).join("activity"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
@@ -360,19 +255,8 @@ fn bad_dates_are_usage_errors() {
         ("2025-10-07", "2025-10-01", "after --end-date"),
     ];
     for (start, end, needle) in cases {
-        let out = env
-            .demo()
-            .args([
-                "query",
-                "--start-date",
-                start,
-                "--end-date",
-                end,
-                "--sql",
-                "SELECT 1",
-            ])
-            .output()
-            .unwrap();
+        let out =
+            env.demo().args(["query", "--start-date", start, "--end-date", end, "--sql", "SELECT 1"]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{start}..{end}: {stderr}");
         assert!(stderr.contains(needle), "{start}..{end}: {stderr}");
@@ -390,25 +274,12 @@ fn bad_sql_fails_in_one_line_with_status_1() {
         ("SELECT no_such_column FROM activity", "no_such_column"),
         ("SELECT 1; SELECT * FROM nowhere", "nowhere"),
         ("   ", "no SQL statement"),
-        (
-            "SELECT json_extract_string(data, '$.a[') FROM activity",
-            "malformed JSON path",
-        ),
+        ("SELECT json_extract_string(data, '$.a[') FROM activity", "malformed JSON path"),
     ];
     for (sql, needle) in cases {
         let out = env
             .demo()
-            .args([
-                "query",
-                "--start-date",
-                "2025-10-01",
-                "--end-date",
-                "2025-10-01",
-                "--format",
-                "csv",
-                "--sql",
-                sql,
-            ])
+            .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--format", "csv", "--sql", sql])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -430,15 +301,7 @@ fn sql_that_writes_is_refused() {
     ] {
         let out = env
             .demo()
-            .args([
-                "query",
-                "--start-date",
-                "2025-10-01",
-                "--end-date",
-                "2025-10-01",
-                "--sql",
-                sql,
-            ])
+            .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--sql", sql])
             .output()
             .unwrap();
         assert_clean_failure(&out, 1, "refused");
@@ -453,51 +316,22 @@ fn sql_comes_from_a_file_or_stdin() {
     std::fs::write(&file, "SELECT 40 + 2 AS answer").unwrap();
     let out = env
         .demo()
-        .args([
-            "query",
-            "--start-date",
-            "2025-10-01",
-            "--end-date",
-            "2025-10-01",
-            "--json",
-            "-f",
-        ])
+        .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--json", "-f"])
         .arg(&file)
         .output()
         .unwrap();
     assert_success(&out);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
-        json!([{"answer": 42}])
-    );
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), json!([{"answer": 42}]));
     let out = env
         .demo()
-        .args([
-            "query",
-            "--start-date",
-            "2025-10-01",
-            "--end-date",
-            "2025-10-01",
-            "--json",
-        ])
+        .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--json"])
         .write_stdin("SELECT 'piped' AS s")
         .output()
         .unwrap();
-    assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
-        json!([{"s": "piped"}])
-    );
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), json!([{"s": "piped"}]));
     let out = env
         .demo()
-        .args([
-            "query",
-            "--start-date",
-            "2025-10-01",
-            "--end-date",
-            "2025-10-01",
-            "-f",
-            "missing.sql",
-        ])
+        .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "-f", "missing.sql"])
         .output()
         .unwrap();
     assert_clean_failure(&out, 4, "missing.sql");
@@ -546,16 +380,7 @@ fn export_writes_files_that_read_back_as_the_query_does() {
     for format in ["csv", "parquet"] {
         let out = env
             .demo()
-            .args([
-                "export",
-                "--start-date",
-                start,
-                "--end-date",
-                end,
-                "--format",
-                format,
-                "--output-dir",
-            ])
+            .args(["export", "--start-date", start, "--end-date", end, "--format", format, "--output-dir"])
             .arg(&out_dir)
             .output()
             .unwrap();
@@ -567,12 +392,9 @@ fn export_writes_files_that_read_back_as_the_query_does() {
         "SELECT (SELECT count(*) FROM activity) AS activity, (SELECT count(*) FROM apiUsage) AS api_usage, \
                 (SELECT count(*) FROM userList) AS users, (SELECT count(*) FROM groupList) AS groups",
     );
-    for (category, key) in [
-        ("activity", "activity"),
-        ("apiUsage", "api_usage"),
-        ("userList", "users"),
-        ("groupList", "groups"),
-    ] {
+    for (category, key) in
+        [("activity", "activity"), ("apiUsage", "api_usage"), ("userList", "users"), ("groupList", "groups")]
+    {
         for (ext, reader) in [("csv", "read_csv"), ("parquet", "read_parquet")] {
             let file = out_dir.join(format!("{category}_{start}_{end}.{ext}"));
             assert!(file.is_file(), "{}", file.display());
@@ -584,11 +406,8 @@ fn export_writes_files_that_read_back_as_the_query_does() {
         }
     }
     // The CSV holds the same values as the query: compare one category whole.
-    let ours = env.query_json(
-        start,
-        end,
-        "SELECT user_id, email, role, created_at, group_ids FROM userList ORDER BY user_id",
-    );
+    let ours =
+        env.query_json(start, end, "SELECT user_id, email, role, created_at, group_ids FROM userList ORDER BY user_id");
     let theirs = common::duckdb(&json!({
         "tables": {},
         "sql": format!(
@@ -603,24 +422,12 @@ fn export_writes_files_that_read_back_as_the_query_does() {
     let before = std::fs::read(out_dir.join(format!("activity_{start}_{end}.csv"))).unwrap();
     let out = env
         .demo()
-        .args([
-            "export",
-            "--start-date",
-            start,
-            "--end-date",
-            end,
-            "--category",
-            "activity",
-            "--output-dir",
-        ])
+        .args(["export", "--start-date", start, "--end-date", end, "--category", "activity", "--output-dir"])
         .arg(&out_dir)
         .output()
         .unwrap();
     assert_clean_failure(&out, 4, "--overwrite");
-    assert_eq!(
-        before,
-        std::fs::read(out_dir.join(format!("activity_{start}_{end}.csv"))).unwrap()
-    );
+    assert_eq!(before, std::fs::read(out_dir.join(format!("activity_{start}_{end}.csv"))).unwrap());
     let out = env
         .demo()
         .args([
@@ -638,10 +445,8 @@ fn export_writes_files_that_read_back_as_the_query_does() {
         .output()
         .unwrap();
     assert_success(&out);
-    let names: Vec<String> = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into())
-        .collect();
+    let names: Vec<String> =
+        std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
     assert_eq!(names.len(), 8, "no temporary files left: {names:?}");
 }
 
@@ -650,24 +455,11 @@ fn export_defaults_to_csv_in_activity_data() {
     let env = Env::new();
     let out = env
         .demo()
-        .args([
-            "export",
-            "--start-date",
-            "2025-10-01",
-            "--end-date",
-            "2025-10-01",
-            "--category",
-            "groupList",
-        ])
+        .args(["export", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--category", "groupList"])
         .output()
         .unwrap();
     assert_success(&out);
-    assert!(
-        env.dir
-            .path()
-            .join("activity-data/groupList_2025-10-01_2025-10-01.csv")
-            .is_file()
-    );
+    assert!(env.dir.path().join("activity-data/groupList_2025-10-01_2025-10-01.csv").is_file());
 }
 
 #[test]
@@ -676,15 +468,9 @@ fn tables_lists_columns_and_types() {
     let out = env.cmd().arg("tables").output().unwrap();
     assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
-    for needle in [
-        "activity",
-        "apiUsage",
-        "userList",
-        "groupList",
-        "quota_usage_weight",
-        "varchar[]",
-        "timestamp with time zone",
-    ] {
+    for needle in
+        ["activity", "apiUsage", "userList", "groupList", "quota_usage_weight", "varchar[]", "timestamp with time zone"]
+    {
         assert!(text.contains(needle), "{needle}: {text}");
     }
 }
@@ -698,11 +484,7 @@ fn describe_and_case_insensitive_table_names() {
         "SELECT count(*) AS n FROM \"userList\" JOIN USERLIST u2 USING (user_id)",
     );
     assert_eq!(rows, json!([{"n": 300}]));
-    let rows = env.query_json(
-        "2025-10-01",
-        "2025-10-01",
-        "SELECT count(*) AS n FROM APIUSAGE WHERE amount > 0",
-    );
+    let rows = env.query_json("2025-10-01", "2025-10-01", "SELECT count(*) AS n FROM APIUSAGE WHERE amount > 0");
     assert!(rows[0]["n"].as_i64().unwrap() > 0);
 }
 
@@ -710,23 +492,12 @@ fn describe_and_case_insensitive_table_names() {
 fn cache_path_list_and_clear() {
     let env = Env::new();
     let out = env.cmd().args(["cache", "path"]).output().unwrap();
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap().trim(),
-        env.cache().to_string_lossy()
-    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), env.cache().to_string_lossy());
     env.query_json("2025-10-01", "2025-10-02", "SELECT count(*) FROM activity");
     assert!(!cached_days(&env).is_empty());
-    let out = env
-        .cmd()
-        .args(["cache", "clear", "no-such-source"])
-        .output()
-        .unwrap();
+    let out = env.cmd().args(["cache", "clear", "no-such-source"]).output().unwrap();
     assert_clean_failure(&out, 2, "no cached source");
-    let out = env
-        .cmd()
-        .args(["cache", "clear", common::DEMO_ID])
-        .output()
-        .unwrap();
+    let out = env.cmd().args(["cache", "clear", common::DEMO_ID]).output().unwrap();
     assert_success(&out);
     assert!(cached_days(&env).is_empty());
     env.query_json("2025-10-01", "2025-10-01", "SELECT count(*) FROM activity");
@@ -744,29 +515,11 @@ fn help_and_version_succeed_and_bad_flags_do_not() {
     assert_eq!(out.status.code(), Some(2));
     let out = env
         .demo()
-        .args([
-            "export",
-            "--start-date",
-            "2025-10-01",
-            "--end-date",
-            "2025-10-01",
-            "--category",
-            "events",
-        ])
+        .args(["export", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--category", "events"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = env
-        .demo()
-        .args([
-            "query",
-            "--start-date",
-            "2025-10-01",
-            "--end-date",
-            "2025-10-01",
-        ])
-        .output()
-        .unwrap();
+    let out = env.demo().args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01"]).output().unwrap();
     // stdin of assert_cmd is empty, not a terminal: an empty script.
     assert_eq!(out.status.code(), Some(1));
 }

@@ -12,17 +12,10 @@ use serde_json::{Value, json};
 const RANGE: (&str, &str) = ("2025-10-01", "2025-10-14");
 
 fn corpus() -> Vec<String> {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/duckdb_corpus.sql"),
-    )
-    .unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/duckdb_corpus.sql")).unwrap();
     text.split(";\n")
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
         .filter(|s| !s.trim().is_empty())
         .collect()
 }
@@ -34,22 +27,14 @@ fn sorted_rows(rows: &[Value]) -> Vec<Value> {
 }
 
 fn values_only(rows: &Value) -> Vec<Value> {
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| Value::Array(r.as_object().unwrap().values().cloned().collect()))
-        .collect()
+    rows.as_array().unwrap().iter().map(|r| Value::Array(r.as_object().unwrap().values().cloned().collect())).collect()
 }
 
 #[test]
 fn the_corpus_gives_duckdbs_answers() {
     let env = Env::new();
     let statements = corpus();
-    assert!(
-        statements.len() >= 60,
-        "the corpus holds {} queries",
-        statements.len()
-    );
+    assert!(statements.len() >= 60, "the corpus holds {} queries", statements.len());
     // Fill the cache for the range, so that DuckDB reads the very same files.
     let out = env
         .demo()
@@ -73,31 +58,17 @@ fn the_corpus_gives_duckdbs_answers() {
         };
         let out = env
             .demo()
-            .args([
-                "query",
-                "--start-date",
-                RANGE.0,
-                "--end-date",
-                RANGE.1,
-                "--json",
-                "--sql",
-                sql,
-            ])
+            .args(["query", "--start-date", RANGE.0, "--end-date", RANGE.1, "--json", "--sql", sql])
             .output()
             .unwrap();
         if !out.status.success() {
-            failures.push(format!(
-                "{sql}\n  error: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
+            failures.push(format!("{sql}\n  error: {}", String::from_utf8_lossy(&out.stderr).trim()));
             continue;
         }
         let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
         let (ours, theirs) = (sorted_rows(&values_only(&ours)), sorted_rows(&theirs));
         if theirs.is_empty() {
-            failures.push(format!(
-                "{sql}\n  DuckDB gives no rows: the query tests nothing"
-            ));
+            failures.push(format!("{sql}\n  DuckDB gives no rows: the query tests nothing"));
         } else if !same_value(&Value::Array(ours.clone()), &Value::Array(theirs.clone())) {
             failures.push(format!(
                 "{sql}\n  ours:   {}\n  duckdb: {}",
@@ -128,7 +99,19 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
             "unnest() in FROM",
         ),
     ];
-    let out = env.demo().args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--sql", "SELECT 1 FROM activity, apiUsage, userList, groupList LIMIT 1"]).output().unwrap();
+    let out = env
+        .demo()
+        .args([
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-01",
+            "--sql",
+            "SELECT 1 FROM activity, apiUsage, userList, groupList LIMIT 1",
+        ])
+        .output()
+        .unwrap();
     assert_success(&out);
     let tables = json!({
         "activity": env.day_files("activity", "2025-10-01", "2025-10-01"),
@@ -140,7 +123,11 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
     let theirs = common::duckdb(&json!({"tables": tables, "sqls": sqls}));
     for ((sql, construct), theirs) in cases.iter().zip(theirs.as_array().unwrap()) {
         assert!(theirs.get("rows").is_some(), "DuckDB accepts {sql}: {theirs}");
-        let out = env.demo().args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--sql", sql]).output().unwrap();
+        let out = env
+            .demo()
+            .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--sql", sql])
+            .output()
+            .unwrap();
         common::assert_clean_failure(&out, 1, construct);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("write") || stderr.contains("instead"), "names an equivalent: {stderr}");

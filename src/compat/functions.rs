@@ -6,16 +6,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListBuilder, StringArray, StringBuilder,
-    UInt64Array,
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListBuilder, StringArray, StringBuilder, UInt64Array,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit, TimestampMicrosecondType};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, ScalarFunctionArgs, ScalarUDF,
-    ScalarUDFImpl, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
 };
 use datafusion::physical_expr::expressions::Literal;
 use serde_json::Value;
@@ -65,10 +64,7 @@ struct DuckDbScalar {
 
 impl DuckDbScalar {
     fn new(kind: Kind) -> Self {
-        DuckDbScalar {
-            kind,
-            signature: Signature::variadic_any(Volatility::Immutable),
-        }
+        DuckDbScalar { kind, signature: Signature::variadic_any(Volatility::Immutable) }
     }
 }
 
@@ -96,30 +92,17 @@ impl ScalarUDFImpl for DuckDbScalar {
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         let arity = |range: std::ops::RangeInclusive<usize>, usage: &str| {
-            if range.contains(&args.len()) {
-                Ok(())
-            } else {
-                plan_err!("{} takes {usage}", self.name())
-            }
+            if range.contains(&args.len()) { Ok(()) } else { plan_err!("{} takes {usage}", self.name()) }
         };
         match self.kind {
-            Kind::JsonValid => {
-                arity(1..=1, "one argument: json_valid(json)").map(|_| DataType::Boolean)
-            }
+            Kind::JsonValid => arity(1..=1, "one argument: json_valid(json)").map(|_| DataType::Boolean),
             Kind::JsonType => arity(1..=2, "json_type(json [, path])").map(|_| DataType::Utf8),
             Kind::JsonKeys => arity(1..=2, "json_keys(json [, path])").map(|_| utf8_list()),
-            Kind::JsonArrayLength => {
-                arity(1..=2, "json_array_length(json [, path])").map(|_| DataType::UInt64)
-            }
-            Kind::RegexpExtract => {
-                arity(2..=3, "regexp_extract(string, pattern [, group])").map(|_| DataType::Utf8)
-            }
+            Kind::JsonArrayLength => arity(1..=2, "json_array_length(json [, path])").map(|_| DataType::UInt64),
+            Kind::RegexpExtract => arity(2..=3, "regexp_extract(string, pattern [, group])").map(|_| DataType::Utf8),
             Kind::DateDiff => arity(3..=3, "date_diff(part, start, end)").map(|_| DataType::Int64),
             Kind::EpochMs => {
-                arity(
-                    1..=1,
-                    "one argument: epoch_ms(timestamp) or epoch_ms(milliseconds)",
-                )?;
+                arity(1..=1, "one argument: epoch_ms(timestamp) or epoch_ms(milliseconds)")?;
                 Ok(if args[0].is_integer() {
                     DataType::Timestamp(TimeUnit::Millisecond, None)
                 } else {
@@ -132,28 +115,17 @@ impl ScalarUDFImpl for DuckDbScalar {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let arrays: Vec<ArrayRef> = args
-            .args
-            .iter()
-            .map(|a| a.to_array(rows))
-            .collect::<Result<_>>()?;
+        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
         let result = match self.kind {
-            Kind::JsonValid | Kind::JsonType | Kind::JsonKeys | Kind::JsonArrayLength => {
-                self.json(&arrays)?
-            }
+            Kind::JsonValid | Kind::JsonType | Kind::JsonKeys | Kind::JsonArrayLength => self.json(&arrays)?,
             Kind::RegexpExtract => regexp_extract(&arrays)?,
             Kind::DateDiff => date_diff(&arrays)?,
             Kind::EpochMs => epoch_ms(&arrays[0])?,
             Kind::Len => len(&arrays[0])?,
         };
         if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &result, 0,
-            )?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
         } else {
             Ok(ColumnarValue::Array(result))
         }
@@ -171,11 +143,7 @@ fn json_at(text: &str, path: &[PathStep]) -> Option<Value> {
         value = match (step, value) {
             (PathStep::Key(k), Value::Object(mut o)) => o.remove(k)?,
             (PathStep::Index(i), Value::Array(mut a)) => {
-                let index = if *i < 0 {
-                    a.len().checked_sub(i.unsigned_abs() as usize)?
-                } else {
-                    *i as usize
-                };
+                let index = if *i < 0 { a.len().checked_sub(i.unsigned_abs() as usize)? } else { *i as usize };
                 if index >= a.len() {
                     return None;
                 }
@@ -217,20 +185,14 @@ impl DuckDbScalar {
             Kind::JsonValid => Arc::new(
                 (0..rows)
                     .map(|r| {
-                        texts.is_valid(r).then(|| {
-                            serde_json::from_str::<serde::de::IgnoredAny>(texts.value(r)).is_ok()
-                        })
+                        texts.is_valid(r).then(|| serde_json::from_str::<serde::de::IgnoredAny>(texts.value(r)).is_ok())
                     })
                     .collect::<BooleanArray>(),
             ),
             Kind::JsonType => {
                 let mut out = StringBuilder::new();
                 for r in 0..rows {
-                    let value = if texts.is_valid(r) {
-                        json_at(texts.value(r), &path_at(r)?)
-                    } else {
-                        None
-                    };
+                    let value = if texts.is_valid(r) { json_at(texts.value(r), &path_at(r)?) } else { None };
                     out.append_option(value.as_ref().map(duckdb_json_type));
                 }
                 Arc::new(out.finish())
@@ -238,11 +200,7 @@ impl DuckDbScalar {
             Kind::JsonKeys => {
                 let mut out = ListBuilder::new(StringBuilder::new());
                 for r in 0..rows {
-                    let value = if texts.is_valid(r) {
-                        json_at(texts.value(r), &path_at(r)?)
-                    } else {
-                        None
-                    };
+                    let value = if texts.is_valid(r) { json_at(texts.value(r), &path_at(r)?) } else { None };
                     match value {
                         Some(Value::Object(o)) => {
                             for k in o.keys() {
@@ -259,11 +217,7 @@ impl DuckDbScalar {
             Kind::JsonArrayLength => {
                 let mut out = Vec::with_capacity(rows);
                 for r in 0..rows {
-                    let value = if texts.is_valid(r) {
-                        json_at(texts.value(r), &path_at(r)?)
-                    } else {
-                        None
-                    };
+                    let value = if texts.is_valid(r) { json_at(texts.value(r), &path_at(r)?) } else { None };
                     out.push(value.map(|v| match v {
                         Value::Array(a) => a.len() as u64,
                         _ => 0,
@@ -280,10 +234,7 @@ impl DuckDbScalar {
 fn regexp_extract(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     let texts = strings(&arrays[0])?;
     let patterns = strings(&arrays[1])?;
-    let groups = arrays
-        .get(2)
-        .map(|a| cast(a, &DataType::Int64))
-        .transpose()?;
+    let groups = arrays.get(2).map(|a| cast(a, &DataType::Int64)).transpose()?;
     let (texts, patterns) = (texts.as_string::<i32>(), patterns.as_string::<i32>());
     let mut compiled: HashMap<String, regex::Regex> = HashMap::new();
     let mut out = StringBuilder::new();
@@ -295,20 +246,13 @@ fn regexp_extract(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         let pattern = patterns.value(r);
         if !compiled.contains_key(pattern) {
             let re = regex::Regex::new(pattern).map_err(|e| {
-                datafusion::error::DataFusionError::Execution(format!(
-                    "regexp_extract: invalid pattern: {e}"
-                ))
+                datafusion::error::DataFusionError::Execution(format!("regexp_extract: invalid pattern: {e}"))
             })?;
             compiled.insert(pattern.to_string(), re);
         }
-        let group = groups.as_ref().map_or(0, |g| {
-            g.as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .value(r)
-        }) as usize;
-        let found = compiled[pattern]
-            .captures(texts.value(r))
-            .and_then(|c| c.get(group))
-            .map_or("", |m| m.as_str());
+        let group = groups.as_ref().map_or(0, |g| g.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(r))
+            as usize;
+        let found = compiled[pattern].captures(texts.value(r)).and_then(|c| c.get(group)).map_or("", |m| m.as_str());
         out.append_value(found);
     }
     Ok(Arc::new(out.finish()))
@@ -318,15 +262,8 @@ fn timestamps_micros(array: &ArrayRef) -> Result<ArrayRef> {
     let target = DataType::Timestamp(TimeUnit::Microsecond, None);
     Ok(match array.data_type() {
         DataType::Timestamp(_, Some(_)) => {
-            let utc = cast(
-                array,
-                &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            )?;
-            Arc::new(
-                utc.as_primitive::<TimestampMicrosecondType>()
-                    .clone()
-                    .with_timezone_opt(None::<String>),
-            )
+            let utc = cast(array, &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())))?;
+            Arc::new(utc.as_primitive::<TimestampMicrosecondType>().clone().with_timezone_opt(None::<String>))
         }
         _ => cast(array, &target)?,
     })
@@ -339,10 +276,7 @@ fn naive(micros: i64) -> Option<NaiveDateTime> {
 /// DuckDB's `date_diff`: how many `part` boundaries lie between two times.
 fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     let parts = strings(&arrays[0])?;
-    let (starts, ends) = (
-        timestamps_micros(&arrays[1])?,
-        timestamps_micros(&arrays[2])?,
-    );
+    let (starts, ends) = (timestamps_micros(&arrays[1])?, timestamps_micros(&arrays[2])?);
     let (parts, starts, ends) = (
         parts.as_string::<i32>(),
         starts.as_primitive::<TimestampMicrosecondType>(),
@@ -371,12 +305,8 @@ fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
                     / 7
             }
             "day" | "d" | "dayofmonth" => days(b) - days(a),
-            "hour" | "h" | "hr" => {
-                (b.and_utc().timestamp() / 3600) - (a.and_utc().timestamp() / 3600)
-            }
-            "minute" | "m" | "min" => {
-                (b.and_utc().timestamp() / 60) - (a.and_utc().timestamp() / 60)
-            }
+            "hour" | "h" | "hr" => (b.and_utc().timestamp() / 3600) - (a.and_utc().timestamp() / 3600),
+            "minute" | "m" | "min" => (b.and_utc().timestamp() / 60) - (a.and_utc().timestamp() / 60),
             "second" | "sec" => b.and_utc().timestamp() - a.and_utc().timestamp(),
             "millisecond" | "ms" => b.and_utc().timestamp_millis() - a.and_utc().timestamp_millis(),
             "microsecond" | "us" => b.and_utc().timestamp_micros() - a.and_utc().timestamp_micros(),
@@ -395,19 +325,11 @@ fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
 /// `epoch_ms(timestamp)` → milliseconds since 1970; `epoch_ms(integer)` → the timestamp.
 fn epoch_ms(array: &ArrayRef) -> Result<ArrayRef> {
     if array.data_type().is_integer() {
-        return Ok(cast(
-            &cast(array, &DataType::Int64)?,
-            &DataType::Timestamp(TimeUnit::Millisecond, None),
-        )?);
+        return Ok(cast(&cast(array, &DataType::Int64)?, &DataType::Timestamp(TimeUnit::Millisecond, None))?);
     }
     let micros = timestamps_micros(array)?;
     let micros = micros.as_primitive::<TimestampMicrosecondType>();
-    Ok(Arc::new(
-        micros
-            .iter()
-            .map(|v| v.map(|m| m.div_euclid(1000)))
-            .collect::<Int64Array>(),
-    ))
+    Ok(Arc::new(micros.iter().map(|v| v.map(|m| m.div_euclid(1000))).collect::<Int64Array>()))
 }
 
 /// `len` of a string (characters) or of a list (elements).
@@ -416,28 +338,17 @@ fn len(array: &ArrayRef) -> Result<ArrayRef> {
         DataType::List(_) => {
             let list = array.as_list::<i32>();
             Arc::new(
-                (0..list.len())
-                    .map(|r| list.is_valid(r).then(|| list.value_length(r) as i64))
-                    .collect::<Int64Array>(),
+                (0..list.len()).map(|r| list.is_valid(r).then(|| list.value_length(r) as i64)).collect::<Int64Array>(),
             )
         }
         DataType::LargeList(_) => {
             let list = array.as_list::<i64>();
-            Arc::new(
-                (0..list.len())
-                    .map(|r| list.is_valid(r).then(|| list.value_length(r)))
-                    .collect::<Int64Array>(),
-            )
+            Arc::new((0..list.len()).map(|r| list.is_valid(r).then(|| list.value_length(r))).collect::<Int64Array>())
         }
         _ => {
             let texts = strings(array)?;
             let texts: &StringArray = texts.as_string::<i32>();
-            Arc::new(
-                texts
-                    .iter()
-                    .map(|t| t.map(|s| s.chars().count() as i64))
-                    .collect::<Int64Array>(),
-            )
+            Arc::new(texts.iter().map(|t| t.map(|s| s.chars().count() as i64)).collect::<Int64Array>())
         }
     })
 }
@@ -459,10 +370,7 @@ struct CollectAggregate {
 
 impl CollectAggregate {
     fn new(kind: Collect) -> Self {
-        CollectAggregate {
-            kind,
-            signature: Signature::variadic_any(Volatility::Immutable),
-        }
+        CollectAggregate { kind, signature: Signature::variadic_any(Volatility::Immutable) }
     }
 }
 
@@ -484,11 +392,7 @@ impl AggregateUDFImpl for CollectAggregate {
             (Collect::Mode, 1) | (Collect::QuantileDisc, 2) => Ok(args[0].clone()),
             (Collect::QuantileCont, 2) if args[0].is_numeric() => Ok(DataType::Float64),
             (Collect::Mode, _) => plan_err!("mode takes one argument: mode(x)"),
-            (_, _) => plan_err!(
-                "{} takes a number and a constant quantile, e.g. {}(x, 0.5)",
-                self.name(),
-                self.name()
-            ),
+            (_, _) => plan_err!("{} takes a number and a constant quantile, e.g. {}(x, 0.5)", self.name(), self.name()),
         }
     }
 
@@ -508,10 +412,7 @@ impl AggregateUDFImpl for CollectAggregate {
         let quantile = match self.kind {
             Collect::Mode => 0.0,
             Collect::QuantileDisc | Collect::QuantileCont => {
-                let literal = args
-                    .exprs
-                    .get(1)
-                    .and_then(|e| (e.as_ref() as &dyn Any).downcast_ref::<Literal>());
+                let literal = args.exprs.get(1).and_then(|e| (e.as_ref() as &dyn Any).downcast_ref::<Literal>());
                 let q = literal.and_then(|l| match l.value().clone() {
                     ScalarValue::Float64(Some(q)) => Some(q),
                     ScalarValue::Float32(Some(q)) => Some(q as f64),
@@ -641,16 +542,12 @@ mod tests {
     #[test]
     fn date_diff_counts_boundaries() {
         let ts = |s: &str| -> ArrayRef {
-            let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
-                .unwrap()
-                .and_utc()
-                .timestamp_micros();
+            let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap().and_utc().timestamp_micros();
             Arc::new(TimestampMicrosecondArray::from(vec![t]))
         };
         let diff = |part: &str, a, b| {
             let out = date_diff(&[Arc::new(StringArray::from(vec![part])), ts(a), ts(b)]).unwrap();
-            out.as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .value(0)
+            out.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0)
         };
         assert_eq!(diff("day", "2025-10-01 23:00", "2025-10-02 01:00"), 1);
         assert_eq!(diff("month", "2025-01-31 00:00", "2025-02-01 00:00"), 1);

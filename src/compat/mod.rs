@@ -15,9 +15,9 @@ use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, Interval, ObjectName,
-    ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query, SelectItem, SetExpr,
-    Statement, Value, ValueWithSpan, visit_expressions_mut, visit_relations_mut,
+    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, Interval, ObjectName, ObjectNamePart,
+    OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query, SelectItem, SetExpr, Statement, Value, ValueWithSpan,
+    visit_expressions_mut, visit_relations_mut,
 };
 use datafusion::sql::sqlparser::dialect::{Dialect, DuckDbDialect};
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -125,7 +125,8 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
     let words: Vec<&str> = upper.split_whitespace().collect();
     if words.first() == Some(&"SUMMARIZE") {
         return Some(Error::Query(
-            "SUMMARIZE is not supported: write SELECT min(col), max(col), count(DISTINCT col), count(*) FROM table".into(),
+            "SUMMARIZE is not supported: write SELECT min(col), max(col), count(DISTINCT col), count(*) FROM table"
+                .into(),
         ));
     }
     if words.windows(2).any(|w| w == ["USING", "SAMPLE"]) {
@@ -165,16 +166,10 @@ fn check_read_only(statement: &Statement) -> Result<()> {
         | Statement::ShowTables { .. }
         | Statement::ShowColumns { .. }
         | Statement::ExplainTable { .. } => Ok(()),
-        Statement::Explain {
-            statement: inner, ..
-        } => check_read_only(inner),
+        Statement::Explain { statement: inner, .. } => check_read_only(inner),
         other => {
             let text = other.to_string();
-            let keyword = text
-                .split_whitespace()
-                .next()
-                .unwrap_or("this")
-                .to_uppercase();
+            let keyword = text.split_whitespace().next().unwrap_or("this").to_uppercase();
             Err(Error::WriteRefused(keyword))
         }
     }
@@ -213,13 +208,7 @@ fn fold_table_name(name: &mut ObjectName) {
 static COLUMNS: LazyLock<HashSet<String>> = LazyLock::new(|| {
     Category::ALL
         .iter()
-        .flat_map(|c| {
-            c.schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|c| c.schema().fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>())
         .collect()
 });
 
@@ -227,9 +216,7 @@ static COLUMNS: LazyLock<HashSet<String>> = LazyLock::new(|| {
 fn fold_identifier(ident: &mut Ident) {
     if ident.quote_style.is_some() {
         let lower = ident.value.to_lowercase();
-        if lower != ident.value
-            && (COLUMNS.contains(&lower) || Category::from_name(&lower).is_some())
-        {
+        if lower != ident.value && (COLUMNS.contains(&lower) || Category::from_name(&lower).is_some()) {
             *ident = Ident::new(lower);
         }
     }
@@ -249,29 +236,17 @@ fn name_result_columns(query: &mut Query) {
         _ => return,
     };
     // DataFusion's ORDER BY ALL takes only plain columns; positions work for any expression.
-    if let Some(OrderBy {
-        kind: OrderByKind::All(options),
-        ..
-    }) = &query.order_by
-        && select.projection.iter().all(|item| {
-            matches!(
-                item,
-                SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }
-            )
-        })
+    if let Some(OrderBy { kind: OrderByKind::All(options), .. }) = &query.order_by
+        && select
+            .projection
+            .iter()
+            .all(|item| matches!(item, SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }))
     {
         let options = *options;
         let exprs = (1..=select.projection.len())
-            .map(|i| OrderByExpr {
-                expr: Expr::value(Value::Number(i.to_string(), false)),
-                options,
-                with_fill: None,
-            })
+            .map(|i| OrderByExpr { expr: Expr::value(Value::Number(i.to_string(), false)), options, with_fill: None })
             .collect();
-        query.order_by = Some(OrderBy {
-            kind: OrderByKind::Expressions(exprs),
-            interpolate: None,
-        });
+        query.order_by = Some(OrderBy { kind: OrderByKind::Expressions(exprs), interpolate: None });
     }
     let mut taken: HashSet<String> = select
         .projection
@@ -279,9 +254,7 @@ fn name_result_columns(query: &mut Query) {
         .filter_map(|item| match item {
             SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
             SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.to_lowercase()),
-            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
-                parts.last().map(|i| i.value.to_lowercase())
-            }
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().map(|i| i.value.to_lowercase()),
             _ => None,
         })
         .collect();
@@ -293,21 +266,14 @@ fn name_result_columns(query: &mut Query) {
             continue;
         }
         let written = expr.to_string();
-        let base = if written.eq_ignore_ascii_case("count(*)") {
-            "count_star()".to_string()
-        } else {
-            written
-        };
+        let base = if written.eq_ignore_ascii_case("count(*)") { "count_star()".to_string() } else { written };
         let mut name = base.clone();
         let mut n = 1;
         while !taken.insert(name.clone()) {
             name = format!("{base}_{n}");
             n += 1;
         }
-        *item = SelectItem::ExprWithAlias {
-            expr: expr.clone(),
-            alias: Ident::with_quote('"', name),
-        };
+        *item = SelectItem::ExprWithAlias { expr: expr.clone(), alias: Ident::with_quote('"', name) };
     }
 }
 
@@ -318,8 +284,7 @@ fn text(s: &str) -> Expr {
 /// The plain arguments of a call, when it has no named or wildcard ones.
 fn plain_args(f: &Function) -> Option<Vec<Expr>> {
     let FunctionArguments::List(list) = &f.args else {
-        return matches!(f.args, FunctionArguments::None | FunctionArguments::List(_))
-            .then(Vec::new);
+        return matches!(f.args, FunctionArguments::None | FunctionArguments::List(_)).then(Vec::new);
     };
     list.args
         .iter()
@@ -337,13 +302,7 @@ fn renamed(f: &Function, to: &str) -> Expr {
 }
 
 fn arity(name: &str, args: &[Expr], n: usize, usage: &str) -> Result<()> {
-    if args.len() == n {
-        Ok(())
-    } else {
-        Err(Error::Query(format!(
-            "{name} takes {n} argument(s): {usage}"
-        )))
-    }
+    if args.len() == n { Ok(()) } else { Err(Error::Query(format!("{name} takes {n} argument(s): {usage}"))) }
 }
 
 fn rewrite_expr(expr: &mut Expr) -> Result<()> {
@@ -356,32 +315,16 @@ fn rewrite_expr(expr: &mut Expr) -> Result<()> {
             parts.iter_mut().for_each(fold_identifier);
             return Ok(());
         }
-        Expr::BinaryOp {
-            left,
-            op: op @ (BinaryOperator::Arrow | BinaryOperator::LongArrow),
-            right,
-        } => {
-            let function = if *op == BinaryOperator::LongArrow {
-                "json_as_text"
-            } else {
-                "json_get_json"
-            };
+        Expr::BinaryOp { left, op: op @ (BinaryOperator::Arrow | BinaryOperator::LongArrow), right } => {
+            let function = if *op == BinaryOperator::LongArrow { "json_as_text" } else { "json_get_json" };
             json_call(function, (**left).clone(), right)?
         }
         // DuckDB's integer division truncates, as DataFusion's `/` does on integers.
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::DuckIntegerDivide,
-            right,
-        } => Expr::Cast {
+        Expr::BinaryOp { left, op: BinaryOperator::DuckIntegerDivide, right } => Expr::Cast {
             kind: CastKind::Cast,
             expr: Box::new(call(
                 "trunc",
-                vec![Expr::BinaryOp {
-                    left: left.clone(),
-                    op: BinaryOperator::Divide,
-                    right: right.clone(),
-                }],
+                vec![Expr::BinaryOp { left: left.clone(), op: BinaryOperator::Divide, right: right.clone() }],
             )),
             data_type: SqlType::BigInt(None),
             array: false,
@@ -411,22 +354,14 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
     call_with(name, args, vec![], None)
 }
 
-fn call_with(
-    name: &str,
-    args: Vec<Expr>,
-    clauses: Vec<FunctionArgumentClause>,
-    filter: Option<Box<Expr>>,
-) -> Expr {
+fn call_with(name: &str, args: Vec<Expr>, clauses: Vec<FunctionArgumentClause>, filter: Option<Box<Expr>>) -> Expr {
     Expr::Function(Function {
         name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {
             duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                .collect(),
+            args: args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect(),
             clauses,
         }),
         filter,
@@ -458,17 +393,8 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
     };
     Ok(Some(match name.as_str() {
         "json_extract_string" | "json_extract" => {
-            arity(
-                &name,
-                &args,
-                2,
-                "a JSON value and a path such as '$.userId'",
-            )?;
-            let target = if name == "json_extract" {
-                "json_get_json"
-            } else {
-                "json_as_text"
-            };
+            arity(&name, &args, 2, "a JSON value and a path such as '$.userId'")?;
+            let target = if name == "json_extract" { "json_get_json" } else { "json_as_text" };
             json_call(target, args[0].clone(), &args[1])?
         }
         "strftime" => renamed(f, "to_char"),
@@ -482,8 +408,8 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         "length" => renamed(f, "len"),
         "quantile" => renamed(f, "quantile_disc"),
         "epoch" => date_part("epoch", &args)?,
-        "hour" | "minute" | "second" | "year" | "month" | "day" | "quarter" | "week"
-        | "dayofyear" | "doy" | "dayofweek" | "dow" | "isodow" => {
+        "hour" | "minute" | "second" | "year" | "month" | "day" | "quarter" | "week" | "dayofyear" | "doy"
+        | "dayofweek" | "dow" | "isodow" => {
             let part = match name.as_str() {
                 "dayofyear" => "doy",
                 "dayofweek" => "dow",
@@ -493,13 +419,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         }
         "dayname" | "monthname" => {
             arity(&name, &args, 1, &format!("{name}(timestamp)"))?;
-            call(
-                "to_char",
-                vec![
-                    args[0].clone(),
-                    text(if name == "dayname" { "%A" } else { "%B" }),
-                ],
-            )
+            call("to_char", vec![args[0].clone(), text(if name == "dayname" { "%A" } else { "%B" })])
         }
         "date_add" => {
             arity(&name, &args, 2, "date_add(date, INTERVAL ...)")?;
@@ -531,24 +451,21 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         }
         "time_bucket" => {
             if !(2..=3).contains(&args.len()) {
-                return Err(Error::Query("time_bucket takes 2 or 3 arguments: time_bucket(INTERVAL '1 week', ts [, origin])".into()));
+                return Err(Error::Query(
+                    "time_bucket takes 2 or 3 arguments: time_bucket(INTERVAL '1 week', ts [, origin])".into(),
+                ));
             }
             let mut args = args;
             if args.len() == 2 {
                 // DuckDB buckets days and weeks from Monday 2000-01-03.
-                args.push(Expr::TypedString(
-                    datafusion::sql::sqlparser::ast::TypedString {
-                        data_type: SqlType::Timestamp(
-                            None,
-                            datafusion::sql::sqlparser::ast::TimezoneInfo::None,
-                        ),
-                        value: ValueWithSpan {
-                            value: Value::SingleQuotedString("2000-01-03 00:00:00".into()),
-                            span: datafusion::sql::sqlparser::tokenizer::Span::empty(),
-                        },
-                        uses_odbc_syntax: false,
+                args.push(Expr::TypedString(datafusion::sql::sqlparser::ast::TypedString {
+                    data_type: SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None),
+                    value: ValueWithSpan {
+                        value: Value::SingleQuotedString("2000-01-03 00:00:00".into()),
+                        span: datafusion::sql::sqlparser::tokenizer::Span::empty(),
                     },
-                ));
+                    uses_odbc_syntax: false,
+                }));
             }
             call("date_bin", args)
         }
@@ -558,19 +475,14 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             let largest = matches!(name.as_str(), "arg_max" | "max_by");
             let order = OrderByExpr {
                 expr: args[1].clone(),
-                options: OrderByOptions {
-                    asc: Some(!largest),
-                    nulls_first: Some(false),
-                },
+                options: OrderByOptions { asc: Some(!largest), nulls_first: Some(false) },
                 with_fill: None,
             };
             let not_null = Expr::IsNotNull(Box::new(args[1].clone()));
             let filter = match &f.filter {
-                Some(existing) => Expr::BinaryOp {
-                    left: existing.clone(),
-                    op: BinaryOperator::And,
-                    right: Box::new(not_null),
-                },
+                Some(existing) => {
+                    Expr::BinaryOp { left: existing.clone(), op: BinaryOperator::And, right: Box::new(not_null) }
+                }
                 None => not_null,
             };
             let mut first = call_with(
@@ -592,10 +504,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
 fn json_call(function: &str, json: Expr, path: &Expr) -> Result<Expr> {
     let mut args = vec![json];
     match path {
-        Expr::Value(ValueWithSpan {
-            value: Value::SingleQuotedString(p),
-            ..
-        }) => {
+        Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(p), .. }) => {
             for step in parse_json_path(p)? {
                 args.push(match step {
                     PathStep::Key(k) => Expr::value(Value::SingleQuotedString(k)),
@@ -611,10 +520,7 @@ fn json_call(function: &str, json: Expr, path: &Expr) -> Result<Expr> {
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {
             duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                .collect(),
+            args: args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect(),
             clauses: vec![],
         }),
         filter: None,
@@ -633,9 +539,7 @@ pub enum PathStep {
 /// DuckDB's JSON paths: `$.a.b[0]`, `$."a key".b`, a JSON pointer `/a/0`, or a bare key.
 pub fn parse_json_path(path: &str) -> Result<Vec<PathStep>> {
     let bad = |why: &str| {
-        Error::Query(format!(
-            "malformed JSON path '{path}': {why} (write it as '$.key', '$.a.b' or '$.items[0]')"
-        ))
+        Error::Query(format!("malformed JSON path '{path}': {why} (write it as '$.key', '$.a.b' or '$.items[0]')"))
     };
     if let Some(pointer) = path.strip_prefix('/') {
         return Ok(pointer
@@ -656,9 +560,7 @@ pub fn parse_json_path(path: &str) -> Result<Vec<PathStep>> {
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix('.') {
             if let Some(quoted) = after.strip_prefix('"') {
-                let end = quoted
-                    .find('"')
-                    .ok_or_else(|| bad("a quoted key is not closed"))?;
+                let end = quoted.find('"').ok_or_else(|| bad("a quoted key is not closed"))?;
                 steps.push(PathStep::Key(quoted[..end].to_string()));
                 rest = &quoted[end + 1..];
             } else {
@@ -675,11 +577,7 @@ pub fn parse_json_path(path: &str) -> Result<Vec<PathStep>> {
             if index == "*" {
                 return Err(bad("wildcards are not supported"));
             }
-            steps.push(PathStep::Index(
-                index
-                    .parse()
-                    .map_err(|_| bad("an array index is not a number"))?,
-            ));
+            steps.push(PathStep::Index(index.parse().map_err(|_| bad("an array index is not a number"))?));
             rest = &after[end + 1..];
         } else {
             return Err(bad("expected '.' or '[' after a step"));
@@ -693,36 +591,18 @@ mod tests {
     use super::*;
 
     fn sql(s: &str) -> String {
-        prepare(s)
-            .unwrap()
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
+        prepare(s).unwrap().iter().map(|s| s.to_string()).collect::<Vec<_>>().join("; ")
     }
 
     #[test]
     fn json_paths_become_key_lists() {
-        assert_eq!(
-            parse_json_path("$.map.id").unwrap(),
-            vec![PathStep::Key("map".into()), PathStep::Key("id".into())]
-        );
+        assert_eq!(parse_json_path("$.map.id").unwrap(), vec![PathStep::Key("map".into()), PathStep::Key("id".into())]);
         assert_eq!(
             parse_json_path("$.items[0].\"a.b\"").unwrap(),
-            vec![
-                PathStep::Key("items".into()),
-                PathStep::Index(0),
-                PathStep::Key("a.b".into())
-            ]
+            vec![PathStep::Key("items".into()), PathStep::Index(0), PathStep::Key("a.b".into())]
         );
-        assert_eq!(
-            parse_json_path("userId").unwrap(),
-            vec![PathStep::Key("userId".into())]
-        );
-        assert_eq!(
-            parse_json_path("/a/1").unwrap(),
-            vec![PathStep::Key("a".into()), PathStep::Index(1)]
-        );
+        assert_eq!(parse_json_path("userId").unwrap(), vec![PathStep::Key("userId".into())]);
+        assert_eq!(parse_json_path("/a/1").unwrap(), vec![PathStep::Key("a".into()), PathStep::Index(1)]);
         assert_eq!(parse_json_path("$").unwrap(), vec![]);
         for bad in ["$.", "$[x]", "$.a[", "$a", "$.\"open"] {
             assert!(parse_json_path(bad).is_err(), "{bad} accepted");
@@ -732,9 +612,7 @@ mod tests {
     #[test]
     fn json_functions_and_operators_are_rewritten() {
         assert_eq!(
-            sql(
-                "SELECT json_extract_string(data, '$.map.id'), data->>'userId', data->'categories' FROM activity"
-            ),
+            sql("SELECT json_extract_string(data, '$.map.id'), data->>'userId', data->'categories' FROM activity"),
             "SELECT json_as_text(data, 'map', 'id') AS \"json_extract_string(data, '$.map.id')\", json_as_text(data, 'userId') AS \"data ->> 'userId'\", json_get_json(data, 'categories') AS \"data -> 'categories'\" FROM activity"
         );
     }
@@ -761,10 +639,7 @@ mod tests {
                 other => panic!("{stmt}: {other:?}"),
             }
         }
-        assert!(matches!(
-            prepare("SELECT 1; DROP TABLE activity"),
-            Err(Error::WriteRefused(_))
-        ));
+        assert!(matches!(prepare("SELECT 1; DROP TABLE activity"), Err(Error::WriteRefused(_))));
     }
 
     #[test]

@@ -17,12 +17,7 @@ impl FunctionRewrite for DuckDbSemantics {
         "duckdb_semantics"
     }
 
-    fn rewrite(
-        &self,
-        expr: Expr,
-        schema: &DFSchema,
-        _config: &ConfigOptions,
-    ) -> Result<Transformed<Expr>> {
+    fn rewrite(&self, expr: Expr, schema: &DFSchema, _config: &ConfigOptions) -> Result<Transformed<Expr>> {
         let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &expr else {
             return Ok(Transformed::no(expr));
         };
@@ -30,28 +25,16 @@ impl FunctionRewrite for DuckDbSemantics {
             return Ok(Transformed::no(expr));
         };
         let rewritten = match op {
-            Operator::Divide if l.is_integer() && r.is_integer() => {
-                Expr::BinaryExpr(BinaryExpr::new(
-                    Box::new(cast((**left).clone(), DataType::Float64)),
-                    *op,
-                    right.clone(),
-                ))
-            }
-            Operator::Plus | Operator::Minus
-                if is_date(&l) && matches!(r, DataType::Interval(_)) =>
-            {
-                Expr::BinaryExpr(BinaryExpr::new(
-                    Box::new(cast((**left).clone(), timestamp())),
-                    *op,
-                    right.clone(),
-                ))
+            Operator::Divide if l.is_integer() && r.is_integer() => Expr::BinaryExpr(BinaryExpr::new(
+                Box::new(cast((**left).clone(), DataType::Float64)),
+                *op,
+                right.clone(),
+            )),
+            Operator::Plus | Operator::Minus if is_date(&l) && matches!(r, DataType::Interval(_)) => {
+                Expr::BinaryExpr(BinaryExpr::new(Box::new(cast((**left).clone(), timestamp())), *op, right.clone()))
             }
             Operator::Plus if matches!(l, DataType::Interval(_)) && is_date(&r) => {
-                Expr::BinaryExpr(BinaryExpr::new(
-                    left.clone(),
-                    *op,
-                    Box::new(cast((**right).clone(), timestamp())),
-                ))
+                Expr::BinaryExpr(BinaryExpr::new(left.clone(), *op, Box::new(cast((**right).clone(), timestamp()))))
             }
             _ => return Ok(Transformed::no(expr)),
         };

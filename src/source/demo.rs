@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use datafusion::arrow::array::{
-    ArrayRef, Float64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
-    TimestampMicrosecondArray,
+    ArrayRef, Float64Array, ListBuilder, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
 };
 use datafusion::arrow::error::ArrowError;
 use rand::distr::Distribution;
@@ -42,29 +41,16 @@ const GROUP_ALIASES: [&str; 12] = [
     "Partners",
 ];
 const FIRST_NAMES: [&str; 24] = [
-    "ana", "ben", "carla", "david", "elena", "farid", "grace", "hugo", "iris", "jorge", "kim",
-    "lucía", "marco", "nadia", "oscar", "paula", "quentin", "rosa", "sven", "tomás", "uma",
-    "victor", "wen", "zoe",
+    "ana", "ben", "carla", "david", "elena", "farid", "grace", "hugo", "iris", "jorge", "kim", "lucía", "marco",
+    "nadia", "oscar", "paula", "quentin", "rosa", "sven", "tomás", "uma", "victor", "wen", "zoe",
 ];
 const LAST_NAMES: [&str; 20] = [
-    "garcia", "smith", "müller", "rossi", "dubois", "kowalski", "tanaka", "silva", "nguyen",
-    "okafor", "jensen", "novak", "haddad", "larsen", "moreno", "fischer", "costa", "ivanova",
-    "patel", "o'brien",
+    "garcia", "smith", "müller", "rossi", "dubois", "kowalski", "tanaka", "silva", "nguyen", "okafor", "jensen",
+    "novak", "haddad", "larsen", "moreno", "fischer", "costa", "ivanova", "patel", "o'brien",
 ];
-const DOMAINS: [(&str, u32); 4] = [
-    ("acme-geo.com", 70),
-    ("acme-geo.co.uk", 15),
-    ("partner-analytics.io", 10),
-    ("gmail.com", 5),
-];
-const PROVIDERS: [&str; 6] = [
-    "bigquery",
-    "snowflake",
-    "redshift",
-    "postgres",
-    "databricks",
-    "carto_dw",
-];
+const DOMAINS: [(&str, u32); 4] =
+    [("acme-geo.com", 70), ("acme-geo.co.uk", 15), ("partner-analytics.io", 10), ("gmail.com", 5)];
+const PROVIDERS: [&str; 6] = ["bigquery", "snowflake", "redshift", "postgres", "databricks", "carto_dw"];
 const MAP_TITLES: [&str; 12] = [
     "Store coverage",
     "Delivery zones",
@@ -79,8 +65,7 @@ const MAP_TITLES: [&str; 12] = [
     "Bike lanes 🚲",
     "Census tracts",
 ];
-const LOGIN_METHODS: [(&str, u32); 4] =
-    [("password", 30), ("google", 35), ("sso", 30), ("saml", 5)];
+const LOGIN_METHODS: [(&str, u32); 4] = [("password", 30), ("google", 35), ("sso", 30), ("saml", 5)];
 const ERRORS: [&str; 5] = [
     "Permission denied for dataset analytics.sales",
     "Quota exceeded: 10 GB processed today",
@@ -186,14 +171,8 @@ fn event_types() -> Vec<EventType> {
         ("QuotaThresholdReached", 1.0, System),
         ("MaintenanceWindowNotified", 0.3, System),
     ];
-    let mut types: Vec<EventType> = main
-        .iter()
-        .map(|&(name, weight, payload)| EventType {
-            name: name.to_string(),
-            weight,
-            payload,
-        })
-        .collect();
+    let mut types: Vec<EventType> =
+        main.iter().map(|&(name, weight, payload)| EventType { name: name.to_string(), weight, payload }).collect();
     // The long tail of rarer events that every real organisation has.
     let resources = [
         "Widget",
@@ -214,11 +193,8 @@ fn event_types() -> Vec<EventType> {
         "Snapshot",
     ];
     let verbs = ["Created", "Updated", "Deleted", "Viewed", "Exported"];
-    for (i, (resource, verb)) in resources
-        .iter()
-        .flat_map(|r| verbs.iter().map(move |v| (r, v)))
-        .enumerate()
-        .take(120 - types.len())
+    for (i, (resource, verb)) in
+        resources.iter().flat_map(|r| verbs.iter().map(move |v| (r, v))).enumerate().take(120 - types.len())
     {
         types.push(EventType {
             name: format!("{resource}{verb}"),
@@ -288,23 +264,18 @@ fn pick_weighted<T: Copy>(rng: &mut impl Rng, items: &[(T, u32)]) -> T {
 }
 
 fn zipf_weights(n: usize, s: f64) -> WeightedIndex<f64> {
-    WeightedIndex::new((0..n).map(|i| 1.0 / (1.0 + i as f64).powf(s)))
-        .expect("weights are positive and finite")
+    WeightedIndex::new((0..n).map(|i| 1.0 / (1.0 + i as f64).powf(s))).expect("weights are positive and finite")
 }
 
 fn micros_at(day: NaiveDate, micros_of_day: i64) -> i64 {
-    Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
-        .timestamp_micros()
-        + micros_of_day
+    Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)).timestamp_micros() + micros_of_day
 }
 
 impl DemoOrg {
     pub fn new(seed: u64, events_per_day: u32) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let groups: Vec<(String, &'static str)> = GROUP_ALIASES
-            .iter()
-            .map(|alias| (id(&mut rng, "grp_", 12), *alias))
-            .collect();
+        let groups: Vec<(String, &'static str)> =
+            GROUP_ALIASES.iter().map(|alias| (id(&mut rng, "grp_", 12), *alias)).collect();
         let first_day = NaiveDate::from_ymd_opt(2016, 1, 1).expect("valid date");
         let users = (0..USERS)
             .map(|i| {
@@ -323,10 +294,7 @@ impl DemoOrg {
                 } else {
                     first_day + chrono::Duration::days(rng.random_range(0..3_900))
                 };
-                let created_at = micros_at(
-                    created_day,
-                    rng.random_range(8 * 3600..18 * 3600) * 1_000_000,
-                );
+                let created_at = micros_at(created_day, rng.random_range(8 * 3600..18 * 3600) * 1_000_000);
                 let n_groups = rng.random_range(0..=3);
                 let mut group_ids: Vec<String> = Vec::new();
                 for _ in 0..n_groups {
@@ -345,23 +313,21 @@ impl DemoOrg {
                 }
             })
             .collect::<Vec<_>>();
-        let resources =
-            |rng: &mut ChaCha8Rng, n: usize, prefix: &str, noun: &str| -> Vec<Resource> {
-                (0..n)
-                    .map(|i| Resource {
-                        id: id(rng, prefix, 16),
-                        title: format!("{} #{}", pick(rng, &MAP_TITLES).replace("Store", noun), i),
-                        owner: rng.random_range(0..USERS),
-                        provider: PROVIDERS[rng.random_range(0..PROVIDERS.len())],
-                    })
-                    .collect()
-            };
+        let resources = |rng: &mut ChaCha8Rng, n: usize, prefix: &str, noun: &str| -> Vec<Resource> {
+            (0..n)
+                .map(|i| Resource {
+                    id: id(rng, prefix, 16),
+                    title: format!("{} #{}", pick(rng, &MAP_TITLES).replace("Store", noun), i),
+                    owner: rng.random_range(0..USERS),
+                    provider: PROVIDERS[rng.random_range(0..PROVIDERS.len())],
+                })
+                .collect()
+        };
         let maps = resources(&mut rng, MAPS, "map_", "Store");
         let workflows = resources(&mut rng, WORKFLOWS, "wf_", "Pipeline");
         let connections = resources(&mut rng, CONNECTIONS, "conn_", "Warehouse");
         let types = event_types();
-        let type_index =
-            WeightedIndex::new(types.iter().map(|t| t.weight)).expect("positive weights");
+        let type_index = WeightedIndex::new(types.iter().map(|t| t.weight)).expect("positive weights");
         DemoOrg {
             seed,
             events_per_day,
@@ -390,9 +356,7 @@ impl DemoOrg {
     /// The users who exist on `day`, with their activity weights.
     fn active_users(&self, day: NaiveDate) -> (Vec<usize>, WeightedIndex<f64>) {
         let end_of_day = micros_at(day, 86_400_000_000);
-        let ids: Vec<usize> = (0..self.users.len())
-            .filter(|&i| self.users[i].created_at < end_of_day)
-            .collect();
+        let ids: Vec<usize> = (0..self.users.len()).filter(|&i| self.users[i].created_at < end_of_day).collect();
         let weights = WeightedIndex::new(ids.iter().map(|&i| self.users[i].activity))
             .expect("the founding users exist on every day");
         (ids, weights)
@@ -463,10 +427,7 @@ impl DemoOrg {
             Payload::Map => {
                 let m = map(rng);
                 p.insert("mapId".into(), json!(m.id));
-                p.insert(
-                    "map".into(),
-                    json!({"id": m.id, "title": m.title, "ownerId": self.users[m.owner].id}),
-                );
+                p.insert("map".into(), json!({"id": m.id, "title": m.title, "ownerId": self.users[m.owner].id}));
                 p.insert("connectionId".into(), json!(connection(rng).id));
                 p.insert("layers".into(), json!(rng.random_range(1..12)));
             }
@@ -490,14 +451,8 @@ impl DemoOrg {
                 }
             }
             Payload::Login => {
-                p.insert(
-                    "loginMethod".into(),
-                    json!(pick_weighted(rng, &LOGIN_METHODS)),
-                );
-                p.insert(
-                    "ip".into(),
-                    json!(format!("203.0.113.{}", rng.random_range(1..255))),
-                );
+                p.insert("loginMethod".into(), json!(pick_weighted(rng, &LOGIN_METHODS)));
+                p.insert("ip".into(), json!(format!("203.0.113.{}", rng.random_range(1..255))));
                 p.insert(
                     "userAgent".into(),
                     json!("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"),
@@ -507,18 +462,12 @@ impl DemoOrg {
                 let c = connection(rng);
                 p.insert("connectionId".into(), json!(c.id));
                 p.insert("provider".into(), json!(c.provider));
-                p.insert(
-                    "connectionName".into(),
-                    json!(format!("{} \"prod\", EU", c.title)),
-                );
+                p.insert("connectionName".into(), json!(format!("{} \"prod\", EU", c.title)));
             }
             Payload::Import | Payload::ImportFailed => {
                 let c = connection(rng);
                 p.insert("fileName".into(), json!(pick(rng, &FILE_NAMES)));
-                p.insert(
-                    "sizeBytes".into(),
-                    json!(rng.random_range(1_000u64..2_000_000_000)),
-                );
+                p.insert("sizeBytes".into(), json!(rng.random_range(1_000u64..2_000_000_000)));
                 p.insert("connectionId".into(), json!(c.id));
                 p.insert("provider".into(), json!(c.provider));
                 if matches!(event.payload, Payload::ImportFailed) {
@@ -526,24 +475,12 @@ impl DemoOrg {
                 }
             }
             Payload::AiRequest => {
-                p.insert(
-                    "agentId".into(),
-                    json!(format!("agent_{}", rng.random_range(1..25))),
-                );
+                p.insert("agentId".into(), json!(format!("agent_{}", rng.random_range(1..25))));
                 p.insert("conversationId".into(), json!(id(rng, "conv_", 12)));
                 p.insert("isNewConversation".into(), json!(rng.random_bool(0.3)));
-                p.insert(
-                    "model".into(),
-                    json!(if rng.random_bool(0.7) {
-                        "gpt-4.1"
-                    } else {
-                        "gemini-2.5-pro"
-                    }),
-                );
+                p.insert("model".into(), json!(if rng.random_bool(0.7) { "gpt-4.1" } else { "gemini-2.5-pro" }));
                 p.insert("promptTokens".into(), json!(rng.random_range(50..4_000)));
-                let prompt: Vec<&str> = (0..rng.random_range(1..=5))
-                    .map(|_| *pick(rng, &PROMPTS))
-                    .collect();
+                let prompt: Vec<&str> = (0..rng.random_range(1..=5)).map(|_| *pick(rng, &PROMPTS)).collect();
                 p.insert("prompt".into(), json!(prompt.join(" ")));
                 if rng.random_bool(0.5) {
                     p.insert("mapId".into(), json!(map(rng).id));
@@ -551,36 +488,26 @@ impl DemoOrg {
             }
             Payload::AiResponse => {
                 p.insert("conversationId".into(), json!(id(rng, "conv_", 12)));
-                p.insert(
-                    "completionTokens".into(),
-                    json!(rng.random_range(20..2_000)),
-                );
+                p.insert("completionTokens".into(), json!(rng.random_range(20..2_000)));
                 p.insert("latencyMs".into(), json!(rng.random_range(300..20_000)));
             }
             Payload::Token => {
                 p.insert("tokenId".into(), json!(id(rng, "tok_", 16)));
-                p.insert("grants".into(), json!([{"connectionId": connection(rng).id, "source": "carto-demo-data.demo_tables.*"}]));
+                p.insert(
+                    "grants".into(),
+                    json!([{"connectionId": connection(rng).id, "source": "carto-demo-data.demo_tables.*"}]),
+                );
                 p.insert("allowedApis".into(), json!(["sql", "maps"]));
             }
             Payload::ExportRequest => {
                 p.insert("categories".into(), json!(["activity", "apiUsage"]));
-                p.insert(
-                    "format".into(),
-                    json!(if rng.random_bool(0.5) {
-                        "parquet"
-                    } else {
-                        "csv"
-                    }),
-                );
+                p.insert("format".into(), json!(if rng.random_bool(0.5) { "parquet" } else { "csv" }));
                 p.insert("startDate".into(), json!("2025-09-01"));
                 p.insert("endDate".into(), json!("2025-09-30"));
             }
             Payload::Generic => {
                 p.insert("resourceId".into(), json!(id(rng, "res_", 12)));
-                p.insert(
-                    "details".into(),
-                    json!({"source": "builder", "durationMs": rng.random_range(1..5_000)}),
-                );
+                p.insert("details".into(), json!({"source": "builder", "durationMs": rng.random_range(1..5_000)}));
             }
             Payload::System => {
                 p.insert("workflowId".into(), json!(workflow(rng).id));
@@ -597,14 +524,8 @@ impl DemoOrg {
         let (user_ids, _) = self.active_users(day);
         let midnight = micros_at(day, 0);
         let share = (self.events_per_day as f64 / 20_000.0).clamp(0.05, 1.0) * 0.3;
-        let (mut user, mut metric, mut amount, mut map_id, mut workflow_id, mut weight) = (
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-        );
+        let (mut user, mut metric, mut amount, mut map_id, mut workflow_id, mut weight) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut push = |rng: &mut ChaCha8Rng, u: Option<&str>, (name, w): (&'static str, f64)| {
             user.push(u.map(str::to_owned));
             metric.push(name);
@@ -613,13 +534,9 @@ impl DemoOrg {
             } else {
                 (rng.random_range(1..40_000) as f64) / 4.0
             });
-            map_id.push(
-                (name == "maps_api_requests")
-                    .then(|| self.maps[self.map_index.sample(rng)].id.clone()),
-            );
+            map_id.push((name == "maps_api_requests").then(|| self.maps[self.map_index.sample(rng)].id.clone()));
             workflow_id.push(
-                (name == "workflow_executions")
-                    .then(|| self.workflows[self.workflow_index.sample(rng)].id.clone()),
+                (name == "workflow_executions").then(|| self.workflows[self.workflow_index.sample(rng)].id.clone()),
             );
             weight.push(w);
         };
@@ -640,8 +557,7 @@ impl DemoOrg {
         RecordBatch::try_new(
             Category::ApiUsage.schema(),
             vec![
-                Arc::new(TimestampMicrosecondArray::from(vec![midnight; n]).with_timezone("UTC"))
-                    as ArrayRef,
+                Arc::new(TimestampMicrosecondArray::from(vec![midnight; n]).with_timezone("UTC")) as ArrayRef,
                 Arc::new(StringArray::from(user)),
                 Arc::new(StringArray::from(metric)),
                 Arc::new(Float64Array::from(amount)),
@@ -663,20 +579,12 @@ impl DemoOrg {
         RecordBatch::try_new(
             Category::UserList.schema(),
             vec![
-                Arc::new(StringArray::from_iter_values(
-                    self.users.iter().map(|u| &u.id),
-                )) as ArrayRef,
-                Arc::new(StringArray::from_iter_values(
-                    self.users.iter().map(|u| &u.email),
-                )),
-                Arc::new(StringArray::from_iter_values(
-                    self.users.iter().map(|u| u.role),
-                )),
+                Arc::new(StringArray::from_iter_values(self.users.iter().map(|u| &u.id))) as ArrayRef,
+                Arc::new(StringArray::from_iter_values(self.users.iter().map(|u| &u.email))),
+                Arc::new(StringArray::from_iter_values(self.users.iter().map(|u| u.role))),
                 Arc::new(
-                    TimestampMicrosecondArray::from_iter_values(
-                        self.users.iter().map(|u| u.created_at),
-                    )
-                    .with_timezone("UTC"),
+                    TimestampMicrosecondArray::from_iter_values(self.users.iter().map(|u| u.created_at))
+                        .with_timezone("UTC"),
                 ),
                 Arc::new(groups.finish()),
             ],
@@ -687,12 +595,8 @@ impl DemoOrg {
         RecordBatch::try_new(
             Category::GroupList.schema(),
             vec![
-                Arc::new(StringArray::from_iter_values(
-                    self.groups.iter().map(|g| &g.0),
-                )) as ArrayRef,
-                Arc::new(StringArray::from_iter_values(
-                    self.groups.iter().map(|g| g.1),
-                )),
+                Arc::new(StringArray::from_iter_values(self.groups.iter().map(|g| &g.0))) as ArrayRef,
+                Arc::new(StringArray::from_iter_values(self.groups.iter().map(|g| g.1))),
             ],
         )
     }
@@ -700,9 +604,8 @@ impl DemoOrg {
 
 /// Microseconds into a day, mostly in European and American business hours.
 fn business_micros(rng: &mut ChaCha8Rng) -> i64 {
-    const HOUR_WEIGHTS: [u32; 24] = [
-        1, 1, 1, 1, 1, 2, 4, 10, 18, 22, 22, 20, 16, 20, 22, 22, 20, 16, 10, 6, 4, 3, 2, 1,
-    ];
+    const HOUR_WEIGHTS: [u32; 24] =
+        [1, 1, 1, 1, 1, 2, 4, 10, 18, 22, 22, 20, 16, 20, 22, 22, 20, 16, 10, 6, 4, 3, 2, 1];
     let total: u32 = HOUR_WEIGHTS.iter().sum();
     let mut x = rng.random_range(0..total);
     let mut hour = 0;
@@ -729,19 +632,10 @@ mod tests {
         let b = DemoOrg::new(DEFAULT_SEED, 500);
         // b generates another day first: it must not change what 2025-10-02 looks like.
         b.activity(day("2025-10-01")).unwrap();
-        assert_eq!(
-            a.activity(day("2025-10-02")).unwrap(),
-            b.activity(day("2025-10-02")).unwrap()
-        );
-        assert_eq!(
-            a.api_usage(day("2025-10-02")).unwrap(),
-            b.api_usage(day("2025-10-02")).unwrap()
-        );
+        assert_eq!(a.activity(day("2025-10-02")).unwrap(), b.activity(day("2025-10-02")).unwrap());
+        assert_eq!(a.api_usage(day("2025-10-02")).unwrap(), b.api_usage(day("2025-10-02")).unwrap());
         let other_seed = DemoOrg::new(7, 500);
-        assert_ne!(
-            a.activity(day("2025-10-02")).unwrap(),
-            other_seed.activity(day("2025-10-02")).unwrap()
-        );
+        assert_ne!(a.activity(day("2025-10-02")).unwrap(), other_seed.activity(day("2025-10-02")).unwrap());
     }
 
     #[test]
@@ -749,19 +643,9 @@ mod tests {
         let org = DemoOrg::new(DEFAULT_SEED, 20_000);
         let users = org.user_list().unwrap();
         assert_eq!(users.num_rows(), USERS);
-        let emails: HashSet<&str> = users
-            .column(1)
-            .as_string::<i32>()
-            .iter()
-            .flatten()
-            .collect();
+        let emails: HashSet<&str> = users.column(1).as_string::<i32>().iter().flatten().collect();
         assert_eq!(emails.len(), USERS, "emails are unique");
-        let roles: HashSet<&str> = users
-            .column(2)
-            .as_string::<i32>()
-            .iter()
-            .flatten()
-            .collect();
+        let roles: HashSet<&str> = users.column(2).as_string::<i32>().iter().flatten().collect();
         assert_eq!(roles, HashSet::from(["Admin", "Editor", "Viewer"]));
         assert_eq!(org.group_list().unwrap().num_rows(), 12);
 
@@ -771,45 +655,23 @@ mod tests {
         for t in batch.column(0).as_string::<i32>().iter().flatten() {
             *by_type.entry(t).or_default() += 1;
         }
-        assert!(
-            by_type.len() > 80,
-            "a wide mix of event types: {}",
-            by_type.len()
-        );
-        assert!(
-            by_type["MapLoadedEvent"] > by_type["MapCreated"] * 10,
-            "a skewed mix"
-        );
+        assert!(by_type.len() > 80, "a wide mix of event types: {}", by_type.len());
+        assert!(by_type["MapLoadedEvent"] > by_type["MapCreated"] * 10, "a skewed mix");
         let data = batch.column(2).as_string::<i32>();
         let mut without_user = 0;
         for payload in data.iter().flatten() {
-            assert!(
-                (80..=600).contains(&payload.len()),
-                "payload of {} bytes: {payload}",
-                payload.len()
-            );
+            assert!((80..=600).contains(&payload.len()), "payload of {} bytes: {payload}", payload.len());
             let v: Value = serde_json::from_str(payload).unwrap();
             without_user += usize::from(v.get("userId").is_none());
         }
         assert!(without_user > 0 && without_user < batch.num_rows() / 5);
-        let ts = batch
-            .column(1)
-            .as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
-        assert!(
-            ts.values().windows(2).all(|w| w[0] <= w[1]),
-            "ordered by time"
-        );
-        assert!(
-            ts.values().iter().any(|t| t % 1000 != 0),
-            "microsecond precision"
-        );
+        let ts = batch.column(1).as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+        assert!(ts.values().windows(2).all(|w| w[0] <= w[1]), "ordered by time");
+        assert!(ts.values().iter().any(|t| t % 1000 != 0), "microsecond precision");
 
         let usage = org.api_usage(day("2025-10-01")).unwrap();
         assert!(usage.num_rows() > 50);
-        assert!(
-            usage.column(1).null_count() > 0,
-            "some public usage without a user"
-        );
+        assert!(usage.column(1).null_count() > 0, "some public usage without a user");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Where Activity Data comes from. Each source delivers Arrow batches in the normalised schemas
 //! of [`Category`]; the cache and everything after it do not know which source it was.
 
+pub mod api;
 pub mod demo;
 
 use std::collections::BTreeMap;
@@ -10,11 +11,17 @@ use std::sync::mpsc;
 use chrono::NaiveDate;
 use datafusion::arrow::array::RecordBatch;
 
+use std::time::Duration;
+
+use crate::cache::Cache;
+use crate::carto::{CartoClient, ClientConfig, RetryPolicy};
 use crate::category::Category;
 use crate::cli::GlobalArgs;
+use crate::credentials;
 use crate::error::{Error, Result};
 use crate::ingest::CacheWriter;
 use crate::printer::Printer;
+use api::ApiSource;
 use demo::{DEFAULT_SEED, DemoOrg};
 
 /// What one fetch must deliver: the missing days of dated categories, and stale snapshots.
@@ -35,27 +42,18 @@ impl FetchPlan {
 }
 
 pub enum Source {
-    Demo(DemoOrg),
+    Demo(Box<DemoOrg>),
+    Api(ApiSource),
 }
 
-const NO_SOURCE: &str = "no CARTO source is configured: this version cannot reach CARTO's API yet; \
-                         add --demo (or --source demo) to use the built-in demo organisation";
-
 impl Source {
-    pub fn from_flags(flags: &GlobalArgs) -> Result<Source> {
-        let name = if flags.demo {
-            Some("demo")
-        } else {
-            flags.source.as_deref()
-        };
+    pub fn from_flags(flags: &GlobalArgs, cache: &Cache, printer: &Printer) -> Result<Source> {
+        let name = if flags.demo { Some("demo") } else { flags.source.as_deref() };
         match name {
-            Some("demo") => Ok(Source::Demo(DemoOrg::new(
-                DEFAULT_SEED,
-                flags.demo_events_per_day,
-            ))),
-            None | Some("api") => Err(Error::NoSource(NO_SOURCE.into())),
+            Some("demo") => Ok(Source::Demo(Box::new(DemoOrg::new(DEFAULT_SEED, flags.demo_events_per_day)))),
+            None | Some("api") => api_source(flags, cache, printer).map(Source::Api),
             Some(other) => Err(Error::Usage(format!(
-                "unknown --source '{other}': use `demo` (the built-in demo organisation)"
+                "unknown --source '{other}': use `api` (CARTO's API, the default) or `demo` (the built-in demo organisation)"
             ))),
         }
     }
@@ -64,28 +62,62 @@ impl Source {
     pub fn cache_id(&self) -> String {
         match self {
             Source::Demo(org) => format!("demo-s{DEFAULT_SEED}-e{}", org.events_per_day()),
+            Source::Api(api) => api.cache_id(),
         }
     }
 
-    pub fn fetch(
-        &self,
-        plan: &FetchPlan,
-        writer: &mut CacheWriter,
-        printer: &Printer,
-    ) -> Result<()> {
+    /// The newest day the source can deliver whole; later days are neither fetched nor cached.
+    pub fn newest_ready_day(&self) -> Option<NaiveDate> {
+        match self {
+            Source::Demo(_) => None,
+            Source::Api(_) => Some(api::newest_ready_day(chrono::Utc::now())),
+        }
+    }
+
+    pub fn fetch(&self, plan: &FetchPlan, writer: &mut CacheWriter, printer: &Printer) -> Result<()> {
         match self {
             Source::Demo(org) => fetch_demo(org, plan, writer, printer),
+            Source::Api(api) => api.fetch(plan, writer, printer),
         }
     }
 }
 
+fn api_source(flags: &GlobalArgs, cache: &Cache, printer: &Printer) -> Result<ApiSource> {
+    let client_id = std::env::var("CARTO_CLIENT_ID").ok();
+    let client_secret = std::env::var("CARTO_CLIENT_SECRET").ok();
+    let credentials = credentials::resolve(&credentials::Sources {
+        token: flags.token.as_deref(),
+        client_id: client_id.as_deref(),
+        client_secret: client_secret.as_deref(),
+        profile: flags.profile.as_deref(),
+        home: dirs::home_dir(),
+    })?;
+    for (flag, url) in [("--api-url", &flags.api_url), ("--auth-url", &flags.auth_url)] {
+        let parsed =
+            reqwest::Url::parse(url).map_err(|e| Error::Usage(format!("{flag} '{url}' is not a URL ({e})")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::Usage(format!("{flag} '{url}' is not an http(s) URL")));
+        }
+    }
+    let identity = credentials::account_key(&credentials, &flags.api_url);
+    let config = ClientConfig {
+        api_url: flags.api_url.clone(),
+        auth_url: flags.auth_url.clone(),
+        token_cache_dir: cache.private_dir("credentials")?,
+        retry: RetryPolicy::default(),
+        read_timeout: Duration::from_secs(60),
+    };
+    Ok(ApiSource {
+        client: CartoClient::new(config, credentials, *printer)?,
+        format: flags.download_format,
+        wait_timeout: Duration::from_secs(flags.wait_timeout),
+        identity,
+        download_dir: cache.private_dir("downloads")?,
+    })
+}
+
 /// Generates days on every core but one while the calling thread writes them to the cache.
-fn fetch_demo(
-    org: &DemoOrg,
-    plan: &FetchPlan,
-    writer: &mut CacheWriter,
-    printer: &Printer,
-) -> Result<()> {
+fn fetch_demo(org: &DemoOrg, plan: &FetchPlan, writer: &mut CacheWriter, printer: &Printer) -> Result<()> {
     for &category in &plan.snapshots {
         let batch = match category {
             Category::UserList => org.user_list(),
@@ -95,18 +127,13 @@ fn fetch_demo(
         .map_err(|e| Error::Source(format!("demo {category}: {e}")))?;
         writer.write_snapshot(category, &batch)?;
     }
-    let work: Vec<(Category, NaiveDate)> = plan
-        .days
-        .iter()
-        .flat_map(|(c, days)| days.iter().map(move |d| (*c, *d)))
-        .collect();
+    let work: Vec<(Category, NaiveDate)> =
+        plan.days.iter().flat_map(|(c, days)| days.iter().map(move |d| (*c, *d))).collect();
     if work.is_empty() {
         return Ok(());
     }
     let bar = printer.progress(work.len() as u64, "demo days");
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let next = AtomicUsize::new(0);
     let result = std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = mpsc::sync_channel::<(Category, Result<RecordBatch>)>(workers);

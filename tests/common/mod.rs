@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -19,9 +21,7 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().expect("a temporary folder"),
-        }
+        Env { dir: tempfile::tempdir().expect("a temporary folder") }
     }
 
     pub fn cache(&self) -> PathBuf {
@@ -48,25 +48,12 @@ impl Env {
     pub fn query_json(&self, start: &str, end: &str, sql: &str) -> Value {
         let out = self
             .demo()
-            .args([
-                "query",
-                "--start-date",
-                start,
-                "--end-date",
-                end,
-                "--json",
-                "--sql",
-                sql,
-            ])
+            .args(["query", "--start-date", start, "--end-date", end, "--json", "--sql", sql])
             .output()
             .unwrap();
         assert_success(&out);
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "--json printed invalid JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("--json printed invalid JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 
     pub fn day_files(&self, category: &str, start: &str, end: &str) -> Vec<PathBuf> {
@@ -79,10 +66,7 @@ impl Env {
         let mut tables = serde_json::Map::new();
         for category in ["activity", "apiUsage"] {
             if source.join(category).is_dir() {
-                tables.insert(
-                    category.into(),
-                    serde_json::json!(self.day_files(category, start, end)),
-                );
+                tables.insert(category.into(), serde_json::json!(self.day_files(category, start, end)));
             }
         }
         for category in ["userList", "groupList"] {
@@ -141,20 +125,10 @@ pub fn assert_clean_failure(out: &Output, code: i32, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
     assert!(stderr.contains(needle), "stderr lacks '{needle}': {stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
-        "{stderr}"
-    );
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| !l.starts_with("warning:"))
-        .collect();
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("warning:")).collect();
     assert_eq!(lines.len(), 1, "one line of error: {stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "nothing on stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.stdout.is_empty(), "nothing on stdout: {}", String::from_utf8_lossy(&out.stdout));
 }
 
 /// Floats compared with a tight relative tolerance; everything else exactly.
@@ -164,24 +138,16 @@ pub fn same_value(a: &Value, b: &Value) -> bool {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
             x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
         }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b)),
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
         }
         _ => a == b,
     }
 }
 
 pub fn assert_same_rows(ours: &Value, theirs: &Value, ordered: bool) {
-    let (mut a, mut b) = (
-        ours.as_array().unwrap().clone(),
-        theirs.as_array().unwrap().clone(),
-    );
+    let (mut a, mut b) = (ours.as_array().unwrap().clone(), theirs.as_array().unwrap().clone());
     if !ordered {
         let key = |v: &Value| v.to_string();
         a.sort_by_key(key);
