@@ -351,3 +351,41 @@ fn days_not_yet_complete_are_named_and_not_cached() {
         walk(&env.cache().join("v1")).into_iter().filter(|p| p.to_string_lossy().contains(&today.to_string())).count();
     assert_eq!(cached, 0);
 }
+
+#[test]
+fn ctrl_c_cancels_the_job_and_leaves_the_cache_consistent() {
+    let server = TestServer::start(200, Faults { running_polls: 10_000, ..Faults::default() });
+    let env = Env::new();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("carto-activity"))
+        .env("CARTO_ACTIVITY_CACHE_DIR", env.cache())
+        .env("CARTO_ACTIVITY_API_URL", &server.url)
+        .env("CARTO_API_TOKEN", TOKEN)
+        .env("HOME", env.dir.path())
+        .args([
+            "query",
+            "--start-date",
+            "2025-10-01",
+            "--end-date",
+            "2025-10-02",
+            "--sql",
+            "SELECT count(*) FROM activity",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while server.job_requests().is_empty() || server.log().len() < 3 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the job was never created");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let cancels: Vec<_> =
+        server.log().into_iter().filter(|l| l.method == "DELETE" && l.path.ends_with("/cancel")).collect();
+    assert_eq!(cancels.len(), 1, "the job was cancelled");
+    let cached =
+        walk(&env.cache().join("v1")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).count();
+    assert_eq!(cached, 0);
+}

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod folder;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,6 +24,7 @@ use crate::ingest::CacheWriter;
 use crate::printer::Printer;
 use api::ApiSource;
 use demo::{DEFAULT_SEED, DemoOrg};
+use folder::FolderSource;
 
 /// What one fetch must deliver: the missing days of dated categories, and stale snapshots.
 #[derive(Debug, Default, Clone)]
@@ -44,6 +46,7 @@ impl FetchPlan {
 pub enum Source {
     Demo(Box<DemoOrg>),
     Api(ApiSource),
+    Folder(FolderSource),
 }
 
 impl Source {
@@ -52,8 +55,13 @@ impl Source {
         match name {
             Some("demo") => Ok(Source::Demo(Box::new(DemoOrg::new(DEFAULT_SEED, flags.demo_events_per_day)))),
             None | Some("api") => api_source(flags, cache, printer).map(Source::Api),
+            Some(folder) if std::path::Path::new(folder).is_dir() => {
+                let source = FolderSource::open(std::path::Path::new(folder))?;
+                source.forget_earlier_states(cache, printer)?;
+                Ok(Source::Folder(source))
+            }
             Some(other) => Err(Error::Usage(format!(
-                "unknown --source '{other}': use `api` (CARTO's API, the default) or `demo` (the built-in demo organisation)"
+                "unknown --source '{other}': use `api` (CARTO's API, the default), `demo` (the built-in demo organisation) or a folder of exported files"
             ))),
         }
     }
@@ -63,13 +71,14 @@ impl Source {
         match self {
             Source::Demo(org) => format!("demo-s{DEFAULT_SEED}-e{}", org.events_per_day()),
             Source::Api(api) => api.cache_id(),
+            Source::Folder(folder) => folder.cache_id(),
         }
     }
 
     /// The newest day the source can deliver whole; later days are neither fetched nor cached.
     pub fn newest_ready_day(&self) -> Option<NaiveDate> {
         match self {
-            Source::Demo(_) => None,
+            Source::Demo(_) | Source::Folder(_) => None,
             Source::Api(_) => Some(api::newest_ready_day(chrono::Utc::now())),
         }
     }
@@ -78,6 +87,7 @@ impl Source {
         match self {
             Source::Demo(org) => fetch_demo(org, plan, writer, printer),
             Source::Api(api) => api.fetch(plan, writer, printer),
+            Source::Folder(folder) => folder.fetch(plan, writer, printer),
         }
     }
 }

@@ -1,0 +1,142 @@
+//! A folder of files exported earlier (from CARTO's UI or by `export`): CSV, CSV.gz or Parquet,
+//! recognised by the category their name (or the folder they are in) starts with.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use sha2::{Digest, Sha256};
+
+use crate::cache::Cache;
+use crate::category::Category;
+use crate::error::{Error, Result};
+use crate::ingest::{CacheWriter, file_batches};
+use crate::printer::Printer;
+use crate::source::FetchPlan;
+
+pub struct FolderSource {
+    dir: PathBuf,
+    files: Vec<(Category, PathBuf)>,
+    /// Names the folder; the part after it names its files' state.
+    folder_key: String,
+    fingerprint: String,
+}
+
+/// The category a file holds, from the first part of its path (below the folder) whose name
+/// starts with a category's name: `activity_2025-10-01_2025-10-07.csv`, `apiUsage/date=.../x.parquet`.
+fn category_of(relative: &Path) -> Option<Category> {
+    let name = relative.file_name()?.to_str()?.to_lowercase();
+    let readable = [".csv", ".csv.gz", ".parquet"].iter().any(|ext| name.ends_with(ext));
+    if !readable || name.starts_with('.') {
+        return None;
+    }
+    relative.components().find_map(|part| {
+        let part = part.as_os_str().to_str()?.to_lowercase();
+        // The longest name first, so that no category is taken for another's prefix.
+        let mut all = Category::ALL;
+        all.sort_by_key(|c| std::cmp::Reverse(c.name().len()));
+        all.into_iter().find(|c| part.starts_with(&c.name().to_lowercase()))
+    })
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(Error::io("cannot read the folder", dir))? {
+        let entry = entry.map_err(Error::io("cannot read the folder", dir))?;
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+impl FolderSource {
+    pub fn open(dir: &Path) -> Result<FolderSource> {
+        let dir = dir.canonicalize().map_err(Error::io("cannot open the --source folder", dir))?;
+        let mut paths = Vec::new();
+        walk(&dir, &mut paths)?;
+        paths.sort();
+        let mut files = Vec::new();
+        let mut state = Sha256::new();
+        for path in paths {
+            let relative = path.strip_prefix(&dir).unwrap_or(&path).to_path_buf();
+            let Some(category) = category_of(&relative) else { continue };
+            let meta = fs::metadata(&path).map_err(Error::io("cannot read", &path))?;
+            let modified =
+                meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+            state.update(format!("{}|{}|{modified}\n", relative.display(), meta.len()).as_bytes());
+            files.push((category, path));
+        }
+        if files.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} holds no Activity Data files: expected names starting with activity, apiUsage, userList or groupList, ending in .csv, .csv.gz or .parquet",
+                dir.display()
+            )));
+        }
+        let folder_key = hex::encode(Sha256::digest(dir.to_string_lossy().as_bytes()))[..12].to_string();
+        let fingerprint = hex::encode(state.finalize())[..12].to_string();
+        Ok(FolderSource { dir, files, folder_key, fingerprint })
+    }
+
+    /// The folder's cache identity covers its files (names, sizes, modification times): any
+    /// change gives a new identity, so every day is ingested again from the files as they are.
+    pub fn cache_id(&self) -> String {
+        format!("dir-{}-{}", self.folder_key, self.fingerprint)
+    }
+
+    /// Removes the cache entries of this folder's earlier states.
+    pub fn forget_earlier_states(&self, cache: &Cache, printer: &Printer) -> Result<()> {
+        let prefix = format!("dir-{}-", self.folder_key);
+        for id in cache.sources()? {
+            if id.starts_with(&prefix) && id != self.cache_id() {
+                printer.info(&format!(
+                    "files in {} changed since they were cached: ingesting them again",
+                    self.dir.display()
+                ));
+                cache.clear(Some(&id), printer)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn fetch(&self, plan: &FetchPlan, writer: &mut CacheWriter, printer: &Printer) -> Result<()> {
+        let wanted = |c: Category| plan.snapshots.contains(&c) || plan.days.contains_key(&c);
+        let bar = printer.progress(self.files.len() as u64, "files");
+        for (category, path) in self.files.iter().filter(|(c, _)| wanted(*c)) {
+            for batch in file_batches(path, *category)? {
+                let batch = batch?;
+                if category.is_snapshot() {
+                    writer.write_snapshot(*category, &batch)?;
+                } else {
+                    writer.write_dated(*category, &batch)?;
+                }
+            }
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        for snapshot in &plan.snapshots {
+            if !self.files.iter().any(|(c, _)| c == snapshot) {
+                return Err(Error::Source(format!("{} has no {snapshot} file", self.dir.display())));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_come_from_names_or_folders() {
+        assert_eq!(category_of(Path::new("activity_2025-10-01_2025-10-07.csv")), Some(Category::Activity));
+        assert_eq!(category_of(Path::new("apiUsage_x.csv.gz")), Some(Category::ApiUsage));
+        assert_eq!(category_of(Path::new("userlist.parquet")), Some(Category::UserList));
+        assert_eq!(category_of(Path::new("activity/date=2025-10-01/part-00000.parquet")), Some(Category::Activity));
+        assert_eq!(category_of(Path::new("notes.txt")), None);
+        assert_eq!(category_of(Path::new(".tmp-activity.csv")), None);
+        assert_eq!(category_of(Path::new("other.csv")), None);
+    }
+}
