@@ -162,18 +162,38 @@ pub struct ExportArgs {
     pub range: RangeArgs,
 
     /// Category to export (repeatable) [default: all four]
-    #[arg(long = "category", value_enum, value_name = "CATEGORY", ignore_case = true)]
+    #[arg(long = "category", value_enum, value_name = "CATEGORY", ignore_case = true, conflicts_with = "sql")]
     pub categories: Vec<Category>,
+
+    /// Export the result of this query instead of whole categories
+    #[arg(long, value_name = "SQL")]
+    pub sql: Option<String>,
 
     /// File format
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
 
-    /// Folder the files are written to
-    #[arg(long, value_name = "DIR", default_value = "./activity-data")]
-    pub output_dir: PathBuf,
+    /// Compression [default: zstd for Parquet, none for CSV and NDJSON]
+    #[arg(long, value_enum, value_name = "CODEC")]
+    pub compression: Option<ExportCompression>,
 
-    /// Replace files that already exist
+    /// Rows per Parquet row group
+    #[arg(long, value_name = "N", default_value_t = 122_880, value_parser = clap::value_parser!(u64).range(1..))]
+    pub row_group_size: u64,
+
+    /// Hive-partitioned folders by the `ts` column: category/date=2025-10-01/part-00000.parquet
+    #[arg(long, value_enum, default_value_t = PartitionBy::None)]
+    pub partition_by: PartitionBy,
+
+    /// Start a new file after this many rows
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rows_per_file: Option<u64>,
+
+    /// Where the files go: a folder, file://..., s3://bucket/prefix, gs://bucket/prefix or az://container/prefix
+    #[arg(long, value_name = "DIR|URL", default_value = "./activity-data")]
+    pub output_dir: String,
+
+    /// Replace output that already exists
     #[arg(long)]
     pub overwrite: bool,
 }
@@ -182,6 +202,7 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     Csv,
     Parquet,
+    Ndjson,
 }
 
 impl ExportFormat {
@@ -189,8 +210,25 @@ impl ExportFormat {
         match self {
             ExportFormat::Csv => "csv",
             ExportFormat::Parquet => "parquet",
+            ExportFormat::Ndjson => "ndjson",
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportCompression {
+    Zstd,
+    Snappy,
+    Gzip,
+    Lz4,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PartitionBy {
+    None,
+    Day,
+    Month,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,7 +13,7 @@ use crate::cli::{CacheCommand, Cli, Command, ExportArgs, GlobalArgs, QueryArgs, 
 use crate::dates::DateRange;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::export::{ExportRequest, check_targets, export};
+use crate::export::{Destination, ExportRequest, Subject, check_targets, export};
 use crate::fetch::{CachedRange, cached_range};
 use crate::output::{Output, duckdb_type_name, render_table};
 use crate::printer::Printer;
@@ -90,8 +90,9 @@ async fn engine_over(
     categories: &[Category],
     refresh: bool,
     printer: Printer,
+    partitions: usize,
 ) -> Result<(Engine, Option<CachedRange>)> {
-    let engine = Engine::new()?;
+    let engine = Engine::new(partitions)?;
     let cached = if categories.is_empty() {
         None
     } else {
@@ -118,7 +119,7 @@ async fn query(global: &GlobalArgs, args: QueryArgs, printer: Printer) -> Result
     let sql = read_sql(&args)?;
     let statements = crate::compat::prepare(&sql)?;
     let categories = referenced_categories(&statements);
-    let (engine, _cached) = engine_over(global, range, &categories, args.range.no_cache, printer).await?;
+    let (engine, _cached) = engine_over(global, range, &categories, args.range.no_cache, printer, cores()).await?;
     let count = statements.len();
     let engine = &engine;
     let results = futures::stream::iter(statements).then(|s| engine.execute(s));
@@ -130,20 +131,47 @@ use futures::StreamExt;
 
 async fn export_command(global: &GlobalArgs, args: ExportArgs, printer: Printer) -> Result<()> {
     let range = range(&args.range)?;
-    let mut categories = if args.categories.is_empty() { Category::ALL.to_vec() } else { args.categories.clone() };
-    categories.sort();
-    categories.dedup();
+    let (subjects, categories) = match &args.sql {
+        Some(sql) => {
+            let mut statements = crate::compat::prepare(sql)?;
+            if statements.len() != 1 {
+                return Err(Error::Usage(
+                    "export --sql takes one query; run the others in exports of their own".into(),
+                ));
+            }
+            let categories = referenced_categories(&statements);
+            (vec![Subject::Query(Box::new(statements.remove(0)))], categories)
+        }
+        None => {
+            let mut categories =
+                if args.categories.is_empty() { Category::ALL.to_vec() } else { args.categories.clone() };
+            categories.sort();
+            categories.dedup();
+            (categories.iter().map(|c| Subject::Category(*c)).collect(), categories)
+        }
+    };
     let request = ExportRequest {
-        categories: &categories,
+        subjects,
         range,
         format: args.format,
-        output_dir: &args.output_dir,
+        compression: args.compression.unwrap_or(ExportRequest::default_compression(args.format)),
+        row_group_size: args.row_group_size as usize,
+        partition_by: args.partition_by,
+        max_rows_per_file: args.max_rows_per_file,
         overwrite: args.overwrite,
     };
-    check_targets(&request)?;
-    let (engine, _cached) = engine_over(global, range, &categories, args.range.no_cache, printer).await?;
-    export(&engine, &request, &printer).await?;
+    request.validate()?;
+    let destination = Destination::parse(&args.output_dir)?;
+    check_targets(&request, &destination).await?;
+    // One partition: the cached days are read in order, so each output file is finished
+    // before the next opens and memory does not grow with the range.
+    let (engine, _cached) = engine_over(global, range, &categories, args.range.no_cache, printer, 1).await?;
+    export(&engine, &request, &destination, &printer).await?;
     Ok(())
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 fn print_table(batch: RecordBatch) -> Result<()> {

@@ -29,10 +29,9 @@ pub fn table_name(category: Category) -> String {
 }
 
 impl Engine {
-    pub fn new() -> Result<Engine> {
-        let mut config = SessionConfig::new()
-            .with_information_schema(true)
-            .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    /// A session that runs plans on `partitions` threads.
+    pub fn new(partitions: usize) -> Result<Engine> {
+        let mut config = SessionConfig::new().with_information_schema(true).with_target_partitions(partitions.max(1));
         let options = config.options_mut();
         // Evaluate selective filters (and the JSON functions in them) inside the Parquet scan.
         options.execution.parquet.pushdown_filters = true;

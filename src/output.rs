@@ -161,6 +161,16 @@ fn stdout_error(source: std::io::Error) -> Error {
     Error::Io { action: "cannot write to", path: "standard output".into(), source }
 }
 
+/// Rows as NDJSON, with the same encoding as `--format ndjson` (timestamps ISO 8601 UTC).
+pub fn write_ndjson_rows(out: &mut Vec<u8>, batch: &RecordBatch) -> serde_json::Result<()> {
+    let schema = batch.schema();
+    for row in 0..batch.num_rows() {
+        serde_json::to_writer(&mut *out, &row_object(&schema, batch.columns(), row))?;
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
 fn row_object(schema: &Schema, columns: &[ArrayRef], row: usize) -> Value {
     let mut object = Map::with_capacity(columns.len());
     for (field, column) in schema.fields().iter().zip(columns) {
