@@ -415,6 +415,18 @@ struct SubjectExport<'a> {
 }
 
 impl SubjectExport<'_> {
+    fn bytes_written(&self) -> u64 {
+        let open: u64 = self
+            .open
+            .values()
+            .map(|f| match &f.encoder {
+                Encoder::Parquet(w) => w.bytes_written() as u64,
+                Encoder::Text(t) => t.sink.bytes,
+            })
+            .sum();
+        open + self.finished.iter().map(|f| f.bytes).sum::<u64>()
+    }
+
     fn part_path(&mut self, key: &str) -> StorePath {
         if self.request.single_file() {
             return self.target.clone();
@@ -559,15 +571,13 @@ async fn export_subject(
         finished: Vec::new(),
         clock: 0,
     };
-    let bar = printer.progress(0, subject.name());
-    bar.set_length(0);
+    let bar = printer.spinner(subject.name());
     let outcome: Result<()> = async {
         let mut total = 0u64;
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(Error::query)?;
             total += batch.num_rows() as u64;
-            bar.set_length(total);
-            bar.set_position(total);
+            bar.set_message(format!("{}: {total} rows, {} bytes written", subject.name(), job.bytes_written()));
             if job.partition == PartitionBy::None {
                 job.write(String::new(), batch).await?;
                 continue;
