@@ -211,32 +211,28 @@ impl SourceCache {
 
     /// The writer's lock; says on stderr when another process holds it.
     pub fn lock_exclusive(&self, printer: &Printer) -> Result<CacheLock> {
-        let file = self.open_lock_file()?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                printer.warn(&format!("waiting for another carto-activity process using the cache of '{}'", self.id));
-                file.lock().map_err(Error::io("cannot lock", &self.lock_path))?;
-            }
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(Error::io("cannot lock", &self.lock_path)(e));
-            }
-        }
-        Ok(CacheLock { _file: file })
+        self.lock(printer, File::try_lock, File::lock)
     }
 
     /// The readers' lock: many at once, none while a writer replaces or removes files.
     pub fn lock_shared(&self, printer: &Printer) -> Result<CacheLock> {
+        self.lock(printer, File::try_lock_shared, File::lock_shared)
+    }
+
+    fn lock(
+        &self,
+        printer: &Printer,
+        try_lock: fn(&File) -> std::result::Result<(), fs::TryLockError>,
+        lock: fn(&File) -> std::io::Result<()>,
+    ) -> Result<CacheLock> {
         let file = self.open_lock_file()?;
-        match file.try_lock_shared() {
+        match try_lock(&file) {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 printer.warn(&format!("waiting for another carto-activity process using the cache of '{}'", self.id));
-                file.lock_shared().map_err(Error::io("cannot lock", &self.lock_path))?;
+                lock(&file).map_err(Error::io("cannot lock", &self.lock_path))?;
             }
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(Error::io("cannot lock", &self.lock_path)(e));
-            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", &self.lock_path)(e)),
         }
         Ok(CacheLock { _file: file })
     }

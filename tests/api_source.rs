@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::server::{CLIENT_ID, CLIENT_SECRET, Faults, TOKEN, TestServer, write_credentials_file};
 use common::{Env, assert_clean_failure, assert_success};
 use serde_json::Value;
@@ -39,15 +37,7 @@ fn query(cmd: &mut assert_cmd::Command, start: &str, end: &str, sql: &str) -> st
 
 /// The answer of the demo source for the same range: the test server serves the same rows.
 fn demo_answer(start: &str, end: &str, sql: &str) -> Value {
-    let env = Env::new();
-    let out = env
-        .cmd()
-        .args(["--demo", "--demo-events-per-day", &EVENTS.to_string()])
-        .args(["query", "--start-date", start, "--end-date", end, "--json", "--sql", sql])
-        .output()
-        .unwrap();
-    assert_success(&out);
-    serde_json::from_slice(&out.stdout).unwrap()
+    demo_answer_scaled(start, end, sql, EVENTS)
 }
 
 fn json(out: &std::process::Output) -> Value {
@@ -67,7 +57,7 @@ fn assert_no_secret(env: &Env, outputs: &[&std::process::Output]) {
             assert!(!text.contains("DO-NOT-LEAK"), "a secret was printed: {text}");
         }
     }
-    for entry in walk(env.dir.path()) {
+    for entry in common::all_files(env.dir.path()) {
         let name = entry.to_string_lossy().to_string();
         assert!(!name.contains("DO-NOT-LEAK"), "a secret in a path: {name}");
         if name.contains("/credentials/m2m-") || name.ends_with(".carto_credentials.json") {
@@ -77,21 +67,6 @@ fn assert_no_secret(env: &Env, outputs: &[&std::process::Output]) {
             assert!(!String::from_utf8_lossy(&bytes).contains("DO-NOT-LEAK"), "a secret in {name}");
         }
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = vec![];
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(walk(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 #[test]
@@ -257,8 +232,10 @@ fn the_contracts_errors_are_clear_and_leave_no_bad_day() {
         assert_eq!(out.status.code(), Some(3), "{needle}: {stderr}");
         assert!(stderr.lines().last().unwrap_or("").contains(needle), "{needle}: {stderr}");
         assert!(!stderr.contains("panicked"));
-        let cached =
-            walk(&env.cache().join("v1")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).count();
+        let cached = common::all_files(&env.cache().join("v1"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .count();
         assert_eq!(cached, 0, "{needle}: no day is cached after a failure");
         assert_no_secret(&env, &[&out]);
         // After the fault, a healthy server gives exact counts.
@@ -303,7 +280,7 @@ fn m2m_tokens_are_fetched_cached_and_renewed_on_401() {
     assert_success(&out);
     let token_requests = server.log().iter().filter(|l| l.path == "/oauth/token").count();
     assert_eq!(token_requests, 2, "a token, refused once, then a new one");
-    let cache_files: Vec<_> = walk(&env.cache().join("credentials"));
+    let cache_files: Vec<_> = common::all_files(&env.cache().join("credentials"));
     assert_eq!(cache_files.len(), 1);
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&cache_files[0]).unwrap().permissions().mode() & 0o777, 0o600);
@@ -347,8 +324,10 @@ fn days_not_yet_complete_are_named_and_not_cached() {
     assert!(stderr.contains("not complete at CARTO yet") && stderr.contains(&today.to_string()), "{stderr}");
     let job = &server.job_requests()[0];
     assert!(job.end_date < today, "today is not requested: {job:?}");
-    let cached =
-        walk(&env.cache().join("v1")).into_iter().filter(|p| p.to_string_lossy().contains(&today.to_string())).count();
+    let cached = common::all_files(&env.cache().join("v1"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(&today.to_string()))
+        .count();
     assert_eq!(cached, 0);
 }
 
@@ -385,7 +364,9 @@ fn ctrl_c_cancels_the_job_and_leaves_the_cache_consistent() {
     let cancels: Vec<_> =
         server.log().into_iter().filter(|l| l.method == "DELETE" && l.path.ends_with("/cancel")).collect();
     assert_eq!(cancels.len(), 1, "the job was cancelled");
-    let cached =
-        walk(&env.cache().join("v1")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).count();
+    let cached = common::all_files(&env.cache().join("v1"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .count();
     assert_eq!(cached, 0);
 }

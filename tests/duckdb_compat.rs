@@ -43,12 +43,7 @@ fn the_corpus_gives_duckdbs_answers() {
         .output()
         .unwrap();
     assert_success(&out);
-    let tables = json!({
-        "activity": env.day_files("activity", RANGE.0, RANGE.1),
-        "apiUsage": env.day_files("apiUsage", RANGE.0, RANGE.1),
-        "userList": [env.cache().join("v1").join(common::DEMO_ID).join("userList/snapshot.parquet")],
-        "groupList": [env.cache().join("v1").join(common::DEMO_ID).join("groupList/snapshot.parquet")],
-    });
+    let tables = common::demo_tables(&env.cache(), RANGE.0, RANGE.1);
     let theirs = common::duckdb(&json!({"tables": tables, "sqls": statements}));
     let mut failures = Vec::new();
     for (sql, theirs) in statements.iter().zip(theirs.as_array().unwrap()) {
@@ -113,12 +108,7 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
         .output()
         .unwrap();
     assert_success(&out);
-    let tables = json!({
-        "activity": env.day_files("activity", "2025-10-01", "2025-10-01"),
-        "apiUsage": env.day_files("apiUsage", "2025-10-01", "2025-10-01"),
-        "userList": [env.cache().join("v1").join(common::DEMO_ID).join("userList/snapshot.parquet")],
-        "groupList": [env.cache().join("v1").join(common::DEMO_ID).join("groupList/snapshot.parquet")],
-    });
+    let tables = common::demo_tables(&env.cache(), "2025-10-01", "2025-10-01");
     let sqls: Vec<&str> = cases.iter().map(|c| c.0).collect();
     let theirs = common::duckdb(&json!({"tables": tables, "sqls": sqls}));
     for ((sql, construct), theirs) in cases.iter().zip(theirs.as_array().unwrap()) {

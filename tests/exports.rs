@@ -5,7 +5,7 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use common::{Env, assert_clean_failure, assert_same_rows, assert_success};
@@ -141,20 +141,6 @@ fn export_sql_writes_the_query_result() {
 /// A query that fails on its second day: the export breaks off midway.
 const FAILS_MIDWAY: &str = "SELECT ts, CAST(CASE WHEN ts < TIMESTAMP '2025-10-02' THEN '1' ELSE 'not a number' END AS INTEGER) AS x FROM activity";
 
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = vec![];
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            if entry.path().is_dir() {
-                found.extend(all_files(&entry.path()));
-            } else {
-                found.push(entry.path());
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn an_export_that_fails_midway_leaves_nothing_complete() {
     let env = Env::new();
@@ -168,7 +154,7 @@ fn an_export_that_fails_midway_leaves_nothing_complete() {
         all.extend(["--sql", FAILS_MIDWAY]);
         let out = export(&env, &all, out_dir.to_str().unwrap());
         assert_clean_failure(&out, 1, "not a number");
-        let left = all_files(&out_dir);
+        let left = common::all_files(&out_dir);
         assert!(left.is_empty(), "{args:?} left {left:?}");
     }
     // A destination that cannot be written: a folder where a file stands.

@@ -79,6 +79,33 @@ impl Env {
     }
 }
 
+/// Every file below `dir`, at any depth.
+pub fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = vec![];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(all_files(&path));
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// The oracle's tables over the demo cache of a range (which must be cached already).
+pub fn demo_tables(cache: &Path, start: &str, end: &str) -> Value {
+    let source = cache.join("v1").join(DEMO_ID);
+    serde_json::json!({
+        "activity": day_files(cache, "activity", start, end),
+        "apiUsage": day_files(cache, "apiUsage", start, end),
+        "userList": [source.join("userList/snapshot.parquet")],
+        "groupList": [source.join("groupList/snapshot.parquet")],
+    })
+}
+
 pub fn day_files(cache: &Path, category: &str, start: &str, end: &str) -> Vec<PathBuf> {
     let dir = cache.join("v1").join(DEMO_ID).join(category);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
