@@ -253,6 +253,19 @@ impl SourceCache {
         Ok(())
     }
 
+    /// Removes those of `files` whose Parquet footer does not read, and names them: a damaged
+    /// file is fetched again, never served.
+    pub fn remove_damaged(&self, files: Vec<PathBuf>) -> Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for file in files {
+            if file.is_file() && !footer_reads(&file) {
+                fs::remove_file(&file).map_err(Error::io("cannot remove", &file))?;
+                removed.push(file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()));
+            }
+        }
+        Ok(removed)
+    }
+
     /// The days of `range` that have no cached file.
     pub fn missing_days(&self, category: Category, range: &DateRange) -> Vec<NaiveDate> {
         range.days().filter(|d| !self.day_path(category, *d).is_file()).collect()
@@ -311,6 +324,12 @@ impl SourceCache {
             bytes,
         }))
     }
+}
+
+/// Whether a Parquet file ends in a footer that parses (magic bytes, length, metadata).
+fn footer_reads(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else { return false };
+    datafusion::parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&file).is_ok()
 }
 
 /// Makes a rename in `dir` durable.

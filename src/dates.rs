@@ -98,3 +98,29 @@ mod tests {
         assert_eq!(from_epoch_day(epoch_day(day) as i64), Some(day));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any text: an error or a date that prints back as the same text, never a panic.
+        #[test]
+        fn parse_date_never_panics(input in "\\PC{0,16}") {
+            if let Ok(date) = parse_date(&input) {
+                prop_assert_eq!(date.format("%Y-%m-%d").to_string(), input);
+            }
+        }
+
+        #[test]
+        fn well_formed_dates_in_range_parse(days in 0i64..3650) {
+            let date = EARLIEST + Duration::days(days);
+            if date <= Utc::now().date_naive() {
+                prop_assert_eq!(parse_date(&date.to_string()), Ok(date));
+            }
+        }
+    }
+}

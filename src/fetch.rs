@@ -86,6 +86,17 @@ fn fill(
 ) -> Result<()> {
     let _write = store.lock_exclusive(printer)?;
     store.remove_stale_temporaries()?;
+    for &category in categories {
+        let files = match (category.is_snapshot(), range) {
+            (true, _) => vec![store.snapshot_path(category)],
+            (false, Some(range)) => store.files(category, &range),
+            (false, None) => vec![],
+        };
+        let damaged = store.remove_damaged(files)?;
+        if !damaged.is_empty() {
+            printer.warn(&format!("the cached {category} of {} was damaged: fetching it again", damaged.join(", ")));
+        }
+    }
     let mut plan = FetchPlan::default();
     for &category in categories {
         if category.is_snapshot() {

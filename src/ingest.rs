@@ -459,3 +459,36 @@ mod file_tests {
         assert!(err.contains("no column 'type'"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Arbitrary bytes as a CSV (or gzip, or Parquet) file: rows or a clear error, never a panic.
+        #[test]
+        fn csv_ingest_of_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400), header in any::<bool>()) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("activity.csv");
+            let mut content = if header { b"type,ts,data\n".to_vec() } else { vec![] };
+            content.extend(bytes);
+            fs::write(&path, content).unwrap();
+            if let Ok(batches) = file_batches(&path, Category::Activity) {
+                for batch in batches {
+                    match batch {
+                        Ok(b) => prop_assert_eq!(b.schema(), Category::Activity.schema()),
+                        Err(e) => prop_assert!(!e.to_string().contains('\n')),
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn timestamps_parse_or_refuse(text in "\\PC{0,32}") {
+            let _ = parse_timestamp(&text);
+        }
+    }
+}

@@ -523,3 +523,30 @@ fn help_and_version_succeed_and_bad_flags_do_not() {
     // stdin of assert_cmd is empty, not a terminal: an empty script.
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_damaged_or_missing_cached_day_is_fetched_again() {
+    let env = Env::new();
+    let sql = "SELECT CAST(ts AS DATE) AS day, count(*) AS n FROM activity GROUP BY 1 ORDER BY 1";
+    let expected = env.query_json("2025-10-01", "2025-10-04", sql);
+    let files = env.day_files("activity", "2025-10-01", "2025-10-04");
+    // Truncated, footer bytes flipped, deleted.
+    let bytes = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], &bytes[..bytes.len() / 2]).unwrap();
+    let mut flipped = std::fs::read(&files[1]).unwrap();
+    let n = flipped.len();
+    for b in &mut flipped[n - 20..n - 5] {
+        *b = !*b;
+    }
+    std::fs::write(&files[1], flipped).unwrap();
+    std::fs::remove_file(&files[2]).unwrap();
+    let out = env
+        .demo()
+        .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-04", "--json", "--sql", sql])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("damaged") && stderr.contains("2025-10-01") && stderr.contains("2025-10-02"), "{stderr}");
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), expected);
+}

@@ -649,3 +649,39 @@ mod tests {
         assert!(!err.contains('\n'));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Any path text: steps or a clear error, never a panic.
+        #[test]
+        fn json_paths_never_panic(path in "\\PC{0,24}") {
+            let _ = parse_json_path(&path);
+        }
+
+        /// Dotted paths of plain keys and indexes parse into exactly those steps.
+        #[test]
+        fn dotted_paths_round_trip(keys in proptest::collection::vec("[a-zA-Z_][a-zA-Z0-9_]{0,8}", 1..5), index in proptest::option::of(0i64..100)) {
+            let mut path = format!("$.{}", keys.join("."));
+            if let Some(i) = index {
+                path.push_str(&format!("[{i}]"));
+            }
+            let mut expected: Vec<PathStep> = keys.iter().map(|k| PathStep::Key(k.clone())).collect();
+            expected.extend(index.map(PathStep::Index));
+            prop_assert_eq!(parse_json_path(&path).unwrap(), expected);
+        }
+
+        /// Any SQL text: statements or a one-line error, never a panic.
+        #[test]
+        fn prepare_never_panics(sql in "\\PC{0,64}") {
+            if let Err(e) = prepare(&sql) {
+                prop_assert!(!e.to_string().contains('\n'));
+            }
+        }
+    }
+}

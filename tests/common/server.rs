@@ -64,6 +64,8 @@ pub struct Inner {
     pub faults: Faults,
     jobs: HashMap<String, (JobRequest, JobStatus, u32, Vec<JobFile>)>,
     files: HashMap<String, Vec<u8>>,
+    /// The files of a (category, range, format), made once: later jobs for the same reuse them.
+    made: HashMap<String, Vec<Vec<u8>>>,
     issued_tokens: Vec<String>,
     refused_m2m: bool,
 }
@@ -96,6 +98,7 @@ impl TestServer {
                 faults,
                 jobs: HashMap::new(),
                 files: HashMap::new(),
+                made: HashMap::new(),
                 issued_tokens: vec![],
                 refused_m2m: false,
             }),
@@ -294,16 +297,30 @@ fn job_files(shared: &Shared, id: &str, request: &JobRequest) -> Vec<JobFile> {
     let mut listing = vec![];
     for name in &request.categories {
         let category = Category::from_name(name).unwrap();
-        let batch = category_rows(&shared.org, category, request.start_date, request.end_date);
-        let parts = if category.is_snapshot() { 1 } else { 1 + (batch.num_rows() / 7000).min(4) };
-        let chunk = batch.num_rows().div_ceil(parts).max(1);
-        for part in 0..parts {
-            let offset = (part * chunk).min(batch.num_rows());
-            let rows = batch.slice(offset, chunk.min(batch.num_rows() - offset));
-            let (bytes, ext) = match request.format {
-                FileFormat::Parquet => (parquet_bytes(&rows), "parquet"),
-                FileFormat::Csv => (csv_gz_bytes(&rows), "csv.gz"),
-            };
+        let ext = match request.format {
+            FileFormat::Parquet => "parquet",
+            FileFormat::Csv => "csv.gz",
+        };
+        let made_key = format!("{name}|{}|{}|{ext}", request.start_date, request.end_date);
+        let cached = shared.inner.lock().unwrap().made.get(&made_key).cloned();
+        let parts = cached.unwrap_or_else(|| {
+            let batch = category_rows(&shared.org, category, request.start_date, request.end_date);
+            let count = if category.is_snapshot() { 1 } else { 1 + (batch.num_rows() / 7000).min(4) };
+            let chunk = batch.num_rows().div_ceil(count).max(1);
+            let parts: Vec<Vec<u8>> = (0..count)
+                .map(|part| {
+                    let offset = (part * chunk).min(batch.num_rows());
+                    let rows = batch.slice(offset, chunk.min(batch.num_rows() - offset));
+                    match request.format {
+                        FileFormat::Parquet => parquet_bytes(&rows),
+                        FileFormat::Csv => csv_gz_bytes(&rows),
+                    }
+                })
+                .collect();
+            shared.inner.lock().unwrap().made.insert(made_key, parts.clone());
+            parts
+        });
+        for (part, bytes) in parts.into_iter().enumerate() {
             let file_name = format!("{name}-{part}.{ext}");
             let key = format!("{id}/{file_name}");
             listing.push(JobFile {
