@@ -120,10 +120,16 @@ async fn query(global: &GlobalArgs, args: QueryArgs, printer: Printer) -> Result
     let statements = crate::compat::prepare(&sql)?;
     let categories = referenced_categories(&statements);
     let (engine, _cached) = engine_over(global, range, &categories, args.range.no_cache, printer, cores()).await?;
-    let count = statements.len();
-    let engine = &engine;
-    let results = futures::stream::iter(statements).then(|s| engine.execute(s));
-    let mut output = Output::new(std::io::stdout().lock(), args.output_format(), args.max_rows, printer);
+    // Every statement is planned before any runs: an unknown table or column in the third
+    // statement fails the command before the first prints anything.
+    let mut frames = Vec::with_capacity(statements.len());
+    for statement in statements {
+        frames.push(engine.plan(statement).await?);
+    }
+    let count = frames.len();
+    let results = futures::stream::iter(frames).then(|f| async move { f.execute_stream().await.map_err(Error::query) });
+    let mut output =
+        Output::new(std::io::BufWriter::new(std::io::stdout()), args.output_format(), args.max_rows, printer);
     output.write_all(results, count).await
 }
 

@@ -8,7 +8,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::Statement;
 
@@ -68,11 +68,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Plans one prepared (read-only, rewritten) statement and starts running it.
-    pub async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
+    /// Plans one prepared (read-only, rewritten) statement, without running it.
+    pub async fn plan(&self, statement: Statement) -> Result<DataFrame> {
         if let Some(batch) = duckdb_listing(&statement)? {
-            let frame = self.ctx.read_batch(batch).map_err(Error::query)?;
-            return frame.execute_stream().await.map_err(Error::query);
+            return self.ctx.read_batch(batch).map_err(Error::query);
         }
         let state = self.ctx.state();
         let plan = state.statement_to_plan(DFStatement::Statement(Box::new(statement))).await.map_err(Error::query)?;
@@ -82,8 +81,12 @@ impl Engine {
             .with_allow_statements(false)
             .verify_plan(&plan)
             .map_err(Error::query)?;
-        let frame = self.ctx.execute_logical_plan(plan).await.map_err(Error::query)?;
-        frame.execute_stream().await.map_err(Error::query)
+        self.ctx.execute_logical_plan(plan).await.map_err(Error::query)
+    }
+
+    /// Plans one statement and starts running it.
+    pub async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
+        self.plan(statement).await?.execute_stream().await.map_err(Error::query)
     }
 }
 

@@ -137,8 +137,34 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
     None
 }
 
+/// Binary operators make expression trees as deep as they are many; the parser's visitors and
+/// the planner walk those trees recursively, so a query with more is refused up front.
+const MAX_OPERATORS: usize = 2_000;
+
+fn check_size(sql: &str) -> Result<()> {
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    use datafusion::sql::sqlparser::tokenizer::Tokenizer;
+    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize() else { return Ok(()) };
+    let operators = tokens
+        .iter()
+        .filter(|t| match t {
+            Token::Plus | Token::Minus | Token::Mul | Token::Div | Token::Mod | Token::StringConcat => true,
+            Token::Eq | Token::Neq | Token::Lt | Token::Gt | Token::LtEq | Token::GtEq => true,
+            Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR),
+            _ => false,
+        })
+        .count();
+    if operators > MAX_OPERATORS {
+        return Err(Error::Query(format!(
+            "the SQL has {operators} operators, more than the {MAX_OPERATORS} accepted: simplify it or split it into several queries"
+        )));
+    }
+    Ok(())
+}
+
 /// Splits `sql` into statements, refuses those that write, and rewrites the rest.
 pub fn prepare(sql: &str) -> Result<Vec<Statement>> {
+    check_size(sql)?;
     let mut statements = Parser::parse_sql(&DuckDbCompatDialect, sql)
         .map_err(|e| unsupported_statement(sql).unwrap_or_else(|| parse_error(e)))?;
     if statements.is_empty() {
