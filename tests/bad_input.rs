@@ -17,6 +17,10 @@ fn snapshot(dir: &Path) -> Vec<(String, u64)> {
     files
 }
 
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
 #[test]
 fn forty_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
     let env = Env::new();
@@ -31,38 +35,12 @@ fn forty_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
     std::fs::write(dir.join("invalid.sql"), b"SELECT '\xff\xfe' FROM activity").unwrap();
     std::fs::write(dir.join("empty.sql"), b"").unwrap();
     std::fs::write(dir.join("huge.sql"), format!("SELECT {} FROM activity", vec!["1"; 200_000].join(" + "))).unwrap();
-    let q = |sql: &str| {
-        vec![
-            "query".to_string(),
-            "--start-date".into(),
-            "2025-10-01".into(),
-            "--end-date".into(),
-            "2025-10-02".into(),
-            "--sql".into(),
-            sql.to_string(),
-        ]
-    };
+    let q = |sql: &str| args(&["query", "--start-date", "2025-10-01", "--end-date", "2025-10-02", "--sql", sql]);
     let dates = |start: &str, end: &str| {
-        vec![
-            "query".to_string(),
-            "--start-date".into(),
-            start.into(),
-            "--end-date".into(),
-            end.into(),
-            "--sql".into(),
-            "SELECT 1 FROM activity".into(),
-        ]
+        args(&["query", "--start-date", start, "--end-date", end, "--sql", "SELECT 1 FROM activity"])
     };
     let export = |extra: &[&str]| {
-        let mut a = vec![
-            "export".to_string(),
-            "--start-date".into(),
-            "2025-10-01".into(),
-            "--end-date".into(),
-            "2025-10-02".into(),
-        ];
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
+        [args(&["export", "--start-date", "2025-10-01", "--end-date", "2025-10-02"]), args(extra)].concat()
     };
     let cases: Vec<(Vec<String>, i32, &str)> = vec![
         (dates("2025-13-01", "2025-10-02"), 2, "not a date"),
@@ -73,99 +51,67 @@ fn forty_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
         (dates("2014-12-31", "2025-10-02"), 2, "before 2015"),
         (dates("2025-10-01", "2999-12-31"), 2, "future"),
         (dates("2025-10-05", "2025-10-01"), 2, "after --end-date"),
+        (args(&["query", "--end-date", "2025-10-02", "--sql", "SELECT 1"]), 2, "--start-date"),
         (
-            vec!["query".into(), "--end-date".into(), "2025-10-02".into(), "--sql".into(), "SELECT 1".into()],
-            2,
-            "--start-date",
-        ),
-        (
-            vec![
-                "query".into(),
-                "--start-date".into(),
-                "2025-10-01".into(),
-                "--end-date".into(),
-                "2025-10-02".into(),
-                "--format".into(),
-                "xml".into(),
-                "--sql".into(),
-                "SELECT 1".into(),
-            ],
+            args(&[
+                "query",
+                "--start-date",
+                "2025-10-01",
+                "--end-date",
+                "2025-10-02",
+                "--format",
+                "xml",
+                "--sql",
+                "SELECT 1",
+            ]),
             2,
             "xml",
         ),
         (
-            vec![
-                "query".into(),
-                "--start-date".into(),
-                "2025-10-01".into(),
-                "--end-date".into(),
-                "2025-10-02".into(),
-                "--max-rows".into(),
-                "-3".into(),
-                "--sql".into(),
-                "SELECT 1".into(),
-            ],
+            args(&[
+                "query",
+                "--start-date",
+                "2025-10-01",
+                "--end-date",
+                "2025-10-02",
+                "--max-rows",
+                "-3",
+                "--sql",
+                "SELECT 1",
+            ]),
             2,
             "-3",
         ),
         (
-            vec![
-                "query".into(),
-                "--start-date".into(),
-                "2025-10-01".into(),
-                "--end-date".into(),
-                "2025-10-02".into(),
-                "--json".into(),
-                "--format".into(),
-                "csv".into(),
-                "--sql".into(),
-                "SELECT 1".into(),
-            ],
+            args(&[
+                "query",
+                "--start-date",
+                "2025-10-01",
+                "--end-date",
+                "2025-10-02",
+                "--json",
+                "--format",
+                "csv",
+                "--sql",
+                "SELECT 1",
+            ]),
             2,
             "cannot be used",
         ),
+        (args(&["query", "--start-date", "2025-10-01", "--end-date", "2025-10-02", "-f", "invalid.sql"]), 2, "UTF-8"),
         (
-            vec![
-                "query".into(),
-                "--start-date".into(),
-                "2025-10-01".into(),
-                "--end-date".into(),
-                "2025-10-02".into(),
-                "-f".into(),
-                "invalid.sql".into(),
-            ],
-            2,
-            "UTF-8",
-        ),
-        (
-            vec![
-                "query".into(),
-                "--start-date".into(),
-                "2025-10-01".into(),
-                "--end-date".into(),
-                "2025-10-02".into(),
-                "-f".into(),
-                "empty.sql".into(),
-            ],
+            args(&["query", "--start-date", "2025-10-01", "--end-date", "2025-10-02", "-f", "empty.sql"]),
             1,
             "no SQL statement",
         ),
         (
-            vec![
-                "query".into(),
-                "--start-date".into(),
-                "2025-10-01".into(),
-                "--end-date".into(),
-                "2025-10-02".into(),
-                "-f".into(),
-                "missing.sql".into(),
-            ],
+            args(&["query", "--start-date", "2025-10-01", "--end-date", "2025-10-02", "-f", "missing.sql"]),
             4,
             "missing.sql",
         ),
-        (vec!["frobnicate".into()], 2, "frobnicate"),
-        (vec!["query".into(), "--bogus".into()], 2, "--bogus"),
-        (vec!["--demo-events-per-day".into(), "0".into(), "tables".into()], 2, "demo-events-per-day"),
+        (args(&["frobnicate"]), 2, "frobnicate"),
+        (args(&["query", "--bogus"]), 2, "--bogus"),
+        (args(&["--demo-events-per-day", "0", "tables"]), 2, "demo-events-per-day"),
         (q(""), 1, "no SQL statement"),
         (q(";;"), 1, "no SQL statement"),
         (q("SELEC 1"), 1, "syntax error"),
@@ -185,19 +131,7 @@ fn forty_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
         (q("SELECT quantile_disc(amount, 2) FROM apiUsage"), 1, "quantile"),
         (q("SELECT count(*) FROM activity USING SAMPLE 5"), 1, "USING SAMPLE"),
         (q("SUMMARIZE activity"), 1, "SUMMARIZE"),
-        (
-            vec![
-                "query".into(),
-                "--start-date".into(),
-                "2025-10-01".into(),
-                "--end-date".into(),
-                "2025-10-02".into(),
-                "-f".into(),
-                "huge.sql".into(),
-            ],
-            1,
-            "operators",
-        ),
+        (args(&["query", "--start-date", "2025-10-01", "--end-date", "2025-10-02", "-f", "huge.sql"]), 1, "operators"),
         (export(&["--category", "events"]), 2, "events"),
         (export(&["--format", "xlsx"]), 2, "xlsx"),
         (export(&["--format", "csv", "--compression", "snappy"]), 2, "gzip or none"),
@@ -205,19 +139,19 @@ fn forty_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
         (export(&["--output-dir", "ftp://host/x"]), 2, "unknown scheme"),
         (export(&["--sql", "SELECT 1; SELECT 2"]), 2, "one query"),
         (export(&["--max-rows-per-file", "0"]), 2, "max-rows-per-file"),
-        (vec!["cache".into(), "clear".into(), "no-such-source".into()], 2, "no cached source"),
+        (args(&["cache", "clear", "no-such-source"]), 2, "no cached source"),
         (
-            vec![
-                "--source".into(),
-                "/no/such/folder".into(),
-                "query".into(),
-                "--start-date".into(),
-                "2025-10-01".into(),
-                "--end-date".into(),
-                "2025-10-02".into(),
-                "--sql".into(),
-                "SELECT 1 FROM activity".into(),
-            ],
+            args(&[
+                "--source",
+                "/no/such/folder",
+                "query",
+                "--start-date",
+                "2025-10-01",
+                "--end-date",
+                "2025-10-02",
+                "--sql",
+                "SELECT 1 FROM activity",
+            ]),
             2,
             "--source",
         ),
