@@ -1,11 +1,12 @@
 //! Runs each subcommand: source → cache → engine → output or export.
 
 use std::io::{IsTerminal, Read};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
 use datafusion::sql::sqlparser::ast::{ObjectName, ObjectNamePart, Statement, visit_relations};
-use std::ops::ControlFlow;
+use futures::StreamExt;
 
 use crate::cache::Cache;
 use crate::category::Category;
@@ -132,8 +133,6 @@ async fn query(global: &GlobalArgs, args: QueryArgs, printer: Printer) -> Result
         Output::new(std::io::BufWriter::new(std::io::stdout()), args.output_format(), args.max_rows, printer);
     output.write_all(results, count).await
 }
-
-use futures::StreamExt;
 
 async fn export_command(global: &GlobalArgs, args: ExportArgs, printer: Printer) -> Result<()> {
     let range = range(&args.range)?;

@@ -28,6 +28,10 @@ pub enum Error {
     #[error("{0}")]
     Source(String),
 
+    /// CARTO refused the token (401): an M2M client renews it once before this is final (exit 3).
+    #[error("{0}")]
+    Unauthorized(String),
+
     /// SQL that the engine rejected or failed to run (exit 1).
     #[error("{0}")]
     Query(String),
@@ -64,7 +68,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => exit::USAGE,
-            Error::NoSource(_) | Error::Source(_) => exit::SOURCE,
+            Error::NoSource(_) | Error::Source(_) | Error::Unauthorized(_) => exit::SOURCE,
             Error::Query(_) | Error::WriteRefused(_) => exit::QUERY,
             Error::Io { .. } | Error::OutputExists(_) | Error::Write { .. } => exit::LOCAL_IO,
             Error::Interrupted => exit::INTERRUPTED,

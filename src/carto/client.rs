@@ -227,7 +227,7 @@ impl CartoClient {
             },
             s if s.is_server_error() => Failure::Transient { message: format!("{s}: {message}"), wait: None },
             StatusCode::BAD_REQUEST => Failure::Final(Error::Source(format!("CARTO refused {what} (400): {message}"))),
-            StatusCode::UNAUTHORIZED => Failure::Final(Error::Source(format!(
+            StatusCode::UNAUTHORIZED => Failure::Final(Error::Unauthorized(format!(
                 "CARTO rejected the token while {what} (401): {message}; {auth_help}"
             ))),
             StatusCode::FORBIDDEN => Failure::Final(Error::Source(format!(
@@ -291,9 +291,7 @@ impl CartoClient {
                 })
                 .await;
             match result {
-                Err(Error::Source(m))
-                    if m.contains("(401)") && !renewed && matches!(self.inner.credentials, Credentials::M2m(_)) =>
-                {
+                Err(Error::Unauthorized(_)) if !renewed && matches!(self.inner.credentials, Credentials::M2m(_)) => {
                     renewed = true;
                     self.token(true).await?;
                 }
