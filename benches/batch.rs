@@ -176,7 +176,7 @@ fn main() {
         let events = String::from_utf8_lossy(&count.stdout).lines().nth(1).unwrap_or("?").to_string();
         let source = cache.join("v1").join(format!("demo-s42-e{per_day}"));
         let views = format!(
-            "SET TimeZone='UTC'; CREATE VIEW activity AS SELECT * FROM read_parquet('{0}/activity/*.parquet'); CREATE VIEW apiUsage AS SELECT * FROM read_parquet('{0}/apiUsage/*.parquet'); CREATE VIEW userList AS SELECT * FROM read_parquet('{0}/userList/snapshot.parquet');",
+            "SET TimeZone='UTC'; CREATE VIEW activity AS SELECT COLUMNS('^([^_]|_[^_])') FROM read_parquet('{0}/activity/*.parquet'); CREATE VIEW apiUsage AS SELECT COLUMNS('^([^_]|_[^_])') FROM read_parquet('{0}/apiUsage/*.parquet'); CREATE VIEW userList AS SELECT COLUMNS('^([^_]|_[^_])') FROM read_parquet('{0}/userList/snapshot.parquet');",
             source.display()
         );
         println!(

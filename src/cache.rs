@@ -4,13 +4,14 @@
 //! ```text
 //! <root>/CACHEDIR.TAG
 //! <root>/locks/<source>.lock                    kept apart so that `cache clear` never deletes a held lock
-//! <root>/v1/<source>/<category>/<YYYY-MM-DD>.parquet
-//! <root>/v1/<source>/<category>/snapshot.parquet
+//! <root>/v2/<source>/<category>/<YYYY-MM-DD>.parquet
+//! <root>/v2/<source>/<category>/snapshot.parquet
 //! ```
 //!
 //! A file is only ever created by renaming a finished, synced temporary file (`.tmp-*`) in the
-//! same folder, so a visible file is a complete day. The `v1` level is the layout version: a
-//! later layout uses `v2` and never reads `v1` entries.
+//! same folder, so a visible file is a complete day. The `v2` level is the layout version (v2
+//! added the shredded JSON columns of [`crate::shred`]): a layout never reads another's entries,
+//! and `cache clear` removes earlier ones.
 
 use std::fs::{self, File};
 use std::os::unix::fs::DirBuilderExt;
@@ -24,7 +25,7 @@ use crate::dates::DateRange;
 use crate::error::{Error, Result};
 use crate::printer::Printer;
 
-pub const LAYOUT_VERSION: &str = "v1";
+pub const LAYOUT_VERSION: &str = "v2";
 pub const TEMP_PREFIX: &str = ".tmp-";
 const SNAPSHOT_FILE: &str = "snapshot.parquet";
 /// Snapshots older than this are fetched again.
@@ -176,7 +177,25 @@ impl Cache {
             let _lock = source.lock_exclusive(printer)?;
             fs::remove_dir_all(&source.dir).map_err(Error::io("cannot remove", &source.dir))?;
         }
+        if only.is_none() {
+            self.remove_earlier_layouts()?;
+        }
         Ok(ids)
+    }
+
+    /// Folders of earlier layout versions (`v1`, ...), which this version never reads.
+    fn remove_earlier_layouts(&self) -> Result<()> {
+        let Ok(entries) = fs::read_dir(&self.root) else { return Ok(()) };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let is_layout =
+                name.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if is_layout && name != LAYOUT_VERSION {
+                fs::remove_dir_all(entry.path()).map_err(Error::io("cannot remove", entry.path()))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -348,7 +367,7 @@ mod tests {
         let s = cache.source("demo-s42-e100");
         assert_eq!(
             s.day_path(Category::ApiUsage, parse_date("2025-10-01").unwrap()),
-            PathBuf::from("/c/v1/demo-s42-e100/apiUsage/2025-10-01.parquet")
+            PathBuf::from("/c/v2/demo-s42-e100/apiUsage/2025-10-01.parquet")
         );
         assert_eq!(s.lock_path, PathBuf::from("/c/locks/demo-s42-e100.lock"));
     }

@@ -79,6 +79,11 @@ pub struct GlobalArgs {
     /// Say more about what happens (cache hits, files written)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
+
+    /// Parse every JSON payload at query time instead of reading the cache's shredded columns
+    /// (for comparing answers and timings)
+    #[arg(long, global = true, hide_short_help = true)]
+    pub no_shredding: bool,
 }
 
 #[derive(Debug, Subcommand)]

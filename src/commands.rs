@@ -93,7 +93,7 @@ async fn engine_over(
     printer: Printer,
     partitions: usize,
 ) -> Result<(Engine, Option<CachedRange>)> {
-    let engine = Engine::new(partitions)?;
+    let engine = Engine::new(partitions, !global.no_shredding)?;
     let cached = if categories.is_empty() {
         None
     } else {

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use datafusion::catalog::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SendableRecordBatchStream;
@@ -17,6 +18,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use crate::category::Category;
 use crate::error::{Error, Result};
 use crate::output::duckdb_type_name;
+use crate::shred::{self, ReadShreddedColumns, ShreddedTable};
 
 pub struct Engine {
     ctx: SessionContext,
@@ -30,7 +32,8 @@ pub fn table_name(category: Category) -> String {
 
 impl Engine {
     /// A session that runs plans on `partitions` threads.
-    pub fn new(partitions: usize) -> Result<Engine> {
+    /// With `shredding`, reads of shredded JSON paths use the cache's hidden columns.
+    pub fn new(partitions: usize, shredding: bool) -> Result<Engine> {
         let mut config = SessionConfig::new().with_information_schema(true).with_target_partitions(partitions.max(1));
         let options = config.options_mut();
         // Evaluate selective filters (and the JSON functions in them) inside the Parquet scan.
@@ -38,6 +41,9 @@ impl Engine {
         options.execution.parquet.reorder_filters = true;
         let mut ctx = SessionContext::new_with_config(config);
         crate::compat::register(&mut ctx).map_err(Error::query)?;
+        if shredding {
+            ctx.add_analyzer_rule(Arc::new(ReadShreddedColumns));
+        }
         Ok(Engine { ctx })
     }
 
@@ -54,10 +60,13 @@ impl Engine {
             })
             .collect::<Result<Vec<_>>>()?;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config =
-            ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(category.schema());
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .with_schema(shred::cached_schema(category));
         let table = ListingTable::try_new(config).map_err(Error::query)?;
-        self.ctx.register_table(table_name(category), Arc::new(table)).map_err(Error::query)?;
+        let table: Arc<dyn TableProvider> =
+            if category == Category::Activity { Arc::new(ShreddedTable::new(table)) } else { Arc::new(table) };
+        self.ctx.register_table(table_name(category), table).map_err(Error::query)?;
         Ok(())
     }
 

@@ -27,6 +27,7 @@ use crate::cache::{SourceCache, TEMP_PREFIX, sync_dir};
 use crate::category::Category;
 use crate::dates::from_epoch_day;
 use crate::error::{Error, Result};
+use crate::shred;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// Small row groups bound the memory of each open day and let statistics prune well.
@@ -119,6 +120,7 @@ impl<'a> CacheWriter<'a> {
         let batch = batch
             .clone()
             .with_schema(category.schema())
+            .and_then(|b| shred::shred(category, &b).map_err(datafusion::arrow::error::ArrowError::ComputeError))
             .map_err(|e| Error::Source(format!("{category} rows do not match its schema: {e}")))?;
         file.writer
             .write(&batch)
@@ -177,7 +179,7 @@ fn open_file(cache: &SourceCache, category: Category, day: Option<NaiveDate>) ->
         Some(day) => cache.day_path(category, day),
         None => cache.snapshot_path(category),
     };
-    let writer = ArrowWriter::try_new(file, category.schema(), Some(cache_writer_properties()))
+    let writer = ArrowWriter::try_new(file, shred::cached_schema(category), Some(cache_writer_properties()))
         .map_err(|e| Error::write(format!("cannot start {}", temp.display()))(e.to_string()))?;
     Ok(OpenFile { writer, temp, target })
 }

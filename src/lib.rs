@@ -19,4 +19,5 @@ pub mod fetch;
 pub mod ingest;
 pub mod output;
 pub mod printer;
+pub mod shred;
 pub mod source;

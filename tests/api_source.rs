@@ -232,7 +232,7 @@ fn the_contracts_errors_are_clear_and_leave_no_bad_day() {
         assert_eq!(out.status.code(), Some(3), "{needle}: {stderr}");
         assert!(stderr.lines().last().unwrap_or("").contains(needle), "{needle}: {stderr}");
         assert!(!stderr.contains("panicked"));
-        let cached = common::all_files(&env.cache().join("v1"))
+        let cached = common::all_files(&env.cache().join(common::LAYOUT))
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
             .count();
@@ -324,7 +324,7 @@ fn days_not_yet_complete_are_named_and_not_cached() {
     assert!(stderr.contains("not complete at CARTO yet") && stderr.contains(&today.to_string()), "{stderr}");
     let job = &server.job_requests()[0];
     assert!(job.end_date < today, "today is not requested: {job:?}");
-    let cached = common::all_files(&env.cache().join("v1"))
+    let cached = common::all_files(&env.cache().join(common::LAYOUT))
         .into_iter()
         .filter(|p| p.to_string_lossy().contains(&today.to_string()))
         .count();
@@ -364,7 +364,7 @@ fn ctrl_c_cancels_the_job_and_leaves_the_cache_consistent() {
     let cancels: Vec<_> =
         server.log().into_iter().filter(|l| l.method == "DELETE" && l.path.ends_with("/cancel")).collect();
     assert_eq!(cancels.len(), 1, "the job was cancelled");
-    let cached = common::all_files(&env.cache().join("v1"))
+    let cached = common::all_files(&env.cache().join(common::LAYOUT))
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
         .count();

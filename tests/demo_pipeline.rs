@@ -235,7 +235,7 @@ fn two_processes_at_once_share_the_cache() {
     assert_success(&o2);
     assert_eq!(o1.stdout, o2.stdout);
     assert_eq!(env.day_files("activity", "2025-09-01", "2025-09-20").len(), 20);
-    let leftovers: Vec<_> = std::fs::read_dir(env.cache().join("v1").join(common::DEMO_ID).join("activity"))
+    let leftovers: Vec<_> = std::fs::read_dir(env.cache().join(common::LAYOUT).join(common::DEMO_ID).join("activity"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .filter(|n| n.to_string_lossy().starts_with('.'))
@@ -262,7 +262,7 @@ fn bad_dates_are_usage_errors() {
         assert!(stderr.contains(needle), "{start}..{end}: {stderr}");
         assert!(!stderr.contains("panicked"));
     }
-    assert!(!env.cache().join("v1").exists(), "nothing was fetched");
+    assert!(!env.cache().join(common::LAYOUT).exists(), "nothing was fetched");
 }
 
 #[test]

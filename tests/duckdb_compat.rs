@@ -32,6 +32,22 @@ fn values_only(rows: &Value) -> Vec<Value> {
 
 #[test]
 fn the_corpus_gives_duckdbs_answers() {
+    the_corpus_matches_duckdb(Shredding::On);
+}
+
+/// The same corpus parsing every payload at query time: shredding changes no answer.
+#[test]
+fn the_corpus_gives_duckdbs_answers_without_shredding() {
+    the_corpus_matches_duckdb(Shredding::Off);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shredding {
+    On,
+    Off,
+}
+
+fn the_corpus_matches_duckdb(shredding: Shredding) {
     let env = Env::new();
     let statements = corpus();
     assert!(statements.len() >= 60, "the corpus holds {} queries", statements.len());
@@ -51,8 +67,11 @@ fn the_corpus_gives_duckdbs_answers() {
             Some(rows) => rows.as_array().unwrap().clone(),
             None => panic!("DuckDB rejects a corpus query ({}): {sql}", theirs["error"]),
         };
-        let out = env
-            .demo()
+        let mut command = env.demo();
+        if shredding == Shredding::Off {
+            command.arg("--no-shredding");
+        }
+        let out = command
             .args(["query", "--start-date", RANGE.0, "--end-date", RANGE.1, "--json", "--sql", sql])
             .output()
             .unwrap();
@@ -72,6 +91,9 @@ fn the_corpus_gives_duckdbs_answers() {
             ));
         }
     }
+    if shredding == Shredding::On {
+        failures.extend(shredded_reads_unused(&env, &statements));
+    }
     assert!(
         failures.is_empty(),
         "{} of {} queries differ from DuckDB:\n\n{}",
@@ -79,6 +101,31 @@ fn the_corpus_gives_duckdbs_answers() {
         statements.len(),
         failures.join("\n\n")
     );
+}
+
+/// The corpus queries that extract `$.userId` from `data` must read the shredded column: a
+/// rewrite that silently stopped applying would otherwise go unnoticed here.
+fn shredded_reads_unused(env: &Env, statements: &[String]) -> Vec<String> {
+    let reads_user_id = |sql: &str| {
+        let flat: String = sql.split_whitespace().collect();
+        flat.contains("data,'$.userId')") || flat.contains("data->>'userId'")
+    };
+    let candidates: Vec<&String> = statements.iter().filter(|s| reads_user_id(s)).collect();
+    assert!(candidates.len() >= 15, "only {} corpus queries read $.userId", candidates.len());
+    let mut failures = Vec::new();
+    for sql in candidates {
+        let out = env
+            .demo()
+            .args(["query", "--start-date", RANGE.0, "--end-date", RANGE.1, "--format", "csv", "--sql"])
+            .arg(format!("EXPLAIN {sql}"))
+            .output()
+            .unwrap();
+        let plan = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || !plan.contains("__data_userId") {
+            failures.push(format!("{sql}\n  does not read the shredded userId column: {}", plan.trim()));
+        }
+    }
+    failures
 }
 
 /// DuckDB statements this layer does not support: DuckDB accepts each, and carto-activity

@@ -61,7 +61,7 @@ fn a_changed_file_is_noticed() {
     assert_success(&out);
     let after: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(after[0]["n"].as_i64().unwrap(), before[0]["n"].as_i64().unwrap() + 1);
-    let sources = std::fs::read_dir(env.cache().join("v1"))
+    let sources = std::fs::read_dir(env.cache().join(common::LAYOUT))
         .unwrap()
         .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("dir-"))
         .count();
@@ -141,7 +141,7 @@ fn hostile_files_fail_clearly_and_cache_nothing() {
 }
 
 fn common_days(cache: &Path) -> usize {
-    let Ok(sources) = std::fs::read_dir(cache.join("v1")) else { return 0 };
+    let Ok(sources) = std::fs::read_dir(cache.join(common::LAYOUT)) else { return 0 };
     sources
         .flatten()
         .filter(|s| s.file_name().to_string_lossy().starts_with("dir-"))

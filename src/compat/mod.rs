@@ -204,8 +204,15 @@ fn check_read_only(statement: &Statement) -> Result<()> {
 /// DuckDB's rules applied to a statement: result columns named as DuckDB names them, table and
 /// column names matched case-insensitively, DuckDB's functions and operators translated.
 pub fn rewrite(statement: &mut Statement) -> Result<()> {
-    if let Statement::Query(query) = statement {
-        name_result_columns(query);
+    match statement {
+        Statement::Query(query) => name_result_columns(query),
+        // `EXPLAIN <query>` explains the query as it will run.
+        Statement::Explain { statement: inner, .. } => {
+            if let Statement::Query(query) = inner.as_mut() {
+                name_result_columns(query);
+            }
+        }
+        _ => {}
     }
     let _ = visit_relations_mut(statement, |name: &mut ObjectName| {
         fold_table_name(name);

@@ -13,6 +13,8 @@ use serde_json::Value;
 
 /// Small enough to keep the suite quick, large enough for every event type to appear.
 pub const EVENTS_PER_DAY: &str = "2000";
+/// The cache layout version folder (see src/cache.rs).
+pub const LAYOUT: &str = "v2";
 pub const DEMO_ID: &str = "demo-s42-e2000";
 
 pub struct Env {
@@ -62,7 +64,7 @@ impl Env {
 
     /// DuckDB's answer over the cached files of the range (which must be cached already).
     pub fn duckdb(&self, start: &str, end: &str, sql: &str) -> Value {
-        let source = self.cache().join("v1").join(DEMO_ID);
+        let source = self.cache().join(LAYOUT).join(DEMO_ID);
         let mut tables = serde_json::Map::new();
         for category in ["activity", "apiUsage"] {
             if source.join(category).is_dir() {
@@ -97,7 +99,7 @@ pub fn all_files(dir: &Path) -> Vec<PathBuf> {
 
 /// The oracle's tables over the demo cache of a range (which must be cached already).
 pub fn demo_tables(cache: &Path, start: &str, end: &str) -> Value {
-    let source = cache.join("v1").join(DEMO_ID);
+    let source = cache.join(LAYOUT).join(DEMO_ID);
     serde_json::json!({
         "activity": day_files(cache, "activity", start, end),
         "apiUsage": day_files(cache, "apiUsage", start, end),
@@ -107,7 +109,7 @@ pub fn demo_tables(cache: &Path, start: &str, end: &str) -> Value {
 }
 
 pub fn day_files(cache: &Path, category: &str, start: &str, end: &str) -> Vec<PathBuf> {
-    let dir = cache.join("v1").join(DEMO_ID).join(category);
+    let dir = cache.join(LAYOUT).join(DEMO_ID).join(category);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
