@@ -174,7 +174,7 @@ fn main() {
         .output()
         .unwrap();
         let events = String::from_utf8_lossy(&count.stdout).lines().nth(1).unwrap_or("?").to_string();
-        let source = cache.join("v1").join(format!("demo-s42-e{per_day}"));
+        let source = cache.join(carto_activity::cache::LAYOUT_VERSION).join(format!("demo-s42-e{per_day}"));
         let views = format!(
             "SET TimeZone='UTC'; CREATE VIEW activity AS SELECT COLUMNS('^([^_]|_[^_])') FROM read_parquet('{0}/activity/*.parquet'); CREATE VIEW apiUsage AS SELECT COLUMNS('^([^_]|_[^_])') FROM read_parquet('{0}/apiUsage/*.parquet'); CREATE VIEW userList AS SELECT COLUMNS('^([^_]|_[^_])') FROM read_parquet('{0}/userList/snapshot.parquet');",
             source.display()
@@ -234,9 +234,45 @@ fn main() {
                 cmd
             });
             row(&format!("export to {format}"), &ours_m, &theirs, Some(1.0));
+            folder_ingest(work.path(), &out_dir, format, &duckdb, runs.min(3));
         }
         cold_ingest(work.path(), scale, per_day, runs.min(3));
     }
+}
+
+/// Ingest of the export just written, as `--source DIR` (read, split by day, shred, write the
+/// cache, count), against DuckDB turning the same file into one Parquet file.
+fn folder_ingest(work: &Path, export_dir: &Path, format: &str, duckdb: &Path, runs: usize) {
+    let file = std::fs::read_dir(export_dir)
+        .expect("the export folder")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("activity")))
+        .expect("the exported activity file");
+    let mut n = 0;
+    let ours_m = measure(runs, || {
+        n += 1;
+        let mut cmd = Command::new(ours());
+        cmd.env("CARTO_ACTIVITY_CACHE_DIR", work.join(format!("ingest-{format}-{n}")))
+            .args(["-q", "--source", export_dir.to_str().unwrap(), "query", "--start-date", START, "--end-date", END])
+            .args(["--format", "csv", "--sql", "SELECT count(*) FROM activity"]);
+        cmd
+    });
+    let reader = if format == "Parquet" { "read_parquet" } else { "read_csv" };
+    let target = work.join("duckdb-ingest.parquet");
+    let theirs = measure(runs, || {
+        let mut cmd = Command::new(duckdb);
+        cmd.args([
+            "-c",
+            &format!(
+                "SET TimeZone='UTC'; COPY (SELECT * FROM {reader}('{}')) TO '{}' (FORMAT parquet)",
+                file.display(),
+                target.display()
+            ),
+        ]);
+        cmd
+    });
+    row(&format!("ingest of that {format} file"), &ours_m, &theirs, Some(1.0));
 }
 
 /// A cold query through the test server (download + ingest + query), in both formats.

@@ -59,6 +59,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 1800)]
     pub wait_timeout: u64,
 
+    /// How long a connection to CARTO may stay silent before the request is retried, in seconds
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub read_timeout: u64,
+
     /// The file format CARTO's jobs are asked for (both hold the same data)
     #[arg(long, global = true, value_enum, value_name = "FORMAT", default_value = "parquet")]
     pub download_format: crate::carto::wire::FileFormat,

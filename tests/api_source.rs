@@ -13,22 +13,12 @@ const SQL: &str = "SELECT type, count(*) AS n, min(ts) AS first, max(ts) AS last
                    SELECT role, count(*) AS n, count(group_ids) AS with_groups FROM userList GROUP BY role ORDER BY role; \
                    SELECT count(*) AS n FROM groupList";
 
-/// The CLI pointed at the test server, with a token and a home without credentials.
 fn api(env: &Env, server: &TestServer) -> assert_cmd::Command {
-    let mut cmd = env.cmd();
-    cmd.env("CARTO_ACTIVITY_API_URL", &server.url)
-        .env("CARTO_AUTH_URL", &server.url)
-        .env("HOME", env.dir.path())
-        .env_remove("CARTO_CLIENT_ID")
-        .env_remove("CARTO_CLIENT_SECRET")
-        .env_remove("CARTO_PROFILE");
-    cmd
+    env.api(&server.url)
 }
 
 fn with_token(env: &Env, server: &TestServer) -> assert_cmd::Command {
-    let mut cmd = api(env, server);
-    cmd.env("CARTO_API_TOKEN", TOKEN);
-    cmd
+    env.with_token(&server.url)
 }
 
 fn query(cmd: &mut assert_cmd::Command, start: &str, end: &str, sql: &str) -> std::process::Output {
@@ -50,25 +40,6 @@ fn downloads(server: &TestServer) -> Vec<common::server::Logged> {
 }
 
 /// Every place a token must never reach: output, cache files, exports.
-fn assert_no_secret(env: &Env, outputs: &[&std::process::Output]) {
-    for out in outputs {
-        for stream in [&out.stdout, &out.stderr] {
-            let text = String::from_utf8_lossy(stream);
-            assert!(!text.contains("DO-NOT-LEAK"), "a secret was printed: {text}");
-        }
-    }
-    for entry in common::all_files(env.dir.path()) {
-        let name = entry.to_string_lossy().to_string();
-        assert!(!name.contains("DO-NOT-LEAK"), "a secret in a path: {name}");
-        if name.contains("/credentials/m2m-") || name.ends_with(".carto_credentials.json") {
-            continue; // the token cache (mode 0600) and CARTO's own credentials file hold tokens
-        }
-        if let Ok(bytes) = std::fs::read(&entry) {
-            assert!(!String::from_utf8_lossy(&bytes).contains("DO-NOT-LEAK"), "a secret in {name}");
-        }
-    }
-}
-
 #[test]
 fn queries_through_the_api_in_both_formats_give_the_demo_answers() {
     let expected = demo_answer("2025-10-01", "2025-10-07", SQL);
@@ -91,7 +62,7 @@ fn queries_through_the_api_in_both_formats_give_the_demo_answers() {
         let again = query(&mut with_token(&env, &server), "2025-10-01", "2025-10-07", SQL);
         assert_eq!(json(&again), expected);
         assert_eq!(server.log().len(), before, "a warm query makes no request");
-        assert_no_secret(&env, &[&out, &again]);
+        common::assert_no_secret(&env, &[&out, &again]);
     }
 }
 
@@ -121,7 +92,7 @@ fn export_through_the_api() {
     }));
     let expected = demo_answer("2025-10-01", "2025-10-02", "SELECT count(*) AS n FROM activity");
     assert_eq!(counts, expected);
-    assert_no_secret(&env, &[&out]);
+    common::assert_no_secret(&env, &[&out]);
 }
 
 #[test]
@@ -207,7 +178,7 @@ fn faults_recover_with_exact_results() {
                     .count();
                 assert!(reads >= 3, "the job was read again for fresh links");
             }
-            assert_no_secret(&env, &[&out]);
+            common::assert_no_secret(&env, &[&out]);
         }
     }
 }
@@ -237,7 +208,7 @@ fn the_contracts_errors_are_clear_and_leave_no_bad_day() {
             .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
             .count();
         assert_eq!(cached, 0, "{needle}: no day is cached after a failure");
-        assert_no_secret(&env, &[&out]);
+        common::assert_no_secret(&env, &[&out]);
         // After the fault, a healthy server gives exact counts.
         let healthy = TestServer::start(200, Faults::default());
         let out =
@@ -260,7 +231,7 @@ fn unauthorised_token_and_no_credentials() {
         "SELECT count(*) FROM activity",
     );
     assert_clean_failure(&out, 3, "401");
-    assert_no_secret(&env, &[&out]);
+    common::assert_no_secret(&env, &[&out]);
     let out = query(&mut api(&env, &server), "2025-10-01", "2025-10-01", "SELECT count(*) FROM activity");
     assert_clean_failure(&out, 3, "no CARTO credentials");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -289,7 +260,7 @@ fn m2m_tokens_are_fetched_cached_and_renewed_on_401() {
     let out = query(&mut m2m(&env), "2025-10-02", "2025-10-02", "SELECT count(*) AS n FROM activity");
     assert_success(&out);
     assert_eq!(server.log().iter().filter(|l| l.path == "/oauth/token").count(), 2);
-    assert_no_secret(&env, &[&out]);
+    common::assert_no_secret(&env, &[&out]);
 }
 
 #[test]
@@ -309,7 +280,7 @@ fn credentials_file_profiles() {
     let out =
         query(api(&env, &server).env("CARTO_PROFILE", "nobody"), "2025-10-01", "2025-10-01", "SELECT 1 FROM activity");
     assert_clean_failure(&out, 2, "no profile 'nobody'");
-    assert_no_secret(&env, &[&out]);
+    common::assert_no_secret(&env, &[&out]);
 }
 
 #[test]

@@ -115,7 +115,7 @@ fn api_source(flags: &GlobalArgs, cache: &Cache, printer: &Printer) -> Result<Ap
         auth_url: flags.auth_url.clone(),
         token_cache_dir: cache.private_dir("credentials")?,
         retry: RetryPolicy::default(),
-        read_timeout: Duration::from_secs(60),
+        read_timeout: Duration::from_secs(flags.read_timeout),
     };
     Ok(ApiSource {
         client: CartoClient::new(config, credentials, *printer)?,

@@ -40,6 +40,25 @@ impl Env {
         cmd
     }
 
+    /// The CLI pointed at a CARTO API (the test server) with a home without credentials.
+    pub fn api(&self, url: &str) -> Command {
+        let mut cmd = self.cmd();
+        cmd.env("CARTO_ACTIVITY_API_URL", url)
+            .env("CARTO_AUTH_URL", url)
+            .env("HOME", self.dir.path())
+            .env_remove("CARTO_CLIENT_ID")
+            .env_remove("CARTO_CLIENT_SECRET")
+            .env_remove("CARTO_PROFILE");
+        cmd
+    }
+
+    /// [`Env::api`] with the test server's token.
+    pub fn with_token(&self, url: &str) -> Command {
+        let mut cmd = self.api(url);
+        cmd.env("CARTO_API_TOKEN", server::TOKEN);
+        cmd
+    }
+
     /// The demo source at test scale.
     pub fn demo(&self) -> Command {
         let mut cmd = self.cmd();
@@ -146,6 +165,27 @@ pub fn assert_success(out: &Output) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// No token (the test tokens all contain DO-NOT-LEAK) in any output, path or file of `env`,
+/// except the token cache and CARTO's credentials file, whose job is to hold them.
+pub fn assert_no_secret(env: &Env, outputs: &[&std::process::Output]) {
+    for out in outputs {
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(!text.contains("DO-NOT-LEAK"), "a secret was printed: {text}");
+        }
+    }
+    for entry in all_files(env.dir.path()) {
+        let name = entry.to_string_lossy().to_string();
+        assert!(!name.contains("DO-NOT-LEAK"), "a secret in a path: {name}");
+        if name.contains("/credentials/m2m-") || name.ends_with(".carto_credentials.json") {
+            continue; // the token cache (mode 0600) and CARTO's own credentials file hold tokens
+        }
+        if let Ok(bytes) = std::fs::read(&entry) {
+            assert!(!String::from_utf8_lossy(&bytes).contains("DO-NOT-LEAK"), "a secret in {name}");
+        }
+    }
 }
 
 /// A failure as promised: the expected status, one clear line on stderr, nothing on stdout,

@@ -1,6 +1,7 @@
 //! A test server that speaks CARTO's Activity Data wire contract on 127.0.0.1, serving the demo
 //! organisation's data in either format, with fault injection and a log of every request.
 
+use futures::StreamExt;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::TcpListener;
@@ -57,6 +58,8 @@ pub struct Faults {
     pub refuse_first_m2m_token: bool,
     /// Polls that still see the job running.
     pub running_polls: u32,
+    /// Downloads that send half the body, then nothing for a minute (a stalled connection).
+    pub stalled: u32,
 }
 
 pub struct Inner {
@@ -412,6 +415,20 @@ async fn download(
             Ok::<Bytes, std::io::Error>(half),
             Err(std::io::Error::other("connection reset")),
         ]);
+        return Response::builder()
+            .header(header::CONTENT_LENGTH, bytes.len())
+            .body(Body::from_stream(stream))
+            .unwrap();
+    }
+    if faults.stalled > 0 {
+        faults.stalled -= 1;
+        let half = Bytes::from(bytes[..bytes.len() / 2].to_vec());
+        let rest = Bytes::from(bytes[bytes.len() / 2..].to_vec());
+        let stream =
+            futures::stream::iter(vec![Ok::<Bytes, std::io::Error>(half)]).chain(futures::stream::once(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                Ok(rest)
+            }));
         return Response::builder()
             .header(header::CONTENT_LENGTH, bytes.len())
             .body(Body::from_stream(stream))
