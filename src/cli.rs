@@ -97,6 +97,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Write whole categories of a date range to files
     Export(ExportArgs),
+    /// Write a self-contained HTML report of adoption and quota, with charts
+    Report(ReportArgs),
     /// List the tables with their columns and types
     Tables,
     /// Inspect or empty the local cache
@@ -119,6 +121,20 @@ pub struct RangeArgs {
     /// Fetch the range again and replace the cached days
     #[arg(long)]
     pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+
+    /// The HTML file to write [default: carto-activity-report_START_END.html]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Custom panels (TOML, or JSON when the name ends in .json): see the README
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

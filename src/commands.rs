@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Read};
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
@@ -10,7 +11,7 @@ use futures::StreamExt;
 
 use crate::cache::Cache;
 use crate::category::Category;
-use crate::cli::{CacheCommand, Cli, Command, ExportArgs, GlobalArgs, QueryArgs, RangeArgs};
+use crate::cli::{CacheCommand, Cli, Command, ExportArgs, GlobalArgs, QueryArgs, RangeArgs, ReportArgs};
 use crate::dates::DateRange;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -18,6 +19,7 @@ use crate::export::{Destination, ExportRequest, Subject, check_targets, export};
 use crate::fetch::{CachedRange, cached_range};
 use crate::output::{Output, duckdb_type_name, render_table};
 use crate::printer::Printer;
+use crate::report::{self, spec::ChartKind, spec::Panel, spec::Spec};
 use crate::source::Source;
 
 /// Runs the command; Ctrl-C ends it with [`Error::Interrupted`]. Files being written are
@@ -37,6 +39,7 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<()> {
     match command {
         Command::Query(args) => query(&global, args, printer).await,
         Command::Export(args) => export_command(&global, args, printer).await,
+        Command::Report(args) => report_command(&global, args, printer).await,
         Command::Tables => tables(),
         Command::Cache { command } => cache_command(&global, command, printer),
     }
@@ -132,6 +135,107 @@ async fn query(global: &GlobalArgs, args: QueryArgs, printer: Printer) -> Result
     let mut output =
         Output::new(std::io::BufWriter::new(std::io::stdout()), args.output_format(), args.max_rows, printer);
     output.write_all(results, count).await
+}
+
+/// A panel's failure, named after the panel.
+fn in_panel(panel: &Panel, error: Error) -> Error {
+    match error {
+        Error::Query(message) => Error::Query(format!("panel '{}': {message}", panel.title)),
+        Error::WriteRefused(_) => Error::Query(format!("panel '{}': {error}", panel.title)),
+        other => other,
+    }
+}
+
+async fn report_command(global: &GlobalArgs, args: ReportArgs, printer: Printer) -> Result<()> {
+    let range = range(&args.range)?;
+    let spec = match &args.spec {
+        Some(path) => Spec::load(path)?,
+        None => Spec::builtin(),
+    };
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("carto-activity-report_{}_{}.html", range.start, range.end)));
+    // Every panel's SQL is checked before anything is fetched.
+    let mut planned = Vec::new();
+    for panel in spec.all_panels() {
+        let sql = report::fill_dates(&panel.sql, &range);
+        let statements = crate::compat::prepare(&sql).map_err(|e| in_panel(&panel, e))?;
+        let [statement] = <[Statement; 1]>::try_from(statements).map_err(|s| {
+            Error::Query(format!("panel '{}' has {} SQL statements: give each panel one", panel.title, s.len()))
+        })?;
+        planned.push((panel, sql, statement));
+    }
+    let categories = referenced_categories(&planned.iter().map(|p| p.2.clone()).collect::<Vec<_>>());
+    let (engine, _) = engine_over(global, range, &categories, args.range.no_cache, printer, cores()).await?;
+    let previous_range = previous_period(&range);
+    let previous_engine = match previous_range {
+        Some(previous) if planned.iter().any(|p| p.0.chart == ChartKind::Figure) => {
+            Some(engine_over(global, previous, &categories, false, printer, cores()).await?.0)
+        }
+        _ => None,
+    };
+    let mut panels = Vec::with_capacity(planned.len());
+    for (panel, sql, statement) in planned {
+        let table = run_panel(&engine, &panel, statement.clone()).await?;
+        let previous = match &previous_engine {
+            Some(engine) if panel.chart == ChartKind::Figure => Some(run_panel(engine, &panel, statement).await?),
+            _ => None,
+        };
+        panels.push(report::PanelResult { panel, sql, table, previous });
+    }
+    let source = match (global.demo, global.source.as_deref()) {
+        (true, _) | (_, Some("demo")) => "the demo organisation".to_string(),
+        (_, Some(dir)) if dir != "api" => format!("files in {dir}"),
+        _ => global.api_url.clone(),
+    };
+    let page = report::html::render(&report::Report {
+        title: spec.title.clone().unwrap_or_else(|| "CARTO activity report".into()),
+        range,
+        source,
+        generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        panels,
+    });
+    write_whole_file(&output, page.as_bytes())?;
+    printer.info(&format!("wrote {} ({} panels)", output.display(), spec.all_panels().len()));
+    Ok(())
+}
+
+/// The period of the same length just before `range`, when the data can reach it.
+fn previous_period(range: &DateRange) -> Option<DateRange> {
+    let days = chrono::Days::new(range.len_days() as u64);
+    let start = range.start.checked_sub_days(days)?;
+    let end = range.start.pred_opt()?;
+    (start >= crate::dates::EARLIEST).then(|| DateRange::new(start, end).ok()).flatten()
+}
+
+async fn run_panel(engine: &Engine, panel: &Panel, statement: Statement) -> Result<report::Table> {
+    let frame = engine.plan(statement).await.map_err(|e| in_panel(panel, e))?;
+    let columns = frame.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let batches = frame.collect().await.map_err(|e| in_panel(panel, Error::query(e)))?;
+    Ok(report::Table::from_batches(columns, &batches))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder: the file is whole or
+/// absent, never half-written.
+fn write_whole_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".tmp-report-")
+        .tempfile_in(&dir)
+        .map_err(Error::io("cannot write the report in", &dir))?;
+    temp.write_all(bytes)
+        .and_then(|_| temp.as_file().sync_all())
+        .map_err(Error::io("cannot write", temp.path().to_path_buf()))?;
+    // A report is made to be shared: readable by others, as files the user writes usually are.
+    std::fs::set_permissions(temp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .map_err(Error::io("cannot write", temp.path().to_path_buf()))?;
+    temp.persist(path).map_err(|e| Error::io("cannot write", path)(e.error))?;
+    Ok(())
 }
 
 async fn export_command(global: &GlobalArgs, args: ExportArgs, printer: Printer) -> Result<()> {

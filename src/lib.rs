@@ -19,5 +19,6 @@ pub mod fetch;
 pub mod ingest;
 pub mod output;
 pub mod printer;
+pub mod report;
 pub mod shred;
 pub mod source;

@@ -1,0 +1,228 @@
+//! Charts as inline SVG, drawn with plotters: no script, no font file, no request when opened.
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+use serde_json::Value;
+
+use super::{Table, label_of, number_of};
+
+const WIDTH: u32 = 860;
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x3b, 0x6e, 0xc4),
+    RGBColor(0xe0, 0x8a, 0x2c),
+    RGBColor(0x3f, 0x9e, 0x6a),
+    RGBColor(0xc8, 0x4a, 0x4a),
+    RGBColor(0x8a, 0x63, 0xb8),
+    RGBColor(0x8c, 0x6d, 0x46),
+    RGBColor(0xd0, 0x6a, 0xb0),
+    RGBColor(0x7a, 0x7a, 0x7a),
+];
+const FONT: &str = "sans-serif";
+
+type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// The SVG of `draw` on a canvas of `height`, made to scale with the page.
+fn svg(
+    height: u32,
+    title: &str,
+    draw: impl FnOnce(DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn,
+) -> String {
+    let mut text = String::new();
+    let drawn = {
+        let root = SVGBackend::with_string(&mut text, (WIDTH, height)).into_drawing_area();
+        draw(root)
+    };
+    if let Err(e) = drawn {
+        return format!("<p class=\"empty\">The chart could not be drawn: {}</p>", super::html::escape(&e.to_string()));
+    }
+    let opening = format!("<svg width=\"{WIDTH}\" height=\"{height}\"");
+    text.replacen(
+        &opening,
+        &format!("<svg class=\"chart\" role=\"img\" aria-label=\"{}\"", super::html::escape(title)),
+        1,
+    )
+}
+
+fn nice_max(values: impl Iterator<Item = f64>) -> f64 {
+    let max = values.fold(0.0_f64, f64::max);
+    if max <= 0.0 { 1.0 } else { max * 1.08 }
+}
+
+fn short(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        label.to_string()
+    } else {
+        format!("{}…", label.chars().take(max - 1).collect::<String>())
+    }
+}
+
+fn axis_number(v: f64) -> String {
+    if v.abs() >= 1_000_000.0 {
+        format!("{:.1}M", v / 1_000_000.0)
+    } else if v.abs() >= 10_000.0 {
+        format!("{:.0}k", v / 1_000.0)
+    } else if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// The first column on the x axis, each further numeric column a line.
+pub fn line(title: &str, table: &Table) -> String {
+    let labels: Vec<String> = table.rows.iter().map(|r| label_of(&r[0])).collect();
+    let series: Vec<(String, Vec<f64>)> = (1..table.columns.len())
+        .map(|c| (table.columns[c].clone(), table.rows.iter().map(|r| number_of(&r[c]).unwrap_or(0.0)).collect()))
+        .collect();
+    let max = nice_max(series.iter().flat_map(|(_, v)| v.iter().copied()));
+    let n = labels.len().max(2);
+    svg(300, title, |root| {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_right(36)
+            .x_label_area_size(28)
+            .y_label_area_size(52)
+            .build_cartesian_2d(0usize..n - 1, 0f64..max)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(labels.len().min(8))
+            .x_label_formatter(&|i| labels.get(*i).map(|l| short(l, 12)).unwrap_or_default())
+            .y_label_formatter(&|v| axis_number(*v))
+            .label_style((FONT, 12))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        for (i, (_, values)) in series.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(values.iter().enumerate().map(|(x, y)| (x, *y)), color.stroke_width(2)))?;
+        }
+        root.present()?;
+        Ok(())
+    }) + &legend(series.iter().map(|s| s.0.as_str()))
+}
+
+/// The series' names and colours, as HTML under the chart (so that text reflows and prints).
+fn legend<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    if names.len() < 2 {
+        return String::new();
+    }
+    let items: Vec<String> = names
+        .enumerate()
+        .map(|(i, name)| {
+            let RGBColor(r, g, b) = PALETTE[i % PALETTE.len()];
+            format!(
+                "<li><span class=\"swatch\" style=\"background:#{r:02x}{g:02x}{b:02x}\"></span>{}</li>",
+                super::html::escape(name)
+            )
+        })
+        .collect();
+    format!("<ul class=\"legend\">{}</ul>", items.join(""))
+}
+
+/// Horizontal bars: labels from the first column, lengths from the second.
+pub fn bar(title: &str, table: &Table) -> String {
+    let bars: Vec<(String, f64)> =
+        table.rows.iter().map(|r| (label_of(&r[0]), r.get(1).and_then(number_of).unwrap_or(0.0))).collect();
+    let max = nice_max(bars.iter().map(|b| b.1));
+    let n = bars.len();
+    let height = (n as u32 * 26 + 50).max(120);
+    svg(height, title, |root| {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_right(36)
+            .x_label_area_size(26)
+            .y_label_area_size(230)
+            .build_cartesian_2d(0f64..max, (0..n).into_segmented())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                // The first row on top.
+                SegmentValue::CenterOf(i) => {
+                    n.checked_sub(i + 1).and_then(|k| bars.get(k)).map(|b| short(&b.0, 32)).unwrap_or_default()
+                }
+                _ => String::new(),
+            })
+            .x_label_formatter(&|v| axis_number(*v))
+            .label_style((FONT, 12))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        chart.draw_series(
+            Histogram::horizontal(&chart)
+                .style(PALETTE[0].filled())
+                .margin(5)
+                .data(bars.iter().enumerate().map(|(i, b)| (n - 1 - i, b.1))),
+        )?;
+        root.present()?;
+        Ok(())
+    })
+}
+
+/// Vertical bars per x, stacked by series: rows of (x, series, value).
+pub fn stacked_bar(title: &str, table: &Table) -> String {
+    let mut xs: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for row in &table.rows {
+        let (x, s) = (label_of(&row[0]), label_of(row.get(1).unwrap_or(&Value::Null)));
+        if !xs.contains(&x) {
+            xs.push(x);
+        }
+        if !names.contains(&s) {
+            names.push(s);
+        }
+    }
+    let value = |x: &str, s: &str| -> f64 {
+        table
+            .rows
+            .iter()
+            .filter(|r| label_of(&r[0]) == x && label_of(r.get(1).unwrap_or(&Value::Null)) == s)
+            .filter_map(|r| r.get(2).and_then(number_of))
+            .sum()
+    };
+    let stacks: Vec<Vec<f64>> = xs.iter().map(|x| names.iter().map(|s| value(x, s)).collect()).collect();
+    let max = nice_max(stacks.iter().map(|s| s.iter().sum()));
+    let n = xs.len().max(1);
+    svg(340, title, |root| {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_right(36)
+            .x_label_area_size(28)
+            .y_label_area_size(52)
+            .build_cartesian_2d((0..n).into_segmented(), 0f64..max)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n.min(8))
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => xs.get(*i).map(|l| short(l, 12)).unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_label_formatter(&|v| axis_number(*v))
+            .label_style((FONT, 12))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        for k in 0..names.len() {
+            let color = PALETTE[k % PALETTE.len()];
+            let rects = stacks.iter().enumerate().map(move |(i, stack)| {
+                let below: f64 = stack[..k].iter().sum();
+                let mut bar = Rectangle::new(
+                    [(SegmentValue::Exact(i), below), (SegmentValue::Exact(i + 1), below + stack[k])],
+                    color.filled(),
+                );
+                bar.set_margin(0, 0, 2, 2);
+                bar
+            });
+            chart.draw_series(rects)?;
+        }
+        root.present()?;
+        Ok(())
+    }) + &legend(names.iter().map(String::as_str))
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what the tests need besides Rust: the Python oracles and servers (DuckDB, moto,
+# html5lib) and Chromium for the report's browser test. Safe to run again.
+set -euo pipefail
+python3 -m pip install --quiet --disable-pip-version-check -r "$(dirname "$0")/requirements.txt"
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
