@@ -136,7 +136,7 @@ pub fn bar(title: &str, table: &Table) -> String {
             .margin_right(36)
             .x_label_area_size(26)
             .y_label_area_size(230)
-            .build_cartesian_2d(0f64..max, (0..n).into_segmented())?;
+            .build_cartesian_2d(0f64..max, (0..n.saturating_sub(1)).into_segmented())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -195,7 +195,7 @@ pub fn stacked_bar(title: &str, table: &Table) -> String {
             .margin_right(36)
             .x_label_area_size(28)
             .y_label_area_size(52)
-            .build_cartesian_2d((0..n).into_segmented(), 0f64..max)?;
+            .build_cartesian_2d((0..n.saturating_sub(1)).into_segmented(), 0f64..max)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
