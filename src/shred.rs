@@ -255,6 +255,11 @@ fn without_hidden(plan: Arc<LogicalPlan>) -> DFResult<LogicalPlan> {
 fn rewrite_node(node: LogicalPlan) -> DFResult<LogicalPlan> {
     // Subqueries in expressions are plans of their own: rewritten whole, their roots cleaned.
     let node = node.map_subqueries(|sub| rewrite_plan(sub).map(Transformed::yes))?.data;
+    // Nodes above no hidden column stay exactly as planned (recomputing a schema is not free of
+    // checks the planner skipped, such as duplicate names under a cross join).
+    if !matches!(node, LogicalPlan::TableScan(_)) && !node.inputs().iter().any(|i| has_hidden(i.schema())) {
+        return Ok(node);
+    }
     match node {
         LogicalPlan::TableScan(scan) => widen_scan(scan),
         LogicalPlan::Projection(_) => {
@@ -276,9 +281,6 @@ fn rewrite_node(node: LogicalPlan) -> DFResult<LogicalPlan> {
             rewrite_expressions(node, &available)?.recompute_schema()
         }
         other => {
-            if !other.inputs().iter().any(|i| has_hidden(i.schema())) {
-                return Ok(other);
-            }
             let inputs =
                 other.inputs().into_iter().map(|i| without_hidden(Arc::new(i.clone()))).collect::<DFResult<_>>()?;
             other.with_new_exprs(other.expressions(), inputs)

@@ -16,8 +16,8 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, Interval, ObjectName, ObjectNamePart,
-    OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query, SelectItem, SetExpr, Statement, Value, ValueWithSpan,
-    visit_expressions_mut, visit_relations_mut,
+    OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query, SelectItem, SetExpr, Statement, TableAlias, TableFactor,
+    Value, ValueWithSpan, VisitMut, VisitorMut, visit_expressions_mut, visit_relations_mut,
 };
 use datafusion::sql::sqlparser::dialect::{Dialect, DuckDbDialect};
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -218,6 +218,7 @@ pub fn rewrite(statement: &mut Statement) -> Result<()> {
         fold_table_name(name);
         ControlFlow::<()>::Continue(())
     });
+    let _ = statement.visit(&mut NameUnnamedSubqueries(0));
     let outcome = visit_expressions_mut(statement, |expr: &mut Expr| match rewrite_expr(expr) {
         Ok(()) => ControlFlow::Continue(()),
         Err(e) => ControlFlow::Break(e),
@@ -225,6 +226,24 @@ pub fn rewrite(statement: &mut Statement) -> Result<()> {
     match outcome {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// DuckDB names subqueries in FROM without an alias `unnamed_subquery`, `unnamed_subquery2`, ...;
+/// DataFusion leaves them unqualified, so two of them with a same-named column (`count(*)`)
+/// could not be joined.
+struct NameUnnamedSubqueries(usize);
+
+impl VisitorMut for NameUnnamedSubqueries {
+    type Break = ();
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Derived { alias: alias @ None, .. } = factor {
+            self.0 += 1;
+            let name = if self.0 == 1 { "unnamed_subquery".to_string() } else { format!("unnamed_subquery{}", self.0) };
+            *alias = Some(TableAlias { explicit: true, name: Ident::new(name), columns: vec![], at: None });
+        }
+        ControlFlow::Continue(())
     }
 }
 
