@@ -206,7 +206,8 @@ fn main() {
             row(case.name, &ours_m, &theirs, target);
         }
         for (format, ours_args, copy) in [
-            ("Parquet", vec!["--format", "parquet"], "(FORMAT parquet)"),
+            // Both write zstd (ours by default, DuckDB's default is snappy).
+            ("Parquet", vec!["--format", "parquet"], "(FORMAT parquet, COMPRESSION zstd)"),
             ("CSV.gz", vec!["--format", "csv", "--compression", "gzip"], "(FORMAT csv, COMPRESSION gzip)"),
         ] {
             let out_dir = work.path().join(format!("export-{scale}-{format}"));

@@ -19,7 +19,9 @@ use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::EnabledStatistics;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use flate2::read::MultiGzDecoder;
 use tempfile::TempPath;
 
@@ -34,9 +36,14 @@ const MICROS_PER_DAY: i64 = 86_400_000_000;
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 pub fn cache_writer_properties() -> WriterProperties {
+    // Payloads are all different and long: a dictionary or min/max statistics of `data` cost
+    // time at every write and never help (queries read its shredded columns, which keep both).
+    let data = ColumnPath::from("data");
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_column_dictionary_enabled(data.clone(), false)
+        .set_column_statistics_enabled(data, EnabledStatistics::None)
         .build()
 }
 
@@ -117,11 +124,15 @@ impl<'a> CacheWriter<'a> {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => e.insert(open_file(self.cache, category, day)?),
         };
-        let batch = batch
-            .clone()
-            .with_schema(category.schema())
-            .and_then(|b| shred::shred(category, &b).map_err(datafusion::arrow::error::ArrowError::ComputeError))
-            .map_err(|e| Error::Source(format!("{category} rows do not match its schema: {e}")))?;
+        let batch = if batch.schema() == shred::cached_schema(category) {
+            batch.clone()
+        } else {
+            batch
+                .clone()
+                .with_schema(category.schema())
+                .and_then(|b| shred::shred(category, &b).map_err(datafusion::arrow::error::ArrowError::ComputeError))
+                .map_err(|e| Error::Source(format!("{category} rows do not match its schema: {e}")))?
+        };
         file.writer
             .write(&batch)
             .map_err(|e| Error::write(format!("cannot write {}", file.temp.display()))(e.to_string()))?;
@@ -140,15 +151,31 @@ impl<'a> CacheWriter<'a> {
                 self.open.insert(key, file);
             }
         }
-        let mut finished = Vec::with_capacity(self.open.len());
-        for (_, file) in std::mem::take(&mut self.open) {
-            let OpenFile { writer, temp, target } = file;
-            let written = writer
-                .into_inner()
-                .map_err(|e| Error::write(format!("cannot finish {}", temp.display()))(e.to_string()))?;
-            written.sync_all().map_err(Error::io("cannot sync", temp.to_path_buf()))?;
-            finished.push((temp, target));
+        // Finishing a file encodes and compresses its last row group: the files are finished on
+        // every core at once.
+        let files: Vec<OpenFile> = std::mem::take(&mut self.open).into_values().collect();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let per_worker = files.len().div_ceil(workers).max(1);
+        let mut groups: Vec<Vec<OpenFile>> = Vec::new();
+        let mut files = files.into_iter().peekable();
+        while files.peek().is_some() {
+            groups.push(files.by_ref().take(per_worker).collect());
         }
+        let finished: Vec<(TempPath, PathBuf)> = std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                groups.into_iter().map(|group| scope.spawn(move || group.into_iter().map(finish).collect())).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::write("cannot finish the cache files")("a writer stopped".into()))
+                    })
+                })
+                .collect::<Result<Vec<Vec<_>>>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
         let count = finished.len();
         let mut dirs = Vec::new();
         for (temp, target) in finished {
@@ -164,6 +191,15 @@ impl<'a> CacheWriter<'a> {
         }
         Ok(count)
     }
+}
+
+/// Writes a file's footer and syncs it; it is then complete under its temporary name.
+fn finish(file: OpenFile) -> Result<(TempPath, PathBuf)> {
+    let OpenFile { writer, temp, target } = file;
+    let written =
+        writer.into_inner().map_err(|e| Error::write(format!("cannot finish {}", temp.display()))(e.to_string()))?;
+    written.sync_all().map_err(Error::io("cannot sync", temp.to_path_buf()))?;
+    Ok((temp, target))
 }
 
 fn open_file(cache: &SourceCache, category: Category, day: Option<NaiveDate>) -> Result<OpenFile> {
@@ -210,6 +246,23 @@ pub fn file_batches(path: &Path, category: Category) -> Result<Box<dyn Iterator<
 }
 
 const BATCH_ROWS: usize = 8192;
+
+/// [`file_batches`] with the reading, decoding and JSON shredding done on another thread, so
+/// that they overlap with the cache writer's encoding and compression.
+pub fn shredded_batches(path: &Path, category: Category) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
+    let batches = file_batches(path, category)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<RecordBatch>>(4);
+    std::thread::spawn(move || {
+        for batch in batches {
+            let batch = batch.and_then(|b| shred::shred(category, &b).map_err(Error::Source));
+            // A closed channel means the writer stopped (an error): stop reading too.
+            if tx.send(batch).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(rx.into_iter())
+}
 
 /// CSV as CARTO writes it: RFC 4180 (newlines inside quoted fields), a header naming the
 /// columns in any order, ISO 8601 timestamps, `group_ids` as a JSON array.

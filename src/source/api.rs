@@ -11,7 +11,7 @@ use crate::carto::client::Download;
 use crate::carto::wire::{DAY_READY_HOUR_UTC, FileFormat, JobFile, JobRequest, JobStatus, MAX_JOB_DAYS};
 use crate::category::Category;
 use crate::error::{Error, Result};
-use crate::ingest::{CacheWriter, file_batches};
+use crate::ingest::{CacheWriter, file_batches, shredded_batches};
 use crate::printer::Printer;
 use crate::source::FetchPlan;
 
@@ -167,7 +167,7 @@ fn validate(path: &Path, category: Category) -> Result<()> {
 }
 
 fn ingest(path: &Path, category: Category, writer: &mut CacheWriter) -> Result<()> {
-    for batch in file_batches(path, category)? {
+    for batch in shredded_batches(path, category)? {
         let batch = batch?;
         if category.is_snapshot() {
             writer.write_snapshot(category, &batch)?;

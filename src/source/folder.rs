@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::cache::Cache;
 use crate::category::Category;
 use crate::error::{Error, Result};
-use crate::ingest::{CacheWriter, file_batches};
+use crate::ingest::{CacheWriter, shredded_batches};
 use crate::printer::Printer;
 use crate::source::FetchPlan;
 
@@ -105,7 +105,7 @@ impl FolderSource {
         let wanted = |c: Category| plan.snapshots.contains(&c) || plan.days.contains_key(&c);
         let bar = printer.progress(self.files.len() as u64, "files");
         for (category, path) in self.files.iter().filter(|(c, _)| wanted(*c)) {
-            for batch in file_batches(path, *category)? {
+            for batch in shredded_batches(path, *category)? {
                 let batch = batch?;
                 if category.is_snapshot() {
                     writer.write_snapshot(*category, &batch)?;

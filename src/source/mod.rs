@@ -156,11 +156,14 @@ fn fetch_demo(org: &DemoOrg, plan: &FetchPlan, writer: &mut CacheWriter, printer
                     let Some(&(category, day)) = work.get(i) else {
                         break;
                     };
+                    // Shredded here, on every core, rather than by the single writing thread.
                     let batch = match category {
                         Category::Activity => org.activity(day),
                         Category::ApiUsage => org.api_usage(day),
                         other => unreachable!("{other} is not dated"),
                     }
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| crate::shred::shred(category, &b))
                     .map_err(|e| Error::Source(format!("demo {category} of {day}: {e}")));
                     if tx.send((category, batch)).is_err() {
                         break;
