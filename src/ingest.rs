@@ -59,12 +59,14 @@ pub struct CacheWriter<'a> {
     /// The days each category expects; rows of other days are dropped (already cached).
     expected: BTreeMap<Category, Vec<NaiveDate>>,
     open: BTreeMap<(Category, Option<NaiveDate>), OpenFile>,
+    /// Days known to be complete, written and synced under their temporary names.
+    done: BTreeMap<(Category, Option<NaiveDate>), (TempPath, PathBuf)>,
     rows: u64,
 }
 
 impl<'a> CacheWriter<'a> {
     pub fn new(cache: &'a SourceCache, expected: BTreeMap<Category, Vec<NaiveDate>>) -> Self {
-        CacheWriter { cache, expected, open: BTreeMap::new(), rows: 0 }
+        CacheWriter { cache, expected, open: BTreeMap::new(), done: BTreeMap::new(), rows: 0 }
     }
 
     pub fn rows_written(&self) -> u64 {
@@ -142,11 +144,22 @@ impl<'a> CacheWriter<'a> {
 
     /// Finishes every file (days without rows get an empty file: they are known to be empty)
     /// and renames them into place. Until this returns, no new day is visible.
+    /// Says that every row of `day` has been written (a source that delivers whole days), so
+    /// that its file is finished now rather than held open, with its rows in memory, until
+    /// `commit`. It still becomes visible only at `commit`.
+    pub fn day_complete(&mut self, category: Category, day: NaiveDate) -> Result<()> {
+        let key = (category, Some(day));
+        if let Some(file) = self.open.remove(&key) {
+            self.done.insert(key, finish(file)?);
+        }
+        Ok(())
+    }
+
     pub fn commit(mut self) -> Result<usize> {
         let expected: Vec<(Category, Option<NaiveDate>)> =
             self.expected.iter().flat_map(|(c, days)| days.iter().map(|d| (*c, Some(*d)))).collect();
         for key in expected {
-            if !self.open.contains_key(&key) {
+            if !self.open.contains_key(&key) && !self.done.contains_key(&key) {
                 let file = open_file(self.cache, key.0, key.1)?;
                 self.open.insert(key, file);
             }
@@ -175,6 +188,7 @@ impl<'a> CacheWriter<'a> {
         })?
         .into_iter()
         .flatten()
+        .chain(std::mem::take(&mut self.done).into_values())
         .collect();
         let count = finished.len();
         let mut dirs = Vec::new();

@@ -146,7 +146,7 @@ fn fetch_demo(org: &DemoOrg, plan: &FetchPlan, writer: &mut CacheWriter, printer
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let next = AtomicUsize::new(0);
     let result = std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = mpsc::sync_channel::<(Category, Result<RecordBatch>)>(workers);
+        let (tx, rx) = mpsc::sync_channel::<(Category, NaiveDate, Result<RecordBatch>)>(workers);
         for _ in 0..workers {
             let tx = tx.clone();
             let (work, next) = (&work, &next);
@@ -165,15 +165,18 @@ fn fetch_demo(org: &DemoOrg, plan: &FetchPlan, writer: &mut CacheWriter, printer
                     .map_err(|e| e.to_string())
                     .and_then(|b| crate::shred::shred(category, &b))
                     .map_err(|e| Error::Source(format!("demo {category} of {day}: {e}")));
-                    if tx.send((category, batch)).is_err() {
+                    if tx.send((category, day, batch)).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        for (category, batch) in rx {
+        for (category, day, batch) in rx {
             writer.write_dated(category, &batch?)?;
+            // A demo day comes whole: its file is finished at once, so memory does not grow
+            // with the range.
+            writer.day_complete(category, day)?;
             bar.inc(1);
         }
         Ok(())
