@@ -259,14 +259,19 @@ fn cache_clear_while_a_query_runs_ends_cleanly_for_both() {
 fn network_faults_beyond_the_contract() {
     let _serial = serial();
     // A download that stalls mid-body is abandoned after --read-timeout and fetched again.
-    let server = TestServer::start(2_000, Faults { stalled: 1, ..Faults::default() });
-    let env = Env::new();
-    let out = env
-        .with_token(&server.url)
-        .args(["--read-timeout", "1", "-v"])
-        .args(query_args("SELECT count(*) AS n FROM activity"))
-        .output()
-        .unwrap();
+    let count_with_stalls = |stalls: u32| {
+        let server = TestServer::start(2_000, Faults { stalled: stalls, ..Faults::default() });
+        let env = Env::new();
+        let started = Instant::now();
+        let out = env
+            .with_token(&server.url)
+            .args(["--read-timeout", "1", "-v"])
+            .args(query_args("SELECT count(*) AS n FROM activity"))
+            .output()
+            .unwrap();
+        (server, env, out, started.elapsed())
+    };
+    let (server, env, out, _) = count_with_stalls(1);
     let expected = {
         let demo = Env::new();
         json(&demo.demo().args(query_args("SELECT count(*) AS n FROM activity")).output().unwrap())
@@ -276,18 +281,10 @@ fn network_faults_beyond_the_contract() {
     common::assert_no_secret(&env, &[&out]);
 
     // Downloads that always stall: a bounded number of attempts, then one clear line.
-    let server = TestServer::start(2_000, Faults { stalled: 1000, ..Faults::default() });
-    let env = Env::new();
-    let started = Instant::now();
-    let out = env
-        .with_token(&server.url)
-        .args(["--read-timeout", "1", "-v"])
-        .args(query_args("SELECT count(*) AS n FROM activity"))
-        .output()
-        .unwrap();
+    let (_server, env, out, took) = count_with_stalls(1000);
     assert_verbose_failure(&out, 3, "failed 6 times");
     common::assert_no_secret(&env, &[&out]);
-    assert!(started.elapsed() < Duration::from_secs(120), "retries are bounded");
+    assert!(took < Duration::from_secs(120), "retries are bounded");
     assert!(cached_days(&env.cache()).is_empty(), "nothing cached from a failed download");
 
     // Nothing listens: refused connections.
