@@ -13,7 +13,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
     TimestampMicrosecondArray, UInt32Array,
 };
-use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -42,6 +42,8 @@ pub fn cache_writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        // Small pages make the page index precise enough to skip all but one event type.
+        .set_data_page_row_count_limit(4096)
         .set_column_dictionary_enabled(data.clone(), false)
         .set_column_statistics_enabled(data, EnabledStatistics::None)
         .build()
@@ -51,6 +53,45 @@ struct OpenFile {
     writer: ArrowWriter<File>,
     temp: TempPath,
     target: PathBuf,
+    /// Activity rows not yet written: they are written sorted by type (then time), so that the
+    /// page index lets `type = '...'` filters skip most of a day.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+}
+
+impl OpenFile {
+    fn write(&mut self, category: Category, batch: RecordBatch) -> Result<()> {
+        if category != Category::Activity {
+            return self.writer.write(&batch).map_err(|e| self.error("cannot write", e));
+        }
+        self.pending_rows += batch.num_rows();
+        self.pending.push(batch);
+        if self.pending_rows >= ROW_GROUP_ROWS { self.write_pending() } else { Ok(()) }
+    }
+
+    /// Writes the pending rows sorted by (type, ts), as row groups of their own.
+    fn write_pending(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let schema = self.pending[0].schema();
+        let rows = concat_batches(&schema, &self.pending).map_err(|e| self.error("cannot write", e))?;
+        self.pending.clear();
+        self.pending_rows = 0;
+        let order = ["type", "ts"].map(|name| SortColumn {
+            values: rows.column_by_name(name).cloned().unwrap_or_else(|| rows.column(0).clone()),
+            options: None,
+        });
+        let sorted = lexsort_to_indices(&order, None)
+            .and_then(|indices| take_record_batch(&rows, &indices))
+            .map_err(|e| self.error("cannot sort", e))?;
+        self.writer.write(&sorted).map_err(|e| self.error("cannot write", e))?;
+        self.writer.flush().map_err(|e| self.error("cannot write", e))
+    }
+
+    fn error(&self, action: &str, e: impl std::fmt::Display) -> Error {
+        Error::write(format!("{action} {}", self.temp.display()))(e.to_string())
+    }
 }
 
 /// Writes the days (and snapshots) one fetch produces; nothing is visible until `commit`.
@@ -135,10 +176,21 @@ impl<'a> CacheWriter<'a> {
                 .and_then(|b| shred::shred(category, &b).map_err(datafusion::arrow::error::ArrowError::ComputeError))
                 .map_err(|e| Error::Source(format!("{category} rows do not match its schema: {e}")))?
         };
-        file.writer
-            .write(&batch)
-            .map_err(|e| Error::write(format!("cannot write {}", file.temp.display()))(e.to_string()))?;
         self.rows += batch.num_rows() as u64;
+        file.write(category, batch)?;
+        // Rows mostly come day after day: a day that gets no more rows now writes what it holds,
+        // so that memory does not grow with the number of days.
+        let others: Vec<_> = self
+            .open
+            .iter()
+            .filter(|((c, d), f)| *c == category && *d != day && f.pending_rows > 0)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in others {
+            if let Some(file) = self.open.get_mut(&key) {
+                file.write_pending()?;
+            }
+        }
         Ok(())
     }
 
@@ -208,8 +260,9 @@ impl<'a> CacheWriter<'a> {
 }
 
 /// Writes a file's footer and syncs it; it is then complete under its temporary name.
-fn finish(file: OpenFile) -> Result<(TempPath, PathBuf)> {
-    let OpenFile { writer, temp, target } = file;
+fn finish(mut file: OpenFile) -> Result<(TempPath, PathBuf)> {
+    file.write_pending()?;
+    let OpenFile { writer, temp, target, .. } = file;
     let written =
         writer.into_inner().map_err(|e| Error::write(format!("cannot finish {}", temp.display()))(e.to_string()))?;
     written.sync_all().map_err(Error::io("cannot sync", temp.to_path_buf()))?;
@@ -231,7 +284,7 @@ fn open_file(cache: &SourceCache, category: Category, day: Option<NaiveDate>) ->
     };
     let writer = ArrowWriter::try_new(file, shred::cached_schema(category), Some(cache_writer_properties()))
         .map_err(|e| Error::write(format!("cannot start {}", temp.display()))(e.to_string()))?;
-    Ok(OpenFile { writer, temp, target })
+    Ok(OpenFile { writer, temp, target, pending: Vec::new(), pending_rows: 0 })
 }
 
 /// Reads a downloaded or exported file as batches of `category`'s normalised schema, one batch
@@ -472,6 +525,45 @@ mod tests {
         assert_eq!(rows(&source.day_path(Category::Activity, range.start)), 1);
         assert_eq!(rows(&source.day_path(Category::Activity, range.end)), 1);
         assert_eq!(source.missing_days(Category::Activity, &range), vec![parse_date("2025-10-02").unwrap()]);
+    }
+
+    #[test]
+    fn a_day_is_written_sorted_by_type_then_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::locate(Some(dir.path().to_path_buf())).unwrap();
+        let source = cache.source("t");
+        let day = parse_date("2025-10-01").unwrap();
+        let oct1 = 1_759_276_800_000_000i64;
+        let mut writer = CacheWriter::new(&source, BTreeMap::from([(Category::Activity, vec![day])]));
+        let batch = |types: Vec<&str>, ts: Vec<i64>| {
+            let n = ts.len();
+            RecordBatch::try_new(
+                Category::Activity.schema(),
+                vec![
+                    Arc::new(StringArray::from(types)),
+                    Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")),
+                    Arc::new(StringArray::from(vec!["{}"; n])),
+                ],
+            )
+            .unwrap()
+        };
+        writer
+            .write_dated(Category::Activity, &batch(vec!["B", "A", "B"], vec![oct1 + 3, oct1 + 2, oct1 + 1]))
+            .unwrap();
+        writer.write_dated(Category::Activity, &batch(vec!["A"], vec![oct1])).unwrap();
+        writer.commit().unwrap();
+        let read: Vec<RecordBatch> =
+            ParquetRecordBatchReaderBuilder::try_new(File::open(source.day_path(Category::Activity, day)).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .collect::<std::result::Result<_, _>>()
+                .unwrap();
+        let rows = datafusion::arrow::compute::concat_batches(&read[0].schema(), &read).unwrap();
+        let types: Vec<&str> = rows.column(0).as_string::<i32>().iter().flatten().collect();
+        let ts: Vec<i64> = rows.column(1).as_primitive::<TimestampMicrosecondType>().values().to_vec();
+        assert_eq!(types, ["A", "A", "B", "B"]);
+        assert_eq!(ts, [oct1, oct1 + 2, oct1 + 1, oct1 + 3]);
     }
 
     #[test]
