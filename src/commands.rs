@@ -189,6 +189,7 @@ async fn report_command(global: &GlobalArgs, args: ReportArgs, printer: Printer)
         (_, Some(dir)) if dir != "api" => format!("files in {dir}"),
         _ => global.api_url.clone(),
     };
+    let panel_count = panels.len();
     let page = report::html::render(&report::Report {
         title: spec.title.clone().unwrap_or_else(|| "CARTO activity report".into()),
         range,
@@ -197,7 +198,7 @@ async fn report_command(global: &GlobalArgs, args: ReportArgs, printer: Printer)
         panels,
     });
     write_whole_file(&output, page.as_bytes())?;
-    printer.info(&format!("wrote {} ({} panels)", output.display(), spec.all_panels().len()));
+    printer.info(&format!("wrote {} ({} panels)", output.display(), panel_count));
     Ok(())
 }
 

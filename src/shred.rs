@@ -319,9 +319,6 @@ fn hidden_columns(node: &LogicalPlan) -> HashSet<Column> {
 }
 
 fn rewrite_expressions(node: LogicalPlan, available: &HashSet<Column>) -> DFResult<LogicalPlan> {
-    if available.is_empty() {
-        return Ok(node);
-    }
     // Names are kept where they make the node's output (projections, aggregates, windows).
     let names = matches!(node, LogicalPlan::Projection(_) | LogicalPlan::Aggregate(_) | LogicalPlan::Window(_))
         .then(|| NamePreserver::new(&node));

@@ -195,11 +195,11 @@ pub fn render(report: &Report) -> String {
         report.range.len_days(),
         escape(&report.source)
     );
+    let command = escape(&format!(
+        "carto-activity query --start-date {} --end-date {} --sql \"...\"",
+        report.range.start, report.range.end
+    ));
     for (i, panel) in report.panels.iter().enumerate() {
-        let command = format!(
-            "carto-activity query --start-date {} --end-date {} --sql \"...\"",
-            report.range.start, report.range.end
-        );
         let _ = write!(
             html,
             "<section class=\"panel\" id=\"panel-{i}\">\n<h2>{}</h2>\n{}{}\n\
@@ -208,7 +208,7 @@ pub fn render(report: &Report) -> String {
             panel.panel.note.as_deref().map(|n| format!("<p class=\"note\">{}</p>\n", escape(n))).unwrap_or_default(),
             body(panel),
             escape(&panel.sql),
-            escape(&command),
+            command,
             data_block(i, panel)
         );
     }
