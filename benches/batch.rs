@@ -7,7 +7,7 @@
 //! prints a Markdown table of times, ratios and peak memory (max RSS), then the time and memory of
 //! an HTML report over 90 days of the same size (no peer: DuckDB has no report).
 
-#[path = "../tests/common/server.rs"]
+#[path = "../tests/cli/common/server.rs"]
 #[allow(dead_code)]
 mod server;
 

@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 
 use carto_activity::cache::Cache;
+use carto_activity::cache::writer::CacheWriter;
 use carto_activity::category::Category;
 use carto_activity::dates::parse_date;
-use carto_activity::ingest::CacheWriter;
 use carto_activity::output::render_table;
+use carto_activity::source::RowSink;
 use carto_activity::source::demo::{DEFAULT_SEED, DemoOrg};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -24,7 +25,7 @@ fn demo_and_ingest(c: &mut Criterion) {
             let dir = tempfile::tempdir().expect("a temporary folder");
             let cache = Cache::locate(Some(dir.path().to_path_buf())).expect("a cache");
             let source = cache.source("bench");
-            let mut writer = CacheWriter::new(&source, BTreeMap::from([(Category::Activity, vec![day])]));
+            let mut writer = CacheWriter::new(source, BTreeMap::from([(Category::Activity, vec![day])]));
             writer.write_dated(Category::Activity, &batch).expect("written");
             writer.commit().expect("committed")
         })

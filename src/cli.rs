@@ -7,7 +7,10 @@ use chrono::NaiveDate;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::category::Category;
-use crate::dates::parse_date;
+use crate::dates::{DateRange, parse_date};
+use crate::error::Error;
+use crate::source::SourceChoice;
+use crate::source::carto::wire;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,12 +28,12 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Where the data comes from: `api` (CARTO's Activity Data API, the default) or `demo` (a
-    /// built-in synthetic organisation)
-    #[arg(long, global = true, value_name = "SOURCE")]
-    pub source: Option<String>,
+    /// Where the data comes from: `api` (CARTO's Activity Data API, the default), `demo` (a
+    /// built-in synthetic organisation) or a folder of exported files
+    #[arg(long, global = true, value_name = "SOURCE", value_parser = SourceChoice::parse)]
+    pub source: Option<SourceChoice>,
 
     /// Shorthand for `--source demo`
     #[arg(long, global = true, conflicts_with = "source")]
@@ -41,18 +44,34 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "CARTO_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub token: Option<String>,
 
+    /// Client id of a CARTO M2M OAuth client (with CARTO_CLIENT_SECRET)
+    #[arg(long, global = true, env = "CARTO_CLIENT_ID", value_name = "ID", hide_short_help = true)]
+    pub client_id: Option<String>,
+
+    /// Client secret of a CARTO M2M OAuth client: set it in the environment rather than on the
+    /// command line, where other users can see it
+    #[arg(
+        long,
+        global = true,
+        env = "CARTO_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET",
+        hide_short_help = true
+    )]
+    pub client_secret: Option<String>,
+
     /// Profile of ~/.carto_credentials.json [default: its current profile]
     #[arg(long, global = true, env = "CARTO_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 
     /// CARTO's Activity Data host
     #[arg(long, global = true, env = "CARTO_ACTIVITY_API_URL", value_name = "URL",
-          default_value = crate::carto::wire::DEFAULT_API_URL)]
+          default_value = wire::DEFAULT_API_URL)]
     pub api_url: String,
 
     /// CARTO's OAuth host, for M2M clients
     #[arg(long, global = true, env = "CARTO_AUTH_URL", value_name = "URL",
-          default_value = crate::carto::wire::DEFAULT_AUTH_URL)]
+          default_value = wire::DEFAULT_AUTH_URL)]
     pub auth_url: String,
 
     /// How long to wait for a CARTO export job, in seconds
@@ -66,7 +85,7 @@ pub struct GlobalArgs {
 
     /// The file format CARTO's jobs are asked for (both hold the same data)
     #[arg(long, global = true, value_enum, value_name = "FORMAT", default_value = "parquet")]
-    pub download_format: crate::carto::wire::FileFormat,
+    pub download_format: wire::FileFormat,
 
     /// Events per day of the demo organisation (part of its cache identity)
     #[arg(long, global = true, value_name = "N", default_value_t = 20_000,
@@ -123,6 +142,13 @@ pub struct RangeArgs {
     pub no_cache: bool,
 }
 
+impl RangeArgs {
+    /// The range, once both ends are known to be in order.
+    pub fn resolve(&self) -> Result<DateRange, Error> {
+        DateRange::new(self.start_date, self.end_date).map_err(Error::Usage)
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -143,7 +169,7 @@ pub struct QueryArgs {
     pub range: RangeArgs,
 
     /// SQL to run; several statements separated by `;` run in order
-    #[arg(long, value_name = "SQL", conflicts_with = "file")]
+    #[arg(long, value_name = "SQL", conflicts_with = "file", allow_hyphen_values = true)]
     pub sql: Option<String>,
 
     /// Read the SQL from a file (`-` for standard input)
@@ -266,7 +292,8 @@ pub enum CacheCommand {
     /// Empty the cache, or only one source's part of it (as named by `cache list`)
     Clear {
         /// A source as `cache list` names it, e.g. demo-s42-e20000
-        source: Option<String>,
+        #[arg(value_name = "SOURCE")]
+        cached_source: Option<String>,
     },
 }
 

@@ -11,6 +11,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     pub const SOURCE: i32 = 3;
     pub const LOCAL_IO: i32 = 4;
+    /// A failure of carto-activity itself, not of the input (sysexits' EX_SOFTWARE).
+    pub const INTERNAL: i32 = 70;
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -60,6 +62,14 @@ pub enum Error {
     /// The user pressed Ctrl-C (exit 130).
     #[error("interrupted")]
     Interrupted,
+
+    /// The reader of standard output went away (`| head`): the command ends quietly (exit 0).
+    #[error("standard output was closed")]
+    OutputClosed,
+
+    /// carto-activity itself failed, whatever the input (exit 70): never the user's SQL.
+    #[error("internal error: {0} (this is a bug of carto-activity: please report it)")]
+    Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -72,12 +82,27 @@ impl Error {
             Error::Query(_) | Error::WriteRefused(_) => exit::QUERY,
             Error::Io { .. } | Error::OutputExists(_) | Error::Write { .. } => exit::LOCAL_IO,
             Error::Interrupted => exit::INTERRUPTED,
+            Error::OutputClosed => exit::OK,
+            Error::Internal(_) => exit::INTERNAL,
         }
     }
 
     pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { action, path, source }
+    }
+
+    /// A failure of this program's own making, named by what it was doing.
+    pub fn internal(doing: &'static str) -> impl FnOnce(String) -> Error {
+        move |message| Error::Internal(format!("{doing}: {message}"))
+    }
+
+    /// A failed write to standard output: a closed pipe ends the command quietly.
+    pub fn stdout(source: std::io::Error) -> Error {
+        if source.kind() == std::io::ErrorKind::BrokenPipe {
+            return Error::OutputClosed;
+        }
+        Error::Io { action: "cannot write to", path: "standard output".into(), source }
     }
 
     pub fn write(context: impl Into<String>) -> impl FnOnce(String) -> Error {
@@ -111,7 +136,7 @@ fn strip_datafusion_prefixes(err: &DataFusionError) -> String {
 }
 
 /// Collapses a multi-line message into one line, so that every error is a single line on stderr.
-pub fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -122,6 +147,16 @@ mod tests {
     #[test]
     fn messages_collapse_to_one_line() {
         assert_eq!(one_line("a\n  b\tc "), "a b c");
+    }
+
+    #[test]
+    fn internal_failures_are_not_the_users_sql() {
+        let err = Error::internal("listing the tables")("a column is missing".into());
+        assert_eq!(err.exit_code(), exit::INTERNAL);
+        assert_ne!(err.exit_code(), exit::QUERY);
+        assert!(err.to_string().starts_with("internal error: listing the tables: a column is missing"), "{err}");
+        assert_eq!(Error::stdout(std::io::ErrorKind::BrokenPipe.into()).exit_code(), exit::OK);
+        assert_eq!(Error::stdout(std::io::ErrorKind::StorageFull.into()).exit_code(), exit::LOCAL_IO);
     }
 
     #[test]

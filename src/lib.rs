@@ -1,24 +1,25 @@
 //! carto-activity: a CARTO organisation's Activity Data, cached as Parquet, queried with
 //! DuckDB-flavoured SQL on Apache DataFusion, and exported.
 //!
-//! Data flows one way: [`source`] → [`ingest`] → [`cache`] → [`engine`] (with [`compat`]) →
-//! [`output`] or [`export`].
+//! Data flows one way: [`source`] → [`cache`] → `engine` → `output`, `export` or [`report`];
+//! `commands` runs each subcommand on one `Context`. The public modules are those the tests
+//! and benchmarks use.
 
+mod atomic;
 pub mod cache;
-pub mod carto;
 pub mod category;
 pub mod cli;
-pub mod commands;
-pub mod compat;
-pub mod credentials;
+mod commands;
+mod context;
 pub mod dates;
-pub mod engine;
+pub mod encode;
+mod engine;
 pub mod error;
-pub mod export;
-pub mod fetch;
-pub mod ingest;
+mod export;
 pub mod output;
 pub mod printer;
 pub mod report;
-pub mod shred;
+mod shred;
 pub mod source;
+
+pub use commands::run;

@@ -1,7 +1,7 @@
 //! Everything that is not a result goes to stderr through the `Printer`: warnings, notes,
 //! progress. Results are written to stdout by `output` alone.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -32,26 +32,36 @@ impl Printer {
     /// Something the user should know even when all goes well (not shown with --quiet).
     pub fn warn(&self, message: &str) {
         if self.verbosity != Verbosity::Quiet {
-            eprintln!("warning: {message}");
+            say(format_args!("warning: {message}"));
         }
     }
 
     /// A short note on what was done (not shown with --quiet).
     pub fn info(&self, message: &str) {
         if self.verbosity != Verbosity::Quiet {
-            eprintln!("{message}");
+            say(format_args!("{message}"));
         }
     }
 
     /// Detail for -v.
     pub fn debug(&self, message: &str) {
         if self.verbosity == Verbosity::Verbose {
-            eprintln!("{message}");
+            say(format_args!("{message}"));
         }
     }
 
+    /// A flag the parser refused, as one line: its message and tip, without the usage text.
+    pub fn usage_error(rendered: &str) {
+        let parts: Vec<&str> = rendered
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+            .collect();
+        say(format_args!("{}", parts.join(" ")));
+    }
+
     pub fn error(&self, message: &str) {
-        eprintln!("error: {message}");
+        say(format_args!("error: {message}"));
     }
 
     fn bar(&self, total: Option<u64>, template: &str, what: &str) -> ProgressBar {
@@ -83,4 +93,10 @@ impl Printer {
     pub fn spinner(&self, what: &str) -> ProgressBar {
         self.bar(None, "{spinner} {msg} {elapsed}", what)
     }
+}
+
+/// One line on stderr. A closed or full stderr is no reason to fail (nor to panic, as
+/// `eprintln!` would): the line is lost.
+fn say(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

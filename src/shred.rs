@@ -1,33 +1,18 @@
-//! JSON shredding. DuckDB-style queries read event payloads with
+//! JSON shredding, the ingest side. DuckDB-style queries read event payloads with
 //! `json_extract_string(data, '$.userId')`, which makes an engine parse every payload on every
 //! query. Since we write the cache ourselves, ingest parses each payload once and stores the
-//! most used paths as hidden text columns beside `data`; an analyzer rule then reads those
-//! columns wherever a plan extracts one of these paths from the `activity` table's `data`.
+//! most used paths as hidden text columns beside `data`; the engine's analyzer rule
+//! (`engine::shredded`) then reads those columns wherever a plan extracts one of these paths
+//! from the `activity` table's `data`.
 //!
 //! A hidden column holds exactly what `json_as_text(data, path...)` returns for its row (the
 //! same first-match, null and raw-text rules), so a query gives the same answer with shredding on
 //! or off; everything else (other paths, `->`, arrays) is still parsed from `data`.
 
-use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
-use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Column, DFSchema};
-use datafusion::datasource::listing::ListingTable;
-use datafusion::datasource::{TableType, provider_as_source, source_as_provider};
-use datafusion::error::Result as DFResult;
-use datafusion::logical_expr::expr::ScalarFunction;
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::{
-    Expr, LogicalPlan, Projection, TableProviderFilterPushDown, TableScan, TableScanBuilder,
-};
-use datafusion::optimizer::AnalyzerRule;
-use datafusion::physical_plan::ExecutionPlan;
 use jiter::{Jiter, JiterError, Peek};
 
 use crate::category::Category;
@@ -46,9 +31,18 @@ const SHREDDED: &[(&str, &[&str])] = &[
     ("__data_map_ownerId", &["map", "ownerId"]),
 ];
 
-const HIDDEN_PREFIX: &str = "__data_";
 /// The column the shredded paths come from.
-const SOURCE_COLUMN: &str = "data";
+pub(crate) const SOURCE_COLUMN: &str = "data";
+
+/// The hidden column that holds `path` of `data`, if it is shredded.
+pub(crate) fn hidden_column(path: &[&str]) -> Option<&'static str> {
+    SHREDDED.iter().find(|(_, p)| *p == path).map(|(name, _)| *name)
+}
+
+/// The names of the hidden columns, in the order of the cached schema.
+pub(crate) fn hidden_columns() -> impl Iterator<Item = &'static str> {
+    SHREDDED.iter().map(|(name, _)| *name)
+}
 
 static CACHED_ACTIVITY: LazyLock<SchemaRef> = LazyLock::new(|| {
     let mut fields: Vec<Field> = Category::Activity.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
@@ -57,7 +51,7 @@ static CACHED_ACTIVITY: LazyLock<SchemaRef> = LazyLock::new(|| {
 });
 
 /// The schema of a category's cached files: the category's own, plus the hidden columns.
-pub fn cached_schema(category: Category) -> SchemaRef {
+pub(crate) fn cached_schema(category: Category) -> SchemaRef {
     match category {
         Category::Activity => CACHED_ACTIVITY.clone(),
         other => other.schema(),
@@ -65,7 +59,7 @@ pub fn cached_schema(category: Category) -> SchemaRef {
 }
 
 /// Adds the hidden columns to a batch of `category` in its normalised schema.
-pub fn shred(category: Category, batch: &RecordBatch) -> Result<RecordBatch, String> {
+pub(crate) fn shred(category: Category, batch: &RecordBatch) -> Result<RecordBatch, String> {
     if category != Category::Activity {
         return Ok(batch.clone());
     }
@@ -162,233 +156,13 @@ fn append_value(json: &str, jiter: &mut Jiter, builder: &mut StringBuilder) -> R
     Ok(())
 }
 
-/// The `activity` table over shredded cache files: it shows only `type`, `ts` and `data`, and
-/// keeps the table with the hidden columns for [`ReadShreddedColumns`].
-#[derive(Debug)]
-pub struct ShreddedTable {
-    full: Arc<ListingTable>,
-    visible: SchemaRef,
-}
-
-impl ShreddedTable {
-    /// `full` must be a table over cached activity files, in [`cached_schema`].
-    pub fn new(full: ListingTable) -> ShreddedTable {
-        ShreddedTable { full: Arc::new(full), visible: Category::Activity.schema() }
-    }
-
-    fn visible_projection(&self, projection: Option<&Vec<usize>>) -> Vec<usize> {
-        projection.cloned().unwrap_or_else(|| (0..self.visible.fields().len()).collect())
-    }
-}
-
-#[async_trait]
-impl TableProvider for ShreddedTable {
-    fn schema(&self) -> SchemaRef {
-        self.visible.clone()
-    }
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
-    ) -> DFResult<Arc<dyn ExecutionPlan>> {
-        // The visible columns come first in the full schema, so their indices carry over.
-        let projection = self.visible_projection(projection);
-        self.full.scan(state, Some(&projection), filters, limit).await
-    }
-    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DFResult<Vec<TableProviderFilterPushDown>> {
-        self.full.supports_filters_pushdown(filters)
-    }
-}
-
-/// Rewrites `json_as_text(<activity>.data, 'path'...)` into a read of the hidden column, for the
-/// shredded paths. Runs after type coercion, before the optimizer (which then prunes the hidden
-/// columns nobody reads and pushes filters on them into the Parquet scan).
-///
-/// The hidden columns enter at the scan of `activity` and travel up through the nodes that pass
-/// their input's columns on (filters, sorts, limits, aliases, joins, windows, projections that
-/// keep `data` as it is); any other node gets inputs without them, and so does the plan's root,
-/// so no result ever shows them.
-#[derive(Debug, Default)]
-pub struct ReadShreddedColumns;
-
-impl AnalyzerRule for ReadShreddedColumns {
-    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> DFResult<LogicalPlan> {
-        rewrite_plan(plan)
-    }
-    fn name(&self) -> &str {
-        "read_shredded_columns"
-    }
-}
-
-fn rewrite_plan(plan: LogicalPlan) -> DFResult<LogicalPlan> {
-    let rewritten = plan.transform_up(|node| rewrite_node(node).map(Transformed::yes))?.data;
-    without_hidden(Arc::new(rewritten))
-}
-
-fn is_hidden(name: &str) -> bool {
-    name.starts_with(HIDDEN_PREFIX)
-}
-
-fn has_hidden(schema: &DFSchema) -> bool {
-    schema.fields().iter().any(|f| is_hidden(f.name()))
-}
-
-/// The plan's output without the hidden columns.
-fn without_hidden(plan: Arc<LogicalPlan>) -> DFResult<LogicalPlan> {
-    if !has_hidden(plan.schema()) {
-        return Ok(Arc::unwrap_or_clone(plan));
-    }
-    let columns = plan
-        .schema()
-        .iter()
-        .filter(|(_, field)| !is_hidden(field.name()))
-        .map(|(qualifier, field)| Expr::Column(Column::new(qualifier.cloned(), field.name())))
-        .collect();
-    Ok(LogicalPlan::Projection(Projection::try_new(columns, plan)?))
-}
-
-fn rewrite_node(node: LogicalPlan) -> DFResult<LogicalPlan> {
-    // Subqueries in expressions are plans of their own: rewritten whole, their roots cleaned.
-    let node = node.map_subqueries(|sub| rewrite_plan(sub).map(Transformed::yes))?.data;
-    // Nodes above no hidden column stay exactly as planned (recomputing a schema is not free of
-    // checks the planner skipped, such as duplicate names under a cross join).
-    if !matches!(node, LogicalPlan::TableScan(_)) && !node.inputs().iter().any(|i| has_hidden(i.schema())) {
-        return Ok(node);
-    }
-    match node {
-        LogicalPlan::TableScan(scan) => widen_scan(scan),
-        LogicalPlan::Projection(_) => {
-            let available = hidden_columns(&node);
-            let LogicalPlan::Projection(projection) = rewrite_expressions(node, &available)? else {
-                unreachable!("rewriting expressions keeps the node's kind")
-            };
-            pass_hidden_through(projection, &available)
-        }
-        LogicalPlan::Filter(_)
-        | LogicalPlan::Sort(_)
-        | LogicalPlan::Limit(_)
-        | LogicalPlan::SubqueryAlias(_)
-        | LogicalPlan::Join(_)
-        | LogicalPlan::Window(_)
-        | LogicalPlan::Repartition(_)
-        | LogicalPlan::Aggregate(_) => {
-            let available = hidden_columns(&node);
-            rewrite_expressions(node, &available)?.recompute_schema()
-        }
-        other => {
-            let inputs =
-                other.inputs().into_iter().map(|i| without_hidden(Arc::new(i.clone()))).collect::<DFResult<_>>()?;
-            other.with_new_exprs(other.expressions(), inputs)
-        }
-    }
-}
-
-/// The scan of `activity` reads the hidden columns too (the optimizer drops the unread ones).
-fn widen_scan(scan: TableScan) -> DFResult<LogicalPlan> {
-    let shredded = source_as_provider(&scan.source)
-        .ok()
-        .and_then(|p| p.downcast_ref::<ShreddedTable>().map(|t| (t.full.clone(), t.visible_projection(None))));
-    let Some((full, visible)) = shredded else {
-        return Ok(LogicalPlan::TableScan(scan));
-    };
-    let mut projection = scan.projection.unwrap_or(visible);
-    let full_schema = full.schema();
-    projection
-        .extend(full_schema.fields().iter().enumerate().filter(|(_, f)| is_hidden(f.name())).map(|(index, _)| index));
-    let source = provider_as_source(full);
-    TableScanBuilder::new(scan.table_name, source)
-        .with_projection(Some(projection))
-        .with_filters(scan.filters)
-        .with_fetch(scan.fetch)
-        .build()
-        .map(LogicalPlan::TableScan)
-}
-
-fn hidden_columns(node: &LogicalPlan) -> HashSet<Column> {
-    node.inputs()
-        .iter()
-        .flat_map(|input| input.schema().iter())
-        .filter(|(_, field)| is_hidden(field.name()))
-        .map(|(qualifier, field)| Column::new(qualifier.cloned(), field.name()))
-        .collect()
-}
-
-fn rewrite_expressions(node: LogicalPlan, available: &HashSet<Column>) -> DFResult<LogicalPlan> {
-    // Names are kept where they make the node's output (projections, aggregates, windows).
-    let names = matches!(node, LogicalPlan::Projection(_) | LogicalPlan::Aggregate(_) | LogicalPlan::Window(_))
-        .then(|| NamePreserver::new(&node));
-    Ok(node
-        .map_expressions(|expr| {
-            let saved = names.as_ref().map(|n| n.save(&expr));
-            let rewritten = expr.transform_up(|e| Ok(shredded_read(e, available)))?;
-            Ok(match saved {
-                Some(saved) if rewritten.transformed => Transformed::yes(saved.restore(rewritten.data)),
-                _ => rewritten,
-            })
-        })?
-        .data)
-}
-
-/// `json_as_text(q.data, 'a'[, 'b'])` → `q.__data_a[_b]`, when the input carries that column.
-fn shredded_read(expr: Expr, available: &HashSet<Column>) -> Transformed<Expr> {
-    let Expr::ScalarFunction(ScalarFunction { func, args }) = &expr else {
-        return Transformed::no(expr);
-    };
-    if func.name() != "json_as_text" {
-        return Transformed::no(expr);
-    }
-    let Some((Expr::Column(data), path)) = args.split_first() else {
-        return Transformed::no(expr);
-    };
-    let path: Option<Vec<&str>> = path
-        .iter()
-        .map(|p| match p {
-            Expr::Literal(value, _) => value.try_as_str().flatten(),
-            _ => None,
-        })
-        .collect();
-    let hidden = path.and_then(|path| SHREDDED.iter().find(|(_, p)| *p == path.as_slice()));
-    match hidden {
-        Some((name, _)) if data.name == SOURCE_COLUMN => {
-            let column = Column::new(data.relation.clone(), *name);
-            if available.contains(&column) { Transformed::yes(Expr::Column(column)) } else { Transformed::no(expr) }
-        }
-        _ => Transformed::no(expr),
-    }
-}
-
-/// A projection that keeps `q.data` unchanged keeps `q`'s hidden columns too.
-fn pass_hidden_through(projection: Projection, available: &HashSet<Column>) -> DFResult<LogicalPlan> {
-    let Projection { mut expr, input, .. } = projection;
-    let mut kept: Vec<Expr> = Vec::new();
-    for e in &expr {
-        if let Expr::Column(c) = e
-            && c.name == SOURCE_COLUMN
-        {
-            for (name, _) in SHREDDED {
-                let hidden = Column::new(c.relation.clone(), *name);
-                let column = Expr::Column(hidden.clone());
-                if available.contains(&hidden) && !kept.contains(&column) && !expr.contains(&column) {
-                    kept.push(column);
-                }
-            }
-        }
-    }
-    expr.extend(kept);
-    Projection::try_new(expr, input).map(LogicalPlan::Projection)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use datafusion::arrow::array::StringArray;
     use datafusion::arrow::array::TimestampMicrosecondArray;
     use datafusion::common::ScalarValue;
+    use datafusion::common::config::ConfigOptions;
     use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs};
     use proptest::prelude::*;
 

@@ -1,10 +1,13 @@
 //! Charts as inline SVG, drawn with plotters: no script, no font file, no request when opened.
 
-use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{Ranged, SegmentValue, ValueFormatter};
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use serde_json::Value;
 
-use super::{Table, label_of, number_of};
+use super::Table;
+use super::format::{escape, label_of, number_of};
 
 const WIDTH: u32 = 860;
 const PALETTE: [RGBColor; 8] = [
@@ -33,14 +36,10 @@ fn svg(
         draw(root)
     };
     if let Err(e) = drawn {
-        return format!("<p class=\"empty\">The chart could not be drawn: {}</p>", super::html::escape(&e.to_string()));
+        return format!("<p class=\"empty\">The chart could not be drawn: {}</p>", escape(&e.to_string()));
     }
     let opening = format!("<svg width=\"{WIDTH}\" height=\"{height}\"");
-    text.replacen(
-        &opening,
-        &format!("<svg class=\"chart\" role=\"img\" aria-label=\"{}\"", super::html::escape(title)),
-        1,
-    )
+    text.replacen(&opening, &format!("<svg class=\"chart\" role=\"img\" aria-label=\"{}\"", escape(title)), 1)
 }
 
 fn nice_max(values: impl Iterator<Item = f64>) -> f64 {
@@ -68,8 +67,43 @@ fn axis_number(v: f64) -> String {
     }
 }
 
+type Axes<'a, 'b, X> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, RangedCoordf64>>;
+
+/// A white canvas with labels along the bottom, values up the left and light horizontal rules,
+/// as the line and stacked charts draw them.
+fn vertical_axes<'a, 'b, X>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    x: X,
+    max: f64,
+    x_labels: usize,
+    x_label: &dyn Fn(&X::ValueType) -> String,
+) -> Result<Axes<'a, 'b, X>, Box<dyn std::error::Error>>
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    X::ValueType: std::fmt::Debug + Clone,
+{
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .margin_right(36)
+        .x_label_area_size(28)
+        .y_label_area_size(52)
+        .build_cartesian_2d(x, 0f64..max)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(x_labels)
+        .x_label_formatter(x_label)
+        .y_label_formatter(&|v| axis_number(*v))
+        .label_style((FONT, 12))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(BLACK.mix(0.12))
+        .draw()?;
+    Ok(chart)
+}
+
 /// The first column on the x axis, each further numeric column a line.
-pub fn line(title: &str, table: &Table) -> String {
+pub(crate) fn line(title: &str, table: &Table) -> String {
     let labels: Vec<String> = table.rows.iter().map(|r| label_of(&r[0])).collect();
     let series: Vec<(String, Vec<f64>)> = (1..table.columns.len())
         .map(|c| (table.columns[c].clone(), table.rows.iter().map(|r| number_of(&r[c]).unwrap_or(0.0)).collect()))
@@ -77,23 +111,9 @@ pub fn line(title: &str, table: &Table) -> String {
     let max = nice_max(series.iter().flat_map(|(_, v)| v.iter().copied()));
     let n = labels.len().max(2);
     svg(300, title, |root| {
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(28)
-            .y_label_area_size(52)
-            .build_cartesian_2d(0usize..n - 1, 0f64..max)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(labels.len().min(8))
-            .x_label_formatter(&|i| labels.get(*i).map(|l| short(l, 12)).unwrap_or_default())
-            .y_label_formatter(&|v| axis_number(*v))
-            .label_style((FONT, 12))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()?;
+        let label = |i: &usize| labels.get(*i).map(|l| short(l, 12)).unwrap_or_default();
+        let x: RangedCoordusize = (0usize..n - 1).into();
+        let mut chart = vertical_axes(&root, x, max, labels.len().min(8), &label)?;
         for (i, (_, values)) in series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             chart
@@ -115,7 +135,7 @@ fn legend<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
             let RGBColor(r, g, b) = PALETTE[i % PALETTE.len()];
             format!(
                 "<li><span class=\"swatch\" style=\"background:#{r:02x}{g:02x}{b:02x}\"></span>{}</li>",
-                super::html::escape(name)
+                escape(name)
             )
         })
         .collect();
@@ -123,7 +143,7 @@ fn legend<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
 }
 
 /// Horizontal bars: labels from the first column, lengths from the second.
-pub fn bar(title: &str, table: &Table) -> String {
+pub(crate) fn bar(title: &str, table: &Table) -> String {
     let bars: Vec<(String, f64)> =
         table.rows.iter().map(|r| (label_of(&r[0]), r.get(1).and_then(number_of).unwrap_or(0.0))).collect();
     let max = nice_max(bars.iter().map(|b| b.1));
@@ -165,7 +185,7 @@ pub fn bar(title: &str, table: &Table) -> String {
 }
 
 /// Vertical bars per x, stacked by series: rows of (x, series, value).
-pub fn stacked_bar(title: &str, table: &Table) -> String {
+pub(crate) fn stacked_bar(title: &str, table: &Table) -> String {
     let mut xs: Vec<String> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for row in &table.rows {
@@ -189,26 +209,12 @@ pub fn stacked_bar(title: &str, table: &Table) -> String {
     let max = nice_max(stacks.iter().map(|s| s.iter().sum()));
     let n = xs.len().max(1);
     svg(340, title, |root| {
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(28)
-            .y_label_area_size(52)
-            .build_cartesian_2d((0..n.saturating_sub(1)).into_segmented(), 0f64..max)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n.min(8))
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => xs.get(*i).map(|l| short(l, 12)).unwrap_or_default(),
-                _ => String::new(),
-            })
-            .y_label_formatter(&|v| axis_number(*v))
-            .label_style((FONT, 12))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()?;
+        let label = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) => xs.get(*i).map(|l| short(l, 12)).unwrap_or_default(),
+            _ => String::new(),
+        };
+        let x = (0..n.saturating_sub(1)).into_segmented();
+        let mut chart = vertical_axes(&root, x, max, n.min(8), &label)?;
         for k in 0..names.len() {
             let color = PALETTE[k % PALETTE.len()];
             let rects = stacks.iter().enumerate().map(move |(i, stack)| {

@@ -1,26 +1,35 @@
 //! `report`: a self-contained HTML page of adoption and quota panels, each computed by SQL
 //! through the same engine as `query`, with charts as inline SVG.
+//!
+//! A [`ReportPlan`] checks every panel's SQL and says which tables and ranges it reads; the
+//! caller brings engines over those ranges, and the plan runs its panels on them.
 
-pub mod charts;
-pub mod html;
-pub mod spec;
+mod charts;
+pub mod format;
+mod html;
+pub(crate) mod spec;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::sql::sqlparser::ast::Statement;
 use serde_json::Value;
 
+use crate::category::Category;
 use crate::dates::DateRange;
-use crate::output::json_value;
-use spec::Panel;
+use crate::encode::json_value;
+use crate::engine::Engine;
+use crate::engine::compat::{prepare, referenced_categories};
+use crate::error::{Error, Result};
+use spec::{ChartKind, Panel, Spec};
 
 /// A panel's answer: column names and rows of values exactly as `query --json` prints them.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Table {
+pub(crate) struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,
 }
 
 impl Table {
-    pub fn from_batches(columns: Vec<String>, batches: &[RecordBatch]) -> Table {
+    fn from_batches(columns: Vec<String>, batches: &[RecordBatch]) -> Table {
         let mut rows = Vec::new();
         for batch in batches {
             for row in 0..batch.num_rows() {
@@ -31,38 +40,114 @@ impl Table {
     }
 }
 
-pub struct PanelResult {
-    pub panel: Panel,
+struct PanelResult {
+    panel: Panel,
     /// The SQL as run, dates filled in.
-    pub sql: String,
-    pub table: Table,
+    sql: String,
+    table: Table,
     /// The same SQL over the previous period of the same length (figure panels).
-    pub previous: Option<Table>,
+    previous: Option<Table>,
 }
 
-pub struct Report {
-    pub title: String,
-    pub range: DateRange,
-    pub source: String,
-    pub generated_at: String,
-    pub panels: Vec<PanelResult>,
+struct Report {
+    title: String,
+    range: DateRange,
+    source: String,
+    generated_at: String,
+    panels: Vec<PanelResult>,
 }
 
-/// Panel SQL may name the report's first and last day as `{start_date}` and `{end_date}`.
-pub fn fill_dates(sql: &str, range: &DateRange) -> String {
-    sql.replace("{start_date}", &range.start.to_string()).replace("{end_date}", &range.end.to_string())
+/// A report whose SQL has been checked, not yet run.
+pub(crate) struct ReportPlan {
+    title: String,
+    range: DateRange,
+    /// The period just before, for the change shown on figure panels.
+    previous: Option<DateRange>,
+    panels: Vec<(Panel, String, Statement)>,
 }
 
-/// The text of a value as a chart label.
-pub fn label_of(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "(none)".to_string(),
-        other => other.to_string(),
+impl ReportPlan {
+    /// Every panel's SQL is checked here, before anything is fetched.
+    pub(crate) fn new(spec: &Spec, range: DateRange) -> Result<ReportPlan> {
+        let mut panels = Vec::new();
+        for panel in spec.all_panels()? {
+            let sql = fill_dates(&panel.sql, &range);
+            let statements = prepare(&sql).map_err(|e| in_panel(&panel, e))?;
+            let [statement] = <[Statement; 1]>::try_from(statements).map_err(|s| {
+                Error::Query(format!("panel '{}' has {} SQL statements: give each panel one", panel.title, s.len()))
+            })?;
+            panels.push((panel, sql, statement));
+        }
+        let has_figures = panels.iter().any(|p| p.0.chart == ChartKind::Figure);
+        Ok(ReportPlan {
+            title: spec.title.clone().unwrap_or_else(|| "CARTO activity report".into()),
+            range,
+            previous: previous_period(&range).filter(|_| has_figures),
+            panels,
+        })
+    }
+
+    /// The tables the panels read.
+    pub(crate) fn categories(&self) -> Vec<Category> {
+        referenced_categories(&self.panels.iter().map(|p| p.2.clone()).collect::<Vec<_>>())
+    }
+
+    /// The ranges to bring engines over, in this order: the report's, then the previous period.
+    pub(crate) fn ranges(&self) -> Vec<DateRange> {
+        std::iter::once(self.range).chain(self.previous).collect()
+    }
+
+    /// Runs every panel on the engines of [`ReportPlan::ranges`] and renders the page.
+    pub(crate) async fn render(self, engines: &[Engine], source: String) -> Result<(String, usize)> {
+        let (Some(engine), previous_engine) = (engines.first(), engines.get(1)) else {
+            return Err(Error::Internal("a report was run without an engine".into()));
+        };
+        let mut panels = Vec::with_capacity(self.panels.len());
+        for (panel, sql, statement) in self.panels {
+            let table = run_panel(engine, &panel, statement.clone()).await?;
+            let previous = match previous_engine {
+                Some(engine) if panel.chart == ChartKind::Figure => Some(run_panel(engine, &panel, statement).await?),
+                _ => None,
+            };
+            panels.push(PanelResult { panel, sql, table, previous });
+        }
+        let count = panels.len();
+        let page = html::render(&Report {
+            title: self.title,
+            range: self.range,
+            source,
+            generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            panels,
+        });
+        Ok((page, count))
     }
 }
 
-/// The value as a number, when it is one.
-pub fn number_of(value: &Value) -> Option<f64> {
-    value.as_f64()
+/// Panel SQL may name the report's first and last day as `{start_date}` and `{end_date}`.
+fn fill_dates(sql: &str, range: &DateRange) -> String {
+    sql.replace("{start_date}", &range.start.to_string()).replace("{end_date}", &range.end.to_string())
+}
+
+/// The period of the same length just before `range`, when the data can reach it.
+fn previous_period(range: &DateRange) -> Option<DateRange> {
+    let days = chrono::Days::new(range.len_days() as u64);
+    let start = range.start.checked_sub_days(days)?;
+    let end = range.start.pred_opt()?;
+    (start >= crate::dates::EARLIEST).then(|| DateRange::new(start, end).ok()).flatten()
+}
+
+/// A panel's failure, named after the panel.
+fn in_panel(panel: &Panel, error: Error) -> Error {
+    match error {
+        Error::Query(message) => Error::Query(format!("panel '{}': {message}", panel.title)),
+        Error::WriteRefused(_) => Error::Query(format!("panel '{}': {error}", panel.title)),
+        other => other,
+    }
+}
+
+async fn run_panel(engine: &Engine, panel: &Panel, statement: Statement) -> Result<Table> {
+    let frame = engine.plan(statement).await.map_err(|e| in_panel(panel, e))?;
+    let columns = frame.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let batches = frame.collect().await.map_err(|e| in_panel(panel, Error::query(e)))?;
+    Ok(Table::from_batches(columns, &batches))
 }

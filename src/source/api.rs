@@ -6,32 +6,50 @@ use std::time::Duration;
 
 use chrono::{DateTime, Duration as Days, NaiveDate, Timelike, Utc};
 
-use crate::carto::CartoClient;
-use crate::carto::client::Download;
-use crate::carto::wire::{DAY_READY_HOUR_UTC, FileFormat, JobFile, JobRequest, JobStatus, MAX_JOB_DAYS};
 use crate::category::Category;
 use crate::error::{Error, Result};
-use crate::ingest::{CacheWriter, file_batches, shredded_batches};
 use crate::printer::Printer;
-use crate::source::FetchPlan;
+use crate::source::carto::client::{CartoClient, ClientConfig, Download, RetryPolicy};
+use crate::source::carto::credentials;
+use crate::source::carto::wire::{DAY_READY_HOUR_UTC, FileFormat, JobFile, JobRequest, JobStatus, MAX_JOB_DAYS};
+use crate::source::files::{file_batches, ingest_file};
+use crate::source::{FetchPlan, RowSink};
 
-pub struct ApiSource {
-    pub client: CartoClient,
-    pub format: FileFormat,
+/// What the API source is opened with: flags and environment as the CLI resolved them, and the
+/// cache's private folders.
+pub(crate) struct ApiSettings {
+    pub token: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub profile: Option<String>,
+    pub home: Option<PathBuf>,
+    pub api_url: String,
+    pub auth_url: String,
     pub wait_timeout: Duration,
-    /// Names the organisation's part of the cache, derived from the credentials, never the token.
-    pub identity: String,
+    pub read_timeout: Duration,
+    pub format: FileFormat,
+    /// Where M2M tokens are cached (mode 0600).
+    pub token_cache_dir: PathBuf,
     pub download_dir: PathBuf,
 }
 
+pub(crate) struct ApiSource {
+    pub(crate) client: CartoClient,
+    format: FileFormat,
+    wait_timeout: Duration,
+    /// Names the organisation's part of the cache, derived from the credentials, never the token.
+    identity: String,
+    download_dir: PathBuf,
+}
+
 /// The newest complete UTC day: a day is complete at 05:00 UTC the next day.
-pub fn newest_ready_day(now: DateTime<Utc>) -> NaiveDate {
+pub(crate) fn newest_ready_day(now: DateTime<Utc>) -> NaiveDate {
     let today = now.date_naive();
     if now.hour() >= DAY_READY_HOUR_UTC { today - Days::days(1) } else { today - Days::days(2) }
 }
 
 /// Runs of consecutive days, each split into jobs of at most [`MAX_JOB_DAYS`].
-pub fn job_ranges(days: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
+pub(crate) fn job_ranges(days: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
     let mut sorted = days.to_vec();
     sorted.sort();
     sorted.dedup();
@@ -78,23 +96,50 @@ fn jobs(plan: &FetchPlan, newest_ready: NaiveDate) -> Vec<Job> {
 }
 
 impl ApiSource {
-    pub fn cache_id(&self) -> String {
-        format!("api-{}", self.identity)
-    }
-
-    pub fn fetch(&self, plan: &FetchPlan, writer: &mut CacheWriter, printer: &Printer) -> Result<()> {
-        let handle = tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::Source("no async runtime for the CARTO client".into()))?;
-        let newest = newest_ready_day(Utc::now());
-        handle.block_on(async {
-            for job in jobs(plan, newest) {
-                self.run_job(&job, writer, printer).await?;
+    pub(crate) fn open(settings: ApiSettings, printer: Printer) -> Result<ApiSource> {
+        let credentials = credentials::resolve(&credentials::Sources {
+            token: settings.token.as_deref(),
+            client_id: settings.client_id.as_deref(),
+            client_secret: settings.client_secret.as_deref(),
+            profile: settings.profile.as_deref(),
+            home: settings.home.clone(),
+        })?;
+        for (flag, url) in [("--api-url", &settings.api_url), ("--auth-url", &settings.auth_url)] {
+            let parsed =
+                reqwest::Url::parse(url).map_err(|e| Error::Usage(format!("{flag} '{url}' is not a URL ({e})")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(Error::Usage(format!("{flag} '{url}' is not an http(s) URL")));
             }
-            Ok(())
+        }
+        let identity = credentials::account_key(&credentials, &settings.api_url);
+        let config = ClientConfig {
+            api_url: settings.api_url,
+            auth_url: settings.auth_url,
+            token_cache_dir: settings.token_cache_dir,
+            retry: RetryPolicy::default(),
+            read_timeout: settings.read_timeout,
+        };
+        Ok(ApiSource {
+            client: CartoClient::new(config, credentials, printer)?,
+            format: settings.format,
+            wait_timeout: settings.wait_timeout,
+            identity,
+            download_dir: settings.download_dir,
         })
     }
 
-    async fn run_job(&self, job: &Job, writer: &mut CacheWriter<'_>, printer: &Printer) -> Result<()> {
+    pub(crate) fn cache_id(&self) -> String {
+        format!("api-{}", self.identity)
+    }
+
+    pub(crate) async fn fetch<S: RowSink>(&self, plan: &FetchPlan, mut sink: S, printer: &Printer) -> Result<S> {
+        for job in jobs(plan, newest_ready_day(Utc::now())) {
+            sink = self.run_job(&job, sink, printer).await?;
+        }
+        Ok(sink)
+    }
+
+    async fn run_job<S: RowSink>(&self, job: &Job, mut sink: S, printer: &Printer) -> Result<S> {
         let request = JobRequest {
             start_date: job.start,
             end_date: job.end,
@@ -132,11 +177,9 @@ impl ApiSource {
                     &done.files.as_ref().and_then(|f| f.get(index)).cloned().ok_or_else(|| {
                         Error::Source(format!("CARTO's job {} lists fewer files than before", done.id))
                     })?;
-                match self
-                    .client
-                    .download(file, &self.download_dir, |n| bar.inc(n), |path| validate(path, category))
-                    .await?
-                {
+                // Reading a whole file through is CPU work: off the async threads.
+                let checked = |path: &Path| tokio::task::block_in_place(|| validate(path, category));
+                match self.client.download(file, &self.download_dir, |n| bar.inc(n), checked).await? {
                     Download::File(temp) => break temp,
                     Download::Expired if refreshes < 3 => {
                         refreshes += 1;
@@ -151,10 +194,12 @@ impl ApiSource {
                     }
                 }
             };
-            ingest(&temp, category, writer)?;
+            // The download is removed once ingested (or when ingest fails).
+            sink = ingest_file(temp.to_path_buf(), category, sink).await?;
+            drop(temp);
         }
         bar.finish_and_clear();
-        Ok(())
+        Ok(sink)
     }
 }
 
@@ -162,18 +207,6 @@ impl ApiSource {
 fn validate(path: &Path, category: Category) -> Result<()> {
     for batch in file_batches(path, category)? {
         batch?;
-    }
-    Ok(())
-}
-
-fn ingest(path: &Path, category: Category, writer: &mut CacheWriter) -> Result<()> {
-    for batch in shredded_batches(path, category)? {
-        let batch = batch?;
-        if category.is_snapshot() {
-            writer.write_snapshot(category, &batch)?;
-        } else {
-            writer.write_dated(category, &batch)?;
-        }
     }
     Ok(())
 }

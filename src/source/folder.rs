@@ -7,12 +7,11 @@ use std::time::UNIX_EPOCH;
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::Cache;
 use crate::category::Category;
 use crate::error::{Error, Result};
-use crate::ingest::{CacheWriter, shredded_batches};
 use crate::printer::Printer;
-use crate::source::FetchPlan;
+use crate::source::files::ingest_file;
+use crate::source::{FetchPlan, RowSink};
 
 pub struct FolderSource {
     dir: PathBuf,
@@ -53,7 +52,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 impl FolderSource {
-    pub fn open(dir: &Path) -> Result<FolderSource> {
+    pub(crate) fn open(dir: &Path) -> Result<FolderSource> {
         let dir = dir.canonicalize().map_err(Error::io("cannot open the --source folder", dir))?;
         let mut paths = Vec::new();
         walk(&dir, &mut paths)?;
@@ -82,46 +81,33 @@ impl FolderSource {
 
     /// The folder's cache identity covers its files (names, sizes, modification times): any
     /// change gives a new identity, so every day is ingested again from the files as they are.
-    pub fn cache_id(&self) -> String {
+    pub(crate) fn cache_id(&self) -> String {
         format!("dir-{}-{}", self.folder_key, self.fingerprint)
     }
 
-    /// Removes the cache entries of this folder's earlier states.
-    pub fn forget_earlier_states(&self, cache: &Cache, printer: &Printer) -> Result<()> {
-        let prefix = format!("dir-{}-", self.folder_key);
-        for id in cache.sources()? {
-            if id.starts_with(&prefix) && id != self.cache_id() {
-                printer.info(&format!(
-                    "files in {} changed since they were cached: ingesting them again",
-                    self.dir.display()
-                ));
-                cache.clear(Some(&id), printer)?;
-            }
-        }
-        Ok(())
+    /// Whether `cache_id` names this folder as its files were before they changed.
+    pub(crate) fn is_earlier_state(&self, cache_id: &str) -> bool {
+        cache_id.starts_with(&format!("dir-{}-", self.folder_key)) && cache_id != self.cache_id()
     }
 
-    pub fn fetch(&self, plan: &FetchPlan, writer: &mut CacheWriter, printer: &Printer) -> Result<()> {
-        let wanted = |c: Category| plan.snapshots.contains(&c) || plan.days.contains_key(&c);
-        let bar = printer.progress(self.files.len() as u64, "files");
-        for (category, path) in self.files.iter().filter(|(c, _)| wanted(*c)) {
-            for batch in shredded_batches(path, *category)? {
-                let batch = batch?;
-                if category.is_snapshot() {
-                    writer.write_snapshot(*category, &batch)?;
-                } else {
-                    writer.write_dated(*category, &batch)?;
-                }
-            }
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) async fn fetch<S: RowSink>(&self, plan: &FetchPlan, mut sink: S, printer: &Printer) -> Result<S> {
         for snapshot in &plan.snapshots {
             if !self.files.iter().any(|(c, _)| c == snapshot) {
                 return Err(Error::Source(format!("{} has no {snapshot} file", self.dir.display())));
             }
         }
-        Ok(())
+        let wanted = |c: Category| plan.snapshots.contains(&c) || plan.days.contains_key(&c);
+        let bar = printer.progress(self.files.len() as u64, "files");
+        for (category, path) in self.files.iter().filter(|(c, _)| wanted(*c)) {
+            sink = ingest_file(path.clone(), *category, sink).await?;
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok(sink)
     }
 }
 

@@ -1,0 +1,150 @@
+//! Brings the cache up to date for what a command needs, then holds it steady while the
+//! command reads: source → cache, before the engine sees any file.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::Duration;
+
+use crate::cache::writer::CacheWriter;
+use crate::cache::{SourceCache, SourceLock};
+use crate::category::Category;
+use crate::dates::DateRange;
+use crate::error::{Error, Result};
+use crate::printer::Printer;
+use crate::source::{FetchPlan, Source};
+
+/// The cached files of each category over one range.
+pub(crate) type RangeFiles = BTreeMap<Category, Vec<PathBuf>>;
+
+/// What one call must make readable.
+pub(crate) struct Request<'a> {
+    pub ranges: &'a [DateRange],
+    pub categories: &'a [Category],
+    /// Fetch everything again and replace the cached days.
+    pub refresh: bool,
+}
+
+/// Fetches whatever `request` lacks (everything with `refresh`) under `lock` held exclusive,
+/// then leaves `lock` shared and returns each range's files. Days the source cannot deliver
+/// whole yet are left out.
+pub(crate) async fn fill_and_share(
+    source: &Source,
+    store: &SourceCache,
+    lock: &SourceLock,
+    request: &Request<'_>,
+    printer: &Printer,
+) -> Result<Vec<RangeFiles>> {
+    let ready: Vec<Option<DateRange>> = request.ranges.iter().map(|r| ready_part(source, *r, printer)).collect();
+    let mut refresh = request.refresh;
+    // Between giving up the writer's mode and taking the readers' one, another process may
+    // have cleared the cache: then fill it again.
+    for _ in 0..3 {
+        lock.exclusive(printer)?;
+        let filled = fill(source, store, &ready, request.categories, refresh, printer).await;
+        lock.shared(printer)?;
+        filled?;
+        refresh = false;
+        let files: Vec<RangeFiles> = request
+            .ranges
+            .iter()
+            .zip(&ready)
+            .map(|(range, ready)| {
+                request
+                    .categories
+                    .iter()
+                    .map(|&c| match (c.is_snapshot(), ready) {
+                        (true, _) => (c, store.files(c, range)),
+                        (false, Some(ready)) => (c, store.files(c, ready)),
+                        (false, None) => (c, vec![]),
+                    })
+                    .collect()
+            })
+            .collect();
+        if files.iter().flat_map(|f| f.values()).flatten().all(|f| f.is_file()) {
+            return Ok(files);
+        }
+        printer.warn("the cache was cleared by another process while this one filled it; filling it again");
+    }
+    Err(Error::Source("the cache keeps being cleared by another process: try again when it is done".into()))
+}
+
+/// The part of `range` the source can deliver whole; the user is told about the rest.
+fn ready_part(source: &Source, range: DateRange, printer: &Printer) -> Option<DateRange> {
+    let Some(newest) = source.newest_ready_day() else { return Some(range) };
+    if range.end <= newest {
+        return Some(range);
+    }
+    let first_missing = range.start.max(newest + Duration::days(1));
+    let days =
+        if first_missing == range.end { format!("{}", range.end) } else { format!("{first_missing}..{}", range.end) };
+    printer.warn(&format!(
+        "{days} not complete at CARTO yet (a day is complete at 05:00 UTC the next day: {} at {} 05:00 UTC), so left out of the results",
+        range.end,
+        range.end + Duration::days(1)
+    ));
+    DateRange::new(range.start, newest).ok()
+}
+
+/// With the writer's lock held: fetches what `categories` lack over the ranges into the cache.
+async fn fill(
+    source: &Source,
+    store: &SourceCache,
+    ranges: &[Option<DateRange>],
+    categories: &[Category],
+    refresh: bool,
+    printer: &Printer,
+) -> Result<()> {
+    store.remove_stale_temporaries()?;
+    let days: Vec<chrono::NaiveDate> = {
+        let mut days: Vec<_> = ranges.iter().flatten().flat_map(|r| r.days()).collect();
+        days.sort();
+        days.dedup();
+        days
+    };
+    for &category in categories {
+        let files = if category.is_snapshot() {
+            vec![store.snapshot_path(category)]
+        } else {
+            days.iter().map(|d| store.day_path(category, *d)).collect()
+        };
+        let damaged = store.remove_damaged(files)?;
+        if !damaged.is_empty() {
+            printer.warn(&format!("the cached {category} of {} was damaged: fetching it again", damaged.join(", ")));
+        }
+    }
+    let mut plan = FetchPlan::default();
+    for &category in categories {
+        if category.is_snapshot() {
+            if refresh || !store.snapshot_is_fresh(category) {
+                plan.snapshots.push(category);
+            }
+        } else {
+            let missing: Vec<_> = if refresh { days.clone() } else { store.missing_days(category, &days) };
+            if !missing.is_empty() {
+                plan.days.insert(category, missing);
+            }
+        }
+    }
+    if plan.is_empty() {
+        printer.debug(&format!("cache: all {} days of {} are cached", days.len(), store.id()));
+        return Ok(());
+    }
+    let started = Instant::now();
+    let writer = CacheWriter::new(store.clone(), plan.days.clone());
+    let writer = source.fetch(&plan, writer, printer).await?;
+    let rows = writer.rows_written();
+    // Finishing and syncing the files is blocking work.
+    let files = tokio::task::spawn_blocking(move || writer.commit())
+        .await
+        .map_err(|e| Error::internal("committing the cache")(e.to_string()))??;
+    printer.debug(&format!(
+        "cache: fetched {} day(s) and {} snapshot(s) from {}: {rows} rows in {files} files, {:.2}s",
+        plan.day_count(),
+        plan.snapshots.len(),
+        store.id(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! `cache path | list | clear` and `tables`: what is cached, and what can be queried.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
+
+use crate::cli::CacheCommand;
+use crate::context::Context;
+use crate::engine::all_columns;
+use crate::error::{Error, Result};
+use crate::output::{print_table, print_text};
+
+pub(super) fn tables() -> Result<()> {
+    print_table(&all_columns()?)
+}
+
+pub(super) fn run(context: &Context, command: CacheCommand) -> Result<()> {
+    let cache = context.cache()?;
+    match command {
+        CacheCommand::Path => print_text(&cache.root().display().to_string()),
+        CacheCommand::List => {
+            let entries = cache.list()?;
+            let text = |values: Vec<String>| Arc::new(StringArray::from(values)) as ArrayRef;
+            let optional = |values: Vec<Option<String>>| Arc::new(StringArray::from(values)) as ArrayRef;
+            let count = |values: Vec<u64>| Arc::new(UInt64Array::from(values)) as ArrayRef;
+            let batch = RecordBatch::try_from_iter(vec![
+                ("source", text(entries.iter().map(|e| e.source.clone()).collect())),
+                ("category", text(entries.iter().map(|e| e.category.name().to_string()).collect())),
+                ("days", count(entries.iter().map(|e| e.days.len() as u64).collect())),
+                ("first_day", optional(entries.iter().map(|e| e.days.first().map(|d| d.to_string())).collect())),
+                ("last_day", optional(entries.iter().map(|e| e.days.last().map(|d| d.to_string())).collect())),
+                ("snapshot", text(entries.iter().map(|e| if e.has_snapshot { "yes" } else { "no" }.into()).collect())),
+                ("bytes", count(entries.iter().map(|e| e.bytes).collect())),
+            ])
+            .map_err(|e| Error::internal("listing the cache")(e.to_string()))?;
+            print_table(&batch)
+        }
+        CacheCommand::Clear { cached_source } => {
+            let cleared = cache.clear(cached_source.as_deref(), context.printer())?;
+            if cleared.is_empty() {
+                context.printer().info("the cache was already empty");
+            } else {
+                context.printer().info(&format!("cleared {}", cleared.join(", ")));
+            }
+            Ok(())
+        }
+    }
+}

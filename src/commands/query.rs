@@ -1,0 +1,56 @@
+//! `query`: SQL from `--sql`, a file or standard input, every statement planned before the
+//! first runs, results printed as they come.
+
+use std::io::{IsTerminal, Read};
+
+use futures::StreamExt;
+
+use crate::cli::QueryArgs;
+use crate::context::{Context, Parallelism};
+use crate::engine::compat::{prepare, referenced_categories};
+use crate::error::{Error, Result};
+use crate::output::Output;
+
+pub(super) async fn run(context: &Context, args: QueryArgs) -> Result<()> {
+    let range = args.range.resolve()?;
+    let sql = read_sql(&args)?;
+    let statements = prepare(&sql)?;
+    let categories = referenced_categories(&statements);
+    let engine = context.engine(range, &categories, args.range.no_cache, Parallelism::AllCores).await?;
+    // Every statement is planned before any runs: an unknown table or column in the third
+    // statement fails the command before the first prints anything.
+    let mut frames = Vec::with_capacity(statements.len());
+    for statement in statements {
+        frames.push(engine.plan(statement).await?);
+    }
+    let count = frames.len();
+    let results = futures::stream::iter(frames).then(|f| async move { f.execute_stream().await.map_err(Error::query) });
+    let mut output = Output::new(
+        std::io::BufWriter::new(std::io::stdout()),
+        args.output_format(),
+        args.max_rows,
+        *context.printer(),
+    );
+    output.write_all(results, count).await
+}
+
+/// The SQL of `--sql`, `-f FILE`, or standard input when it is not a terminal.
+fn read_sql(args: &QueryArgs) -> Result<String> {
+    let from_stdin = |what: &str| -> Result<String> {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).map_err(Error::io("cannot read", what))?;
+        String::from_utf8(bytes).map_err(|_| Error::Usage("the SQL on standard input is not UTF-8 text".into()))
+    };
+    match (&args.sql, &args.file) {
+        (Some(sql), _) => Ok(sql.clone()),
+        (None, Some(path)) if path.as_os_str() == "-" => from_stdin("standard input"),
+        (None, Some(path)) => {
+            let bytes = std::fs::read(path).map_err(Error::io("cannot read the SQL file", path))?;
+            String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{} is not UTF-8 text", path.display())))
+        }
+        (None, None) if !std::io::stdin().is_terminal() => from_stdin("standard input"),
+        (None, None) => Err(Error::Usage(
+            "no SQL given: pass --sql \"SELECT ...\", -f FILE, or pipe the SQL on standard input".into(),
+        )),
+    }
+}

@@ -1,0 +1,237 @@
+//! One `Context` per command: the settings the CLI resolved, the printer, the cache and, opened
+//! on first need, the source. It brings engines over cached ranges; each engine holds the
+//! cache lease its files are read under, however many engines a command keeps.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use crate::cache::fill::{Request, fill_and_share};
+use crate::cache::{Cache, SourceLock};
+use crate::category::Category;
+use crate::cli::GlobalArgs;
+use crate::dates::DateRange;
+use crate::engine::{Engine, EngineOptions};
+use crate::error::{Error, Result};
+use crate::printer::Printer;
+use crate::source::api::ApiSettings;
+use crate::source::{Source, SourceChoice, SourceSettings};
+
+/// How many threads a plan runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parallelism {
+    /// Every core: queries and reports.
+    AllCores,
+    /// One stream that reads the cached days in order, so that each output file is finished
+    /// before the next opens and memory does not grow with the range (exports).
+    InOrder,
+}
+
+pub(crate) struct Context {
+    global: GlobalArgs,
+    printer: Printer,
+    source: Mutex<Option<Arc<Source>>>,
+    /// The lease of the engines alive now, if any: a later fill changes its mode instead of
+    /// waiting on it.
+    lease: Mutex<Weak<SourceLock>>,
+}
+
+impl Context {
+    pub(crate) fn new(global: GlobalArgs, printer: Printer) -> Context {
+        Context { global, printer, source: Mutex::new(None), lease: Mutex::new(Weak::new()) }
+    }
+
+    pub(crate) fn printer(&self) -> &Printer {
+        &self.printer
+    }
+
+    pub(crate) fn cache(&self) -> Result<Cache> {
+        Cache::locate(self.global.cache_dir.clone())
+    }
+
+    fn choice(&self) -> SourceChoice {
+        match (&self.global.source, self.global.demo) {
+            (_, true) => SourceChoice::Demo,
+            (Some(choice), false) => choice.clone(),
+            (None, false) => SourceChoice::Api,
+        }
+    }
+
+    /// Where the data comes from, in words (the report's header).
+    pub(crate) fn source_label(&self) -> String {
+        match self.choice() {
+            SourceChoice::Demo => "the demo organisation".to_string(),
+            SourceChoice::Folder(dir) => format!("files in {}", dir.display()),
+            SourceChoice::Api => self.global.api_url.clone(),
+        }
+    }
+
+    /// The source, opened on first use; a folder's entries of its earlier states are removed.
+    fn source(&self) -> Result<Arc<Source>> {
+        let mut opened = self.source.lock().map_err(|_| Error::Internal("the source lock is poisoned".into()))?;
+        if let Some(source) = opened.as_ref() {
+            return Ok(source.clone());
+        }
+        let cache = self.cache()?;
+        let settings = match self.choice() {
+            SourceChoice::Demo => SourceSettings::Demo { events_per_day: self.global.demo_events_per_day },
+            SourceChoice::Folder(dir) => SourceSettings::Folder(dir),
+            SourceChoice::Api => SourceSettings::Api(Box::new(self.api_settings(&cache)?)),
+        };
+        let source = Arc::new(Source::open(settings, self.printer)?);
+        if let Source::Folder(folder) = source.as_ref() {
+            for id in cache.sources()?.iter().filter(|id| folder.is_earlier_state(id)) {
+                self.printer.info(&format!(
+                    "files in {} changed since they were cached: ingesting them again",
+                    folder.dir().display()
+                ));
+                cache.clear(Some(id), &self.printer)?;
+            }
+        }
+        *opened = Some(source.clone());
+        Ok(source)
+    }
+
+    fn api_settings(&self, cache: &Cache) -> Result<ApiSettings> {
+        let g = &self.global;
+        Ok(ApiSettings {
+            token: g.token.clone(),
+            client_id: g.client_id.clone(),
+            client_secret: g.client_secret.clone(),
+            profile: g.profile.clone(),
+            home: dirs::home_dir(),
+            api_url: g.api_url.clone(),
+            auth_url: g.auth_url.clone(),
+            wait_timeout: Duration::from_secs(g.wait_timeout),
+            read_timeout: Duration::from_secs(g.read_timeout),
+            format: g.download_format,
+            token_cache_dir: cache.private_dir("credentials")?,
+            download_dir: cache.private_dir("downloads")?,
+        })
+    }
+
+    /// An engine over one range; see [`Context::engines`].
+    pub(crate) async fn engine(
+        &self,
+        range: DateRange,
+        categories: &[Category],
+        refresh: bool,
+        parallelism: Parallelism,
+    ) -> Result<Engine> {
+        let mut engines = self.engines(&[range], categories, refresh, parallelism).await?;
+        engines.pop().ok_or_else(|| Error::Internal("no engine for the range".into()))
+    }
+
+    /// Fetches what `categories` lack over `ranges` (everything with `refresh`) in one go, and
+    /// returns an engine per range with every table registered: the fetched ones over their
+    /// cached files, the others empty (not read, but `DESCRIBE` and `SHOW TABLES` list them).
+    pub(crate) async fn engines(
+        &self,
+        ranges: &[DateRange],
+        categories: &[Category],
+        refresh: bool,
+        parallelism: Parallelism,
+    ) -> Result<Vec<Engine>> {
+        let options = EngineOptions {
+            partitions: match parallelism {
+                Parallelism::AllCores => std::thread::available_parallelism().map_or(2, |n| n.get()),
+                Parallelism::InOrder => 1,
+            },
+            shredding: !self.global.no_shredding,
+        };
+        if categories.is_empty() {
+            let mut engines = Vec::new();
+            for _ in ranges {
+                let engine = Engine::new(options, None)?;
+                for category in Category::ALL {
+                    engine.register(category, &[] as &[PathBuf]).await?;
+                }
+                engines.push(engine);
+            }
+            return Ok(engines);
+        }
+        let source = self.source()?;
+        let cache = self.cache()?;
+        cache.ensure_root()?;
+        let store = cache.source(&source.cache_id());
+        let lease = self.lease_for(&store)?;
+        let request = Request { ranges, categories, refresh };
+        let files = fill_and_share(&source, &store, &lease, &request, &self.printer).await?;
+        let mut engines = Vec::with_capacity(files.len());
+        for range_files in files {
+            let engine = Engine::new(options, Some(lease.clone()))?;
+            for category in Category::ALL {
+                let files = range_files.get(&category).map_or(&[] as &[PathBuf], Vec::as_slice);
+                engine.register(category, files).await?;
+            }
+            engines.push(engine);
+        }
+        Ok(engines)
+    }
+
+    /// The lock of the engines alive now, or a new one.
+    fn lease_for(&self, store: &crate::cache::SourceCache) -> Result<Arc<SourceLock>> {
+        let mut lease = self.lease.lock().map_err(|_| Error::Internal("the lease lock is poisoned".into()))?;
+        if let Some(alive) = lease.upgrade() {
+            return Ok(alive);
+        }
+        let fresh = Arc::new(store.lock()?);
+        *lease = Arc::downgrade(&fresh);
+        Ok(fresh)
+    }
+
+    /// After an interrupt: lets the cancellation of a CARTO job reach CARTO.
+    pub(crate) async fn finish_interrupted(&self) {
+        let source = self.source.lock().ok().and_then(|s| s.clone());
+        if let Some(source) = source {
+            source.finish_interrupted().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn context(cache: &std::path::Path) -> Context {
+        let argv = ["carto-activity", "--demo", "--demo-events-per-day", "50", "--quiet", "tables", "--cache-dir"];
+        let cli = crate::cli::Cli::try_parse_from(argv.iter().copied().chain([cache.to_str().unwrap()])).unwrap();
+        Context::new(cli.global, Printer::new(true, 0))
+    }
+
+    fn range(start: &str, end: &str) -> DateRange {
+        DateRange::new(crate::dates::parse_date(start).unwrap(), crate::dates::parse_date(end).unwrap()).unwrap()
+    }
+
+    async fn count(engine: &Engine) -> usize {
+        let [statement] =
+            <[_; 1]>::try_from(crate::engine::compat::prepare("SELECT * FROM activity").unwrap()).unwrap();
+        engine.plan(statement).await.unwrap().count().await.unwrap()
+    }
+
+    /// The shell keeps an engine while it fills another range: no wait on its own lease.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_second_range_is_filled_while_the_first_engine_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let context = context(dir.path());
+        let first =
+            context.engine(range("2025-10-01", "2025-10-02"), &[Category::Activity], false, Parallelism::InOrder);
+        let first = first.await.unwrap();
+        let second =
+            context.engine(range("2025-10-03", "2025-10-05"), &[Category::Activity], false, Parallelism::InOrder);
+        let second = tokio::time::timeout(Duration::from_secs(60), second).await.expect("no deadlock").unwrap();
+        let org = crate::source::demo::DemoOrg::new(42, 50);
+        let events = |r: DateRange| r.days().map(|d| org.events_on(d)).sum::<usize>();
+        assert_eq!(count(&first).await, events(range("2025-10-01", "2025-10-02")), "the first engine reads its range");
+        assert_eq!(count(&second).await, events(range("2025-10-03", "2025-10-05")), "the second engine reads its own");
+        // Both engines share one lease: while either lives, a writer elsewhere must wait.
+        let lock = dir.path().join("locks").join("demo-s42-e50.lock");
+        let other = std::fs::File::options().write(true).open(&lock).unwrap();
+        assert!(other.try_lock().is_err(), "the lease is held");
+        drop(first);
+        assert!(other.try_lock().is_err(), "the second engine still holds it");
+        drop(second);
+        other.try_lock().unwrap();
+    }
+}

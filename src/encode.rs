@@ -1,0 +1,246 @@
+//! Arrow values as text, the one encoding of every output: JSON values (query --json, NDJSON,
+//! the report's tables), CSV cells and DuckDB-style table cells. Printing is elsewhere.
+
+use std::io::Write;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Date64Type, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    Schema, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+    UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use serde_json::{Map, Number, Value};
+
+/// Rows as NDJSON, with the same encoding as `--format ndjson` (timestamps ISO 8601 UTC).
+pub fn write_ndjson_rows(out: &mut Vec<u8>, batch: &RecordBatch) -> serde_json::Result<()> {
+    let schema = batch.schema();
+    for row in 0..batch.num_rows() {
+        serde_json::to_writer(&mut *out, &row_object(&schema, batch.columns(), row))?;
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
+pub(crate) fn row_object(schema: &Schema, columns: &[ArrayRef], row: usize) -> Value {
+    let mut object = Map::with_capacity(columns.len());
+    for (field, column) in schema.fields().iter().zip(columns) {
+        object.insert(field.name().clone(), json_value(column.as_ref(), row));
+    }
+    Value::Object(object)
+}
+
+fn utc(unit: &TimeUnit, value: i64) -> Option<DateTime<Utc>> {
+    match unit {
+        TimeUnit::Second => DateTime::from_timestamp(value, 0),
+        TimeUnit::Millisecond => DateTime::from_timestamp_millis(value),
+        TimeUnit::Microsecond => DateTime::from_timestamp_micros(value),
+        TimeUnit::Nanosecond => Some(DateTime::from_timestamp_nanos(value)),
+    }
+}
+
+fn timestamp_at(array: &dyn Array, unit: &TimeUnit, row: usize) -> Option<DateTime<Utc>> {
+    let value = match unit {
+        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row),
+        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row),
+        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
+        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row),
+    };
+    utc(unit, value)
+}
+
+/// ISO 8601 in UTC with `Z`, the one timestamp encoding of JSON and CSV output.
+pub fn iso_utc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn date_at(array: &dyn Array, row: usize) -> Option<String> {
+    let date = match array.data_type() {
+        DataType::Date32 => crate::dates::from_epoch_day(array.as_primitive::<Date32Type>().value(row) as i64),
+        DataType::Date64 => {
+            DateTime::from_timestamp_millis(array.as_primitive::<Date64Type>().value(row)).map(|t| t.date_naive())
+        }
+        _ => None,
+    }?;
+    Some(date.format("%Y-%m-%d").to_string())
+}
+
+fn number(n: Option<Number>) -> Value {
+    n.map_or(Value::Null, Value::Number)
+}
+
+/// A value as JSON: numbers as numbers, timestamps as ISO 8601 UTC, lists and structs nested.
+pub fn json_value(array: &dyn Array, row: usize) -> Value {
+    if array.is_null(row) {
+        return Value::Null;
+    }
+    macro_rules! int {
+        ($t:ty) => {
+            Value::from(array.as_primitive::<$t>().value(row))
+        };
+    }
+    match array.data_type() {
+        DataType::Null => Value::Null,
+        DataType::Boolean => Value::Bool(array.as_boolean().value(row)),
+        DataType::Int8 => int!(Int8Type),
+        DataType::Int16 => int!(Int16Type),
+        DataType::Int32 => int!(Int32Type),
+        DataType::Int64 => int!(Int64Type),
+        DataType::UInt8 => int!(UInt8Type),
+        DataType::UInt16 => int!(UInt16Type),
+        DataType::UInt32 => int!(UInt32Type),
+        DataType::UInt64 => int!(UInt64Type),
+        DataType::Float16 => number(Number::from_f64(array.as_primitive::<Float16Type>().value(row).to_f64())),
+        DataType::Float32 => number(Number::from_f64(array.as_primitive::<Float32Type>().value(row) as f64)),
+        DataType::Float64 => number(Number::from_f64(array.as_primitive::<Float64Type>().value(row))),
+        DataType::Utf8 => Value::String(array.as_string::<i32>().value(row).to_string()),
+        DataType::LargeUtf8 => Value::String(array.as_string::<i64>().value(row).to_string()),
+        DataType::Utf8View => Value::String(array.as_string_view().value(row).to_string()),
+        DataType::Timestamp(unit, _) => {
+            timestamp_at(array, unit, row).map_or(Value::Null, |t| Value::String(iso_utc(t)))
+        }
+        DataType::Date32 | DataType::Date64 => date_at(array, row).map_or(Value::Null, Value::String),
+        DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => {
+            let text = formatted(array, row, "");
+            text.parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::String(text), Value::Number)
+        }
+        DataType::List(_) => list_json(array.as_list::<i32>().value(row).as_ref()),
+        DataType::LargeList(_) => list_json(array.as_list::<i64>().value(row).as_ref()),
+        DataType::FixedSizeList(_, _) => list_json(array.as_fixed_size_list().value(row).as_ref()),
+        DataType::Struct(fields) => {
+            let s = array.as_struct();
+            let mut object = Map::new();
+            for (field, column) in fields.iter().zip(s.columns()) {
+                object.insert(field.name().clone(), json_value(column.as_ref(), row));
+            }
+            Value::Object(object)
+        }
+        DataType::Dictionary(_, _) => {
+            let d = array.as_any_dictionary();
+            let key = d.normalized_keys()[row];
+            json_value(d.values().as_ref(), key)
+        }
+        _ => Value::String(formatted(array, row, "")),
+    }
+}
+
+fn list_json(values: &dyn Array) -> Value {
+    Value::Array((0..values.len()).map(|i| json_value(values, i)).collect())
+}
+
+fn formatted(array: &dyn Array, row: usize, null: &str) -> String {
+    let options = FormatOptions::new().with_null(null);
+    match ArrayFormatter::try_new(array, &options) {
+        Ok(f) => f.value(row).to_string(),
+        Err(_) => String::from("?"),
+    }
+}
+
+pub fn write_csv_header<W: Write>(writer: &mut csv::Writer<W>, schema: &Schema) -> csv::Result<()> {
+    writer.write_record(schema.fields().iter().map(|f| f.name()))
+}
+
+/// Rows as CSV, with the same cell encoding for query output and exports.
+pub fn write_csv_rows<W: Write>(writer: &mut csv::Writer<W>, batch: &RecordBatch) -> csv::Result<()> {
+    let columns: Vec<&ArrayRef> = batch.columns().iter().collect();
+    for row in 0..batch.num_rows() {
+        writer.write_record(columns.iter().map(|c| csv_text(c.as_ref(), row)))?;
+    }
+    Ok(())
+}
+
+/// CSV cells: empty for NULL, ISO 8601 UTC timestamps, lists and structs as JSON.
+fn csv_text(array: &dyn Array, row: usize) -> String {
+    if array.is_null(row) {
+        return String::new();
+    }
+    match array.data_type() {
+        DataType::Timestamp(unit, _) => timestamp_at(array, unit, row).map(iso_utc).unwrap_or_default(),
+        DataType::List(_)
+        | DataType::LargeList(_)
+        | DataType::FixedSizeList(_, _)
+        | DataType::Struct(_)
+        | DataType::Map(_, _) => json_value(array, row).to_string(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _) => {
+            match json_value(array, row) {
+                Value::String(s) => s,
+                other => other.to_string(),
+            }
+        }
+        _ => formatted(array, row, ""),
+    }
+}
+
+/// Table cells as DuckDB prints them: NULL, `2025-10-01 08:15:02.311+00`, lists as `[a, b]`.
+pub fn display_text(array: &dyn Array, row: usize) -> String {
+    if array.is_null(row) {
+        return "NULL".into();
+    }
+    match array.data_type() {
+        DataType::Timestamp(unit, tz) => timestamp_at(array, unit, row).map_or_else(String::new, |t| {
+            let mut text = t.format("%Y-%m-%d %H:%M:%S%.f").to_string();
+            if text.contains('.') {
+                let trimmed = text.trim_end_matches('0').trim_end_matches('.').len();
+                text.truncate(trimmed);
+            }
+            if tz.is_some() {
+                text.push_str("+00");
+            }
+            text
+        }),
+        DataType::Date32 | DataType::Date64 => date_at(array, row).unwrap_or_default(),
+        DataType::Float32 | DataType::Float64 => match json_value(array, row) {
+            Value::Number(n) => n.to_string(),
+            _ => formatted(array, row, "NULL"),
+        },
+        _ => formatted(array, row, "NULL"),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use datafusion::arrow::array::{
+        Float64Array, Int64Array, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
+    };
+    use std::sync::Arc;
+
+    pub(crate) fn batch() -> RecordBatch {
+        let mut list = ListBuilder::new(StringBuilder::new());
+        list.values().append_value("g1");
+        list.append(true);
+        list.append(false);
+        RecordBatch::try_from_iter(vec![
+            ("name", Arc::new(StringArray::from(vec![Some("a,\"b\""), None])) as ArrayRef),
+            ("n", Arc::new(Int64Array::from(vec![Some(7), None]))),
+            ("x", Arc::new(Float64Array::from(vec![3.5, 0.1]))),
+            (
+                "ts",
+                Arc::new(
+                    TimestampMicrosecondArray::from(vec![1_759_306_502_311_000, 1_759_306_502_000_000])
+                        .with_timezone("UTC"),
+                ),
+            ),
+            ("g", Arc::new(list.finish())),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn json_values_keep_their_types() {
+        let b = batch();
+        let row = row_object(&b.schema(), b.columns(), 0);
+        assert_eq!(row.to_string(), r#"{"name":"a,\"b\"","n":7,"x":3.5,"ts":"2025-10-01T08:15:02.311Z","g":["g1"]}"#);
+        let row = row_object(&b.schema(), b.columns(), 1);
+        assert_eq!(row.to_string(), r#"{"name":null,"n":null,"x":0.1,"ts":"2025-10-01T08:15:02Z","g":null}"#);
+    }
+
+    #[test]
+    fn csv_cells_are_machine_readable() {
+        let b = batch();
+        assert_eq!(csv_text(b.column(3).as_ref(), 0), "2025-10-01T08:15:02.311Z");
+        assert_eq!(csv_text(b.column(4).as_ref(), 0), r#"["g1"]"#);
+        assert_eq!(csv_text(b.column(1).as_ref(), 1), "");
+    }
+}

@@ -1,0 +1,87 @@
+//! The SQL dialect: DuckDB's, as the parser knows it, with the differences DuckDB itself has.
+
+use std::any::TypeId;
+
+use datafusion::sql::sqlparser::dialect::{Dialect, DuckDbDialect};
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+/// DuckDB's dialect without lambdas: DuckDB itself reads `data->'x'` as JSON access, while the
+/// parser's DuckDB dialect would take it for a lambda.
+#[derive(Debug, Default)]
+pub(crate) struct DuckDbCompatDialect;
+
+impl Dialect for DuckDbCompatDialect {
+    // Parse exactly as DuckDB does wherever the parser asks "is this DuckDB?".
+    fn dialect(&self) -> TypeId {
+        TypeId::of::<DuckDbDialect>()
+    }
+    fn is_identifier_start(&self, ch: char) -> bool {
+        DuckDbDialect.is_identifier_start(ch)
+    }
+    fn is_identifier_part(&self, ch: char) -> bool {
+        DuckDbDialect.is_identifier_part(ch)
+    }
+    fn supports_trailing_commas(&self) -> bool {
+        true
+    }
+    fn supports_filter_during_aggregation(&self) -> bool {
+        true
+    }
+    fn supports_group_by_expr(&self) -> bool {
+        true
+    }
+    fn supports_bitwise_shift_operators(&self) -> bool {
+        true
+    }
+    // `bool_or(type = 'x')` is a comparison, not a named argument.
+    fn supports_named_fn_args_with_eq_operator(&self) -> bool {
+        false
+    }
+    fn supports_named_fn_args_with_assignment_operator(&self) -> bool {
+        true
+    }
+    fn supports_dictionary_syntax(&self) -> bool {
+        true
+    }
+    fn support_map_literal_syntax(&self) -> bool {
+        true
+    }
+    fn supports_lambda_functions(&self) -> bool {
+        false
+    }
+    // In DuckDB `data->>'k' = x` and `data->>'k' IS NULL` apply the arrow first.
+    fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
+        match parser.peek_token().token {
+            Token::Arrow | Token::LongArrow => Some(Ok(ARROW_PRECEDENCE)),
+            _ => None,
+        }
+    }
+    fn allow_extract_single_quotes(&self) -> bool {
+        true
+    }
+    fn supports_array_typedef_with_brackets(&self) -> bool {
+        true
+    }
+    fn supports_from_first_select(&self) -> bool {
+        true
+    }
+    fn supports_order_by_all(&self) -> bool {
+        true
+    }
+    fn supports_select_wildcard_exclude(&self) -> bool {
+        true
+    }
+    fn supports_select_wildcard_replace(&self) -> bool {
+        true
+    }
+    fn supports_notnull_operator(&self) -> bool {
+        true
+    }
+    fn supports_comma_separated_trim(&self) -> bool {
+        true
+    }
+}
+
+/// Above arithmetic (40), below `::` (50).
+const ARROW_PRECEDENCE: u8 = 45;

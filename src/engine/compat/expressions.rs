@@ -1,0 +1,252 @@
+//! DuckDB's functions and operators, translated into what DataFusion (with the functions of
+//! [`super::functions`] and the JSON functions) computes the same way.
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, Interval, ObjectName, ObjectNamePart,
+    OrderByExpr, OrderByOptions, Value, ValueWithSpan,
+};
+
+use super::json_path::{PathStep, parse_json_path};
+use super::names::fold_identifier;
+use crate::error::{Error, Result};
+
+fn text(s: &str) -> Expr {
+    Expr::value(Value::SingleQuotedString(s.to_string()))
+}
+
+/// The plain arguments of a call, when it has no named or wildcard ones.
+fn plain_args(f: &Function) -> Option<Vec<Expr>> {
+    let FunctionArguments::List(list) = &f.args else {
+        return matches!(f.args, FunctionArguments::None | FunctionArguments::List(_)).then(Vec::new);
+    };
+    list.args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn renamed(f: &Function, to: &str) -> Expr {
+    let mut f = f.clone();
+    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(to))]);
+    Expr::Function(f)
+}
+
+fn arity(name: &str, args: &[Expr], n: usize, usage: &str) -> Result<()> {
+    if args.len() == n { Ok(()) } else { Err(Error::Query(format!("{name} takes {n} argument(s): {usage}"))) }
+}
+
+pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
+    let replacement = match expr {
+        Expr::Identifier(ident) => {
+            fold_identifier(ident);
+            return Ok(());
+        }
+        Expr::CompoundIdentifier(parts) => {
+            parts.iter_mut().for_each(fold_identifier);
+            return Ok(());
+        }
+        Expr::BinaryOp { left, op: op @ (BinaryOperator::Arrow | BinaryOperator::LongArrow), right } => {
+            let function = if *op == BinaryOperator::LongArrow { "json_as_text" } else { "json_get_json" };
+            json_call(function, (**left).clone(), right)?
+        }
+        // DuckDB's integer division truncates, as DataFusion's `/` does on integers.
+        Expr::BinaryOp { left, op: BinaryOperator::DuckIntegerDivide, right } => Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(call(
+                "trunc",
+                vec![Expr::BinaryOp { left: left.clone(), op: BinaryOperator::Divide, right: right.clone() }],
+            )),
+            data_type: SqlType::BigInt(None),
+            array: false,
+            format: None,
+        },
+        // DuckDB reads `TIMESTAMP '2025-10-01 10:00'` without seconds; DataFusion needs them.
+        Expr::TypedString(typed) if matches!(typed.data_type, SqlType::Timestamp(..)) => {
+            if let Value::SingleQuotedString(v) = &mut typed.value.value
+                && v.len() == 16
+                && v.as_bytes().get(13) == Some(&b':')
+            {
+                v.push_str(":00");
+            }
+            return Ok(());
+        }
+        Expr::Function(f) => match rewrite_function(f)? {
+            Some(e) => e,
+            None => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    *expr = replacement;
+    Ok(())
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    call_with(name, args, vec![], None)
+}
+
+fn call_with(name: &str, args: Vec<Expr>, clauses: Vec<FunctionArgumentClause>, filter: Option<Box<Expr>>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect(),
+            clauses,
+        }),
+        filter,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+fn interval(text: &str) -> Expr {
+    Expr::Interval(Interval {
+        value: Box::new(Expr::value(Value::SingleQuotedString(text.into()))),
+        leading_field: None,
+        leading_precision: None,
+        last_field: None,
+        fractional_seconds_precision: None,
+    })
+}
+
+/// DuckDB functions that DataFusion has under another name or shape.
+fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
+    let name = f.name.to_string().to_lowercase();
+    let Some(args) = plain_args(f) else {
+        return Ok(None);
+    };
+    let date_part = |part: &str, args: &[Expr]| -> Result<Expr> {
+        arity(&name, args, 1, &format!("{name}(timestamp)"))?;
+        Ok(call("date_part", vec![text(part), args[0].clone()]))
+    };
+    Ok(Some(match name.as_str() {
+        "json_extract_string" | "json_extract" => {
+            arity(&name, &args, 2, "a JSON value and a path such as '$.userId'")?;
+            let target = if name == "json_extract" { "json_get_json" } else { "json_as_text" };
+            json_call(target, args[0].clone(), &args[1])?
+        }
+        "strftime" => renamed(f, "to_char"),
+        "strptime" => renamed(f, "to_timestamp"),
+        "string_split" | "str_split" => renamed(f, "string_to_array"),
+        "list" => renamed(f, "array_agg"),
+        "approx_count_distinct" => renamed(f, "approx_distinct"),
+        "regexp_matches" => renamed(f, "regexp_like"),
+        "ifnull" => renamed(f, "coalesce"),
+        "datediff" => renamed(f, "date_diff"),
+        "length" => renamed(f, "len"),
+        "quantile" => renamed(f, "quantile_disc"),
+        "epoch" => date_part("epoch", &args)?,
+        "hour" | "minute" | "second" | "year" | "month" | "day" | "quarter" | "week" | "dayofyear" | "doy"
+        | "dayofweek" | "dow" | "isodow" => {
+            let part = match name.as_str() {
+                "dayofyear" => "doy",
+                "dayofweek" => "dow",
+                other => other,
+            };
+            date_part(part, &args)?
+        }
+        "dayname" | "monthname" => {
+            arity(&name, &args, 1, &format!("{name}(timestamp)"))?;
+            call("to_char", vec![args[0].clone(), text(if name == "dayname" { "%A" } else { "%B" })])
+        }
+        "date_add" => {
+            arity(&name, &args, 2, "date_add(date, INTERVAL ...)")?;
+            Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(args[0].clone()),
+                op: BinaryOperator::Plus,
+                right: Box::new(args[1].clone()),
+            }))
+        }
+        "last_day" => {
+            arity(&name, &args, 1, "last_day(date)")?;
+            let month = call("date_trunc", vec![text("month"), args[0].clone()]);
+            let end = Expr::BinaryOp {
+                left: Box::new(Expr::BinaryOp {
+                    left: Box::new(month),
+                    op: BinaryOperator::Plus,
+                    right: Box::new(interval("1 month")),
+                }),
+                op: BinaryOperator::Minus,
+                right: Box::new(interval("1 day")),
+            };
+            Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(end),
+                data_type: SqlType::Date,
+                array: false,
+                format: None,
+            }
+        }
+        "time_bucket" => {
+            if !(2..=3).contains(&args.len()) {
+                return Err(Error::Query(
+                    "time_bucket takes 2 or 3 arguments: time_bucket(INTERVAL '1 week', ts [, origin])".into(),
+                ));
+            }
+            let mut args = args;
+            if args.len() == 2 {
+                // DuckDB buckets days and weeks from Monday 2000-01-03.
+                args.push(Expr::TypedString(datafusion::sql::sqlparser::ast::TypedString {
+                    data_type: SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None),
+                    value: ValueWithSpan {
+                        value: Value::SingleQuotedString("2000-01-03 00:00:00".into()),
+                        span: datafusion::sql::sqlparser::tokenizer::Span::empty(),
+                    },
+                    uses_odbc_syntax: false,
+                }));
+            }
+            call("date_bin", args)
+        }
+        "arg_max" | "max_by" | "arg_min" | "min_by" => {
+            arity(&name, &args, 2, &format!("{name}(value, ordering)"))?;
+            // The value at the row where the ordering is largest (smallest), ignoring NULL orderings.
+            let largest = matches!(name.as_str(), "arg_max" | "max_by");
+            let order = OrderByExpr {
+                expr: args[1].clone(),
+                options: OrderByOptions { asc: Some(!largest), nulls_first: Some(false) },
+                with_fill: None,
+            };
+            let not_null = Expr::IsNotNull(Box::new(args[1].clone()));
+            let filter = match &f.filter {
+                Some(existing) => {
+                    Expr::BinaryOp { left: existing.clone(), op: BinaryOperator::And, right: Box::new(not_null) }
+                }
+                None => not_null,
+            };
+            let mut first = call_with(
+                "first_value",
+                vec![args[0].clone()],
+                vec![FunctionArgumentClause::OrderBy(vec![order])],
+                Some(Box::new(filter)),
+            );
+            if let Expr::Function(g) = &mut first {
+                g.over = f.over.clone();
+            }
+            first
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// `function(json, key, key, ...)` for a literal path; other paths are left to the function.
+fn json_call(function: &str, json: Expr, path: &Expr) -> Result<Expr> {
+    let mut args = vec![json];
+    match path {
+        Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(p), .. }) => {
+            for step in parse_json_path(p)? {
+                args.push(match step {
+                    PathStep::Key(k) => Expr::value(Value::SingleQuotedString(k)),
+                    PathStep::Index(i) => Expr::value(Value::Number(i.to_string(), false)),
+                });
+            }
+        }
+        other => args.push(other.clone()),
+    }
+    Ok(call(function, args))
+}

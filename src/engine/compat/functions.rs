@@ -1,0 +1,375 @@
+//! DuckDB scalar functions that DataFusion lacks, as UDFs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListBuilder, StringArray, StringBuilder, UInt64Array,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, TimeUnit, TimestampMicrosecondType};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use serde_json::Value;
+
+use super::json_path::{PathStep, parse_json_path};
+
+pub(super) fn scalar_functions() -> Vec<ScalarUDF> {
+    [
+        Kind::JsonValid,
+        Kind::JsonType,
+        Kind::JsonKeys,
+        Kind::JsonArrayLength,
+        Kind::RegexpExtract,
+        Kind::DateDiff,
+        Kind::EpochMs,
+        Kind::Len,
+    ]
+    .into_iter()
+    .map(|kind| ScalarUDF::new_from_impl(DuckDbScalar::new(kind)))
+    .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    JsonValid,
+    JsonType,
+    JsonKeys,
+    JsonArrayLength,
+    RegexpExtract,
+    DateDiff,
+    EpochMs,
+    Len,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DuckDbScalar {
+    kind: Kind,
+    signature: Signature,
+}
+
+impl DuckDbScalar {
+    fn new(kind: Kind) -> Self {
+        DuckDbScalar { kind, signature: Signature::variadic_any(Volatility::Immutable) }
+    }
+}
+
+fn utf8_list() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
+}
+
+impl ScalarUDFImpl for DuckDbScalar {
+    fn name(&self) -> &str {
+        match self.kind {
+            Kind::JsonValid => "json_valid",
+            Kind::JsonType => "json_type",
+            Kind::JsonKeys => "json_keys",
+            Kind::JsonArrayLength => "json_array_length",
+            Kind::RegexpExtract => "regexp_extract",
+            Kind::DateDiff => "date_diff",
+            Kind::EpochMs => "epoch_ms",
+            Kind::Len => "len",
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        let arity = |range: std::ops::RangeInclusive<usize>, usage: &str| {
+            if range.contains(&args.len()) { Ok(()) } else { plan_err!("{} takes {usage}", self.name()) }
+        };
+        match self.kind {
+            Kind::JsonValid => arity(1..=1, "one argument: json_valid(json)").map(|_| DataType::Boolean),
+            Kind::JsonType => arity(1..=2, "json_type(json [, path])").map(|_| DataType::Utf8),
+            Kind::JsonKeys => arity(1..=2, "json_keys(json [, path])").map(|_| utf8_list()),
+            Kind::JsonArrayLength => arity(1..=2, "json_array_length(json [, path])").map(|_| DataType::UInt64),
+            Kind::RegexpExtract => arity(2..=3, "regexp_extract(string, pattern [, group])").map(|_| DataType::Utf8),
+            Kind::DateDiff => arity(3..=3, "date_diff(part, start, end)").map(|_| DataType::Int64),
+            Kind::EpochMs => {
+                arity(1..=1, "one argument: epoch_ms(timestamp) or epoch_ms(milliseconds)")?;
+                Ok(if args[0].is_integer() {
+                    DataType::Timestamp(TimeUnit::Millisecond, None)
+                } else {
+                    DataType::Int64
+                })
+            }
+            Kind::Len => arity(1..=1, "one argument: len(string or list)").map(|_| DataType::Int64),
+        }
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
+        let result = match self.kind {
+            Kind::JsonValid | Kind::JsonType | Kind::JsonKeys | Kind::JsonArrayLength => self.json(&arrays)?,
+            Kind::RegexpExtract => regexp_extract(&arrays)?,
+            Kind::DateDiff => date_diff(&arrays)?,
+            Kind::EpochMs => epoch_ms(&arrays[0])?,
+            Kind::Len => len(&arrays[0])?,
+        };
+        if all_scalar {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
+        } else {
+            Ok(ColumnarValue::Array(result))
+        }
+    }
+}
+
+fn strings(array: &ArrayRef) -> Result<ArrayRef> {
+    Ok(cast(array, &DataType::Utf8)?)
+}
+
+/// The value at `path` in a JSON text; `None` when the text is not JSON or the path is missing.
+fn json_at(text: &str, path: &[PathStep]) -> Option<Value> {
+    let mut value: Value = serde_json::from_str(text).ok()?;
+    for step in path {
+        value = match (step, value) {
+            (PathStep::Key(k), Value::Object(mut o)) => o.remove(k)?,
+            (PathStep::Index(i), Value::Array(mut a)) => {
+                let index = if *i < 0 { a.len().checked_sub(i.unsigned_abs() as usize)? } else { *i as usize };
+                if index >= a.len() {
+                    return None;
+                }
+                a.swap_remove(index)
+            }
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+fn duckdb_json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NULL",
+        Value::Bool(_) => "BOOLEAN",
+        Value::Number(n) if n.is_u64() => "UBIGINT",
+        Value::Number(n) if n.is_i64() => "BIGINT",
+        Value::Number(_) => "DOUBLE",
+        Value::String(_) => "VARCHAR",
+        Value::Array(_) => "ARRAY",
+        Value::Object(_) => "OBJECT",
+    }
+}
+
+impl DuckDbScalar {
+    fn json(&self, arrays: &[ArrayRef]) -> Result<ArrayRef> {
+        let texts = strings(&arrays[0])?;
+        let texts = texts.as_string::<i32>();
+        let paths = arrays.get(1).map(strings).transpose()?;
+        let path_at = |row: usize| -> Result<Vec<PathStep>> {
+            match &paths {
+                Some(p) if p.is_valid(row) => parse_json_path(p.as_string::<i32>().value(row))
+                    .map_err(|e| datafusion::error::DataFusionError::Execution(e.to_string())),
+                _ => Ok(vec![]),
+            }
+        };
+        let rows = texts.len();
+        Ok(match self.kind {
+            Kind::JsonValid => Arc::new(
+                (0..rows)
+                    .map(|r| {
+                        texts.is_valid(r).then(|| serde_json::from_str::<serde::de::IgnoredAny>(texts.value(r)).is_ok())
+                    })
+                    .collect::<BooleanArray>(),
+            ),
+            Kind::JsonType => {
+                let mut out = StringBuilder::new();
+                for r in 0..rows {
+                    let value = if texts.is_valid(r) { json_at(texts.value(r), &path_at(r)?) } else { None };
+                    out.append_option(value.as_ref().map(duckdb_json_type));
+                }
+                Arc::new(out.finish())
+            }
+            Kind::JsonKeys => {
+                let mut out = ListBuilder::new(StringBuilder::new());
+                for r in 0..rows {
+                    let value = if texts.is_valid(r) { json_at(texts.value(r), &path_at(r)?) } else { None };
+                    match value {
+                        Some(Value::Object(o)) => {
+                            for k in o.keys() {
+                                out.values().append_value(k);
+                            }
+                            out.append(true);
+                        }
+                        Some(_) => out.append(true),
+                        None => out.append(false),
+                    }
+                }
+                Arc::new(out.finish())
+            }
+            Kind::JsonArrayLength => {
+                let mut out = Vec::with_capacity(rows);
+                for r in 0..rows {
+                    let value = if texts.is_valid(r) { json_at(texts.value(r), &path_at(r)?) } else { None };
+                    out.push(value.map(|v| match v {
+                        Value::Array(a) => a.len() as u64,
+                        _ => 0,
+                    }));
+                }
+                Arc::new(UInt64Array::from(out))
+            }
+            _ => unreachable!("not a JSON function"),
+        })
+    }
+}
+
+/// DuckDB's `regexp_extract`: the match (or a group of it), and '' when nothing matches.
+fn regexp_extract(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let texts = strings(&arrays[0])?;
+    let patterns = strings(&arrays[1])?;
+    let groups = arrays.get(2).map(|a| cast(a, &DataType::Int64)).transpose()?;
+    let (texts, patterns) = (texts.as_string::<i32>(), patterns.as_string::<i32>());
+    let mut compiled: HashMap<String, regex::Regex> = HashMap::new();
+    let mut out = StringBuilder::new();
+    for r in 0..texts.len() {
+        if texts.is_null(r) || patterns.is_null(r) {
+            out.append_null();
+            continue;
+        }
+        let pattern = patterns.value(r);
+        if !compiled.contains_key(pattern) {
+            let re = regex::Regex::new(pattern).map_err(|e| {
+                datafusion::error::DataFusionError::Execution(format!("regexp_extract: invalid pattern: {e}"))
+            })?;
+            compiled.insert(pattern.to_string(), re);
+        }
+        let group = groups.as_ref().map_or(0, |g| g.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(r))
+            as usize;
+        let found = compiled[pattern].captures(texts.value(r)).and_then(|c| c.get(group)).map_or("", |m| m.as_str());
+        out.append_value(found);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+fn timestamps_micros(array: &ArrayRef) -> Result<ArrayRef> {
+    let target = DataType::Timestamp(TimeUnit::Microsecond, None);
+    Ok(match array.data_type() {
+        DataType::Timestamp(_, Some(_)) => {
+            let utc = cast(array, &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())))?;
+            Arc::new(utc.as_primitive::<TimestampMicrosecondType>().clone().with_timezone_opt(None::<String>))
+        }
+        _ => cast(array, &target)?,
+    })
+}
+
+fn naive(micros: i64) -> Option<NaiveDateTime> {
+    DateTime::<Utc>::from_timestamp_micros(micros).map(|t| t.naive_utc())
+}
+
+/// DuckDB's `date_diff`: how many `part` boundaries lie between two times.
+fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let parts = strings(&arrays[0])?;
+    let (starts, ends) = (timestamps_micros(&arrays[1])?, timestamps_micros(&arrays[2])?);
+    let (parts, starts, ends) = (
+        parts.as_string::<i32>(),
+        starts.as_primitive::<TimestampMicrosecondType>(),
+        ends.as_primitive::<TimestampMicrosecondType>(),
+    );
+    let mut out = Vec::with_capacity(parts.len());
+    for r in 0..parts.len() {
+        if parts.is_null(r) || starts.is_null(r) || ends.is_null(r) {
+            out.push(None);
+            continue;
+        }
+        let (Some(a), Some(b)) = (naive(starts.value(r)), naive(ends.value(r))) else {
+            out.push(None);
+            continue;
+        };
+        let months = |t: NaiveDateTime| t.year() as i64 * 12 + t.month0() as i64;
+        let days = |t: NaiveDateTime| t.date().num_days_from_ce() as i64;
+        let part = parts.value(r).to_lowercase();
+        let diff = match part.trim_end_matches('s') {
+            "year" | "yr" | "y" => b.year() as i64 - a.year() as i64,
+            "quarter" => months(b) / 3 - months(a) / 3,
+            "month" | "mon" => months(b) - months(a),
+            "week" | "w" => {
+                (days(b) - b.weekday().num_days_from_monday() as i64 - days(a)
+                    + a.weekday().num_days_from_monday() as i64)
+                    / 7
+            }
+            "day" | "d" | "dayofmonth" => days(b) - days(a),
+            "hour" | "h" | "hr" => (b.and_utc().timestamp() / 3600) - (a.and_utc().timestamp() / 3600),
+            "minute" | "m" | "min" => (b.and_utc().timestamp() / 60) - (a.and_utc().timestamp() / 60),
+            "second" | "sec" => b.and_utc().timestamp() - a.and_utc().timestamp(),
+            "millisecond" | "ms" => b.and_utc().timestamp_millis() - a.and_utc().timestamp_millis(),
+            "microsecond" | "us" => b.and_utc().timestamp_micros() - a.and_utc().timestamp_micros(),
+            _ => {
+                return exec_err!(
+                    "date_diff: unknown date part '{}' (use year, quarter, month, week, day, hour, minute, second, millisecond)",
+                    parts.value(r)
+                );
+            }
+        };
+        out.push(Some(diff));
+    }
+    Ok(Arc::new(Int64Array::from(out)))
+}
+
+/// `epoch_ms(timestamp)` → milliseconds since 1970; `epoch_ms(integer)` → the timestamp.
+fn epoch_ms(array: &ArrayRef) -> Result<ArrayRef> {
+    if array.data_type().is_integer() {
+        return Ok(cast(&cast(array, &DataType::Int64)?, &DataType::Timestamp(TimeUnit::Millisecond, None))?);
+    }
+    let micros = timestamps_micros(array)?;
+    let micros = micros.as_primitive::<TimestampMicrosecondType>();
+    Ok(Arc::new(micros.iter().map(|v| v.map(|m| m.div_euclid(1000))).collect::<Int64Array>()))
+}
+
+/// `len` of a string (characters) or of a list (elements).
+fn len(array: &ArrayRef) -> Result<ArrayRef> {
+    Ok(match array.data_type() {
+        DataType::List(_) => {
+            let list = array.as_list::<i32>();
+            Arc::new(
+                (0..list.len()).map(|r| list.is_valid(r).then(|| list.value_length(r) as i64)).collect::<Int64Array>(),
+            )
+        }
+        DataType::LargeList(_) => {
+            let list = array.as_list::<i64>();
+            Arc::new((0..list.len()).map(|r| list.is_valid(r).then(|| list.value_length(r))).collect::<Int64Array>())
+        }
+        _ => {
+            let texts = strings(array)?;
+            let texts: &StringArray = texts.as_string::<i32>();
+            Arc::new(texts.iter().map(|t| t.map(|s| s.chars().count() as i64)).collect::<Int64Array>())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::TimestampMicrosecondArray;
+
+    #[test]
+    fn json_paths_walk_objects_and_arrays() {
+        let doc = r#"{"a": {"b": [10, 20, {"c": true}]}}"#;
+        let path = |p| parse_json_path(p).unwrap();
+        assert_eq!(json_at(doc, &path("$.a.b[1]")), Some(Value::from(20)));
+        assert_eq!(json_at(doc, &path("$.a.b[-1].c")), Some(Value::Bool(true)));
+        assert_eq!(json_at(doc, &path("$.a.x")), None);
+        assert_eq!(json_at("not json", &path("$")), None);
+        assert_eq!(duckdb_json_type(&Value::from(-1)), "BIGINT");
+        assert_eq!(duckdb_json_type(&Value::from(1)), "UBIGINT");
+    }
+
+    #[test]
+    fn date_diff_counts_boundaries() {
+        let ts = |s: &str| -> ArrayRef {
+            let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap().and_utc().timestamp_micros();
+            Arc::new(TimestampMicrosecondArray::from(vec![t]))
+        };
+        let diff = |part: &str, a, b| {
+            let out = date_diff(&[Arc::new(StringArray::from(vec![part])), ts(a), ts(b)]).unwrap();
+            out.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0)
+        };
+        assert_eq!(diff("day", "2025-10-01 23:00", "2025-10-02 01:00"), 1);
+        assert_eq!(diff("month", "2025-01-31 00:00", "2025-02-01 00:00"), 1);
+        assert_eq!(diff("hour", "2025-10-01 10:59", "2025-10-01 11:00"), 1);
+        assert_eq!(diff("year", "2025-12-31 00:00", "2024-01-01 00:00"), -1);
+    }
+}

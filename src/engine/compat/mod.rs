@@ -1,0 +1,268 @@
+//! The DuckDB compatibility layer: parses SQL as DuckDB writes it ([`dialect`]), applies
+//! DuckDB's naming rules ([`names`]) and translates its functions and operators
+//! ([`expressions`]) before planning, adds the functions DataFusion lacks ([`functions`],
+//! [`aggregates`]) and applies DuckDB's typing rules after planning ([`semantics`]).
+
+mod aggregates;
+mod dialect;
+mod expressions;
+mod functions;
+mod json_path;
+mod names;
+mod semantics;
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use datafusion::execution::FunctionRegistry;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::{
+    Expr, ObjectName, ObjectNamePart, Statement, VisitMut, visit_expressions_mut, visit_relations, visit_relations_mut,
+};
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use crate::category::Category;
+use crate::error::{Error, Result, one_line};
+use dialect::DuckDbCompatDialect;
+
+/// Adds the DuckDB functions and typing rules to a session.
+pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()> {
+    datafusion_functions_json::register_all(ctx)?;
+    for udf in functions::scalar_functions() {
+        SessionContext::register_udf(ctx, udf);
+    }
+    for udaf in aggregates::aggregate_functions() {
+        SessionContext::register_udaf(ctx, udaf);
+    }
+    ctx.register_function_rewrite(Arc::new(semantics::DuckDbSemantics))?;
+    Ok(())
+}
+
+/// DuckDB statements with no DataFusion equivalent, named with what to write instead.
+fn unsupported_statement(sql: &str) -> Option<Error> {
+    let upper = sql.to_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    if words.first() == Some(&"SUMMARIZE") {
+        return Some(Error::Query(
+            "SUMMARIZE is not supported: write SELECT min(col), max(col), count(DISTINCT col), count(*) FROM table"
+                .into(),
+        ));
+    }
+    if words.windows(2).any(|w| w == ["USING", "SAMPLE"]) {
+        return Some(Error::Query(
+            "USING SAMPLE is not supported: write ... ORDER BY random() LIMIT n for a sample of n rows".into(),
+        ));
+    }
+    None
+}
+
+/// Binary operators make expression trees as deep as they are many; the parser's visitors and
+/// the planner walk those trees recursively, so a query with more is refused up front.
+const MAX_OPERATORS: usize = 2_000;
+
+fn check_size(sql: &str) -> Result<()> {
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    use datafusion::sql::sqlparser::tokenizer::Tokenizer;
+    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize() else { return Ok(()) };
+    let operators = tokens
+        .iter()
+        .filter(|t| match t {
+            Token::Plus | Token::Minus | Token::Mul | Token::Div | Token::Mod | Token::StringConcat => true,
+            Token::Eq | Token::Neq | Token::Lt | Token::Gt | Token::LtEq | Token::GtEq => true,
+            Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR),
+            _ => false,
+        })
+        .count();
+    if operators > MAX_OPERATORS {
+        return Err(Error::Query(format!(
+            "the SQL has {operators} operators, more than the {MAX_OPERATORS} accepted: simplify it or split it into several queries"
+        )));
+    }
+    Ok(())
+}
+
+/// Splits `sql` into statements, refuses those that write, and rewrites the rest.
+pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
+    check_size(sql)?;
+    let mut statements = Parser::parse_sql(&DuckDbCompatDialect, sql)
+        .map_err(|e| unsupported_statement(sql).unwrap_or_else(|| parse_error(e)))?;
+    if statements.is_empty() {
+        return Err(Error::Query("no SQL statement was given".into()));
+    }
+    for statement in &mut statements {
+        check_read_only(statement)?;
+        rewrite(statement)?;
+    }
+    Ok(statements)
+}
+
+/// DuckDB's rules applied to a statement: result columns named as DuckDB names them, table and
+/// column names matched case-insensitively, DuckDB's functions and operators translated.
+fn rewrite(statement: &mut Statement) -> Result<()> {
+    match statement {
+        Statement::Query(query) => names::name_result_columns(query),
+        // `EXPLAIN <query>` explains the query as it will run.
+        Statement::Explain { statement: inner, .. } => {
+            if let Statement::Query(query) = inner.as_mut() {
+                names::name_result_columns(query);
+            }
+        }
+        _ => {}
+    }
+    let _ = visit_relations_mut(statement, |name: &mut ObjectName| {
+        names::fold_table_name(name);
+        ControlFlow::<()>::Continue(())
+    });
+    let _ = statement.visit(&mut names::NameUnnamedSubqueries(0));
+    let outcome = visit_expressions_mut(statement, |expr: &mut Expr| match expressions::rewrite_expr(expr) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => ControlFlow::Break(e),
+    });
+    match outcome {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// The categories whose tables the statements read, so that only those are fetched.
+pub(crate) fn referenced_categories(statements: &[Statement]) -> Vec<Category> {
+    let mut found = Vec::new();
+    let _ = visit_relations(&statements.to_vec(), |name: &ObjectName| {
+        if let Some(ObjectNamePart::Identifier(ident)) = name.0.last()
+            && let Some(category) = Category::from_name(&ident.value)
+            && !found.contains(&category)
+        {
+            found.push(category);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    found.sort();
+    found
+}
+
+fn parse_error(err: ParserError) -> Error {
+    let message = match err {
+        ParserError::ParserError(m) | ParserError::TokenizerError(m) => m,
+        ParserError::RecursionLimitExceeded => "the query is nested too deeply".into(),
+    };
+    Error::Query(format!("SQL syntax error: {}", one_line(&message)))
+}
+
+/// Only queries and the read-only statements that describe tables are run.
+fn check_read_only(statement: &Statement) -> Result<()> {
+    match statement {
+        Statement::Query(_)
+        | Statement::ShowTables { .. }
+        | Statement::ShowColumns { .. }
+        | Statement::ExplainTable { .. } => Ok(()),
+        Statement::Explain { statement: inner, .. } => check_read_only(inner),
+        other => {
+            let text = other.to_string();
+            let keyword = text.split_whitespace().next().unwrap_or("this").to_uppercase();
+            Err(Error::WriteRefused(keyword))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use json_path::{PathStep, parse_json_path};
+
+    fn sql(s: &str) -> String {
+        prepare(s).unwrap().iter().map(|s| s.to_string()).collect::<Vec<_>>().join("; ")
+    }
+
+    #[test]
+    fn json_paths_become_key_lists() {
+        assert_eq!(parse_json_path("$.map.id").unwrap(), vec![PathStep::Key("map".into()), PathStep::Key("id".into())]);
+        assert_eq!(
+            parse_json_path("$.items[0].\"a.b\"").unwrap(),
+            vec![PathStep::Key("items".into()), PathStep::Index(0), PathStep::Key("a.b".into())]
+        );
+        assert_eq!(parse_json_path("userId").unwrap(), vec![PathStep::Key("userId".into())]);
+        assert_eq!(parse_json_path("/a/1").unwrap(), vec![PathStep::Key("a".into()), PathStep::Index(1)]);
+        assert_eq!(parse_json_path("$").unwrap(), vec![]);
+        for bad in ["$.", "$[x]", "$.a[", "$a", "$.\"open"] {
+            assert!(parse_json_path(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn json_functions_and_operators_are_rewritten() {
+        assert_eq!(
+            sql("SELECT json_extract_string(data, '$.map.id'), data->>'userId', data->'categories' FROM activity"),
+            "SELECT json_as_text(data, 'map', 'id') AS \"json_extract_string(data, '$.map.id')\", json_as_text(data, 'userId') AS \"data ->> 'userId'\", json_get_json(data, 'categories') AS \"data -> 'categories'\" FROM activity"
+        );
+    }
+
+    #[test]
+    fn table_names_fold_case() {
+        assert_eq!(
+            sql("SELECT * FROM \"userList\" JOIN APIUSAGE USING (user_id)"),
+            "SELECT * FROM userlist JOIN apiusage USING(user_id)"
+        );
+    }
+
+    #[test]
+    fn writes_are_refused() {
+        for (stmt, keyword) in [
+            ("INSERT INTO activity VALUES (1)", "INSERT"),
+            ("CREATE TABLE t AS SELECT 1", "CREATE"),
+            ("DROP TABLE activity", "DROP"),
+            ("COPY activity TO 'x.csv'", "COPY"),
+            ("DELETE FROM activity", "DELETE"),
+        ] {
+            match prepare(stmt) {
+                Err(Error::WriteRefused(k)) => assert_eq!(k, keyword),
+                other => panic!("{stmt}: {other:?}"),
+            }
+        }
+        assert!(matches!(prepare("SELECT 1; DROP TABLE activity"), Err(Error::WriteRefused(_))));
+    }
+
+    #[test]
+    fn syntax_errors_are_one_line() {
+        let err = prepare("SELEC 1").unwrap_err().to_string();
+        assert!(err.starts_with("SQL syntax error"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use json_path::{PathStep, parse_json_path};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Any path text: steps or a clear error, never a panic.
+        #[test]
+        fn json_paths_never_panic(path in "\\PC{0,24}") {
+            let _ = parse_json_path(&path);
+        }
+
+        /// Dotted paths of plain keys and indexes parse into exactly those steps.
+        #[test]
+        fn dotted_paths_round_trip(keys in proptest::collection::vec("[a-zA-Z_][a-zA-Z0-9_]{0,8}", 1..5), index in proptest::option::of(0i64..100)) {
+            let mut path = format!("$.{}", keys.join("."));
+            if let Some(i) = index {
+                path.push_str(&format!("[{i}]"));
+            }
+            let mut expected: Vec<PathStep> = keys.iter().map(|k| PathStep::Key(k.clone())).collect();
+            expected.extend(index.map(PathStep::Index));
+            prop_assert_eq!(parse_json_path(&path).unwrap(), expected);
+        }
+
+        /// Any SQL text: statements or a one-line error, never a panic.
+        #[test]
+        fn prepare_never_panics(sql in "\\PC{0,64}") {
+            if let Err(e) = prepare(&sql) {
+                prop_assert!(!e.to_string().contains('\n'));
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The SQL engine: a DataFusion `SessionContext` with the four tables registered over the
+//! cached Parquet files of one range, and the DuckDB compatibility layer in front. An engine
+//! holds its cache lease: the files it reads stay in place for as long as it lives.
+
+pub(crate) mod compat;
+mod listing;
+mod shredded;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::context::SQLOptions;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::Statement;
+
+pub(crate) use listing::{all_columns, duckdb_type_name};
+
+use crate::cache::SourceLock;
+use crate::category::Category;
+use crate::error::{Error, Result};
+use crate::shred;
+use shredded::{ReadShreddedColumns, ShreddedTable};
+
+pub(crate) struct Engine {
+    ctx: SessionContext,
+    /// The shared cache lock the registered files are read under (none for a session over no
+    /// cached files).
+    _lease: Option<Arc<SourceLock>>,
+}
+
+/// How an engine runs plans.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EngineOptions {
+    /// Threads per plan; 1 reads the cached days in order (exports stream day after day).
+    pub partitions: usize,
+    /// Reads of shredded JSON paths use the cache's hidden columns.
+    pub shredding: bool,
+}
+
+/// The name a category's table is registered under. Unquoted identifiers are folded to lower
+/// case by the planner; the compatibility layer folds quoted ones that name a table.
+pub(crate) fn table_name(category: Category) -> String {
+    category.name().to_lowercase()
+}
+
+impl Engine {
+    pub(crate) fn new(options: EngineOptions, lease: Option<Arc<SourceLock>>) -> Result<Engine> {
+        let mut config =
+            SessionConfig::new().with_information_schema(true).with_target_partitions(options.partitions.max(1));
+        let settings = config.options_mut();
+        // Evaluate selective filters (and the JSON functions in them) inside the Parquet scan.
+        settings.execution.parquet.pushdown_filters = true;
+        settings.execution.parquet.reorder_filters = true;
+        let mut ctx = SessionContext::new_with_config(config);
+        compat::register(&mut ctx).map_err(Error::query)?;
+        if options.shredding {
+            ctx.add_analyzer_rule(Arc::new(ReadShreddedColumns));
+        }
+        Ok(Engine { ctx, _lease: lease })
+    }
+
+    /// Registers `category` as a table over exactly these Parquet files (none: an empty table,
+    /// so that `DESCRIBE` and `SHOW TABLES` work without data).
+    pub(crate) async fn register(&self, category: Category, files: &[impl AsRef<Path>]) -> Result<()> {
+        if files.is_empty() {
+            let table =
+                datafusion::datasource::MemTable::try_new(category.schema(), vec![vec![]]).map_err(Error::query)?;
+            self.ctx.register_table(table_name(category), Arc::new(table)).map_err(Error::query)?;
+            return Ok(());
+        }
+        let urls = files
+            .iter()
+            .map(|f| {
+                let path = f.as_ref();
+                let text = path.to_str().ok_or_else(|| {
+                    Error::Usage(format!("the cache path {} is not UTF-8: choose another --cache-dir", path.display()))
+                })?;
+                ListingTableUrl::parse(text).map_err(Error::query)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .with_schema(shred::cached_schema(category));
+        let table = ListingTable::try_new(config).map_err(Error::query)?;
+        let table: Arc<dyn TableProvider> =
+            if category == Category::Activity { Arc::new(ShreddedTable::new(table)) } else { Arc::new(table) };
+        self.ctx.register_table(table_name(category), table).map_err(Error::query)?;
+        Ok(())
+    }
+
+    /// Plans one prepared (read-only, rewritten) statement, without running it.
+    pub(crate) async fn plan(&self, statement: Statement) -> Result<DataFrame> {
+        if let Some(batch) = listing::duckdb_listing(&statement)? {
+            return self.ctx.read_batch(batch).map_err(Error::query);
+        }
+        let state = self.ctx.state();
+        let plan = state.statement_to_plan(DFStatement::Statement(Box::new(statement))).await.map_err(Error::query)?;
+        SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false)
+            .verify_plan(&plan)
+            .map_err(Error::query)?;
+        self.ctx.execute_logical_plan(plan).await.map_err(Error::query)
+    }
+
+    /// Plans one statement and starts running it.
+    pub(crate) async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
+        self.plan(statement).await?.execute_stream().await.map_err(Error::query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> EngineOptions {
+        EngineOptions { partitions: 1, shredding: true }
+    }
+
+    /// A user's column named like a hidden one is an ordinary column: it is shown.
+    #[tokio::test]
+    async fn a_column_named_like_a_hidden_one_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = crate::cache::Cache::locate(Some(dir.path().to_path_buf())).unwrap();
+        let source = cache.source("t");
+        let day = crate::dates::parse_date("2025-10-01").unwrap();
+        let mut writer = crate::cache::writer::CacheWriter::new(
+            source.clone(),
+            std::collections::BTreeMap::from([(Category::Activity, vec![day])]),
+        );
+        let batch = crate::source::demo::DemoOrg::new(42, 50).activity(day).unwrap();
+        crate::source::RowSink::write_dated(&mut writer, Category::Activity, &batch).unwrap();
+        writer.commit().unwrap();
+        let engine = Engine::new(options(), None).unwrap();
+        engine.register(Category::Activity, &[source.day_path(Category::Activity, day)]).await.unwrap();
+        for sql in [
+            "SELECT type AS __data_userId, 1 AS x FROM activity LIMIT 1",
+            "SELECT * FROM (SELECT data->>'userId' AS u, type AS __data_mapid FROM activity) t LIMIT 1",
+            "SELECT data->>'userId' AS u, type AS __data_user FROM activity LIMIT 1",
+            "SELECT json_extract_string(data, '$.userId') AS u, data FROM activity LIMIT 1",
+        ] {
+            let [statement] = <[Statement; 1]>::try_from(compat::prepare(sql).unwrap()).unwrap();
+            let frame = engine.plan(statement).await.unwrap();
+            let names: Vec<String> = frame.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let rows = frame.collect().await.unwrap();
+            assert_eq!(rows.iter().map(|b| b.num_columns()).max(), Some(names.len()), "{sql}");
+            assert_eq!(names.len(), 2, "{sql}: {names:?}");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Where exported files go: a local folder or an object store (S3, GCS, Azure), and the prefix
+//! inside it.
+
+use std::sync::Arc;
+
+use datafusion::object_store::path::Path as StorePath;
+use datafusion::object_store::{ObjectStore, ObjectStoreExt};
+use futures::{StreamExt, TryStreamExt};
+
+use crate::error::{Error, Result};
+
+/// A local folder or an object store, and the prefix inside it.
+pub struct Destination {
+    pub(super) store: Arc<dyn ObjectStore>,
+    prefix: StorePath,
+    display: String,
+}
+
+impl Destination {
+    /// `s3://`, `gs://`, `az://` (credentials from each cloud's usual environment variables,
+    /// and `AWS_ENDPOINT_URL` for S3-compatible stores), `file://` or a plain folder.
+    pub fn parse(target: &str) -> Result<Destination> {
+        use datafusion::object_store::aws::AmazonS3Builder;
+        use datafusion::object_store::azure::MicrosoftAzureBuilder;
+        use datafusion::object_store::gcp::GoogleCloudStorageBuilder;
+        use datafusion::object_store::local::LocalFileSystem;
+        let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("--output-dir {target}: {e}"));
+        let (scheme, rest) = target.split_once("://").unwrap_or(("", target));
+        let cloud = |store: Arc<dyn ObjectStore>| -> Result<Destination> {
+            let prefix = rest.split_once('/').map_or("", |(_, p)| p).trim_matches('/');
+            Ok(Destination {
+                store,
+                prefix: StorePath::from(prefix),
+                display: target.trim_end_matches('/').to_string(),
+            })
+        };
+        match scheme {
+            "s3" | "s3a" => {
+                let mut builder = AmazonS3Builder::from_env().with_url(target);
+                if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+                    builder = builder.with_allow_http(endpoint.starts_with("http://")).with_endpoint(endpoint);
+                }
+                cloud(Arc::new(builder.build().map_err(|e| bad(&e))?))
+            }
+            "gs" => {
+                cloud(Arc::new(GoogleCloudStorageBuilder::from_env().with_url(target).build().map_err(|e| bad(&e))?))
+            }
+            "az" | "abfs" | "abfss" | "azure" => {
+                cloud(Arc::new(MicrosoftAzureBuilder::from_env().with_url(target).build().map_err(|e| bad(&e))?))
+            }
+            "" | "file" => {
+                let dir = std::path::PathBuf::from(if scheme == "file" { rest } else { target });
+                std::fs::create_dir_all(&dir).map_err(Error::io("cannot create the output folder", &dir))?;
+                let store = LocalFileSystem::new_with_prefix(&dir).map_err(|e| bad(&e))?;
+                Ok(Destination {
+                    store: Arc::new(store),
+                    prefix: StorePath::default(),
+                    display: dir.display().to_string(),
+                })
+            }
+            other => Err(Error::Usage(format!(
+                "--output-dir {target}: unknown scheme '{other}://' (use a folder, file://, s3://, gs:// or az://)"
+            ))),
+        }
+    }
+
+    pub(super) fn child(&self, name: &str) -> StorePath {
+        let mut parts: Vec<String> = self.prefix.parts().map(|p| p.as_ref().to_string()).collect();
+        parts.extend(name.split('/').map(str::to_string));
+        StorePath::from_iter(parts)
+    }
+
+    pub(super) fn shown(&self, path: &StorePath) -> String {
+        let relative =
+            path.as_ref().strip_prefix(self.prefix.as_ref()).unwrap_or(path.as_ref()).trim_start_matches('/');
+        format!("{}/{relative}", self.display)
+    }
+
+    pub(super) fn failed(&self, what: &str, path: &StorePath, e: impl std::fmt::Display) -> Error {
+        Error::Write { context: format!("cannot {what} {}", self.shown(path)), message: e.to_string() }
+    }
+
+    pub(super) async fn exists(&self, target: &StorePath) -> Result<bool> {
+        match self.store.head(target).await {
+            Ok(_) => return Ok(true),
+            Err(datafusion::object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(self.failed("reach", target, e)),
+        }
+        let mut listing = self.store.list(Some(target));
+        match listing.next().await {
+            Some(Ok(_)) => Ok(true),
+            Some(Err(datafusion::object_store::Error::NotFound { .. })) | None => Ok(false),
+            Some(Err(e)) => Err(self.failed("list", target, e)),
+        }
+    }
+
+    pub(super) async fn remove_all(&self, target: &StorePath) -> Result<()> {
+        let _ = self.store.delete(target).await;
+        let objects: Vec<_> = self.store.list(Some(target)).try_collect().await.unwrap_or_default();
+        for object in objects {
+            self.store.delete(&object.location).await.map_err(|e| self.failed("remove", &object.location, e))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! One exported file as it is written: encoded (Parquet, CSV, NDJSON, optionally gzip),
+//! streamed to the store, counted and hashed for the `_SUCCESS` manifest.
+
+use std::io::Write;
+
+use bytes::Bytes;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::object_store::buffered::BufWriter;
+use datafusion::object_store::path::Path as StorePath;
+use datafusion::parquet::arrow::AsyncArrowWriter;
+use datafusion::parquet::arrow::async_writer::AsyncFileWriter;
+use flate2::write::GzEncoder;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::encode::{write_csv_header, write_csv_rows, write_ndjson_rows};
+
+/// A file being written: bytes go to the store as they come, counted and hashed on the way.
+pub(super) struct Sink {
+    pub(super) writer: BufWriter,
+    pub(super) hasher: Sha256,
+    pub(super) bytes: u64,
+}
+
+impl Sink {
+    pub(super) async fn put(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.hasher.update(data);
+        self.bytes += data.len() as u64;
+        self.writer.write_all(data).await
+    }
+}
+
+impl AsyncFileWriter for Sink {
+    fn write(&mut self, bs: Bytes) -> BoxFuture<'_, datafusion::parquet::errors::Result<()>> {
+        Box::pin(async move {
+            self.put(&bs).await.map_err(|e| datafusion::parquet::errors::ParquetError::External(Box::new(e)))
+        })
+    }
+
+    fn complete(&mut self) -> BoxFuture<'_, datafusion::parquet::errors::Result<()>> {
+        Box::pin(async move {
+            self.writer.shutdown().await.map_err(|e| datafusion::parquet::errors::ParquetError::External(Box::new(e)))
+        })
+    }
+}
+
+pub(super) struct TextFile {
+    pub(super) sink: Sink,
+    pub(super) gzip: Option<GzEncoder<Vec<u8>>>,
+    pub(super) csv: bool,
+    pub(super) header: bool,
+}
+
+pub(super) enum Encoder {
+    Parquet(Box<AsyncArrowWriter<Sink>>),
+    Text(Box<TextFile>),
+}
+
+pub(super) struct OpenFile {
+    pub(super) path: StorePath,
+    pub(super) encoder: Encoder,
+    pub(super) rows: u64,
+    pub(super) last_used: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct ManifestFile {
+    pub(super) path: String,
+    pub(super) rows: u64,
+    pub(super) bytes: u64,
+    sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct Manifest {
+    pub(super) rows: u64,
+    pub(super) bytes: u64,
+    pub(super) files: Vec<ManifestFile>,
+}
+
+impl OpenFile {
+    pub(super) async fn write(&mut self, batch: &RecordBatch) -> std::result::Result<(), String> {
+        self.rows += batch.num_rows() as u64;
+        match &mut self.encoder {
+            Encoder::Parquet(writer) => writer.write(batch).await.map_err(|e| e.to_string()),
+            Encoder::Text(file) => {
+                let TextFile { sink, gzip, csv, header } = &mut **file;
+                let mut text = Vec::with_capacity(batch.num_rows() * 128);
+                if *csv {
+                    let mut writer = csv::Writer::from_writer(&mut text);
+                    if !*header {
+                        write_csv_header(&mut writer, &batch.schema()).map_err(|e| e.to_string())?;
+                        *header = true;
+                    }
+                    write_csv_rows(&mut writer, batch).map_err(|e| e.to_string())?;
+                    writer.flush().map_err(|e| e.to_string())?;
+                } else {
+                    write_ndjson_rows(&mut text, batch).map_err(|e| e.to_string())?;
+                }
+                let out = match gzip {
+                    Some(encoder) => {
+                        encoder.write_all(&text).map_err(|e| e.to_string())?;
+                        std::mem::take(encoder.get_mut())
+                    }
+                    None => text,
+                };
+                sink.put(&out).await.map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    pub(super) async fn finish(self) -> std::result::Result<ManifestFile, String> {
+        let sink = match self.encoder {
+            Encoder::Parquet(mut writer) => {
+                // Writes the footer and completes the upload (Sink::complete).
+                writer.finish().await.map_err(|e| e.to_string())?;
+                writer.into_inner()
+            }
+            Encoder::Text(file) => {
+                let TextFile { mut sink, gzip, .. } = *file;
+                if let Some(encoder) = gzip {
+                    let tail = encoder.finish().map_err(|e| e.to_string())?;
+                    sink.put(&tail).await.map_err(|e| e.to_string())?;
+                }
+                sink.writer.shutdown().await.map_err(|e| e.to_string())?;
+                sink
+            }
+        };
+        Ok(ManifestFile {
+            path: self.path.to_string(),
+            rows: self.rows,
+            bytes: sink.bytes,
+            sha256: hex::encode(sink.hasher.finalize()),
+        })
+    }
+
+    pub(super) async fn abort(self) {
+        let mut sink = match self.encoder {
+            Encoder::Parquet(writer) => writer.into_inner(),
+            Encoder::Text(file) => file.sink,
+        };
+        let _ = sink.writer.abort().await;
+    }
+}

@@ -1,0 +1,152 @@
+//! `export`: whole categories (or a query's result) of a range, streamed batch by batch from
+//! the engine into Parquet, CSV or NDJSON files, in one file or hive-partitioned folders, on a
+//! local folder or an object store. Memory stays flat: a bounded number of files is open at
+//! once, each buffering at most a row group.
+//!
+//! A single file appears whole or not at all (the object store writes it under another name
+//! and renames, or completes a multipart upload). A folder of parts is complete only once its
+//! `_SUCCESS` manifest (files, rows, bytes, SHA-256) is written, last.
+
+mod destination;
+mod files;
+mod request;
+mod subject;
+
+use std::collections::{BTreeMap, HashMap};
+
+use datafusion::arrow::array::UInt32Array;
+use datafusion::arrow::compute::take_record_batch;
+use datafusion::object_store::ObjectStoreExt;
+use datafusion::object_store::path::Path as StorePath;
+use datafusion::sql::sqlparser::ast::Statement;
+use futures::StreamExt;
+
+pub(crate) use destination::Destination;
+pub(crate) use request::{ExportRequest, Subject};
+
+use crate::category::Category;
+use crate::cli::PartitionBy;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::printer::Printer;
+use files::Manifest;
+use subject::{SubjectExport, partition_keys};
+
+pub const SUCCESS_FILE: &str = "_SUCCESS";
+
+/// Refuses existing output (without --overwrite) before anything is fetched or written.
+pub(crate) async fn check_targets(request: &ExportRequest, destination: &Destination) -> Result<()> {
+    for subject in &request.subjects {
+        let target = request.target(destination, subject);
+        if !request.overwrite && destination.exists(&target).await? {
+            return Err(Error::OutputExists(destination.shown(&target).into()));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn export(
+    engine: &Engine,
+    request: &ExportRequest,
+    destination: &Destination,
+    printer: &Printer,
+) -> Result<()> {
+    if request.overwrite {
+        for subject in &request.subjects {
+            destination.remove_all(&request.target(destination, subject)).await?;
+        }
+    }
+    for subject in &request.subjects {
+        export_subject(engine, request, destination, subject, printer).await?;
+    }
+    Ok(())
+}
+
+async fn export_subject(
+    engine: &Engine,
+    request: &ExportRequest,
+    destination: &Destination,
+    subject: &Subject,
+    printer: &Printer,
+) -> Result<()> {
+    let statement = match subject {
+        Subject::Category(c) => select_all(*c)?,
+        Subject::Query(q) => (**q).clone(),
+    };
+    let mut stream = engine.execute(statement).await?;
+    let mut job = SubjectExport {
+        request,
+        partition: request.partition_of(subject),
+        destination,
+        target: request.target(destination, subject),
+        schema: stream.schema(),
+        open: HashMap::new(),
+        parts: BTreeMap::new(),
+        finished: Vec::new(),
+        clock: 0,
+    };
+    let bar = printer.spinner(subject.name());
+    let outcome: Result<()> = async {
+        let mut total = 0u64;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(Error::query)?;
+            total += batch.num_rows() as u64;
+            bar.set_message(format!("{}: {total} rows, {} bytes written", subject.name(), job.bytes_written()));
+            if job.partition == PartitionBy::None {
+                job.write(String::new(), batch).await?;
+                continue;
+            }
+            let keys = partition_keys(&batch, job.partition).map_err(Error::Usage)?;
+            let mut rows: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+            for (i, key) in keys.iter().enumerate() {
+                rows.entry(key).or_default().push(i as u32);
+            }
+            for (key, indices) in rows {
+                let part = if indices.len() == batch.num_rows() {
+                    batch.clone()
+                } else {
+                    take_record_batch(&batch, &UInt32Array::from(indices))
+                        .map_err(|e| Error::internal("splitting rows by partition")(e.to_string()))?
+                };
+                job.write(key.to_string(), part).await?;
+            }
+        }
+        let keys: Vec<String> = job.open.keys().cloned().collect();
+        for key in keys {
+            job.close(&key).await?;
+        }
+        if job.finished.is_empty() {
+            // An empty result still gives a file (or folder) with the schema.
+            let file = job.open_file("").await?;
+            let path = file.path.clone();
+            job.finished.push(file.finish().await.map_err(|e| destination.failed("finish", &path, e))?);
+        }
+        Ok(())
+    }
+    .await;
+    bar.finish_and_clear();
+    if let Err(e) = outcome {
+        job.abort().await;
+        return Err(e);
+    }
+    let rows = job.finished.iter().map(|f| f.rows).sum();
+    let bytes = job.finished.iter().map(|f| f.bytes).sum();
+    if !request.single_file() {
+        let manifest = Manifest { rows, bytes, files: std::mem::take(&mut job.finished) };
+        let text = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| Error::internal("encoding the manifest")(e.to_string()))?;
+        let success =
+            StorePath::from_iter(job.target.parts().map(|p| p.as_ref().to_string()).chain([SUCCESS_FILE.to_string()]));
+        destination.store.put(&success, text.into()).await.map_err(|e| destination.failed("write", &success, e))?;
+        job.finished = manifest.files;
+    }
+    let location = destination.shown(&job.target);
+    printer.info(&format!("wrote {location} ({rows} rows, {bytes} bytes, {} file(s))", job.finished.len()));
+    Ok(())
+}
+
+fn select_all(category: Category) -> Result<Statement> {
+    let sql = format!("SELECT * FROM {}", crate::engine::table_name(category));
+    let mut statements = crate::engine::compat::prepare(&sql)?;
+    statements.pop().ok_or_else(|| Error::Internal(format!("{sql} gave no statement")))
+}
