@@ -67,6 +67,11 @@ pub enum Error {
     #[error("standard output was closed")]
     OutputClosed,
 
+    /// Code of ours or DataFusion's panicked while the command ran (exit 1: what reaches those
+    /// paths is the SQL).
+    #[error("internal error while running the command: {0} (please report it with the SQL)")]
+    Panicked(String),
+
     /// carto-activity itself failed, whatever the input (exit 70): never the user's SQL.
     #[error("internal error: {0} (this is a bug of carto-activity: please report it)")]
     Internal(String),
@@ -79,7 +84,7 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::NoSource(_) | Error::Source(_) | Error::Unauthorized(_) => exit::SOURCE,
-            Error::Query(_) | Error::WriteRefused(_) => exit::QUERY,
+            Error::Query(_) | Error::WriteRefused(_) | Error::Panicked(_) => exit::QUERY,
             Error::Io { .. } | Error::OutputExists(_) | Error::Write { .. } => exit::LOCAL_IO,
             Error::Interrupted => exit::INTERRUPTED,
             Error::OutputClosed => exit::OK,

@@ -22,4 +22,4 @@ pub mod report;
 mod shred;
 pub mod source;
 
-pub use commands::run;
+pub use commands::{quiet_panics, run};

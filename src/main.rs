@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         }
     };
     let printer = Printer::new(cli.global.quiet, cli.global.verbose);
+    carto_activity::quiet_panics();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {

@@ -5,6 +5,11 @@ mod export;
 mod query;
 mod report;
 
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+
+use futures::FutureExt;
+
 use crate::cli::{Cli, Command};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -17,7 +22,7 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
     let Cli { global, command } = cli;
     let context = Context::new(global, printer);
     let finished = {
-        let work = dispatch(&context, command);
+        let work = guarded(dispatch(&context, command));
         tokio::pin!(work);
         tokio::select! {
             result = &mut work => Some(result),
@@ -35,6 +40,39 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
     }
 }
 
+/// The message of the last panic, kept by [`quiet_panics`] for the one-line error.
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// Panics (ours or DataFusion's) print nothing themselves: the command that hit one ends with
+/// one line naming it (see [`guarded`]), never a backtrace.
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(format!("{message}{place}"));
+        }
+    }));
+}
+
+/// A panic while the command runs becomes an error of its own (exit 1: SQL is what reaches the
+/// engine's code paths that can panic).
+async fn guarded(work: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+    AssertUnwindSafe(work).catch_unwind().await.unwrap_or_else(|payload| {
+        let recorded = LAST_PANIC.lock().ok().and_then(|mut last| last.take());
+        let message = recorded
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        Err(Error::Panicked(crate::error::one_line(&message)))
+    })
+}
+
 async fn dispatch(context: &Context, command: Command) -> Result<()> {
     match command {
         Command::Query(args) => query::run(context, args).await,
@@ -42,5 +80,24 @@ async fn dispatch(context: &Context, command: Command) -> Result<()> {
         Command::Report(args) => report::run(context, args).await,
         Command::Tables => cache::tables(),
         Command::Cache { command } => cache::run(context, command),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_one_line_with_status_1() {
+        quiet_panics();
+        let err = guarded(async { panic!("index out of bounds:\nthe len is 0") }).await.unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::QUERY);
+        let text = err.to_string();
+        assert!(
+            text.starts_with("internal error while running the command: index out of bounds: the len is 0"),
+            "{text}"
+        );
+        assert!(text.ends_with("(please report it with the SQL)") && !text.contains('\n'), "{text}");
+        let _ = std::panic::take_hook();
     }
 }
