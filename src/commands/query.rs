@@ -34,8 +34,14 @@ pub(super) async fn run(context: &Context, args: QueryArgs) -> Result<()> {
     output.write_all(results, count).await
 }
 
-/// The SQL of `--sql`, `-f FILE`, or standard input when it is not a terminal.
+/// The SQL of `--sql`, `-f FILE`, or standard input when it is not a terminal, without the
+/// byte-order mark some editors start a file with.
 fn read_sql(args: &QueryArgs) -> Result<String> {
+    let sql = read_sql_text(args)?;
+    Ok(sql.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(sql))
+}
+
+fn read_sql_text(args: &QueryArgs) -> Result<String> {
     let from_stdin = |what: &str| -> Result<String> {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).map_err(Error::io("cannot read", what))?;

@@ -385,3 +385,25 @@ fn help_and_version_succeed_and_bad_flags_do_not() {
     // stdin of assert_cmd is empty, not a terminal: an empty script.
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// SQL is text wherever it comes from: a leading comment in `--sql` (which starts with `--`), a
+/// file with a byte-order mark, a last statement with or without `;` and a trailing comment.
+#[test]
+fn sql_is_text_wherever_it_comes_from() {
+    let env = Env::new();
+    let run = |extra: &[&str]| {
+        let out = env
+            .demo()
+            .args(["query", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_success(&out);
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(run(&["--sql", "-- users per day\nSELECT 1 AS n"]), json!([{"n": 1}]));
+    assert_eq!(run(&["--sql", "SELECT 2 AS n; -- done"]), json!([{"n": 2}]));
+    let file = env.dir.path().join("bom.sql");
+    std::fs::write(&file, "\u{feff}-- header\nSELECT 3 AS n;\n-- trailing\n").unwrap();
+    assert_eq!(run(&["-f", file.to_str().unwrap()]), json!([{"n": 3}]));
+}
