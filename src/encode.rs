@@ -15,18 +15,41 @@ use serde_json::{Map, Number, Value};
 
 /// Rows as NDJSON, with the same encoding as `--format ndjson` (timestamps ISO 8601 UTC).
 pub fn write_ndjson_rows(out: &mut Vec<u8>, batch: &RecordBatch) -> serde_json::Result<()> {
-    let schema = batch.schema();
+    let keys = object_keys(&batch.schema());
     for row in 0..batch.num_rows() {
-        serde_json::to_writer(&mut *out, &row_object(&schema, batch.columns(), row))?;
+        serde_json::to_writer(&mut *out, &row_object(&keys, batch.columns(), row))?;
         out.push(b'\n');
     }
     Ok(())
 }
 
-pub(crate) fn row_object(schema: &Schema, columns: &[ArrayRef], row: usize) -> Value {
+/// The keys of a row's JSON object: the column names, a repeated name suffixed `_1`, `_2`, ...
+/// (as DuckDB names the columns of a table made from such a result), so that no value is lost.
+pub(crate) fn object_keys(schema: &Schema) -> Vec<String> {
+    let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+    let mut taken: std::collections::HashSet<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut seen = std::collections::HashSet::new();
+    names
+        .iter()
+        .map(|name| {
+            if seen.insert(name.as_str()) {
+                return name.to_string();
+            }
+            let mut n = 1;
+            while taken.contains(&format!("{name}_{n}")) {
+                n += 1;
+            }
+            let key = format!("{name}_{n}");
+            taken.insert(key.clone());
+            key
+        })
+        .collect()
+}
+
+pub(crate) fn row_object(keys: &[String], columns: &[ArrayRef], row: usize) -> Value {
     let mut object = Map::with_capacity(columns.len());
-    for (field, column) in schema.fields().iter().zip(columns) {
-        object.insert(field.name().clone(), json_value(column.as_ref(), row));
+    for (key, column) in keys.iter().zip(columns) {
+        object.insert(key.clone(), json_value(column.as_ref(), row));
     }
     Value::Object(object)
 }
@@ -228,11 +251,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn repeated_column_names_keep_every_value() {
+        let schema = Schema::new(vec![
+            datafusion::arrow::datatypes::Field::new("a", DataType::Int64, true),
+            datafusion::arrow::datatypes::Field::new("a", DataType::Int64, true),
+            datafusion::arrow::datatypes::Field::new("a_1", DataType::Int64, true),
+            datafusion::arrow::datatypes::Field::new("a", DataType::Int64, true),
+        ]);
+        assert_eq!(object_keys(&schema), ["a", "a_2", "a_1", "a_3"]);
+    }
+
+    #[test]
     fn json_values_keep_their_types() {
         let b = batch();
-        let row = row_object(&b.schema(), b.columns(), 0);
+        let keys = object_keys(&b.schema());
+        let row = row_object(&keys, b.columns(), 0);
         assert_eq!(row.to_string(), r#"{"name":"a,\"b\"","n":7,"x":3.5,"ts":"2025-10-01T08:15:02.311Z","g":["g1"]}"#);
-        let row = row_object(&b.schema(), b.columns(), 1);
+        let row = row_object(&keys, b.columns(), 1);
         assert_eq!(row.to_string(), r#"{"name":null,"n":null,"x":0.1,"ts":"2025-10-01T08:15:02Z","g":null}"#);
     }
 

@@ -129,3 +129,13 @@ fn a_cache_clear_waits_for_a_running_report() {
     assert_eq!(headline["events"], recount[0]["events"], "the headline counts every event of the range");
     assert!(panels.iter().all(|(_, _, rows)| rows.as_array().is_some()), "every panel has its rows");
 }
+
+/// Two result columns with one name stay two values in JSON (the second named as DuckDB names
+/// the columns of a table made from such a result).
+#[test]
+fn repeated_column_names_keep_every_value_in_json() {
+    let env = Env::new();
+    let sql = "SELECT * FROM (SELECT 1 AS n) a, (SELECT 2 AS n) b, (SELECT 'x' AS n) c";
+    let rows = env.query_json("2025-10-01", "2025-10-01", sql);
+    assert_eq!(rows, json!([{"n": 1, "n_1": 2, "n_2": "x"}]));
+}
