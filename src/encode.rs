@@ -191,7 +191,26 @@ fn csv_text(array: &dyn Array, row: usize) -> String {
                 other => other.to_string(),
             }
         }
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            non_finite(array, row).unwrap_or_else(|| formatted(array, row, ""))
+        }
         _ => formatted(array, row, ""),
+    }
+}
+
+/// NaN and the infinities as DuckDB writes them in tables and CSV: `nan`, `inf`, `-inf`.
+fn non_finite(array: &dyn Array, row: usize) -> Option<String> {
+    let value = match array.data_type() {
+        DataType::Float16 => array.as_primitive::<Float16Type>().value(row).to_f64(),
+        DataType::Float32 => array.as_primitive::<Float32Type>().value(row) as f64,
+        DataType::Float64 => array.as_primitive::<Float64Type>().value(row),
+        _ => return None,
+    };
+    match value {
+        v if v.is_nan() => Some("nan".into()),
+        v if v == f64::INFINITY => Some("inf".into()),
+        v if v == f64::NEG_INFINITY => Some("-inf".into()),
+        _ => None,
     }
 }
 
@@ -215,7 +234,7 @@ pub fn display_text(array: &dyn Array, row: usize) -> String {
         DataType::Date32 | DataType::Date64 => date_at(array, row).unwrap_or_default(),
         DataType::Float32 | DataType::Float64 => match json_value(array, row) {
             Value::Number(n) => n.to_string(),
-            _ => formatted(array, row, "NULL"),
+            _ => non_finite(array, row).unwrap_or_else(|| formatted(array, row, "NULL")),
         },
         _ => formatted(array, row, "NULL"),
     }
@@ -248,6 +267,15 @@ pub(crate) mod tests {
             ("g", Arc::new(list.finish())),
         ])
         .unwrap()
+    }
+
+    #[test]
+    fn nan_and_infinities_print_as_duckdb_prints_them() {
+        let values: ArrayRef = Arc::new(Float64Array::from(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1.5]));
+        let shown: Vec<String> = (0..4).map(|i| display_text(values.as_ref(), i)).collect();
+        assert_eq!(shown, ["nan", "inf", "-inf", "1.5"]);
+        let cells: Vec<String> = (0..4).map(|i| csv_text(values.as_ref(), i)).collect();
+        assert_eq!(cells, ["nan", "inf", "-inf", "1.5"]);
     }
 
     #[test]
