@@ -32,7 +32,7 @@ fn describe(category: Category) -> Result<RecordBatch> {
     let fields = schema.fields();
     batch(vec![
         ("column_name", fields.iter().map(|f| f.name().clone()).collect()),
-        ("column_type", fields.iter().map(|f| duckdb_type_name(f.data_type()).to_uppercase()).collect()),
+        ("column_type", fields.iter().map(|f| sql_type_name(f.data_type())).collect()),
         ("null", fields.iter().map(|f| if f.is_nullable() { "YES" } else { "NO" }.to_string()).collect()),
     ])
 }
@@ -57,48 +57,76 @@ fn batch(columns: Vec<(&str, Vec<String>)>) -> Result<RecordBatch> {
     .map_err(|e| Error::internal("listing the tables")(e.to_string()))
 }
 
-/// DuckDB's names for types, as its table header shows them.
+/// DuckDB's names for types, as its table header shows them (`int64`, `varchar`, ...).
 pub(crate) fn duckdb_type_name(data_type: &DataType) -> String {
+    let name = sql_type_name(data_type);
+    let header = match name.as_str() {
+        "TINYINT" => "int8",
+        "SMALLINT" => "int16",
+        "INTEGER" => "int32",
+        "BIGINT" => "int64",
+        "HUGEINT" => "int128",
+        "UTINYINT" => "uint8",
+        "USMALLINT" => "uint16",
+        "UINTEGER" => "uint32",
+        "UBIGINT" => "uint64",
+        _ => return name.to_lowercase(),
+    };
+    header.into()
+}
+
+/// DuckDB's SQL names for types, as `typeof` and `DESCRIBE` give them.
+pub(crate) fn sql_type_name(data_type: &DataType) -> String {
     match data_type {
-        DataType::Null => "\"null\"".into(),
-        DataType::Boolean => "boolean".into(),
-        DataType::Int8 => "int8".into(),
-        DataType::Int16 => "int16".into(),
-        DataType::Int32 => "int32".into(),
-        DataType::Int64 => "int64".into(),
-        DataType::UInt8 => "uint8".into(),
-        DataType::UInt16 => "uint16".into(),
-        DataType::UInt32 => "uint32".into(),
-        DataType::UInt64 => "uint64".into(),
-        DataType::Float16 | DataType::Float32 => "float".into(),
-        DataType::Float64 => "double".into(),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "varchar".into(),
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => "blob".into(),
-        DataType::Date32 | DataType::Date64 => "date".into(),
-        DataType::Timestamp(_, Some(_)) => "timestamp with time zone".into(),
-        DataType::Timestamp(_, None) => "timestamp".into(),
-        DataType::Time32(_) | DataType::Time64(_) => "time".into(),
-        DataType::Interval(_) | DataType::Duration(_) => "interval".into(),
-        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("decimal({p},{s})"),
+        DataType::Null => "\"NULL\"".into(),
+        DataType::Boolean => "BOOLEAN".into(),
+        DataType::Int8 => "TINYINT".into(),
+        DataType::Int16 => "SMALLINT".into(),
+        DataType::Int32 => "INTEGER".into(),
+        DataType::Int64 => "BIGINT".into(),
+        DataType::UInt8 => "UTINYINT".into(),
+        DataType::UInt16 => "USMALLINT".into(),
+        DataType::UInt32 => "UINTEGER".into(),
+        DataType::UInt64 => "UBIGINT".into(),
+        DataType::Float16 | DataType::Float32 => "FLOAT".into(),
+        DataType::Float64 => "DOUBLE".into(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "VARCHAR".into(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => "BLOB".into(),
+        DataType::Date32 | DataType::Date64 => "DATE".into(),
+        DataType::Timestamp(_, Some(_)) => "TIMESTAMP WITH TIME ZONE".into(),
+        DataType::Timestamp(_, None) => "TIMESTAMP".into(),
+        DataType::Time32(_) | DataType::Time64(_) => "TIME".into(),
+        DataType::Interval(_) | DataType::Duration(_) => "INTERVAL".into(),
+        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("DECIMAL({p},{s})"),
         DataType::List(f)
         | DataType::LargeList(f)
         | DataType::FixedSizeList(f, _)
         | DataType::ListView(f)
-        | DataType::LargeListView(f) => {
-            format!("{}[]", duckdb_type_name(f.data_type()))
-        }
+        | DataType::LargeListView(f) => format!("{}[]", sql_type_name(f.data_type())),
         DataType::Struct(fields) => format!(
-            "struct({})",
+            "STRUCT({})",
             fields
                 .iter()
-                .map(|f| format!("{} {}", f.name(), duckdb_type_name(f.data_type())))
+                .map(|f| format!("{} {}", quoted_field(f.name()), sql_type_name(f.data_type())))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        DataType::Dictionary(_, value) => duckdb_type_name(value),
-        DataType::Map(_, _) => "map".into(),
-        other => other.to_string().to_lowercase(),
+        DataType::Dictionary(_, value) => sql_type_name(value),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => {
+                format!("MAP({}, {})", sql_type_name(kv[0].data_type()), sql_type_name(kv[1].data_type()))
+            }
+            _ => "MAP".into(),
+        },
+        other => other.to_string().to_uppercase(),
     }
+}
+
+/// A struct field's name as DuckDB writes it in a type: quoted unless a plain lower-case name.
+fn quoted_field(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::Statement;
 
-pub(crate) use listing::{all_columns, duckdb_type_name};
+pub(crate) use listing::{all_columns, duckdb_type_name, sql_type_name};
 
 use crate::cache::SourceLock;
 use crate::category::Category;
@@ -56,6 +56,9 @@ impl Engine {
         // Evaluate selective filters (and the JSON functions in them) inside the Parquet scan.
         settings.execution.parquet.pushdown_filters = true;
         settings.execution.parquet.reorder_filters = true;
+        // DuckDB's rules: NULLs sort last in both directions; `2.5` is a DECIMAL, not a DOUBLE.
+        settings.sql_parser.default_null_ordering = "nulls_last".into();
+        settings.sql_parser.parse_float_as_decimal = true;
         let mut ctx = SessionContext::new_with_config(config);
         compat::register(&mut ctx).map_err(Error::query)?;
         if options.shredding {

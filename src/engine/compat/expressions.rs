@@ -105,6 +105,16 @@ fn call_with(name: &str, args: Vec<Expr>, clauses: Vec<FunctionArgumentClause>, 
     })
 }
 
+fn case_when(condition: Expr, then: Expr, otherwise: Option<Expr>) -> Expr {
+    Expr::Case {
+        case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+        end_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+        operand: None,
+        conditions: vec![datafusion::sql::sqlparser::ast::CaseWhen { condition, result: then }],
+        else_result: otherwise.map(Box::new),
+    }
+}
+
 fn interval(text: &str) -> Expr {
     Expr::Interval(Interval {
         value: Box::new(Expr::value(Value::SingleQuotedString(text.into()))),
@@ -125,22 +135,89 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         arity(&name, args, 1, &format!("{name}(timestamp)"))?;
         Ok(call("date_part", vec![text(part), args[0].clone()]))
     };
+    if let Some(to) = super::renames::datafusion_name(&name)
+        && to != name
+    {
+        let Expr::Function(g) = renamed(f, to) else { unreachable!("renamed gives a function") };
+        return Ok(Some(rewrite_function(&g)?.unwrap_or(Expr::Function(g))));
+    }
+    let binary = |op: BinaryOperator, args: &[Expr]| -> Result<Expr> {
+        arity(&name, args, 2, &format!("{name}(a, b)"))?;
+        Ok(Expr::Nested(Box::new(Expr::BinaryOp {
+            left: Box::new(args[0].clone()),
+            op,
+            right: Box::new(args[1].clone()),
+        })))
+    };
     Ok(Some(match name.as_str() {
+        "add" => binary(BinaryOperator::Plus, &args)?,
+        "subtract" => binary(BinaryOperator::Minus, &args)?,
+        "multiply" => binary(BinaryOperator::Multiply, &args)?,
+        "mod" | "fmod" => binary(BinaryOperator::Modulo, &args)?,
+        // DuckDB pads to no characters where DataFusion would allocate a negative length.
+        "lpad" | "rpad" if args.len() >= 2 => {
+            let mut args = args;
+            let length = args[1].clone();
+            let zero = Expr::value(Value::Number("0".into(), false));
+            let negative = Expr::BinaryOp {
+                left: Box::new(length.clone()),
+                op: BinaryOperator::Lt,
+                right: Box::new(zero.clone()),
+            };
+            args[1] = case_when(negative, zero, Some(length));
+            call(&name, args)
+        }
+        "if" | "iff" => {
+            arity(&name, &args, 3, "if(condition, then, else)")?;
+            case_when(args[0].clone(), args[1].clone(), Some(args[2].clone()))
+        }
+        "count_if" | "countif" => {
+            arity(&name, &args, 1, &format!("{name}(condition)"))?;
+            let mut g = f.clone();
+            g.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("count"))]);
+            g.args = FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(case_when(
+                    args[0].clone(),
+                    Expr::value(Value::Number("1".into(), false)),
+                    None,
+                )))],
+                clauses: vec![],
+            });
+            Expr::Function(g)
+        }
+        "count_star" if args.is_empty() => {
+            let mut g = f.clone();
+            g.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("count"))]);
+            g.args = FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![FunctionArg::Unnamed(FunctionArgExpr::Wildcard)],
+                clauses: vec![],
+            });
+            Expr::Function(g)
+        }
+        "to_years" | "to_months" | "to_days" | "to_hours" | "to_minutes" | "to_seconds" | "to_weeks"
+        | "to_milliseconds" | "to_microseconds" | "to_quarters" | "to_decades" | "to_centuries" | "to_millennia" => {
+            arity(&name, &args, 1, &format!("{name}(number)"))?;
+            let unit = match &name[3..] {
+                "quarters" => "3 months",
+                "decades" => "10 years",
+                "centuries" => "100 years",
+                "millennia" => "1000 years",
+                "weeks" => "7 days",
+                unit => &format!("1 {unit}"),
+            };
+            Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(interval(unit)),
+                op: BinaryOperator::Multiply,
+                right: Box::new(args[0].clone()),
+            }))
+        }
         "json_extract_string" | "json_extract" => {
             arity(&name, &args, 2, "a JSON value and a path such as '$.userId'")?;
             let target = if name == "json_extract" { "json_get_json" } else { "json_as_text" };
             json_call(target, args[0].clone(), &args[1])?
         }
-        "strftime" => renamed(f, "to_char"),
-        "strptime" => renamed(f, "to_timestamp"),
-        "string_split" | "str_split" => renamed(f, "string_to_array"),
-        "list" => renamed(f, "array_agg"),
-        "approx_count_distinct" => renamed(f, "approx_distinct"),
-        "regexp_matches" => renamed(f, "regexp_like"),
-        "ifnull" => renamed(f, "coalesce"),
-        "datediff" => renamed(f, "date_diff"),
-        "length" => renamed(f, "len"),
-        "quantile" => renamed(f, "quantile_disc"),
         "epoch" => date_part("epoch", &args)?,
         "hour" | "minute" | "second" | "year" | "month" | "day" | "quarter" | "week" | "dayofyear" | "doy"
         | "dayofweek" | "dow" | "isodow" => {

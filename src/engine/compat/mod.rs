@@ -4,11 +4,14 @@
 //! [`aggregates`]) and applies DuckDB's typing rules after planning ([`semantics`]).
 
 mod aggregates;
+#[cfg(test)]
+mod catalogue;
 mod dialect;
 mod expressions;
 mod functions;
 mod json_path;
 mod names;
+mod renames;
 mod semantics;
 
 use std::ops::ControlFlow;
