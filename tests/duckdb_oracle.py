@@ -1,6 +1,6 @@
 """Runs SQL on DuckDB over Parquet files and prints the result as carto-activity's --json does.
 
-Usage: duckdb_oracle.py SPEC_JSON
+Usage: duckdb_oracle.py SPEC_JSON   (or @FILE: the spec read from FILE)
 SPEC_JSON: {"tables": {"activity": ["a.parquet", ...], ...}, "sql": "SELECT ..."}
        or  {"tables": ..., "sqls": ["SELECT ...", ...]} for a list of {"rows": [[v, ...], ...]}
            or {"error": "..."}, one per statement, with rows as arrays of values.
@@ -40,7 +40,11 @@ def encode(value):
 
 
 def main():
-    spec = json.loads(sys.argv[1])
+    arg = sys.argv[1]
+    if arg.startswith("@"):
+        with open(arg[1:], encoding="utf-8") as f:
+            arg = f.read()
+    spec = json.loads(arg)
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
     for name, files in spec["tables"].items():

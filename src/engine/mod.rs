@@ -3,6 +3,8 @@
 //! holds its cache lease: the files it reads stay in place for as long as it lives.
 
 pub(crate) mod compat;
+#[cfg(test)]
+mod fuzz;
 mod listing;
 mod shredded;
 

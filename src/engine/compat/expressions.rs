@@ -64,6 +64,14 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
             array: false,
             format: None,
         },
+        // A number with an exponent is a DOUBLE in DuckDB (other fractional numbers are DECIMALs).
+        Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if n.contains(['e', 'E']) => Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(text(n)),
+            data_type: SqlType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None),
+            array: false,
+            format: None,
+        },
         // DuckDB reads `TIMESTAMP '2025-10-01 10:00'` without seconds; DataFusion needs them.
         Expr::TypedString(typed) if matches!(typed.data_type, SqlType::Timestamp(..)) => {
             if let Value::SingleQuotedString(v) = &mut typed.value.value
@@ -166,6 +174,16 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             };
             args[1] = case_when(negative, zero, Some(length));
             call(&name, args)
+        }
+        // DuckDB: an empty list contains nothing, even NULL.
+        "list_contains" | "list_has" | "array_contains" | "array_has" => {
+            arity(&name, &args, 2, &format!("{name}(list, element)"))?;
+            let empty = Expr::BinaryOp {
+                left: Box::new(call("cardinality", vec![args[0].clone()])),
+                op: BinaryOperator::Eq,
+                right: Box::new(Expr::value(Value::Number("0".into(), false))),
+            };
+            case_when(empty, Expr::value(Value::Boolean(false)), Some(call("array_has", args)))
         }
         "if" | "iff" => {
             arity(&name, &args, 3, "if(condition, then, else)")?;

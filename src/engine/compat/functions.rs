@@ -286,11 +286,8 @@ fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
             "year" | "yr" | "y" => b.year() as i64 - a.year() as i64,
             "quarter" => months(b) / 3 - months(a) / 3,
             "month" | "mon" => months(b) - months(a),
-            "week" | "w" => {
-                (days(b) - b.weekday().num_days_from_monday() as i64 - days(a)
-                    + a.weekday().num_days_from_monday() as i64)
-                    / 7
-            }
+            // DuckDB counts whole weeks of days, not week boundaries.
+            "week" | "w" => (days(b) - days(a)) / 7,
             "day" | "d" | "dayofmonth" => days(b) - days(a),
             "hour" | "h" | "hr" => (b.and_utc().timestamp() / 3600) - (a.and_utc().timestamp() / 3600),
             "minute" | "m" | "min" => (b.and_utc().timestamp() / 60) - (a.and_utc().timestamp() / 60),

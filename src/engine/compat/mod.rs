@@ -11,6 +11,7 @@ mod expressions;
 mod functions;
 mod json_path;
 mod names;
+mod queries;
 mod renames;
 mod semantics;
 
@@ -88,7 +89,12 @@ fn check_size(sql: &str) -> Result<()> {
 /// Splits `sql` into statements, refuses those that write, and rewrites the rest.
 pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
     check_size(sql)?;
-    let mut statements = Parser::parse_sql(&DuckDbCompatDialect, sql)
+    // DuckDB takes expressions nested far deeper than the parser's default of 50 levels; the
+    // size check above bounds the stack the planner needs.
+    let mut statements = Parser::new(&DuckDbCompatDialect)
+        .with_recursion_limit(256)
+        .try_with_sql(sql)
+        .and_then(|mut parser| parser.parse_statements())
         .map_err(|e| unsupported_statement(sql).unwrap_or_else(|| parse_error(e)))?;
     if statements.is_empty() {
         return Err(Error::Query("no SQL statement was given".into()));
@@ -112,6 +118,9 @@ fn rewrite(statement: &mut Statement) -> Result<()> {
             }
         }
         _ => {}
+    }
+    if let ControlFlow::Break(e) = statement.visit(&mut queries::DuckDbQueries) {
+        return Err(e);
     }
     let _ = visit_relations_mut(statement, |name: &mut ObjectName| {
         names::fold_table_name(name);

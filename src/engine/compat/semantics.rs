@@ -1,13 +1,15 @@
 //! DuckDB's typing rules where DataFusion's differ, applied to the logical plan once types are
-//! known: integer `/` gives a DOUBLE (`7 / 2` = 3.5), and `DATE ± INTERVAL` gives a TIMESTAMP.
+//! known: integer `/` gives a DOUBLE (`7 / 2` = 3.5), `DATE ± INTERVAL` gives a TIMESTAMP, and a
+//! cast from a DOUBLE or DECIMAL to an integer rounds (a DOUBLE half to even, a DECIMAL half away
+//! from zero) where DataFusion truncates.
 
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, Result};
-use datafusion::logical_expr::expr::BinaryExpr;
+use datafusion::logical_expr::expr::{BinaryExpr, Cast, ScalarFunction, TryCast};
 use datafusion::logical_expr::expr_rewriter::FunctionRewrite;
-use datafusion::logical_expr::{Expr, ExprSchemable, Operator, cast};
+use datafusion::logical_expr::{Expr, ExprSchemable, Operator, cast, lit, when};
 
 #[derive(Debug)]
 pub struct DuckDbSemantics;
@@ -18,6 +20,32 @@ impl FunctionRewrite for DuckDbSemantics {
     }
 
     fn rewrite(&self, expr: Expr, schema: &DFSchema, _config: &ConfigOptions) -> Result<Transformed<Expr>> {
+        if let Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field }) = &expr
+            && field.data_type().is_integer()
+            && let Ok(from) = inner.get_type(schema)
+            && (from.is_floating() || is_decimal(&from))
+        {
+            let rounded =
+                if from.is_floating() { round_half_even((**inner).clone()) } else { round((**inner).clone()) };
+            let rebuilt = match &expr {
+                Expr::Cast(_) => Expr::Cast(Cast::new_from_field(Box::new(rounded), field.clone())),
+                _ => Expr::TryCast(TryCast::new_from_field(Box::new(rounded), field.clone())),
+            };
+            return Ok(Transformed::yes(rebuilt));
+        }
+        // DataFusion keeps a DECIMAL's type through floor, ceil and round, so `floor(-0.75)` (a
+        // DECIMAL(2,2)) would overflow; one more digit holds every result.
+        if let Expr::ScalarFunction(f) = &expr
+            && matches!(f.name(), "floor" | "ceil" | "round")
+            && let Some(first) = f.args.first()
+            && let Ok(DataType::Decimal128(p, s)) = first.get_type(schema)
+            && p == s as u8
+            && p < 38
+        {
+            let mut args = f.args.clone();
+            args[0] = cast(first.clone(), DataType::Decimal128(p + 1, s));
+            return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(f.func.clone(), args))));
+        }
         let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &expr else {
             return Ok(Transformed::no(expr));
         };
@@ -30,6 +58,17 @@ impl FunctionRewrite for DuckDbSemantics {
                 *op,
                 right.clone(),
             )),
+            // DuckDB divides DECIMALs as DOUBLEs, and multiplies them as DOUBLEs past 38 digits.
+            Operator::Divide | Operator::Multiply
+                if (is_decimal(&l) || is_decimal(&r))
+                    && (*op == Operator::Divide || precision(&l) + precision(&r) > 38) =>
+            {
+                Expr::BinaryExpr(BinaryExpr::new(
+                    Box::new(cast((**left).clone(), DataType::Float64)),
+                    *op,
+                    Box::new(cast((**right).clone(), DataType::Float64)),
+                ))
+            }
             Operator::Plus | Operator::Minus if is_date(&l) && matches!(r, DataType::Interval(_)) => {
                 Expr::BinaryExpr(BinaryExpr::new(Box::new(cast((**left).clone(), timestamp())), *op, right.clone()))
             }
@@ -39,6 +78,33 @@ impl FunctionRewrite for DuckDbSemantics {
             _ => return Ok(Transformed::no(expr)),
         };
         Ok(Transformed::yes(rewritten))
+    }
+}
+
+fn round(x: Expr) -> Expr {
+    datafusion::functions::math::round().call(vec![x])
+}
+
+/// `x` rounded half to even, as DuckDB casts a DOUBLE: `2.5` to 2, `3.5` to 4, `-2.5` to -2.
+fn round_half_even(x: Expr) -> Expr {
+    let floor = datafusion::functions::math::floor().call(vec![x.clone()]);
+    let half = (x.clone() - floor).eq(lit(0.5));
+    let even = lit(2.0) * round(x.clone() / lit(2.0));
+    when(half, even).otherwise(round(x)).unwrap_or_else(|_| unreachable!("a CASE with one branch and ELSE"))
+}
+
+fn is_decimal(t: &DataType) -> bool {
+    matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..))
+}
+
+/// The digits a value of the type may have, as DuckDB counts them for DECIMAL arithmetic.
+fn precision(t: &DataType) -> u32 {
+    match t {
+        DataType::Decimal128(p, _) | DataType::Decimal256(p, _) => u32::from(*p),
+        DataType::Int8 | DataType::UInt8 => 3,
+        DataType::Int16 | DataType::UInt16 => 5,
+        DataType::Int32 | DataType::UInt32 => 10,
+        _ => 19,
     }
 }
 

@@ -1,0 +1,109 @@
+//! DuckDB's query forms that DataFusion plans differently: `SEMI JOIN` and `ANTI JOIN`, and
+//! `INTERSECT ALL` / `EXCEPT ALL` (multiset operations: a row kept as many times as it is in
+//! both sides, or as many more times as it is on the left; DataFusion would keep every copy).
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, JoinOperator, Query, Select, SelectItem, SetExpr, SetOperator, SetQuantifier, VisitorMut,
+};
+use datafusion::sql::sqlparser::parser::Parser;
+
+use super::dialect::DuckDbCompatDialect;
+use crate::error::{Error, Result};
+
+pub(super) struct DuckDbQueries;
+
+impl VisitorMut for DuckDbQueries {
+    type Break = Error;
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Error> {
+        for_each_select(&mut query.body, &mut |select| {
+            for from in &mut select.from {
+                for join in &mut from.joins {
+                    let replacement = match &join.join_operator {
+                        JoinOperator::Semi(c) => JoinOperator::LeftSemi(c.clone()),
+                        JoinOperator::Anti(c) => JoinOperator::LeftAnti(c.clone()),
+                        _ => continue,
+                    };
+                    join.join_operator = replacement;
+                }
+            }
+        });
+        match multiset_operations(&mut query.body) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(e),
+        }
+    }
+}
+
+fn for_each_select(body: &mut SetExpr, f: &mut impl FnMut(&mut Select)) {
+    match body {
+        SetExpr::Select(select) => f(select),
+        SetExpr::SetOperation { left, right, .. } => {
+            for_each_select(left, f);
+            for_each_select(right, f);
+        }
+        _ => {}
+    }
+}
+
+/// The names of a branch's result columns, when its projection is explicit.
+fn column_names(body: &SetExpr) -> Option<Vec<String>> {
+    match body {
+        SetExpr::Select(select) => select
+            .projection
+            .iter()
+            .map(|item| match item {
+                SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
+                SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.clone()),
+                SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().map(|i| i.value.clone()),
+                SelectItem::UnnamedExpr(e) => Some(e.to_string()),
+                _ => None,
+            })
+            .collect(),
+        SetExpr::Query(query) => column_names(&query.body),
+        SetExpr::SetOperation { left, .. } => column_names(left),
+        _ => None,
+    }
+}
+
+/// Rewrites every `INTERSECT ALL` and `EXCEPT ALL` below `body`, innermost first: each copy of a
+/// row is numbered within its side, and the distinct operation runs on (row, number).
+fn multiset_operations(body: &mut SetExpr) -> Result<()> {
+    let SetExpr::SetOperation { op, set_quantifier, left, right } = body else {
+        return Ok(());
+    };
+    multiset_operations(left)?;
+    multiset_operations(right)?;
+    if !matches!(op, SetOperator::Intersect | SetOperator::Except | SetOperator::Minus)
+        || !matches!(set_quantifier, SetQuantifier::All)
+    {
+        return Ok(());
+    }
+    let operation = if matches!(op, SetOperator::Intersect) { "INTERSECT" } else { "EXCEPT" };
+    let names = column_names(left).ok_or_else(|| {
+        Error::Query(format!("{operation} ALL needs the columns of its first query listed: write them instead of *"))
+    })?;
+    let columns: Vec<String> = (1..=names.len()).map(|i| format!("__c{i}")).collect();
+    let columns = columns.join(", ");
+    let side = |query: &SetExpr, alias: &str| {
+        format!(
+            "SELECT {columns}, row_number() OVER (PARTITION BY {columns}) AS __copy FROM ({query}) AS {alias}({columns})"
+        )
+    };
+    let outputs: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| format!("__s.__c{} AS \"{}\"", i + 1, name.replace('"', "\"\"")))
+        .collect();
+    let sql =
+        format!("SELECT {} FROM ({} {operation} {}) AS __s", outputs.join(", "), side(left, "__l"), side(right, "__r"));
+    let mut parsed = Parser::parse_sql(&DuckDbCompatDialect, &sql)
+        .map_err(|e| Error::internal("rewriting a set operation")(e.to_string()))?;
+    let Some(datafusion::sql::sqlparser::ast::Statement::Query(query)) = parsed.pop() else {
+        return Err(Error::internal("rewriting a set operation")("not a query".into()));
+    };
+    *body = SetExpr::Query(query);
+    Ok(())
+}

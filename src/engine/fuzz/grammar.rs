@@ -1,0 +1,465 @@
+//! Random queries in DuckDB's dialect over the four tables, from a seed: typed expressions over
+//! columns and JSON paths, and the query shapes admins write (filters, grouping, windows, joins,
+//! set operations, subqueries, CTEs, UNNEST, literals of lists and structs).
+//!
+//! Only answers DuckDB itself fixes are generated: no LIMIT without a total order, no
+//! `any_value`/`first`, no approximate aggregates, no `row_number`/`lag`/`lead`/`ROWS` frames over
+//! orderings with ties, no `now()`/`random()`.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// One generated query, and whether its rows come in an order DuckDB fixes.
+pub(super) struct Query {
+    pub sql: String,
+    pub ordered: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Ty {
+    Text,
+    Int,
+    Num,
+    Bool,
+    Ts,
+    Date,
+}
+
+/// A table as the generator sees it: its name, alias and typed column expressions.
+struct Table {
+    from: &'static str,
+    columns: &'static [(Ty, &'static str)],
+    /// A column that is unique per row (a total order for windows), if the table has one.
+    key: Option<&'static str>,
+}
+
+const ACTIVITY: Table = Table {
+    from: "activity a",
+    columns: &[
+        (Ty::Text, "a.type"),
+        (Ty::Text, "a.data->>'userId'"),
+        (Ty::Text, "json_extract_string(a.data, '$.mapId')"),
+        (Ty::Text, "a.data->>'$.map.title'"),
+        (Ty::Text, "a.data->'details'->>'source'"),
+        (Ty::Text, "json_extract_string(a.data, '$.provider')"),
+        (Ty::Int, "CAST(a.data->>'layers' AS INTEGER)"),
+        (Ty::Int, "TRY_CAST(json_extract_string(a.data, '$.details.durationMs') AS BIGINT)"),
+        (Ty::Ts, "a.ts"),
+    ],
+    key: None,
+};
+const API_USAGE: Table = Table {
+    from: "apiUsage u",
+    columns: &[
+        (Ty::Text, "u.user_id"),
+        (Ty::Text, "u.metric"),
+        (Ty::Text, "u.map_id"),
+        (Ty::Text, "u.workflow_id"),
+        (Ty::Num, "u.amount"),
+        (Ty::Num, "u.quota_usage_weight"),
+        (Ty::Ts, "u.ts"),
+    ],
+    key: None,
+};
+const USER_LIST: Table = Table {
+    from: "userList l",
+    columns: &[
+        (Ty::Text, "l.user_id"),
+        (Ty::Text, "l.email"),
+        (Ty::Text, "l.role"),
+        (Ty::Ts, "l.created_at"),
+        (Ty::Int, "len(l.group_ids)"),
+        (Ty::Text, "l.group_ids[1]"),
+    ],
+    key: Some("l.user_id"),
+};
+const GROUP_LIST: Table = Table {
+    from: "groupList g",
+    columns: &[(Ty::Text, "g.group_id"), (Ty::Text, "g.group_alias")],
+    key: Some("g.group_id"),
+};
+const TABLES: [&Table; 4] = [&ACTIVITY, &API_USAGE, &USER_LIST, &GROUP_LIST];
+
+const ALIASES: [&str; 10] = ["c1", "c2", "\"user\"", "count", "date", "value", "\"order\"", "total", "n", "x"];
+
+pub(super) struct Generator {
+    rng: ChaCha8Rng,
+    /// This query's output column names, keywords among them.
+    aliases: Vec<&'static str>,
+}
+
+impl Generator {
+    pub fn new(seed: u64) -> Self {
+        Generator { rng: ChaCha8Rng::seed_from_u64(seed), aliases: ALIASES.to_vec() }
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.rng.random_range(0..items.len())]
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.rng.random_bool(p)
+    }
+
+    fn small(&mut self) -> i64 {
+        self.rng.random_range(-3..12)
+    }
+
+    fn column(&mut self, table: &Table, ty: Ty) -> Option<String> {
+        let matching: Vec<&str> = table.columns.iter().filter(|(t, _)| *t == ty).map(|(_, c)| *c).collect();
+        (!matching.is_empty()).then(|| self.pick(&matching).to_string())
+    }
+
+    /// An expression of type `ty` over `table`'s columns, `depth` levels of calls deep at most.
+    fn expr(&mut self, table: &Table, ty: Ty, depth: u32) -> String {
+        if depth == 0 || self.chance(0.3) {
+            if let Some(column) = self.column(table, ty) {
+                return column;
+            }
+            if depth == 0 {
+                return self.literal(ty);
+            }
+        }
+        let d = depth.saturating_sub(1);
+        match ty {
+            Ty::Text => match self.rng.random_range(0..17) {
+                0 => format!("lower({})", self.expr(table, Ty::Text, d)),
+                1 => format!("upper({})", self.expr(table, Ty::Text, d)),
+                2 => format!("concat({}, '-', {})", self.expr(table, Ty::Text, d), self.expr(table, Ty::Text, d)),
+                3 => format!("({} || '!')", self.expr(table, Ty::Text, d)),
+                4 => format!(
+                    "substr({}, {}, {})",
+                    self.expr(table, Ty::Text, d),
+                    self.small().max(1),
+                    self.small().max(0)
+                ),
+                5 => format!("left({}, {})", self.expr(table, Ty::Text, d), self.small().max(0)),
+                6 => format!("replace({}, 'a', 'o')", self.expr(table, Ty::Text, d)),
+                7 => format!("split_part({}, '|', 2)", self.expr(table, Ty::Text, d)),
+                8 => format!("coalesce({}, 'none')", self.expr(table, Ty::Text, d)),
+                9 => format!(
+                    "CASE WHEN {} THEN {} ELSE {} END",
+                    self.expr(table, Ty::Bool, d),
+                    self.expr(table, Ty::Text, d),
+                    self.expr(table, Ty::Text, d)
+                ),
+                10 => {
+                    let format = *self.pick(&["%Y-%m", "%Y-%m-%d %H:00", "%A", "%j", "%d/%m/%Y"]);
+                    format!("strftime({}, '{format}')", self.expr(table, Ty::Ts, d))
+                }
+                11 => format!("dayname({})", self.expr(table, Ty::Ts, d)),
+                12 => format!("regexp_replace({}, '[0-9]+', '#')", self.expr(table, Ty::Text, d)),
+                13 => format!("regexp_extract({}, '([a-z]+)', 1)", self.expr(table, Ty::Text, d)),
+                14 => format!("CAST({} AS VARCHAR)", self.expr(table, Ty::Int, d)),
+                15 => format!("lpad({}, {}, '*')", self.expr(table, Ty::Text, d), self.small()),
+                _ => format!("trim({})", self.expr(table, Ty::Text, d)),
+            },
+            Ty::Int => match self.rng.random_range(0..14) {
+                0 => format!("length({})", self.expr(table, Ty::Text, d)),
+                1 => format!("strpos({}, 'a')", self.expr(table, Ty::Text, d)),
+                2 => format!("year({})", self.expr(table, Ty::Ts, d)),
+                3 => format!("hour({})", self.expr(table, Ty::Ts, d)),
+                4 => format!("dayofweek({})", self.expr(table, Ty::Ts, d)),
+                5 => format!("date_part('day', {})", self.expr(table, Ty::Ts, d)),
+                6 => format!(
+                    "date_diff('{}', {}, {})",
+                    self.pick(&["day", "hour", "month", "week", "year"]),
+                    self.expr(table, Ty::Ts, d),
+                    self.expr(table, Ty::Ts, d)
+                ),
+                7 => format!("abs({})", self.expr(table, Ty::Int, d)),
+                8 => format!("({} % 7)", self.expr(table, Ty::Int, d)),
+                9 => format!("({} + {})", self.expr(table, Ty::Int, d), self.small()),
+                10 => format!("({} * 2)", self.expr(table, Ty::Int, d)),
+                11 => format!("CAST({} AS INTEGER)", self.expr(table, Ty::Num, d)),
+                12 => format!("greatest({}, {})", self.expr(table, Ty::Int, d), self.small()),
+                _ => format!("({} // 3)", self.expr(table, Ty::Int, d)),
+            },
+            Ty::Num => match self.rng.random_range(0..9) {
+                0 => format!("({} * 1.5)", self.expr(table, Ty::Num, d)),
+                1 => format!("({} / 4)", self.expr(table, Ty::Num, d)),
+                2 => format!("round({}, 2)", self.expr(table, Ty::Num, d)),
+                3 => format!("floor({})", self.expr(table, Ty::Num, d)),
+                4 => format!("ceil({})", self.expr(table, Ty::Num, d)),
+                5 => format!("sqrt(abs({}))", self.expr(table, Ty::Num, d)),
+                6 => format!("CAST({} AS DOUBLE)", self.expr(table, Ty::Int, d)),
+                7 => format!("({} - 0.25)", self.expr(table, Ty::Num, d)),
+                _ => format!("ln(1 + abs({}))", self.expr(table, Ty::Num, d)),
+            },
+            Ty::Bool => match self.rng.random_range(0..13) {
+                0 => format!("{} = {}", self.expr(table, Ty::Text, d), self.text_literal()),
+                1 => format!("{} LIKE '%{}%'", self.expr(table, Ty::Text, d), self.pick(&["a", "Map", "_", "e"])),
+                2 => format!("{} ILIKE '{}%'", self.expr(table, Ty::Text, d), self.pick(&["map", "w", "auth0", "v"])),
+                3 => format!("{} IS NULL", self.expr(table, Ty::Text, d)),
+                4 => format!("{} IS NOT NULL", self.expr(table, Ty::Text, d)),
+                5 => format!("{} > {}", self.expr(table, Ty::Int, d), self.small()),
+                6 => format!("{} BETWEEN 1 AND 500", self.expr(table, Ty::Num, d)),
+                7 => format!(
+                    "{} IN ('Viewer', 'Editor', 'maps_api_requests', 'MapCreated')",
+                    self.expr(table, Ty::Text, d)
+                ),
+                8 => format!("starts_with({}, 'M')", self.expr(table, Ty::Text, d)),
+                9 => format!("contains({}, 'e')", self.expr(table, Ty::Text, d)),
+                10 => format!("regexp_matches({}, '^[A-M]')", self.expr(table, Ty::Text, d)),
+                11 => format!("NOT ({})", self.expr(table, Ty::Bool, d)),
+                _ => format!(
+                    "({} {} {})",
+                    self.expr(table, Ty::Bool, d),
+                    self.pick(&["AND", "OR"]),
+                    self.expr(table, Ty::Bool, d)
+                ),
+            },
+            Ty::Ts => match self.rng.random_range(0..4) {
+                0 => format!(
+                    "date_trunc('{}', {})",
+                    self.pick(&["hour", "day", "week", "month"]),
+                    self.expr(table, Ty::Ts, d)
+                ),
+                1 => format!("({} + INTERVAL 1 DAY)", self.expr(table, Ty::Ts, d)),
+                2 => format!("({} - INTERVAL '2 hours')", self.expr(table, Ty::Ts, d)),
+                _ => format!("({} + INTERVAL '{} days')", self.expr(table, Ty::Ts, d), self.small()),
+            },
+            Ty::Date => match self.rng.random_range(0..3) {
+                0 => format!("CAST({} AS DATE)", self.expr(table, Ty::Ts, d)),
+                1 => format!("{}::DATE", self.expr(table, Ty::Ts, d)),
+                _ => format!("last_day(CAST({} AS DATE))", self.expr(table, Ty::Ts, d)),
+            },
+        }
+    }
+
+    fn literal(&mut self, ty: Ty) -> String {
+        match ty {
+            Ty::Text => self.text_literal(),
+            Ty::Int => self.small().to_string(),
+            Ty::Num => self.pick(&["2.5", "-0.75", "1e3", "0.0"]).to_string(),
+            Ty::Bool => self.pick(&["true", "false", "NULL::BOOLEAN"]).to_string(),
+            Ty::Ts => "TIMESTAMPTZ '2025-10-02 12:00:00+00'".into(),
+            Ty::Date => "DATE '2024-02-29'".into(),
+        }
+    }
+
+    fn text_literal(&mut self) -> String {
+        self.pick(&["'Viewer'", "'Admin'", "'MapCreated'", "'lds_geocoding'", "''", "'ñandú'", "'builder'"]).to_string()
+    }
+
+    fn any_type(&mut self) -> Ty {
+        *self.pick(&[Ty::Text, Ty::Text, Ty::Int, Ty::Num, Ty::Bool, Ty::Ts, Ty::Date])
+    }
+
+    fn projection(&mut self, table: &Table, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let ty = self.any_type();
+                let e = self.expr(table, ty, 2);
+                format!("{e} AS {}", self.alias(i))
+            })
+            .collect()
+    }
+
+    fn where_clause(&mut self, table: &Table) -> String {
+        if self.chance(0.6) { format!(" WHERE {}", self.expr(table, Ty::Bool, 2)) } else { String::new() }
+    }
+
+    /// `ORDER BY` over every output column, in a random direction with random NULL placement:
+    /// a total order of the rows, so LIMIT and OFFSET are fixed too.
+    fn total_order(&mut self, columns: usize) -> String {
+        let keys: Vec<String> = (1..=columns)
+            .map(|i| {
+                let direction = *self.pick(&["", " ASC", " DESC"]);
+                let nulls = *self.pick(&["", "", " NULLS FIRST", " NULLS LAST"]);
+                format!("{i}{direction}{nulls}")
+            })
+            .collect();
+        let mut clause = format!(" ORDER BY {}", keys.join(", "));
+        if self.chance(0.5) {
+            clause.push_str(&format!(" LIMIT {}", self.rng.random_range(1..20)));
+            if self.chance(0.4) {
+                clause.push_str(&format!(" OFFSET {}", self.rng.random_range(0..5)));
+            }
+        }
+        clause
+    }
+
+    fn aggregate(&mut self, table: &Table) -> String {
+        let ty = *self.pick(&[Ty::Text, Ty::Int, Ty::Num, Ty::Bool, Ty::Ts]);
+        let e = self.expr(table, ty, 1);
+        match (ty, self.rng.random_range(0..6)) {
+            (_, 0) => "count(*)".into(),
+            (_, 1) => format!("count({e})"),
+            (_, 2) => format!("count(DISTINCT {e})"),
+            (Ty::Num | Ty::Int, 3) => format!("sum({e})"),
+            (Ty::Num | Ty::Int, 4) => format!("avg({e})"),
+            (Ty::Num, _) => format!("{}({e})", self.pick(&["median", "stddev_samp", "max", "min"])),
+            (Ty::Int, _) => format!("quantile_cont({e}, 0.25)"),
+            (Ty::Text, 3) => format!("string_agg({e}, ',' ORDER BY {e})"),
+            (Ty::Text, 4) => format!("min({e})"),
+            (Ty::Bool, 3 | 4) => format!("{}({e})", self.pick(&["bool_or", "bool_and"])),
+            (Ty::Bool, _) => format!("count(*) FILTER (WHERE {e})"),
+            _ => format!("max({e})"),
+        }
+    }
+
+    fn alias(&self, i: usize) -> &'static str {
+        self.aliases[i % self.aliases.len()]
+    }
+
+    pub fn query(&mut self) -> Query {
+        rand::seq::SliceRandom::shuffle(self.aliases.as_mut_slice(), &mut self.rng);
+        let table = *self.pick(&TABLES);
+        match self.rng.random_range(0..12) {
+            0..=2 => self.select(table),
+            3..=5 => self.grouped(table),
+            6 => self.windowed(table),
+            7 => self.set_operation(),
+            8 => self.with_subquery(),
+            9 => self.joined(),
+            10 => self.cte(table),
+            _ => self.literals(),
+        }
+    }
+
+    fn select(&mut self, table: &Table) -> Query {
+        let n = self.rng.random_range(1..4);
+        let distinct = if self.chance(0.3) { "DISTINCT " } else { "" };
+        let mut sql = format!("SELECT {distinct}{} FROM {}", self.projection(table, n).join(", "), table.from);
+        sql.push_str(&self.where_clause(table));
+        let ordered = self.chance(0.6);
+        if ordered {
+            sql.push_str(&self.total_order(n));
+        }
+        Query { sql, ordered }
+    }
+
+    fn grouped(&mut self, table: &Table) -> Query {
+        let key_ty = *self.pick(&[Ty::Text, Ty::Int, Ty::Date, Ty::Bool]);
+        let mut key = self.expr(table, key_ty, 1);
+        // DuckDB drops constant grouping keys (one row even over no rows); not generated.
+        if !["a.", "u.", "l.", "g."].iter().any(|column| key.contains(column)) {
+            key = self.column(table, Ty::Text).unwrap_or(key);
+        }
+        let aggregates = self.rng.random_range(1..3);
+        let mut items = vec![format!("{key} AS {}", self.alias(0))];
+        for i in 0..aggregates {
+            items.push(format!("{} AS {}", self.aggregate(table), self.alias(i + 1)));
+        }
+        let group_by = match self.rng.random_range(0..3) {
+            0 => "ALL".to_string(),
+            1 => "1".to_string(),
+            _ => self.alias(0).to_string(),
+        };
+        let mut sql =
+            format!("SELECT {} FROM {}{} GROUP BY {group_by}", items.join(", "), table.from, self.where_clause(table));
+        if self.chance(0.3) {
+            sql.push_str(&format!(" HAVING count(*) > {}", self.rng.random_range(0..30)));
+        }
+        let ordered = self.chance(0.5);
+        if ordered {
+            sql.push_str(&self.total_order(items.len()));
+        }
+        Query { sql, ordered }
+    }
+
+    fn windowed(&mut self, table: &Table) -> Query {
+        let part = self.expr(table, Ty::Text, 0);
+        let order = self.column(table, Ty::Ts).or_else(|| self.column(table, Ty::Text)).unwrap_or_default();
+        let window = match (table.key, self.rng.random_range(0..7)) {
+            (_, 0) => format!("rank() OVER (PARTITION BY {part} ORDER BY {order} DESC)"),
+            (_, 1) => format!("dense_rank() OVER (PARTITION BY {part} ORDER BY {order})"),
+            (_, 2) => format!("count(*) OVER (PARTITION BY {part})"),
+            (_, 3) => format!("cume_dist() OVER (ORDER BY {order})"),
+            (Some(key), 4) => format!("row_number() OVER (PARTITION BY {part} ORDER BY {key})"),
+            (Some(key), 5) => format!("lag({part}) OVER (ORDER BY {key})"),
+            (Some(key), _) => {
+                format!("count({part}) OVER (ORDER BY {key} ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)")
+            }
+            _ => format!("max({order}) OVER (PARTITION BY {part} ORDER BY {order})"),
+        };
+        let mut sql = format!("SELECT {part} AS {}, {window} AS {} FROM {}", self.alias(0), self.alias(1), table.from);
+        sql.push_str(&self.where_clause(table));
+        if !window.starts_with("lag") && self.chance(0.3) {
+            sql.push_str(&format!(" QUALIFY {window} <= {}", self.rng.random_range(1..4)));
+        }
+        Query { sql, ordered: false }
+    }
+
+    fn set_operation(&mut self) -> Query {
+        let sides = [
+            "SELECT user_id FROM apiUsage u",
+            "SELECT user_id FROM userList l",
+            "SELECT a.data->>'userId' FROM activity a",
+            "SELECT unnest(group_ids) FROM userList l",
+            "SELECT group_id FROM groupList g",
+        ];
+        let op = *self.pick(&["UNION", "UNION ALL", "INTERSECT", "INTERSECT ALL", "EXCEPT", "EXCEPT ALL"]);
+        let left = self.pick(&sides).to_string();
+        let right = self.pick(&sides).to_string();
+        let filter = if self.chance(0.5) { " WHERE user_id LIKE '%a%'" } else { "" };
+        let right = if right.contains("FROM userList") && !right.contains("unnest") {
+            format!("{right}{filter}")
+        } else {
+            right
+        };
+        Query { sql: format!("{left} {op} {right}"), ordered: false }
+    }
+
+    fn with_subquery(&mut self) -> Query {
+        let condition = self.expr(&API_USAGE, Ty::Bool, 1);
+        let sql = match self.rng.random_range(0..5) {
+            0 => format!(
+                "SELECT l.email, l.role FROM userList l WHERE l.user_id IN (SELECT u.user_id FROM apiUsage u WHERE {condition})"
+            ),
+            1 => format!(
+                "SELECT l.email FROM userList l WHERE EXISTS (SELECT 1 FROM apiUsage u WHERE u.user_id = l.user_id AND {condition})"
+            ),
+            2 => format!(
+                "SELECT l.email FROM userList l WHERE NOT EXISTS (SELECT 1 FROM apiUsage u WHERE u.user_id = l.user_id AND {condition})"
+            ),
+            3 => format!("SELECT l.role, (SELECT count(*) FROM apiUsage u WHERE {condition}) AS n FROM userList l"),
+            _ => format!(
+                "SELECT s.metric, s.total FROM (SELECT u.metric, sum(u.amount) AS total FROM apiUsage u WHERE {condition} GROUP BY u.metric) s WHERE s.total > {}",
+                self.rng.random_range(0..2000)
+            ),
+        };
+        Query { sql, ordered: false }
+    }
+
+    fn joined(&mut self) -> Query {
+        let condition = self.expr(&API_USAGE, Ty::Bool, 1);
+        let sql = match self.rng.random_range(0..6) {
+            0 => format!("SELECT l.role, u.metric, count(*) AS n FROM userList l JOIN apiUsage u ON u.user_id = l.user_id WHERE {condition} GROUP BY ALL"),
+            1 => format!("SELECT l.email, sum(u.amount) AS total FROM userList l LEFT JOIN apiUsage u ON u.user_id = l.user_id AND {condition} GROUP BY l.email"),
+            2 => "SELECT user_id, l.role, count(*) AS n FROM userList l JOIN apiUsage u USING (user_id) GROUP BY ALL".to_string(),
+            3 => format!("SELECT l.email FROM userList l SEMI JOIN apiUsage u ON u.user_id = l.user_id AND {condition}"),
+            4 => format!("SELECT l.email FROM userList l ANTI JOIN apiUsage u ON u.user_id = l.user_id AND {condition}"),
+            _ => "SELECT g.group_alias, count(*) AS members FROM (SELECT user_id, unnest(group_ids) AS group_id FROM userList) m JOIN groupList g USING (group_id) GROUP BY 1".to_string(),
+        };
+        Query { sql, ordered: false }
+    }
+
+    fn cte(&mut self, table: &Table) -> Query {
+        let inner = self.grouped(table).sql;
+        let inner = inner.split(" ORDER BY ").next().unwrap_or(&inner).to_string();
+        let sql = format!("WITH c AS ({inner}) SELECT * FROM c WHERE {} IS NOT NULL", self.alias(0));
+        Query { sql, ordered: false }
+    }
+
+    fn literals(&mut self) -> Query {
+        let sql = match self.rng.random_range(0..6) {
+            0 => "SELECT [1, 2, 3] AS l, ['a', NULL] AS m, {'a': 1, 'b': 'x'} AS s".to_string(),
+            1 => "SELECT unnest(['x', 'y', NULL]) AS v".to_string(),
+            2 => format!(
+                "SELECT list_contains(l.group_ids, l.group_ids[1]) AS has, len(l.group_ids) AS n FROM userList l{}",
+                self.where_clause(&USER_LIST)
+            ),
+            3 => "SELECT DISTINCT ON (l.role) l.role, l.email FROM userList l ORDER BY l.role, l.user_id".to_string(),
+            4 => format!(
+                "SELECT CAST(u.ts AS DATE) + INTERVAL {} DAY AS d, count(*) AS n FROM apiUsage u GROUP BY 1",
+                self.small().abs()
+            ),
+            _ => "SELECT * FROM generate_series(DATE '2025-10-01', DATE '2025-10-05', INTERVAL 1 DAY) AS t(d)"
+                .to_string(),
+        };
+        let ordered = sql.contains("ORDER BY");
+        Query { sql, ordered }
+    }
+}
