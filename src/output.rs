@@ -10,7 +10,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 
 use crate::cli::OutputFormat;
-use crate::encode::{display_text, object_keys, row_object, write_csv_header, write_csv_rows};
+use crate::encode::{display_text, object_keys, write_csv_header, write_csv_rows, write_json_row};
 use crate::engine::duckdb_type_name;
 use crate::error::{Error, Result};
 use crate::printer::Printer;
@@ -141,9 +141,10 @@ impl<W: Write> Output<W> {
     fn write_json_rows(&mut self, batch: &RecordBatch, first: bool, array: bool) -> Result<()> {
         let keys = object_keys(&batch.schema());
         for row in 0..batch.num_rows() {
-            let object = row_object(&keys, batch.columns(), row);
-            let text =
-                serde_json::to_string(&object).map_err(|e| Error::internal("printing a row as JSON")(e.to_string()))?;
+            let mut bytes = Vec::new();
+            write_json_row(&mut bytes, &keys, batch.columns(), row)
+                .map_err(|e| Error::internal("printing a row as JSON")(e.to_string()))?;
+            let text = String::from_utf8_lossy(&bytes);
             if array {
                 self.raw(if first && row == 0 { "[\n  " } else { ",\n  " })?;
                 self.raw(&text)?;

@@ -7,6 +7,10 @@ use datafusion::sql::sqlparser::ast::{
     OrderByExpr, OrderByOptions, Value, ValueWithSpan,
 };
 
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::visit_expressions_mut;
+
 use super::json_path::{PathStep, parse_json_path};
 use super::names::fold_identifier;
 use crate::error::{Error, Result};
@@ -72,6 +76,13 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
             array: false,
             format: None,
         },
+        // DuckDB writes the time of an interval as `03:04:05`; DataFusion reads units only.
+        Expr::Interval(Interval { value, .. }) => {
+            if let Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) = value.as_mut() {
+                *s = interval_units(s);
+            }
+            return Ok(());
+        }
         // DuckDB reads `TIMESTAMP '2025-10-01 10:00'` without seconds; DataFusion needs them.
         Expr::TypedString(typed) if matches!(typed.data_type, SqlType::Timestamp(..)) => {
             if let Value::SingleQuotedString(v) = &mut typed.value.value
@@ -113,6 +124,30 @@ fn call_with(name: &str, args: Vec<Expr>, clauses: Vec<FunctionArgumentClause>, 
     })
 }
 
+/// `1 day 03:04:05.5` as `1 day 3 hours 4 minutes 5.5 seconds`; other text as it is.
+fn interval_units(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| {
+            let (sign, clock) = word.strip_prefix('-').map_or(("", word), |w| ("-", w));
+            let fields: Vec<&str> = clock.split(':').collect();
+            let numeric = fields.iter().all(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit() || c == '.'));
+            if !(2..=3).contains(&fields.len()) || !numeric {
+                return word.to_string();
+            }
+            let units = ["hours", "minutes", "seconds"];
+            fields.iter().zip(units).map(|(f, u)| format!("{sign}{f} {u}")).collect::<Vec<_>>().join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// DuckDB's `%f` (microseconds, six digits) in chrono's spelling.
+fn duckdb_fraction(format: &mut Expr) {
+    if let Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) = format {
+        *s = s.replace("%f", "%6f");
+    }
+}
+
 fn case_when(condition: Expr, then: Expr, otherwise: Option<Expr>) -> Expr {
     Expr::Case {
         case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
@@ -143,6 +178,16 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         arity(&name, args, 1, &format!("{name}(timestamp)"))?;
         Ok(call("date_part", vec![text(part), args[0].clone()]))
     };
+    if let Some(mut expanded) = super::templates::expand(&name, &args)? {
+        // The template's own calls (`last_day`, `json_extract`) are DuckDB's too.
+        if let ControlFlow::Break(e) = visit_expressions_mut(&mut expanded, |e: &mut Expr| match rewrite_expr(e) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(e),
+        }) {
+            return Err(e);
+        }
+        return Ok(Some(Expr::Nested(Box::new(expanded))));
+    }
     if let Some(to) = super::renames::datafusion_name(&name)
         && to != name
     {
@@ -158,6 +203,27 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         })))
     };
     Ok(Some(match name.as_str() {
+        // DuckDB takes the format first or second; `%f` is microseconds (chrono's `%6f`).
+        "strftime" if args.len() == 2 => {
+            let (mut format, value) = match &args[0] {
+                Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) if s.contains('%') => {
+                    (args[0].clone(), args[1].clone())
+                }
+                _ => (args[1].clone(), args[0].clone()),
+            };
+            duckdb_fraction(&mut format);
+            call("to_char", vec![value, format])
+        }
+        "strptime" if args.len() == 2 => {
+            let mut formats = match &args[1] {
+                Expr::Array(array) => array.elem.clone(),
+                other => vec![other.clone()],
+            };
+            formats.iter_mut().for_each(duckdb_fraction);
+            let mut call_args = vec![args[0].clone()];
+            call_args.extend(formats);
+            call("to_timestamp", call_args)
+        }
         "add" => binary(BinaryOperator::Plus, &args)?,
         "subtract" => binary(BinaryOperator::Minus, &args)?,
         "multiply" => binary(BinaryOperator::Multiply, &args)?,
@@ -202,6 +268,14 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
                 )))],
                 clauses: vec![],
             });
+            Expr::Function(g)
+        }
+        "string_agg" if args.len() == 1 => {
+            let mut g = f.clone();
+            g.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("string_agg"))]);
+            if let FunctionArguments::List(list) = &mut g.args {
+                list.args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(text(","))));
+            }
             Expr::Function(g)
         }
         "count_star" if args.is_empty() => {

@@ -25,6 +25,7 @@ pub(super) fn scalar_functions() -> Vec<ScalarUDF> {
         Kind::DateDiff,
         Kind::EpochMs,
         Kind::Len,
+        Kind::TypeOf,
     ]
     .into_iter()
     .map(|kind| ScalarUDF::new_from_impl(DuckDbScalar::new(kind)))
@@ -41,6 +42,7 @@ enum Kind {
     DateDiff,
     EpochMs,
     Len,
+    TypeOf,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -70,6 +72,7 @@ impl ScalarUDFImpl for DuckDbScalar {
             Kind::DateDiff => "date_diff",
             Kind::EpochMs => "epoch_ms",
             Kind::Len => "len",
+            Kind::TypeOf => "typeof",
         }
     }
 
@@ -97,6 +100,7 @@ impl ScalarUDFImpl for DuckDbScalar {
                 })
             }
             Kind::Len => arity(1..=1, "one argument: len(string or list)").map(|_| DataType::Int64),
+            Kind::TypeOf => arity(1..=1, "one argument: typeof(value)").map(|_| DataType::Utf8),
         }
     }
 
@@ -110,6 +114,10 @@ impl ScalarUDFImpl for DuckDbScalar {
             Kind::DateDiff => date_diff(&arrays)?,
             Kind::EpochMs => epoch_ms(&arrays[0])?,
             Kind::Len => len(&arrays[0])?,
+            Kind::TypeOf => {
+                let name = crate::engine::sql_type_name(arrays[0].data_type());
+                Arc::new(StringArray::from(vec![name; rows])) as ArrayRef
+            }
         };
         if all_scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))

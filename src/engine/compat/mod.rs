@@ -14,6 +14,7 @@ mod names;
 mod queries;
 mod renames;
 mod semantics;
+mod templates;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;

@@ -3,8 +3,6 @@
 /// DataFusion's name for a DuckDB function, when only the name differs.
 pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
     Some(match duckdb {
-        "strftime" => "to_char",
-        "strptime" => "to_timestamp",
         "string_split" | "str_split" | "split" => "string_to_array",
         "list" | "array_agg" => "array_agg",
         "approx_count_distinct" => "approx_distinct",
@@ -35,6 +33,9 @@ pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
         "json_extract_path" => "json_extract",
         "json_extract_path_text" => "json_extract_string",
         "rank_dense" => "dense_rank",
+        "group_concat" | "listagg" => "string_agg",
+        "sum_no_overflow" => "sum",
+        "approx_quantile" => "approx_percentile_cont",
         _ => return None,
     })
 }

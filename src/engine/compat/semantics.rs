@@ -46,6 +46,16 @@ impl FunctionRewrite for DuckDbSemantics {
             args[0] = cast(first.clone(), DataType::Decimal128(p + 1, s));
             return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(f.func.clone(), args))));
         }
+        // DuckDB averages a DECIMAL as a DOUBLE.
+        if let Expr::AggregateFunction(f) = &expr
+            && matches!(f.func.name(), "avg" | "mean")
+            && let Some(first) = f.params.args.first()
+            && first.get_type(schema).is_ok_and(|t| is_decimal(&t))
+        {
+            let mut f = f.clone();
+            f.params.args[0] = cast(first.clone(), DataType::Float64);
+            return Ok(Transformed::yes(Expr::AggregateFunction(f)));
+        }
         let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &expr else {
             return Ok(Transformed::no(expr));
         };

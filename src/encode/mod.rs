@@ -1,5 +1,10 @@
 //! Arrow values as text, the one encoding of every output: JSON values (query --json, NDJSON,
-//! the report's tables), CSV cells and DuckDB-style table cells. Printing is elsewhere.
+//! the report's tables), CSV cells and DuckDB-style table cells ([`text`]). Printing is elsewhere.
+
+mod text;
+
+pub use text::display_text;
+use text::{interval_text, non_finite};
 
 use std::io::Write;
 
@@ -17,8 +22,78 @@ use serde_json::{Map, Number, Value};
 pub fn write_ndjson_rows(out: &mut Vec<u8>, batch: &RecordBatch) -> serde_json::Result<()> {
     let keys = object_keys(&batch.schema());
     for row in 0..batch.num_rows() {
-        serde_json::to_writer(&mut *out, &row_object(&keys, batch.columns(), row))?;
+        write_json_row(out, &keys, batch.columns(), row)?;
         out.push(b'\n');
+    }
+    Ok(())
+}
+
+/// One row as a JSON object, every value exact as DuckDB writes it: DECIMALs with all their
+/// digits, `NaN`, `Infinity` and `-Infinity` bare (as DuckDB's JSON output does), the rest as
+/// [`json_value`] encodes it.
+pub(crate) fn write_json_row(
+    out: &mut Vec<u8>,
+    keys: &[String],
+    columns: &[ArrayRef],
+    row: usize,
+) -> serde_json::Result<()> {
+    out.push(b'{');
+    for (i, (key, column)) in keys.iter().zip(columns).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, key)?;
+        out.push(b':');
+        write_json_cell(out, column.as_ref(), row)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_json_cell(out: &mut Vec<u8>, array: &dyn Array, row: usize) -> serde_json::Result<()> {
+    if array.is_null(row) || array.data_type().is_null() {
+        out.extend_from_slice(b"null");
+        return Ok(());
+    }
+    let list = |out: &mut Vec<u8>, values: ArrayRef| -> serde_json::Result<()> {
+        out.push(b'[');
+        for i in 0..values.len() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_json_cell(out, values.as_ref(), i)?;
+        }
+        out.push(b']');
+        Ok(())
+    };
+    match array.data_type() {
+        DataType::Float16 | DataType::Float32 | DataType::Float64 if non_finite(array, row).is_some() => {
+            let text = match non_finite(array, row).as_deref() {
+                Some("nan") => "NaN",
+                Some("inf") => "Infinity",
+                _ => "-Infinity",
+            };
+            out.extend_from_slice(text.as_bytes());
+        }
+        DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => {
+            out.extend_from_slice(formatted(array, row, "null").as_bytes());
+        }
+        DataType::List(_) => list(out, array.as_list::<i32>().value(row))?,
+        DataType::LargeList(_) => list(out, array.as_list::<i64>().value(row))?,
+        DataType::FixedSizeList(_, _) => list(out, array.as_fixed_size_list().value(row))?,
+        DataType::Struct(fields) => {
+            out.push(b'{');
+            for (i, (field, column)) in fields.iter().zip(array.as_struct().columns()).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, field.name())?;
+                out.push(b':');
+                write_json_cell(out, column.as_ref(), row)?;
+            }
+            out.push(b'}');
+        }
+        _ => serde_json::to_writer(&mut *out, &json_value(array, row))?,
     }
     Ok(())
 }
@@ -46,14 +121,6 @@ pub(crate) fn object_keys(schema: &Schema) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn row_object(keys: &[String], columns: &[ArrayRef], row: usize) -> Value {
-    let mut object = Map::with_capacity(columns.len());
-    for (key, column) in keys.iter().zip(columns) {
-        object.insert(key.clone(), json_value(column.as_ref(), row));
-    }
-    Value::Object(object)
-}
-
 fn utc(unit: &TimeUnit, value: i64) -> Option<DateTime<Utc>> {
     match unit {
         TimeUnit::Second => DateTime::from_timestamp(value, 0),
@@ -63,7 +130,7 @@ fn utc(unit: &TimeUnit, value: i64) -> Option<DateTime<Utc>> {
     }
 }
 
-fn timestamp_at(array: &dyn Array, unit: &TimeUnit, row: usize) -> Option<DateTime<Utc>> {
+pub(crate) fn timestamp_at(array: &dyn Array, unit: &TimeUnit, row: usize) -> Option<DateTime<Utc>> {
     let value = match unit {
         TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row),
         TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row),
@@ -78,7 +145,7 @@ pub fn iso_utc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn date_at(array: &dyn Array, row: usize) -> Option<String> {
+pub(crate) fn date_at(array: &dyn Array, row: usize) -> Option<String> {
     let date = match array.data_type() {
         DataType::Date32 => crate::dates::from_epoch_day(array.as_primitive::<Date32Type>().value(row) as i64),
         DataType::Date64 => {
@@ -128,6 +195,20 @@ pub fn json_value(array: &dyn Array, row: usize) -> Value {
             let text = formatted(array, row, "");
             text.parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::String(text), Value::Number)
         }
+        DataType::Interval(_) => Value::String(interval_text(array, row).unwrap_or_default()),
+        DataType::Map(_, _) => {
+            let entries = array.as_map().value(row);
+            let (keys, values) = (entries.column(0), entries.column(1));
+            let mut object = Map::new();
+            for i in 0..entries.len() {
+                let key = match json_value(keys.as_ref(), i) {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                object.insert(key, json_value(values.as_ref(), i));
+            }
+            Value::Object(object)
+        }
         DataType::List(_) => list_json(array.as_list::<i32>().value(row).as_ref()),
         DataType::LargeList(_) => list_json(array.as_list::<i64>().value(row).as_ref()),
         DataType::FixedSizeList(_, _) => list_json(array.as_fixed_size_list().value(row).as_ref()),
@@ -152,7 +233,7 @@ fn list_json(values: &dyn Array) -> Value {
     Value::Array((0..values.len()).map(|i| json_value(values, i)).collect())
 }
 
-fn formatted(array: &dyn Array, row: usize, null: &str) -> String {
+pub(crate) fn formatted(array: &dyn Array, row: usize, null: &str) -> String {
     let options = FormatOptions::new().with_null(null);
     match ArrayFormatter::try_new(array, &options) {
         Ok(f) => f.value(row).to_string(),
@@ -194,49 +275,8 @@ fn csv_text(array: &dyn Array, row: usize) -> String {
         DataType::Float16 | DataType::Float32 | DataType::Float64 => {
             non_finite(array, row).unwrap_or_else(|| formatted(array, row, ""))
         }
+        DataType::Interval(_) => interval_text(array, row).unwrap_or_default(),
         _ => formatted(array, row, ""),
-    }
-}
-
-/// NaN and the infinities as DuckDB writes them in tables and CSV: `nan`, `inf`, `-inf`.
-fn non_finite(array: &dyn Array, row: usize) -> Option<String> {
-    let value = match array.data_type() {
-        DataType::Float16 => array.as_primitive::<Float16Type>().value(row).to_f64(),
-        DataType::Float32 => array.as_primitive::<Float32Type>().value(row) as f64,
-        DataType::Float64 => array.as_primitive::<Float64Type>().value(row),
-        _ => return None,
-    };
-    match value {
-        v if v.is_nan() => Some("nan".into()),
-        v if v == f64::INFINITY => Some("inf".into()),
-        v if v == f64::NEG_INFINITY => Some("-inf".into()),
-        _ => None,
-    }
-}
-
-/// Table cells as DuckDB prints them: NULL, `2025-10-01 08:15:02.311+00`, lists as `[a, b]`.
-pub fn display_text(array: &dyn Array, row: usize) -> String {
-    if array.is_null(row) {
-        return "NULL".into();
-    }
-    match array.data_type() {
-        DataType::Timestamp(unit, tz) => timestamp_at(array, unit, row).map_or_else(String::new, |t| {
-            let mut text = t.format("%Y-%m-%d %H:%M:%S%.f").to_string();
-            if text.contains('.') {
-                let trimmed = text.trim_end_matches('0').trim_end_matches('.').len();
-                text.truncate(trimmed);
-            }
-            if tz.is_some() {
-                text.push_str("+00");
-            }
-            text
-        }),
-        DataType::Date32 | DataType::Date64 => date_at(array, row).unwrap_or_default(),
-        DataType::Float32 | DataType::Float64 => match json_value(array, row) {
-            Value::Number(n) => n.to_string(),
-            _ => non_finite(array, row).unwrap_or_else(|| formatted(array, row, "NULL")),
-        },
-        _ => formatted(array, row, "NULL"),
     }
 }
 
@@ -293,10 +333,13 @@ pub(crate) mod tests {
     fn json_values_keep_their_types() {
         let b = batch();
         let keys = object_keys(&b.schema());
-        let row = row_object(&keys, b.columns(), 0);
-        assert_eq!(row.to_string(), r#"{"name":"a,\"b\"","n":7,"x":3.5,"ts":"2025-10-01T08:15:02.311Z","g":["g1"]}"#);
-        let row = row_object(&keys, b.columns(), 1);
-        assert_eq!(row.to_string(), r#"{"name":null,"n":null,"x":0.1,"ts":"2025-10-01T08:15:02Z","g":null}"#);
+        let row = |r| {
+            let mut out = Vec::new();
+            write_json_row(&mut out, &keys, b.columns(), r).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(row(0), r#"{"name":"a,\"b\"","n":7,"x":3.5,"ts":"2025-10-01T08:15:02.311Z","g":["g1"]}"#);
+        assert_eq!(row(1), r#"{"name":null,"n":null,"x":0.1,"ts":"2025-10-01T08:15:02Z","g":null}"#);
     }
 
     #[test]

@@ -1,0 +1,72 @@
+//! DuckDB functions written as DataFusion expressions: each a template over its arguments
+//! (`$1`, `$2`, ...), parsed once per call and rewritten like the rest of the query.
+
+use datafusion::sql::sqlparser::ast::Expr;
+use datafusion::sql::sqlparser::parser::Parser;
+
+use super::dialect::DuckDbCompatDialect;
+use crate::error::{Error, Result};
+
+/// The template of a DuckDB function taking `arity` arguments, if there is one.
+fn template(name: &str, arity: usize) -> Option<&'static str> {
+    Some(match (name, arity) {
+        ("millisecond", 1) => "CAST(trunc(date_part('microsecond', $1) / 1000) AS BIGINT)",
+        ("microsecond", 1) => "CAST(date_part('microsecond', $1) AS BIGINT)",
+        ("century", 1) => "CAST(ceil(date_part('year', $1) / 100) AS BIGINT)",
+        ("decade", 1) => "CAST(floor(date_part('year', $1) / 10) AS BIGINT)",
+        ("millennium", 1) => "CAST(ceil(date_part('year', $1) / 1000) AS BIGINT)",
+        ("era", 1) => "CASE WHEN date_part('year', $1) > 0 THEN 1 ELSE 0 END",
+        ("weekday", 1) => "CAST(date_part('dow', $1) AS BIGINT)",
+        ("dayofmonth", 1) => "CAST(date_part('day', $1) AS BIGINT)",
+        ("weekofyear", 1) => "CAST(date_part('week', $1) AS BIGINT)",
+        ("days_in_month", 1) => "CAST(date_part('day', last_day($1)) AS BIGINT)",
+        ("epoch_us", 1) => "CAST(arrow_cast($1, 'Timestamp(Microsecond, None)') AS BIGINT)",
+        ("epoch_ns", 1) => "CAST(arrow_cast($1, 'Timestamp(Nanosecond, None)') AS BIGINT)",
+        ("make_timestamp", 1) => "arrow_cast(to_timestamp_micros($1), 'Timestamp(Microsecond, None)')",
+        ("make_timestamp", 6) => {
+            "arrow_cast(to_timestamp_micros(CAST(round((date_part('epoch', make_date($1, $2, $3)) + $4 * 3600 + $5 * 60 + $6) * 1000000) AS BIGINT)), 'Timestamp(Microsecond, None)')"
+        }
+        ("struct_extract", 2) => "get_field($1, $2)",
+        ("regexp_full_match", 2) => "regexp_like($1, '^(?:' || $2 || ')$')",
+        ("regexp_split_to_array" | "string_split_regex" | "str_split_regex", 2) => {
+            "string_to_array(regexp_replace($1, $2, chr(31), 'g'), chr(31))"
+        }
+        ("json_exists", 2) => "json_extract($1, $2) IS NOT NULL",
+        ("json_value", 2) => {
+            "CASE WHEN json_type($1, $2) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract($1, $2) END"
+        }
+        ("isinf", 1) => "abs($1) = CAST('inf' AS DOUBLE)",
+        ("isfinite", 1) => "NOT isnan($1) AND abs($1) <> CAST('inf' AS DOUBLE)",
+        ("list_first" | "array_first", 1) => "array_element($1, 1)",
+        ("list_last" | "array_last", 1) => "array_element($1, array_length($1))",
+        ("list_sort" | "array_sort", 1) => "array_sort($1, 'ASC', 'NULLS LAST')",
+        ("list_sort" | "array_sort", 2) => "array_sort($1, $2, 'NULLS LAST')",
+        ("list_reverse_sort" | "array_reverse_sort", 1) => "array_sort($1, 'DESC', 'NULLS LAST')",
+        ("list_reverse_sort" | "array_reverse_sort", 2) => "array_sort($1, 'DESC', $2)",
+        ("fsum" | "sumkahan" | "kahan_sum", 1) => "sum(CAST($1 AS DOUBLE))",
+        ("favg", 1) => "avg(CAST($1 AS DOUBLE))",
+        ("divide", 2) => "trunc($1 / $2)",
+        ("fdiv", 2) => "floor(CAST($1 AS DOUBLE) / $2)",
+        ("signbit", 1) => {
+            "$1 < 0 OR (CAST($1 AS DOUBLE) = 0 AND CAST('-0.0' AS DOUBLE) = $1 AND 1 / CAST($1 AS DOUBLE) < 0)"
+        }
+        _ => return None,
+    })
+}
+
+/// The expression for `name(args)`, when the function has a template for that many arguments.
+pub(super) fn expand(name: &str, args: &[Expr]) -> Result<Option<Expr>> {
+    let Some(template) = template(name, args.len()) else {
+        return Ok(None);
+    };
+    // Highest first, so that `$1` does not match the start of `$10`.
+    let mut text = template.to_string();
+    for (i, arg) in args.iter().enumerate().rev() {
+        text = text.replace(&format!("${}", i + 1), &format!("({arg})"));
+    }
+    let mut parser = Parser::new(&DuckDbCompatDialect)
+        .try_with_sql(&text)
+        .map_err(|e| Error::internal("expanding a DuckDB function")(e.to_string()))?;
+    let expr = parser.parse_expr().map_err(|e| Error::internal("expanding a DuckDB function")(e.to_string()))?;
+    Ok(Some(expr))
+}
