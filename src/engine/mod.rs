@@ -107,7 +107,10 @@ impl Engine {
             return self.ctx.read_batch(batch).map_err(Error::query);
         }
         let state = self.ctx.state();
-        let plan = state.statement_to_plan(DFStatement::Statement(Box::new(statement))).await.map_err(Error::query)?;
+        let plan = state
+            .statement_to_plan(DFStatement::Statement(Box::new(statement)))
+            .await
+            .map_err(|e| compat::explained(Error::query(e)))?;
         SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)

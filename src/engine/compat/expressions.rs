@@ -291,19 +291,39 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         "to_years" | "to_months" | "to_days" | "to_hours" | "to_minutes" | "to_seconds" | "to_weeks"
         | "to_milliseconds" | "to_microseconds" | "to_quarters" | "to_decades" | "to_centuries" | "to_millennia" => {
             arity(&name, &args, 1, &format!("{name}(number)"))?;
-            let unit = match &name[3..] {
-                "quarters" => "3 months",
-                "decades" => "10 years",
-                "centuries" => "100 years",
-                "millennia" => "1000 years",
-                "weeks" => "7 days",
-                unit => &format!("1 {unit}"),
+            // DataFusion multiplies no interval by a number: the interval is written as text.
+            let (factor, unit) = match &name[3..] {
+                "quarters" => (3, "months"),
+                "decades" => (10, "years"),
+                "centuries" => (100, "years"),
+                "millennia" => (1000, "years"),
+                "weeks" => (7, "days"),
+                unit => (1, unit),
             };
-            Expr::Nested(Box::new(Expr::BinaryOp {
-                left: Box::new(interval(unit)),
+            let count = Expr::BinaryOp {
+                left: Box::new(args[0].clone()),
                 op: BinaryOperator::Multiply,
-                right: Box::new(args[0].clone()),
-            }))
+                right: Box::new(Expr::value(Value::Number(factor.to_string(), false))),
+            };
+            // `||` keeps a NULL count NULL.
+            let text = Expr::BinaryOp {
+                left: Box::new(Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(count),
+                    data_type: SqlType::Varchar(None),
+                    array: false,
+                    format: None,
+                }),
+                op: BinaryOperator::StringConcat,
+                right: Box::new(text(&format!(" {unit}"))),
+            };
+            Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(text),
+                data_type: SqlType::Interval { fields: None, precision: None },
+                array: false,
+                format: None,
+            }
         }
         "json_extract_string" | "json_extract" => {
             arity(&name, &args, 2, "a JSON value and a path such as '$.userId'")?;

@@ -12,6 +12,7 @@ mod functions;
 mod json_path;
 mod names;
 mod queries;
+mod refusals;
 mod renames;
 mod semantics;
 mod templates;
@@ -30,6 +31,8 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 use crate::category::Category;
 use crate::error::{Error, Result, one_line};
 use dialect::DuckDbCompatDialect;
+
+pub(crate) use refusals::explained;
 
 /// Adds the DuckDB functions and typing rules to a session.
 pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()> {
@@ -96,7 +99,7 @@ pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
         .with_recursion_limit(256)
         .try_with_sql(sql)
         .and_then(|mut parser| parser.parse_statements())
-        .map_err(|e| unsupported_statement(sql).unwrap_or_else(|| parse_error(e)))?;
+        .map_err(|e| unsupported_statement(sql).or_else(|| refusals::lambda(sql)).unwrap_or_else(|| parse_error(e)))?;
     if statements.is_empty() {
         return Err(Error::Query("no SQL statement was given".into()));
     }

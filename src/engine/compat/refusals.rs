@@ -1,0 +1,56 @@
+//! One-line refusals for the DuckDB functions this layer lacks, each naming what to write instead.
+
+use crate::error::Error;
+
+/// What to write instead of a DuckDB function that has no equivalent here.
+fn instead(name: &str) -> &'static str {
+    match name {
+        "age" => "b - a for the interval, or date_diff('day', a, b)",
+        "date_sub" | "datesub" => "date_diff(part, start, end)",
+        "isoyear" | "yearweek" => "strftime(ts, '%G') and strftime(ts, '%V')",
+        "julian" => "date_diff('day', DATE '-4713-11-24', d)",
+        "json_object" | "json_array" | "json_quote" | "to_json" => {
+            "the JSON text with concat(), e.g. concat('{\"a\":', x, '}')"
+        }
+        "json_group_array" | "json_group_object" => "list(x) or string_agg(x, ',')",
+        "json_structure" | "json_transform" | "json_transform_strict" | "from_json" | "from_json_strict" => {
+            "json_extract_string(json, '$.key') per key"
+        }
+        "json_merge_patch" | "json_deep_merge" | "json_set" | "json_insert" | "json_replace" | "json_remove" => {
+            "json_extract_string to read the keys, and concat() to build a new text"
+        }
+        "struct_pack" | "row" => "{'key': value, ...}",
+        "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate" => {
+            "the aggregate over unnest in a subquery: (SELECT sum(x) FROM unnest(l) AS t(x))"
+        }
+        "kurtosis" | "kurtosis_pop" | "skewness" | "entropy" | "mad" | "sem" | "product" => {
+            "the statistic from sum(), avg(), stddev_samp() and count()"
+        }
+        "printf" | "format" => "concat() or ||, with strftime() and round() for dates and numbers",
+        "strip_accents" | "url_encode" | "url_decode" => "replace() or regexp_replace()",
+        _ => "a function the README's DuckDB compatibility section lists as identical or rewritten",
+    }
+}
+
+/// DataFusion's "Invalid function 'x'" as a refusal that names DuckDB's function and an
+/// equivalent; other errors as they are.
+pub(crate) fn explained(err: Error) -> Error {
+    let Error::Query(message) = &err else {
+        return err;
+    };
+    let Some(rest) = message.split("Invalid function '").nth(1) else {
+        return err;
+    };
+    let name = rest.split('\'').next().unwrap_or_default().to_lowercase();
+    Error::Query(format!("the function {name}() is not supported by carto-activity: write {} instead", instead(&name)))
+}
+
+/// A lambda (`x -> x + 1`), which DataFusion cannot take, explained; `None` for other SQL.
+pub(crate) fn lambda(sql: &str) -> Option<Error> {
+    let lambda = regex::Regex::new(r"(?i)\b(list_transform|list_filter|list_reduce|list_apply|array_transform|array_filter|array_reduce|array_apply|apply|filter|reduce|list_sort)\s*\(.*(\b\w+\s*->|\blambda\s+\w+(\s*,\s*\w+)*\s*:)").ok()?;
+    lambda.is_match(sql).then(|| {
+        Error::Query(
+            "lambda functions (x -> ... or lambda x: ...) are not supported by carto-activity: unnest the list in a subquery instead, e.g. (SELECT list(x + 1) FROM unnest([1, 2]) AS t(x))".into(),
+        )
+    })
+}
