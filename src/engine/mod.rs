@@ -61,8 +61,6 @@ impl Engine {
         // DuckDB's rules: NULLs sort last in both directions; `2.5` is a DECIMAL, not a DOUBLE.
         settings.sql_parser.default_null_ordering = "nulls_last".into();
         settings.sql_parser.parse_float_as_decimal = true;
-        // DuckDB's TIMESTAMPTZ (and `now()`) in the session's zone: UTC, as every cached timestamp.
-        settings.execution.time_zone = Some("UTC".into());
         let mut ctx = SessionContext::new_with_config(config);
         compat::register(&mut ctx).map_err(Error::query)?;
         if options.shredding {
