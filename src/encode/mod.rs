@@ -66,15 +66,16 @@ fn write_json_cell(out: &mut Vec<u8>, array: &dyn Array, row: usize) -> serde_js
         out.push(b']');
         Ok(())
     };
+    if let Some(special) = non_finite(array, row) {
+        let text = match special.as_str() {
+            "nan" => "NaN",
+            "inf" => "Infinity",
+            _ => "-Infinity",
+        };
+        out.extend_from_slice(text.as_bytes());
+        return Ok(());
+    }
     match array.data_type() {
-        DataType::Float16 | DataType::Float32 | DataType::Float64 if non_finite(array, row).is_some() => {
-            let text = match non_finite(array, row).as_deref() {
-                Some("nan") => "NaN",
-                Some("inf") => "Infinity",
-                _ => "-Infinity",
-            };
-            out.extend_from_slice(text.as_bytes());
-        }
         DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => {
             out.extend_from_slice(formatted(array, row, "null").as_bytes());
         }
@@ -130,7 +131,7 @@ fn utc(unit: &TimeUnit, value: i64) -> Option<DateTime<Utc>> {
     }
 }
 
-pub(crate) fn timestamp_at(array: &dyn Array, unit: &TimeUnit, row: usize) -> Option<DateTime<Utc>> {
+fn timestamp_at(array: &dyn Array, unit: &TimeUnit, row: usize) -> Option<DateTime<Utc>> {
     let value = match unit {
         TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row),
         TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row),
@@ -145,7 +146,7 @@ pub fn iso_utc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-pub(crate) fn date_at(array: &dyn Array, row: usize) -> Option<String> {
+fn date_at(array: &dyn Array, row: usize) -> Option<String> {
     let date = match array.data_type() {
         DataType::Date32 => crate::dates::from_epoch_day(array.as_primitive::<Date32Type>().value(row) as i64),
         DataType::Date64 => {
@@ -233,7 +234,7 @@ fn list_json(values: &dyn Array) -> Value {
     Value::Array((0..values.len()).map(|i| json_value(values, i)).collect())
 }
 
-pub(crate) fn formatted(array: &dyn Array, row: usize, null: &str) -> String {
+fn formatted(array: &dyn Array, row: usize, null: &str) -> String {
     let options = FormatOptions::new().with_null(null);
     match ArrayFormatter::try_new(array, &options) {
         Ok(f) => f.value(row).to_string(),

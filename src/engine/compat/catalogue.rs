@@ -12,9 +12,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use datafusion::prelude::SessionContext;
+use regex::Regex;
 use serde::Deserialize;
 
 use crate::encode::display_text;
@@ -76,16 +78,17 @@ fn load_cases() -> Vec<Case> {
 /// widths (DuckDB types a literal as the narrowest integer that holds it, DataFusion as BIGINT)
 /// and a DECIMAL's precision.
 fn type_class(name: &str) -> String {
-    let integers = regex::Regex::new(r"\b(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT))\b").unwrap();
-    let decimals = regex::Regex::new(r"DECIMAL\(\d+,").unwrap();
-    decimals.replace_all(&integers.replace_all(name, "INTEGER"), "DECIMAL(_,").into_owned()
+    static INTEGERS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\b(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT))\b").unwrap());
+    static DECIMALS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"DECIMAL\(\d+,").unwrap());
+    DECIMALS.replace_all(&INTEGERS.replace_all(name, "INTEGER"), "DECIMAL(_,").into_owned()
 }
 
 /// Floats printed by two engines may differ in their last digits (libm); nothing else may.
 fn same_text(ours: &Option<String>, theirs: &Option<String>) -> bool {
     match (ours, theirs) {
         (Some(a), Some(b)) if a != b => match (a.parse::<f64>(), b.parse::<f64>()) {
-            (Ok(x), Ok(y)) => x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
+            (Ok(x), Ok(y)) => crate::engine::fuzz::close(x, y),
             _ => false,
         },
         (a, b) => a == b,
@@ -236,8 +239,9 @@ async fn classify(cases: &[Case]) -> BTreeMap<String, Classified> {
 /// A reason on one line, with the aggregate cases' table shortened to `t`.
 fn one_line_detail(detail: &str) -> String {
     let detail = detail.split_whitespace().collect::<Vec<_>>().join(" ");
-    let table = regex::Regex::new(r"\(VALUES .*?\) t\(i, d, s, ts, dt, b, j, l, g\)").unwrap();
-    table.replace_all(&detail, "t").chars().take(300).collect()
+    static TABLE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\(VALUES .*?\) t\(i, d, s, ts, dt, b, j, l, g\)").unwrap());
+    TABLE.replace_all(&detail, "t").chars().take(300).collect()
 }
 
 fn classification_text(classified: &BTreeMap<String, Classified>) -> String {

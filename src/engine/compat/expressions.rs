@@ -148,6 +148,18 @@ fn duckdb_fraction(format: &mut Expr) {
     }
 }
 
+/// `count(arg)` with the call's FILTER and OVER kept.
+fn count_of(f: &Function, arg: FunctionArgExpr) -> Expr {
+    let mut g = f.clone();
+    g.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("count"))]);
+    g.args = FunctionArguments::List(FunctionArgumentList {
+        duplicate_treatment: None,
+        args: vec![FunctionArg::Unnamed(arg)],
+        clauses: vec![],
+    });
+    Expr::Function(g)
+}
+
 fn case_when(condition: Expr, then: Expr, otherwise: Option<Expr>) -> Expr {
     Expr::Case {
         case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
@@ -257,37 +269,18 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         }
         "count_if" | "countif" => {
             arity(&name, &args, 1, &format!("{name}(condition)"))?;
-            let mut g = f.clone();
-            g.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("count"))]);
-            g.args = FunctionArguments::List(FunctionArgumentList {
-                duplicate_treatment: None,
-                args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(case_when(
-                    args[0].clone(),
-                    Expr::value(Value::Number("1".into(), false)),
-                    None,
-                )))],
-                clauses: vec![],
-            });
-            Expr::Function(g)
+            let when = case_when(args[0].clone(), Expr::value(Value::Number("1".into(), false)), None);
+            count_of(f, FunctionArgExpr::Expr(when))
         }
+        // DuckDB's separator defaults to a comma.
         "string_agg" if args.len() == 1 => {
             let mut g = f.clone();
-            g.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("string_agg"))]);
             if let FunctionArguments::List(list) = &mut g.args {
                 list.args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(text(","))));
             }
             Expr::Function(g)
         }
-        "count_star" if args.is_empty() => {
-            let mut g = f.clone();
-            g.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("count"))]);
-            g.args = FunctionArguments::List(FunctionArgumentList {
-                duplicate_treatment: None,
-                args: vec![FunctionArg::Unnamed(FunctionArgExpr::Wildcard)],
-                clauses: vec![],
-            });
-            Expr::Function(g)
-        }
+        "count_star" if args.is_empty() => count_of(f, FunctionArgExpr::Wildcard),
         "to_years" | "to_months" | "to_days" | "to_hours" | "to_minutes" | "to_seconds" | "to_weeks"
         | "to_milliseconds" | "to_microseconds" | "to_quarters" | "to_decades" | "to_centuries" | "to_millennia" => {
             arity(&name, &args, 1, &format!("{name}(number)"))?;

@@ -1,5 +1,9 @@
 //! One-line refusals for the DuckDB functions this layer lacks, each naming what to write instead.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::error::Error;
 
 /// What to write instead of a DuckDB function that has no equivalent here.
@@ -47,8 +51,10 @@ pub(crate) fn explained(err: Error) -> Error {
 
 /// A lambda (`x -> x + 1`), which DataFusion cannot take, explained; `None` for other SQL.
 pub(crate) fn lambda(sql: &str) -> Option<Error> {
-    let lambda = regex::Regex::new(r"(?i)\b(list_transform|list_filter|list_reduce|list_apply|array_transform|array_filter|array_reduce|array_apply|apply|filter|reduce|list_sort)\s*\(.*(\b\w+\s*->|\blambda\s+\w+(\s*,\s*\w+)*\s*:)").ok()?;
-    lambda.is_match(sql).then(|| {
+    static LAMBDA: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(list_transform|list_filter|list_reduce|list_apply|array_transform|array_filter|array_reduce|array_apply|apply|filter|reduce|list_sort)\s*\(.*(\b\w+\s*->|\blambda\s+\w+(\s*,\s*\w+)*\s*:)").ok()
+    });
+    LAMBDA.as_ref()?.is_match(sql).then(|| {
         Error::Query(
             "lambda functions (x -> ... or lambda x: ...) are not supported by carto-activity: unnest the list in a subquery instead, e.g. (SELECT list(x + 1) FROM unnest([1, 2]) AS t(x))".into(),
         )

@@ -4,7 +4,7 @@
 pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
     Some(match duckdb {
         "string_split" | "str_split" | "split" => "string_to_array",
-        "list" | "array_agg" => "array_agg",
+        "list" => "array_agg",
         "approx_count_distinct" => "approx_distinct",
         "regexp_matches" => "regexp_like",
         "ifnull" => "coalesce",
@@ -28,8 +28,8 @@ pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
         "least_common_multiple" => "lcm",
         "datepart" => "date_part",
         "datetrunc" => "date_trunc",
-        "list_min" | "array_min" => "array_min",
-        "list_max" | "array_max" => "array_max",
+        "list_min" => "array_min",
+        "list_max" => "array_max",
         "json_extract_path" => "json_extract",
         "json_extract_path_text" => "json_extract_string",
         "rank_dense" => "dense_rank",

@@ -13,7 +13,7 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         ("millisecond", 1) => "CAST(trunc(date_part('microsecond', $1) / 1000) AS BIGINT)",
         ("microsecond", 1) => "CAST(date_part('microsecond', $1) AS BIGINT)",
         ("century", 1) => "CAST(ceil(date_part('year', $1) / 100) AS BIGINT)",
-        ("decade", 1) => "CAST(floor(date_part('year', $1) / 10) AS BIGINT)",
+        ("decade", 1) => "CAST(trunc(date_part('year', $1) / 10) AS BIGINT)",
         ("millennium", 1) => "CAST(ceil(date_part('year', $1) / 1000) AS BIGINT)",
         ("era", 1) => "CASE WHEN date_part('year', $1) > 0 THEN 1 ELSE 0 END",
         ("weekday", 1) => "CAST(date_part('dow', $1) AS BIGINT)",
@@ -35,10 +35,10 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         ("json_value", 2) => {
             "CASE WHEN json_type($1, $2) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract($1, $2) END"
         }
-        ("isinf", 1) => "abs($1) = CAST('inf' AS DOUBLE)",
-        ("isfinite", 1) => "NOT isnan($1) AND abs($1) <> CAST('inf' AS DOUBLE)",
+        ("isinf", 1) => "abs(CAST($1 AS DOUBLE)) = CAST('inf' AS DOUBLE)",
+        ("isfinite", 1) => "NOT isnan(CAST($1 AS DOUBLE)) AND abs(CAST($1 AS DOUBLE)) <> CAST('inf' AS DOUBLE)",
         ("list_first" | "array_first", 1) => "array_element($1, 1)",
-        ("list_last" | "array_last", 1) => "array_element($1, array_length($1))",
+        ("list_last" | "array_last", 1) => "array_element($1, CAST(array_length($1) AS BIGINT))",
         ("list_sort" | "array_sort", 1) => "array_sort($1, 'ASC', 'NULLS LAST')",
         ("list_sort" | "array_sort", 2) => "array_sort($1, $2, 'NULLS LAST')",
         ("list_reverse_sort" | "array_reverse_sort", 1) => "array_sort($1, 'DESC', 'NULLS LAST')",
@@ -47,9 +47,7 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         ("favg", 1) => "avg(CAST($1 AS DOUBLE))",
         ("divide", 2) => "trunc($1 / $2)",
         ("fdiv", 2) => "floor(CAST($1 AS DOUBLE) / $2)",
-        ("signbit", 1) => {
-            "$1 < 0 OR (CAST($1 AS DOUBLE) = 0 AND CAST('-0.0' AS DOUBLE) = $1 AND 1 / CAST($1 AS DOUBLE) < 0)"
-        }
+        ("signbit", 1) => "$1 < 0 OR (CAST($1 AS DOUBLE) = 0 AND 1 / CAST($1 AS DOUBLE) < 0)",
         _ => return None,
     })
 }

@@ -98,13 +98,15 @@ async fn our_answer(engine: Arc<Engine>, sql: String) -> Answer {
     }
 }
 
-/// DuckDB prints timestamps with their zone; both sides' values are compared as JSON.
+/// Floats from two engines may differ in their last digits (summation order, libm).
+pub(super) fn close(x: f64, y: f64) -> bool {
+    x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
+}
+
+/// Both sides' values compared as JSON, floats with [`close`].
 fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
-            x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
-        }
+        (Value::Number(x), Value::Number(y)) => close(x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN)),
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b)),
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
