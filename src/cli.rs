@@ -75,7 +75,8 @@ pub struct GlobalArgs {
     pub auth_url: String,
 
     /// How long to wait for a CARTO export job, in seconds
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 1800)]
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 1800,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub wait_timeout: u64,
 
     /// How long a connection to CARTO may stay silent before the request is retried, in seconds
@@ -96,6 +97,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "CARTO_ACTIVITY_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
+    /// Memory the engine may hold for sorts, joins and aggregates (e.g. 4GB, 512MB); past it
+    /// they spill to the cache folder or the query fails [default: 60% of the machine's memory]
+    #[arg(long, global = true, env = "CARTO_ACTIVITY_MEMORY_LIMIT", value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+
     /// Print nothing but results and errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -108,6 +114,27 @@ pub struct GlobalArgs {
     /// (for comparing answers and timings)
     #[arg(long, global = true, hide_short_help = true)]
     pub no_shredding: bool,
+}
+
+/// `512MB`, `4GB`, `1.5GiB`, or bytes; at least 16 MB.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let split = lower.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(split);
+    let scale: u64 = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => return Err(format!("unknown unit '{other}': write e.g. 512MB or 4GB")),
+    };
+    let value: f64 = number.parse().map_err(|_| format!("'{text}' is not a size: write e.g. 512MB or 4GB"))?;
+    let bytes = value * scale as f64;
+    if !(bytes >= 16.0 * (1 << 20) as f64 && bytes < u64::MAX as f64) {
+        return Err(format!("'{text}' is too small or too large: give at least 16MB"));
+    }
+    Ok(bytes as u64)
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,7 +181,7 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub range: RangeArgs,
 
-    /// The HTML file to write [default: carto-activity-report_START_END.html]
+    /// The HTML file to write, or - for standard output [default: carto-activity-report_START_END.html]
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -331,5 +358,8 @@ mod tests {
         .unwrap();
         let Command::Query(q) = cli.command else { panic!("not a query") };
         assert_eq!(q.output_format(), OutputFormat::Json);
+        assert_eq!(parse_size("512MB"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert!(parse_size("12").is_err() && parse_size("4 parsecs").is_err() && parse_size("-1GB").is_err());
     }
 }

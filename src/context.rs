@@ -46,7 +46,9 @@ impl Context {
     }
 
     pub(crate) fn cache(&self) -> Result<Cache> {
-        Cache::locate(self.global.cache_dir.clone())
+        let cache = Cache::locate(self.global.cache_dir.clone())?;
+        crate::engine::check_cache_path(cache.root())?;
+        Ok(cache)
     }
 
     fn choice(&self) -> SourceChoice {
@@ -132,17 +134,18 @@ impl Context {
         refresh: bool,
         parallelism: Parallelism,
     ) -> Result<Vec<Engine>> {
-        let options = EngineOptions {
-            partitions: match parallelism {
-                Parallelism::AllCores => std::thread::available_parallelism().map_or(2, |n| n.get()),
-                Parallelism::InOrder => 1,
-            },
-            shredding: !self.global.no_shredding,
+        let partitions = match parallelism {
+            Parallelism::AllCores => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            Parallelism::InOrder => 1,
         };
+        let mut options = EngineOptions::new(partitions, !self.global.no_shredding);
+        if let Some(limit) = self.global.memory_limit {
+            options.memory_limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        }
         if categories.is_empty() {
             let mut engines = Vec::new();
             for _ in ranges {
-                let engine = Engine::new(options, None)?;
+                let engine = Engine::new(options.clone(), None)?;
                 for category in Category::ALL {
                     engine.register(category, &[] as &[PathBuf]).await?;
                 }
@@ -154,12 +157,15 @@ impl Context {
         let cache = self.cache()?;
         cache.ensure_root()?;
         let store = cache.source(&source.cache_id());
+        // Sorts and joins past the memory limit spill beside the cache, which is on a disk the
+        // user chose, rather than into a /tmp that may be memory.
+        options.spill_dir = Some(cache.private_dir("spill")?);
         let lease = self.lease_for(&store)?;
         let request = Request { ranges, categories, refresh };
         let files = fill_and_share(&source, &store, &lease, &request, &self.printer).await?;
         let mut engines = Vec::with_capacity(files.len());
         for range_files in files {
-            let engine = Engine::new(options, Some(lease.clone()))?;
+            let engine = Engine::new(options.clone(), Some(lease.clone()))?;
             for category in Category::ALL {
                 let files = range_files.get(&category).map_or(&[] as &[PathBuf], Vec::as_slice);
                 engine.register(category, files).await?;

@@ -118,7 +118,26 @@ impl Error {
     /// A SQL failure: DataFusion's message on one line, without its internal prefixes, and
     /// naming the DuckDB construct to avoid where DataFusion's own words would not.
     pub fn query(err: DataFusionError) -> Error {
+        if let DataFusionError::ResourcesExhausted(detail) = err.find_root() {
+            // DataFusion lists the top memory consumers; the size that failed is what helps.
+            let wanted = detail
+                .rsplit("Failed to allocate additional ")
+                .next()
+                .and_then(|rest| rest.split(" for ").next())
+                .filter(|size| size.len() < 20)
+                .map_or_else(String::new, |size| format!(" (another {size} was needed)"));
+            return Error::Query(format!(
+                "the query needs more memory than the engine may use{wanted}: pass a larger --memory-limit, or narrow the query (a shorter range, fewer columns)"
+            ));
+        }
         let message = one_line(&strip_datafusion_prefixes(&err));
+        if let Some(name) = message.strip_prefix("table function '").and_then(|m| m.split('\'').next())
+            && name != "unnest"
+        {
+            return Error::Query(format!(
+                "the table function {name}() is not supported: carto-activity reads only its tables activity, apiUsage, userList and groupList (to query a folder of exported files, pass --source DIR)"
+            ));
+        }
         if message.contains("table function 'unnest' not found") {
             return Error::Query(
                 "unnest() in FROM (a lateral join) is not supported: unnest in a subquery instead, e.g. FROM (SELECT unnest(group_ids) AS group_id FROM userList)".into(),
@@ -136,6 +155,10 @@ fn strip_datafusion_prefixes(err: &DataFusionError) -> String {
         DataFusionError::SQL(e, _) => e.to_string(),
         DataFusionError::SchemaError(e, _) => e.to_string(),
         DataFusionError::Execution(msg) => msg.clone(),
+        // DataFusion asks for bug reports on its own tracker; ours is the one to write to.
+        DataFusionError::Internal(msg) => {
+            format!("internal error of the engine: {msg} (please report it to carto-activity with the SQL)")
+        }
         other => other.to_string(),
     }
 }

@@ -23,3 +23,4 @@ mod shred;
 pub mod source;
 
 pub use commands::{quiet_panics, run};
+pub use export::remove_abandoned_staging;

@@ -21,7 +21,12 @@ fn main() -> ExitCode {
     };
     let printer = Printer::new(cli.global.quiet, cli.global.verbose);
     carto_activity::quiet_panics();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        // The planner recurses over the query's tree; DataFusion's own CLI gives it room as well.
+        .thread_stack_size(16 << 20)
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             printer.error(&format!("cannot start: {err}"));
@@ -29,8 +34,14 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(carto_activity::run(cli, printer));
-    // Do not wait for a fetch that an interrupt abandoned: its files are only temporaries.
-    runtime.shutdown_background();
+    if matches!(result, Err(Error::Interrupted)) {
+        // An abandoned export's last uploads may still be landing in its staging folder: give
+        // them a moment, then remove the folder for good. (A fetch's files are only temporaries.)
+        runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+        carto_activity::remove_abandoned_staging();
+    } else {
+        runtime.shutdown_background();
+    }
     match result {
         Ok(()) | Err(Error::OutputClosed) => ExitCode::SUCCESS,
         Err(err) => {

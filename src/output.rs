@@ -27,6 +27,9 @@ pub struct Output<W: Write> {
     format: OutputFormat,
     max_rows: Option<usize>,
     printer: Printer,
+    /// Written before the next output: what separates one statement's result from the last
+    /// (held back so that a statement that fails before printing leaves no dangling comma).
+    separator: Option<&'static str>,
 }
 
 impl<W: Write> Output<W> {
@@ -36,10 +39,12 @@ impl<W: Write> Output<W> {
             (OutputFormat::Table, None) => Some(DEFAULT_TABLE_ROWS),
             (_, None) => None,
         };
-        Output { out, format, max_rows, printer }
+        Output { out, format, max_rows, printer, separator: None }
     }
 
     /// Prints the results of several statements: each in turn, or for JSON one array of arrays.
+    /// A statement that fails while printing ends what it printed so that JSON stays valid JSON
+    /// (the error and exit status say it is incomplete); later statements do not run.
     pub async fn write_all<S>(&mut self, results: S, count: usize) -> Result<()>
     where
         S: futures::Stream<Item = Result<SendableRecordBatchStream>>,
@@ -50,24 +55,39 @@ impl<W: Write> Output<W> {
         }
         futures::pin_mut!(results);
         let mut index = 0;
+        let mut outcome = Ok(());
         while let Some(stream) = results.next().await {
             if index > 0 {
-                match self.format {
-                    OutputFormat::Json if nested => self.raw(",\n")?,
-                    OutputFormat::Table | OutputFormat::Markdown | OutputFormat::Csv => self.raw("\n")?,
-                    _ => {}
-                }
+                self.separator = match self.format {
+                    OutputFormat::Json if nested => Some(",\n"),
+                    OutputFormat::Table | OutputFormat::Markdown | OutputFormat::Csv => Some("\n"),
+                    _ => None,
+                };
             }
-            self.write_result(stream?).await?;
+            outcome = match stream {
+                Ok(stream) => self.write_result(stream).await,
+                Err(e) => Err(e),
+            };
+            if outcome.is_err() {
+                break;
+            }
             index += 1;
         }
+        if matches!(outcome, Err(Error::OutputClosed)) {
+            return outcome;
+        }
+        self.separator = None;
         if nested {
             self.raw("]\n")?;
         }
-        self.out.flush().map_err(Error::stdout)
+        self.out.flush().map_err(Error::stdout)?;
+        outcome
     }
 
     fn raw(&mut self, text: &str) -> Result<()> {
+        if let Some(separator) = self.separator.take() {
+            self.out.write_all(separator.as_bytes()).map_err(Error::stdout)?;
+        }
         self.out.write_all(text.as_bytes()).map_err(Error::stdout)
     }
 
@@ -79,7 +99,15 @@ impl<W: Write> Output<W> {
         let (mut total, mut printed) = (0usize, 0usize);
         let mut started = false;
         while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(Error::query)?;
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => {
+                    if started && self.format == OutputFormat::Json {
+                        self.raw("\n]\n")?;
+                    }
+                    return Err(Error::query(e));
+                }
+            };
             total += batch.num_rows();
             let take = batch.num_rows().min(limit - printed);
             if take == 0 {
@@ -125,6 +153,7 @@ impl<W: Write> Output<W> {
     }
 
     fn write_csv(&mut self, schema: &Schema, batch: &RecordBatch, header: bool) -> Result<()> {
+        self.raw("")?;
         let mut writer = csv::Writer::from_writer(&mut self.out);
         // A closed pipe is an I/O error inside the CSV writer's error.
         let csv_error = |e: csv::Error| match e.into_kind() {
@@ -172,6 +201,22 @@ fn is_numeric(field: &Field) -> bool {
     field.data_type().is_numeric()
 }
 
+/// Control characters written as escapes: data must not move the cursor, recolour or clear the
+/// terminal it is printed on (an ESC in an event payload would).
+fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn cut(text: String) -> String {
     if text.chars().count() <= TABLE_CELL_CHARS {
         return text;
@@ -186,12 +231,13 @@ pub fn render_table(schema: &Schema, batches: &[RecordBatch]) -> String {
     let mut table = Table::new();
     table.load_preset(DUCKDB_BOX).set_content_arrangement(ContentArrangement::Disabled);
     table.set_header(schema.fields().iter().map(|f| {
-        Cell::new(format!("{}\n{}", f.name(), duckdb_type_name(f.data_type()))).set_alignment(CellAlignment::Center)
+        Cell::new(format!("{}\n{}", visible(f.name()), duckdb_type_name(f.data_type())))
+            .set_alignment(CellAlignment::Center)
     }));
     for batch in batches {
         for row in 0..batch.num_rows() {
             table.add_row(schema.fields().iter().zip(batch.columns()).map(|(field, column)| {
-                let cell = Cell::new(cut(display_text(column.as_ref(), row).replace('\n', "\\n")));
+                let cell = Cell::new(cut(visible(&display_text(column.as_ref(), row))));
                 if is_numeric(field) { cell.set_alignment(CellAlignment::Right) } else { cell }
             }));
         }
@@ -200,7 +246,7 @@ pub fn render_table(schema: &Schema, batches: &[RecordBatch]) -> String {
 }
 
 fn render_markdown(schema: &Schema, batches: &[RecordBatch]) -> String {
-    let escape = |s: String| s.replace('|', "\\|").replace('\n', " ");
+    let escape = |s: String| visible(&s).replace('|', "\\|");
     let mut text = String::new();
     text.push_str(&format!(
         "| {} |\n",

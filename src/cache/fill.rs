@@ -109,7 +109,7 @@ async fn fill(
         } else {
             days.iter().map(|d| store.day_path(category, *d)).collect()
         };
-        let damaged = store.remove_damaged(files)?;
+        let damaged = store.remove_damaged(category, files)?;
         if !damaged.is_empty() {
             printer.warn(&format!("the cached {category} of {} was damaged: fetching it again", damaged.join(", ")));
         }

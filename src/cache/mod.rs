@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
 
+mod clear;
 pub(crate) mod fill;
 mod lock;
 pub mod writer;
@@ -30,9 +31,13 @@ use crate::atomic::TEMP_PREFIX;
 use crate::category::Category;
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
-use crate::printer::Printer;
 
 pub const LAYOUT_VERSION: &str = "v2";
+/// Layouts this program wrote before `v2`; `cache clear` removes them (never a newer one).
+const EARLIER_LAYOUTS: [&str; 1] = ["v1"];
+/// The CACHEDIR.TAG this program writes: its first line is the standard's, the second names us.
+const CACHEDIR_TAG: &str =
+    "Signature: 8a477f597d28d172789f06886806bc55\n# This folder is a cache made by carto-activity.\n";
 const SNAPSHOT_FILE: &str = "snapshot.parquet";
 /// Snapshots older than this are fetched again.
 pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
@@ -113,11 +118,7 @@ impl Cache {
         fs::create_dir_all(self.root.join("locks")).map_err(Error::io("cannot create the cache folder", &self.root))?;
         let tag = self.root.join("CACHEDIR.TAG");
         if !tag.exists() {
-            fs::write(
-                &tag,
-                "Signature: 8a477f597d28d172789f06886806bc55\n# This folder is a cache made by carto-activity.\n",
-            )
-            .map_err(Error::io("cannot write", &tag))?;
+            fs::write(&tag, CACHEDIR_TAG).map_err(Error::io("cannot write", &tag))?;
         }
         Ok(())
     }
@@ -153,50 +154,6 @@ impl Cache {
             }
         }
         Ok(entries)
-    }
-
-    /// Empties the whole cache, or one source's part, waiting for processes that use it.
-    pub fn clear(&self, only: Option<&str>, printer: &Printer) -> Result<Vec<String>> {
-        let ids = match only {
-            Some(id) => {
-                let known = self.sources()?;
-                if !known.iter().any(|k| k == id) {
-                    let hint = if known.is_empty() {
-                        "the cache is empty".to_string()
-                    } else {
-                        format!("known sources: {}", known.join(", "))
-                    };
-                    return Err(Error::Usage(format!("no cached source named '{id}': {hint}")));
-                }
-                vec![id.to_string()]
-            }
-            None => self.sources()?,
-        };
-        for id in &ids {
-            let source = self.source(id);
-            let lock = source.lock()?;
-            lock.exclusive(printer)?;
-            fs::remove_dir_all(&source.dir).map_err(Error::io("cannot remove", &source.dir))?;
-        }
-        if only.is_none() {
-            self.remove_earlier_layouts()?;
-        }
-        Ok(ids)
-    }
-
-    /// Folders of earlier layout versions (`v1`, ...), which this version never reads.
-    fn remove_earlier_layouts(&self) -> Result<()> {
-        let Ok(entries) = fs::read_dir(&self.root) else { return Ok(()) };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let is_layout =
-                name.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-            if is_layout && name != LAYOUT_VERSION {
-                fs::remove_dir_all(entry.path()).map_err(Error::io("cannot remove", entry.path()))?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -238,12 +195,22 @@ impl SourceCache {
         Ok(())
     }
 
-    /// Removes those of `files` whose Parquet footer does not read, and names them: a damaged
-    /// file is fetched again, never served.
-    pub fn remove_damaged(&self, files: Vec<PathBuf>) -> Result<Vec<String>> {
+    /// Removes those of `category`'s `files` that are not what they claim to be, and names
+    /// them: a footer that does not parse, another category's columns, or (for a day file) rows
+    /// outside its day by the row groups' statistics. Such a file is fetched again, never served.
+    pub fn remove_damaged(&self, category: Category, files: Vec<PathBuf>) -> Result<Vec<String>> {
         let mut removed = Vec::new();
         for file in files {
-            if file.is_file() && !footer_reads(&file) {
+            let Ok(meta) = fs::symlink_metadata(&file) else { continue };
+            if !meta.is_file() {
+                return Err(Error::Usage(format!(
+                    "{} is not a file, where the cache keeps one: remove it (or run `cache clear`)",
+                    file.display()
+                )));
+            }
+            let day =
+                file.file_stem().and_then(|s| s.to_str()).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+            if !holds(&file, category, day) {
                 fs::remove_file(&file).map_err(Error::io("cannot remove", &file))?;
                 removed.push(file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()));
             }
@@ -311,10 +278,28 @@ impl SourceCache {
     }
 }
 
-/// Whether a Parquet file ends in a footer that parses (magic bytes, length, metadata).
-fn footer_reads(path: &Path) -> bool {
+/// Whether a Parquet file's footer parses, has `category`'s columns and, for a `day`, row
+/// groups whose `ts` statistics lie within that day.
+fn holds(path: &Path, category: Category, day: Option<NaiveDate>) -> bool {
+    use datafusion::parquet::file::statistics::Statistics;
     let Ok(file) = File::open(path) else { return false };
-    datafusion::parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&file).is_ok()
+    let Ok(metadata) = datafusion::parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&file) else {
+        return false;
+    };
+    let columns = metadata.file_metadata().schema_descr();
+    let names: Vec<&str> = columns.columns().iter().map(|c| c.path().parts()[0].as_str()).collect();
+    if !category.schema().fields().iter().all(|f| names.contains(&f.name().as_str())) {
+        return false;
+    }
+    let (Some(day), Some(ts)) = (day, names.iter().position(|n| *n == "ts")) else { return true };
+    let start = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()).unwrap_or(i64::MIN);
+    let end = start.saturating_add(86_400_000_000);
+    metadata.row_groups().iter().all(|group| match group.column(ts).statistics() {
+        Some(Statistics::Int64(stats)) => {
+            stats.min_opt().is_none_or(|min| *min >= start) && stats.max_opt().is_none_or(|max| *max < end)
+        }
+        _ => true,
+    })
 }
 
 #[cfg(test)]

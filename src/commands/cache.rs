@@ -37,10 +37,16 @@ pub(super) fn run(context: &Context, command: CacheCommand) -> Result<()> {
         }
         CacheCommand::Clear { cached_source } => {
             let cleared = cache.clear(cached_source.as_deref(), context.printer())?;
-            if cleared.is_empty() {
-                context.printer().info("the cache was already empty");
+            if cleared.names.is_empty() {
+                context.printer().info(&format!("the cache at {} was already empty", cache.root().display()));
             } else {
-                context.printer().info(&format!("cleared {}", cleared.join(", ")));
+                context.printer().info(&format!(
+                    "removed {} from {} ({} files, {} bytes)",
+                    cleared.names.join(", "),
+                    cache.root().display(),
+                    cleared.files,
+                    cleared.bytes
+                ));
             }
             Ok(())
         }

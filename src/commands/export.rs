@@ -41,8 +41,14 @@ pub(super) async fn run(context: &Context, args: ExportArgs) -> Result<()> {
     };
     request.validate()?;
     let destination = Destination::parse(&args.output_dir)?;
-    check_targets(&request, &destination).await?;
-    let engine = context.engine(range, &categories, args.range.no_cache, Parallelism::InOrder).await?;
-    export(&engine, &request, &destination, context.printer()).await?;
-    Ok(())
+    // From the check of what exists to the last file written, no other export writes here.
+    let lock = destination.lock().await?;
+    let outcome = async {
+        check_targets(&request, &destination).await?;
+        let engine = context.engine(range, &categories, args.range.no_cache, Parallelism::InOrder).await?;
+        export(&engine, &request, &destination, context.printer()).await
+    }
+    .await;
+    destination.unlock(lock).await;
+    outcome
 }

@@ -15,7 +15,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::printer::Printer;
 
-/// Runs the command; Ctrl-C ends it with [`Error::Interrupted`]. Files being written are
+/// Runs the command; Ctrl-C or SIGTERM ends it with [`Error::Interrupted`]. Files being written are
 /// temporary until complete, so an interrupted run leaves the cache and exports as they were;
 /// a CARTO job being awaited is cancelled.
 pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
@@ -27,6 +27,7 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
         tokio::select! {
             result = &mut work => Some(result),
             _ = tokio::signal::ctrl_c() => None,
+            _ = terminated() => None,
         }
         // The abandoned command's future is dropped here: whatever it was waiting for is
         // given up, and a CARTO job's waiter sends its cancellation.
@@ -37,6 +38,17 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
             context.finish_interrupted().await;
             Err(Error::Interrupted)
         }
+    }
+}
+
+/// SIGTERM (what `kill`, systemd and schedulers send) ends a command as Ctrl-C does: the files
+/// it was writing are removed. Without a handler it would end the process on the spot.
+async fn terminated() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut signal) => {
+            signal.recv().await;
+        }
+        Err(_) => std::future::pending().await,
     }
 }
 

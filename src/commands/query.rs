@@ -41,22 +41,32 @@ fn read_sql(args: &QueryArgs) -> Result<String> {
     Ok(sql.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(sql))
 }
 
+/// SQL longer than this is refused: no one writes it, and `-f /dev/zero` must not read forever.
+const MAX_SQL_BYTES: u64 = 16 * 1024 * 1024;
+
 fn read_sql_text(args: &QueryArgs) -> Result<String> {
-    let from_stdin = |what: &str| -> Result<String> {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).map_err(Error::io("cannot read", what))?;
-        String::from_utf8(bytes).map_err(|_| Error::Usage("the SQL on standard input is not UTF-8 text".into()))
-    };
     match (&args.sql, &args.file) {
         (Some(sql), _) => Ok(sql.clone()),
-        (None, Some(path)) if path.as_os_str() == "-" => from_stdin("standard input"),
+        (None, Some(path)) if path.as_os_str() == "-" => read_limited(std::io::stdin(), "the SQL on standard input"),
         (None, Some(path)) => {
-            let bytes = std::fs::read(path).map_err(Error::io("cannot read the SQL file", path))?;
-            String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{} is not UTF-8 text", path.display())))
+            let file = std::fs::File::open(path).map_err(Error::io("cannot read the SQL file", path))?;
+            read_limited(file, &path.display().to_string())
         }
-        (None, None) if !std::io::stdin().is_terminal() => from_stdin("standard input"),
+        (None, None) if !std::io::stdin().is_terminal() => read_limited(std::io::stdin(), "the SQL on standard input"),
         (None, None) => Err(Error::Usage(
             "no SQL given: pass --sql \"SELECT ...\", -f FILE, or pipe the SQL on standard input".into(),
         )),
     }
+}
+
+fn read_limited(input: impl Read, what: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    input.take(MAX_SQL_BYTES + 1).read_to_end(&mut bytes).map_err(Error::io("cannot read", what))?;
+    if bytes.len() as u64 > MAX_SQL_BYTES {
+        return Err(Error::Usage(format!(
+            "{what} is longer than {} MiB: that is not SQL to run (check the file name)",
+            MAX_SQL_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{what} is not UTF-8 text")))
 }

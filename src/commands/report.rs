@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use crate::atomic::write_whole;
+use crate::atomic::{check_replaceable, write_whole};
 use crate::cli::ReportArgs;
 use crate::context::{Context, Parallelism};
 use crate::error::Result;
+use crate::output::print_text;
 use crate::report::ReportPlan;
 use crate::report::spec::Spec;
 
@@ -20,10 +21,20 @@ pub(super) async fn run(context: &Context, args: ReportArgs) -> Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("carto-activity-report_{}_{}.html", range.start, range.end)));
+    // `-` is standard output, as for most tools; anything else is a file written whole, which
+    // must not replace a link, a device, or the spec it is made from.
+    let to_stdout = output.as_os_str() == "-";
+    if !to_stdout {
+        check_replaceable(&output, "--output", &args.spec.iter().map(|p| p.as_path()).collect::<Vec<_>>())?;
+    }
     let plan = ReportPlan::new(&spec, range)?;
     let engines =
         context.engines(&plan.ranges(), &plan.categories(), args.range.no_cache, Parallelism::AllCores).await?;
     let (page, panels) = plan.render(&engines, context.source_label()).await?;
+    if to_stdout {
+        drop(engines);
+        return print_text(&page);
+    }
     // A report is made to be shared: readable by others, as files the user writes usually are.
     write_whole(&output, page.as_bytes(), 0o644)?;
     // The engines, and with them the cache lease, go only now that the page is written.

@@ -36,18 +36,77 @@ pub(crate) struct Engine {
 }
 
 /// How an engine runs plans.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct EngineOptions {
     /// Threads per plan; 1 reads the cached days in order (exports stream day after day).
     pub partitions: usize,
     /// Reads of shredded JSON paths use the cache's hidden columns.
     pub shredding: bool,
+    /// Bytes that sorts, joins and aggregates may hold; past it they spill or fail.
+    pub memory_limit: usize,
+    /// Where they spill (else the system's temporary folder).
+    pub spill_dir: Option<std::path::PathBuf>,
+}
+
+impl EngineOptions {
+    pub(crate) fn new(partitions: usize, shredding: bool) -> EngineOptions {
+        EngineOptions { partitions, shredding, memory_limit: default_memory_limit(), spill_dir: None }
+    }
+}
+
+/// 60% of the machine's memory (DuckDB takes 80%; what DataFusion does not track, such as
+/// strings built by functions, needs the rest).
+pub(crate) fn default_memory_limit() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
+        let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+        line.split_whitespace().nth(1)?.parse::<usize>().ok().map(|kib| kib * 1024)
+    });
+    total.map_or(4 << 30, |bytes| bytes / 10 * 6)
 }
 
 /// The name a category's table is registered under. Unquoted identifiers are folded to lower
 /// case by the planner; the compatibility layer folds quoted ones that name a table.
 pub(crate) fn table_name(category: Category) -> String {
     category.name().to_lowercase()
+}
+
+/// A cached file as the engine addresses it: a `file://` URL of the path itself (percent-encoded),
+/// so that `*`, `?`, `[` or `#` in a folder name are characters, never a glob or a fragment.
+fn file_url(path: &Path) -> Result<ListingTableUrl> {
+    let unusable = |why: &dyn std::fmt::Display| {
+        // Quoted with escapes: the path may hold a newline, and the message is one line.
+        Error::Usage(format!("the cache path {path:?} cannot be used ({why}): choose another --cache-dir"))
+    };
+    if path.to_str().is_none() {
+        return Err(unusable(&"it is not UTF-8"));
+    }
+    let absolute = resolved(path).map_err(|e| unusable(&e))?;
+    let url = url::Url::from_file_path(&absolute).map_err(|()| unusable(&"not an absolute path"))?;
+    ListingTableUrl::try_new(url, None).map_err(|_| unusable(&"it holds a control character such as a tab or newline"))
+}
+
+/// `path` absolute and without `.` or `..` (which a store path cannot hold): its deepest
+/// existing folder resolved by the file system, the rest (not yet created) appended.
+fn resolved(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    use std::path::Component;
+    if let Ok(path) = path.canonicalize() {
+        return Ok(path);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => resolved(p)?,
+        _ => std::env::current_dir()?,
+    };
+    Ok(match path.components().next_back() {
+        // As `create_dir_all` walks it: `x/..` is where `x` is.
+        Some(Component::ParentDir) => parent.parent().map_or(parent.clone(), Path::to_path_buf),
+        Some(Component::CurDir) | None => parent,
+        Some(last) => parent.join(last),
+    })
+}
+
+/// Refuses, before anything is fetched, a cache folder whose files the engine could not address.
+pub(crate) fn check_cache_path(root: &Path) -> Result<()> {
+    file_url(&root.join("v0/source/category/2025-01-01.parquet")).map(|_| ())
 }
 
 impl Engine {
@@ -61,7 +120,13 @@ impl Engine {
         // DuckDB's rules: NULLs sort last in both directions; `2.5` is a DECIMAL, not a DOUBLE.
         settings.sql_parser.default_null_ordering = "nulls_last".into();
         settings.sql_parser.parse_float_as_decimal = true;
-        let mut ctx = SessionContext::new_with_config(config);
+        let mut runtime =
+            datafusion::execution::runtime_env::RuntimeEnvBuilder::new().with_memory_limit(options.memory_limit, 1.0);
+        if let Some(dir) = &options.spill_dir {
+            runtime = runtime.with_temp_file_path(dir);
+        }
+        let runtime = runtime.build_arc().map_err(Error::query)?;
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         compat::register(&mut ctx).map_err(Error::query)?;
         if options.shredding {
             ctx.add_analyzer_rule(Arc::new(ReadShreddedColumns));
@@ -78,16 +143,7 @@ impl Engine {
             self.ctx.register_table(table_name(category), Arc::new(table)).map_err(Error::query)?;
             return Ok(());
         }
-        let urls = files
-            .iter()
-            .map(|f| {
-                let path = f.as_ref();
-                let text = path.to_str().ok_or_else(|| {
-                    Error::Usage(format!("the cache path {} is not UTF-8: choose another --cache-dir", path.display()))
-                })?;
-                ListingTableUrl::parse(text).map_err(Error::query)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let urls = files.iter().map(|f| file_url(f.as_ref())).collect::<Result<Vec<_>>>()?;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
@@ -129,7 +185,7 @@ mod tests {
     use super::*;
 
     fn options() -> EngineOptions {
-        EngineOptions { partitions: 1, shredding: true }
+        EngineOptions::new(1, true)
     }
 
     /// A user's column named like a hidden one is an ordinary column: it is shown.

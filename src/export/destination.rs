@@ -13,7 +13,10 @@ use crate::error::{Error, Result};
 pub struct Destination {
     pub(super) store: Arc<dyn ObjectStore>,
     prefix: StorePath,
-    display: String,
+    pub(super) display: String,
+    /// The folder, for a local destination: removals go through the file system there, which
+    /// (unlike the store's listing) also sees the store's own `name#n` upload files.
+    pub(super) local: Option<std::path::PathBuf>,
 }
 
 impl Destination {
@@ -32,6 +35,7 @@ impl Destination {
                 store,
                 prefix: StorePath::from(prefix),
                 display: target.trim_end_matches('/').to_string(),
+                local: None,
             })
         };
         match scheme {
@@ -56,6 +60,7 @@ impl Destination {
                     store: Arc::new(store),
                     prefix: StorePath::default(),
                     display: dir.display().to_string(),
+                    local: Some(dir),
                 })
             }
             other => Err(Error::Usage(format!(
@@ -70,10 +75,13 @@ impl Destination {
         StorePath::from_iter(parts)
     }
 
+    /// `path` below the prefix.
+    pub(super) fn relative<'p>(&self, path: &'p StorePath) -> &'p str {
+        path.as_ref().strip_prefix(self.prefix.as_ref()).unwrap_or(path.as_ref()).trim_start_matches('/')
+    }
+
     pub(super) fn shown(&self, path: &StorePath) -> String {
-        let relative =
-            path.as_ref().strip_prefix(self.prefix.as_ref()).unwrap_or(path.as_ref()).trim_start_matches('/');
-        format!("{}/{relative}", self.display)
+        format!("{}/{}", self.display, self.relative(path))
     }
 
     pub(super) fn failed(&self, what: &str, path: &StorePath, e: impl std::fmt::Display) -> Error {
@@ -95,6 +103,9 @@ impl Destination {
     }
 
     pub(super) async fn remove_all(&self, target: &StorePath) -> Result<()> {
+        if let Some(dir) = &self.local {
+            return remove_local(&dir.join(self.relative(target)));
+        }
         let _ = self.store.delete(target).await;
         let objects: Vec<_> = self.store.list(Some(target)).try_collect().await.unwrap_or_default();
         for object in objects {
@@ -102,4 +113,22 @@ impl Destination {
         }
         Ok(())
     }
+}
+
+/// A local file or folder, with the `name#n` uploads the store left beside a file.
+fn remove_local(path: &std::path::Path) -> Result<()> {
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path).map_err(Error::io("cannot remove", path))?,
+        Ok(_) => std::fs::remove_file(path).map_err(Error::io("cannot remove", path))?,
+        Err(e) if gone(&e) => {}
+        Err(e) => return Err(Error::io("cannot remove", path)(e)),
+    }
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else { return Ok(()) };
+    for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+        if entry.file_name().to_str().is_some_and(|n| n.starts_with(&format!("{name}#"))) {
+            std::fs::remove_file(entry.path()).map_err(Error::io("cannot remove", entry.path()))?;
+        }
+    }
+    Ok(())
 }

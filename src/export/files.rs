@@ -51,6 +51,8 @@ pub(super) struct TextFile {
     pub(super) gzip: Option<GzEncoder<Vec<u8>>>,
     pub(super) csv: bool,
     pub(super) header: bool,
+    /// For the header of a CSV file that gets no rows.
+    pub(super) schema: datafusion::arrow::datatypes::SchemaRef,
 }
 
 pub(super) enum Encoder {
@@ -80,34 +82,37 @@ pub(super) struct Manifest {
     pub(super) files: Vec<ManifestFile>,
 }
 
+impl TextFile {
+    async fn write(&mut self, batch: &RecordBatch) -> std::result::Result<(), String> {
+        let mut text = Vec::with_capacity(batch.num_rows() * 128);
+        if self.csv {
+            let mut writer = csv::Writer::from_writer(&mut text);
+            if !self.header {
+                write_csv_header(&mut writer, &batch.schema()).map_err(|e| e.to_string())?;
+                self.header = true;
+            }
+            write_csv_rows(&mut writer, batch).map_err(|e| e.to_string())?;
+            writer.flush().map_err(|e| e.to_string())?;
+        } else {
+            write_ndjson_rows(&mut text, batch).map_err(|e| e.to_string())?;
+        }
+        let out = match &mut self.gzip {
+            Some(encoder) => {
+                encoder.write_all(&text).map_err(|e| e.to_string())?;
+                std::mem::take(encoder.get_mut())
+            }
+            None => text,
+        };
+        self.sink.put(&out).await.map_err(|e| e.to_string())
+    }
+}
+
 impl OpenFile {
     pub(super) async fn write(&mut self, batch: &RecordBatch) -> std::result::Result<(), String> {
         self.rows += batch.num_rows() as u64;
         match &mut self.encoder {
             Encoder::Parquet(writer) => writer.write(batch).await.map_err(|e| e.to_string()),
-            Encoder::Text(file) => {
-                let TextFile { sink, gzip, csv, header } = &mut **file;
-                let mut text = Vec::with_capacity(batch.num_rows() * 128);
-                if *csv {
-                    let mut writer = csv::Writer::from_writer(&mut text);
-                    if !*header {
-                        write_csv_header(&mut writer, &batch.schema()).map_err(|e| e.to_string())?;
-                        *header = true;
-                    }
-                    write_csv_rows(&mut writer, batch).map_err(|e| e.to_string())?;
-                    writer.flush().map_err(|e| e.to_string())?;
-                } else {
-                    write_ndjson_rows(&mut text, batch).map_err(|e| e.to_string())?;
-                }
-                let out = match gzip {
-                    Some(encoder) => {
-                        encoder.write_all(&text).map_err(|e| e.to_string())?;
-                        std::mem::take(encoder.get_mut())
-                    }
-                    None => text,
-                };
-                sink.put(&out).await.map_err(|e| e.to_string())
-            }
+            Encoder::Text(file) => file.write(batch).await,
         }
     }
 
@@ -118,7 +123,11 @@ impl OpenFile {
                 writer.finish().await.map_err(|e| e.to_string())?;
                 writer.into_inner()
             }
-            Encoder::Text(file) => {
+            Encoder::Text(mut file) => {
+                if file.csv && !file.header {
+                    // A CSV file without rows still says what its columns are.
+                    file.write(&RecordBatch::new_empty(file.schema.clone())).await?;
+                }
                 let TextFile { mut sink, gzip, .. } = *file;
                 if let Some(encoder) = gzip {
                     let tail = encoder.finish().map_err(|e| e.to_string())?;

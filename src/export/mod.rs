@@ -3,13 +3,15 @@
 //! local folder or an object store. Memory stays flat: a bounded number of files is open at
 //! once, each buffering at most a row group.
 //!
-//! A single file appears whole or not at all (the object store writes it under another name
-//! and renames, or completes a multipart upload). A folder of parts is complete only once its
-//! `_SUCCESS` manifest (files, rows, bytes, SHA-256) is written, last.
+//! Files are written under `_tmp/<run>/` and renamed into place once whole (see [`staging`]);
+//! a folder of parts is complete only once its `_SUCCESS` manifest (files, rows, bytes,
+//! SHA-256) is written, last. The caller holds the destination's lock ([`staging`]) throughout,
+//! from the check of what exists to the last file.
 
 mod destination;
 mod files;
 mod request;
+mod staging;
 mod subject;
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +25,8 @@ use futures::StreamExt;
 
 pub(crate) use destination::Destination;
 pub(crate) use request::{ExportRequest, Subject};
+use staging::Run;
+pub use staging::remove_abandoned_staging;
 
 use crate::category::Category;
 use crate::cli::PartitionBy;
@@ -34,7 +38,8 @@ use subject::{SubjectExport, partition_keys};
 
 pub const SUCCESS_FILE: &str = "_SUCCESS";
 
-/// Refuses existing output (without --overwrite) before anything is fetched or written.
+/// Refuses existing output (without --overwrite) before anything is fetched or written; call
+/// with the destination's lock held, so that no other export can pass the same check.
 pub(crate) async fn check_targets(request: &ExportRequest, destination: &Destination) -> Result<()> {
     for subject in &request.subjects {
         let target = request.target(destination, subject);
@@ -51,13 +56,14 @@ pub(crate) async fn export(
     destination: &Destination,
     printer: &Printer,
 ) -> Result<()> {
+    let run = destination.start_run().await?;
     if request.overwrite {
         for subject in &request.subjects {
             destination.remove_all(&request.target(destination, subject)).await?;
         }
     }
     for subject in &request.subjects {
-        export_subject(engine, request, destination, subject, printer).await?;
+        export_subject(engine, request, destination, subject, &run, printer).await?;
     }
     Ok(())
 }
@@ -67,6 +73,7 @@ async fn export_subject(
     request: &ExportRequest,
     destination: &Destination,
     subject: &Subject,
+    run: &Run,
     printer: &Printer,
 ) -> Result<()> {
     let statement = match subject {
@@ -74,11 +81,12 @@ async fn export_subject(
         Subject::Query(q) => (**q).clone(),
     };
     let mut stream = engine.execute(statement).await?;
+    let target = request.target(destination, subject);
     let mut job = SubjectExport {
         request,
         partition: request.partition_of(subject),
         destination,
-        target: request.target(destination, subject),
+        staged: destination.staged(run, &target),
         schema: stream.schema(),
         open: HashMap::new(),
         parts: BTreeMap::new(),
@@ -131,18 +139,29 @@ async fn export_subject(
     }
     let rows = job.finished.iter().map(|f| f.rows).sum();
     let bytes = job.finished.iter().map(|f| f.bytes).sum();
+    let mut files = std::mem::take(&mut job.finished);
+    for file in &mut files {
+        let staged = StorePath::from(file.path.as_str());
+        let below = staged.as_ref().strip_prefix(job.staged.as_ref()).unwrap_or("").trim_start_matches('/');
+        let place = if below.is_empty() { target.clone() } else { child_of(&target, below) };
+        destination.publish(&staged, &place).await?;
+        file.path = place.to_string();
+    }
     if !request.single_file() {
-        let manifest = Manifest { rows, bytes, files: std::mem::take(&mut job.finished) };
+        let manifest = Manifest { rows, bytes, files };
         let text = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| Error::internal("encoding the manifest")(e.to_string()))?;
-        let success =
-            StorePath::from_iter(job.target.parts().map(|p| p.as_ref().to_string()).chain([SUCCESS_FILE.to_string()]));
+        let success = child_of(&target, SUCCESS_FILE);
         destination.store.put(&success, text.into()).await.map_err(|e| destination.failed("write", &success, e))?;
-        job.finished = manifest.files;
+        files = manifest.files;
     }
-    let location = destination.shown(&job.target);
-    printer.info(&format!("wrote {location} ({rows} rows, {bytes} bytes, {} file(s))", job.finished.len()));
+    let location = destination.shown(&target);
+    printer.info(&format!("wrote {location} ({rows} rows, {bytes} bytes, {} file(s))", files.len()));
     Ok(())
+}
+
+fn child_of(path: &StorePath, below: &str) -> StorePath {
+    StorePath::from_iter(path.parts().map(|p| p.as_ref().to_string()).chain(below.split('/').map(str::to_string)))
 }
 
 fn select_all(category: Category) -> Result<Statement> {

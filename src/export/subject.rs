@@ -58,7 +58,8 @@ pub(super) struct SubjectExport<'a> {
     pub(super) request: &'a ExportRequest,
     pub(super) partition: PartitionBy,
     pub(super) destination: &'a Destination,
-    pub(super) target: StorePath,
+    /// Where the files are written until they are whole (below `_tmp/<run>/`).
+    pub(super) staged: StorePath,
     pub(super) schema: SchemaRef,
     pub(super) open: HashMap<String, OpenFile>,
     pub(super) parts: BTreeMap<String, usize>,
@@ -81,12 +82,12 @@ impl SubjectExport<'_> {
 
     pub(super) fn part_path(&mut self, key: &str) -> StorePath {
         if self.request.single_file() {
-            return self.target.clone();
+            return self.staged.clone();
         }
         let index = self.parts.entry(key.to_string()).or_insert(0);
         let name = format!("part-{:05}.{}", *index, self.request.extension());
         *index += 1;
-        let mut parts: Vec<String> = self.target.parts().map(|p| p.as_ref().to_string()).collect();
+        let mut parts: Vec<String> = self.staged.parts().map(|p| p.as_ref().to_string()).collect();
         if !key.is_empty() {
             parts.push(key.to_string());
         }
@@ -112,6 +113,7 @@ impl SubjectExport<'_> {
                     .then(|| GzEncoder::new(Vec::new(), flate2::Compression::default())),
                 csv: format == ExportFormat::Csv,
                 header: false,
+                schema: self.schema.clone(),
             })),
         };
         Ok(OpenFile { path, encoder, rows: 0, last_used: 0 })

@@ -130,7 +130,9 @@ fn data_block(index: usize, panel: &PanelResult) -> String {
         .iter()
         .map(|r| Value::Object(panel.table.columns.iter().cloned().zip(r.iter().cloned()).collect()))
         .collect();
-    let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/");
+    // `<` only occurs inside JSON strings, where `\u003c` means the same: no `</script>` or
+    // `<!--` in the data can then end or hide the block.
+    let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()).replace('<', "\\u003c");
     format!("<script type=\"application/json\" id=\"panel-{index}-data\">{json}</script>")
 }
 

@@ -11,11 +11,14 @@ use crate::category::Category;
 use crate::error::{Error, Result};
 use crate::printer::Printer;
 use crate::source::files::ingest_file;
+use crate::source::overlap::OneFilePerDay;
 use crate::source::{FetchPlan, RowSink};
 
 pub struct FolderSource {
     dir: PathBuf,
     files: Vec<(Category, PathBuf)>,
+    /// Files that look like data (by extension) but name no category.
+    unrecognised: Vec<PathBuf>,
     /// Names the folder; the part after it names its files' state.
     folder_key: String,
     fingerprint: String,
@@ -24,9 +27,7 @@ pub struct FolderSource {
 /// The category a file holds, from the first part of its path (below the folder) whose name
 /// starts with a category's name: `activity_2025-10-01_2025-10-07.csv`, `apiUsage/date=.../x.parquet`.
 fn category_of(relative: &Path) -> Option<Category> {
-    let name = relative.file_name()?.to_str()?.to_lowercase();
-    let readable = [".csv", ".csv.gz", ".parquet"].iter().any(|ext| name.ends_with(ext));
-    if !readable || name.starts_with('.') {
+    if !is_data_file(relative) {
         return None;
     }
     relative.components().find_map(|part| {
@@ -36,6 +37,15 @@ fn category_of(relative: &Path) -> Option<Category> {
         all.sort_by_key(|c| std::cmp::Reverse(c.name().len()));
         all.into_iter().find(|c| part.starts_with(&c.name().to_lowercase()))
     })
+}
+
+/// A readable file that is no one's temporary or bookkeeping: names (or folders) starting with
+/// `.` or `_` are what writers stage under (`_tmp/`, `.tmp-*`), as Spark and Hive skip them.
+fn is_data_file(relative: &Path) -> bool {
+    let Some(name) = relative.file_name().and_then(|n| n.to_str()).map(str::to_lowercase) else { return false };
+    let readable = [".csv", ".csv.gz", ".parquet"].iter().any(|ext| name.ends_with(ext));
+    let hidden = relative.components().any(|part| part.as_os_str().to_str().is_some_and(|p| p.starts_with(['.', '_'])));
+    readable && !hidden
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
@@ -58,10 +68,16 @@ impl FolderSource {
         walk(&dir, &mut paths)?;
         paths.sort();
         let mut files = Vec::new();
+        let mut unrecognised = Vec::new();
         let mut state = Sha256::new();
         for path in paths {
             let relative = path.strip_prefix(&dir).unwrap_or(&path).to_path_buf();
-            let Some(category) = category_of(&relative) else { continue };
+            let Some(category) = category_of(&relative) else {
+                if is_data_file(&relative) {
+                    unrecognised.push(path);
+                }
+                continue;
+            };
             let meta = fs::metadata(&path).map_err(Error::io("cannot read", &path))?;
             let modified =
                 meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
@@ -76,7 +92,7 @@ impl FolderSource {
         }
         let folder_key = hex::encode(Sha256::digest(dir.to_string_lossy().as_bytes()))[..12].to_string();
         let fingerprint = hex::encode(state.finalize())[..12].to_string();
-        Ok(FolderSource { dir, files, folder_key, fingerprint })
+        Ok(FolderSource { dir, files, unrecognised, folder_key, fingerprint })
     }
 
     /// The folder's cache identity covers its files (names, sizes, modification times): any
@@ -94,20 +110,53 @@ impl FolderSource {
         &self.dir
     }
 
-    pub(crate) async fn fetch<S: RowSink>(&self, plan: &FetchPlan, mut sink: S, printer: &Printer) -> Result<S> {
-        for snapshot in &plan.snapshots {
-            if !self.files.iter().any(|(c, _)| c == snapshot) {
-                return Err(Error::Source(format!("{} has no {snapshot} file", self.dir.display())));
-            }
+    pub(crate) async fn fetch<S: RowSink>(&self, plan: &FetchPlan, sink: S, printer: &Printer) -> Result<S> {
+        for path in &self.unrecognised {
+            printer.warn(&format!(
+                "ignored {}: its name does not start with activity, apiUsage, userList or groupList",
+                path.display()
+            ));
         }
-        let wanted = |c: Category| plan.snapshots.contains(&c) || plan.days.contains_key(&c);
-        let bar = printer.progress(self.files.len() as u64, "files");
-        for (category, path) in self.files.iter().filter(|(c, _)| wanted(*c)) {
-            sink = ingest_file(path.clone(), *category, sink).await?;
+        let of = |category: Category| self.files.iter().filter(move |(c, _)| *c == category).map(|(_, p)| p);
+        let mut chosen: Vec<(Category, &PathBuf)> = Vec::new();
+        for &snapshot in &plan.snapshots {
+            // A list is a snapshot: of several files, the last by name (names carry their date) wins.
+            let files: Vec<&PathBuf> = of(snapshot).collect();
+            let Some(last) = files.last() else {
+                return Err(Error::Source(format!("{} has no {snapshot} file", self.dir.display())));
+            };
+            if files.len() > 1 {
+                printer.warn(&format!(
+                    "{} {snapshot} files in {}: reading only the last by name, {}",
+                    files.len(),
+                    self.dir.display(),
+                    last.display()
+                ));
+            }
+            chosen.push((snapshot, last));
+        }
+        for (&category, days) in &plan.days {
+            let files: Vec<&PathBuf> = of(category).collect();
+            if files.is_empty() && !days.is_empty() {
+                printer.warn(&format!(
+                    "{} has no {category} files (names starting with {category}): the table is empty",
+                    self.dir.display()
+                ));
+            }
+            chosen.extend(files.into_iter().map(|p| (category, p)));
+        }
+        let bar = printer.progress(chosen.len() as u64, "files");
+        let mut sink = OneFilePerDay::new(sink, plan.days.clone());
+        for (category, path) in chosen {
+            sink.start_file(path);
+            sink = ingest_file(path.clone(), category, sink).await?;
             bar.inc(1);
         }
         bar.finish_and_clear();
-        Ok(sink)
+        for overlap in sink.overlaps()? {
+            printer.warn(&overlap);
+        }
+        Ok(sink.inner)
     }
 }
 
@@ -124,5 +173,7 @@ mod tests {
         assert_eq!(category_of(Path::new("notes.txt")), None);
         assert_eq!(category_of(Path::new(".tmp-activity.csv")), None);
         assert_eq!(category_of(Path::new("other.csv")), None);
+        assert_eq!(category_of(Path::new("_tmp/1/activity.parquet")), None);
+        assert_eq!(category_of(Path::new("activity/date=2025-10-01/_part.parquet")), None);
     }
 }

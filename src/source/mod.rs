@@ -7,6 +7,7 @@ pub mod carto;
 pub mod demo;
 pub(crate) mod files;
 pub(crate) mod folder;
+mod overlap;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -12,5 +12,6 @@ mod demo_pipeline;
 mod duckdb_compat;
 mod exports;
 mod folder_source;
+mod hostile;
 mod reliability;
 mod report;

@@ -178,8 +178,19 @@ fn an_export_killed_at_10_points_never_looks_complete() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         if !run_and_kill(demo(&args), full_run.mul_f64(0.9 * point)) {
             match manifest(&dir) {
-                // Killed before it finished: it must not look complete.
-                None => killed += 1,
+                // Killed before it finished: it must not look complete, and nothing a reader of
+                // `part-*` files would take for data is outside the staging folder.
+                None => {
+                    killed += 1;
+                    let visible: Vec<_> = crate::common::all_files(&out_dir)
+                        .into_iter()
+                        .filter(|p| {
+                            let relative = p.strip_prefix(&out_dir).unwrap().to_string_lossy().into_owned();
+                            !relative.starts_with("_tmp/") && !relative.starts_with('.')
+                        })
+                        .collect();
+                    assert!(visible.is_empty(), "a killed export left {visible:?} where readers look");
+                }
                 // Killed while exiting, after its last write: then it is complete, every file
                 // of the manifest present and every row there.
                 Some(written) => {
@@ -205,6 +216,7 @@ fn an_export_killed_at_10_points_never_looks_complete() {
             .filter(|p| p != "activity/_SUCCESS")
             .collect();
         assert_eq!(present, listed, "exactly the manifest's files, no leftovers of the killed run");
+        assert!(!out_dir.join("_tmp").exists(), "the staging folder of the killed run is removed");
     }
     eprintln!("{killed} of 10 exports killed before they finished");
     assert!(killed >= 8, "only {killed} of 10 exports were killed before they finished");

@@ -177,7 +177,7 @@ struct Classified {
 }
 
 async fn classify(cases: &[Case]) -> BTreeMap<String, Classified> {
-    let engine = Engine::new(EngineOptions { partitions: 1, shredding: false }, None).unwrap();
+    let engine = Engine::new(EngineOptions::new(1, false), None).unwrap();
     let vanilla = SessionContext::new();
     let mut ours = SessionContext::new();
     super::register(&mut ours).unwrap();

@@ -6,11 +6,13 @@
 mod aggregates;
 #[cfg(test)]
 mod catalogue;
+mod checked_sum;
 mod dialect;
 mod expressions;
 mod functions;
 mod json_path;
 mod names;
+mod overflow;
 mod queries;
 mod refusals;
 mod renames;
@@ -43,6 +45,10 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     for udaf in aggregates::aggregate_functions() {
         SessionContext::register_udaf(ctx, udaf);
     }
+    SessionContext::register_udaf(
+        ctx,
+        datafusion::logical_expr::AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()),
+    );
     ctx.register_function_rewrite(Arc::new(semantics::DuckDbSemantics))?;
     Ok(())
 }
@@ -65,8 +71,9 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
     None
 }
 
-/// Binary operators make expression trees as deep as they are many; the parser's visitors and
-/// the planner walk those trees recursively, so a query with more is refused up front.
+/// Binary operators (and set operations, which nest the same way) make trees as deep as they
+/// are many; the parser's visitors and the planner walk those trees recursively, so a query
+/// with more is refused up front.
 const MAX_OPERATORS: usize = 2_000;
 
 fn check_size(sql: &str) -> Result<()> {
@@ -78,7 +85,9 @@ fn check_size(sql: &str) -> Result<()> {
         .filter(|t| match t {
             Token::Plus | Token::Minus | Token::Mul | Token::Div | Token::Mod | Token::StringConcat => true,
             Token::Eq | Token::Neq | Token::Lt | Token::Gt | Token::LtEq | Token::GtEq => true,
-            Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR),
+            Token::Word(w) => {
+                matches!(w.keyword, Keyword::AND | Keyword::OR | Keyword::UNION | Keyword::INTERSECT | Keyword::EXCEPT)
+            }
             _ => false,
         })
         .count();
@@ -176,7 +185,36 @@ fn check_read_only(statement: &Statement) -> Result<()> {
         other => {
             let text = other.to_string();
             let keyword = text.split_whitespace().next().unwrap_or("this").to_uppercase();
-            Err(Error::WriteRefused(keyword))
+            let writes = matches!(
+                keyword.as_str(),
+                "INSERT"
+                    | "UPDATE"
+                    | "DELETE"
+                    | "MERGE"
+                    | "CREATE"
+                    | "DROP"
+                    | "ALTER"
+                    | "TRUNCATE"
+                    | "COPY"
+                    | "REPLACE"
+                    | "UPSERT"
+                    | "GRANT"
+                    | "REVOKE"
+                    | "EXPORT"
+                    | "IMPORT"
+                    | "INSTALL"
+                    | "LOAD"
+                    | "ATTACH"
+                    | "DETACH"
+                    | "VACUUM"
+                    | "CHECKPOINT"
+            );
+            if writes {
+                return Err(Error::WriteRefused(keyword));
+            }
+            Err(Error::Query(format!(
+                "{keyword} statements are not supported: carto-activity runs queries (SELECT, WITH, DESCRIBE, SHOW TABLES, EXPLAIN)"
+            )))
         }
     }
 }

@@ -85,6 +85,12 @@ impl FunctionRewrite for DuckDbSemantics {
             Operator::Plus if matches!(l, DataType::Interval(_)) && is_date(&r) => {
                 Expr::BinaryExpr(BinaryExpr::new(left.clone(), *op, Box::new(cast((**right).clone(), timestamp()))))
             }
+            _ if l.is_integer() && r.is_integer() => {
+                match super::overflow::checked(*op, (**left).clone(), &l, (**right).clone(), &r) {
+                    Some(checked) => checked,
+                    None => return Ok(Transformed::no(expr)),
+                }
+            }
             _ => return Ok(Transformed::no(expr)),
         };
         Ok(Transformed::yes(rewritten))

@@ -159,7 +159,7 @@ fn regressions() -> Vec<(String, bool)> {
 async fn random_queries_give_duckdbs_answers() {
     let dir = tempfile::tempdir().unwrap();
     let files = demo_files(dir.path()).await;
-    let engine = Engine::new(EngineOptions { partitions: 2, shredding: true }, None).unwrap();
+    let engine = Engine::new(EngineOptions::new(2, true), None).unwrap();
     for (category, files) in &files {
         engine.register(*category, files).await.unwrap();
     }

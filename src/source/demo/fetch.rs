@@ -35,10 +35,13 @@ fn deliver(org: &DemoOrg, plan: &FetchPlan, sink: &mut impl RowSink, printer: &P
         return Ok(());
     }
     let bar = printer.progress(work.len() as u64, "demo days");
+    /// Events generated at once per worker: a few hundred MB at most in flight.
+    const CHUNK_ROWS: usize = 200_000;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let next = AtomicUsize::new(0);
     let result = std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = mpsc::sync_channel::<(Category, NaiveDate, Result<RecordBatch>)>(workers);
+        // (category, day, rows, whether the day is complete with them)
+        let (tx, rx) = mpsc::sync_channel::<(Category, NaiveDate, Result<RecordBatch>, bool)>(workers);
         for _ in 0..workers {
             let tx = tx.clone();
             let (work, next) = (&work, &next);
@@ -49,26 +52,43 @@ fn deliver(org: &DemoOrg, plan: &FetchPlan, sink: &mut impl RowSink, printer: &P
                         break;
                     };
                     // Shredded here, on every core, rather than by the single writing thread.
-                    let batch = match category {
-                        Category::ApiUsage => org.api_usage(day),
-                        _ => org.activity(day),
+                    let shredded = |batch: Result<RecordBatch, datafusion::arrow::error::ArrowError>| {
+                        batch
+                            .map_err(|e| e.to_string())
+                            .and_then(|b| crate::shred::shred(category, &b))
+                            .map_err(|e| Error::Source(format!("demo {category} of {day}: {e}")))
+                    };
+                    let chunks: Box<dyn Iterator<Item = _>> = match category {
+                        Category::ApiUsage => Box::new(std::iter::once(org.api_usage(day))),
+                        _ => Box::new(org.activity_chunks(day, CHUNK_ROWS)),
+                    };
+                    let mut chunks = chunks.map(shredded).peekable();
+                    let mut sent = false;
+                    while let Some(batch) = chunks.next() {
+                        let last = chunks.peek().is_none();
+                        if tx.send((category, day, batch, last)).is_err() {
+                            return;
+                        }
+                        sent = true;
                     }
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| crate::shred::shred(category, &b))
-                    .map_err(|e| Error::Source(format!("demo {category} of {day}: {e}")));
-                    if tx.send((category, day, batch)).is_err() {
-                        break;
+                    if !sent {
+                        let empty = shredded(Ok(RecordBatch::new_empty(category.schema())));
+                        if tx.send((category, day, empty, true)).is_err() {
+                            return;
+                        }
                     }
                 }
             });
         }
         drop(tx);
-        for (category, day, batch) in rx {
+        for (category, day, batch, last) in rx {
             sink.write_dated(category, &batch?)?;
-            // A demo day comes whole: its file is finished at once, so memory does not grow
+            // A demo day's file is finished with its last batch, so memory does not grow
             // with the range.
-            sink.day_complete(category, day)?;
-            bar.inc(1);
+            if last {
+                sink.day_complete(category, day)?;
+                bar.inc(1);
+            }
         }
         Ok(())
     });

@@ -203,32 +203,51 @@ impl DemoOrg {
 
     /// One day of `activity`, ordered by time.
     pub fn activity(&self, day: NaiveDate) -> Result<RecordBatch, ArrowError> {
-        let Some((user_ids, user_index)) = self.active_users(day) else {
-            return Ok(RecordBatch::new_empty(Category::Activity.schema()));
-        };
-        let n = self.events_on(day);
+        let chunks: Vec<RecordBatch> = self.activity_chunks(day, usize::MAX).collect::<Result<_, _>>()?;
+        datafusion::arrow::compute::concat_batches(&Category::Activity.schema(), &chunks)
+    }
+
+    /// One day of `activity` as batches of at most `rows` events (the same events whatever the
+    /// size): memory follows the batch, not the day, at any `--demo-events-per-day`.
+    pub fn activity_chunks(
+        &self,
+        day: NaiveDate,
+        rows: usize,
+    ) -> impl Iterator<Item = Result<RecordBatch, ArrowError>> + '_ {
+        let active = self.active_users(day);
+        let n = if active.is_some() { self.events_on(day) } else { 0 };
         let mut rng = self.day_rng(day, 1);
         let mut times: Vec<i64> = (0..n).map(|_| business_micros(&mut rng)).collect();
         times.sort_unstable();
-        let mut types = StringBuilder::with_capacity(n, n * 16);
-        let mut data = StringBuilder::with_capacity(n, n * 260);
-        let mut ts = Vec::with_capacity(n);
-        for t in times {
-            let event = &self.types[self.type_index.sample(&mut rng)];
-            let user = &self.users[user_ids[user_index.sample(&mut rng)]];
-            let payload = self.payload(&mut rng, event, user);
-            types.append_value(&event.name);
-            data.append_value(payload.to_string());
-            ts.push(micros_at(day, t));
-        }
-        RecordBatch::try_new(
-            Category::Activity.schema(),
-            vec![
-                Arc::new(types.finish()) as ArrayRef,
-                Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")),
-                Arc::new(data.finish()),
-            ],
-        )
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            let (user_ids, user_index) = active.as_ref()?;
+            if start >= times.len() {
+                return None;
+            }
+            let end = times.len().min(start.saturating_add(rows));
+            let count = end - start;
+            let mut types = StringBuilder::with_capacity(count, count * 16);
+            let mut data = StringBuilder::with_capacity(count, count * 260);
+            let mut ts = Vec::with_capacity(count);
+            for &t in &times[start..end] {
+                let event = &self.types[self.type_index.sample(&mut rng)];
+                let user = &self.users[user_ids[user_index.sample(&mut rng)]];
+                let payload = self.payload(&mut rng, event, user);
+                types.append_value(&event.name);
+                data.append_value(payload.to_string());
+                ts.push(micros_at(day, t));
+            }
+            start = end;
+            Some(RecordBatch::try_new(
+                Category::Activity.schema(),
+                vec![
+                    Arc::new(types.finish()) as ArrayRef,
+                    Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")),
+                    Arc::new(data.finish()),
+                ],
+            ))
+        })
     }
 
     fn payload(&self, rng: &mut ChaCha8Rng, event: &EventType, user: &User) -> Value {

@@ -21,6 +21,17 @@ fn a_day_depends_only_on_seed_day_and_scale() {
 }
 
 #[test]
+fn a_day_in_batches_is_the_same_day() {
+    let org = DemoOrg::new(DEFAULT_SEED, 5_000);
+    let whole = org.activity(day("2025-10-01")).unwrap();
+    let chunks: Vec<RecordBatch> = org.activity_chunks(day("2025-10-01"), 777).collect::<Result<_, _>>().unwrap();
+    assert!(chunks.len() > 5 && chunks.iter().all(|c| c.num_rows() <= 777));
+    let joined = datafusion::arrow::compute::concat_batches(&whole.schema(), &chunks).unwrap();
+    assert_eq!(joined, whole, "the size of the batches changes nothing");
+    assert_eq!(org.activity_chunks(day("2014-01-01"), 777).count(), 0, "no batch before the organisation existed");
+}
+
+#[test]
 fn looks_like_a_real_organisation() {
     let org = DemoOrg::new(DEFAULT_SEED, 20_000);
     let users = org.user_list().unwrap();
