@@ -147,6 +147,9 @@ pub enum Command {
     Report(ReportArgs),
     /// List the tables with their columns and types
     Tables,
+    /// Serve the tables to AI agents over the Model Context Protocol (stdio): query, tables,
+    /// event_types, json_keys, export and report as tools
+    Mcp,
     /// Inspect or empty the local cache
     Cache {
         #[command(subcommand)]

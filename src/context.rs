@@ -41,6 +41,11 @@ impl Context {
         Context { global, printer, source: Mutex::new(None), lease: Mutex::new(Weak::new()) }
     }
 
+    /// A context of its own with the same settings, for a server that outlives the command's.
+    pub(crate) fn fork(&self) -> Context {
+        Context::new(self.global.clone(), self.printer)
+    }
+
     pub(crate) fn printer(&self) -> &Printer {
         &self.printer
     }

@@ -21,7 +21,11 @@ fn main() -> ExitCode {
     };
     let printer = Printer::new(cli.global.quiet, cli.global.verbose);
     carto_activity::quiet_panics();
+    // One worker more than the engine's partitions: while queries keep the others busy, it
+    // still reads signals, stdin and the network (Ctrl-C, an MCP client's cancellation).
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         // The planner recurses over the query's tree; DataFusion's own CLI gives it room as well.
         .thread_stack_size(16 << 20)
         .enable_all()

@@ -19,6 +19,16 @@ pub struct Printer {
     stderr_is_terminal: bool,
 }
 
+/// clap's rendered error as one line: its message and tip, without the usage text.
+pub(crate) fn usage_line(rendered: &str) -> String {
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .collect();
+    parts.join(" ")
+}
+
 impl Printer {
     pub fn new(quiet: bool, verbose: u8) -> Self {
         let verbosity = match (quiet, verbose) {
@@ -52,12 +62,7 @@ impl Printer {
 
     /// A flag the parser refused, as one line: its message and tip, without the usage text.
     pub fn usage_error(rendered: &str) {
-        let parts: Vec<&str> = rendered
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
-            .collect();
-        say(format_args!("{}", parts.join(" ")));
+        say(format_args!("{}", usage_line(rendered)));
     }
 
     pub fn error(&self, message: &str) {

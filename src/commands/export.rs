@@ -6,9 +6,9 @@ use crate::cli::ExportArgs;
 use crate::context::{Context, Parallelism};
 use crate::engine::compat::{prepare, referenced_categories};
 use crate::error::{Error, Result};
-use crate::export::{Destination, ExportRequest, Subject, check_targets, export};
+use crate::export::{Destination, ExportRequest, Subject, Written, check_targets, export};
 
-pub(super) async fn run(context: &Context, args: ExportArgs) -> Result<()> {
+pub(super) async fn run(context: &Context, args: ExportArgs) -> Result<Vec<Written>> {
     let range = args.range.resolve()?;
     let (subjects, categories) = match &args.sql {
         Some(sql) => {

@@ -2,6 +2,7 @@
 
 mod cache;
 mod export;
+mod mcp;
 mod query;
 mod report;
 
@@ -88,8 +89,9 @@ async fn guarded(work: impl std::future::Future<Output = Result<()>>) -> Result<
 async fn dispatch(context: &Context, command: Command) -> Result<()> {
     match command {
         Command::Query(args) => query::run(context, args).await,
-        Command::Export(args) => export::run(context, args).await,
-        Command::Report(args) => report::run(context, args).await,
+        Command::Export(args) => export::run(context, args).await.map(drop),
+        Command::Report(args) => report::run(context, args).await.map(drop),
+        Command::Mcp => mcp::serve(context.fork()).await,
         Command::Tables => cache::tables(),
         Command::Cache { command } => cache::run(context, command),
     }

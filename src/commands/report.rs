@@ -11,7 +11,8 @@ use crate::output::print_text;
 use crate::report::ReportPlan;
 use crate::report::spec::Spec;
 
-pub(super) async fn run(context: &Context, args: ReportArgs) -> Result<()> {
+/// Writes the report; the file written (none for standard output) and its panel count.
+pub(super) async fn run(context: &Context, args: ReportArgs) -> Result<(Option<PathBuf>, usize)> {
     let range = args.range.resolve()?;
     let spec = match &args.spec {
         Some(path) => Spec::load(path)?,
@@ -33,12 +34,12 @@ pub(super) async fn run(context: &Context, args: ReportArgs) -> Result<()> {
     let (page, panels) = plan.render(&engines, context.source_label()).await?;
     if to_stdout {
         drop(engines);
-        return print_text(&page);
+        return print_text(&page).map(|()| (None, panels));
     }
     // A report is made to be shared: readable by others, as files the user writes usually are.
     write_whole(&output, page.as_bytes(), 0o644)?;
     // The engines, and with them the cache lease, go only now that the page is written.
     drop(engines);
     context.printer().info(&format!("wrote {} ({panels} panels)", output.display()));
-    Ok(())
+    Ok((Some(output), panels))
 }

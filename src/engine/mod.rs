@@ -7,6 +7,7 @@ pub(crate) mod compat;
 mod fuzz;
 mod listing;
 mod shredded;
+mod yielding;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -126,7 +127,13 @@ impl Engine {
             runtime = runtime.with_temp_file_path(dir);
         }
         let runtime = runtime.build_arc().map_err(Error::query)?;
-        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(yielding::YieldAfterJoins))
+            .build();
+        let mut ctx = SessionContext::new_with_state(state);
         compat::register(&mut ctx).map_err(Error::query)?;
         if options.shredding {
             ctx.add_analyzer_rule(Arc::new(ReadShreddedColumns));

@@ -38,6 +38,15 @@ use subject::{SubjectExport, partition_keys};
 
 pub const SUCCESS_FILE: &str = "_SUCCESS";
 
+/// What one subject's export wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Written {
+    pub location: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub files: usize,
+}
+
 /// Refuses existing output (without --overwrite) before anything is fetched or written; call
 /// with the destination's lock held, so that no other export can pass the same check.
 pub(crate) async fn check_targets(request: &ExportRequest, destination: &Destination) -> Result<()> {
@@ -55,17 +64,18 @@ pub(crate) async fn export(
     request: &ExportRequest,
     destination: &Destination,
     printer: &Printer,
-) -> Result<()> {
+) -> Result<Vec<Written>> {
     let run = destination.start_run().await?;
     if request.overwrite {
         for subject in &request.subjects {
             destination.remove_all(&request.target(destination, subject)).await?;
         }
     }
+    let mut written = Vec::new();
     for subject in &request.subjects {
-        export_subject(engine, request, destination, subject, &run, printer).await?;
+        written.push(export_subject(engine, request, destination, subject, &run, printer).await?);
     }
-    Ok(())
+    Ok(written)
 }
 
 async fn export_subject(
@@ -75,7 +85,7 @@ async fn export_subject(
     subject: &Subject,
     run: &Run,
     printer: &Printer,
-) -> Result<()> {
+) -> Result<Written> {
     let statement = match subject {
         Subject::Category(c) => select_all(*c)?,
         Subject::Query(q) => (**q).clone(),
@@ -157,7 +167,7 @@ async fn export_subject(
     }
     let location = destination.shown(&target);
     printer.info(&format!("wrote {location} ({rows} rows, {bytes} bytes, {} file(s))", files.len()));
-    Ok(())
+    Ok(Written { location, rows, bytes, files: files.len() })
 }
 
 fn child_of(path: &StorePath, below: &str) -> StorePath {

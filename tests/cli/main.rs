@@ -13,5 +13,6 @@ mod duckdb_compat;
 mod exports;
 mod folder_source;
 mod hostile;
+mod mcp;
 mod reliability;
 mod report;

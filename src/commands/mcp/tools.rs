@@ -1,0 +1,341 @@
+//! The MCP tools: each one's schema, and its work. Arguments are turned into the CLI's own
+//! command line and parsed by it, so dates, formats and categories are checked (and refused)
+//! exactly as on the command line.
+
+use std::collections::BTreeMap;
+
+use clap::Parser;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use futures::StreamExt;
+use serde_json::{Map, Value, json};
+
+use super::Answer;
+use crate::category::Category;
+use crate::cli::{Cli, Command};
+use crate::context::{Context, Parallelism};
+use crate::dates::DateRange;
+use crate::encode::{json_value, object_keys};
+use crate::engine::compat::{prepare, referenced_categories};
+use crate::engine::{Engine, sql_type_name};
+use crate::error::{Error, Result};
+use crate::output::render_table;
+
+const DEFAULT_MAX_ROWS: u64 = 500;
+
+pub(super) fn definitions() -> Value {
+    let range = json!({
+        "start_date": { "type": "string", "description": "First UTC day, YYYY-MM-DD (inclusive)" },
+        "end_date": { "type": "string", "description": "Last UTC day, YYYY-MM-DD (inclusive); at most the last complete day" },
+    });
+    let with_range = |extra: Value, required: &[&str]| {
+        let mut properties = range.as_object().cloned().unwrap_or_default();
+        properties.extend(extra.as_object().cloned().unwrap_or_default());
+        let mut all = vec!["start_date", "end_date"];
+        all.extend_from_slice(required);
+        json!({ "type": "object", "properties": properties, "required": all })
+    };
+    json!([
+        {
+            "name": "query",
+            "description": "Run DuckDB-flavoured SQL (read-only) over the tables activity(type, ts, data JSON text), apiUsage, userList and groupList for a date range. Several statements separated by ';' give one result each. Rows are objects keyed by column name; `truncated` says whether rows were left out by max_rows.",
+            "inputSchema": with_range(json!({
+                "sql": { "type": "string", "description": "The SQL, as for DuckDB: e.g. SELECT type, count(*) FROM activity GROUP BY ALL ORDER BY 2 DESC" },
+                "max_rows": { "type": "integer", "minimum": 0, "description": "Rows returned per statement (default 500)" },
+            }), &["sql"]),
+        },
+        {
+            "name": "tables",
+            "description": "The four tables with their columns, DuckDB types and what a row means.",
+            "inputSchema": { "type": "object", "properties": {} },
+        },
+        {
+            "name": "event_types",
+            "description": "The event types in activity over a date range, with how many events of each: the values `type` takes.",
+            "inputSchema": with_range(json!({}), &[]),
+        },
+        {
+            "name": "json_keys",
+            "description": "The keys and nested paths (e.g. map.id) of the JSON payloads (activity.data) of one event type over a date range, with how many payloads have each and an example value. Read a path in SQL as data->>'$.map.id' or json_extract_string(data, '$.map.id').",
+            "inputSchema": with_range(json!({
+                "event_type": { "type": "string", "description": "An activity type, as event_types lists them" },
+            }), &["event_type"]),
+        },
+        {
+            "name": "export",
+            "description": "Write whole categories of a date range to files (as the export command does); refuses an existing target. Returns what was written.",
+            "inputSchema": with_range(json!({
+                "categories": { "type": "array", "items": { "type": "string", "enum": ["activity", "apiUsage", "userList", "groupList"] }, "description": "Default: all four" },
+                "format": { "type": "string", "enum": ["parquet", "csv", "ndjson"], "description": "Default: parquet" },
+                "output_dir": { "type": "string", "description": "A folder, or s3://, gs://, az:// (default: the server's working folder)" },
+            }), &[]),
+        },
+        {
+            "name": "report",
+            "description": "Write the HTML report of adoption and quota for a date range; returns its path.",
+            "inputSchema": with_range(json!({
+                "output": { "type": "string", "description": "The HTML file to write (default: carto-activity-report_START_END.html)" },
+            }), &[]),
+        },
+    ])
+}
+
+/// Runs tool `name`; `notify(step, message)` reports progress (0: started, 1: data ready).
+pub(super) async fn call<F, Fut>(context: &Context, name: &str, args: &Value, notify: &F) -> Result<Answer>
+where
+    F: Fn(f64, &str) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let text = |key: &str| args.get(key).and_then(Value::as_str).map(str::to_string);
+    let required = |key: &str| text(key).ok_or_else(|| Error::Usage(format!("{name} needs the argument `{key}`")));
+    let range_flags = || -> Result<Vec<String>> {
+        Ok(vec!["--start-date".into(), required("start_date")?, "--end-date".into(), required("end_date")?])
+    };
+    match name {
+        "tables" => {
+            let structured = tables();
+            Ok(Answer { text: serde_json::to_string_pretty(&structured).unwrap_or_default(), structured })
+        }
+        "query" => {
+            let max_rows = match args.get("max_rows") {
+                None | Some(Value::Null) => DEFAULT_MAX_ROWS,
+                Some(v) => v.as_u64().ok_or_else(|| Error::Usage("max_rows must be a whole number ≥ 0".into()))?,
+            };
+            let range = resolve(range_flags()?)?;
+            notify(0.0, "fetching missing days").await;
+            query(context, range, &required("sql")?, max_rows as usize, notify).await
+        }
+        "event_types" => {
+            let range = resolve(range_flags()?)?;
+            let sql = "SELECT type, count(*) AS events FROM activity GROUP BY type ORDER BY events DESC, type";
+            let mut answer = query(context, range, sql, usize::MAX, notify).await?;
+            answer.structured = json!({ "event_types": answer.structured["rows"].take() });
+            Ok(answer)
+        }
+        "json_keys" => {
+            let range = resolve(range_flags()?)?;
+            json_keys(context, range, &required("event_type")?, notify).await
+        }
+        "export" => {
+            let mut argv = vec!["export".to_string()];
+            argv.extend(range_flags()?);
+            for (key, flag) in [("format", "--format"), ("output_dir", "--output-dir")] {
+                if let Some(value) = text(key) {
+                    argv.extend([flag.to_string(), value]);
+                }
+            }
+            for category in args.get("categories").and_then(Value::as_array).into_iter().flatten() {
+                let category = category.as_str().ok_or_else(|| Error::Usage("categories are names".into()))?;
+                argv.extend(["--category".to_string(), category.to_string()]);
+            }
+            let Command::Export(export) = parse(argv)? else { unreachable!("parsed as export") };
+            notify(0.0, "fetching missing days").await;
+            let written = super::super::export::run(context, export).await?;
+            let text = written
+                .iter()
+                .map(|w| format!("wrote {} ({} rows, {} bytes, {} file(s))", w.location, w.rows, w.bytes, w.files))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Answer { structured: json!({ "written": written }), text })
+        }
+        "report" => {
+            let mut argv = vec!["report".to_string()];
+            argv.extend(range_flags()?);
+            if let Some(output) = text("output") {
+                // `-` would be standard output: the protocol's channel.
+                if output == "-" {
+                    return Err(Error::Usage(
+                        "report output `-` (standard output) is the MCP channel: give a file".into(),
+                    ));
+                }
+                argv.extend(["--output".to_string(), output]);
+            }
+            let Command::Report(report) = parse(argv)? else { unreachable!("parsed as report") };
+            notify(0.0, "fetching missing days").await;
+            let (path, panels) = super::super::report::run(context, report).await?;
+            let path = path.map(|p| std::path::absolute(&p).unwrap_or(p).display().to_string()).unwrap_or_default();
+            Ok(Answer {
+                text: format!("wrote {path} ({panels} panels)"),
+                structured: json!({ "path": path, "panels": panels }),
+            })
+        }
+        other => Err(Error::Usage(format!(
+            "no tool named '{other}': the tools are query, tables, event_types, json_keys, export and report"
+        ))),
+    }
+}
+
+/// The tool's arguments as the CLI's command line, parsed (and refused) as the CLI parses it.
+fn parse(argv: Vec<String>) -> Result<Command> {
+    Cli::try_parse_from(std::iter::once("carto-activity".to_string()).chain(argv)).map(|cli| cli.command).map_err(|e| {
+        let line = crate::printer::usage_line(&e.render().to_string());
+        Error::Usage(line.strip_prefix("error: ").map(str::to_string).unwrap_or(line))
+    })
+}
+
+fn resolve(range_flags: Vec<String>) -> Result<DateRange> {
+    let mut argv = vec!["query".to_string()];
+    argv.extend(range_flags);
+    argv.extend(["--sql".to_string(), "SELECT 1".to_string()]);
+    let Command::Query(query) = parse(argv)? else { unreachable!("parsed as query") };
+    query.range.resolve()
+}
+
+pub(super) fn tables() -> Value {
+    let meaning = |category: Category| match category {
+        Category::Activity => {
+            "one row per event; `data` is a JSON object (text) with camelCase keys such as userId, mapId, workflowId, map.id"
+        }
+        Category::ApiUsage => "one row per (day, user, metric); quota used = SUM(amount * quota_usage_weight)",
+        Category::UserList => "a snapshot of today's users; group_ids lists their groups",
+        Category::GroupList => "a snapshot of today's groups",
+    };
+    let list: Vec<Value> = Category::ALL
+        .iter()
+        .map(|category| {
+            let columns: Vec<Value> = category
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| json!({ "name": f.name(), "type": sql_type_name(f.data_type()) }))
+                .collect();
+            json!({ "name": category.name(), "columns": columns, "row": meaning(*category) })
+        })
+        .collect();
+    json!({ "tables": list })
+}
+
+/// Runs `sql` and answers each statement's columns (name and DuckDB type), first `max_rows`
+/// rows, row count and whether rows were left out.
+async fn query<F, Fut>(context: &Context, range: DateRange, sql: &str, max_rows: usize, notify: &F) -> Result<Answer>
+where
+    F: Fn(f64, &str) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let statements = prepare(sql)?;
+    let engine = context.engine(range, &referenced_categories(&statements), false, Parallelism::AllCores).await?;
+    notify(1.0, "running the query").await;
+    let mut frames = Vec::with_capacity(statements.len());
+    for statement in statements {
+        frames.push(engine.plan(statement).await?);
+    }
+    let (mut results, mut texts) = (Vec::new(), Vec::new());
+    for frame in frames {
+        let mut stream = frame.execute_stream().await.map_err(Error::query)?;
+        let schema = stream.schema();
+        let keys = object_keys(&schema);
+        let (mut rows, mut shown, mut count) = (Vec::new(), Vec::new(), 0usize);
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(Error::query)?;
+            let take = batch.num_rows().min(max_rows.saturating_sub(count));
+            for row in 0..take {
+                let values = batch.columns().iter().map(|c| json_value(c.as_ref(), row));
+                rows.push(Value::Object(keys.iter().cloned().zip(values).collect::<Map<_, _>>()));
+            }
+            if take > 0 {
+                shown.push(batch.slice(0, take));
+            }
+            count += batch.num_rows();
+        }
+        let columns: Vec<Value> = schema
+            .fields()
+            .iter()
+            .zip(&keys)
+            .map(|(f, key)| json!({ "name": key, "type": sql_type_name(f.data_type()) }))
+            .collect();
+        let truncated = count > rows.len();
+        let mut text = render_table(&schema, &shown);
+        if truncated {
+            text.push_str(&format!("\n{count} rows ({} shown: raise max_rows for more)", rows.len()));
+        }
+        texts.push(text);
+        results.push(json!({ "columns": columns, "rows": rows, "row_count": count, "truncated": truncated }));
+    }
+    let structured = if results.len() == 1 { results.remove(0) } else { json!({ "results": results }) };
+    Ok(Answer { structured, text: texts.join("\n\n") })
+}
+
+/// Every payload of `event_type` over the range, walked: each key path with the number of
+/// payloads that have it and the first value seen.
+async fn json_keys<F, Fut>(context: &Context, range: DateRange, event_type: &str, notify: &F) -> Result<Answer>
+where
+    F: Fn(f64, &str) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let engine = context.engine(range, &[Category::Activity], false, Parallelism::AllCores).await?;
+    notify(1.0, "reading the payloads").await;
+    let literal = event_type.replace('\'', "''");
+    let sql = format!("SELECT data FROM activity WHERE type = '{literal}'");
+    let mut paths: BTreeMap<String, (u64, Value)> = BTreeMap::new();
+    let payloads = walk_payloads(&engine, &sql, &mut paths).await?;
+    let mut keys: Vec<(String, (u64, Value))> = paths.into_iter().collect();
+    keys.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    let text = keys.iter().map(|(path, (n, _))| format!("{path}\t{n}")).collect::<Vec<_>>().join("\n");
+    let keys: Vec<Value> = keys
+        .into_iter()
+        .map(|(path, (count, example))| json!({ "path": path, "json_path": format!("$.{path}"), "count": count, "example": example }))
+        .collect();
+    Ok(Answer {
+        text: format!("{payloads} payloads of {event_type}\n{text}"),
+        structured: json!({ "event_type": event_type, "payloads": payloads, "keys": keys }),
+    })
+}
+
+async fn walk_payloads(engine: &Engine, sql: &str, paths: &mut BTreeMap<String, (u64, Value)>) -> Result<u64> {
+    let [statement] = <[_; 1]>::try_from(prepare(sql)?).map_err(|_| Error::Internal("one statement".into()))?;
+    let mut stream = engine.execute(statement).await?;
+    let mut payloads = 0;
+    while let Some(batch) = stream.next().await {
+        let batch: RecordBatch = batch.map_err(Error::query)?;
+        let column = datafusion::arrow::compute::cast(batch.column(0), &datafusion::arrow::datatypes::DataType::Utf8)
+            .map_err(|e| Error::query(e.into()))?;
+        let texts = column.as_string::<i32>();
+        for row in 0..texts.len() {
+            if texts.is_null(row) {
+                continue;
+            }
+            payloads += 1;
+            if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(texts.value(row)) {
+                record(&object, "", paths);
+            }
+        }
+    }
+    Ok(payloads)
+}
+
+/// Counts each path of `object` once per payload (a path inside an array is not followed).
+fn record(object: &Map<String, Value>, prefix: &str, paths: &mut BTreeMap<String, (u64, Value)>) {
+    for (key, value) in object {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        let entry = paths.entry(path.clone()).or_insert_with(|| (0, value.clone()));
+        entry.0 += 1;
+        if let Value::Object(inner) = value {
+            record(inner, &path, paths);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_paths_are_counted_once_per_payload() {
+        let mut paths = BTreeMap::new();
+        for text in [r#"{"a":1,"m":{"id":"x","t":null}}"#, r#"{"a":2,"m":{"id":"y"},"l":[{"z":1}]}"#] {
+            let Value::Object(o) = serde_json::from_str(text).unwrap() else { unreachable!() };
+            record(&o, "", &mut paths);
+        }
+        let counts: Vec<(&str, u64)> = paths.iter().map(|(k, (n, _))| (k.as_str(), *n)).collect();
+        assert_eq!(counts, vec![("a", 2), ("l", 1), ("m", 2), ("m.id", 2), ("m.t", 1)]);
+        assert_eq!(paths["m.id"].1, json!("x"), "the first value seen is the example");
+    }
+
+    #[test]
+    fn arguments_are_checked_as_the_command_line_checks_them() {
+        let message =
+            resolve(vec!["--start-date".into(), "2025-13-01".into(), "--end-date".into(), "2025-10-02".into()])
+                .unwrap_err()
+                .to_string();
+        assert!(message.contains("2025-13-01") && !message.contains('\n'), "{message}");
+    }
+}

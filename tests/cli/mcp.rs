@@ -1,0 +1,101 @@
+//! `carto-activity mcp` driven by the official MCP Python client (tests/mcp_client.py): the
+//! tools' answers against `query --json` and DuckDB over the same cached files, errors as tool
+//! results that leave the server working, truncation, resources, and cancellation.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::common::Env;
+
+const START: &str = "2025-10-01";
+const END: &str = "2025-10-03";
+
+fn drive(env: &Env) -> Value {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args([env!("CARGO_BIN_EXE_carto-activity"), env.cache().to_str().unwrap(), START, END])
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "the MCP client failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the client prints JSON")
+}
+
+#[test]
+fn an_mcp_client_gets_what_the_cli_gives() {
+    let _alone = crate::common::alone();
+    let env = Env::new();
+    let report = drive(&env);
+
+    let tools: Vec<&str> = report["tools"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(tools, ["query", "tables", "event_types", "json_keys", "export", "report"]);
+    assert_eq!(report["tools"]["query"]["required"], serde_json::json!(["start_date", "end_date", "sql"]));
+
+    // The same rows as `query --json`, and truncation flagged.
+    let sql = "SELECT type, count(*) AS n, min(ts) AS first FROM activity GROUP BY ALL ORDER BY n DESC, type";
+    let cli = env.query_json(START, END, sql);
+    let query = &report["query"]["structured"];
+    assert_eq!(report["query"]["is_error"], false);
+    assert_eq!(query["rows"], cli, "the tool's rows are query --json's");
+    assert_eq!(query["row_count"].as_u64(), Some(cli.as_array().unwrap().len() as u64));
+    assert_eq!(query["columns"][1], serde_json::json!({"name": "n", "type": "BIGINT"}));
+    let truncated = &report["truncated"]["structured"];
+    assert_eq!(truncated["truncated"], true);
+    assert_eq!(truncated["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(truncated["row_count"], query["row_count"]);
+    assert!(report["truncated"]["text"].as_str().unwrap().contains("raise max_rows"));
+    assert_eq!(report["two"]["structured"]["results"].as_array().unwrap().len(), 2, "one result per statement");
+
+    // Errors are tool results with the CLI's one line; the next call works.
+    for (step, needle) in [("write", "refused"), ("unknown_table", "nowhere"), ("bad_date", "2025-13-01")] {
+        let result = &report[step];
+        assert_eq!(result["is_error"], true, "{step}: {result}");
+        let text = result["text"].as_str().unwrap();
+        assert!(text.contains(needle) && !text.contains('\n') && !text.starts_with("error:"), "{step}: {text}");
+    }
+    assert_eq!(report["after_errors"]["structured"]["rows"], serde_json::json!([{"answer": 42}]));
+
+    // event_types and json_keys agree with DuckDB over the same cached files.
+    let types = env.duckdb(
+        START,
+        END,
+        "SELECT type, count(*) AS events FROM activity GROUP BY type ORDER BY events DESC, type",
+    );
+    assert_eq!(report["event_types"]["structured"]["event_types"], types);
+    let keys = env.duckdb(
+        START,
+        END,
+        "SELECT k AS path, count(*) AS n FROM (SELECT unnest(json_keys(data)) AS k FROM activity WHERE type = 'MapCreated') GROUP BY k \
+         UNION ALL SELECT 'map.' || k, count(*) FROM (SELECT unnest(json_keys(data, '$.map')) AS k FROM activity WHERE type = 'MapCreated' AND json_type(data, '$.map') = 'OBJECT') GROUP BY k",
+    );
+    let theirs: BTreeMap<String, u64> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap().to_string(), r["n"].as_u64().unwrap()))
+        .collect();
+    let ours: BTreeMap<String, u64> = report["json_keys"]["structured"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["path"].as_str().unwrap().to_string(), k["count"].as_u64().unwrap()))
+        .filter(|(path, _)| path.matches('.').count() == 0 || path.starts_with("map."))
+        .collect();
+    assert_eq!(ours, theirs, "json_keys counts the paths DuckDB finds");
+
+    // Resources: the schemas and the compatibility notes.
+    assert_eq!(
+        report["resources"],
+        serde_json::json!(["carto-activity://tables", "carto-activity://duckdb-compatibility"])
+    );
+    assert!(report["compatibility"].as_str().unwrap().contains("### DuckDB's function catalogue"));
+    assert_eq!(report["tables"]["structured"]["tables"].as_array().unwrap().len(), 4);
+
+    // A cancelled query stops: the next call answers at once and the server goes idle.
+    let cancel = &report["after_cancel"];
+    assert_eq!(cancel["structured"]["rows"], serde_json::json!([{"seven": 7}]));
+    assert!(cancel["seconds"].as_f64().unwrap() < 10.0, "{cancel}");
+    assert!(cancel["server_cpu"].as_f64().unwrap() < 0.5, "the cancelled query still runs: {cancel}");
+    eprintln!("warm query tool call, median of 10: {:.1} ms", report["warm_call_median_ms"].as_f64().unwrap());
+}
