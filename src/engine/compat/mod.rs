@@ -11,6 +11,7 @@ mod dialect;
 mod expressions;
 mod functions;
 mod json_path;
+mod lambdas;
 mod names;
 mod overflow;
 mod queries;
@@ -101,6 +102,7 @@ fn check_size(sql: &str) -> Result<()> {
 
 /// Splits `sql` into statements, refuses those that write, and rewrites the rest.
 pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
+    let sql = &*lambdas::arrows_for_lambdas(sql);
     check_size(sql)?;
     // DuckDB takes expressions nested far deeper than the parser's default of 50 levels; the
     // size check above bounds the stack the planner needs.
@@ -132,6 +134,11 @@ fn rewrite(statement: &mut Statement) -> Result<()> {
         }
         _ => {}
     }
+    // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
+    let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+        lambdas::to_lambdas(expr);
+        ControlFlow::<()>::Continue(())
+    });
     if let ControlFlow::Break(e) = statement.visit(&mut queries::DuckDbQueries) {
         return Err(e);
     }

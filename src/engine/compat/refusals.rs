@@ -24,7 +24,8 @@ fn instead(name: &str) -> &'static str {
             "json_extract_string to read the keys, and concat() to build a new text"
         }
         "struct_pack" | "row" => "{'key': value, ...}",
-        "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate" => {
+        "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate" | "list_reduce"
+        | "array_reduce" | "reduce" => {
             "the aggregate over unnest in a subquery: (SELECT sum(x) FROM unnest(l) AS t(x))"
         }
         "kurtosis" | "kurtosis_pop" | "skewness" | "entropy" | "mad" | "sem" | "product" => {
@@ -49,14 +50,14 @@ pub(crate) fn explained(err: Error) -> Error {
     Error::Query(format!("the function {name}() is not supported by carto-activity: write {} instead", instead(&name)))
 }
 
-/// A lambda (`x -> x + 1`), which DataFusion cannot take, explained; `None` for other SQL.
+/// A lambda that did not parse (outside the functions that take one), explained; `None` for other SQL.
 pub(crate) fn lambda(sql: &str) -> Option<Error> {
     static LAMBDA: LazyLock<Option<Regex>> = LazyLock::new(|| {
         Regex::new(r"(?i)\b(list_transform|list_filter|list_reduce|list_apply|array_transform|array_filter|array_reduce|array_apply|apply|filter|reduce|list_sort)\s*\(.*(\b\w+\s*->|\blambda\s+\w+(\s*,\s*\w+)*\s*:)").ok()
     });
     LAMBDA.as_ref()?.is_match(sql).then(|| {
         Error::Query(
-            "lambda functions (x -> ... or lambda x: ...) are not supported by carto-activity: unnest the list in a subquery instead, e.g. (SELECT list(x + 1) FROM unnest([1, 2]) AS t(x))".into(),
+            "this lambda is not supported by carto-activity (lambdas work in list_transform/apply, list_filter/filter and any_match, with one parameter): unnest the list in a subquery instead, e.g. (SELECT list(x + 1) FROM unnest([1, 2]) AS t(x))".into(),
         )
     })
 }

@@ -1,0 +1,237 @@
+//! DuckDB's lambdas (`lambda x : x + 1`, and the older `x -> x + 1`) for the list functions
+//! DataFusion runs with lambdas (`list_transform`, `list_filter`, `any_match`, ...).
+//!
+//! The parser cannot take lambdas in general: in DuckDB `data->'k'` is JSON access, and with
+//! lambdas on the parser reads it as one. So the text is prepared first, only inside the
+//! arguments of functions that take a lambda: `lambda x, i : body` becomes `(x, i) -> (body)`
+//! and `x -> body` becomes `x -> (body)`, which parse as a JSON arrow whose body keeps its
+//! extent; [`to_lambdas`] then turns those arrows, where a lambda belongs, into lambdas.
+
+use std::borrow::Cow;
+
+use datafusion::sql::sqlparser::ast::BinaryOperator;
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, LambdaFunction, LambdaFunctionParameter,
+    LambdaSyntax, OneOrManyWithParens,
+};
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+
+use super::dialect::DuckDbCompatDialect;
+
+/// The functions whose arguments may be lambdas, by DuckDB's names and DataFusion's.
+const TAKES_LAMBDA: [&str; 13] = [
+    "list_transform",
+    "array_transform",
+    "apply",
+    "list_apply",
+    "array_apply",
+    "list_filter",
+    "array_filter",
+    "filter",
+    "list_reduce",
+    "array_reduce",
+    "reduce",
+    "any_match",
+    "list_any_match",
+];
+
+fn takes_lambda(name: &str) -> bool {
+    TAKES_LAMBDA.contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// `sql` with the lambdas of lambda-taking functions written as parenthesised arrows.
+pub(super) fn arrows_for_lambdas(sql: &str) -> Cow<'_, str> {
+    let lower = sql.to_ascii_lowercase();
+    if !(lower.contains("lambda") || lower.contains("->")) || !TAKES_LAMBDA.iter().any(|f| lower.contains(f)) {
+        return Cow::Borrowed(sql);
+    }
+    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location() else {
+        return Cow::Borrowed(sql);
+    };
+    let tokens: Vec<TokenWithSpan> = tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let offset = offsets(sql);
+    let at = |location: Location| offset(location);
+    // (byte offset, bytes to replace, text)
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    // Per open bracket: whether it holds a lambda-taking function's arguments, and whether a
+    // body opened by an edit waits for its `)`.
+    let mut frames: Vec<(bool, bool)> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i].token;
+        let mut argument_starts = false;
+        match token {
+            Token::LParen | Token::LBracket => {
+                let is_call = matches!(token, Token::LParen)
+                    && i > 0
+                    && matches!(&tokens[i - 1].token, Token::Word(w) if takes_lambda(&w.value));
+                frames.push((is_call, false));
+                argument_starts = is_call;
+            }
+            Token::Comma | Token::RParen | Token::RBracket => {
+                if let Some((_, open)) = frames.last_mut()
+                    && *open
+                {
+                    edits.push((at(tokens[i].span.start), 0, ")".into()));
+                    *open = false;
+                }
+                if matches!(token, Token::Comma) {
+                    argument_starts = frames.last().is_some_and(|f| f.0);
+                } else {
+                    frames.pop();
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+        if argument_starts && let Some((next, edit)) = lambda_at(&tokens, i, &at) {
+            edits.push(edit);
+            if let Some(frame) = frames.last_mut() {
+                frame.1 = true;
+            }
+            i = next;
+        }
+    }
+    if edits.is_empty() {
+        return Cow::Borrowed(sql);
+    }
+    let mut text = sql.to_string();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (start, len, replacement) in edits {
+        text.replace_range(start..start + len, &replacement);
+    }
+    Cow::Owned(text)
+}
+
+/// A lambda's head starting at token `i`: the token after it and the edit that makes it
+/// `params -> (`.
+fn lambda_at(
+    tokens: &[TokenWithSpan],
+    i: usize,
+    at: &impl Fn(Location) -> usize,
+) -> Option<(usize, (usize, usize, String))> {
+    let word = |j: usize| match tokens.get(j).map(|t| &t.token) {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.clone()),
+        _ => None,
+    };
+    let is = |j: usize, expected: &Token| tokens.get(j).is_some_and(|t| &t.token == expected);
+    // `lambda x, y : body`
+    if matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.keyword == Keyword::LAMBDA) {
+        let mut params = vec![word(i + 1)?];
+        let mut j = i + 2;
+        while is(j, &Token::Comma) {
+            params.push(word(j + 1)?);
+            j += 2;
+        }
+        if !is(j, &Token::Colon) {
+            return None;
+        }
+        let start = at(tokens[i].span.start);
+        let end = at(tokens[j].span.start) + 1;
+        return Some((j + 1, (start, end - start, format!("({}) -> (", params.join(", ")))));
+    }
+    // `x -> body` or `(x, y) -> body`
+    let arrow = if word(i).is_some() && is(i + 1, &Token::Arrow) {
+        i + 1
+    } else if is(i, &Token::LParen) {
+        let mut j = i + 1;
+        word(j)?;
+        while is(j + 1, &Token::Comma) {
+            word(j + 2)?;
+            j += 2;
+        }
+        if !(is(j + 1, &Token::RParen) && is(j + 2, &Token::Arrow)) {
+            return None;
+        }
+        j + 2
+    } else {
+        return None;
+    };
+    let after = at(tokens[arrow].span.start) + 2;
+    Some((arrow + 1, (after, 0, " (".into())))
+}
+
+/// Byte offsets of the tokenizer's (line, column) locations, columns counted in characters.
+fn offsets(sql: &str) -> impl Fn(Location) -> usize + '_ {
+    let line_starts: Vec<usize> = std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    move |location: Location| {
+        let line = line_starts.get(location.line.saturating_sub(1) as usize).copied().unwrap_or(sql.len());
+        sql[line..].char_indices().nth(location.column.saturating_sub(1) as usize).map_or(sql.len(), |(i, _)| line + i)
+    }
+}
+
+/// In the arguments of a lambda-taking function, an arrow from parameter names to a body is a
+/// lambda; DuckDB's names for those functions become DataFusion's.
+pub(super) fn to_lambdas(expr: &mut Expr) {
+    let Expr::Function(function) = expr else { return };
+    let name = function.name.to_string().to_ascii_lowercase();
+    if !takes_lambda(&name) {
+        return;
+    }
+    let FunctionArguments::List(list) = &mut function.args else { return };
+    let mut converted = false;
+    for arg in &mut list.args {
+        let FunctionArg::Unnamed(FunctionArgExpr::Expr(arg)) = arg else { continue };
+        let Expr::BinaryOp { left, op: BinaryOperator::Arrow, right } = arg else { continue };
+        let Some(params) = parameters(left) else { continue };
+        let body = match right.as_mut() {
+            Expr::Nested(inner) => {
+                std::mem::replace(inner.as_mut(), Expr::value(datafusion::sql::sqlparser::ast::Value::Null))
+            }
+            other => std::mem::replace(other, Expr::value(datafusion::sql::sqlparser::ast::Value::Null)),
+        };
+        *arg = Expr::Lambda(LambdaFunction { params, body: Box::new(body), syntax: LambdaSyntax::Arrow });
+        converted = true;
+    }
+    if converted {
+        let renamed = match name.as_str() {
+            "apply" | "list_apply" | "array_apply" => Some("list_transform"),
+            "filter" => Some("list_filter"),
+            _ => None,
+        };
+        if let Some(renamed) = renamed {
+            function.name = datafusion::sql::sqlparser::ast::ObjectName::from(vec![Ident::new(renamed)]);
+        }
+    }
+}
+
+fn parameters(left: &Expr) -> Option<OneOrManyWithParens<LambdaFunctionParameter>> {
+    // Folded to lower case, as the body's identifiers are.
+    let param = |e: &Expr| match e {
+        Expr::Identifier(ident) if ident.quote_style.is_none() => {
+            Some(LambdaFunctionParameter { name: Ident::new(ident.value.to_lowercase()), data_type: None })
+        }
+        _ => None,
+    };
+    match left {
+        Expr::Identifier(_) => Some(OneOrManyWithParens::One(param(left)?)),
+        Expr::Nested(inner) => Some(OneOrManyWithParens::One(param(inner)?)),
+        Expr::Tuple(items) => Some(OneOrManyWithParens::Many(items.iter().map(param).collect::<Option<_>>()?)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambdas_become_parenthesised_arrows_only_where_a_lambda_belongs() {
+        for (sql, expected) in [
+            ("SELECT list_transform([1, 2], lambda x : x + 1)", "SELECT list_transform([1, 2], (x) -> ( x + 1))"),
+            ("SELECT filter(l, lambda x, i : x > i) FROM t", "SELECT filter(l, (x, i) -> ( x > i)) FROM t"),
+            ("SELECT list_filter(l, x -> x > 1 AND x < 5)", "SELECT list_filter(l, x -> ( x > 1 AND x < 5))"),
+            ("SELECT apply(l, (x, i) -> x + i)", "SELECT apply(l, (x, i) -> ( x + i))"),
+            (
+                "SELECT list_transform([[1], [2]], lambda x : list_sum(x)), 'lambda'",
+                "SELECT list_transform([[1], [2]], (x) -> ( list_sum(x))), 'lambda'",
+            ),
+        ] {
+            assert_eq!(arrows_for_lambdas(sql), expected, "{sql}");
+        }
+        for sql in ["SELECT data->'a' FROM activity", "SELECT coalesce(data->>'x', 'lambda') FROM activity"] {
+            assert_eq!(arrows_for_lambdas(sql), sql, "no lambda here");
+        }
+    }
+}
