@@ -389,8 +389,15 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             arity(&name, &args, 2, &format!("{name}(value, ordering)"))?;
             // The value at the row where the ordering is largest (smallest), ignoring NULL orderings.
             let largest = matches!(name.as_str(), "arg_max" | "max_by");
+            // A bare number would be read as a column position: `(0)` is the value.
+            let ordering = match &args[1] {
+                number @ Expr::Value(ValueWithSpan { value: Value::Number(..), .. }) => {
+                    Expr::Nested(Box::new(number.clone()))
+                }
+                other => other.clone(),
+            };
             let order = OrderByExpr {
-                expr: args[1].clone(),
+                expr: ordering,
                 options: OrderByOptions { asc: Some(!largest), nulls_first: Some(false) },
                 with_fill: None,
             };
@@ -418,6 +425,17 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
 
 /// `function(json, key, key, ...)` for a literal path; other paths are left to the function.
 fn json_call(function: &str, json: Expr, path: &Expr) -> Result<Expr> {
+    let null = |e: &Expr| matches!(e, Expr::Value(ValueWithSpan { value: Value::Null, .. }));
+    if null(&json) || null(path) {
+        // NULL in, NULL out, as in DuckDB (the JSON functions refuse an untyped NULL).
+        return Ok(Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(Expr::value(Value::Null)),
+            data_type: SqlType::Varchar(None),
+            array: false,
+            format: None,
+        });
+    }
     let mut args = vec![json];
     match path {
         Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(p), .. }) => {
