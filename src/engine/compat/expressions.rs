@@ -280,6 +280,24 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             }
             Expr::Function(g)
         }
+        // A NULL separator makes the whole result NULL in DuckDB: aggregate nothing but NULLs.
+        "string_agg" if args.len() == 2 && matches!(&args[1], Expr::Value(ValueWithSpan { value: Value::Null, .. })) => {
+            let mut g = f.clone();
+            if let FunctionArguments::List(list) = &mut g.args {
+                let null_text = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(Expr::value(Value::Null)),
+                    data_type: SqlType::Varchar(None),
+                    array: false,
+                    format: None,
+                };
+                list.args = vec![
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(null_text)),
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(text(","))),
+                ];
+            }
+            Expr::Function(g)
+        }
         "count_star" if args.is_empty() => count_of(f, FunctionArgExpr::Wildcard),
         "to_years" | "to_months" | "to_days" | "to_hours" | "to_minutes" | "to_seconds" | "to_weeks"
         | "to_milliseconds" | "to_microseconds" | "to_quarters" | "to_decades" | "to_centuries" | "to_millennia" => {
