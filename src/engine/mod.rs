@@ -105,6 +105,17 @@ fn resolved(path: &Path) -> std::io::Result<std::path::PathBuf> {
     })
 }
 
+/// The unqualified name planning found no column for.
+fn missing_field(err: &datafusion::error::DataFusionError) -> Option<String> {
+    let datafusion::error::DataFusionError::SchemaError(schema_error, _) = err.find_root() else { return None };
+    match schema_error.as_ref() {
+        datafusion::common::SchemaError::FieldNotFound { field, .. } if field.relation.is_none() => {
+            Some(field.name.clone())
+        }
+        _ => None,
+    }
+}
+
 /// Refuses, before anything is fetched, a cache folder whose files the engine could not address.
 pub(crate) fn check_cache_path(root: &Path) -> Result<()> {
     file_url(&root.join("v0/source/category/2025-01-01.parquet")).map(|_| ())
@@ -168,10 +179,15 @@ impl Engine {
             return self.ctx.read_batch(batch).map_err(Error::query);
         }
         let state = self.ctx.state();
-        let plan = state
-            .statement_to_plan(DFStatement::Statement(Box::new(statement)))
-            .await
-            .map_err(|e| compat::explained(Error::query(e)))?;
+        let mut statement = statement;
+        let plan = loop {
+            match state.statement_to_plan(DFStatement::Statement(Box::new(statement.clone()))).await {
+                Ok(plan) => break plan,
+                // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
+                Err(e) if missing_field(&e).is_some_and(|name| compat::expand_alias(&mut statement, &name)) => {}
+                Err(e) => return Err(compat::explained(Error::query(e))),
+            }
+        };
         SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)

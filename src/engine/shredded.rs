@@ -148,10 +148,10 @@ fn rewrite_node(node: LogicalPlan) -> DFResult<LogicalPlan> {
             let available = hidden_inputs(&node);
             rewrite_expressions(node, &available)?.recompute_schema()
         }
+        // Any other node reads its inputs without the hidden columns; its own expressions stay
+        // as they are (`with_new_exprs` cannot rebuild some, such as DISTINCT ON's ordering).
         other => {
-            let inputs =
-                other.inputs().into_iter().map(|i| without_hidden(Arc::new(i.clone()))).collect::<DFResult<_>>()?;
-            other.with_new_exprs(other.expressions(), inputs)
+            other.map_children(|input| without_hidden(Arc::new(input)).map(Transformed::yes))?.data.recompute_schema()
         }
     }
 }

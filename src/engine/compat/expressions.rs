@@ -57,6 +57,9 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
             let function = if *op == BinaryOperator::LongArrow { "json_as_text" } else { "json_get_json" };
             json_call(function, (**left).clone(), right)?
         }
+        Expr::AtTimeZone { timestamp, time_zone } => {
+            call("at_time_zone", vec![(**timestamp).clone(), (**time_zone).clone()])
+        }
         // DuckDB's integer division truncates, as DataFusion's `/` does on integers.
         Expr::BinaryOp { left, op: BinaryOperator::DuckIntegerDivide, right } => Expr::Cast {
             kind: CastKind::Cast,
@@ -281,7 +284,9 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             Expr::Function(g)
         }
         // A NULL separator makes the whole result NULL in DuckDB: aggregate nothing but NULLs.
-        "string_agg" if args.len() == 2 && matches!(&args[1], Expr::Value(ValueWithSpan { value: Value::Null, .. })) => {
+        "string_agg"
+            if args.len() == 2 && matches!(&args[1], Expr::Value(ValueWithSpan { value: Value::Null, .. })) =>
+        {
             let mut g = f.clone();
             if let FunctionArguments::List(list) = &mut g.args {
                 let null_text = Expr::Cast {

@@ -295,15 +295,16 @@ fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
             "isoyear" => b.iso_week().year() as i64 - a.iso_week().year() as i64,
             "decade" => (b.year() as i64).div_euclid(10) - (a.year() as i64).div_euclid(10),
             "century" => (b.year() as i64 - 1).div_euclid(100) - (a.year() as i64 - 1).div_euclid(100),
-            "millennium" | "millennia" => (b.year() as i64 - 1).div_euclid(1000) - (a.year() as i64 - 1).div_euclid(1000),
+            "millennium" | "millennia" => {
+                (b.year() as i64 - 1).div_euclid(1000) - (a.year() as i64 - 1).div_euclid(1000)
+            }
             "quarter" => months(b) / 3 - months(a) / 3,
             "month" | "mon" => months(b) - months(a),
             // DuckDB counts whole weeks of days, not week boundaries.
             "week" | "w" | "yearweek" | "weekofyear" => (days(b) - days(a)) / 7,
             // Parts of a day count days, as in DuckDB.
-            "day" | "d" | "dayofmonth" | "dow" | "isodow" | "doy" | "dayofweek" | "dayofyear" | "weekday" | "julian" => {
-                days(b) - days(a)
-            }
+            "day" | "d" | "dayofmonth" | "dow" | "isodow" | "doy" | "dayofweek" | "dayofyear" | "weekday"
+            | "julian" => days(b) - days(a),
             "hour" | "h" | "hr" => (b.and_utc().timestamp() / 3600) - (a.and_utc().timestamp() / 3600),
             "minute" | "m" | "min" => (b.and_utc().timestamp() / 60) - (a.and_utc().timestamp() / 60),
             "second" | "sec" | "epoch" => b.and_utc().timestamp() - a.and_utc().timestamp(),
@@ -384,7 +385,15 @@ mod tests {
         assert_eq!(diff("hour", "2025-10-01 10:59", "2025-10-01 11:00"), 1);
         assert_eq!(diff("year", "2025-12-31 00:00", "2024-01-01 00:00"), -1);
         // DuckDB's answers for the same pair.
-        for (part, expected) in [("decade", 3), ("century", 1), ("millennium", 1), ("isoyear", 26), ("dow", 9191), ("yearweek", 1313), ("epoch", 794023320)] {
+        for (part, expected) in [
+            ("decade", 3),
+            ("century", 1),
+            ("millennium", 1),
+            ("isoyear", 26),
+            ("dow", 9191),
+            ("yearweek", 1313),
+            ("epoch", 794023320),
+        ] {
             assert_eq!(diff(part, "1999-12-31 23:00", "2025-02-28 01:02"), expected, "{part}");
         }
     }

@@ -4,6 +4,7 @@
 //! [`aggregates`]) and applies DuckDB's typing rules after planning ([`semantics`]).
 
 mod aggregates;
+mod aliases;
 #[cfg(test)]
 mod catalogue;
 mod checked_sum;
@@ -11,14 +12,15 @@ mod dialect;
 mod expressions;
 mod functions;
 mod json_path;
-mod lambdas;
 mod names;
 mod overflow;
+mod prepass;
 mod queries;
 mod refusals;
 mod renames;
 mod semantics;
 mod templates;
+mod time_zones;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -35,6 +37,7 @@ use crate::category::Category;
 use crate::error::{Error, Result, one_line};
 use dialect::DuckDbCompatDialect;
 
+pub(crate) use aliases::expand_alias;
 pub(crate) use refusals::explained;
 
 /// Adds the DuckDB functions and typing rules to a session.
@@ -50,6 +53,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         ctx,
         datafusion::logical_expr::AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()),
     );
+    SessionContext::register_udf(ctx, time_zones::at_time_zone());
     ctx.register_function_rewrite(Arc::new(semantics::DuckDbSemantics))?;
     Ok(())
 }
@@ -102,7 +106,7 @@ fn check_size(sql: &str) -> Result<()> {
 
 /// Splits `sql` into statements, refuses those that write, and rewrites the rest.
 pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
-    let sql = &*lambdas::arrows_for_lambdas(sql);
+    let sql = &*prepass::prepared(sql);
     check_size(sql)?;
     // DuckDB takes expressions nested far deeper than the parser's default of 50 levels; the
     // size check above bounds the stack the planner needs.
@@ -136,7 +140,7 @@ fn rewrite(statement: &mut Statement) -> Result<()> {
     }
     // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
-        lambdas::to_lambdas(expr);
+        prepass::to_lambdas(expr);
         ControlFlow::<()>::Continue(())
     });
     if let ControlFlow::Break(e) = statement.visit(&mut queries::DuckDbQueries) {

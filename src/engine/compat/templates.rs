@@ -27,6 +27,7 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
             "arrow_cast(to_timestamp_micros(CAST(round((date_part('epoch', make_date($1, $2, $3)) + $4 * 3600 + $5 * 60 + $6) * 1000000) AS BIGINT)), 'Timestamp(Microsecond, None)')"
         }
         ("struct_extract", 2) => "get_field($1, $2)",
+        ("timezone", 2) => "at_time_zone($2, $1)",
         ("regexp_full_match", 2) => "regexp_like($1, '^(?:' || $2 || ')$')",
         ("regexp_split_to_array" | "string_split_regex" | "str_split_regex", 2) => {
             "string_to_array(regexp_replace($1, $2, chr(31), 'g'), chr(31))"

@@ -1,5 +1,6 @@
-//! DuckDB's lambdas (`lambda x : x + 1`, and the older `x -> x + 1`) for the list functions
-//! DataFusion runs with lambdas (`list_transform`, `list_filter`, `any_match`, ...).
+//! DuckDB syntax the parser does not take, prepared in the text before parsing: `FILTER (cond)`
+//! without `WHERE`, and lambdas (`lambda x : x + 1`, and the older `x -> x + 1`) for the list
+//! functions DataFusion runs with lambdas (`list_transform`, `list_filter`, `any_match`, ...).
 //!
 //! The parser cannot take lambdas in general: in DuckDB `data->'k'` is JSON access, and with
 //! lambdas on the parser reads it as one. So the text is prepared first, only inside the
@@ -40,8 +41,45 @@ fn takes_lambda(name: &str) -> bool {
     TAKES_LAMBDA.contains(&name.to_ascii_lowercase().as_str())
 }
 
+/// `sql` as the parser takes it: [`filter_where`], then [`arrows_for_lambdas`].
+pub(super) fn prepared(sql: &str) -> Cow<'_, str> {
+    match filter_where(sql) {
+        Cow::Borrowed(sql) => arrows_for_lambdas(sql),
+        Cow::Owned(text) => Cow::Owned(arrows_for_lambdas(&text).into_owned()),
+    }
+}
+
+/// An aggregate's `FILTER (cond)` written `FILTER (WHERE cond)`, as DuckDB also accepts.
+fn filter_where(sql: &str) -> Cow<'_, str> {
+    if !sql.to_ascii_lowercase().contains("filter") {
+        return Cow::Borrowed(sql);
+    }
+    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location() else {
+        return Cow::Borrowed(sql);
+    };
+    let tokens: Vec<TokenWithSpan> = tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let offset = offsets(sql);
+    let mut inserts = Vec::new();
+    for window in tokens.windows(4) {
+        let [close, filter, open, next] = window else { continue };
+        let is_filter = matches!(&filter.token, Token::Word(w) if w.keyword == Keyword::FILTER);
+        let has_where = matches!(&next.token, Token::Word(w) if w.keyword == Keyword::WHERE);
+        if close.token == Token::RParen && is_filter && open.token == Token::LParen && !has_where {
+            inserts.push(offset(next.span.start));
+        }
+    }
+    if inserts.is_empty() {
+        return Cow::Borrowed(sql);
+    }
+    let mut text = sql.to_string();
+    for at in inserts.into_iter().rev() {
+        text.insert_str(at, "WHERE ");
+    }
+    Cow::Owned(text)
+}
+
 /// `sql` with the lambdas of lambda-taking functions written as parenthesised arrows.
-pub(super) fn arrows_for_lambdas(sql: &str) -> Cow<'_, str> {
+fn arrows_for_lambdas(sql: &str) -> Cow<'_, str> {
     let lower = sql.to_ascii_lowercase();
     if !(lower.contains("lambda") || lower.contains("->")) || !TAKES_LAMBDA.iter().any(|f| lower.contains(f)) {
         return Cow::Borrowed(sql);
@@ -233,5 +271,13 @@ mod tests {
         for sql in ["SELECT data->'a' FROM activity", "SELECT coalesce(data->>'x', 'lambda') FROM activity"] {
             assert_eq!(arrows_for_lambdas(sql), sql, "no lambda here");
         }
+    }
+
+    #[test]
+    fn a_filter_clause_gets_its_where() {
+        assert_eq!(
+            prepared("SELECT count(*) FILTER (type LIKE 'M%'), sum(x) FILTER (WHERE x > 0), filter(l, x -> x > 1)"),
+            "SELECT count(*) FILTER (WHERE type LIKE 'M%'), sum(x) FILTER (WHERE x > 0), filter(l, x -> ( x > 1))"
+        );
     }
 }
