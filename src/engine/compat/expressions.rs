@@ -193,6 +193,20 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         arity(&name, args, 1, &format!("{name}(timestamp)"))?;
         Ok(call("date_part", vec![text(part), args[0].clone()]))
     };
+    // Several quantiles at once: a list of one quantile each, as DuckDB answers.
+    if matches!(name.as_str(), "quantile_cont" | "quantile_disc" | "quantile" | "median" | "approx_quantile")
+        && let [value, Expr::Array(quantiles)] = args.as_slice()
+    {
+        let mut each = Vec::with_capacity(quantiles.elem.len());
+        for q in &quantiles.elem {
+            let mut g = f.clone();
+            if let FunctionArguments::List(list) = &mut g.args {
+                list.args = [value, q].map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e.clone()))).to_vec();
+            }
+            each.push(rewrite_function(&g)?.unwrap_or(Expr::Function(g)));
+        }
+        return Ok(Some(Expr::Array(datafusion::sql::sqlparser::ast::Array { elem: each, named: quantiles.named })));
+    }
     if let Some(mut expanded) = super::templates::expand(&name, &args)? {
         // The template's own calls (`last_day`, `json_extract`) are DuckDB's too.
         if let ControlFlow::Break(e) = visit_expressions_mut(&mut expanded, |e: &mut Expr| match rewrite_expr(e) {

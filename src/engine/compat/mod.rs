@@ -10,6 +10,7 @@ mod catalogue;
 mod checked_sum;
 mod dialect;
 mod expressions;
+mod formatting;
 mod functions;
 mod json_path;
 mod names;
@@ -54,6 +55,9 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         datafusion::logical_expr::AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()),
     );
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
+    for udf in formatting::functions() {
+        SessionContext::register_udf(ctx, udf);
+    }
     ctx.register_function_rewrite(Arc::new(semantics::DuckDbSemantics))?;
     Ok(())
 }

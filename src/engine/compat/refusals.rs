@@ -31,7 +31,6 @@ fn instead(name: &str) -> &'static str {
         "kurtosis" | "kurtosis_pop" | "skewness" | "entropy" | "mad" | "sem" | "product" => {
             "the statistic from sum(), avg(), stddev_samp() and count()"
         }
-        "printf" | "format" => "concat() or ||, with strftime() and round() for dates and numbers",
         "strip_accents" | "url_encode" | "url_decode" => "replace() or regexp_replace()",
         _ => "a function the README's DuckDB compatibility section lists as identical or rewritten",
     }
