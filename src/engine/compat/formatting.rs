@@ -376,7 +376,7 @@ mod tests {
             run(
                 Style::Printf,
                 "%d events, %5.2f%%, [%-4s] %x %05d",
-                vec![int(42), float(2.71828), text("ab"), int(255), int(-42)]
+                vec![int(42), float(2.71349), text("ab"), int(255), int(-42)]
             ),
             "42 events,  2.72%, [ab  ] ff -0042"
         );
