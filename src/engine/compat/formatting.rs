@@ -378,7 +378,7 @@ mod tests {
                 "%d events, %5.2f%%, [%-4s] %x %05d",
                 vec![int(42), float(2.71349), text("ab"), int(255), int(-42)]
             ),
-            "42 events,  2.72%, [ab  ] ff -0042"
+            "42 events,  2.71%, [ab  ] ff -0042"
         );
         assert_eq!(run(Style::Printf, "%e", vec![float(1500.0)]), "1.500000e+03");
         assert_eq!(run(Style::Format, "{} events by {}", vec![int(10968), text("x")]), "10968 events by x");
