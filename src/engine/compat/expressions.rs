@@ -33,6 +33,18 @@ fn plain_args(f: &Function) -> Option<Vec<Expr>> {
         .collect()
 }
 
+/// `struct_pack(a := 1, b := 'x')` as `named_struct('a', 1, 'b', 'x')`.
+fn struct_pack(f: &Function) -> Option<Expr> {
+    let FunctionArguments::List(list) = &f.args else { return None };
+    let mut args = Vec::new();
+    for arg in &list.args {
+        let FunctionArg::Named { name, arg: FunctionArgExpr::Expr(value), .. } = arg else { return None };
+        args.push(text(&name.value));
+        args.push(value.clone());
+    }
+    Some(call("named_struct", args))
+}
+
 fn renamed(f: &Function, to: &str) -> Expr {
     let mut f = f.clone();
     f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(to))]);
@@ -43,7 +55,37 @@ fn arity(name: &str, args: &[Expr], n: usize, usage: &str) -> Result<()> {
     if args.len() == n { Ok(()) } else { Err(Error::Query(format!("{name} takes {n} argument(s): {usage}"))) }
 }
 
+/// DuckDB's type names that DataFusion does not know, as the type that holds the same values:
+/// JSON and UUID are text, HUGEINT a 38-digit DECIMAL, DATETIME a TIMESTAMP, UINTEGER ...
+fn duckdb_type(data_type: &mut SqlType) {
+    use datafusion::sql::sqlparser::ast::ExactNumberInfo;
+    let replacement = match data_type {
+        SqlType::JSON | SqlType::JSONB | SqlType::Uuid => SqlType::Varchar(None),
+        SqlType::HugeInt | SqlType::Int128 => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
+        SqlType::UHugeInt => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
+        SqlType::Int64 => SqlType::BigInt(None),
+        SqlType::Int32 => SqlType::Int(None),
+        SqlType::UBigInt | SqlType::UInt64 => SqlType::BigIntUnsigned(None),
+        SqlType::UInt32 => SqlType::IntUnsigned(None),
+        SqlType::USmallInt | SqlType::UInt16 => SqlType::SmallIntUnsigned(None),
+        SqlType::UTinyInt | SqlType::UInt8 => SqlType::TinyIntUnsigned(None),
+        SqlType::Datetime(_) | SqlType::TimestampNtz(_) => {
+            SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
+        }
+        SqlType::Custom(name, _) => match name.to_string().to_ascii_uppercase().as_str() {
+            "UINTEGER" => SqlType::IntUnsigned(None),
+            "JSON" | "UUID" => SqlType::Varchar(None),
+            _ => return,
+        },
+        _ => return,
+    };
+    *data_type = replacement;
+}
+
 pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
+    if let Expr::Cast { data_type, .. } = expr {
+        duckdb_type(data_type);
+    }
     let replacement = match expr {
         Expr::Identifier(ident) => {
             fold_identifier(ident);
@@ -186,6 +228,11 @@ fn interval(text: &str) -> Expr {
 /// DuckDB functions that DataFusion has under another name or shape.
 fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
     let name = f.name.to_string().to_lowercase();
+    if name == "struct_pack"
+        && let Some(expanded) = struct_pack(f)
+    {
+        return Ok(Some(expanded));
+    }
     let Some(args) = plain_args(f) else {
         return Ok(None);
     };
@@ -193,6 +240,29 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         arity(&name, args, 1, &format!("{name}(timestamp)"))?;
         Ok(call("date_part", vec![text(part), args[0].clone()]))
     };
+    // An aggregate over a list, by name, as the list function of that aggregate.
+    if matches!(name.as_str(), "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate")
+        && let [list, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(aggregate), .. }), rest @ ..] =
+            args.as_slice()
+    {
+        // (Not `sum`: DataFusion's list sum is a DOUBLE where DuckDB keeps the integer type.)
+        let function = match aggregate.to_ascii_lowercase().as_str() {
+            "avg" | "mean" => "array_avg",
+            "max" => "array_max",
+            "min" => "array_min",
+            "product" => "array_product",
+            "string_agg" | "group_concat" | "listagg" => "array_to_string",
+            "first" | "any_value" | "arbitrary" => "array_any_value",
+            _ => return Ok(None),
+        };
+        let mut call_args = vec![list.clone()];
+        if function == "array_to_string" {
+            call_args.push(rest.first().cloned().unwrap_or_else(|| text(",")));
+        }
+        let mut expanded = call(function, call_args);
+        rewrite_expr(&mut expanded)?;
+        return Ok(Some(expanded));
+    }
     // Several quantiles at once: a list of one quantile each, as DuckDB answers.
     if matches!(name.as_str(), "quantile_cont" | "quantile_disc" | "quantile" | "median" | "approx_quantile")
         && let [value, Expr::Array(quantiles)] = args.as_slice()

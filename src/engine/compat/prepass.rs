@@ -41,12 +41,84 @@ fn takes_lambda(name: &str) -> bool {
     TAKES_LAMBDA.contains(&name.to_ascii_lowercase().as_str())
 }
 
-/// `sql` as the parser takes it: [`filter_where`], then [`arrows_for_lambdas`].
+/// `sql` as the parser takes it: [`globs_as_regexes`], [`filter_where`], then
+/// [`arrows_for_lambdas`].
 pub(super) fn prepared(sql: &str) -> Cow<'_, str> {
-    match filter_where(sql) {
-        Cow::Borrowed(sql) => arrows_for_lambdas(sql),
-        Cow::Owned(text) => Cow::Owned(arrows_for_lambdas(&text).into_owned()),
+    let mut text = Cow::Borrowed(sql);
+    for pass in [globs_as_regexes, filter_where, arrows_for_lambdas] {
+        if let Cow::Owned(changed) = pass(&text) {
+            text = Cow::Owned(changed);
+        }
     }
+    text
+}
+
+/// `x GLOB 'a*'` (and `NOT GLOB`) as the regular expression match `x ~ '^a.*$'`.
+fn globs_as_regexes(sql: &str) -> Cow<'_, str> {
+    if !sql.to_ascii_lowercase().contains("glob") {
+        return Cow::Borrowed(sql);
+    }
+    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location() else {
+        return Cow::Borrowed(sql);
+    };
+    let tokens: Vec<TokenWithSpan> = tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let offset = offsets(sql);
+    let mut edits = Vec::new();
+    for (i, window) in tokens.windows(2).enumerate() {
+        let [glob, pattern] = window else { continue };
+        let is_glob =
+            matches!(&glob.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("glob"));
+        let Token::SingleQuotedString(pattern_text) = &pattern.token else { continue };
+        if !is_glob || i == 0 {
+            continue;
+        }
+        let negated = matches!(&tokens[i - 1].token, Token::Word(w) if w.keyword == Keyword::NOT);
+        let start = if negated { tokens[i - 1].span.start } else { glob.span.start };
+        let end = offset(pattern.span.end);
+        let regex = glob_regex(pattern_text).replace('\'', "''");
+        edits.push((offset(start), end, format!("{} '{regex}'", if negated { "!~" } else { "~" })));
+    }
+    if edits.is_empty() {
+        return Cow::Borrowed(sql);
+    }
+    let mut text = sql.to_string();
+    for (start, end, replacement) in edits.into_iter().rev() {
+        text.replace_range(start..end, &replacement);
+    }
+    Cow::Owned(text)
+}
+
+/// A glob as an anchored regular expression: `*` any text, `?` one character, `[...]` and
+/// `[!...]` sets; everything else literal.
+fn glob_regex(glob: &str) -> String {
+    let mut regex = String::from("^");
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => regex.push_str(".*"),
+            '?' => regex.push('.'),
+            '[' => {
+                regex.push('[');
+                if chars.peek() == Some(&'!') {
+                    chars.next();
+                    regex.push('^');
+                }
+                for inner in chars.by_ref() {
+                    if inner == ']' {
+                        break;
+                    }
+                    if inner == '\\' || inner == '^' {
+                        regex.push('\\');
+                    }
+                    regex.push(inner);
+                }
+                regex.push(']');
+            }
+            c => regex.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    regex.push('$');
+    regex
 }
 
 /// An aggregate's `FILTER (cond)` written `FILTER (WHERE cond)`, as DuckDB also accepts.
@@ -271,6 +343,15 @@ mod tests {
         for sql in ["SELECT data->'a' FROM activity", "SELECT coalesce(data->>'x', 'lambda') FROM activity"] {
             assert_eq!(arrows_for_lambdas(sql), sql, "no lambda here");
         }
+    }
+
+    #[test]
+    fn globs_become_anchored_regexes() {
+        assert_eq!(
+            prepared("SELECT type GLOB 'Map*', type NOT GLOB '[!A-C]?.x' FROM activity"),
+            "SELECT type ~ '^Map.*$', type !~ '^[^A-C].\\.x$' FROM activity"
+        );
+        assert_eq!(prepared("SELECT 'glob' AS glob"), "SELECT 'glob' AS glob");
     }
 
     #[test]

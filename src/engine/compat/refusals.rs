@@ -11,7 +11,7 @@ fn instead(name: &str) -> &'static str {
     match name {
         "age" => "b - a for the interval, or date_diff('day', a, b)",
         "date_sub" | "datesub" => "date_diff(part, start, end)",
-        "isoyear" | "yearweek" => "strftime(ts, '%G') and strftime(ts, '%V')",
+        "isoyear" => "strftime(ts, '%G') and strftime(ts, '%V')",
         "julian" => "date_diff('day', DATE '-4713-11-24', d)",
         "json_object" | "json_array" | "json_quote" | "to_json" => {
             "the JSON text with concat(), e.g. concat('{\"a\":', x, '}')"
@@ -23,7 +23,7 @@ fn instead(name: &str) -> &'static str {
         "json_merge_patch" | "json_deep_merge" | "json_set" | "json_insert" | "json_replace" | "json_remove" => {
             "json_extract_string to read the keys, and concat() to build a new text"
         }
-        "struct_pack" | "row" => "{'key': value, ...}",
+        "row" => "{'key': value, ...}",
         "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate" | "list_reduce"
         | "array_reduce" | "reduce" => {
             "the aggregate over unnest in a subquery: (SELECT sum(x) FROM unnest(l) AS t(x))"

@@ -8,6 +8,7 @@ pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
         "approx_count_distinct" => "approx_distinct",
         "regexp_matches" => "regexp_like",
         "ifnull" => "coalesce",
+        "gen_random_uuid" => "uuid",
         "datediff" => "date_diff",
         "length" | "char_length" | "character_length" => "len",
         "quantile" => "quantile_disc",

@@ -33,6 +33,26 @@ impl FunctionRewrite for DuckDbSemantics {
             };
             return Ok(Transformed::yes(rebuilt));
         }
+        // DuckDB reads '2.5' and '1e3' as integers too (rounded half away from zero): text that
+        // is no integer is read as a number first.
+        if let Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field }) = &expr
+            && field.data_type().is_integer()
+            && let Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) = inner.get_type(schema)
+        {
+            // A strict cast fails where the text is no number at all (a NULL reads as NULL).
+            let fallback = match &expr {
+                Expr::Cast(_) => Expr::Cast(Cast::new_from_field(
+                    Box::new(round(cast((**inner).clone(), DataType::Float64))),
+                    field.clone(),
+                )),
+                _ => Expr::TryCast(TryCast::new_from_field(
+                    Box::new(round(Expr::TryCast(TryCast::new(inner.clone(), DataType::Float64)))),
+                    field.clone(),
+                )),
+            };
+            let direct = Expr::TryCast(TryCast::new_from_field(inner.clone(), field.clone()));
+            return Ok(Transformed::yes(datafusion::functions::core::expr_fn::coalesce(vec![direct, fallback])));
+        }
         // DataFusion keeps a DECIMAL's type through floor, ceil and round, so `floor(-0.75)` (a
         // DECIMAL(2,2)) would overflow; one more digit holds every result.
         if let Expr::ScalarFunction(f) = &expr
