@@ -12,6 +12,7 @@ mod dialect;
 mod expressions;
 mod formatting;
 mod functions;
+mod json_builders;
 mod json_path;
 mod names;
 mod overflow;
@@ -55,7 +56,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         datafusion::logical_expr::AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()),
     );
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
-    for udf in formatting::functions() {
+    for udf in formatting::functions().into_iter().chain(json_builders::functions()) {
         SessionContext::register_udf(ctx, udf);
     }
     ctx.register_function_rewrite(Arc::new(semantics::DuckDbSemantics))?;

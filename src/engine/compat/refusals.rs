@@ -13,9 +13,6 @@ fn instead(name: &str) -> &'static str {
         "date_sub" | "datesub" => "date_diff(part, start, end)",
         "isoyear" => "strftime(ts, '%G') and strftime(ts, '%V')",
         "julian" => "date_diff('day', DATE '-4713-11-24', d)",
-        "json_object" | "json_array" | "json_quote" | "to_json" => {
-            "the JSON text with concat(), e.g. concat('{\"a\":', x, '}')"
-        }
         "json_group_array" | "json_group_object" => "list(x) or string_agg(x, ',')",
         "json_structure" | "json_transform" | "json_transform_strict" | "from_json" | "from_json_strict" => {
             "json_extract_string(json, '$.key') per key"
