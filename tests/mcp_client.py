@@ -72,6 +72,10 @@ async def main():
             out["tables"] = result(await session.call_tool("tables", {}))
             out["event_types"] = result(await session.call_tool("event_types", RANGE))
             out["json_keys"] = result(await session.call_tool("json_keys", {"event_type": "MapCreated", **RANGE}))
+            out_dir = CACHE + "-exports"
+            out["export"] = result(await session.call_tool("export", {**RANGE, "categories": ["activity", "userList"], "format": "csv", "output_dir": out_dir}))
+            out["export_again"] = result(await session.call_tool("export", {**RANGE, "categories": ["activity"], "format": "csv", "output_dir": out_dir}))
+            out["report"] = result(await session.call_tool("report", {**RANGE, "output": out_dir + "/report.html"}))
             resources = await session.list_resources()
             out["resources"] = [str(r.uri) for r in resources.resources]
             compat = await session.read_resource("carto-activity://duckdb-compatibility")

@@ -84,6 +84,15 @@ fn an_mcp_client_gets_what_the_cli_gives() {
         .collect();
     assert_eq!(ours, theirs, "json_keys counts the paths DuckDB finds");
 
+    // export and report write as the commands do, and refuse what they refuse.
+    let written = report["export"]["structured"]["written"].as_array().unwrap();
+    assert_eq!(written.len(), 2, "{}", report["export"]);
+    assert_eq!(written[0]["rows"], cli.as_array().unwrap().iter().map(|r| r["n"].as_u64().unwrap()).sum::<u64>());
+    assert_eq!(report["export_again"]["is_error"], true);
+    assert!(report["export_again"]["text"].as_str().unwrap().contains("already exists"));
+    let page = report["report"]["structured"]["path"].as_str().unwrap();
+    assert!(std::fs::read_to_string(page).unwrap().starts_with("<!DOCTYPE html>"));
+
     // Resources: the schemas and the compatibility notes.
     assert_eq!(
         report["resources"],
