@@ -127,7 +127,7 @@ impl ScalarUDFImpl for DuckDbScalar {
     }
 }
 
-fn strings(array: &ArrayRef) -> Result<ArrayRef> {
+pub(super) fn strings(array: &ArrayRef) -> Result<ArrayRef> {
     Ok(cast(array, &DataType::Utf8)?)
 }
 
@@ -253,7 +253,7 @@ fn regexp_extract(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
-fn timestamps_micros(array: &ArrayRef) -> Result<ArrayRef> {
+pub(super) fn timestamps_micros(array: &ArrayRef) -> Result<ArrayRef> {
     let target = DataType::Timestamp(TimeUnit::Microsecond, None);
     Ok(match array.data_type() {
         DataType::Timestamp(_, Some(_)) => {
@@ -264,7 +264,7 @@ fn timestamps_micros(array: &ArrayRef) -> Result<ArrayRef> {
     })
 }
 
-fn naive(micros: i64) -> Option<NaiveDateTime> {
+pub(super) fn naive(micros: i64) -> Option<NaiveDateTime> {
     DateTime::<Utc>::from_timestamp_micros(micros).map(|t| t.naive_utc())
 }
 

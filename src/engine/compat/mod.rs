@@ -8,6 +8,7 @@ mod aliases;
 #[cfg(test)]
 mod catalogue;
 mod checked_sum;
+mod date_sub;
 mod dialect;
 mod expressions;
 mod formatting;
@@ -56,6 +57,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         datafusion::logical_expr::AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()),
     );
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
+    SessionContext::register_udf(ctx, date_sub::date_sub());
     for udf in formatting::functions().into_iter().chain(json_builders::functions()) {
         SessionContext::register_udf(ctx, udf);
     }

@@ -10,7 +10,6 @@ use crate::error::Error;
 fn instead(name: &str) -> &'static str {
     match name {
         "age" => "b - a for the interval, or date_diff('day', a, b)",
-        "date_sub" | "datesub" => "date_diff(part, start, end)",
         "isoyear" => "strftime(ts, '%G') and strftime(ts, '%V')",
         "julian" => "date_diff('day', DATE '-4713-11-24', d)",
         "json_group_array" | "json_group_object" => "list(x) or string_agg(x, ',')",

@@ -1,0 +1,148 @@
+//! DuckDB's `date_sub(part, start, end)` (and `datesub`): how many *complete* parts lie between
+//! two times, where `date_diff` counts the boundaries crossed. A month is complete when the end's
+//! day and time of day reach the start's, a month's last day reaching any later day.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array};
+use datafusion::arrow::datatypes::{DataType, TimestampMicrosecondType};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+
+use super::functions::{naive, strings, timestamps_micros};
+
+pub(super) fn date_sub() -> ScalarUDF {
+    ScalarUDF::new_from_impl(DateSub { signature: Signature::any(3, Volatility::Immutable) })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DateSub {
+    signature: Signature,
+}
+
+fn days_in_month(t: &NaiveDateTime) -> u32 {
+    let (y, m) = (t.year(), t.month());
+    let next = if m == 12 {
+        chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        chrono::NaiveDate::from_ymd_opt(y, m + 1, 1)
+    };
+    next.and_then(|n| n.pred_opt()).map_or(31, |d| d.day())
+}
+
+/// Complete months from `a` to `b` (`a` ≤ `b`).
+fn complete_months(a: &NaiveDateTime, b: &NaiveDateTime) -> i64 {
+    let months = (b.year() as i64 * 12 + b.month0() as i64) - (a.year() as i64 * 12 + a.month0() as i64);
+    let start_day = a.day().min(days_in_month(b));
+    let short = (b.day(), b.num_seconds_from_midnight(), b.nanosecond())
+        < (start_day, a.num_seconds_from_midnight(), a.nanosecond());
+    months - i64::from(months > 0 && short)
+}
+
+fn difference(part: &str, a: NaiveDateTime, b: NaiveDateTime) -> Option<i64> {
+    let (from, to, sign) = if a <= b { (a, b, 1) } else { (b, a, -1) };
+    let micros = to.and_utc().timestamp_micros() - from.and_utc().timestamp_micros();
+    let months = || complete_months(&from, &to);
+    let n = match part.trim_end_matches('s') {
+        "year" | "yr" | "y" | "isoyear" => months() / 12,
+        "quarter" => months() / 3,
+        "month" | "mon" => months(),
+        "decade" => months() / 120,
+        "century" => months() / 1200,
+        "millennium" | "millennia" => months() / 12000,
+        "week" | "w" | "yearweek" | "weekofyear" => micros / (7 * 86_400_000_000),
+        "day" | "d" | "dayofmonth" | "dow" | "isodow" | "doy" | "dayofweek" | "dayofyear" | "weekday" | "julian" => {
+            micros / 86_400_000_000
+        }
+        "hour" | "h" | "hr" => micros / 3_600_000_000,
+        "minute" | "m" | "min" => micros / 60_000_000,
+        "second" | "sec" | "epoch" => micros / 1_000_000,
+        "millisecond" | "ms" | "msec" => micros / 1000,
+        "microsecond" | "us" | "usec" => micros,
+        _ => return None,
+    };
+    Some(sign * n)
+}
+
+impl ScalarUDFImpl for DateSub {
+    fn name(&self) -> &str {
+        "date_sub"
+    }
+
+    fn aliases(&self) -> &[String] {
+        static ALIASES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| vec!["datesub".to_string()]);
+        &ALIASES
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        if args.len() != 3 {
+            return plan_err!("date_sub takes date_sub(part, start, end)");
+        }
+        Ok(DataType::Int64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
+        let parts = strings(&arrays[0])?;
+        let (starts, ends) = (timestamps_micros(&arrays[1])?, timestamps_micros(&arrays[2])?);
+        let (parts, starts, ends) = (
+            parts.as_string::<i32>(),
+            starts.as_primitive::<TimestampMicrosecondType>(),
+            ends.as_primitive::<TimestampMicrosecondType>(),
+        );
+        let mut out = Vec::with_capacity(rows);
+        for r in 0..rows {
+            if parts.is_null(r) || starts.is_null(r) || ends.is_null(r) {
+                out.push(None);
+                continue;
+            }
+            let (Some(a), Some(b)) = (naive(starts.value(r)), naive(ends.value(r))) else {
+                out.push(None);
+                continue;
+            };
+            match difference(&parts.value(r).to_lowercase(), a, b) {
+                Some(n) => out.push(Some(n)),
+                None => {
+                    return exec_err!(
+                        "date_sub: unknown date part '{}' (use year, month, day, hour, ...)",
+                        parts.value(r)
+                    );
+                }
+            }
+        }
+        let result: ArrayRef = Arc::new(Int64Array::from(out));
+        if scalar {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?));
+        }
+        Ok(ColumnarValue::Array(result))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_parts_as_duckdb_counts_them() {
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        // DuckDB 2.0.1's answers: (month, year, day, hour, week).
+        for (a, b, expected) in [
+            ("2025-01-31 00:00", "2025-02-28 00:00", [1, 0, 28, 672, 4]),
+            ("1992-09-15 00:00", "1992-11-14 00:00", [1, 0, 60, 1440, 8]),
+            ("2025-03-31 10:00", "2025-04-30 09:00", [0, 0, 29, 719, 4]),
+            ("2025-05-10 00:00", "2025-03-11 00:00", [-1, 0, -60, -1440, -8]),
+            ("2024-02-29 00:00", "2025-02-28 00:00", [12, 1, 365, 8760, 52]),
+        ] {
+            let got: Vec<i64> =
+                ["month", "year", "day", "hour", "week"].iter().map(|p| difference(p, t(a), t(b)).unwrap()).collect();
+            assert_eq!(got, expected, "{a} → {b}");
+        }
+    }
+}
