@@ -8,7 +8,7 @@ mod aliases;
 #[cfg(test)]
 mod catalogue;
 mod checked_sum;
-mod date_sub;
+mod complete_parts;
 mod dialect;
 mod expressions;
 mod formatting;
@@ -57,7 +57,8 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         datafusion::logical_expr::AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()),
     );
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
-    SessionContext::register_udf(ctx, date_sub::date_sub());
+    SessionContext::register_udf(ctx, complete_parts::date_sub());
+    SessionContext::register_udf(ctx, complete_parts::age());
     for udf in formatting::functions().into_iter().chain(json_builders::functions()) {
         SessionContext::register_udf(ctx, udf);
     }

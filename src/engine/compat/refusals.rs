@@ -9,7 +9,6 @@ use crate::error::Error;
 /// What to write instead of a DuckDB function that has no equivalent here.
 fn instead(name: &str) -> &'static str {
     match name {
-        "age" => "b - a for the interval, or date_diff('day', a, b)",
         "isoyear" => "strftime(ts, '%G') and strftime(ts, '%V')",
         "julian" => "date_diff('day', DATE '-4713-11-24', d)",
         "json_group_array" | "json_group_object" => "list(x) or string_agg(x, ',')",

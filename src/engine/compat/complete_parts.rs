@@ -1,11 +1,14 @@
-//! DuckDB's `date_sub(part, start, end)` (and `datesub`): how many *complete* parts lie between
-//! two times, where `date_diff` counts the boundaries crossed. A month is complete when the end's
-//! day and time of day reach the start's, a month's last day reaching any later day.
+//! Calendar differences in complete parts, as DuckDB counts them: `date_sub(part, start, end)`
+//! (and `datesub`) — how many *complete* parts lie between two times, where `date_diff` counts
+//! the boundaries crossed (a month is complete when the end's day and time of day reach the
+//! start's, a month's last day reaching any later day) — and `age(a [, b])`, the interval
+//! `a - b` in months, days and time.
 
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, IntervalMonthDayNanoArray};
+use datafusion::arrow::datatypes::IntervalMonthDayNano;
 use datafusion::arrow::datatypes::{DataType, TimestampMicrosecondType};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
@@ -14,6 +17,97 @@ use super::functions::{naive, strings, timestamps_micros};
 
 pub(super) fn date_sub() -> ScalarUDF {
     ScalarUDF::new_from_impl(DateSub { signature: Signature::any(3, Volatility::Immutable) })
+}
+
+pub(super) fn age() -> ScalarUDF {
+    ScalarUDF::new_from_impl(Age { signature: Signature::variadic_any(Volatility::Immutable) })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Age {
+    signature: Signature,
+}
+
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// `a - b` as DuckDB's `age`: months, days and time subtracted field by field, then borrowed so
+/// that all three have the sign of the difference (a borrowed month has the days of `a`'s month).
+fn age_between(a: NaiveDateTime, b: NaiveDateTime) -> IntervalMonthDayNano {
+    let mut months = (a.year() as i64 - b.year() as i64) * 12 + (a.month() as i64 - b.month() as i64);
+    let mut days = a.day() as i64 - b.day() as i64;
+    let time = |t: &NaiveDateTime| t.num_seconds_from_midnight() as i64 * 1_000_000 + (t.nanosecond() / 1000) as i64;
+    let mut micros = time(&a) - time(&b);
+    let month_days = days_in_month(&a) as i64;
+    if a >= b {
+        if micros < 0 {
+            micros += DAY_MICROS;
+            days -= 1;
+        }
+        while days < 0 {
+            days += month_days;
+            months -= 1;
+        }
+    } else {
+        if micros > 0 {
+            micros -= DAY_MICROS;
+            days += 1;
+        }
+        while days > 0 {
+            days -= month_days;
+            months += 1;
+        }
+    }
+    IntervalMonthDayNano::new(months as i32, days as i32, micros * 1000)
+}
+
+impl ScalarUDFImpl for Age {
+    fn name(&self) -> &str {
+        "age"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        if !(1..=2).contains(&args.len()) {
+            return plan_err!("age takes age(end [, start])");
+        }
+        Ok(DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
+        // One argument: the age at today's midnight (UTC), as DuckDB's age(ts).
+        let today = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros());
+        let (ends, starts) = match arrays.as_slice() {
+            [start] => (None, timestamps_micros(start)?),
+            [end, start] => (Some(timestamps_micros(end)?), timestamps_micros(start)?),
+            _ => return exec_err!("age takes age(end [, start])"),
+        };
+        let starts = starts.as_primitive::<TimestampMicrosecondType>();
+        let ends = ends.as_ref().map(|e| e.as_primitive::<TimestampMicrosecondType>());
+        let out: IntervalMonthDayNanoArray = (0..rows)
+            .map(|r| {
+                let end = match ends {
+                    Some(ends) if ends.is_null(r) => return None,
+                    Some(ends) => ends.value(r),
+                    None => today?,
+                };
+                if starts.is_null(r) {
+                    return None;
+                }
+                Some(age_between(naive(end)?, naive(starts.value(r))?))
+            })
+            .collect();
+        let result: ArrayRef = Arc::new(out);
+        if scalar {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?));
+        }
+        Ok(ColumnarValue::Array(result))
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -128,6 +222,20 @@ impl ScalarUDFImpl for DateSub {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn age_is_duckdbs() {
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let hour = 3_600_000_000_000i64;
+        for (a, b, (months, days, nanos)) in [
+            ("2025-10-01 00:00", "2025-01-15 00:00", (8, 17, 0)),
+            ("2025-01-15 00:00", "2025-10-01 00:00", (-8, -17, 0)),
+            ("2025-03-31 10:00", "2025-04-30 09:00", (0, -29, -23 * hour)),
+            ("2024-02-29 00:00", "2025-02-28 00:00", (-11, -28, 0)),
+        ] {
+            assert_eq!(age_between(t(a), t(b)), IntervalMonthDayNano::new(months, days, nanos), "{a} - {b}");
+        }
+    }
 
     #[test]
     fn complete_parts_as_duckdb_counts_them() {
