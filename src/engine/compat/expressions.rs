@@ -263,6 +263,20 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         rewrite_expr(&mut expanded)?;
         return Ok(Some(expanded));
     }
+    // DuckDB splits on an empty separator into characters (DataFusion's NULL separator does).
+    if matches!(name.as_str(), "string_split" | "str_split" | "split" | "string_to_array")
+        && let [value, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(sep), .. })] = args.as_slice()
+        && sep.is_empty()
+    {
+        let null_text = Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(Expr::value(Value::Null)),
+            data_type: SqlType::Varchar(None),
+            array: false,
+            format: None,
+        };
+        return Ok(Some(call("string_to_array", vec![value.clone(), null_text])));
+    }
     // Several quantiles at once: a list of one quantile each, as DuckDB answers.
     if matches!(name.as_str(), "quantile_cont" | "quantile_disc" | "quantile" | "median" | "approx_quantile")
         && let [value, Expr::Array(quantiles)] = args.as_slice()

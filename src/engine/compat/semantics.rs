@@ -53,6 +53,17 @@ impl FunctionRewrite for DuckDbSemantics {
             let direct = Expr::TryCast(TryCast::new_from_field(inner.clone(), field.clone()));
             return Ok(Transformed::yes(datafusion::functions::core::expr_fn::coalesce(vec![direct, fallback])));
         }
+        // List functions of a NULL list are NULL in DuckDB; DataFusion refuses the NULL type.
+        if let Expr::ScalarFunction(f) = &expr
+            && let Some(result) = match f.name() {
+                "array_has" | "array_has_all" | "array_has_any" => Some(DataType::Boolean),
+                "array_position" | "array_length" => Some(DataType::Int64),
+                _ => None,
+            }
+            && f.args.iter().any(|a| a.get_type(schema).is_ok_and(|t| t == DataType::Null))
+        {
+            return Ok(Transformed::yes(cast(lit(datafusion::common::ScalarValue::Null), result)));
+        }
         // DataFusion keeps a DECIMAL's type through floor, ceil and round, so `floor(-0.75)` (a
         // DECIMAL(2,2)) would overflow; one more digit holds every result.
         if let Expr::ScalarFunction(f) = &expr
