@@ -108,8 +108,13 @@ async fn run_case(engine: &Engine, case: &Case) -> Outcome {
         Ok(f) => f,
         Err(e) => return Outcome::Fails(e.to_string()),
     };
-    let types: Vec<String> = frame.schema().fields().iter().map(|f| sql_type_name(f.data_type())).collect();
-    let batches = match frame.collect().await {
+    // The types of what runs (after the analyzer's typing rules), as the output prints them.
+    let stream = match frame.execute_stream().await {
+        Ok(s) => s,
+        Err(e) => return Outcome::Fails(e.to_string()),
+    };
+    let types: Vec<String> = stream.schema().fields().iter().map(|f| sql_type_name(f.data_type())).collect();
+    let batches: Vec<_> = match futures::TryStreamExt::try_collect(stream).await {
         Ok(b) => b,
         Err(e) => return Outcome::Fails(e.to_string()),
     };

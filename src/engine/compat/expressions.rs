@@ -340,7 +340,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         "add" => binary(BinaryOperator::Plus, &args)?,
         "subtract" => binary(BinaryOperator::Minus, &args)?,
         "multiply" => binary(BinaryOperator::Multiply, &args)?,
-        "mod" | "fmod" => binary(BinaryOperator::Modulo, &args)?,
+        "mod" => binary(BinaryOperator::Modulo, &args)?,
         // DuckDB pads to no characters where DataFusion would allocate a negative length.
         "lpad" | "rpad" if args.len() >= 2 => {
             let mut args = args;

@@ -13,7 +13,6 @@ pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
         "length" | "char_length" | "character_length" => "len",
         "quantile" => "quantile_disc",
         "ceiling" => "ceil",
-        "sign" => "signum",
         "variance" => "var_samp",
         "strlen" => "octet_length",
         "prefix" => "starts_with",

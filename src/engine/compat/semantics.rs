@@ -64,18 +64,23 @@ impl FunctionRewrite for DuckDbSemantics {
         {
             return Ok(Transformed::yes(cast(lit(datafusion::common::ScalarValue::Null), result)));
         }
-        // DataFusion keeps a DECIMAL's type through floor, ceil and round, so `floor(-0.75)` (a
-        // DECIMAL(2,2)) would overflow; one more digit holds every result.
+        // DataFusion keeps a DECIMAL's type through floor, ceil, trunc and round, so `floor(-0.75)`
+        // (a DECIMAL(2,2)) would overflow: one more digit holds every result. Without a number
+        // of digits DuckDB answers a DECIMAL(p,0): `ceil(17.4)` is 18, not 18.0.
         if let Expr::ScalarFunction(f) = &expr
-            && matches!(f.name(), "floor" | "ceil" | "round")
+            && matches!(f.name(), "floor" | "ceil" | "round" | "trunc")
             && let Some(first) = f.args.first()
             && let Ok(DataType::Decimal128(p, s)) = first.get_type(schema)
-            && p == s as u8
+            && s > 0
             && p < 38
         {
             let mut args = f.args.clone();
-            args[0] = cast(first.clone(), DataType::Decimal128(p + 1, s));
-            return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(f.func.clone(), args))));
+            if p == s as u8 {
+                args[0] = cast(first.clone(), DataType::Decimal128(p + 1, s));
+            }
+            let call = Expr::ScalarFunction(ScalarFunction::new_udf(f.func.clone(), args));
+            let whole = f.args.len() == 1;
+            return Ok(Transformed::yes(if whole { cast(call, DataType::Decimal128(p, 0)) } else { call }));
         }
         // DuckDB averages a DECIMAL as a DOUBLE.
         if let Expr::AggregateFunction(f) = &expr
