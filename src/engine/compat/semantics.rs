@@ -64,6 +64,19 @@ impl FunctionRewrite for DuckDbSemantics {
         {
             return Ok(Transformed::yes(cast(lit(datafusion::common::ScalarValue::Null), result)));
         }
+        // An integer is its own floor, ceiling and rounding, and keeps its type (DataFusion
+        // answers a DOUBLE).
+        if let Expr::ScalarFunction(f) = &expr
+            && matches!(f.name(), "floor" | "ceil" | "round" | "trunc" | "abs")
+            && let [only] = f.args.as_slice()
+            && let Ok(t) = only.get_type(schema)
+            && (t.is_integer() && f.name() != "abs"
+                || t == DataType::Null && matches!(f.name(), "round" | "trunc" | "abs"))
+        {
+            // DuckDB types an untyped NULL argument of round, trunc and abs as a BIGINT.
+            let answer = if t == DataType::Null { cast(only.clone(), DataType::Int64) } else { only.clone() };
+            return Ok(Transformed::yes(answer));
+        }
         // DataFusion keeps a DECIMAL's type through floor, ceil, trunc and round, so `floor(-0.75)`
         // (a DECIMAL(2,2)) would overflow: one more digit holds every result. Without a number
         // of digits DuckDB answers a DECIMAL(p,0): `ceil(17.4)` is 18, not 18.0.
