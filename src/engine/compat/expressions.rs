@@ -263,6 +263,18 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         rewrite_expr(&mut expanded)?;
         return Ok(Some(expanded));
     }
+    // Empty regex options are no options (DataFusion would read `(?)`, which is no regex).
+    if matches!(name.as_str(), "regexp_replace" | "regexp_matches" | "regexp_full_match" | "regexp_like")
+        && args.len() >= 3
+        && matches!(args.last(), Some(Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(o), .. })) if o.is_empty())
+        && !(name == "regexp_replace" && args.len() == 3)
+    {
+        let mut g = f.clone();
+        if let FunctionArguments::List(list) = &mut g.args {
+            list.args.pop();
+        }
+        return Ok(Some(rewrite_function(&g)?.unwrap_or(Expr::Function(g))));
+    }
     // DuckDB splits on an empty separator into characters (DataFusion's NULL separator does).
     if matches!(name.as_str(), "string_split" | "str_split" | "split" | "string_to_array")
         && let [value, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(sep), .. })] = args.as_slice()

@@ -34,6 +34,7 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         ("yearweek", 1) => "CAST(strftime($1, '%G') AS BIGINT) * 100 + CAST(strftime($1, '%V') AS BIGINT)",
         ("list_string_agg" | "array_string_agg", 1) => "array_to_string($1, ',')",
         ("regexp_full_match", 2) => "regexp_like($1, '^(?:' || $2 || ')$')",
+        ("regexp_full_match", 3) => "regexp_like($1, '^(?:' || $2 || ')$', $3)",
         ("regexp_split_to_array" | "string_split_regex" | "str_split_regex", 2) => {
             "string_to_array(regexp_replace($1, $2, chr(31), 'g'), chr(31))"
         }
