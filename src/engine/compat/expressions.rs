@@ -15,12 +15,12 @@ use super::json_path::{PathStep, parse_json_path};
 use super::names::fold_identifier;
 use crate::error::{Error, Result};
 
-fn text(s: &str) -> Expr {
+pub(super) fn text(s: &str) -> Expr {
     Expr::value(Value::SingleQuotedString(s.to_string()))
 }
 
 /// The plain arguments of a call, when it has no named or wildcard ones.
-fn plain_args(f: &Function) -> Option<Vec<Expr>> {
+pub(super) fn plain_args(f: &Function) -> Option<Vec<Expr>> {
     let FunctionArguments::List(list) = &f.args else {
         return matches!(f.args, FunctionArguments::None | FunctionArguments::List(_)).then(Vec::new);
     };
@@ -33,18 +33,6 @@ fn plain_args(f: &Function) -> Option<Vec<Expr>> {
         .collect()
 }
 
-/// `struct_pack(a := 1, b := 'x')` as `named_struct('a', 1, 'b', 'x')`.
-fn struct_pack(f: &Function) -> Option<Expr> {
-    let FunctionArguments::List(list) = &f.args else { return None };
-    let mut args = Vec::new();
-    for arg in &list.args {
-        let FunctionArg::Named { name, arg: FunctionArgExpr::Expr(value), .. } = arg else { return None };
-        args.push(text(&name.value));
-        args.push(value.clone());
-    }
-    Some(call("named_struct", args))
-}
-
 fn renamed(f: &Function, to: &str) -> Expr {
     let mut f = f.clone();
     f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(to))]);
@@ -55,36 +43,9 @@ fn arity(name: &str, args: &[Expr], n: usize, usage: &str) -> Result<()> {
     if args.len() == n { Ok(()) } else { Err(Error::Query(format!("{name} takes {n} argument(s): {usage}"))) }
 }
 
-/// DuckDB's type names that DataFusion does not know, as the type that holds the same values:
-/// JSON and UUID are text, HUGEINT a 38-digit DECIMAL, DATETIME a TIMESTAMP, UINTEGER ...
-fn duckdb_type(data_type: &mut SqlType) {
-    use datafusion::sql::sqlparser::ast::ExactNumberInfo;
-    let replacement = match data_type {
-        SqlType::JSON | SqlType::JSONB | SqlType::Uuid => SqlType::Varchar(None),
-        SqlType::HugeInt | SqlType::Int128 => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
-        SqlType::UHugeInt => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
-        SqlType::Int64 => SqlType::BigInt(None),
-        SqlType::Int32 => SqlType::Int(None),
-        SqlType::UBigInt | SqlType::UInt64 => SqlType::BigIntUnsigned(None),
-        SqlType::UInt32 => SqlType::IntUnsigned(None),
-        SqlType::USmallInt | SqlType::UInt16 => SqlType::SmallIntUnsigned(None),
-        SqlType::UTinyInt | SqlType::UInt8 => SqlType::TinyIntUnsigned(None),
-        SqlType::Datetime(_) | SqlType::TimestampNtz(_) => {
-            SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
-        }
-        SqlType::Custom(name, _) => match name.to_string().to_ascii_uppercase().as_str() {
-            "UINTEGER" => SqlType::IntUnsigned(None),
-            "JSON" | "UUID" => SqlType::Varchar(None),
-            _ => return,
-        },
-        _ => return,
-    };
-    *data_type = replacement;
-}
-
 pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     if let Expr::Cast { data_type, .. } = expr {
-        duckdb_type(data_type);
+        super::call_forms::duckdb_type(data_type);
     }
     let replacement = match expr {
         Expr::Identifier(ident) => {
@@ -148,7 +109,7 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     Ok(())
 }
 
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
     call_with(name, args, vec![], None)
 }
 
@@ -226,11 +187,9 @@ fn interval(text: &str) -> Expr {
 }
 
 /// DuckDB functions that DataFusion has under another name or shape.
-fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
+pub(super) fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
     let name = f.name.to_string().to_lowercase();
-    if name == "struct_pack"
-        && let Some(expanded) = struct_pack(f)
-    {
+    if let Some(expanded) = super::call_forms::rewrite(&name, f)? {
         return Ok(Some(expanded));
     }
     let Some(args) = plain_args(f) else {
@@ -240,69 +199,6 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         arity(&name, args, 1, &format!("{name}(timestamp)"))?;
         Ok(call("date_part", vec![text(part), args[0].clone()]))
     };
-    // An aggregate over a list, by name, as the list function of that aggregate.
-    if matches!(name.as_str(), "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate")
-        && let [list, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(aggregate), .. }), rest @ ..] =
-            args.as_slice()
-    {
-        // (Not `sum`: DataFusion's list sum is a DOUBLE where DuckDB keeps the integer type.)
-        let function = match aggregate.to_ascii_lowercase().as_str() {
-            "avg" | "mean" => "array_avg",
-            "max" => "array_max",
-            "min" => "array_min",
-            "product" => "array_product",
-            "string_agg" | "group_concat" | "listagg" => "array_to_string",
-            "first" | "any_value" | "arbitrary" => "array_any_value",
-            _ => return Ok(None),
-        };
-        let mut call_args = vec![list.clone()];
-        if function == "array_to_string" {
-            call_args.push(rest.first().cloned().unwrap_or_else(|| text(",")));
-        }
-        let mut expanded = call(function, call_args);
-        rewrite_expr(&mut expanded)?;
-        return Ok(Some(expanded));
-    }
-    // Empty regex options are no options (DataFusion would read `(?)`, which is no regex).
-    if matches!(name.as_str(), "regexp_replace" | "regexp_matches" | "regexp_full_match" | "regexp_like")
-        && args.len() >= 3
-        && matches!(args.last(), Some(Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(o), .. })) if o.is_empty())
-        && !(name == "regexp_replace" && args.len() == 3)
-    {
-        let mut g = f.clone();
-        if let FunctionArguments::List(list) = &mut g.args {
-            list.args.pop();
-        }
-        return Ok(Some(rewrite_function(&g)?.unwrap_or(Expr::Function(g))));
-    }
-    // DuckDB splits on an empty separator into characters (DataFusion's NULL separator does).
-    if matches!(name.as_str(), "string_split" | "str_split" | "split" | "string_to_array")
-        && let [value, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(sep), .. })] = args.as_slice()
-        && sep.is_empty()
-    {
-        let null_text = Expr::Cast {
-            kind: CastKind::Cast,
-            expr: Box::new(Expr::value(Value::Null)),
-            data_type: SqlType::Varchar(None),
-            array: false,
-            format: None,
-        };
-        return Ok(Some(call("string_to_array", vec![value.clone(), null_text])));
-    }
-    // Several quantiles at once: a list of one quantile each, as DuckDB answers.
-    if matches!(name.as_str(), "quantile_cont" | "quantile_disc" | "quantile" | "median" | "approx_quantile")
-        && let [value, Expr::Array(quantiles)] = args.as_slice()
-    {
-        let mut each = Vec::with_capacity(quantiles.elem.len());
-        for q in &quantiles.elem {
-            let mut g = f.clone();
-            if let FunctionArguments::List(list) = &mut g.args {
-                list.args = [value, q].map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e.clone()))).to_vec();
-            }
-            each.push(rewrite_function(&g)?.unwrap_or(Expr::Function(g)));
-        }
-        return Ok(Some(Expr::Array(datafusion::sql::sqlparser::ast::Array { elem: each, named: quantiles.named })));
-    }
     if let Some(mut expanded) = super::templates::expand(&name, &args)? {
         // The template's own calls (`last_day`, `json_extract`) are DuckDB's too.
         if let ControlFlow::Break(e) = visit_expressions_mut(&mut expanded, |e: &mut Expr| match rewrite_expr(e) {

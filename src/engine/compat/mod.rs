@@ -5,6 +5,7 @@
 
 mod aggregates;
 mod aliases;
+mod call_forms;
 #[cfg(test)]
 mod catalogue;
 mod checked_sum;

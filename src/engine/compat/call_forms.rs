@@ -1,0 +1,122 @@
+//! DuckDB calls whose shape DataFusion does not take, reshaped: `struct_pack(a := 1)`,
+//! `list_aggregate(l, 'max')`, empty regex options, splitting on `''`, several quantiles in one
+//! call; and DuckDB's type names that DataFusion does not know.
+
+use datafusion::sql::sqlparser::ast::{
+    CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Value,
+    ValueWithSpan,
+};
+
+use super::expressions::{call, plain_args, rewrite_expr, rewrite_function, text};
+use crate::error::Result;
+
+/// The reshaped call, if `f` (named `name`) is one of these forms.
+pub(super) fn rewrite(name: &str, f: &Function) -> Result<Option<Expr>> {
+    if name == "struct_pack" {
+        return Ok(struct_pack(f));
+    }
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    // An aggregate over a list, by name, as the list function of that aggregate.
+    if matches!(name, "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate")
+        && let [list, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(aggregate), .. }), rest @ ..] =
+            args.as_slice()
+    {
+        // (Not `sum`: DataFusion's list sum is a DOUBLE where DuckDB keeps the integer type.)
+        let function = match aggregate.to_ascii_lowercase().as_str() {
+            "avg" | "mean" => "array_avg",
+            "max" => "array_max",
+            "min" => "array_min",
+            "product" => "array_product",
+            "string_agg" | "group_concat" | "listagg" => "array_to_string",
+            "first" | "any_value" | "arbitrary" => "array_any_value",
+            _ => return Ok(None),
+        };
+        let mut call_args = vec![list.clone()];
+        if function == "array_to_string" {
+            call_args.push(rest.first().cloned().unwrap_or_else(|| text(",")));
+        }
+        let mut expanded = call(function, call_args);
+        rewrite_expr(&mut expanded)?;
+        return Ok(Some(expanded));
+    }
+    // Empty regex options are no options (DataFusion would read `(?)`, which is no regex).
+    if matches!(name, "regexp_replace" | "regexp_matches" | "regexp_full_match" | "regexp_like")
+        && args.len() >= 3
+        && matches!(args.last(), Some(Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(o), .. })) if o.is_empty())
+        && !(name == "regexp_replace" && args.len() == 3)
+    {
+        let mut g = f.clone();
+        if let FunctionArguments::List(list) = &mut g.args {
+            list.args.pop();
+        }
+        return Ok(Some(rewrite_function(&g)?.unwrap_or(Expr::Function(g))));
+    }
+    // DuckDB splits on an empty separator into characters (DataFusion's NULL separator does).
+    if matches!(name, "string_split" | "str_split" | "split" | "string_to_array")
+        && let [value, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(sep), .. })] = args.as_slice()
+        && sep.is_empty()
+    {
+        let null_text = Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(Expr::value(Value::Null)),
+            data_type: SqlType::Varchar(None),
+            array: false,
+            format: None,
+        };
+        return Ok(Some(call("string_to_array", vec![value.clone(), null_text])));
+    }
+    // Several quantiles at once: a list of one quantile each, as DuckDB answers.
+    if matches!(name, "quantile_cont" | "quantile_disc" | "quantile" | "median" | "approx_quantile")
+        && let [value, Expr::Array(quantiles)] = args.as_slice()
+    {
+        let mut each = Vec::with_capacity(quantiles.elem.len());
+        for q in &quantiles.elem {
+            let mut g = f.clone();
+            if let FunctionArguments::List(list) = &mut g.args {
+                list.args = [value, q].map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e.clone()))).to_vec();
+            }
+            each.push(rewrite_function(&g)?.unwrap_or(Expr::Function(g)));
+        }
+        return Ok(Some(Expr::Array(datafusion::sql::sqlparser::ast::Array { elem: each, named: quantiles.named })));
+    }
+    Ok(None)
+}
+
+/// `struct_pack(a := 1, b := 'x')` as `named_struct('a', 1, 'b', 'x')`.
+fn struct_pack(f: &Function) -> Option<Expr> {
+    let FunctionArguments::List(list) = &f.args else { return None };
+    let mut args = Vec::new();
+    for arg in &list.args {
+        let FunctionArg::Named { name, arg: FunctionArgExpr::Expr(value), .. } = arg else { return None };
+        args.push(text(&name.value));
+        args.push(value.clone());
+    }
+    Some(call("named_struct", args))
+}
+
+/// DuckDB's type names that DataFusion does not know, as the type that holds the same values:
+/// JSON and UUID are text, HUGEINT a 38-digit DECIMAL, DATETIME a TIMESTAMP, UINTEGER ...
+pub(super) fn duckdb_type(data_type: &mut SqlType) {
+    use datafusion::sql::sqlparser::ast::ExactNumberInfo;
+    let replacement = match data_type {
+        SqlType::JSON | SqlType::JSONB | SqlType::Uuid => SqlType::Varchar(None),
+        SqlType::HugeInt | SqlType::Int128 => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
+        SqlType::UHugeInt => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
+        SqlType::Int64 => SqlType::BigInt(None),
+        SqlType::Int32 => SqlType::Int(None),
+        SqlType::UBigInt | SqlType::UInt64 => SqlType::BigIntUnsigned(None),
+        SqlType::UInt32 => SqlType::IntUnsigned(None),
+        SqlType::USmallInt | SqlType::UInt16 => SqlType::SmallIntUnsigned(None),
+        SqlType::UTinyInt | SqlType::UInt8 => SqlType::TinyIntUnsigned(None),
+        SqlType::Datetime(_) | SqlType::TimestampNtz(_) => {
+            SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
+        }
+        SqlType::Custom(name, _) => match name.to_string().to_ascii_uppercase().as_str() {
+            "UINTEGER" => SqlType::IntUnsigned(None),
+            "JSON" | "UUID" => SqlType::Varchar(None),
+            _ => return,
+        },
+        _ => return,
+    };
+    *data_type = replacement;
+}
