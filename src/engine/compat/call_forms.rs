@@ -3,11 +3,10 @@
 //! call; and DuckDB's type names that DataFusion does not know.
 
 use datafusion::sql::sqlparser::ast::{
-    CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Value,
-    ValueWithSpan,
+    DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Value, ValueWithSpan,
 };
 
-use super::expressions::{call, plain_args, rewrite_expr, rewrite_function, text};
+use super::expressions::{call, null_text, plain_args, rewrite_expr, rewrite_function, text};
 use crate::error::Result;
 
 /// The reshaped call, if `f` (named `name`) is one of these forms.
@@ -56,14 +55,7 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Result<Option<Expr>> {
         && let [value, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(sep), .. })] = args.as_slice()
         && sep.is_empty()
     {
-        let null_text = Expr::Cast {
-            kind: CastKind::Cast,
-            expr: Box::new(Expr::value(Value::Null)),
-            data_type: SqlType::Varchar(None),
-            array: false,
-            format: None,
-        };
-        return Ok(Some(call("string_to_array", vec![value.clone(), null_text])));
+        return Ok(Some(call("string_to_array", vec![value.clone(), null_text()])));
     }
     // Several quantiles at once: a list of one quantile each, as DuckDB answers.
     if matches!(name, "quantile_cont" | "quantile_disc" | "quantile" | "median" | "approx_quantile")

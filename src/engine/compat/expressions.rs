@@ -15,6 +15,17 @@ use super::json_path::{PathStep, parse_json_path};
 use super::names::fold_identifier;
 use crate::error::{Error, Result};
 
+/// A NULL of type VARCHAR.
+pub(super) fn null_text() -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(Expr::value(Value::Null)),
+        data_type: SqlType::Varchar(None),
+        array: false,
+        format: None,
+    }
+}
+
 pub(super) fn text(s: &str) -> Expr {
     Expr::value(Value::SingleQuotedString(s.to_string()))
 }
@@ -295,15 +306,8 @@ pub(super) fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         {
             let mut g = f.clone();
             if let FunctionArguments::List(list) = &mut g.args {
-                let null_text = Expr::Cast {
-                    kind: CastKind::Cast,
-                    expr: Box::new(Expr::value(Value::Null)),
-                    data_type: SqlType::Varchar(None),
-                    array: false,
-                    format: None,
-                };
                 list.args = vec![
-                    FunctionArg::Unnamed(FunctionArgExpr::Expr(null_text)),
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(null_text())),
                     FunctionArg::Unnamed(FunctionArgExpr::Expr(text(","))),
                 ];
             }
@@ -457,13 +461,7 @@ fn json_call(function: &str, json: Expr, path: &Expr) -> Result<Expr> {
     let null = |e: &Expr| matches!(e, Expr::Value(ValueWithSpan { value: Value::Null, .. }));
     if null(&json) || null(path) {
         // NULL in, NULL out, as in DuckDB (the JSON functions refuse an untyped NULL).
-        return Ok(Expr::Cast {
-            kind: CastKind::Cast,
-            expr: Box::new(Expr::value(Value::Null)),
-            data_type: SqlType::Varchar(None),
-            array: false,
-            format: None,
-        });
+        return Ok(null_text());
     }
     let mut args = vec![json];
     match path {
