@@ -6,15 +6,15 @@ use datafusion::sql::sqlparser::ast::{
     DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Value, ValueWithSpan,
 };
 
-use super::expressions::{call, null_text, plain_args, rewrite_expr, rewrite_function, text};
-use crate::error::Result;
+use super::ast::{call, null_text, plain_args, text};
 
-/// The reshaped call, if `f` (named `name`) is one of these forms.
-pub(super) fn rewrite(name: &str, f: &Function) -> Result<Option<Expr>> {
+/// The reshaped call, if `f` (named `name`) is one of these forms; its calls are DuckDB's still
+/// (the caller rewrites them).
+pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if name == "struct_pack" {
-        return Ok(struct_pack(f));
+        return struct_pack(f);
     }
-    let Some(args) = plain_args(f) else { return Ok(None) };
+    let args = plain_args(f)?;
     // An aggregate over a list, by name, as the list function of that aggregate.
     if matches!(name, "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate")
         && let [list, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(aggregate), .. }), rest @ ..] =
@@ -28,15 +28,13 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Result<Option<Expr>> {
             "product" => "array_product",
             "string_agg" | "group_concat" | "listagg" => "array_to_string",
             "first" | "any_value" | "arbitrary" => "array_any_value",
-            _ => return Ok(None),
+            _ => return None,
         };
         let mut call_args = vec![list.clone()];
         if function == "array_to_string" {
             call_args.push(rest.first().cloned().unwrap_or_else(|| text(",")));
         }
-        let mut expanded = call(function, call_args);
-        rewrite_expr(&mut expanded)?;
-        return Ok(Some(expanded));
+        return Some(call(function, call_args));
     }
     // Empty regex options are no options (DataFusion would read `(?)`, which is no regex).
     if matches!(name, "regexp_replace" | "regexp_matches" | "regexp_full_match" | "regexp_like")
@@ -48,14 +46,14 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Result<Option<Expr>> {
         if let FunctionArguments::List(list) = &mut g.args {
             list.args.pop();
         }
-        return Ok(Some(rewrite_function(&g)?.unwrap_or(Expr::Function(g))));
+        return Some(Expr::Function(g));
     }
     // DuckDB splits on an empty separator into characters (DataFusion's NULL separator does).
     if matches!(name, "string_split" | "str_split" | "split" | "string_to_array")
         && let [value, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(sep), .. })] = args.as_slice()
         && sep.is_empty()
     {
-        return Ok(Some(call("string_to_array", vec![value.clone(), null_text()])));
+        return Some(call("string_to_array", vec![value.clone(), null_text()]));
     }
     // Several quantiles at once: a list of one quantile each, as DuckDB answers.
     if matches!(name, "quantile_cont" | "quantile_disc" | "quantile" | "median" | "approx_quantile")
@@ -67,11 +65,11 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Result<Option<Expr>> {
             if let FunctionArguments::List(list) = &mut g.args {
                 list.args = [value, q].map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e.clone()))).to_vec();
             }
-            each.push(rewrite_function(&g)?.unwrap_or(Expr::Function(g)));
+            each.push(Expr::Function(g));
         }
-        return Ok(Some(Expr::Array(datafusion::sql::sqlparser::ast::Array { elem: each, named: quantiles.named })));
+        return Some(Expr::Array(datafusion::sql::sqlparser::ast::Array { elem: each, named: quantiles.named }));
     }
-    Ok(None)
+    None
 }
 
 /// `struct_pack(a := 1, b := 'x')` as `named_struct('a', 1, 'b', 'x')`.

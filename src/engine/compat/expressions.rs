@@ -11,38 +11,10 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::visit_expressions_mut;
 
+use super::ast::{call, call_with, null_text, plain_args, text};
 use super::json_path::{PathStep, parse_json_path};
 use super::names::fold_identifier;
 use crate::error::{Error, Result};
-
-/// A NULL of type VARCHAR.
-pub(super) fn null_text() -> Expr {
-    Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(Expr::value(Value::Null)),
-        data_type: SqlType::Varchar(None),
-        array: false,
-        format: None,
-    }
-}
-
-pub(super) fn text(s: &str) -> Expr {
-    Expr::value(Value::SingleQuotedString(s.to_string()))
-}
-
-/// The plain arguments of a call, when it has no named or wildcard ones.
-pub(super) fn plain_args(f: &Function) -> Option<Vec<Expr>> {
-    let FunctionArguments::List(list) = &f.args else {
-        return matches!(f.args, FunctionArguments::None | FunctionArguments::List(_)).then(Vec::new);
-    };
-    list.args
-        .iter()
-        .map(|a| match a {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
-}
 
 fn renamed(f: &Function, to: &str) -> Expr {
     let mut f = f.clone();
@@ -120,27 +92,6 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
-    call_with(name, args, vec![], None)
-}
-
-fn call_with(name: &str, args: Vec<Expr>, clauses: Vec<FunctionArgumentClause>, filter: Option<Box<Expr>>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect(),
-            clauses,
-        }),
-        filter,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
-}
-
 /// `1 day 03:04:05.5` as `1 day 3 hours 4 minutes 5.5 seconds`; other text as it is.
 fn interval_units(text: &str) -> String {
     text.split_whitespace()
@@ -197,11 +148,23 @@ fn interval(text: &str) -> Expr {
     })
 }
 
+/// Every expression in `expr` rewritten, innermost first.
+fn rewrite_all(expr: &mut Expr) -> Result<()> {
+    match visit_expressions_mut(expr, |e: &mut Expr| match rewrite_expr(e) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => ControlFlow::Break(e),
+    }) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
 /// DuckDB functions that DataFusion has under another name or shape.
-pub(super) fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
+fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
     let name = f.name.to_string().to_lowercase();
-    if let Some(expanded) = super::call_forms::rewrite(&name, f)? {
-        return Ok(Some(expanded));
+    if let Some(mut reshaped) = super::call_forms::rewrite(&name, f) {
+        rewrite_all(&mut reshaped)?;
+        return Ok(Some(reshaped));
     }
     let Some(args) = plain_args(f) else {
         return Ok(None);
@@ -212,12 +175,7 @@ pub(super) fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
     };
     if let Some(mut expanded) = super::templates::expand(&name, &args)? {
         // The template's own calls (`last_day`, `json_extract`) are DuckDB's too.
-        if let ControlFlow::Break(e) = visit_expressions_mut(&mut expanded, |e: &mut Expr| match rewrite_expr(e) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => ControlFlow::Break(e),
-        }) {
-            return Err(e);
-        }
+        rewrite_all(&mut expanded)?;
         return Ok(Some(Expr::Nested(Box::new(expanded))));
     }
     if let Some(to) = super::renames::datafusion_name(&name)

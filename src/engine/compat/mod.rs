@@ -5,6 +5,7 @@
 
 mod aggregates;
 mod aliases;
+mod ast;
 mod call_forms;
 #[cfg(test)]
 mod catalogue;

@@ -1,0 +1,61 @@
+//! Building blocks for the rewrites: text and NULL literals, calls, a call's plain arguments.
+
+use datafusion::sql::sqlparser::ast::{
+    CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Value,
+};
+
+pub(super) fn text(s: &str) -> Expr {
+    Expr::value(Value::SingleQuotedString(s.to_string()))
+}
+
+/// A NULL of type VARCHAR.
+pub(super) fn null_text() -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(Expr::value(Value::Null)),
+        data_type: SqlType::Varchar(None),
+        array: false,
+        format: None,
+    }
+}
+
+/// The plain arguments of a call, when it has no named or wildcard ones.
+pub(super) fn plain_args(f: &Function) -> Option<Vec<Expr>> {
+    let FunctionArguments::List(list) = &f.args else {
+        return matches!(f.args, FunctionArguments::None | FunctionArguments::List(_)).then(Vec::new);
+    };
+    list.args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
+    call_with(name, args, vec![], None)
+}
+
+pub(super) fn call_with(
+    name: &str,
+    args: Vec<Expr>,
+    clauses: Vec<FunctionArgumentClause>,
+    filter: Option<Box<Expr>>,
+) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect(),
+            clauses,
+        }),
+        filter,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
