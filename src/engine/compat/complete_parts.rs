@@ -7,13 +7,13 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, IntervalMonthDayNanoArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, IntervalMonthDayNanoArray};
 use datafusion::arrow::datatypes::IntervalMonthDayNano;
 use datafusion::arrow::datatypes::{DataType, TimestampMicrosecondType};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
-use super::functions::{naive, strings, timestamps_micros};
+use super::functions::{naive, per_row_difference, timestamps_micros};
 
 pub(super) fn date_sub() -> ScalarUDF {
     ScalarUDF::new_from_impl(DateSub { signature: Signature::any(3, Volatility::Immutable) })
@@ -184,34 +184,7 @@ impl ScalarUDFImpl for DateSub {
         let rows = args.number_rows;
         let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
-        let parts = strings(&arrays[0])?;
-        let (starts, ends) = (timestamps_micros(&arrays[1])?, timestamps_micros(&arrays[2])?);
-        let (parts, starts, ends) = (
-            parts.as_string::<i32>(),
-            starts.as_primitive::<TimestampMicrosecondType>(),
-            ends.as_primitive::<TimestampMicrosecondType>(),
-        );
-        let mut out = Vec::with_capacity(rows);
-        for r in 0..rows {
-            if parts.is_null(r) || starts.is_null(r) || ends.is_null(r) {
-                out.push(None);
-                continue;
-            }
-            let (Some(a), Some(b)) = (naive(starts.value(r)), naive(ends.value(r))) else {
-                out.push(None);
-                continue;
-            };
-            match difference(&parts.value(r).to_lowercase(), a, b) {
-                Some(n) => out.push(Some(n)),
-                None => {
-                    return exec_err!(
-                        "date_sub: unknown date part '{}' (use year, month, day, hour, ...)",
-                        parts.value(r)
-                    );
-                }
-            }
-        }
-        let result: ArrayRef = Arc::new(Int64Array::from(out));
+        let result = per_row_difference(&arrays, "date_sub", difference)?;
         if scalar {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?));
         }

@@ -270,6 +270,43 @@ pub(super) fn naive(micros: i64) -> Option<NaiveDateTime> {
 
 /// DuckDB's `date_diff`: how many `part` boundaries lie between two times.
 fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    per_row_difference(arrays, "date_diff", boundaries)
+}
+
+/// `part` boundaries from `a` to `b`; `None` for a part DuckDB does not know.
+fn boundaries(part: &str, a: NaiveDateTime, b: NaiveDateTime) -> Option<i64> {
+    let months = |t: NaiveDateTime| t.year() as i64 * 12 + t.month0() as i64;
+    let days = |t: NaiveDateTime| t.date().num_days_from_ce() as i64;
+    Some(match part.trim_end_matches('s') {
+        "year" | "yr" | "y" => b.year() as i64 - a.year() as i64,
+        "isoyear" => b.iso_week().year() as i64 - a.iso_week().year() as i64,
+        "decade" => (b.year() as i64).div_euclid(10) - (a.year() as i64).div_euclid(10),
+        "century" => (b.year() as i64 - 1).div_euclid(100) - (a.year() as i64 - 1).div_euclid(100),
+        "millennium" | "millennia" => (b.year() as i64 - 1).div_euclid(1000) - (a.year() as i64 - 1).div_euclid(1000),
+        "quarter" => months(b) / 3 - months(a) / 3,
+        "month" | "mon" => months(b) - months(a),
+        // DuckDB counts whole weeks of days, not week boundaries.
+        "week" | "w" | "yearweek" | "weekofyear" => (days(b) - days(a)) / 7,
+        // Parts of a day count days, as in DuckDB.
+        "day" | "d" | "dayofmonth" | "dow" | "isodow" | "doy" | "dayofweek" | "dayofyear" | "weekday" | "julian" => {
+            days(b) - days(a)
+        }
+        "hour" | "h" | "hr" => (b.and_utc().timestamp() / 3600) - (a.and_utc().timestamp() / 3600),
+        "minute" | "m" | "min" => (b.and_utc().timestamp() / 60) - (a.and_utc().timestamp() / 60),
+        "second" | "sec" | "epoch" => b.and_utc().timestamp() - a.and_utc().timestamp(),
+        "millisecond" | "ms" | "msec" => b.and_utc().timestamp_millis() - a.and_utc().timestamp_millis(),
+        "microsecond" | "us" | "usec" => b.and_utc().timestamp_micros() - a.and_utc().timestamp_micros(),
+        _ => return None,
+    })
+}
+
+/// `difference(part, start, end)` row by row over the arrays of `(part, start, end)`: NULL where
+/// any is NULL, an error naming `function` for an unknown part.
+pub(super) fn per_row_difference(
+    arrays: &[ArrayRef],
+    function: &str,
+    difference: impl Fn(&str, NaiveDateTime, NaiveDateTime) -> Option<i64>,
+) -> Result<ArrayRef> {
     let parts = strings(&arrays[0])?;
     let (starts, ends) = (timestamps_micros(&arrays[1])?, timestamps_micros(&arrays[2])?);
     let (parts, starts, ends) = (
@@ -287,37 +324,15 @@ fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
             out.push(None);
             continue;
         };
-        let months = |t: NaiveDateTime| t.year() as i64 * 12 + t.month0() as i64;
-        let days = |t: NaiveDateTime| t.date().num_days_from_ce() as i64;
-        let part = parts.value(r).to_lowercase();
-        let diff = match part.trim_end_matches('s') {
-            "year" | "yr" | "y" => b.year() as i64 - a.year() as i64,
-            "isoyear" => b.iso_week().year() as i64 - a.iso_week().year() as i64,
-            "decade" => (b.year() as i64).div_euclid(10) - (a.year() as i64).div_euclid(10),
-            "century" => (b.year() as i64 - 1).div_euclid(100) - (a.year() as i64 - 1).div_euclid(100),
-            "millennium" | "millennia" => {
-                (b.year() as i64 - 1).div_euclid(1000) - (a.year() as i64 - 1).div_euclid(1000)
-            }
-            "quarter" => months(b) / 3 - months(a) / 3,
-            "month" | "mon" => months(b) - months(a),
-            // DuckDB counts whole weeks of days, not week boundaries.
-            "week" | "w" | "yearweek" | "weekofyear" => (days(b) - days(a)) / 7,
-            // Parts of a day count days, as in DuckDB.
-            "day" | "d" | "dayofmonth" | "dow" | "isodow" | "doy" | "dayofweek" | "dayofyear" | "weekday"
-            | "julian" => days(b) - days(a),
-            "hour" | "h" | "hr" => (b.and_utc().timestamp() / 3600) - (a.and_utc().timestamp() / 3600),
-            "minute" | "m" | "min" => (b.and_utc().timestamp() / 60) - (a.and_utc().timestamp() / 60),
-            "second" | "sec" | "epoch" => b.and_utc().timestamp() - a.and_utc().timestamp(),
-            "millisecond" | "ms" | "msec" => b.and_utc().timestamp_millis() - a.and_utc().timestamp_millis(),
-            "microsecond" | "us" | "usec" => b.and_utc().timestamp_micros() - a.and_utc().timestamp_micros(),
-            _ => {
+        match difference(&parts.value(r).to_lowercase(), a, b) {
+            Some(n) => out.push(Some(n)),
+            None => {
                 return exec_err!(
-                    "date_diff: unknown date part '{}' (use year, quarter, month, week, day, hour, minute, second, millisecond)",
+                    "{function}: unknown date part '{}' (use year, quarter, month, week, day, hour, minute, second, millisecond)",
                     parts.value(r)
                 );
             }
-        };
-        out.push(Some(diff));
+        }
     }
     Ok(Arc::new(Int64Array::from(out)))
 }

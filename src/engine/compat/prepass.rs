@@ -58,10 +58,7 @@ fn globs_as_regexes(sql: &str) -> Cow<'_, str> {
     if !sql.to_ascii_lowercase().contains("glob") {
         return Cow::Borrowed(sql);
     }
-    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location() else {
-        return Cow::Borrowed(sql);
-    };
-    let tokens: Vec<TokenWithSpan> = tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
     let offset = offsets(sql);
     let mut edits = Vec::new();
     for (i, window) in tokens.windows(2).enumerate() {
@@ -86,6 +83,13 @@ fn globs_as_regexes(sql: &str) -> Cow<'_, str> {
         text.replace_range(start..end, &replacement);
     }
     Cow::Owned(text)
+}
+
+/// The tokens of `sql` without whitespace, with their places; `None` if it does not tokenize
+/// (the parser then says what is wrong).
+fn significant_tokens(sql: &str) -> Option<Vec<TokenWithSpan>> {
+    let tokens = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location().ok()?;
+    Some(tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect())
 }
 
 /// A glob as an anchored regular expression: `*` any text, `?` one character, `[...]` and
@@ -126,10 +130,7 @@ fn filter_where(sql: &str) -> Cow<'_, str> {
     if !sql.to_ascii_lowercase().contains("filter") {
         return Cow::Borrowed(sql);
     }
-    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location() else {
-        return Cow::Borrowed(sql);
-    };
-    let tokens: Vec<TokenWithSpan> = tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
     let offset = offsets(sql);
     let mut inserts = Vec::new();
     for window in tokens.windows(4) {
@@ -156,10 +157,7 @@ fn arrows_for_lambdas(sql: &str) -> Cow<'_, str> {
     if !(lower.contains("lambda") || lower.contains("->")) || !TAKES_LAMBDA.iter().any(|f| lower.contains(f)) {
         return Cow::Borrowed(sql);
     }
-    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location() else {
-        return Cow::Borrowed(sql);
-    };
-    let tokens: Vec<TokenWithSpan> = tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
     let offset = offsets(sql);
     let at = |location: Location| offset(location);
     // (byte offset, bytes to replace, text)
