@@ -145,6 +145,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Write a self-contained HTML report of adoption and quota, with charts
     Report(ReportArgs),
+    /// An interactive SQL shell over a range, with completion of tables, functions, event types
+    /// and JSON keys, and DuckDB's dot commands (.help lists them)
+    Shell(ShellArgs),
     /// List the tables with their columns and types
     Tables,
     /// Serve the tables to AI agents over the Model Context Protocol (stdio): query, tables,
@@ -177,6 +180,25 @@ impl RangeArgs {
     pub fn resolve(&self) -> Result<DateRange, Error> {
         DateRange::new(self.start_date, self.end_date).map_err(Error::Usage)
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// First day, YYYY-MM-DD (UTC, inclusive) [default: 6 days before the end]
+    #[arg(long, value_name = "DATE", value_parser = parse_date, requires = "end_date")]
+    pub start_date: Option<NaiveDate>,
+
+    /// Last day, YYYY-MM-DD (UTC, inclusive) [default: the last complete UTC day]
+    #[arg(long, value_name = "DATE", value_parser = parse_date, requires = "start_date")]
+    pub end_date: Option<NaiveDate>,
+
+    /// Fetch the range again and replace the cached days
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Keep no history of statements (none is kept when standard input is not a terminal)
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 #[derive(Debug, Args)]
@@ -236,6 +258,8 @@ pub enum OutputFormat {
     Json,
     Ndjson,
     Markdown,
+    /// A paragraph per row, `column = value` per line (DuckDB's `.mode line`)
+    Line,
 }
 
 #[derive(Debug, Args)]

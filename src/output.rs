@@ -30,6 +30,10 @@ pub struct Output<W: Write> {
     /// Written before the next output: what separates one statement's result from the last
     /// (held back so that a statement that fails before printing leaves no dangling comma).
     separator: Option<&'static str>,
+    /// Tables wider than this have columns left out in the middle, as DuckDB's box mode does.
+    width: Option<usize>,
+    /// How the user raises the row limit: the flag, or the shell's dot command.
+    limit_setting: &'static str,
 }
 
 impl<W: Write> Output<W> {
@@ -39,7 +43,15 @@ impl<W: Write> Output<W> {
             (OutputFormat::Table, None) => Some(DEFAULT_TABLE_ROWS),
             (_, None) => None,
         };
-        Output { out, format, max_rows, printer, separator: None }
+        Output { out, format, max_rows, printer, separator: None, width: None, limit_setting: "--max-rows" }
+    }
+
+    /// Tables fitted to a terminal `width` characters wide; `limit_setting` is named when rows
+    /// are left out.
+    pub fn fitted(mut self, width: Option<usize>, limit_setting: &'static str) -> Self {
+        self.width = width;
+        self.limit_setting = limit_setting;
+        self
     }
 
     /// Prints the results of several statements: each in turn, or for JSON one array of arrays.
@@ -60,7 +72,7 @@ impl<W: Write> Output<W> {
             if index > 0 {
                 self.separator = match self.format {
                     OutputFormat::Json if nested => Some(",\n"),
-                    OutputFormat::Table | OutputFormat::Markdown | OutputFormat::Csv => Some("\n"),
+                    OutputFormat::Table | OutputFormat::Markdown | OutputFormat::Csv | OutputFormat::Line => Some("\n"),
                     _ => None,
                 };
             }
@@ -126,16 +138,20 @@ impl<W: Write> Output<W> {
                     started = true;
                 }
                 OutputFormat::Ndjson => self.write_json_rows(&batch, false, false)?,
+                OutputFormat::Line => {
+                    self.write_lines(&schema, &batch, !started)?;
+                    started = true;
+                }
             }
         }
         let left_out = total - printed;
         match self.format {
             OutputFormat::Table => {
-                let text = render_table(&schema, &shown);
+                let text = render_fitted_table(&schema, &shown, self.width);
                 self.raw(&text)?;
                 self.raw("\n")?;
                 if left_out > 0 {
-                    self.raw(&format!("{total} rows ({printed} shown; --max-rows N shows more)\n"))?;
+                    self.raw(&format!("{total} rows ({printed} shown; {} N shows more)\n", self.limit_setting))?;
                 }
             }
             OutputFormat::Markdown => {
@@ -147,7 +163,7 @@ impl<W: Write> Output<W> {
             _ => {}
         }
         if left_out > 0 && self.format != OutputFormat::Table {
-            self.printer.warn(&format!("{left_out} of {total} rows left out by --max-rows"));
+            self.printer.warn(&format!("{left_out} of {total} rows left out by {}", self.limit_setting));
         }
         Ok(())
     }
@@ -167,6 +183,24 @@ impl<W: Write> Output<W> {
         writer.flush().map_err(Error::stdout)
     }
 
+    /// DuckDB's line mode: a row per paragraph, one `name = value` line per column, the names
+    /// right-aligned.
+    fn write_lines(&mut self, schema: &Schema, batch: &RecordBatch, first: bool) -> Result<()> {
+        let names: Vec<String> = schema.fields().iter().map(|f| visible(f.name())).collect();
+        let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+        for row in 0..batch.num_rows() {
+            let mut text = String::new();
+            if !(first && row == 0) {
+                text.push('\n');
+            }
+            for (name, column) in names.iter().zip(batch.columns()) {
+                text.push_str(&format!("{name:>width$} = {}\n", visible(&display_text(column.as_ref(), row))));
+            }
+            self.raw(&text)?;
+        }
+        Ok(())
+    }
+
     fn write_json_rows(&mut self, batch: &RecordBatch, first: bool, array: bool) -> Result<()> {
         let keys = object_keys(&batch.schema());
         for row in 0..batch.num_rows() {
@@ -184,6 +218,11 @@ impl<W: Write> Output<W> {
         }
         Ok(())
     }
+}
+
+/// The width of the terminal standard output is, if it is one.
+pub fn terminal_width() -> Option<usize> {
+    Table::new().width().map(usize::from)
 }
 
 /// A finished text (a listing, a path) on stdout.
@@ -228,18 +267,63 @@ fn cut(text: String) -> String {
 
 /// A box-drawn table with each column's name and type in the header, as DuckDB draws it.
 pub fn render_table(schema: &Schema, batches: &[RecordBatch]) -> String {
+    render_fitted_table(schema, batches, None)
+}
+
+/// [`render_table`] within `width` characters: while the table is wider, the middle column
+/// left is replaced by one `…` column (the first and last columns stay).
+fn render_fitted_table(schema: &Schema, batches: &[RecordBatch], width: Option<usize>) -> String {
+    let all: Vec<usize> = (0..schema.fields().len()).collect();
+    let mut text = render_columns(schema, batches, &all, false);
+    let Some(width) = width else { return text };
+    let (mut head, mut tail) = (all.len().div_ceil(2), all.len() / 2);
+    while widest_line(&text) > width && head + tail > 1 {
+        if head > tail {
+            head -= 1
+        } else {
+            tail -= 1
+        }
+        let kept: Vec<usize> = all[..head].iter().chain(&all[all.len() - tail..]).copied().collect();
+        text = render_columns(schema, batches, &kept, true);
+    }
+    text
+}
+
+fn widest_line(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+/// The table of the columns `kept` (in order); with `elided`, a `…` column after the first half.
+fn render_columns(schema: &Schema, batches: &[RecordBatch], kept: &[usize], elided: bool) -> String {
+    let gap = elided.then(|| kept.len().div_ceil(2));
+    let with_gap = |cells: Vec<Cell>| -> Vec<Cell> {
+        let mut cells = cells;
+        if let Some(at) = gap {
+            cells.insert(at, Cell::new("…").set_alignment(CellAlignment::Center));
+        }
+        cells
+    };
     let mut table = Table::new();
     table.load_preset(DUCKDB_BOX).set_content_arrangement(ContentArrangement::Disabled);
-    table.set_header(schema.fields().iter().map(|f| {
-        Cell::new(format!("{}\n{}", visible(f.name()), duckdb_type_name(f.data_type())))
-            .set_alignment(CellAlignment::Center)
-    }));
+    table.set_header(with_gap(
+        kept.iter()
+            .map(|&i| {
+                let f = schema.field(i);
+                Cell::new(format!("{}\n{}", visible(f.name()), duckdb_type_name(f.data_type())))
+                    .set_alignment(CellAlignment::Center)
+            })
+            .collect(),
+    ));
     for batch in batches {
         for row in 0..batch.num_rows() {
-            table.add_row(schema.fields().iter().zip(batch.columns()).map(|(field, column)| {
-                let cell = Cell::new(cut(visible(&display_text(column.as_ref(), row))));
-                if is_numeric(field) { cell.set_alignment(CellAlignment::Right) } else { cell }
-            }));
+            table.add_row(with_gap(
+                kept.iter()
+                    .map(|&i| {
+                        let cell = Cell::new(cut(visible(&display_text(batch.column(i).as_ref(), row))));
+                        if is_numeric(schema.field(i)) { cell.set_alignment(CellAlignment::Right) } else { cell }
+                    })
+                    .collect(),
+            ));
         }
     }
     table.to_string()
@@ -278,6 +362,37 @@ mod tests {
         assert!(text.contains("2025-10-01 08:15:02.311+00"));
         assert!(text.contains("NULL"));
         assert!(text.starts_with('┌'));
+    }
+
+    #[test]
+    fn wide_tables_leave_out_middle_columns() {
+        let columns: Vec<(String, datafusion::arrow::array::ArrayRef)> = (0..12)
+            .map(|i| {
+                (format!("column_{i}"), std::sync::Arc::new(datafusion::arrow::array::Int64Array::from(vec![i])) as _)
+            })
+            .collect();
+        let b = RecordBatch::try_from_iter(columns).unwrap();
+        let full = render_fitted_table(&b.schema(), std::slice::from_ref(&b), None);
+        assert!(widest_line(&full) > 80 && !full.contains('…'));
+        let fitted = render_fitted_table(&b.schema(), std::slice::from_ref(&b), Some(80));
+        assert!(widest_line(&fitted) <= 80, "{fitted}");
+        assert!(fitted.contains("column_0") && fitted.contains("column_11") && fitted.contains('…'), "{fitted}");
+        assert!(!fitted.contains("column_6"), "the middle goes first: {fitted}");
+        let narrow = render_fitted_table(&b.schema(), std::slice::from_ref(&b), Some(5));
+        assert!(narrow.contains("column_0") && narrow.contains('…'), "one column is always shown: {narrow}");
+    }
+
+    #[test]
+    fn line_mode_writes_a_paragraph_per_row() {
+        let b = RecordBatch::try_from_iter(vec![
+            ("a", std::sync::Arc::new(datafusion::arrow::array::Int64Array::from(vec![1, 2])) as _),
+            ("bb", std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["x", "y"])) as _),
+        ])
+        .unwrap();
+        let mut out = Vec::new();
+        let mut output = Output::new(&mut out, OutputFormat::Line, None, Printer::new(true, 0));
+        output.write_lines(&b.schema(), &b, true).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), " a = 1\nbb = x\n\n a = 2\nbb = y\n");
     }
 
     /// A reader that went away (`| head -1`) is not an error to report.

@@ -39,6 +39,11 @@ pub(crate) fn hidden_column(path: &[&str]) -> Option<&'static str> {
     SHREDDED.iter().find(|(_, p)| *p == path).map(|(name, _)| *name)
 }
 
+/// The shredded paths, dotted (`map.id`): the keys every cache knows without reading a payload.
+pub(crate) fn shredded_paths() -> impl Iterator<Item = String> {
+    SHREDDED.iter().map(|(_, path)| path.join("."))
+}
+
 /// The names of the hidden columns, in the order of the cached schema.
 pub(crate) fn hidden_columns() -> impl Iterator<Item = &'static str> {
     SHREDDED.iter().map(|(name, _)| *name)

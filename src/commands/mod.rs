@@ -5,6 +5,7 @@ mod export;
 mod mcp;
 mod query;
 mod report;
+mod shell;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
@@ -22,12 +23,14 @@ use crate::printer::Printer;
 pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
     let Cli { global, command } = cli;
     let context = Context::new(global, printer);
+    // The shell handles Ctrl-C itself: it cancels a statement, not the session.
+    let ctrl_c_ends = !matches!(command, Command::Shell(_));
     let finished = {
         let work = guarded(dispatch(&context, command));
         tokio::pin!(work);
         tokio::select! {
             result = &mut work => Some(result),
-            _ = tokio::signal::ctrl_c() => None,
+            _ = tokio::signal::ctrl_c(), if ctrl_c_ends => None,
             _ = terminated() => None,
         }
         // The abandoned command's future is dropped here: whatever it was waiting for is
@@ -91,6 +94,7 @@ async fn dispatch(context: &Context, command: Command) -> Result<()> {
         Command::Query(args) => query::run(context, args).await,
         Command::Export(args) => export::run(context, args).await.map(drop),
         Command::Report(args) => report::run(context, args).await.map(drop),
+        Command::Shell(args) => shell::run(context, args).await,
         Command::Mcp => mcp::serve(context.fork()).await,
         Command::Tables => cache::tables(),
         Command::Cache { command } => cache::run(context, command),

@@ -59,7 +59,7 @@ fn read_sql_text(args: &QueryArgs) -> Result<String> {
     }
 }
 
-fn read_limited(input: impl Read, what: &str) -> Result<String> {
+pub(super) fn read_limited(input: impl Read, what: &str) -> Result<String> {
     let mut bytes = Vec::new();
     input.take(MAX_SQL_BYTES + 1).read_to_end(&mut bytes).map_err(Error::io("cannot read", what))?;
     if bytes.len() as u64 > MAX_SQL_BYTES {

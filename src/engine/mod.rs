@@ -3,6 +3,7 @@
 //! holds its cache lease: the files it reads stay in place for as long as it lives.
 
 pub(crate) mod compat;
+pub(crate) mod explore;
 #[cfg(test)]
 mod fuzz;
 mod listing;
@@ -195,6 +196,37 @@ impl Engine {
             .verify_plan(&plan)
             .map_err(Error::query)?;
         self.ctx.execute_logical_plan(plan).await.map_err(Error::query)
+    }
+
+    /// The names of the functions SQL can call here, sorted (for completion).
+    pub(crate) fn function_names(&self) -> Vec<String> {
+        let state = self.ctx.state();
+        let mut names: Vec<String> = state
+            .scalar_functions()
+            .keys()
+            .chain(state.aggregate_functions().keys())
+            .chain(state.window_functions().keys())
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Runs one statement and collects its first column as text (NULLs left out).
+    pub(crate) async fn first_column_texts(&self, sql: &str) -> Result<Vec<String>> {
+        let [statement] =
+            <[_; 1]>::try_from(compat::prepare(sql)?).map_err(|_| Error::Usage("give one statement".into()))?;
+        let batches = self.plan(statement).await?.collect().await.map_err(Error::query)?;
+        let mut texts = Vec::new();
+        for batch in batches {
+            let column =
+                datafusion::arrow::compute::cast(batch.column(0), &datafusion::arrow::datatypes::DataType::Utf8)
+                    .map_err(|e| Error::query(e.into()))?;
+            let column = datafusion::arrow::array::AsArray::as_string::<i32>(&column);
+            texts.extend(column.iter().flatten().map(str::to_string));
+        }
+        Ok(texts)
     }
 
     /// Plans one statement and starts running it.

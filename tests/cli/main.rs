@@ -16,3 +16,4 @@ mod hostile;
 mod mcp;
 mod reliability;
 mod report;
+mod shell;

@@ -2,10 +2,7 @@
 //! command line and parsed by it, so dates, formats and categories are checked (and refused)
 //! exactly as on the command line.
 
-use std::collections::BTreeMap;
-
 use clap::Parser;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
@@ -16,7 +13,8 @@ use crate::context::{Context, Parallelism};
 use crate::dates::DateRange;
 use crate::encode::{json_value, object_keys};
 use crate::engine::compat::{prepare, referenced_categories};
-use crate::engine::{Engine, sql_type_name};
+use crate::engine::explore::{EVENT_TYPES_SQL, PayloadKeys, payload_keys};
+use crate::engine::sql_type_name;
 use crate::error::{Error, Result};
 use crate::output::render_table;
 
@@ -106,8 +104,7 @@ where
         }
         "event_types" => {
             let range = resolve(range_flags()?)?;
-            let sql = "SELECT type, count(*) AS events FROM activity GROUP BY type ORDER BY events DESC, type";
-            let mut answer = query(context, range, sql, usize::MAX, notify).await?;
+            let mut answer = query(context, range, EVENT_TYPES_SQL, usize::MAX, notify).await?;
             answer.structured = json!({ "event_types": answer.structured["rows"].take() });
             Ok(answer)
         }
@@ -263,16 +260,13 @@ where
 {
     let engine = context.engine(range, &[Category::Activity], false, Parallelism::AllCores).await?;
     notify(1.0, "reading the payloads").await;
-    let literal = event_type.replace('\'', "''");
-    let sql = format!("SELECT data FROM activity WHERE type = '{literal}'");
-    let mut paths: BTreeMap<String, (u64, Value)> = BTreeMap::new();
-    let payloads = walk_payloads(&engine, &sql, &mut paths).await?;
-    let mut keys: Vec<(String, (u64, Value))> = paths.into_iter().collect();
-    keys.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
-    let text = keys.iter().map(|(path, (n, _))| format!("{path}\t{n}")).collect::<Vec<_>>().join("\n");
+    let PayloadKeys { payloads, keys } = payload_keys(&engine, Some(event_type), None).await?;
+    let text = keys.iter().map(|k| format!("{}\t{}", k.path, k.count)).collect::<Vec<_>>().join("\n");
     let keys: Vec<Value> = keys
         .into_iter()
-        .map(|(path, (count, example))| json!({ "path": path, "json_path": format!("$.{path}"), "count": count, "example": example }))
+        .map(
+            |k| json!({ "path": k.path, "json_path": format!("$.{}", k.path), "count": k.count, "example": k.example }),
+        )
         .collect();
     Ok(Answer {
         text: format!("{payloads} payloads of {event_type}\n{text}"),
@@ -280,55 +274,9 @@ where
     })
 }
 
-async fn walk_payloads(engine: &Engine, sql: &str, paths: &mut BTreeMap<String, (u64, Value)>) -> Result<u64> {
-    let [statement] = <[_; 1]>::try_from(prepare(sql)?).map_err(|_| Error::Internal("one statement".into()))?;
-    let mut stream = engine.execute(statement).await?;
-    let mut payloads = 0;
-    while let Some(batch) = stream.next().await {
-        let batch: RecordBatch = batch.map_err(Error::query)?;
-        let column = datafusion::arrow::compute::cast(batch.column(0), &datafusion::arrow::datatypes::DataType::Utf8)
-            .map_err(|e| Error::query(e.into()))?;
-        let texts = column.as_string::<i32>();
-        for row in 0..texts.len() {
-            if texts.is_null(row) {
-                continue;
-            }
-            payloads += 1;
-            if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(texts.value(row)) {
-                record(&object, "", paths);
-            }
-        }
-    }
-    Ok(payloads)
-}
-
-/// Counts each path of `object` once per payload (a path inside an array is not followed).
-fn record(object: &Map<String, Value>, prefix: &str, paths: &mut BTreeMap<String, (u64, Value)>) {
-    for (key, value) in object {
-        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-        let entry = paths.entry(path.clone()).or_insert_with(|| (0, value.clone()));
-        entry.0 += 1;
-        if let Value::Object(inner) = value {
-            record(inner, &path, paths);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nested_paths_are_counted_once_per_payload() {
-        let mut paths = BTreeMap::new();
-        for text in [r#"{"a":1,"m":{"id":"x","t":null}}"#, r#"{"a":2,"m":{"id":"y"},"l":[{"z":1}]}"#] {
-            let Value::Object(o) = serde_json::from_str(text).unwrap() else { unreachable!() };
-            record(&o, "", &mut paths);
-        }
-        let counts: Vec<(&str, u64)> = paths.iter().map(|(k, (n, _))| (k.as_str(), *n)).collect();
-        assert_eq!(counts, vec![("a", 2), ("l", 1), ("m", 2), ("m.id", 2), ("m.t", 1)]);
-        assert_eq!(paths["m.id"].1, json!("x"), "the first value seen is the example");
-    }
 
     #[test]
     fn arguments_are_checked_as_the_command_line_checks_them() {
