@@ -148,6 +148,9 @@ pub enum Command {
     /// An interactive SQL shell over a range, with completion of tables, functions, event types
     /// and JSON keys, and DuckDB's dot commands (.help lists them)
     Shell(ShellArgs),
+    /// Keep a warehouse table current: append the complete days DEST lacks to Delta Lake tables
+    /// (or hive-partitioned Parquet), one table per category; safe to re-run and to kill
+    Sync(SyncArgs),
     /// List the tables with their columns and types
     Tables,
     /// Serve the tables to AI agents over the Model Context Protocol (stdio): query, tables,
@@ -180,6 +183,49 @@ impl RangeArgs {
     pub fn resolve(&self) -> Result<DateRange, Error> {
         DateRange::new(self.start_date, self.end_date).map_err(Error::Usage)
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Where the tables are: a folder, file://..., s3://bucket/prefix, gs://bucket/prefix or az://container/prefix
+    #[arg(long, value_name = "DEST")]
+    pub to: String,
+
+    /// First day to sync, YYYY-MM-DD (needed when DEST holds no day yet) [default: the day after the last one synced]
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+
+    /// Last day to sync, YYYY-MM-DD [default: the last complete UTC day]
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<NaiveDate>,
+
+    /// Table format
+    #[arg(long, value_enum, default_value_t = SyncFormat::Delta)]
+    pub format: SyncFormat,
+
+    /// Category to sync (repeatable) [default: all four]
+    #[arg(long = "category", value_enum, value_name = "CATEGORY", ignore_case = true)]
+    pub categories: Vec<Category>,
+
+    /// Parquet compression of the data files
+    #[arg(long, value_enum, value_name = "CODEC", default_value_t = ExportCompression::Zstd)]
+    pub compression: ExportCompression,
+
+    /// Fetch the days written again instead of reading them from the cache
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Print a JSON summary on stdout (for schedulers)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SyncFormat {
+    /// Delta Lake tables, partitioned by `date` (dated categories)
+    Delta,
+    /// Hive-partitioned Parquet folders (`date=YYYY-MM-DD/part-00000.parquet`) with a sync state file
+    Parquet,
 }
 
 #[derive(Debug, Args)]

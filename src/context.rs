@@ -73,6 +73,18 @@ impl Context {
         }
     }
 
+    /// The source's stable name (see [`Source::identity`]).
+    pub(crate) fn source_identity(&self) -> Result<String> {
+        Ok(self.source()?.identity())
+    }
+
+    /// The newest day that is whole at the source: the API's 05:00 UTC rule; for the demo and
+    /// folders, yesterday (UTC).
+    pub(crate) fn newest_complete_day(&self) -> Result<chrono::NaiveDate> {
+        let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+        Ok(self.source()?.newest_ready_day().unwrap_or(yesterday))
+    }
+
     /// The source, opened on first use; a folder's entries of its earlier states are removed.
     fn source(&self) -> Result<Arc<Source>> {
         let mut opened = self.source.lock().map_err(|_| Error::Internal("the source lock is poisoned".into()))?;

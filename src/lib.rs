@@ -1,7 +1,7 @@
 //! carto-activity: a CARTO organisation's Activity Data, cached as Parquet, queried with
 //! DuckDB-flavoured SQL on Apache DataFusion, and exported.
 //!
-//! Data flows one way: [`source`] → [`cache`] → `engine` → `output`, `export` or [`report`];
+//! Data flows one way: [`source`] → [`cache`] → `engine` → `output`, `export`, `sync` or [`report`];
 //! `commands` runs each subcommand on one `Context`. The public modules are those the tests
 //! and benchmarks use.
 
@@ -21,6 +21,7 @@ pub mod printer;
 pub mod report;
 mod shred;
 pub mod source;
+mod sync;
 
 pub use commands::{quiet_panics, run};
 pub use export::remove_abandoned_staging;

@@ -6,6 +6,7 @@ mod mcp;
 mod query;
 mod report;
 mod shell;
+mod sync;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
@@ -95,6 +96,7 @@ async fn dispatch(context: &Context, command: Command) -> Result<()> {
         Command::Export(args) => export::run(context, args).await.map(drop),
         Command::Report(args) => report::run(context, args).await.map(drop),
         Command::Shell(args) => shell::run(context, args).await,
+        Command::Sync(args) => sync::run(context, args).await,
         Command::Mcp => mcp::serve(context.fork()).await,
         Command::Tables => cache::tables(),
         Command::Cache { command } => cache::run(context, command),

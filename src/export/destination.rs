@@ -23,11 +23,16 @@ impl Destination {
     /// `s3://`, `gs://`, `az://` (credentials from each cloud's usual environment variables,
     /// and `AWS_ENDPOINT_URL` for S3-compatible stores), `file://` or a plain folder.
     pub fn parse(target: &str) -> Result<Destination> {
+        Destination::parse_flag("--output-dir", target)
+    }
+
+    /// [`Destination::parse`], with errors naming `flag`.
+    pub fn parse_flag(flag: &str, target: &str) -> Result<Destination> {
         use datafusion::object_store::aws::AmazonS3Builder;
         use datafusion::object_store::azure::MicrosoftAzureBuilder;
         use datafusion::object_store::gcp::GoogleCloudStorageBuilder;
         use datafusion::object_store::local::LocalFileSystem;
-        let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("--output-dir {target}: {e}"));
+        let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{flag} {target}: {e}"));
         let (scheme, rest) = target.split_once("://").unwrap_or(("", target));
         let cloud = |store: Arc<dyn ObjectStore>| -> Result<Destination> {
             let prefix = rest.split_once('/').map_or("", |(_, p)| p).trim_matches('/');
@@ -64,12 +69,22 @@ impl Destination {
                 })
             }
             other => Err(Error::Usage(format!(
-                "--output-dir {target}: unknown scheme '{other}://' (use a folder, file://, s3://, gs:// or az://)"
+                "{flag} {target}: unknown scheme '{other}://' (use a folder, file://, s3://, gs:// or az://)"
             ))),
         }
     }
 
-    pub(super) fn child(&self, name: &str) -> StorePath {
+    /// The store, rooted at the bucket (or the folder, for a local destination).
+    pub(crate) fn store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
+    /// The folder, for a local destination.
+    pub(crate) fn local_dir(&self) -> Option<&std::path::Path> {
+        self.local.as_deref()
+    }
+
+    pub(crate) fn child(&self, name: &str) -> StorePath {
         let mut parts: Vec<String> = self.prefix.parts().map(|p| p.as_ref().to_string()).collect();
         parts.extend(name.split('/').map(str::to_string));
         StorePath::from_iter(parts)
@@ -80,15 +95,15 @@ impl Destination {
         path.as_ref().strip_prefix(self.prefix.as_ref()).unwrap_or(path.as_ref()).trim_start_matches('/')
     }
 
-    pub(super) fn shown(&self, path: &StorePath) -> String {
+    pub(crate) fn shown(&self, path: &StorePath) -> String {
         format!("{}/{}", self.display, self.relative(path))
     }
 
-    pub(super) fn failed(&self, what: &str, path: &StorePath, e: impl std::fmt::Display) -> Error {
+    pub(crate) fn failed(&self, what: &str, path: &StorePath, e: impl std::fmt::Display) -> Error {
         Error::Write { context: format!("cannot {what} {}", self.shown(path)), message: e.to_string() }
     }
 
-    pub(super) async fn exists(&self, target: &StorePath) -> Result<bool> {
+    pub(crate) async fn exists(&self, target: &StorePath) -> Result<bool> {
         match self.store.head(target).await {
             Ok(_) => return Ok(true),
             Err(datafusion::object_store::Error::NotFound { .. }) => {}
@@ -102,7 +117,7 @@ impl Destination {
         }
     }
 
-    pub(super) async fn remove_all(&self, target: &StorePath) -> Result<()> {
+    pub(crate) async fn remove_all(&self, target: &StorePath) -> Result<()> {
         if let Some(dir) = &self.local {
             return remove_local(&dir.join(self.relative(target)));
         }

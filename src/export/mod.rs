@@ -24,7 +24,7 @@ use datafusion::sql::sqlparser::ast::Statement;
 use futures::StreamExt;
 
 pub(crate) use destination::Destination;
-pub(crate) use request::{ExportRequest, Subject};
+pub(crate) use request::{ExportRequest, Subject, parquet_properties};
 use staging::Run;
 pub use staging::remove_abandoned_staging;
 
@@ -73,9 +73,24 @@ pub(crate) async fn export(
     }
     let mut written = Vec::new();
     for subject in &request.subjects {
-        written.push(export_subject(engine, request, destination, subject, &run, printer).await?);
+        let target = request.target(destination, subject);
+        written.push(export_subject(engine, request, destination, subject, &target, &run, printer).await?);
     }
     Ok(written)
+}
+
+/// Writes `subject` as a folder of part files at `target`, with its `_SUCCESS` manifest last
+/// (what a `sync` to Parquet writes per day). The caller holds the destination's lock.
+pub(crate) async fn export_folder(
+    engine: &Engine,
+    request: &ExportRequest,
+    destination: &Destination,
+    subject: &Subject,
+    target: &StorePath,
+    printer: &Printer,
+) -> Result<Written> {
+    let run = destination.start_run().await?;
+    export_subject(engine, request, destination, subject, target, &run, printer).await
 }
 
 async fn export_subject(
@@ -83,6 +98,7 @@ async fn export_subject(
     request: &ExportRequest,
     destination: &Destination,
     subject: &Subject,
+    target: &StorePath,
     run: &Run,
     printer: &Printer,
 ) -> Result<Written> {
@@ -91,7 +107,7 @@ async fn export_subject(
         Subject::Query(q) => (**q).clone(),
     };
     let mut stream = engine.execute(statement).await?;
-    let target = request.target(destination, subject);
+    let target = target.clone();
     let mut job = SubjectExport {
         request,
         partition: request.partition_of(subject),

@@ -93,16 +93,18 @@ impl ExportRequest {
     }
 
     pub(super) fn parquet_properties(&self) -> WriterProperties {
-        let compression = match self.compression {
-            ExportCompression::Zstd => Compression::ZSTD(ZstdLevel::default()),
-            ExportCompression::Snappy => Compression::SNAPPY,
-            ExportCompression::Gzip => Compression::GZIP(GzipLevel::default()),
-            ExportCompression::Lz4 => Compression::LZ4_RAW,
-            ExportCompression::None => Compression::UNCOMPRESSED,
-        };
-        WriterProperties::builder()
-            .set_compression(compression)
-            .set_max_row_group_row_count(Some(self.row_group_size))
-            .build()
+        parquet_properties(self.compression, self.row_group_size)
     }
+}
+
+/// How Parquet files are written: the codec, and rows per row group.
+pub(crate) fn parquet_properties(compression: ExportCompression, row_group_size: usize) -> WriterProperties {
+    let compression = match compression {
+        ExportCompression::Zstd => Compression::ZSTD(ZstdLevel::default()),
+        ExportCompression::Snappy => Compression::SNAPPY,
+        ExportCompression::Gzip => Compression::GZIP(GzipLevel::default()),
+        ExportCompression::Lz4 => Compression::LZ4_RAW,
+        ExportCompression::None => Compression::UNCOMPRESSED,
+    };
+    WriterProperties::builder().set_compression(compression).set_max_row_group_row_count(Some(row_group_size)).build()
 }

@@ -83,7 +83,7 @@ impl Destination {
     pub(crate) async fn lock(&self) -> Result<TargetLock> {
         let busy = || Error::Write {
             context: format!("cannot write to {}", self.display),
-            message: "another carto-activity export is writing there: wait for it to finish".into(),
+            message: "another carto-activity export or sync is writing there: wait for it to finish".into(),
         };
         if let Some(dir) = &self.local {
             let path = dir.join(LOCAL_LOCK);
@@ -114,7 +114,7 @@ impl Destination {
             Err(datafusion::object_store::Error::AlreadyExists { .. }) => Err(Error::Write {
                 context: format!("cannot write to {}", self.display),
                 message: format!(
-                    "another carto-activity export is writing there ({} exists; if no export is running, a killed one left it: delete it)",
+                    "another carto-activity export or sync is writing there ({} exists; if none is running, a killed one left it: delete it)",
                     self.shown(&marker)
                 ),
             }),

@@ -101,6 +101,11 @@ impl FolderSource {
         format!("dir-{}-{}", self.folder_key, self.fingerprint)
     }
 
+    /// The folder, whatever state its files are in (what a warehouse table synced from it names).
+    pub(crate) fn identity(&self) -> String {
+        format!("dir-{}", self.folder_key)
+    }
+
     /// Whether `cache_id` names this folder as its files were before they changed.
     pub(crate) fn is_earlier_state(&self, cache_id: &str) -> bool {
         cache_id.starts_with(&format!("dir-{}-", self.folder_key)) && cache_id != self.cache_id()

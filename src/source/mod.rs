@@ -106,6 +106,15 @@ impl Source {
         }
     }
 
+    /// Names the organisation the data is of, stable across runs: the cache's name, except that
+    /// a folder's does not change with its files (a table synced from it stays its table).
+    pub(crate) fn identity(&self) -> String {
+        match self {
+            Source::Folder(folder) => folder.identity(),
+            _ => self.cache_id(),
+        }
+    }
+
     /// The newest day the source can deliver whole; later days are neither fetched nor cached.
     pub(crate) fn newest_ready_day(&self) -> Option<NaiveDate> {
         match self {

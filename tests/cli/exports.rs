@@ -162,9 +162,9 @@ fn an_export_that_fails_midway_leaves_nothing_complete() {
     assert_clean_failure(&out, 4, "blocker");
 }
 
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Drop for Moto {
@@ -174,7 +174,7 @@ impl Drop for Moto {
     }
 }
 
-fn start_moto() -> Moto {
+pub(crate) fn start_moto() -> Moto {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new("python3")
         .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
@@ -191,7 +191,7 @@ fn start_moto() -> Moto {
     Moto { child, endpoint }
 }
 
-fn s3(moto: &Moto, args: &[&str]) -> String {
+pub(crate) fn s3(moto: &Moto, args: &[&str]) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/s3_helper.py");
     let out = Command::new("python3").arg(script).arg(&moto.endpoint).args(args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -137,7 +137,7 @@ fn two_exports_to_one_folder_never_both_write() {
     let lock = fs::File::create(out.join(".carto-activity-export.lock")).unwrap();
     lock.lock().unwrap();
     let refused = export_cmd(&env, &out, &["--overwrite"]).output().unwrap();
-    assert_clean_failure(&refused, 4, "another carto-activity export is writing there");
+    assert_clean_failure(&refused, 4, "another carto-activity export or sync is writing there");
 }
 
 #[test]

@@ -17,3 +17,4 @@ mod mcp;
 mod reliability;
 mod report;
 mod shell;
+mod sync;
