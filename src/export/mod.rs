@@ -190,7 +190,8 @@ fn child_of(path: &StorePath, below: &str) -> StorePath {
     StorePath::from_iter(path.parts().map(|p| p.as_ref().to_string()).chain(below.split('/').map(str::to_string)))
 }
 
-fn select_all(category: Category) -> Result<Statement> {
+/// `SELECT *` of a category's table, prepared.
+pub(crate) fn select_all(category: Category) -> Result<Statement> {
     let sql = format!("SELECT * FROM {}", crate::engine::table_name(category));
     let mut statements = crate::engine::compat::prepare(&sql)?;
     statements.pop().ok_or_else(|| Error::Internal(format!("{sql} gave no statement")))

@@ -133,9 +133,7 @@ pub(crate) fn synced_schema(category: Category) -> SchemaRef {
 
 /// The category's rows as `engine` holds them, in the synced schema (`date` set to `day`).
 async fn rows_of(engine: &Engine, category: Category, day: Option<NaiveDate>) -> Result<DatedRows> {
-    let sql = format!("SELECT * FROM {}", crate::engine::table_name(category));
-    let [statement] = <[_; 1]>::try_from(crate::engine::compat::prepare(&sql)?)
-        .map_err(|_| Error::Internal("one statement".into()))?;
+    let statement = crate::export::select_all(category)?;
     Ok(DatedRows { stream: engine.execute(statement).await?, schema: synced_schema(category), day })
 }
 

@@ -154,11 +154,12 @@ SELECT count(*) AS n FROM activity
 #[test]
 fn piped_mistakes_stop_with_one_line() {
     let env = Env::new();
-    let out = piped(&env, &[], "SELECT 1;\n.mode box\nSELECT 2;\n");
+    let out = piped(&env, &[], "SELECT 'before' AS x;\n.mode box\nSELECT 'after' AS x;\n");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unknown mode 'box'") && !stderr.contains("panicked"), "{stderr}");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains('2'), "statements after the error do not run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("before") && !stdout.contains("after"), "statements after the error do not run: {stdout}");
 
     let out = piped(&env, &[], ".keys NoSuchEvent\n");
     assert_clean_failure(&out, 2, "no events of type 'NoSuchEvent'");
