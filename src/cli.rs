@@ -387,8 +387,11 @@ pub enum PartitionBy {
 pub enum CacheCommand {
     /// Print the cache folder
     Path,
-    /// What the cache holds: source, category, days and bytes
+    /// What the cache holds: source, category, days and bytes (from its manifests)
     List,
+    /// Read every cached file and check it against the manifest's checksum; damaged files are
+    /// removed (the next query fetches them again) and the exit status is 4
+    Verify,
     /// Empty the cache, or only one source's part of it (as named by `cache list`)
     Clear {
         /// A source as `cache list` names it, e.g. demo-s42-e20000

@@ -2,7 +2,6 @@
 //! on first need, the source. It brings engines over cached ranges; each engine holds the
 //! cache lease its files are read under, however many engines a command keeps.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -164,7 +163,7 @@ impl Context {
             for _ in ranges {
                 let engine = Engine::new(options.clone(), None)?;
                 for category in Category::ALL {
-                    engine.register(category, &[] as &[PathBuf]).await?;
+                    engine.register(category, &[])?;
                 }
                 engines.push(engine);
             }
@@ -184,8 +183,8 @@ impl Context {
         for range_files in files {
             let engine = Engine::new(options.clone(), Some(lease.clone()))?;
             for category in Category::ALL {
-                let files = range_files.get(&category).map_or(&[] as &[PathBuf], Vec::as_slice);
-                engine.register(category, files).await?;
+                let files = range_files.get(&category).map_or(&[][..], Vec::as_slice);
+                engine.register(category, files)?;
             }
             engines.push(engine);
         }

@@ -59,6 +59,10 @@ pub enum Error {
     #[error("{context}: {message}")]
     Write { context: String, message: String },
 
+    /// Cached files whose bytes were not what the cache wrote; they have been removed (exit 4).
+    #[error("{0}")]
+    Damaged(String),
+
     /// The user pressed Ctrl-C (exit 130).
     #[error("interrupted")]
     Interrupted,
@@ -85,7 +89,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::NoSource(_) | Error::Source(_) | Error::Unauthorized(_) => exit::SOURCE,
             Error::Query(_) | Error::WriteRefused(_) | Error::Panicked(_) => exit::QUERY,
-            Error::Io { .. } | Error::OutputExists(_) | Error::Write { .. } => exit::LOCAL_IO,
+            Error::Io { .. } | Error::OutputExists(_) | Error::Write { .. } | Error::Damaged(_) => exit::LOCAL_IO,
             Error::Interrupted => exit::INTERRUPTED,
             Error::OutputClosed => exit::OK,
             Error::Internal(_) => exit::INTERNAL,

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use super::manifest::MANIFEST_FILE;
 use super::{CACHEDIR_TAG, Cache, EARLIER_LAYOUTS, SNAPSHOT_FILE, SourceCache};
 use crate::atomic::TEMP_PREFIX;
 use crate::category::Category;
@@ -75,6 +76,18 @@ impl Cache {
 impl SourceCache {
     /// Deletes this source's day files, snapshots and temporaries, then the folders left empty.
     fn remove_files(&self, cleared: &mut Cleared, printer: &Printer) -> Result<()> {
+        // The manifest first: files it no longer describes are checked before any is served.
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.file_type().is_ok_and(|t| t.is_file())
+                    && (name == MANIFEST_FILE || name.starts_with(TEMP_PREFIX))
+                {
+                    let path = entry.path();
+                    fs::remove_file(&path).map_err(Error::io("cannot remove", &path))?;
+                }
+            }
+        }
         for category in Category::ALL {
             let dir = self.category_dir(category);
             let Ok(entries) = fs::read_dir(&dir) else { continue };
@@ -151,7 +164,8 @@ mod tests {
         fs::write(activity.join("2025-10-01.parquet"), b"1234").unwrap();
         fs::write(activity.join(".tmp-x.parquet"), b"12").unwrap();
         fs::write(activity.join("notes.txt"), b"mine").unwrap();
-        fs::create_dir_all(dir.path().join("v3/demo")).unwrap();
+        fs::write(dir.path().join("v3/demo/manifest.json"), b"{}").unwrap();
+        fs::create_dir_all(dir.path().join("v4/demo")).unwrap();
         fs::create_dir_all(dir.path().join("v1/demo")).unwrap();
         fs::write(dir.path().join("v1/demo/old.parquet"), b"1").unwrap();
         let cleared = cache.clear(None, &printer()).unwrap();
@@ -159,7 +173,8 @@ mod tests {
         assert_eq!(cleared.bytes, 6);
         assert!(activity.join("notes.txt").exists(), "an unknown file is kept");
         assert!(!activity.join("2025-10-01.parquet").exists());
-        assert!(dir.path().join("v3/demo").exists(), "a newer layout is never removed");
+        assert!(!dir.path().join("v3/demo/manifest.json").exists(), "the manifest goes with the files");
+        assert!(dir.path().join("v4/demo").exists(), "a newer layout is never removed");
         assert!(!dir.path().join("v1").exists(), "an earlier layout is");
     }
 }

@@ -2,21 +2,20 @@
 //! command reads: source → cache, before the engine sees any file.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::Duration;
 
 use crate::cache::writer::CacheWriter;
-use crate::cache::{SourceCache, SourceLock};
+use crate::cache::{KnownFile, SourceCache, SourceLock};
 use crate::category::Category;
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
 use crate::printer::Printer;
 use crate::source::{FetchPlan, Source};
 
-/// The cached files of each category over one range.
-pub(crate) type RangeFiles = BTreeMap<Category, Vec<PathBuf>>;
+/// The cached files of each category over one range, with what the manifest knows of them.
+pub(crate) type RangeFiles = BTreeMap<Category, Vec<KnownFile>>;
 
 /// What one call must make readable.
 pub(crate) struct Request<'a> {
@@ -28,7 +27,8 @@ pub(crate) struct Request<'a> {
 
 /// Fetches whatever `request` lacks (everything with `refresh`) under `lock` held exclusive,
 /// then leaves `lock` shared and returns each range's files. Days the source cannot deliver
-/// whole yet are left out.
+/// whole yet are left out. When the manifest already describes every file (and no snapshot is
+/// stale), only the shared lock is taken and no file is opened.
 pub(crate) async fn fill_and_share(
     source: &Source,
     store: &SourceCache,
@@ -37,6 +37,17 @@ pub(crate) async fn fill_and_share(
     printer: &Printer,
 ) -> Result<Vec<RangeFiles>> {
     let ready: Vec<Option<DateRange>> = request.ranges.iter().map(|r| ready_part(source, *r, printer)).collect();
+    if !request.refresh {
+        lock.shared(printer)?;
+        if let Some(files) = known_files(store, request, &ready, printer, true) {
+            let count: usize = files.iter().flat_map(|f| f.values()).map(Vec::len).sum();
+            printer.debug(&format!(
+                "cache: all {count} files of {} are cached, as its manifest describes them",
+                store.id()
+            ));
+            return Ok(files);
+        }
+    }
     let mut refresh = request.refresh;
     // Between giving up the writer's mode and taking the readers' one, another process may
     // have cleared the cache: then fill it again.
@@ -46,28 +57,42 @@ pub(crate) async fn fill_and_share(
         lock.shared(printer)?;
         filled?;
         refresh = false;
-        let files: Vec<RangeFiles> = request
-            .ranges
-            .iter()
-            .zip(&ready)
-            .map(|(range, ready)| {
-                request
-                    .categories
-                    .iter()
-                    .map(|&c| match (c.is_snapshot(), ready) {
-                        (true, _) => (c, store.files(c, range)),
-                        (false, Some(ready)) => (c, store.files(c, ready)),
-                        (false, None) => (c, vec![]),
-                    })
-                    .collect()
-            })
-            .collect();
-        if files.iter().flat_map(|f| f.values()).flatten().all(|f| f.is_file()) {
+        if let Some(files) = known_files(store, request, &ready, printer, false) {
             return Ok(files);
         }
         printer.warn("the cache was cleared by another process while this one filled it; filling it again");
     }
     Err(Error::Source("the cache keeps being cleared by another process: try again when it is done".into()))
+}
+
+/// Each range's files as the manifest describes them; `None` if one is missing, changed or
+/// (with `fresh_snapshots`) a snapshot is due to be fetched again.
+fn known_files(
+    store: &SourceCache,
+    request: &Request<'_>,
+    ready: &[Option<DateRange>],
+    printer: &Printer,
+    fresh_snapshots: bool,
+) -> Option<Vec<RangeFiles>> {
+    let manifest = store.manifest(printer);
+    let mut all = Vec::with_capacity(ready.len());
+    for (range, ready) in request.ranges.iter().zip(ready) {
+        let mut files = RangeFiles::new();
+        for &category in request.categories {
+            if fresh_snapshots && category.is_snapshot() && !store.snapshot_is_fresh(category) {
+                return None;
+            }
+            let paths = match (category.is_snapshot(), ready) {
+                (true, _) => store.files(category, range),
+                (false, Some(ready)) => store.files(category, ready),
+                (false, None) => vec![],
+            };
+            let known = paths.iter().map(|p| store.known(&manifest, category, p)).collect::<Option<Vec<_>>>()?;
+            files.insert(category, known);
+        }
+        all.push(files);
+    }
+    Some(all)
 }
 
 /// The part of `range` the source can deliver whole; the user is told about the rest.
@@ -97,6 +122,7 @@ async fn fill(
     printer: &Printer,
 ) -> Result<()> {
     store.remove_stale_temporaries()?;
+    let mut manifest = store.manifest(printer);
     let days: Vec<chrono::NaiveDate> = {
         let mut days: Vec<_> = ranges.iter().flatten().flat_map(|r| r.days()).collect();
         days.sort();
@@ -109,7 +135,7 @@ async fn fill(
         } else {
             days.iter().map(|d| store.day_path(category, *d)).collect()
         };
-        let damaged = store.remove_damaged(category, files)?;
+        let damaged = store.vouch_for(&mut manifest, category, &files, printer)?;
         if !damaged.is_empty() {
             printer.warn(&format!("the cached {category} of {} was damaged: fetching it again", damaged.join(", ")));
         }
@@ -129,16 +155,24 @@ async fn fill(
     }
     if plan.is_empty() {
         printer.debug(&format!("cache: all {} days of {} are cached", days.len(), store.id()));
-        return Ok(());
+        return manifest.save();
     }
     let started = Instant::now();
     let writer = CacheWriter::new(store.clone(), plan.days.clone());
-    let writer = source.fetch(&plan, writer, printer).await?;
+    let writer = source.fetch(&plan, writer, printer).await;
+    // What was checked is recorded even when the fetch failed.
+    let writer = match writer {
+        Ok(writer) => writer,
+        Err(e) => return manifest.save().and(Err(e)),
+    };
     let rows = writer.rows_written();
     // Finishing and syncing the files is blocking work.
-    let files = tokio::task::spawn_blocking(move || writer.commit())
+    let written = tokio::task::spawn_blocking(move || writer.commit())
         .await
         .map_err(|e| Error::internal("committing the cache")(e.to_string()))??;
+    let files = written.len();
+    store.record(&mut manifest, written);
+    manifest.save()?;
     printer.debug(&format!(
         "cache: fetched {} day(s) and {} snapshot(s) from {}: {rows} rows in {files} files, {:.2}s",
         plan.day_count(),

@@ -4,16 +4,17 @@
 //! ```text
 //! <root>/CACHEDIR.TAG
 //! <root>/locks/<source>.lock                    kept apart so that `cache clear` never deletes a held lock
-//! <root>/v2/<source>/<category>/<YYYY-MM-DD>.parquet
-//! <root>/v2/<source>/<category>/snapshot.parquet
+//! <root>/v3/<source>/manifest.json               what the cache knows of each file (see [`manifest`])
+//! <root>/v3/<source>/<category>/<YYYY-MM-DD>.parquet
+//! <root>/v3/<source>/<category>/snapshot.parquet
 //! ```
 //!
 //! A file is only ever created by renaming a finished, synced temporary file (`.tmp-*`) in the
-//! same folder, so a visible file is a complete day. The `v2` level is the layout version (v2
-//! added the shredded JSON columns of [`crate::shred`]): a layout never reads another's entries,
-//! and `cache clear` removes earlier ones.
+//! same folder, so a visible file is a complete day. The `v3` level is the layout version (v2
+//! added the shredded JSON columns of [`crate::shred`], v3 the manifest): a layout never reads
+//! another's entries, and `cache clear` removes earlier ones.
 
-use std::fs::{self, File};
+use std::fs;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -23,18 +24,21 @@ use chrono::NaiveDate;
 mod clear;
 pub(crate) mod fill;
 mod lock;
+pub(crate) mod manifest;
+mod verify;
 pub mod writer;
 
 pub(crate) use lock::SourceLock;
+pub(crate) use manifest::{FileFacts, Manifest};
 
 use crate::atomic::TEMP_PREFIX;
 use crate::category::Category;
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
 
-pub const LAYOUT_VERSION: &str = "v2";
-/// Layouts this program wrote before `v2`; `cache clear` removes them (never a newer one).
-const EARLIER_LAYOUTS: [&str; 1] = ["v1"];
+pub const LAYOUT_VERSION: &str = "v3";
+/// Layouts this program wrote before `v3`; `cache clear` removes them (never a newer one).
+const EARLIER_LAYOUTS: [&str; 2] = ["v1", "v2"];
 /// The CACHEDIR.TAG this program writes: its first line is the standard's, the second names us.
 const CACHEDIR_TAG: &str =
     "Signature: 8a477f597d28d172789f06886806bc55\n# This folder is a cache made by carto-activity.\n";
@@ -53,6 +57,23 @@ pub struct SourceCache {
     id: String,
     dir: PathBuf,
     lock_path: PathBuf,
+}
+
+/// A cached file and what the manifest knows of it: what the engine registers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFile {
+    pub path: PathBuf,
+    pub facts: FileFacts,
+}
+
+#[cfg(test)]
+impl KnownFile {
+    /// A file's facts read from the file itself, as for a file no manifest describes.
+    pub(crate) fn read(path: &Path, category: Category) -> KnownFile {
+        let day = path.file_name().and_then(|n| n.to_str()).and_then(day_of);
+        let facts = FileFacts::read(path, category, day).expect("a cache file");
+        KnownFile { path: path.to_path_buf(), facts }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,18 +164,39 @@ impl Cache {
         Ok(ids)
     }
 
+    /// What each source holds, by category, from the manifests alone (no file is opened).
     pub fn list(&self) -> Result<Vec<Entry>> {
         let mut entries = Vec::new();
         for id in self.sources()? {
             let source = self.source(&id);
+            let (manifest, _) = Manifest::load(&source.dir);
             for category in Category::ALL {
-                if let Some(entry) = source.entry(category)? {
+                let mut entry = Entry { source: id.clone(), category, days: Vec::new(), has_snapshot: false, bytes: 0 };
+                for (key, facts) in manifest.entries() {
+                    let Some(name) = key.strip_prefix(category.name()).and_then(|k| k.strip_prefix('/')) else {
+                        continue;
+                    };
+                    match day_of(name) {
+                        Some(day) => entry.days.push(day),
+                        None if name == SNAPSHOT_FILE => entry.has_snapshot = true,
+                        None => continue,
+                    }
+                    entry.bytes += facts.bytes;
+                }
+                if entry.has_snapshot || !entry.days.is_empty() {
+                    entry.days.sort();
                     entries.push(entry);
                 }
             }
         }
         Ok(entries)
     }
+}
+
+/// The day a day file's name is of (`2025-10-01.parquet`).
+fn day_of(file_name: &str) -> Option<NaiveDate> {
+    let stem = file_name.strip_suffix(".parquet")?;
+    NaiveDate::parse_from_str(stem, "%Y-%m-%d").ok()
 }
 
 impl SourceCache {
@@ -181,8 +223,7 @@ impl SourceCache {
 
     /// Removes temporary files that a killed process left behind. Call with the exclusive lock.
     pub fn remove_stale_temporaries(&self) -> Result<()> {
-        for category in Category::ALL {
-            let dir = self.category_dir(category);
+        for dir in std::iter::once(self.dir.clone()).chain(Category::ALL.into_iter().map(|c| self.category_dir(c))) {
             let Ok(entries) = fs::read_dir(&dir) else {
                 continue;
             };
@@ -195,27 +236,83 @@ impl SourceCache {
         Ok(())
     }
 
-    /// Removes those of `category`'s `files` that are not what they claim to be, and names
-    /// them: a footer that does not parse, another category's columns, or (for a day file) rows
-    /// outside its day by the row groups' statistics. Such a file is fetched again, never served.
-    pub fn remove_damaged(&self, category: Category, files: Vec<PathBuf>) -> Result<Vec<String>> {
+    /// This source's manifest; one that cannot be read is empty, with a warning (its files are
+    /// then checked as files of unknown origin).
+    pub(crate) fn manifest(&self, printer: &crate::printer::Printer) -> Manifest {
+        let (manifest, unreadable) = Manifest::load(&self.dir);
+        if let Some(why) = unreadable {
+            printer
+                .warn(&format!("the cache manifest of '{}' cannot be read ({why}): checking its files again", self.id));
+        }
+        manifest
+    }
+
+    /// The manifest's key of a file of this source.
+    pub(super) fn key(&self, category: Category, path: &Path) -> String {
+        let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        format!("{}/{name}", category.name())
+    }
+
+    /// `path` with what `manifest` knows of it, if it still is the file described there.
+    pub(crate) fn known(&self, manifest: &Manifest, category: Category, path: &Path) -> Option<KnownFile> {
+        let facts = manifest.get(&self.key(category, path))?;
+        facts.describes(path).then(|| KnownFile { path: path.to_path_buf(), facts: facts.clone() })
+    }
+
+    /// With the exclusive lock: checks those of `category`'s `files` that the manifest does not
+    /// describe as they are (a crash before the manifest was written, a file changed since)
+    /// and records the good ones. The others — a footer that does not parse, another
+    /// category's columns, rows outside the file's day, bytes other than the recorded checksum
+    /// — are removed (to be fetched again, never served) and named in the result.
+    pub(crate) fn vouch_for(
+        &self,
+        manifest: &mut Manifest,
+        category: Category,
+        files: &[PathBuf],
+        printer: &crate::printer::Printer,
+    ) -> Result<Vec<String>> {
         let mut removed = Vec::new();
         for file in files {
-            let Ok(meta) = fs::symlink_metadata(&file) else { continue };
+            let key = self.key(category, file);
+            let Ok(meta) = fs::symlink_metadata(file) else {
+                manifest.forget(&key);
+                continue;
+            };
             if !meta.is_file() {
                 return Err(Error::Usage(format!(
                     "{} is not a file, where the cache keeps one: remove it (or run `cache clear`)",
                     file.display()
                 )));
             }
-            let day =
-                file.file_stem().and_then(|s| s.to_str()).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
-            if !holds(&file, category, day) {
-                fs::remove_file(&file).map_err(Error::io("cannot remove", &file))?;
-                removed.push(file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()));
+            if self.known(manifest, category, file).is_some() {
+                continue;
+            }
+            let recorded = manifest.get(&key).map(|facts| facts.crc32);
+            if recorded.is_some() {
+                printer.warn(&format!(
+                    "{} changed since the cache wrote it (its size or time differs from the manifest): checking it",
+                    file.display()
+                ));
+            }
+            let day = file.file_name().and_then(|n| n.to_str()).and_then(day_of);
+            match FileFacts::read(file, category, day) {
+                // Touched or restored from a backup, the same bytes are still good; other bytes are not.
+                Some(facts) if recorded.is_none_or(|crc| crc == facts.crc32) => manifest.record(key, facts),
+                _ => {
+                    fs::remove_file(file).map_err(Error::io("cannot remove", file))?;
+                    manifest.forget(&key);
+                    removed.push(file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()));
+                }
             }
         }
         Ok(removed)
+    }
+
+    /// Records files this process has just written and put in place.
+    pub(crate) fn record(&self, manifest: &mut Manifest, written: Vec<(Category, KnownFile)>) {
+        for (category, file) in written {
+            manifest.record(self.key(category, &file.path), file.facts);
+        }
     }
 
     /// Those of `days` that have no cached file.
@@ -240,66 +337,6 @@ impl SourceCache {
             range.days().map(|d| self.day_path(category, d)).collect()
         }
     }
-
-    fn entry(&self, category: Category) -> Result<Option<Entry>> {
-        let dir = self.category_dir(category);
-        let Ok(read) = fs::read_dir(&dir) else {
-            return Ok(None);
-        };
-        let mut days = Vec::new();
-        let mut has_snapshot = false;
-        let mut bytes = 0;
-        for file in read {
-            let file = file.map_err(Error::io("cannot read", &dir))?;
-            let name = file.file_name().to_string_lossy().into_owned();
-            let Some(stem) = name.strip_suffix(".parquet") else {
-                continue;
-            };
-            if stem.starts_with(TEMP_PREFIX) {
-                continue;
-            }
-            if name == SNAPSHOT_FILE {
-                has_snapshot = true;
-            } else if let Ok(day) = NaiveDate::parse_from_str(stem, "%Y-%m-%d") {
-                days.push(day);
-            } else {
-                continue;
-            }
-            bytes += file.metadata().map_err(Error::io("cannot read", file.path()))?.len();
-        }
-        days.sort();
-        Ok((has_snapshot || !days.is_empty()).then(|| Entry {
-            source: self.id.clone(),
-            category,
-            days,
-            has_snapshot,
-            bytes,
-        }))
-    }
-}
-
-/// Whether a Parquet file's footer parses, has `category`'s columns and, for a `day`, row
-/// groups whose `ts` statistics lie within that day.
-fn holds(path: &Path, category: Category, day: Option<NaiveDate>) -> bool {
-    use datafusion::parquet::file::statistics::Statistics;
-    let Ok(file) = File::open(path) else { return false };
-    let Ok(metadata) = datafusion::parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&file) else {
-        return false;
-    };
-    let columns = metadata.file_metadata().schema_descr();
-    let names: Vec<&str> = columns.columns().iter().map(|c| c.path().parts()[0].as_str()).collect();
-    if !category.schema().fields().iter().all(|f| names.contains(&f.name().as_str())) {
-        return false;
-    }
-    let (Some(day), Some(ts)) = (day, names.iter().position(|n| *n == "ts")) else { return true };
-    let start = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()).unwrap_or(i64::MIN);
-    let end = start.saturating_add(86_400_000_000);
-    metadata.row_groups().iter().all(|group| match group.column(ts).statistics() {
-        Some(Statistics::Int64(stats)) => {
-            stats.min_opt().is_none_or(|min| *min >= start) && stats.max_opt().is_none_or(|max| *max < end)
-        }
-        _ => true,
-    })
 }
 
 #[cfg(test)]
@@ -313,26 +350,44 @@ mod tests {
         let s = cache.source("demo-s42-e100");
         assert_eq!(
             s.day_path(Category::ApiUsage, parse_date("2025-10-01").unwrap()),
-            PathBuf::from("/c/v2/demo-s42-e100/apiUsage/2025-10-01.parquet")
+            PathBuf::from("/c/v3/demo-s42-e100/apiUsage/2025-10-01.parquet")
         );
         assert_eq!(s.lock_path, PathBuf::from("/c/locks/demo-s42-e100.lock"));
     }
 
     #[test]
-    fn lists_only_complete_files() {
+    fn lists_what_the_manifest_records() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache { root: dir.path().to_path_buf() };
         let s = cache.source("x");
         fs::create_dir_all(s.category_dir(Category::Activity)).unwrap();
-        fs::write(s.day_path(Category::Activity, parse_date("2025-10-02").unwrap()), b"12345").unwrap();
+        let recorded = s.day_path(Category::Activity, parse_date("2025-10-02").unwrap());
+        fs::write(&recorded, b"12345").unwrap();
+        fs::write(s.day_path(Category::Activity, parse_date("2025-10-03").unwrap()), b"unrecorded").unwrap();
         fs::write(s.category_dir(Category::Activity).join(".tmp-abc.parquet"), b"partial").unwrap();
+        fs::write(s.dir.join(".tmp-manifest"), b"partial").unwrap();
+        let facts = FileFacts {
+            rows: 1,
+            bytes: 5,
+            mtime_ns: 0,
+            min_ts: None,
+            max_ts: None,
+            row_groups: 1,
+            footer_bytes: 8,
+            crc32: 0,
+        };
+        let mut manifest = s.manifest(&crate::printer::Printer::new(true, 0));
+        s.record(&mut manifest, vec![(Category::Activity, KnownFile { path: recorded.clone(), facts })]);
+        manifest.save().unwrap();
         let entries = cache.list().unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].days, vec![parse_date("2025-10-02").unwrap()]);
         assert_eq!(entries[0].bytes, 5);
+        assert!(s.known(&manifest, Category::Activity, &recorded).is_none(), "its mtime is not the recorded one");
         let range = DateRange::new(parse_date("2025-10-01").unwrap(), parse_date("2025-10-03").unwrap()).unwrap();
-        assert_eq!(s.missing_days(Category::Activity, &range.days().collect::<Vec<_>>()).len(), 2);
+        assert_eq!(s.missing_days(Category::Activity, &range.days().collect::<Vec<_>>()).len(), 1);
         s.remove_stale_temporaries().unwrap();
         assert!(!s.category_dir(Category::Activity).join(".tmp-abc.parquet").exists());
+        assert!(!s.dir.join(".tmp-manifest").exists());
     }
 }

@@ -15,7 +15,7 @@ use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties}
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::atomic::{Staged, stage, sync_dir};
-use crate::cache::SourceCache;
+use crate::cache::{FileFacts, KnownFile, SourceCache};
 use crate::category::Category;
 use crate::dates::from_epoch_day;
 use crate::error::{Error, Result};
@@ -91,7 +91,7 @@ pub struct CacheWriter {
     expected: BTreeMap<Category, Vec<NaiveDate>>,
     open: BTreeMap<(Category, Option<NaiveDate>), OpenFile>,
     /// Days known to be complete, written and synced under their temporary names.
-    done: BTreeMap<(Category, Option<NaiveDate>), Staged>,
+    done: BTreeMap<(Category, Option<NaiveDate>), Finished>,
     rows: u64,
 }
 
@@ -180,8 +180,9 @@ impl CacheWriter {
     }
 
     /// Finishes every file (days without rows get an empty file: they are known to be empty)
-    /// and renames them into place. Until this returns, no new day is visible.
-    pub fn commit(mut self) -> Result<usize> {
+    /// and renames them into place. Until this returns, no new day is visible. Returns each file
+    /// with its facts, for the manifest.
+    pub fn commit(mut self) -> Result<Vec<(Category, KnownFile)>> {
         let expected: Vec<(Category, Option<NaiveDate>)> =
             self.expected.iter().flat_map(|(c, days)| days.iter().map(|d| (*c, Some(*d)))).collect();
         for key in expected {
@@ -192,17 +193,19 @@ impl CacheWriter {
         }
         // Finishing a file encodes and compresses its last row group: the files are finished on
         // every core at once.
-        let files: Vec<OpenFile> = std::mem::take(&mut self.open).into_values().collect();
+        let files: Vec<(FileKey, OpenFile)> = std::mem::take(&mut self.open).into_iter().collect();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
         let per_worker = files.len().div_ceil(workers).max(1);
-        let mut groups: Vec<Vec<OpenFile>> = Vec::new();
+        let mut groups: Vec<Vec<(FileKey, OpenFile)>> = Vec::new();
         let mut files = files.into_iter().peekable();
         while files.peek().is_some() {
             groups.push(files.by_ref().take(per_worker).collect());
         }
-        let finished: Vec<Staged> = std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                groups.into_iter().map(|group| scope.spawn(move || group.into_iter().map(finish).collect())).collect();
+        let finished: Vec<Finished> = std::thread::scope(|scope| {
+            let handles: Vec<_> = groups
+                .into_iter()
+                .map(|group| scope.spawn(move || group.into_iter().map(|(key, file)| finish(key, file)).collect()))
+                .collect();
             handles
                 .into_iter()
                 .map(|h| {
@@ -216,33 +219,51 @@ impl CacheWriter {
         .flatten()
         .chain(std::mem::take(&mut self.done).into_values())
         .collect();
-        let count = finished.len();
         let mut dirs = Vec::new();
-        for staged in finished {
+        let mut published = Vec::with_capacity(finished.len());
+        for Finished { staged, category, facts } in finished {
             let target = staged.target().to_path_buf();
+            // A rename keeps the size and modification time the facts were read with.
             staged.publish()?;
             if let Some(parent) = target.parent()
                 && !dirs.contains(&parent.to_path_buf())
             {
                 dirs.push(parent.to_path_buf());
             }
+            published.push((category, KnownFile { path: target, facts }));
         }
         for dir in dirs {
             sync_dir(&dir)?;
         }
-        Ok(count)
+        Ok(published)
     }
 }
 
-/// Writes a file's footer and syncs it; it is then complete under its temporary name.
-fn finish(mut file: OpenFile) -> Result<Staged> {
+type FileKey = (Category, Option<NaiveDate>);
+
+/// A complete file under its temporary name, with what the manifest records of it.
+struct Finished {
+    staged: Staged,
+    category: Category,
+    facts: FileFacts,
+}
+
+/// Writes a file's footer, syncs it and reads its facts back; it is then complete under its
+/// temporary name.
+fn finish((category, day): FileKey, mut file: OpenFile) -> Result<Finished> {
     file.write_pending()?;
     let OpenFile { writer, staged, .. } = file;
     let written = writer
         .into_inner()
         .map_err(|e| Error::write(format!("cannot finish {}", staged.temp_path().display()))(e.to_string()))?;
     written.sync_all().map_err(Error::io("cannot sync", staged.temp_path()))?;
-    Ok(staged)
+    drop(written);
+    let facts = FileFacts::read(staged.temp_path(), category, day).ok_or_else(|| {
+        Error::write(format!("cannot read back {}", staged.temp_path().display()))(
+            "the file just written does not hold its day".into(),
+        )
+    })?;
+    Ok(Finished { staged, category, facts })
 }
 
 fn open_file(cache: &SourceCache, category: Category, day: Option<NaiveDate>) -> Result<OpenFile> {
@@ -272,7 +293,7 @@ impl RowSink for CacheWriter {
     fn day_complete(&mut self, category: Category, day: NaiveDate) -> Result<()> {
         let key = (category, Some(day));
         if let Some(file) = self.open.remove(&key) {
-            self.done.insert(key, finish(file)?);
+            self.done.insert(key, finish(key, file)?);
         }
         Ok(())
     }
@@ -335,7 +356,7 @@ mod tests {
             .unwrap();
         writer.write_dated(Category::Activity, &activity(vec![oct1 + 2 * MICROS_PER_DAY - 1])).unwrap();
         assert_eq!(source.missing_days(Category::Activity, &days).len(), 3, "nothing visible before commit");
-        assert_eq!(writer.commit().unwrap(), 2);
+        assert_eq!(writer.commit().unwrap().len(), 2);
         assert_eq!(rows(&source.day_path(Category::Activity, range.start)), 1);
         assert_eq!(rows(&source.day_path(Category::Activity, range.end)), 1);
         assert_eq!(source.missing_days(Category::Activity, &days), vec![parse_date("2025-10-02").unwrap()]);

@@ -1,4 +1,4 @@
-//! `cache path | list | clear` and `tables`: what is cached, and what can be queried.
+//! `cache path | list | verify | clear` and `tables`: what is cached, and what can be queried.
 
 use std::sync::Arc;
 
@@ -35,6 +35,7 @@ pub(super) fn run(context: &Context, command: CacheCommand) -> Result<()> {
             .map_err(|e| Error::internal("listing the cache")(e.to_string()))?;
             print_table(&batch)
         }
+        CacheCommand::Verify => verify(context),
         CacheCommand::Clear { cached_source } => {
             let cleared = cache.clear(cached_source.as_deref(), context.printer())?;
             if cleared.names.is_empty() {
@@ -51,4 +52,33 @@ pub(super) fn run(context: &Context, command: CacheCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `cache verify`: a line per source on stdout; each damaged file named on stderr.
+fn verify(context: &Context) -> Result<()> {
+    let cache = context.cache()?;
+    let report = cache.verify(context.printer())?;
+    let text = |values: Vec<String>| Arc::new(StringArray::from(values)) as ArrayRef;
+    let count = |values: Vec<u64>| Arc::new(UInt64Array::from(values)) as ArrayRef;
+    let batch = RecordBatch::try_from_iter(vec![
+        ("source", text(report.iter().map(|v| v.source.clone()).collect())),
+        ("files_intact", count(report.iter().map(|v| v.files).collect())),
+        ("bytes", count(report.iter().map(|v| v.bytes).collect())),
+        ("newly_recorded", count(report.iter().map(|v| v.recorded).collect())),
+        ("damaged", count(report.iter().map(|v| v.damaged.len() as u64).collect())),
+    ])
+    .map_err(|e| Error::internal("reporting the verification")(e.to_string()))?;
+    print_table(&batch)?;
+    let damaged: Vec<String> =
+        report.iter().flat_map(|v| v.damaged.iter().map(move |file| format!("{}/{file}", v.source))).collect();
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    for file in &damaged {
+        context.printer().warn(&format!("removed the damaged cached file {file}"));
+    }
+    Err(Error::Damaged(format!(
+        "{} cached file(s) did not match the checksum the cache recorded and were removed: the next query that needs those days fetches them again",
+        damaged.len()
+    )))
 }

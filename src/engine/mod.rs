@@ -6,6 +6,7 @@ pub(crate) mod compat;
 pub(crate) mod explore;
 #[cfg(test)]
 mod fuzz;
+mod known_files;
 mod listing;
 mod shredded;
 mod yielding;
@@ -14,8 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
@@ -24,10 +24,11 @@ use datafusion::sql::sqlparser::ast::Statement;
 
 pub(crate) use listing::{all_columns, duckdb_type_name, sql_type_name};
 
-use crate::cache::SourceLock;
+use crate::cache::{KnownFile, SourceLock};
 use crate::category::Category;
 use crate::error::{Error, Result};
 use crate::shred;
+use known_files::KnownFilesTable;
 use shredded::{ReadShreddedColumns, ShreddedTable};
 
 pub(crate) struct Engine {
@@ -153,23 +154,15 @@ impl Engine {
         Ok(Engine { ctx, _lease: lease })
     }
 
-    /// Registers `category` as a table over exactly these Parquet files (none: an empty table,
+    /// Registers `category` as a table over exactly these cached files (none: an empty table,
     /// so that `DESCRIBE` and `SHOW TABLES` work without data).
-    pub(crate) async fn register(&self, category: Category, files: &[impl AsRef<Path>]) -> Result<()> {
-        if files.is_empty() {
-            let table =
-                datafusion::datasource::MemTable::try_new(category.schema(), vec![vec![]]).map_err(Error::query)?;
-            self.ctx.register_table(table_name(category), Arc::new(table)).map_err(Error::query)?;
-            return Ok(());
-        }
-        let urls = files.iter().map(|f| file_url(f.as_ref())).collect::<Result<Vec<_>>>()?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new_with_multi_paths(urls)
-            .with_listing_options(options)
-            .with_schema(shred::cached_schema(category));
-        let table = ListingTable::try_new(config).map_err(Error::query)?;
-        let table: Arc<dyn TableProvider> =
-            if category == Category::Activity { Arc::new(ShreddedTable::new(table)) } else { Arc::new(table) };
+    pub(crate) fn register(&self, category: Category, files: &[KnownFile]) -> Result<()> {
+        let table: Arc<dyn TableProvider> = if files.is_empty() {
+            Arc::new(datafusion::datasource::MemTable::try_new(category.schema(), vec![vec![]]).map_err(Error::query)?)
+        } else {
+            let table = KnownFilesTable::new(shred::cached_schema(category), files)?;
+            if category == Category::Activity { Arc::new(ShreddedTable::new(table)) } else { Arc::new(table) }
+        };
         self.ctx.register_table(table_name(category), table).map_err(Error::query)?;
         Ok(())
     }
@@ -256,9 +249,9 @@ mod tests {
         );
         let batch = crate::source::demo::DemoOrg::new(42, 50).activity(day).unwrap();
         crate::source::RowSink::write_dated(&mut writer, Category::Activity, &batch).unwrap();
-        writer.commit().unwrap();
+        let written: Vec<KnownFile> = writer.commit().unwrap().into_iter().map(|(_, file)| file).collect();
         let engine = Engine::new(options(), None).unwrap();
-        engine.register(Category::Activity, &[source.day_path(Category::Activity, day)]).await.unwrap();
+        engine.register(Category::Activity, &written).unwrap();
         for sql in [
             "SELECT type AS __data_userId, 1 AS x FROM activity LIMIT 1",
             "SELECT * FROM (SELECT data->>'userId' AS u, type AS __data_mapid FROM activity) t LIMIT 1",

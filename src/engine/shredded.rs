@@ -16,7 +16,6 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchema};
-use datafusion::datasource::listing::ListingTable;
 use datafusion::datasource::{TableType, provider_as_source, source_as_provider};
 use datafusion::error::Result as DFResult;
 use datafusion::logical_expr::expr::ScalarFunction;
@@ -27,6 +26,7 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::physical_plan::ExecutionPlan;
 
+use super::KnownFilesTable;
 use crate::category::Category;
 use crate::shred::{SOURCE_COLUMN, hidden_column, hidden_columns};
 
@@ -34,13 +34,13 @@ use crate::shred::{SOURCE_COLUMN, hidden_column, hidden_columns};
 /// keeps the table with the hidden columns for [`ReadShreddedColumns`].
 #[derive(Debug)]
 pub(crate) struct ShreddedTable {
-    full: Arc<ListingTable>,
+    full: Arc<KnownFilesTable>,
     visible: SchemaRef,
 }
 
 impl ShreddedTable {
     /// `full` must be a table over cached activity files, in the cached schema.
-    pub(crate) fn new(full: ListingTable) -> ShreddedTable {
+    pub(crate) fn new(full: KnownFilesTable) -> ShreddedTable {
         ShreddedTable { full: Arc::new(full), visible: Category::Activity.schema() }
     }
 

@@ -1,6 +1,6 @@
 //! The per-day cache on the demo source: only missing days are fetched, a day is the same
-//! whatever range produced it, processes share it, it can be listed and cleared, and a damaged
-//! day is fetched again.
+//! whatever range produced it, processes share it, it can be listed, verified and cleared, a
+//! damaged day is fetched again, and warm queries read the manifest instead of the files.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -174,4 +174,102 @@ fn a_damaged_or_missing_cached_day_is_fetched_again() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("damaged") && stderr.contains("2025-10-01") && stderr.contains("2025-10-02"), "{stderr}");
     assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), expected);
+}
+
+/// Sets a file's modification time back to `to` (as a copy that keeps times would).
+fn set_mtime(path: &Path, to: std::time::SystemTime) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_times(std::fs::FileTimes::new().set_modified(to)).unwrap();
+}
+
+/// Flips one byte in the middle of a file (its data pages, not its footer).
+fn flip_middle_byte(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] = !bytes[middle];
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn the_manifest_answers_warm_queries_and_verify_finds_what_it_cannot_see() {
+    let env = Env::new();
+    let sql = "SELECT CAST(ts AS DATE) AS day, count(*) AS n FROM activity GROUP BY 1 ORDER BY 1";
+    let expected = env.query_json("2025-10-01", "2025-10-04", sql);
+    let files = env.day_files("activity", "2025-10-01", "2025-10-04");
+    let manifest = files[0].parent().unwrap().parent().unwrap().join("manifest.json");
+    let recorded: Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    let entry = &recorded["files"]["activity/2025-10-01.parquet"];
+    assert_eq!(entry["bytes"].as_u64(), Some(std::fs::metadata(&files[0]).unwrap().len()), "{entry}");
+    assert!(entry["rows"].as_u64().unwrap() > 0 && entry["crc32"].is_u64() && entry["min_ts"].is_i64(), "{entry}");
+
+    // Warm: no file is checked, count(*) and the ts range come from the manifest's statistics.
+    let run = |args: &[&str]| env.demo().args(args).output().unwrap();
+    let range = ["--start-date", "2025-10-01", "--end-date", "2025-10-04"];
+    let out = run(&[
+        &["-v", "query", "--json", "--sql", "EXPLAIN SELECT count(*), min(ts), max(ts) FROM activity"][..],
+        &range,
+    ]
+    .concat());
+    assert_success(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("as its manifest describes them"), "{stderr}");
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(!plan.contains("DataSourceExec"), "answered from statistics: {plan}");
+    let out = run(&[
+        &[
+            "query",
+            "--json",
+            "--sql",
+            "EXPLAIN SELECT count(*) FROM activity WHERE ts >= TIMESTAMPTZ '2025-10-03 12:00:00+00'",
+        ][..],
+        &range,
+    ]
+    .concat());
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(plan.contains("2025-10-03.parquet") && plan.contains("2025-10-04.parquet"), "{plan}");
+    assert!(!plan.contains("2025-10-01.parquet") && !plan.contains("2025-10-02.parquet"), "days pruned: {plan}");
+
+    // A byte changed behind the cache's back, size and time kept: queries trust the manifest;
+    // `cache verify` reads the bytes, removes the file, exits 4; the next query fetches the day.
+    let before = std::fs::metadata(&files[1]).unwrap().modified().unwrap();
+    flip_middle_byte(&files[1]);
+    set_mtime(&files[1], before);
+    let out = env.cmd().args(["cache", "verify"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("did not match the checksum") && stderr.contains("activity/2025-10-02.parquet"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("demo-"), "a line per source on stdout");
+    assert!(!files[1].exists());
+    assert_eq!(env.query_json("2025-10-01", "2025-10-04", sql), expected);
+    assert_success(&env.cmd().args(["cache", "verify"]).output().unwrap());
+
+    // A byte changed and the time with it: the query checks the file against its checksum.
+    flip_middle_byte(&files[2]);
+    let out = run(&[&["query", "--json", "--sql", sql][..], &range].concat());
+    assert_success(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("changed since the cache wrote it") && stderr.contains("damaged"), "{stderr}");
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), expected);
+
+    // Only touched: checked, kept (the same file), recorded again.
+    let inode_before = inode(&files[3]);
+    set_mtime(&files[3], std::time::SystemTime::now());
+    let out = run(&[&["query", "--json", "--sql", sql][..], &range].concat());
+    assert_success(&out);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("damaged"));
+    assert_eq!(inode(&files[3]), inode_before, "not fetched again");
+    let out = run(&[&["-v", "query", "--sql", "SELECT count(*) FROM activity"][..], &range].concat());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("as its manifest describes them"));
+
+    // A manifest that cannot be read: a warning, every file checked, the answer unchanged.
+    std::fs::write(&manifest, b"{ not json").unwrap();
+    let out = run(&[&["query", "--json", "--sql", sql][..], &range].concat());
+    assert_success(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("manifest"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), expected);
+    let out = env.cmd().args(["cache", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2025-10-04"), "listed from the manifest written again");
 }

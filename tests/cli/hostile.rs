@@ -203,7 +203,7 @@ fn cache_clear_deletes_only_what_the_cache_wrote() {
     let rows = json(&env.demo().args(query("SELECT count(*) AS n FROM activity")).output().unwrap());
     assert!(rows[0]["n"].as_u64().unwrap() > 0);
     let cache = env.cache();
-    fs::create_dir_all(cache.join("v3/future")).unwrap();
+    fs::create_dir_all(cache.join("v4/future")).unwrap();
     let notes = cache.join(crate::common::LAYOUT).join(crate::common::DEMO_ID).join("activity/notes.txt");
     fs::write(&notes, "mine").unwrap();
     let out = env.cmd().args(["cache", "clear"]).output().unwrap();
@@ -211,7 +211,7 @@ fn cache_clear_deletes_only_what_the_cache_wrote() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("removed") && said.contains(crate::common::DEMO_ID) && said.contains("files"), "{said}");
     assert!(said.contains("kept") && said.contains("notes.txt"), "{said}");
-    assert!(notes.exists() && cache.join("v3/future").exists());
+    assert!(notes.exists() && cache.join("v4/future").exists());
     assert!(crate::common::day_files(&cache, "activity", START, END).iter().all(|p| !p.exists()));
 }
 

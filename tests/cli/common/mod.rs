@@ -16,7 +16,7 @@ use serde_json::Value;
 /// Small enough to keep the suite quick, large enough for every event type to appear.
 pub const EVENTS_PER_DAY: &str = "2000";
 /// The cache layout version folder (see src/cache.rs).
-pub const LAYOUT: &str = "v2";
+pub const LAYOUT: &str = "v3";
 pub const DEMO_ID: &str = "demo-s42-e2000";
 
 /// The load of the other tests: every [`Env`] counts as load while it lives, and a test whose
