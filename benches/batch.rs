@@ -5,7 +5,8 @@
 //! "1000000,10000000" events), times whole processes (median of `BATCH_RUNS`, default 5) of a
 //! fixed set of queries on both, plus a cold ingest through the test server and exports, and
 //! prints a Markdown table of times, ratios and peak memory (max RSS), then the time and memory of
-//! an HTML report over 90 days of the same size (no peer: DuckDB has no report).
+//! an HTML report over 90 days of the same size (no peer: DuckDB has no report), and last the
+//! warm queries over 7, 30, 90 and 365 days at one rate (`BATCH_RANGE_EVENTS`).
 
 #[path = "../tests/cli/common/server.rs"]
 #[allow(dead_code)]
@@ -21,46 +22,46 @@ const END: &str = "2025-10-30";
 struct Case {
     name: &'static str,
     sql: &'static str,
-    /// JSON-heavy queries: targets a ratio of 0.25 to DuckDB.
-    json_heavy: bool,
+    /// The target ratio to DuckDB: 0.5, and 0.25 for JSON-heavy queries.
+    target: f64,
 }
 
 const CASES: &[Case] = &[
-    Case { name: "COUNT(*)", sql: "SELECT count(*) FROM activity", json_heavy: false },
+    Case { name: "COUNT(*)", sql: "SELECT count(*) FROM activity", target: 0.5 },
     Case {
         name: "events by type",
         sql: "SELECT type, count(*) AS n FROM activity GROUP BY type ORDER BY n DESC",
-        json_heavy: false,
+        target: 0.5,
     },
     Case {
         name: "maps created per user (join)",
         sql: "SELECT u.email, count(*) AS maps FROM activity a JOIN userList u ON json_extract_string(a.data, '$.userId') = u.user_id WHERE a.type = 'MapCreated' GROUP BY u.email ORDER BY maps DESC LIMIT 10",
-        json_heavy: true,
+        target: 0.5,
     },
     Case {
         name: "daily active users",
         sql: "SELECT CAST(ts AS DATE) AS day, count(DISTINCT json_extract_string(data, '$.userId')) AS dau FROM activity GROUP BY 1 ORDER BY 1",
-        json_heavy: true,
+        target: 0.25,
     },
     Case {
         name: "top workflows by runs",
         sql: "SELECT json_extract_string(data, '$.workflowId') AS wf, count(*) AS runs FROM activity WHERE type = 'WorkflowRun' GROUP BY 1 ORDER BY runs DESC LIMIT 10",
-        json_heavy: true,
+        target: 0.25,
     },
     Case {
         name: "quota by user email",
         sql: "SELECT coalesce(u.email, '(public)') AS who, sum(q.amount * q.quota_usage_weight) AS quota FROM apiUsage q LEFT JOIN userList u ON u.user_id = q.user_id GROUP BY 1 ORDER BY quota DESC LIMIT 10",
-        json_heavy: false,
+        target: 0.5,
     },
     Case {
         name: "30-day retention (CTE)",
         sql: "WITH first AS (SELECT json_extract_string(data, '$.userId') AS u, min(CAST(ts AS DATE)) AS d FROM activity WHERE json_extract_string(data, '$.userId') IS NOT NULL GROUP BY 1), later AS (SELECT DISTINCT json_extract_string(a.data, '$.userId') AS u FROM activity a JOIN first f ON json_extract_string(a.data, '$.userId') = f.u WHERE CAST(a.ts AS DATE) >= f.d + 7) SELECT count(*) AS users, count(l.u) AS retained FROM first f LEFT JOIN later l USING (u)",
-        json_heavy: true,
+        target: 0.25,
     },
     Case {
         name: "nested path filter ($.map.id)",
         sql: "SELECT count(*) FROM activity WHERE json_extract_string(data, '$.map.id') = 'map_3d0e748ca2ba6ab8'",
-        json_heavy: true,
+        target: 0.25,
     },
 ];
 
@@ -196,14 +197,7 @@ fn main() {
                 cmd.args(["-csv", "-c", &format!("{views} {}", case.sql)]);
                 cmd
             });
-            let target = if case.json_heavy {
-                Some(0.25)
-            } else if case.name == "COUNT(*)" {
-                Some(0.5)
-            } else {
-                None
-            };
-            row(case.name, &ours_m, &theirs, target);
+            row(case.name, &ours_m, &theirs, Some(case.target));
         }
         for (format, ours_args, copy) in [
             // Both write zstd (ours by default, DuckDB's default is snappy).
@@ -240,6 +234,65 @@ fn main() {
         }
         cold_ingest(work.path(), scale, per_day, runs.min(3));
         report_over_90_days(work.path(), scale, runs.min(3));
+    }
+    range_axis(work.path(), &duckdb, runs);
+}
+
+/// Warm times as the range grows: the same events a weekday (`BATCH_RANGE_EVENTS`, default
+/// 4,000) over 7, 30, 90 and 365 days ending at [`END`], beside DuckDB reading exactly the day
+/// files of each range.
+fn range_axis(work: &Path, duckdb: &Path, runs: usize) {
+    let per_day: u64 = std::env::var("BATCH_RANGE_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(4000);
+    let cache = work.join("range-cache");
+    let end = chrono::NaiveDate::parse_from_str(END, "%Y-%m-%d").expect("END is a date");
+    let start_of = |days: i64| (end - chrono::Duration::days(days - 1)).to_string();
+    let demo = |start: &str, sql: &str| {
+        let mut cmd = Command::new(ours());
+        cmd.env("CARTO_ACTIVITY_CACHE_DIR", &cache)
+            .args(["-q", "--demo", "--demo-events-per-day", &per_day.to_string()])
+            .args(["query", "--start-date", start, "--end-date", END, "--format", "csv", "--sql", sql]);
+        cmd
+    };
+    let generated = measure(1, || demo(&start_of(365), "SELECT count(*) FROM activity"));
+    println!(
+        "\n### Warm queries by range, {per_day} events a weekday (365 days generated and cached in {:.1} s)\n",
+        generated.seconds
+    );
+    println!("| range | what | carto-activity s | DuckDB s | ratio | target | carto-activity MiB | DuckDB MiB |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let source = cache.join(carto_activity::cache::LAYOUT_VERSION).join(format!("demo-s42-e{per_day}"));
+    let mut counts = Vec::new();
+    for days in [7, 30, 90, 365] {
+        let start = start_of(days);
+        let files: Vec<String> = (0..days)
+            .map(|back| {
+                format!(
+                    "'{}'",
+                    source.join(format!("activity/{}.parquet", end - chrono::Duration::days(back))).display()
+                )
+            })
+            .collect();
+        let view = format!(
+            "SET TimeZone='UTC'; CREATE VIEW activity AS SELECT COLUMNS('^([^_]|_[^_])') FROM read_parquet([{}]);",
+            files.join(", ")
+        );
+        for case in CASES.iter().filter(|c| ["COUNT(*)", "events by type", "daily active users"].contains(&c.name)) {
+            let ours_m = measure(runs, || demo(&start, case.sql));
+            let theirs = measure(runs, || {
+                let mut cmd = Command::new(duckdb);
+                cmd.args(["-csv", "-c", &format!("{view} {}", case.sql)]);
+                cmd
+            });
+            row(&format!("{days} days | {}", case.name), &ours_m, &theirs, Some(case.target));
+            if case.name == "COUNT(*)" {
+                counts.push(ours_m.seconds);
+            }
+        }
+    }
+    if let (Some(seven), Some(year)) = (counts.first(), counts.last()) {
+        let growth = year / seven;
+        let verdict = if growth <= 1.5 { "met" } else { "missed" };
+        println!("\nCOUNT(*) at 365 days takes {growth:.2}× its 7-day time (target ≤ 1.5: {verdict}).");
     }
 }
 

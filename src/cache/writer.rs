@@ -41,25 +41,34 @@ pub fn cache_writer_properties() -> WriterProperties {
 }
 
 struct OpenFile {
-    writer: ArrowWriter<File>,
+    encoder: Encoder,
     staged: Staged,
-    /// Activity rows not yet written: they are written sorted by type (then time), so that the
-    /// page index lets `type = '...'` filters skip most of a day.
+    /// Whether rows are written sorted by type (then time): for `activity`, so that the page
+    /// index lets `type = '...'` filters skip most of a day.
+    sorted: bool,
+    /// Rows not yet handed to the encoder.
     pending: Vec<RecordBatch>,
     pending_rows: usize,
 }
 
+/// The file's Parquet writer, or the thread encoding a row group with it: encoding (sorting,
+/// compressing) runs beside the thread that reads and shreds the next rows.
+enum Encoder {
+    Idle(ArrowWriter<File>),
+    Busy(std::thread::JoinHandle<std::result::Result<ArrowWriter<File>, String>>),
+    /// After a failure already reported.
+    Gone,
+}
+
 impl OpenFile {
-    fn write(&mut self, category: Category, batch: RecordBatch) -> Result<()> {
-        if category != Category::Activity {
-            return self.writer.write(&batch).map_err(|e| self.error("cannot write", e));
-        }
+    fn write(&mut self, batch: RecordBatch) -> Result<()> {
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
         if self.pending_rows >= ROW_GROUP_ROWS { self.write_pending() } else { Ok(()) }
     }
 
-    /// Writes the pending rows sorted by (type, ts), as row groups of their own.
+    /// Hands the pending rows (sorted by (type, ts) for `activity`) to the encoder as a row
+    /// group of their own, once it is done with the previous one.
     fn write_pending(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
@@ -68,15 +77,37 @@ impl OpenFile {
         let rows = concat_batches(&schema, &self.pending).map_err(|e| self.error("cannot write", e))?;
         self.pending.clear();
         self.pending_rows = 0;
-        let order = ["type", "ts"].map(|name| SortColumn {
-            values: rows.column_by_name(name).cloned().unwrap_or_else(|| rows.column(0).clone()),
-            options: None,
-        });
-        let sorted = lexsort_to_indices(&order, None)
-            .and_then(|indices| take_record_batch(&rows, &indices))
-            .map_err(|e| self.error("cannot sort", e))?;
-        self.writer.write(&sorted).map_err(|e| self.error("cannot write", e))?;
-        self.writer.flush().map_err(|e| self.error("cannot write", e))
+        let mut writer = self.idle_writer()?;
+        let sorted = self.sorted;
+        self.encoder = Encoder::Busy(std::thread::spawn(move || {
+            let rows = if sorted {
+                let order = ["type", "ts"].map(|name| SortColumn {
+                    values: rows.column_by_name(name).cloned().unwrap_or_else(|| rows.column(0).clone()),
+                    options: None,
+                });
+                lexsort_to_indices(&order, None)
+                    .and_then(|indices| take_record_batch(&rows, &indices))
+                    .map_err(|e| format!("cannot sort: {e}"))?
+            } else {
+                rows
+            };
+            writer.write(&rows).and_then(|()| writer.flush()).map_err(|e| format!("cannot write: {e}"))?;
+            Ok(writer)
+        }));
+        Ok(())
+    }
+
+    /// The writer, once the row group being encoded is written.
+    fn idle_writer(&mut self) -> Result<ArrowWriter<File>> {
+        match std::mem::replace(&mut self.encoder, Encoder::Gone) {
+            Encoder::Idle(writer) => Ok(writer),
+            Encoder::Busy(job) => match job.join() {
+                Ok(Ok(writer)) => Ok(writer),
+                Ok(Err(message)) => Err(self.error("failed to encode", message)),
+                Err(_) => Err(Error::internal("writing the cache")("an encoding thread stopped".into())),
+            },
+            Encoder::Gone => Err(Error::internal("writing the cache")("the file failed before".into())),
+        }
     }
 
     fn error(&self, action: &str, e: impl std::fmt::Display) -> Error {
@@ -162,7 +193,7 @@ impl CacheWriter {
                 .map_err(|e| Error::Source(format!("{category} rows do not match its schema: {e}")))?
         };
         self.rows += batch.num_rows() as u64;
-        file.write(category, batch)?;
+        file.write(batch)?;
         // Rows mostly come day after day: a day that gets no more rows now writes what it holds,
         // so that memory does not grow with the number of days.
         let others: Vec<_> = self
@@ -252,7 +283,8 @@ struct Finished {
 /// temporary name.
 fn finish((category, day): FileKey, mut file: OpenFile) -> Result<Finished> {
     file.write_pending()?;
-    let OpenFile { writer, staged, .. } = file;
+    let writer = file.idle_writer()?;
+    let staged = file.staged;
     let written = writer
         .into_inner()
         .map_err(|e| Error::write(format!("cannot finish {}", staged.temp_path().display()))(e.to_string()))?;
@@ -275,7 +307,13 @@ fn open_file(cache: &SourceCache, category: Category, day: Option<NaiveDate>) ->
     let (file, staged) = stage(&target, 0o600, ".parquet")?;
     let writer = ArrowWriter::try_new(file, shred::cached_schema(category), Some(cache_writer_properties()))
         .map_err(|e| Error::write(format!("cannot start {}", staged.temp_path().display()))(e.to_string()))?;
-    Ok(OpenFile { writer, staged, pending: Vec::new(), pending_rows: 0 })
+    Ok(OpenFile {
+        encoder: Encoder::Idle(writer),
+        staged,
+        sorted: category == Category::Activity,
+        pending: Vec::new(),
+        pending_rows: 0,
+    })
 }
 
 impl RowSink for CacheWriter {

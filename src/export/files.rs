@@ -3,18 +3,15 @@
 
 use std::io::Write;
 
-use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::object_store::buffered::BufWriter;
 use datafusion::object_store::path::Path as StorePath;
-use datafusion::parquet::arrow::AsyncArrowWriter;
-use datafusion::parquet::arrow::async_writer::AsyncFileWriter;
 use flate2::write::GzEncoder;
-use futures::future::BoxFuture;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::parquet_file::ParquetFile;
 use crate::encode::{write_csv_header, write_csv_rows, write_ndjson_rows};
 
 /// A file being written: bytes go to the store as they come, counted and hashed on the way.
@@ -32,20 +29,6 @@ impl Sink {
     }
 }
 
-impl AsyncFileWriter for Sink {
-    fn write(&mut self, bs: Bytes) -> BoxFuture<'_, datafusion::parquet::errors::Result<()>> {
-        Box::pin(async move {
-            self.put(&bs).await.map_err(|e| datafusion::parquet::errors::ParquetError::External(Box::new(e)))
-        })
-    }
-
-    fn complete(&mut self) -> BoxFuture<'_, datafusion::parquet::errors::Result<()>> {
-        Box::pin(async move {
-            self.writer.shutdown().await.map_err(|e| datafusion::parquet::errors::ParquetError::External(Box::new(e)))
-        })
-    }
-}
-
 pub(super) struct TextFile {
     pub(super) sink: Sink,
     pub(super) gzip: Option<GzEncoder<Vec<u8>>>,
@@ -56,7 +39,7 @@ pub(super) struct TextFile {
 }
 
 pub(super) enum Encoder {
-    Parquet(Box<AsyncArrowWriter<Sink>>),
+    Parquet(Box<ParquetFile>),
     Text(Box<TextFile>),
 }
 
@@ -111,17 +94,17 @@ impl OpenFile {
     pub(super) async fn write(&mut self, batch: &RecordBatch) -> std::result::Result<(), String> {
         self.rows += batch.num_rows() as u64;
         match &mut self.encoder {
-            Encoder::Parquet(writer) => writer.write(batch).await.map_err(|e| e.to_string()),
+            Encoder::Parquet(file) => file.write(batch).await,
             Encoder::Text(file) => file.write(batch).await,
         }
     }
 
     pub(super) async fn finish(self) -> std::result::Result<ManifestFile, String> {
         let sink = match self.encoder {
-            Encoder::Parquet(mut writer) => {
-                // Writes the footer and completes the upload (Sink::complete).
-                writer.finish().await.map_err(|e| e.to_string())?;
-                writer.into_inner()
+            Encoder::Parquet(file) => {
+                let mut sink = file.finish().await?;
+                sink.writer.shutdown().await.map_err(|e| e.to_string())?;
+                sink
             }
             Encoder::Text(mut file) => {
                 if file.csv && !file.header {
@@ -147,7 +130,7 @@ impl OpenFile {
 
     pub(super) async fn abort(self) {
         let mut sink = match self.encoder {
-            Encoder::Parquet(writer) => writer.into_inner(),
+            Encoder::Parquet(file) => file.into_sink(),
             Encoder::Text(file) => file.sink,
         };
         let _ = sink.writer.abort().await;

@@ -10,6 +10,7 @@
 
 mod destination;
 mod files;
+mod parquet_file;
 mod request;
 mod staging;
 mod subject;

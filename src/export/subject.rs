@@ -9,12 +9,13 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::object_store::ObjectStoreExt;
 use datafusion::object_store::buffered::BufWriter;
 use datafusion::object_store::path::Path as StorePath;
-use datafusion::parquet::arrow::AsyncArrowWriter;
+
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
 use super::destination::Destination;
 use super::files::{Encoder, ManifestFile, OpenFile, Sink, TextFile};
+use super::parquet_file::ParquetFile;
 use super::request::ExportRequest;
 use crate::cli::{ExportCompression, ExportFormat, PartitionBy};
 use crate::error::Result;
@@ -73,7 +74,7 @@ impl SubjectExport<'_> {
             .open
             .values()
             .map(|f| match &f.encoder {
-                Encoder::Parquet(w) => w.bytes_written() as u64,
+                Encoder::Parquet(w) => w.bytes_written(),
                 Encoder::Text(t) => t.sink.bytes,
             })
             .sum();
@@ -104,7 +105,7 @@ impl SubjectExport<'_> {
         };
         let encoder = match self.request.format {
             ExportFormat::Parquet => Encoder::Parquet(Box::new(
-                AsyncArrowWriter::try_new(sink, self.schema.clone(), Some(self.request.parquet_properties()))
+                ParquetFile::try_new(sink, self.schema.clone(), self.request.parquet_properties())
                     .map_err(|e| self.destination.failed("start", &path, e))?,
             )),
             format => Encoder::Text(Box::new(TextFile {
