@@ -54,8 +54,8 @@ struct OpenFile {
 /// The file's Parquet writer, or the thread encoding a row group with it: encoding (sorting,
 /// compressing) runs beside the thread that reads and shreds the next rows.
 enum Encoder {
-    Idle(ArrowWriter<File>),
-    Busy(std::thread::JoinHandle<std::result::Result<ArrowWriter<File>, String>>),
+    Idle(Box<ArrowWriter<File>>),
+    Busy(std::thread::JoinHandle<std::result::Result<Box<ArrowWriter<File>>, String>>),
     /// After a failure already reported.
     Gone,
 }
@@ -98,7 +98,7 @@ impl OpenFile {
     }
 
     /// The writer, once the row group being encoded is written.
-    fn idle_writer(&mut self) -> Result<ArrowWriter<File>> {
+    fn idle_writer(&mut self) -> Result<Box<ArrowWriter<File>>> {
         match std::mem::replace(&mut self.encoder, Encoder::Gone) {
             Encoder::Idle(writer) => Ok(writer),
             Encoder::Busy(job) => match job.join() {
@@ -308,7 +308,7 @@ fn open_file(cache: &SourceCache, category: Category, day: Option<NaiveDate>) ->
     let writer = ArrowWriter::try_new(file, shred::cached_schema(category), Some(cache_writer_properties()))
         .map_err(|e| Error::write(format!("cannot start {}", staged.temp_path().display()))(e.to_string()))?;
     Ok(OpenFile {
-        encoder: Encoder::Idle(writer),
+        encoder: Encoder::Idle(Box::new(writer)),
         staged,
         sorted: category == Category::Activity,
         pending: Vec::new(),
