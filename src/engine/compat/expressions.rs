@@ -210,9 +210,25 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
                 other => vec![other.clone()],
             };
             formats.iter_mut().for_each(duckdb_fraction);
+            // A time zone in the format makes an instant (TIMESTAMPTZ); otherwise a TIMESTAMP.
+            let zoned = formats.iter().any(|f| f.to_string().contains("%z") || f.to_string().contains("%Z"));
             let mut call_args = vec![args[0].clone()];
             call_args.extend(formats);
-            call("to_timestamp", call_args)
+            let parsed = call("to_timestamp", call_args);
+            if zoned {
+                parsed
+            } else {
+                Expr::Cast {
+                    kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+                    expr: Box::new(parsed),
+                    data_type: datafusion::sql::sqlparser::ast::DataType::Timestamp(
+                        None,
+                        datafusion::sql::sqlparser::ast::TimezoneInfo::None,
+                    ),
+                    array: false,
+                    format: None,
+                }
+            }
         }
         "add" => binary(BinaryOperator::Plus, &args)?,
         "subtract" => binary(BinaryOperator::Minus, &args)?,
