@@ -179,6 +179,7 @@ impl Context {
         let lease = self.lease_for(&store)?;
         let request = Request { ranges, categories, refresh };
         let files = fill_and_share(&source, &store, &lease, &request, &self.printer).await?;
+        self.printer.timing("cache ready");
         let mut engines = Vec::with_capacity(files.len());
         for range_files in files {
             let engine = Engine::new(options.clone(), Some(lease.clone()))?;

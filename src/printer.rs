@@ -2,7 +2,7 @@
 //! progress. Results are written to stdout by `output` alone.
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -17,6 +17,8 @@ pub enum Verbosity {
 pub struct Printer {
     verbosity: Verbosity,
     stderr_is_terminal: bool,
+    /// When the command started (just after its arguments were parsed), for [`Printer::timing`].
+    started: Instant,
 }
 
 /// clap's rendered error as one line: its message and tip, without the usage text.
@@ -36,7 +38,7 @@ impl Printer {
             (false, 0) => Verbosity::Normal,
             (false, _) => Verbosity::Verbose,
         };
-        Printer { verbosity, stderr_is_terminal: std::io::stderr().is_terminal() }
+        Printer { verbosity, stderr_is_terminal: std::io::stderr().is_terminal(), started: Instant::now() }
     }
 
     /// Something the user should know even when all goes well (not shown with --quiet).
@@ -58,6 +60,11 @@ impl Printer {
         if self.verbosity == Verbosity::Verbose {
             say(format_args!("{message}"));
         }
+    }
+
+    /// For -v: how long after the start a step of the command ended (where fixed costs go).
+    pub fn timing(&self, step: &str) {
+        self.debug(&format!("timing: {step} at {:.1} ms", self.started.elapsed().as_secs_f64() * 1000.0));
     }
 
     /// A flag the parser refused, as one line: its message and tip, without the usage text.

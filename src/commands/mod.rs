@@ -23,6 +23,7 @@ use crate::printer::Printer;
 /// a CARTO job being awaited is cancelled.
 pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
     let Cli { global, command } = cli;
+    printer.timing("runtime started");
     let context = Context::new(global, printer);
     // The shell handles Ctrl-C itself: it cancels a statement, not the session.
     let ctrl_c_ends = !matches!(command, Command::Shell(_));

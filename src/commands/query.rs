@@ -17,6 +17,7 @@ pub(super) async fn run(context: &Context, args: QueryArgs) -> Result<()> {
     let statements = prepare(&sql)?;
     let categories = referenced_categories(&statements);
     let engine = context.engine(range, &categories, args.range.no_cache, Parallelism::AllCores).await?;
+    context.printer().timing("tables registered");
     // Every statement is planned before any runs: an unknown table or column in the third
     // statement fails the command before the first prints anything.
     let mut frames = Vec::with_capacity(statements.len());
@@ -24,6 +25,7 @@ pub(super) async fn run(context: &Context, args: QueryArgs) -> Result<()> {
         frames.push(engine.plan(statement).await?);
     }
     let count = frames.len();
+    context.printer().timing("statements planned");
     let results = futures::stream::iter(frames).then(|f| async move { f.execute_stream().await.map_err(Error::query) });
     let mut output = Output::new(
         std::io::BufWriter::new(std::io::stdout()),
@@ -31,7 +33,9 @@ pub(super) async fn run(context: &Context, args: QueryArgs) -> Result<()> {
         args.max_rows,
         *context.printer(),
     );
-    output.write_all(results, count).await
+    output.write_all(results, count).await?;
+    context.printer().timing("results written");
+    Ok(())
 }
 
 /// The SQL of `--sql`, `-f FILE`, or standard input when it is not a terminal, without the
