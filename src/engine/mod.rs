@@ -134,8 +134,6 @@ impl Engine {
         // DuckDB's rules: NULLs sort last in both directions; `2.5` is a DECIMAL, not a DOUBLE.
         settings.sql_parser.default_null_ordering = "nulls_last".into();
         settings.sql_parser.parse_float_as_decimal = true;
-        // `TIMESTAMPTZ` and `TIMESTAMP WITH TIME ZONE` are instants shown in UTC, as `ts` is.
-        settings.execution.time_zone = Some("UTC".into());
         let mut runtime =
             datafusion::execution::runtime_env::RuntimeEnvBuilder::new().with_memory_limit(options.memory_limit, 1.0);
         if let Some(dir) = &options.spill_dir {

@@ -25,11 +25,26 @@ fn overflow<T>() -> Result<T> {
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(super) struct CheckedSum {
     inner: Sum,
+    /// DataFusion's, and booleans as DuckDB sums them: the number of `true`s.
+    signature: Signature,
 }
 
 impl CheckedSum {
     pub(super) fn new() -> CheckedSum {
-        CheckedSum { inner: Sum::new() }
+        use datafusion::common::types::{NativeType, logical_boolean, logical_int64};
+        use datafusion::logical_expr::{Coercion, TypeSignature, TypeSignatureClass};
+        let inner = Sum::new();
+        let mut forms = match &inner.signature().type_signature {
+            TypeSignature::OneOf(forms) => forms.clone(),
+            other => vec![other.clone()],
+        };
+        forms.push(TypeSignature::Coercible(vec![Coercion::new_implicit(
+            TypeSignatureClass::Native(logical_int64()),
+            vec![TypeSignatureClass::Native(logical_boolean())],
+            NativeType::Int64,
+        )]));
+        let signature = Signature::one_of(forms, inner.signature().volatility);
+        CheckedSum { inner, signature }
     }
 
     fn is_checked(args: &AccumulatorArgs) -> bool {
@@ -60,7 +75,7 @@ impl AggregateUDFImpl for CheckedSum {
         self.inner.window_function_display_name(params)
     }
     fn signature(&self) -> &Signature {
-        self.inner.signature()
+        &self.signature
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         self.inner.return_type(arg_types)

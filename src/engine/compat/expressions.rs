@@ -26,11 +26,34 @@ fn arity(name: &str, args: &[Expr], n: usize, usage: &str) -> Result<()> {
     if args.len() == n { Ok(()) } else { Err(Error::Query(format!("{name} takes {n} argument(s): {usage}"))) }
 }
 
+/// Whether a type is DuckDB's TIMESTAMPTZ (`TIMESTAMP WITH TIME ZONE`).
+fn is_timestamptz(data_type: &SqlType) -> bool {
+    use datafusion::sql::sqlparser::ast::TimezoneInfo;
+    matches!(data_type, SqlType::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz))
+}
+
+/// `value` as an instant in UTC with microseconds, as `ts` is: DataFusion would make a
+/// TIMESTAMPTZ without a time zone (the session has none, and setting one changes what
+/// functions return inside Parquet filters).
+fn as_instant(value: Expr) -> Expr {
+    call("arrow_cast", vec![value, text("Timestamp(µs, \"UTC\")")])
+}
+
+/// [`as_instant`] that gives NULL where the value is not one (`TRY_CAST`).
+fn try_as_instant(value: Expr) -> Expr {
+    call("arrow_try_cast", vec![value, text("Timestamp(µs, \"UTC\")")])
+}
+
 pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     if let Expr::Cast { data_type, .. } = expr {
         super::call_forms::duckdb_type(data_type);
     }
     let replacement = match expr {
+        Expr::Cast { kind, data_type, expr: value, .. } if is_timestamptz(data_type) => match kind {
+            CastKind::TryCast | CastKind::SafeCast => try_as_instant((**value).clone()),
+            CastKind::Cast | CastKind::DoubleColon => as_instant((**value).clone()),
+        },
+        Expr::TypedString(typed) if is_timestamptz(&typed.data_type) => as_instant(Expr::Value(typed.value.clone())),
         Expr::Identifier(ident) => {
             fold_identifier(ident);
             return Ok(());
@@ -216,7 +239,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             call_args.extend(formats);
             let parsed = call("to_timestamp", call_args);
             if zoned {
-                parsed
+                as_instant(parsed)
             } else {
                 Expr::Cast {
                     kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
@@ -230,6 +253,8 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
                 }
             }
         }
+        // DuckDB's to_timestamp(seconds) is an instant.
+        "to_timestamp" if args.len() == 1 => as_instant(call("to_timestamp", args)),
         "add" => binary(BinaryOperator::Plus, &args)?,
         "subtract" => binary(BinaryOperator::Minus, &args)?,
         "multiply" => binary(BinaryOperator::Multiply, &args)?,
