@@ -43,6 +43,7 @@ pub fn cache_writer_properties() -> WriterProperties {
 struct OpenFile {
     encoder: Encoder,
     staged: Staged,
+    category: Category,
     /// Whether rows are written sorted by type (then time): for `activity`, so that the page
     /// index lets `type = '...'` filters skip most of a day.
     sorted: bool,
@@ -51,11 +52,11 @@ struct OpenFile {
     pending_rows: usize,
 }
 
-/// The file's Parquet writer, or the thread encoding a row group with it: encoding (sorting,
-/// compressing) runs beside the thread that reads and shreds the next rows.
+/// The file's Parquet writer, or the thread encoding a row group with it: shredding, sorting and
+/// compressing run beside the thread that reads and splits the next rows.
 enum Encoder {
     Idle(Box<ArrowWriter<File>>),
-    Busy(std::thread::JoinHandle<std::result::Result<Box<ArrowWriter<File>>, String>>),
+    Busy(std::thread::JoinHandle<Result<Box<ArrowWriter<File>>>>),
     /// After a failure already reported.
     Gone,
 }
@@ -67,19 +68,32 @@ impl OpenFile {
         if self.pending_rows >= ROW_GROUP_ROWS { self.write_pending() } else { Ok(()) }
     }
 
-    /// Hands the pending rows (sorted by (type, ts) for `activity`) to the encoder as a row
-    /// group of their own, once it is done with the previous one.
+    /// Hands the pending rows (shredded, and sorted by (type, ts) for `activity`) to the
+    /// encoder as a row group of their own, once it is done with the previous one.
     fn write_pending(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let schema = self.pending[0].schema();
-        let rows = concat_batches(&schema, &self.pending).map_err(|e| self.error("cannot write", e))?;
-        self.pending.clear();
+        let pending = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
         let mut writer = self.idle_writer()?;
-        let sorted = self.sorted;
+        let (category, sorted, temp) = (self.category, self.sorted, self.staged.temp_path().to_path_buf());
         self.encoder = Encoder::Busy(std::thread::spawn(move || {
+            let failed = |action: &str, e: &dyn std::fmt::Display| {
+                Error::write(format!("{action} {}", temp.display()))(e.to_string())
+            };
+            let cached = shred::cached_schema(category);
+            let mut shredded = Vec::with_capacity(pending.len());
+            for batch in pending {
+                shredded.push(if batch.schema() == cached {
+                    batch
+                } else {
+                    shred::shred(category, &batch)
+                        .map_err(|e| Error::Source(format!("{category} rows do not match its schema: {e}")))?
+                });
+            }
+            let rows = concat_batches(&cached, &shredded).map_err(|e| failed("cannot write", &e))?;
+            drop(shredded);
             let rows = if sorted {
                 let order = ["type", "ts"].map(|name| SortColumn {
                     values: rows.column_by_name(name).cloned().unwrap_or_else(|| rows.column(0).clone()),
@@ -87,11 +101,11 @@ impl OpenFile {
                 });
                 lexsort_to_indices(&order, None)
                     .and_then(|indices| take_record_batch(&rows, &indices))
-                    .map_err(|e| format!("cannot sort: {e}"))?
+                    .map_err(|e| failed("cannot sort", &e))?
             } else {
                 rows
             };
-            writer.write(&rows).and_then(|()| writer.flush()).map_err(|e| format!("cannot write: {e}"))?;
+            writer.write(&rows).and_then(|()| writer.flush()).map_err(|e| failed("cannot write", &e))?;
             Ok(writer)
         }));
         Ok(())
@@ -102,16 +116,11 @@ impl OpenFile {
         match std::mem::replace(&mut self.encoder, Encoder::Gone) {
             Encoder::Idle(writer) => Ok(writer),
             Encoder::Busy(job) => match job.join() {
-                Ok(Ok(writer)) => Ok(writer),
-                Ok(Err(message)) => Err(self.error("failed to encode", message)),
+                Ok(result) => result,
                 Err(_) => Err(Error::internal("writing the cache")("an encoding thread stopped".into())),
             },
             Encoder::Gone => Err(Error::internal("writing the cache")("the file failed before".into())),
         }
-    }
-
-    fn error(&self, action: &str, e: impl std::fmt::Display) -> Error {
-        Error::write(format!("{action} {}", self.staged.temp_path().display()))(e.to_string())
     }
 }
 
@@ -183,13 +192,13 @@ impl CacheWriter {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => e.insert(open_file(&self.cache, category, day)?),
         };
+        // Shredded by the encoding thread (see `OpenFile::write_pending`).
         let batch = if batch.schema() == shred::cached_schema(category) {
             batch.clone()
         } else {
             batch
                 .clone()
                 .with_schema(category.schema())
-                .and_then(|b| shred::shred(category, &b).map_err(datafusion::arrow::error::ArrowError::ComputeError))
                 .map_err(|e| Error::Source(format!("{category} rows do not match its schema: {e}")))?
         };
         self.rows += batch.num_rows() as u64;
@@ -310,6 +319,7 @@ fn open_file(cache: &SourceCache, category: Category, day: Option<NaiveDate>) ->
     Ok(OpenFile {
         encoder: Encoder::Idle(Box::new(writer)),
         staged,
+        category,
         sorted: category == Category::Activity,
         pending: Vec::new(),
         pending_rows: 0,
