@@ -1,26 +1,34 @@
-//! An exported Parquet file encoded on every core: each row group's columns are encoded on
-//! blocking threads (one per column) while the query produces the next rows, and the encoded
-//! row groups are appended in order, their bytes streamed to the store.
+//! An exported Parquet file encoded on every core: each column of the row group being written
+//! has an encoder thread of its own, fed batch by batch while the query produces the next
+//! rows (so memory holds encoded pages, as Parquet's own writer does, not raw row groups);
+//! at each row group's end the columns are appended in order and the bytes streamed to the store.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
+use datafusion::parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory, compute_leaves,
+};
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::files::Sink;
 
-/// Row groups being encoded at once: one beside the query, one waiting to be appended.
-const IN_FLIGHT: usize = 2;
+/// Batches queued for each column's encoder: enough to keep it busy, few enough to bound memory.
+const QUEUED: usize = 2;
 
-type Encoded = std::result::Result<Vec<ArrowColumnChunk>, String>;
+type Chunk = Result<ArrowColumnChunk, String>;
+
+/// One row group being encoded: a queue and a thread per leaf column.
+struct RowGroup {
+    columns: Vec<(mpsc::Sender<ArrowLeafColumn>, JoinHandle<Chunk>)>,
+    rows: usize,
+}
 
 pub(super) struct ParquetFile {
     sink: Sink,
@@ -29,9 +37,7 @@ pub(super) struct ParquetFile {
     factory: Arc<ArrowRowGroupWriterFactory>,
     schema: SchemaRef,
     row_group_rows: usize,
-    pending: Vec<RecordBatch>,
-    pending_rows: usize,
-    in_flight: VecDeque<JoinHandle<Encoded>>,
+    current: Option<RowGroup>,
     row_groups: usize,
 }
 
@@ -47,61 +53,60 @@ impl ParquetFile {
             factory: Arc::new(factory),
             schema,
             row_group_rows,
-            pending: Vec::new(),
-            pending_rows: 0,
-            in_flight: VecDeque::new(),
+            current: None,
             row_groups: 0,
         })
     }
 
     pub(super) async fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
         let mut batch = batch.clone();
-        while self.pending_rows + batch.num_rows() >= self.row_group_rows {
-            let take = self.row_group_rows - self.pending_rows;
-            self.pending.push(batch.slice(0, take));
-            self.pending_rows += take;
-            batch = batch.slice(take, batch.num_rows() - take);
-            self.encode_pending().await?;
-        }
-        if batch.num_rows() > 0 {
-            self.pending_rows += batch.num_rows();
-            self.pending.push(batch);
+        while batch.num_rows() > 0 {
+            let room = self.row_group_rows - self.current.as_ref().map_or(0, |g| g.rows);
+            let part = batch.slice(0, room.min(batch.num_rows()));
+            batch = batch.slice(part.num_rows(), batch.num_rows() - part.num_rows());
+            self.feed(&part).await?;
+            if self.current.as_ref().is_some_and(|g| g.rows >= self.row_group_rows) {
+                self.close_row_group().await?;
+            }
         }
         Ok(())
     }
 
-    /// Starts encoding the pending rows as the next row group; appends the oldest encoded one
-    /// when too many are under way.
-    async fn encode_pending(&mut self) -> Result<(), String> {
-        let rows = concat_batches(&self.schema, &self.pending).map_err(|e| e.to_string())?;
-        self.pending.clear();
-        self.pending_rows = 0;
-        let (factory, index) = (self.factory.clone(), self.row_groups);
-        self.row_groups += 1;
-        self.in_flight.push_back(tokio::task::spawn_blocking(move || encode(&factory, index, &rows)));
-        while self.in_flight.len() > IN_FLIGHT {
-            self.append_oldest().await?;
+    /// Hands each column of `batch` to its encoder (starting a row group if none is open).
+    async fn feed(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        if self.current.is_none() {
+            let writers = self.factory.create_column_writers(self.row_groups).map_err(|e| e.to_string())?;
+            self.row_groups += 1;
+            let columns = writers.into_iter().map(spawn_encoder).collect();
+            self.current = Some(RowGroup { columns, rows: 0 });
         }
+        let Some(group) = self.current.as_mut() else { return Ok(()) };
+        let mut leaves = Vec::with_capacity(group.columns.len());
+        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
+            leaves.extend(compute_leaves(field, column).map_err(|e| e.to_string())?);
+        }
+        for ((queue, _), leaf) in group.columns.iter().zip(leaves) {
+            // A closed queue means the encoder stopped: its error is reported when the group closes.
+            let _ = queue.send(leaf).await;
+        }
+        group.rows += batch.num_rows();
         Ok(())
     }
 
-    async fn append_oldest(&mut self) -> Result<(), String> {
-        let Some(job) = self.in_flight.pop_front() else { return Ok(()) };
-        let chunks = job.await.map_err(|e| format!("an encoding thread stopped: {e}"))??;
+    /// Waits for the row group's encoders and appends their columns to the file.
+    async fn close_row_group(&mut self) -> Result<(), String> {
+        let Some(group) = self.current.take() else { return Ok(()) };
+        let mut chunks = Vec::with_capacity(group.columns.len());
+        for (queue, encoder) in group.columns {
+            drop(queue);
+            chunks.push(encoder.await.map_err(|e| format!("a column encoder stopped: {e}"))??);
+        }
         let mut row_group = self.writer.next_row_group().map_err(|e| e.to_string())?;
         for chunk in chunks {
             chunk.append_to_row_group(&mut row_group).map_err(|e| e.to_string())?;
         }
         row_group.close().map_err(|e| e.to_string())?;
-        self.drain().await
-    }
-
-    /// Moves what the file writer has produced so far to the sink.
-    async fn drain(&mut self) -> Result<(), String> {
         let bytes = Bytes::from(std::mem::take(self.writer.inner_mut()));
-        if bytes.is_empty() {
-            return Ok(());
-        }
         self.sink.put(&bytes).await.map_err(|e| e.to_string())
     }
 
@@ -112,66 +117,43 @@ impl ParquetFile {
 
     /// Encodes the last rows, writes the footer and hands back the sink (not yet shut down).
     pub(super) async fn finish(mut self) -> Result<Sink, String> {
-        if self.pending_rows > 0 {
-            self.encode_pending().await?;
-        }
-        while !self.in_flight.is_empty() {
-            self.append_oldest().await?;
-        }
+        self.close_row_group().await?;
         self.writer.finish().map_err(|e| e.to_string())?;
-        self.drain().await?;
+        let bytes = Bytes::from(std::mem::take(self.writer.inner_mut()));
+        self.sink.put(&bytes).await.map_err(|e| e.to_string())?;
         Ok(self.sink)
     }
 
-    /// The sink, for an aborted upload; encodings under way are dropped.
+    /// The sink, for an aborted upload; the encoders stop as their queues close.
     pub(super) fn into_sink(self) -> Sink {
-        for job in &self.in_flight {
-            job.abort();
-        }
         self.sink
     }
 }
 
-/// One row group's columns, each encoded on a thread of its own.
-fn encode(factory: &ArrowRowGroupWriterFactory, index: usize, rows: &RecordBatch) -> Encoded {
-    let writers = factory.create_column_writers(index).map_err(|e| e.to_string())?;
-    let mut leaves = Vec::with_capacity(writers.len());
-    for (field, column) in rows.schema().fields().iter().zip(rows.columns()) {
-        leaves.extend(compute_leaves(field, column).map_err(|e| e.to_string())?);
-    }
-    if leaves.len() != writers.len() {
-        return Err(format!("{} columns to write with {} column writers", leaves.len(), writers.len()));
-    }
-    std::thread::scope(|scope| {
-        let jobs: Vec<_> = writers
-            .into_iter()
-            .zip(leaves)
-            .map(|(mut writer, leaf)| {
-                scope.spawn(move || {
-                    writer.write(&leaf)?;
-                    writer.close()
-                })
-            })
-            .collect();
-        jobs.into_iter()
-            .map(|job| match job.join() {
-                Ok(chunk) => chunk.map_err(|e| e.to_string()),
-                Err(_) => Err("a column encoder stopped".to_string()),
-            })
-            .collect()
-    })
+/// An encoder thread for one column of one row group: it encodes what its queue brings and
+/// closes the column when the queue is closed.
+fn spawn_encoder(mut writer: ArrowColumnWriter) -> (mpsc::Sender<ArrowLeafColumn>, JoinHandle<Chunk>) {
+    let (queue, mut incoming) = mpsc::channel::<ArrowLeafColumn>(QUEUED);
+    let encoder = tokio::task::spawn_blocking(move || {
+        while let Some(leaf) = incoming.blocking_recv() {
+            writer.write(&leaf).map_err(|e| e.to_string())?;
+        }
+        writer.close().map_err(|e| e.to_string())
+    });
+    (queue, encoder)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use datafusion::arrow::array::{ArrayRef, Int64Array, ListArray, StringArray};
+    use datafusion::arrow::compute::concat_batches;
     use datafusion::arrow::datatypes::Int32Type;
     use datafusion::object_store::{ObjectStore, ObjectStoreExt};
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn row_groups_encoded_apart_read_back_in_order() {
+    async fn columns_encoded_apart_read_back_in_order() {
         let store: Arc<dyn ObjectStore> = Arc::new(datafusion::object_store::memory::InMemory::new());
         let path = datafusion::object_store::path::Path::from("x.parquet");
         let sink = Sink {
