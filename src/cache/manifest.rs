@@ -90,6 +90,13 @@ impl FileFacts {
         })
     }
 
+    /// Facts of a file that is not read, for tests of what uses them.
+    #[cfg(test)]
+    pub(crate) fn example(rows: u64, bytes: u64) -> FileFacts {
+        let (mtime_ns, min_ts, max_ts, row_groups, footer_bytes, crc32) = (0, None, None, 1, 8, 0);
+        FileFacts { rows, bytes, mtime_ns, min_ts, max_ts, row_groups, footer_bytes, crc32 }
+    }
+
     /// Whether `path` still has the size and modification time recorded here.
     pub(crate) fn describes(&self, path: &Path) -> bool {
         stat(path).is_ok_and(|(bytes, mtime)| bytes == self.bytes && mtime == self.mtime_ns)
@@ -209,16 +216,8 @@ mod tests {
     fn a_saved_manifest_reads_back() {
         let dir = tempfile::tempdir().unwrap();
         let (mut manifest, _) = Manifest::load(dir.path());
-        let facts = FileFacts {
-            rows: 3,
-            bytes: 10,
-            mtime_ns: 1_700_000_000_123_456_789,
-            min_ts: Some(1),
-            max_ts: Some(2),
-            row_groups: 1,
-            footer_bytes: 9,
-            crc32: 7,
-        };
+        let facts =
+            FileFacts { mtime_ns: 1_700_000_000_123_456_789, min_ts: Some(1), crc32: 7, ..FileFacts::example(3, 10) };
         manifest.record("activity/2025-10-01.parquet".into(), facts.clone());
         manifest.save().unwrap();
         let (loaded, why) = Manifest::load(dir.path());

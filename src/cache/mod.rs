@@ -366,16 +366,7 @@ mod tests {
         fs::write(s.day_path(Category::Activity, parse_date("2025-10-03").unwrap()), b"unrecorded").unwrap();
         fs::write(s.category_dir(Category::Activity).join(".tmp-abc.parquet"), b"partial").unwrap();
         fs::write(s.dir.join(".tmp-manifest"), b"partial").unwrap();
-        let facts = FileFacts {
-            rows: 1,
-            bytes: 5,
-            mtime_ns: 0,
-            min_ts: None,
-            max_ts: None,
-            row_groups: 1,
-            footer_bytes: 8,
-            crc32: 0,
-        };
+        let facts = FileFacts::example(1, 5);
         let mut manifest = s.manifest(&crate::printer::Printer::new(true, 0));
         s.record(&mut manifest, vec![(Category::Activity, KnownFile { path: recorded.clone(), facts })]);
         manifest.save().unwrap();

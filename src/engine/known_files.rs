@@ -260,16 +260,7 @@ mod tests {
     use crate::cache::FileFacts;
 
     fn located(day: u32, bytes: u64) -> Located {
-        let facts = FileFacts {
-            rows: 1,
-            bytes,
-            mtime_ns: 0,
-            min_ts: None,
-            max_ts: None,
-            row_groups: 1,
-            footer_bytes: 8,
-            crc32: 0,
-        };
+        let facts = FileFacts::example(1, bytes);
         let path = format!("/c/activity/2025-10-{day:02}.parquet");
         Located { known: KnownFile { path: path.clone().into(), facts }, location: path.as_str().into() }
     }
