@@ -4,30 +4,15 @@
 use std::io::Write;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::object_store::buffered::BufWriter;
 use datafusion::object_store::path::Path as StorePath;
 use flate2::write::GzEncoder;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 use tokio::io::AsyncWriteExt;
 
 use super::parquet_file::ParquetFile;
+use super::sink::Sink;
 use crate::encode::{write_csv_header, write_csv_rows, write_ndjson_rows};
-
-/// A file being written: bytes go to the store as they come, counted and hashed on the way.
-pub(super) struct Sink {
-    pub(super) writer: BufWriter,
-    pub(super) hasher: Sha256,
-    pub(super) bytes: u64,
-}
-
-impl Sink {
-    pub(super) async fn put(&mut self, data: &[u8]) -> std::io::Result<()> {
-        self.hasher.update(data);
-        self.bytes += data.len() as u64;
-        self.writer.write_all(data).await
-    }
-}
 
 pub(super) struct TextFile {
     pub(super) sink: Sink,

@@ -12,6 +12,7 @@ mod destination;
 mod files;
 mod parquet_file;
 mod request;
+mod sink;
 mod staging;
 mod subject;
 

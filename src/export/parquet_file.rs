@@ -17,7 +17,7 @@ use datafusion::parquet::file::writer::SerializedFileWriter;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::files::Sink;
+use super::sink::Sink;
 
 /// Batches queued for each column's encoder: enough to keep it busy, few enough to bound memory.
 const QUEUED: usize = 2;

@@ -14,9 +14,10 @@ use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
 use super::destination::Destination;
-use super::files::{Encoder, ManifestFile, OpenFile, Sink, TextFile};
+use super::files::{Encoder, ManifestFile, OpenFile, TextFile};
 use super::parquet_file::ParquetFile;
 use super::request::ExportRequest;
+use super::sink::Sink;
 use crate::cli::{ExportCompression, ExportFormat, PartitionBy};
 use crate::error::Result;
 
