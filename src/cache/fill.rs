@@ -39,7 +39,7 @@ pub(crate) async fn fill_and_share(
     let ready: Vec<Option<DateRange>> = request.ranges.iter().map(|r| ready_part(source, *r, printer)).collect();
     if !request.refresh {
         lock.shared(printer)?;
-        if let Some(files) = known_files(store, request, &ready, printer, true) {
+        if let Some(files) = known_files(store, request, &ready, true) {
             let count: usize = files.iter().flat_map(|f| f.values()).map(Vec::len).sum();
             printer.debug(&format!(
                 "cache: all {count} files of {} are cached, as its manifest describes them",
@@ -57,7 +57,7 @@ pub(crate) async fn fill_and_share(
         lock.shared(printer)?;
         filled?;
         refresh = false;
-        if let Some(files) = known_files(store, request, &ready, printer, false) {
+        if let Some(files) = known_files(store, request, &ready, false) {
             return Ok(files);
         }
         printer.warn("the cache was cleared by another process while this one filled it; filling it again");
@@ -71,10 +71,9 @@ fn known_files(
     store: &SourceCache,
     request: &Request<'_>,
     ready: &[Option<DateRange>],
-    printer: &Printer,
     fresh_snapshots: bool,
 ) -> Option<Vec<RangeFiles>> {
-    let manifest = store.manifest(printer);
+    let manifest = store.recorded();
     let mut all = Vec::with_capacity(ready.len());
     for (range, ready) in request.ranges.iter().zip(ready) {
         let mut files = RangeFiles::new();

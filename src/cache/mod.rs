@@ -247,6 +247,12 @@ impl SourceCache {
         manifest
     }
 
+    /// This source's manifest as a reader sees it: one that cannot be read describes nothing,
+    /// and the fill that follows (under the writer's lock) says so and checks the files.
+    pub(crate) fn recorded(&self) -> Manifest {
+        Manifest::load(&self.dir).0
+    }
+
     /// The manifest's key of a file of this source.
     pub(super) fn key(&self, category: Category, path: &Path) -> String {
         let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
