@@ -95,29 +95,15 @@ fn same_text(ours: &Option<String>, theirs: &Option<String>) -> bool {
     }
 }
 
-async fn run_case(engine: &Engine, case: &Case) -> Outcome {
-    let sql = case.sql.clone().unwrap_or_default();
-    let statements = match super::prepare(&sql) {
-        Ok(s) => s,
-        Err(e) => return Outcome::Fails(e.to_string()),
-    };
-    let Some(statement) = statements.into_iter().next() else {
-        return Outcome::Fails("no statement".into());
-    };
-    let frame = match engine.plan(statement).await {
-        Ok(f) => f,
-        Err(e) => return Outcome::Fails(e.to_string()),
-    };
+/// What this layer answers to a statement: the result's type names and each value as DuckDB prints it.
+pub(super) async fn answer(engine: &Engine, sql: &str) -> Result<(Vec<String>, Vec<Vec<Option<String>>>), String> {
+    let statements = super::prepare(sql).map_err(|e| e.to_string())?;
+    let statement = statements.into_iter().next().ok_or("no statement")?;
+    let frame = engine.plan(statement).await.map_err(|e| e.to_string())?;
     // The types of what runs (after the analyzer's typing rules), as the output prints them.
-    let stream = match frame.execute_stream().await {
-        Ok(s) => s,
-        Err(e) => return Outcome::Fails(e.to_string()),
-    };
+    let stream = frame.execute_stream().await.map_err(|e| e.to_string())?;
     let types: Vec<String> = stream.schema().fields().iter().map(|f| sql_type_name(f.data_type())).collect();
-    let batches: Vec<_> = match futures::TryStreamExt::try_collect(stream).await {
-        Ok(b) => b,
-        Err(e) => return Outcome::Fails(e.to_string()),
-    };
+    let batches: Vec<_> = futures::TryStreamExt::try_collect(stream).await.map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for batch in &batches {
         for row in 0..batch.num_rows() {
@@ -136,6 +122,23 @@ async fn run_case(engine: &Engine, case: &Case) -> Outcome {
             );
         }
     }
+    Ok((types, rows))
+}
+
+pub(super) fn same_rows(ours: &[Vec<Option<String>>], theirs: &[Vec<Option<String>>]) -> bool {
+    ours.len() == theirs.len()
+        && ours.iter().zip(theirs).all(|(a, b)| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_text(x, y)))
+}
+
+pub(super) fn show_rows(rows: &[Vec<Option<String>>]) -> String {
+    format!("{rows:?}").chars().take(160).collect()
+}
+
+async fn run_case(engine: &Engine, case: &Case) -> Outcome {
+    let (types, rows) = match answer(engine, case.sql.as_deref().unwrap_or_default()).await {
+        Ok(answered) => answered,
+        Err(message) => return Outcome::Fails(message),
+    };
     let same_types = types.iter().map(|t| type_class(t)).eq(case.types.iter().map(|t| type_class(t)));
     // DuckDB types a bare NULL as "NULL"; any type holding only NULLs answers the same.
     let only_nulls = case.types == ["\"NULL\""] && rows.iter().all(|r| r.iter().all(Option::is_none));
@@ -145,19 +148,10 @@ async fn run_case(engine: &Engine, case: &Case) -> Outcome {
     if case.compare.as_deref() == Some("type") {
         return Outcome::Pass;
     }
-    let same = rows.len() == case.rows.len()
-        && rows
-            .iter()
-            .zip(&case.rows)
-            .all(|(a, b)| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_text(x, y)));
-    if same {
+    if same_rows(&rows, &case.rows) {
         Outcome::Pass
     } else {
-        let show = |rows: &[Vec<Option<String>>]| {
-            let text = format!("{rows:?}");
-            text.chars().take(160).collect::<String>()
-        };
-        Outcome::Differs(format!("gives {} where DuckDB gives {}", show(&rows), show(&case.rows)))
+        Outcome::Differs(format!("gives {} where DuckDB gives {}", show_rows(&rows), show_rows(&case.rows)))
     }
 }
 
@@ -293,12 +287,17 @@ fn readme_section(classified: &BTreeMap<String, Classified>) -> String {
     text
 }
 
-fn readme_with(section: &str) -> (String, String) {
+/// The README with the section between `start` and `end` replaced (written back when `bless`):
+/// the README as it was, and as it should be.
+pub(super) fn replace_readme_section(start: &str, end: &str, section: &str, bless: bool) -> (String, String) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme.find(README_START).expect("the README has the catalogue section's start marker");
-    let end = readme.find(README_END).expect("the README has the catalogue section's end marker") + README_END.len();
-    let updated = format!("{}{}{}", &readme[..start], section, &readme[end..]);
+    let from = readme.find(start).unwrap_or_else(|| panic!("the README has the marker {start}"));
+    let to = readme.find(end).unwrap_or_else(|| panic!("the README has the marker {end}")) + end.len();
+    let updated = format!("{}{}{}", &readme[..from], section, &readme[to..]);
+    if bless {
+        std::fs::write(&path, &updated).unwrap();
+    }
     (readme, updated)
 }
 
@@ -312,11 +311,11 @@ async fn duckdbs_catalogue_gives_the_classified_answers() {
         .map(|(entry, c)| format!("{entry}: {}", c.detail))
         .collect();
     let text = classification_text(&classified);
-    let (readme, updated) = readme_with(&readme_section(&classified));
-    if std::env::var_os("CATALOGUE_BLESS").is_some() {
+    let bless = std::env::var_os("CATALOGUE_BLESS").is_some();
+    if bless {
         std::fs::write(fixture("classification.tsv"), &text).unwrap();
-        std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"), &updated).unwrap();
     }
+    let (readme, updated) = replace_readme_section(README_START, README_END, &readme_section(&classified), bless);
     assert!(panics.is_empty(), "{} catalogue functions panic:\n{}", panics.len(), panics.join("\n"));
     if std::env::var_os("CATALOGUE_BLESS").is_some() {
         return;

@@ -24,8 +24,12 @@ mod queries;
 mod refusals;
 mod renames;
 mod semantics;
+#[cfg(test)]
+mod sqllogic;
 mod templates;
+mod text_functions;
 mod time_zones;
+mod udf;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -61,7 +65,9 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
     SessionContext::register_udf(ctx, complete_parts::date_sub());
     SessionContext::register_udf(ctx, complete_parts::age());
-    for udf in formatting::functions().into_iter().chain(json_builders::functions()) {
+    for udf in
+        formatting::functions().into_iter().chain(json_builders::functions()).chain(text_functions::text_functions())
+    {
         SessionContext::register_udf(ctx, udf);
     }
     ctx.register_function_rewrite(Arc::new(semantics::DuckDbSemantics))?;

@@ -1,0 +1,103 @@
+//! A scalar UDF made of two plain functions — its result type from the argument types, its result
+//! from the argument arrays — for the many DuckDB functions that need nothing more.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::common::{Result, ScalarValue, exec_datafusion_err, plan_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+
+pub(super) type Returns = fn(&[DataType]) -> Result<DataType>;
+pub(super) type Runs = fn(&[ArrayRef]) -> Result<ArrayRef>;
+
+#[derive(Debug)]
+pub(super) struct RowUdf {
+    name: &'static str,
+    usage: &'static str,
+    arity: std::ops::RangeInclusive<usize>,
+    signature: Signature,
+    returns: Returns,
+    runs: Runs,
+}
+
+impl PartialEq for RowUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+impl Eq for RowUdf {}
+impl std::hash::Hash for RowUdf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+/// A UDF called `name`, taking `arity` arguments of any type (`usage` is the error's hint).
+pub(super) fn row_udf(
+    name: &'static str,
+    usage: &'static str,
+    arity: std::ops::RangeInclusive<usize>,
+    returns: Returns,
+    runs: Runs,
+) -> ScalarUDF {
+    let signature = Signature::variadic_any(Volatility::Immutable);
+    ScalarUDF::new_from_impl(RowUdf { name, usage, arity, signature, returns, runs })
+}
+
+impl ScalarUDFImpl for RowUdf {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        if !self.arity.contains(&args.len()) {
+            return plan_err!("{} takes {}", self.name, self.usage);
+        }
+        (self.returns)(args)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
+        let result = (self.runs)(&arrays)?;
+        if all_scalar {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
+        } else {
+            Ok(ColumnarValue::Array(result))
+        }
+    }
+}
+
+/// An argument as text (`None` for NULL), row by row.
+pub(super) fn texts(array: &ArrayRef) -> Result<Vec<Option<String>>> {
+    let array = cast(array, &DataType::Utf8)?;
+    Ok(array.as_string::<i32>().iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// An argument as 64-bit integers (`None` for NULL), row by row.
+pub(super) fn integers(array: &ArrayRef) -> Result<Vec<Option<i64>>> {
+    let array = cast(array, &DataType::Int64)?;
+    Ok(array.as_primitive::<Int64Type>().iter().collect())
+}
+
+/// An argument as doubles (`None` for NULL), row by row.
+pub(super) fn doubles(array: &ArrayRef) -> Result<Vec<Option<f64>>> {
+    let array = cast(array, &DataType::Float64)?;
+    Ok(array.as_primitive::<datafusion::arrow::datatypes::Float64Type>().iter().collect())
+}
+
+/// An execution error in DuckDB's words.
+pub(super) fn invalid(message: String) -> datafusion::error::DataFusionError {
+    exec_datafusion_err!("{message}")
+}
+
+pub(super) fn shared(array: impl datafusion::arrow::array::Array + 'static) -> ArrayRef {
+    Arc::new(array)
+}
