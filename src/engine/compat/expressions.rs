@@ -469,6 +469,9 @@ fn json_call(function: &str, json: Expr, path: &Expr) -> Result<Expr> {
                 args.push(match step {
                     PathStep::Key(k) => Expr::value(Value::SingleQuotedString(k)),
                     PathStep::Index(i) => Expr::value(Value::Number(i.to_string(), false)),
+                    // `[#-k]` counts from the end; `[#]` is past it, where nothing is.
+                    PathStep::FromEnd(0) => return Ok(null_text()),
+                    PathStep::FromEnd(k) => Expr::value(Value::Number(format!("-{k}"), false)),
                 });
             }
         }

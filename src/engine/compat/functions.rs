@@ -137,8 +137,8 @@ fn json_at(text: &str, path: &[PathStep]) -> Option<Value> {
     for step in path {
         value = match (step, value) {
             (PathStep::Key(k), Value::Object(mut o)) => o.remove(k)?,
-            (PathStep::Index(i), Value::Array(mut a)) => {
-                let index = if *i < 0 { a.len().checked_sub(i.unsigned_abs() as usize)? } else { *i as usize };
+            (PathStep::Index(_) | PathStep::FromEnd(_), Value::Array(mut a)) => {
+                let index = super::json_path::array_index(step, a.len())?;
                 if index >= a.len() {
                     return None;
                 }
@@ -150,7 +150,7 @@ fn json_at(text: &str, path: &[PathStep]) -> Option<Value> {
     Some(value)
 }
 
-fn duckdb_json_type(value: &Value) -> &'static str {
+pub(super) fn duckdb_json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "NULL",
         Value::Bool(_) => "BOOLEAN",

@@ -6,6 +6,8 @@ use crate::error::{Error, Result};
 pub(crate) enum PathStep {
     Key(String),
     Index(i64),
+    /// `[#-k]` (`[#]` and a pointer's `-` are `FromEnd(0)`: just past the last element).
+    FromEnd(u64),
 }
 
 /// DuckDB's JSON paths: `$.a.b[0]`, `$."a key".b`, a JSON pointer `/a/0`, or a bare key.
@@ -18,6 +20,9 @@ pub(crate) fn parse_json_path(path: &str) -> Result<Vec<PathStep>> {
             .split('/')
             .map(|s| {
                 let s = s.replace("~1", "/").replace("~0", "~");
+                if s == "-" {
+                    return PathStep::FromEnd(0);
+                }
                 match s.parse::<i64>() {
                     Ok(i) => PathStep::Index(i),
                     Err(_) => PathStep::Key(s),
@@ -32,8 +37,18 @@ pub(crate) fn parse_json_path(path: &str) -> Result<Vec<PathStep>> {
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix('.') {
             if let Some(quoted) = after.strip_prefix('"') {
-                let end = quoted.find('"').ok_or_else(|| bad("a quoted key is not closed"))?;
-                steps.push(PathStep::Key(quoted[..end].to_string()));
+                // A quoted key ends at the first '"' that no backslash escapes.
+                let mut key = String::new();
+                let mut chars = quoted.char_indices();
+                let end = loop {
+                    match chars.next() {
+                        Some((_, '\\')) => key.extend(chars.next().map(|(_, c)| c)),
+                        Some((i, '"')) => break i,
+                        Some((_, c)) => key.push(c),
+                        None => return Err(bad("a quoted key is not closed")),
+                    }
+                };
+                steps.push(PathStep::Key(key));
                 rest = &quoted[end + 1..];
             } else {
                 let end = after.find(['.', '[']).unwrap_or(after.len());
@@ -49,11 +64,32 @@ pub(crate) fn parse_json_path(path: &str) -> Result<Vec<PathStep>> {
             if index == "*" {
                 return Err(bad("wildcards are not supported"));
             }
-            steps.push(PathStep::Index(index.parse().map_err(|_| bad("an array index is not a number"))?));
+            let step = match index.strip_prefix('#') {
+                Some("") => PathStep::FromEnd(0),
+                Some(back) => PathStep::FromEnd(
+                    back.trim()
+                        .strip_prefix('-')
+                        .and_then(|k| k.trim().parse().ok())
+                        .ok_or_else(|| bad("expected '#-N'"))?,
+                ),
+                None => PathStep::Index(index.parse().map_err(|_| bad("an array index is not a number"))?),
+            };
+            steps.push(step);
             rest = &after[end + 1..];
         } else {
             return Err(bad("expected '.' or '[' after a step"));
         }
     }
     Ok(steps)
+}
+
+/// The position a step names in an array of `len` elements (possibly `len` itself, just past the
+/// end); `None` before the start.
+pub(crate) fn array_index(step: &PathStep, len: usize) -> Option<usize> {
+    match step {
+        PathStep::Index(i) if *i < 0 => len.checked_sub(i.unsigned_abs() as usize),
+        PathStep::Index(i) => Some(*i as usize),
+        PathStep::FromEnd(k) => len.checked_sub(*k as usize),
+        PathStep::Key(_) => None,
+    }
 }

@@ -16,6 +16,7 @@ mod expressions;
 mod formatting;
 mod functions;
 mod json_builders;
+mod json_edit;
 mod json_path;
 mod names;
 mod overflow;
@@ -65,8 +66,11 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
     SessionContext::register_udf(ctx, complete_parts::date_sub());
     SessionContext::register_udf(ctx, complete_parts::age());
-    for udf in
-        formatting::functions().into_iter().chain(json_builders::functions()).chain(text_functions::text_functions())
+    for udf in formatting::functions()
+        .into_iter()
+        .chain(json_builders::functions())
+        .chain(text_functions::text_functions())
+        .chain(json_edit::json_edit_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }

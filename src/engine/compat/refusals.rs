@@ -12,11 +12,8 @@ fn instead(name: &str) -> &'static str {
         "isoyear" => "strftime(ts, '%G') and strftime(ts, '%V')",
         "julian" => "date_diff('day', DATE '-4713-11-24', d)",
         "json_group_array" | "json_group_object" => "list(x) or string_agg(x, ',')",
-        "json_structure" | "json_transform" | "json_transform_strict" | "from_json" | "from_json_strict" => {
+        "json_transform" | "json_transform_strict" | "from_json" | "from_json_strict" => {
             "json_extract_string(json, '$.key') per key"
-        }
-        "json_merge_patch" | "json_deep_merge" | "json_set" | "json_insert" | "json_replace" | "json_remove" => {
-            "json_extract_string to read the keys, and concat() to build a new text"
         }
         "row" => "{'key': value, ...}",
         "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate" | "list_reduce"
