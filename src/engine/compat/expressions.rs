@@ -227,32 +227,6 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             duckdb_fraction(&mut format);
             call("to_char", vec![value, format])
         }
-        "strptime" if args.len() == 2 => {
-            let mut formats = match &args[1] {
-                Expr::Array(array) => array.elem.clone(),
-                other => vec![other.clone()],
-            };
-            formats.iter_mut().for_each(duckdb_fraction);
-            // A time zone in the format makes an instant (TIMESTAMPTZ); otherwise a TIMESTAMP.
-            let zoned = formats.iter().any(|f| f.to_string().contains("%z") || f.to_string().contains("%Z"));
-            let mut call_args = vec![args[0].clone()];
-            call_args.extend(formats);
-            let parsed = call("to_timestamp", call_args);
-            if zoned {
-                as_instant(parsed)
-            } else {
-                Expr::Cast {
-                    kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
-                    expr: Box::new(parsed),
-                    data_type: datafusion::sql::sqlparser::ast::DataType::Timestamp(
-                        None,
-                        datafusion::sql::sqlparser::ast::TimezoneInfo::None,
-                    ),
-                    array: false,
-                    format: None,
-                }
-            }
-        }
         // DuckDB's to_timestamp(seconds) is an instant.
         "to_timestamp" if args.len() == 1 => as_instant(call("to_timestamp", args)),
         "add" => binary(BinaryOperator::Plus, &args)?,

@@ -27,6 +27,7 @@ mod renames;
 mod semantics;
 #[cfg(test)]
 mod sqllogic;
+mod strptime;
 mod templates;
 mod text_functions;
 mod time_zones;
@@ -71,6 +72,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(json_builders::functions())
         .chain(text_functions::text_functions())
         .chain(json_edit::json_edit_functions())
+        .chain(strptime::strptime_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }
