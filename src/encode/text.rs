@@ -22,7 +22,7 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
         return "NULL".into();
     }
     let items = |values: &dyn Array| (0..values.len()).map(|i| cell(values, i, true)).collect::<Vec<_>>().join(", ");
-    match array.data_type() {
+    let text = match array.data_type() {
         DataType::Timestamp(unit, tz) => timestamp_at(array, unit, row).map_or_else(String::new, |t| {
             let mut text = t.format("%Y-%m-%d %H:%M:%S%.f").to_string();
             if text.contains('.') {
@@ -39,19 +39,17 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
             non_finite(array, row).unwrap_or_else(|| float_text(float_at(array, row)))
         }
         DataType::Interval(_) => interval_text(array, row).unwrap_or_default(),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-            let text = formatted(array, row, "NULL");
-            if nested { quoted_if_needed(&text) } else { text }
-        }
-        DataType::List(_) => format!("[{}]", items(array.as_list::<i32>().value(row).as_ref())),
-        DataType::LargeList(_) => format!("[{}]", items(array.as_list::<i64>().value(row).as_ref())),
-        DataType::FixedSizeList(_, _) => format!("[{}]", items(array.as_fixed_size_list().value(row).as_ref())),
+        DataType::List(_) => return format!("[{}]", items(array.as_list::<i32>().value(row).as_ref())),
+        DataType::LargeList(_) => return format!("[{}]", items(array.as_list::<i64>().value(row).as_ref())),
+        DataType::FixedSizeList(_, _) => return format!("[{}]", items(array.as_fixed_size_list().value(row).as_ref())),
         DataType::Struct(fields) => {
             let columns = array.as_struct().columns();
             let values = columns.iter().map(|c| cell(c.as_ref(), row, true));
-            // DataFusion names the fields of `row(...)` and `struct(...)` c0, c1, ...
-            let unnamed = fields.iter().enumerate().all(|(i, f)| f.name().is_empty() || *f.name() == format!("c{i}"));
-            if unnamed {
+            // DataFusion names the fields of `row(...)` and `struct(...)` c0, c1, ..., and those
+            // of `list_zip` 1, 2, ...: DuckDB's unnamed structs.
+            let unnamed = fields.iter().enumerate().all(|(i, f)| f.name().is_empty() || *f.name() == format!("c{i}"))
+                || fields.iter().enumerate().all(|(i, f)| *f.name() == (i + 1).to_string());
+            return if unnamed {
                 format!("({})", values.collect::<Vec<_>>().join(", "))
             } else {
                 let pairs: Vec<String> = fields
@@ -60,7 +58,7 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
                     .map(|(f, v)| format!("'{}': {v}", f.name().replace('\'', "\\'")))
                     .collect();
                 format!("{{{}}}", pairs.join(", "))
-            }
+            };
         }
         DataType::Map(_, _) => {
             let entries = array.as_map().value(row);
@@ -68,14 +66,16 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
             let pairs: Vec<String> = (0..entries.len())
                 .map(|i| format!("{}={}", cell(keys.as_ref(), i, true), cell(values.as_ref(), i, true)))
                 .collect();
-            format!("{{{}}}", pairs.join(", "))
+            return format!("{{{}}}", pairs.join(", "));
         }
         DataType::Dictionary(_, _) => {
             let d = array.as_any_dictionary();
-            cell(d.values().as_ref(), d.normalized_keys()[row], nested)
+            return cell(d.values().as_ref(), d.normalized_keys()[row], nested);
         }
         _ => formatted(array, row, "NULL"),
-    }
+    };
+    // Inside a list, struct or map DuckDB quotes any value whose text needs it ('10:00:00').
+    if nested { quoted_if_needed(&text) } else { text }
 }
 
 /// DuckDB quotes a string inside a list or struct when it is empty, spells NULL, has outer

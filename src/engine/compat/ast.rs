@@ -59,3 +59,15 @@ pub(super) fn call_with(
         within_group: vec![],
     })
 }
+
+/// `list_filter(list, v -> v IS NOT NULL)`: the list without its NULL elements.
+pub(super) fn without_nulls(list: Expr) -> Expr {
+    use datafusion::sql::sqlparser::ast::{LambdaFunction, LambdaFunctionParameter, LambdaSyntax, OneOrManyWithParens};
+    let parameter = Ident::new("__element");
+    let lambda = Expr::Lambda(LambdaFunction {
+        params: OneOrManyWithParens::One(LambdaFunctionParameter { name: parameter.clone(), data_type: None }),
+        body: Box::new(Expr::IsNotNull(Box::new(Expr::Identifier(parameter)))),
+        syntax: LambdaSyntax::Arrow,
+    });
+    call("array_filter", vec![list, lambda])
+}

@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::visit_expressions_mut;
 
-use super::ast::{call, call_with, null_text, plain_args, text};
+use super::ast::{call, call_with, null_text, plain_args, text, without_nulls};
 use super::json_path::{PathStep, parse_json_path};
 use super::names::fold_identifier;
 use crate::error::{Error, Result};
@@ -246,6 +246,8 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             args[1] = case_when(negative, zero, Some(length));
             call(&name, args)
         }
+        // DuckDB's distinct elements leave NULL out.
+        "list_distinct" | "array_distinct" if args.len() == 1 => without_nulls(call("array_distinct", args)),
         // DuckDB: an empty list contains nothing, even NULL.
         "list_contains" | "list_has" | "array_contains" | "array_has" => {
             arity(&name, &args, 2, &format!("{name}(list, element)"))?;
