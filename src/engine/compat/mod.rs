@@ -18,6 +18,7 @@ mod functions;
 mod json_builders;
 mod json_edit;
 mod json_path;
+mod list_reduce;
 mod names;
 mod overflow;
 mod prepass;
@@ -64,6 +65,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         ctx,
         datafusion::logical_expr::AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()),
     );
+    SessionContext::register_higher_order_function(ctx, std::sync::Arc::new(list_reduce::list_reduce()));
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
     SessionContext::register_udf(ctx, complete_parts::date_sub());
     SessionContext::register_udf(ctx, complete_parts::age());

@@ -16,8 +16,7 @@ fn instead(name: &str) -> &'static str {
             "json_extract_string(json, '$.key') per key"
         }
         "row" => "{'key': value, ...}",
-        "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate" | "list_reduce"
-        | "array_reduce" | "reduce" => {
+        "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate" => {
             "the aggregate over unnest in a subquery: (SELECT sum(x) FROM unnest(l) AS t(x))"
         }
         "kurtosis" | "kurtosis_pop" | "skewness" | "entropy" | "mad" | "sem" | "product" => {
@@ -48,7 +47,7 @@ pub(crate) fn lambda(sql: &str) -> Option<Error> {
     });
     LAMBDA.as_ref()?.is_match(sql).then(|| {
         Error::Query(
-            "this lambda is not supported by carto-activity (lambdas work in list_transform/apply, list_filter/filter and any_match, with one parameter): unnest the list in a subquery instead, e.g. (SELECT list(x + 1) FROM unnest([1, 2]) AS t(x))".into(),
+            "this lambda is not supported by carto-activity (lambdas work in list_transform/apply, list_filter/filter and any_match with one parameter, and in list_reduce with (acc, x [, i])): unnest the list in a subquery instead, e.g. (SELECT list(x + 1) FROM unnest([1, 2]) AS t(x))".into(),
         )
     })
 }
