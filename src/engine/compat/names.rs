@@ -21,10 +21,34 @@ impl VisitorMut for NameUnnamedSubqueries {
     type Break = ();
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
-        if let TableFactor::Derived { alias: alias @ None, .. } = factor {
-            self.0 += 1;
-            let name = if self.0 == 1 { "unnamed_subquery".to_string() } else { format!("unnamed_subquery{}", self.0) };
-            *alias = Some(TableAlias { explicit: true, name: Ident::new(name), columns: vec![], at: None });
+        match factor {
+            TableFactor::Derived { alias: alias @ None, .. } => {
+                self.0 += 1;
+                let name =
+                    if self.0 == 1 { "unnamed_subquery".to_string() } else { format!("unnamed_subquery{}", self.0) };
+                *alias = Some(TableAlias { explicit: true, name: Ident::new(name), columns: vec![], at: None });
+            }
+            // DuckDB's `range(...)` and `generate_series(...)` name their column as themselves
+            // (DataFusion: `value`).
+            TableFactor::Table { name, args: Some(_), alias, .. } => {
+                let function = name.to_string().to_lowercase();
+                if matches!(function.as_str(), "range" | "generate_series") {
+                    let column = datafusion::sql::sqlparser::ast::TableAliasColumnDef::from_name(function.as_str());
+                    match alias {
+                        None => {
+                            *alias = Some(TableAlias {
+                                explicit: true,
+                                name: Ident::new(function.as_str()),
+                                columns: vec![column],
+                                at: None,
+                            })
+                        }
+                        Some(alias) if alias.columns.is_empty() => alias.columns = vec![column],
+                        Some(_) => {}
+                    }
+                }
+            }
+            _ => {}
         }
         ControlFlow::Continue(())
     }
