@@ -6,7 +6,7 @@ use datafusion::sql::sqlparser::ast::{
     DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Value, ValueWithSpan,
 };
 
-use super::ast::{call, null_text, plain_args, text};
+use super::ast::{call, plain_args, text};
 
 /// The reshaped call, if `f` (named `name`) is one of these forms; its calls are DuckDB's still
 /// (the caller rewrites them).
@@ -47,13 +47,6 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
             list.args.pop();
         }
         return Some(Expr::Function(g));
-    }
-    // DuckDB splits on an empty separator into characters (DataFusion's NULL separator does).
-    if matches!(name, "string_split" | "str_split" | "split" | "string_to_array")
-        && let [value, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(sep), .. })] = args.as_slice()
-        && sep.is_empty()
-    {
-        return Some(call("string_to_array", vec![value.clone(), null_text()]));
     }
     // Several quantiles at once: a list of one quantile each, as DuckDB answers.
     if matches!(name, "quantile_cont" | "quantile_disc" | "quantile" | "median" | "approx_quantile")

@@ -245,6 +245,10 @@ fn regexp_extract(arrays: &[ArrayRef]) -> Result<ArrayRef> {
             })?;
             compiled.insert(pattern.to_string(), re);
         }
+        if groups.as_ref().is_some_and(|g| g.is_null(r)) {
+            out.append_null();
+            continue;
+        }
         let group = groups.as_ref().map_or(0, |g| g.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(r))
             as usize;
         let found = compiled[pattern].captures(texts.value(r)).and_then(|c| c.get(group)).map_or("", |m| m.as_str());

@@ -3,7 +3,6 @@
 /// DataFusion's name for a DuckDB function, when only the name differs.
 pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
     Some(match duckdb {
-        "string_split" | "str_split" | "split" => "string_to_array",
         "list" => "array_agg",
         "approx_count_distinct" => "approx_distinct",
         "regexp_matches" => "regexp_like",
@@ -17,7 +16,6 @@ pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
         "strlen" => "octet_length",
         "prefix" => "starts_with",
         "suffix" => "ends_with",
-        "ord" | "unicode" => "ascii",
         "list_value" | "array_value" | "list_pack" => "make_array",
         "arbitrary" | "first" => "first_value",
         "last" => "last_value",

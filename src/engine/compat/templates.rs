@@ -35,9 +35,8 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         ("list_string_agg" | "array_string_agg", 1) => "array_to_string($1, ',')",
         ("regexp_full_match", 2) => "regexp_like($1, '^(?:' || $2 || ')$')",
         ("regexp_full_match", 3) => "regexp_like($1, '^(?:' || $2 || ')$', $3)",
-        ("regexp_split_to_array" | "string_split_regex" | "str_split_regex", 2) => {
-            "string_to_array(regexp_replace($1, $2, chr(31), 'g'), chr(31))"
-        }
+        // DuckDB's code point of '' is -1.
+        ("unicode" | "ord", 1) => "CASE WHEN $1 = '' THEN -1 ELSE ascii($1) END",
         ("json_exists", 2) => "json_extract($1, $2) IS NOT NULL",
         ("json_value", 2) => {
             "CASE WHEN json_type($1, $2) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract($1, $2) END"

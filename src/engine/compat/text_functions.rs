@@ -16,14 +16,21 @@ use super::udf::{doubles, integers, invalid, row_udf, shared, texts};
 pub(super) fn text_functions() -> Vec<ScalarUDF> {
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
     let int64 = |_: &[DataType]| Ok(DataType::Int64);
+    let utf8_list = |_: &[DataType]| Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))));
     vec![
         row_udf(
             "regexp_extract_all",
             "regexp_extract_all(string, pattern [, group [, options]])",
             2..=4,
-            |_| Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))),
+            utf8_list,
             regexp_extract_all,
         ),
+        row_udf("string_split", "string_split(text, separator)", 2..=2, utf8_list, |a| string_split(a, false))
+            .with_aliases(["str_split", "split", "string_to_array"]),
+        row_udf("string_split_regex", "string_split_regex(text, pattern [, options])", 2..=3, utf8_list, |a| {
+            string_split(a, true)
+        })
+        .with_aliases(["str_split_regex", "regexp_split_to_array"]),
         row_udf("regexp_escape", "one argument: regexp_escape(string)", 1..=1, utf8, |a| {
             map_text(&a[0], |s| Ok(quote_meta(s)))
         }),
@@ -134,15 +141,92 @@ fn regexp_extract_all(arrays: &[ArrayRef]) -> Result<ArrayRef> {
             compiled.insert(key.clone(), compile(pattern, option.as_deref())?);
         }
         let re = &compiled[&key];
-        for captures in re.captures_iter(subject) {
-            // DuckDB checks the group at the first match: a pattern that matches nothing gives [].
-            if group < 0 || group as usize >= re.captures_len() {
-                return Err(invalid(format!(
-                    "Invalid Input Error: Pattern has {} groups. Cannot access group {group}",
-                    re.captures_len() - 1
-                )));
+        if group >= 0 {
+            for_each_match(re, subject, |captures| {
+                if group as usize >= re.captures_len() {
+                    return Err(invalid(format!(
+                        "Invalid Input Error: Pattern has {} groups. Cannot access group {group}",
+                        re.captures_len() - 1
+                    )));
+                }
+                // A group that took no part in the match is NULL.
+                out.values().append_option(captures.get(group as usize).map(|m| m.as_str()));
+                Ok(())
+            })?;
+        }
+        out.append(true);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// DuckDB's walk over the matches: the next search starts where the match ended, or one
+/// character further when that is where it started.
+fn for_each_match(
+    re: &regex::Regex,
+    subject: &str,
+    mut emit: impl FnMut(&regex::Captures) -> Result<()>,
+) -> Result<()> {
+    let mut start = 0;
+    while start <= subject.len() {
+        let Some(captures) = re.captures_at(subject, start) else { break };
+        emit(&captures)?;
+        let end = captures.get(0).map_or(start, |m| m.end());
+        start = if end == start { start + next_char_len(subject, start) } else { end };
+    }
+    Ok(())
+}
+
+fn next_char_len(text: &str, at: usize) -> usize {
+    text[at..].chars().next().map_or(1, char::len_utf8)
+}
+
+/// DuckDB's `string_split` (and `string_split_regex`): the text between the separator's matches;
+/// an empty match splits off one character; no separator keeps the text whole.
+fn split_by(text: &str, mut find: impl FnMut(&str) -> Option<(usize, usize)>) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let Some((mut at, length)) = find(rest) else { break };
+        if length == 0 && at == 0 {
+            at = next_char_len(rest, 0);
+            if at >= rest.len() {
+                break;
             }
-            out.values().append_value(captures.get(group as usize).map_or("", |m| m.as_str()));
+        }
+        pieces.push(rest[..at].to_string());
+        rest = &rest[at + length..];
+    }
+    pieces.push(rest.to_string());
+    pieces
+}
+
+fn string_split(arrays: &[ArrayRef], regex: bool) -> Result<ArrayRef> {
+    let (values, separators) = (texts(&arrays[0])?, texts(&arrays[1])?);
+    let options = arrays.get(2).map(texts).transpose()?;
+    let mut compiled: HashMap<(String, Option<String>), regex::Regex> = HashMap::new();
+    let mut out = ListBuilder::new(StringBuilder::new());
+    for (row, value) in values.iter().enumerate() {
+        let Some(value) = value else {
+            out.append(false);
+            continue;
+        };
+        let pieces = match &separators[row] {
+            None => vec![value.clone()],
+            Some(separator) if regex => {
+                let key = (separator.clone(), options.as_ref().and_then(|o| o[row].clone()));
+                if !compiled.contains_key(&key) {
+                    compiled.insert(key.clone(), compile(separator, key.1.as_deref())?);
+                }
+                let re = &compiled[&key];
+                split_by(value, |rest| re.find(rest).map(|m| (m.start(), m.len())))
+            }
+            // An empty separator splits into characters, of which '' has none.
+            Some(separator) if separator.is_empty() && value.is_empty() => vec![],
+            Some(separator) if separator.is_empty() => split_by(value, |_| Some((0, 0))),
+            Some(separator) => split_by(value, |rest| rest.find(separator.as_str()).map(|at| (at, separator.len()))),
+        };
+        for piece in pieces {
+            out.values().append_value(piece);
         }
         out.append(true);
     }
