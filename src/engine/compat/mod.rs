@@ -18,6 +18,7 @@ mod functions;
 mod json_builders;
 mod json_edit;
 mod json_path;
+mod json_transform;
 mod list_reduce;
 mod names;
 mod overflow;
@@ -75,6 +76,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(text_functions::text_functions())
         .chain(json_edit::json_edit_functions())
         .chain(strptime::strptime_functions())
+        .chain(json_transform::json_transform_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }

@@ -12,9 +12,6 @@ fn instead(name: &str) -> &'static str {
         "isoyear" => "strftime(ts, '%G') and strftime(ts, '%V')",
         "julian" => "date_diff('day', DATE '-4713-11-24', d)",
         "json_group_array" | "json_group_object" => "list(x) or string_agg(x, ',')",
-        "json_transform" | "json_transform_strict" | "from_json" | "from_json_strict" => {
-            "json_extract_string(json, '$.key') per key"
-        }
         "row" => "{'key': value, ...}",
         "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate" => {
             "the aggregate over unnest in a subquery: (SELECT sum(x) FROM unnest(l) AS t(x))"
