@@ -19,6 +19,7 @@ mod json_builders;
 mod json_edit;
 mod json_path;
 mod json_transform;
+mod list_functions;
 mod list_reduce;
 mod names;
 mod overflow;
@@ -76,7 +77,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(text_functions::text_functions())
         .chain(json_edit::json_edit_functions())
         .chain(strptime::strptime_functions())
-        .chain(json_transform::json_transform_functions())
+        .chain(json_transform::json_transform_functions()).chain(list_functions::list_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }

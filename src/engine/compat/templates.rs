@@ -43,6 +43,7 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         }
         ("isinf", 1) => "abs(CAST($1 AS DOUBLE)) = CAST('inf' AS DOUBLE)",
         ("isfinite", 1) => "NOT isnan(CAST($1 AS DOUBLE)) AND abs(CAST($1 AS DOUBLE)) <> CAST('inf' AS DOUBLE)",
+        ("histogram", 1) => "list_histogram(array_agg($1))",
         ("list_first" | "array_first", 1) => "array_element($1, 1)",
         ("list_last" | "array_last", 1) => "array_element($1, CAST(array_length($1) AS BIGINT))",
         ("list_sort" | "array_sort", 1) => "array_sort($1, 'ASC', 'NULLS LAST')",

@@ -1,0 +1,123 @@
+//! DuckDB's list functions that DataFusion lacks: `list_where(list, mask)`, `list_unique(list)`
+//! (distinct non-NULL elements, counted) and `list_histogram(list)` (a MAP from each non-NULL
+//! element, in order, to how often it occurs).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, ListArray, MapArray, StructArray, UInt32Array, UInt64Array, new_empty_array,
+};
+use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+use datafusion::arrow::compute::{cast, take};
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::logical_expr::ScalarUDF;
+
+use super::udf::{row_udf, shared};
+
+pub(super) fn list_functions() -> Vec<ScalarUDF> {
+    vec![
+        row_udf("list_where", "list_where(list, mask)", 2..=2, |t| Ok(as_list(&t[0])?), list_where)
+            .with_aliases(["array_where"]),
+        row_udf("list_unique", "one argument: list_unique(list)", 1..=1, |_| Ok(DataType::UInt64), list_unique)
+            .with_aliases(["array_unique"]),
+        row_udf("list_histogram", "one argument: list_histogram(list)", 1..=1, |t| histogram_type(&t[0]), list_histogram),
+    ]
+}
+
+fn as_list(data_type: &DataType) -> Result<DataType> {
+    match data_type {
+        DataType::List(_) => Ok(data_type.clone()),
+        DataType::LargeList(f) | DataType::FixedSizeList(f, _) => Ok(DataType::List(f.clone())),
+        DataType::Null => Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Null, true)))),
+        other => plan_err!("expected a list, not {other}"),
+    }
+}
+
+fn lists(array: &ArrayRef) -> Result<ListArray> {
+    Ok(cast(array, &as_list(array.data_type())?)?.as_list::<i32>().clone())
+}
+
+fn entries_fields(key: &DataType) -> Fields {
+    Fields::from(vec![Field::new("key", key.clone(), false), Field::new("value", DataType::UInt64, true)])
+}
+
+fn histogram_type(list: &DataType) -> Result<DataType> {
+    let DataType::List(element) = as_list(list)? else { unreachable!("as_list gives a list") };
+    Ok(DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries_fields(element.data_type())), false)), false))
+}
+
+fn list_where(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let (values, masks) = (lists(&arrays[0])?, lists(&arrays[1])?);
+    let masks_values = cast(masks.values(), &DataType::Boolean)?;
+    let masks_values = masks_values.as_boolean();
+    let (mut picked, mut lengths) = (Vec::new(), Vec::with_capacity(values.len()));
+    for row in 0..values.len() {
+        let mut length = 0;
+        if values.is_valid(row) && masks.is_valid(row) {
+            let (start, end) = (values.value_offsets()[row] as usize, values.value_offsets()[row + 1] as usize);
+            let mask_start = masks.value_offsets()[row] as usize;
+            let mask_len = masks.value_length(row) as usize;
+            for (k, element) in (start..end).enumerate() {
+                if k < mask_len && masks_values.is_valid(mask_start + k) && masks_values.value(mask_start + k) {
+                    picked.push(element as u32);
+                    length += 1;
+                }
+            }
+        }
+        lengths.push(length);
+    }
+    let taken = take(values.values().as_ref(), &UInt32Array::from(picked), None)?;
+    let DataType::List(field) = as_list(arrays[0].data_type())? else { unreachable!("a list") };
+    let nulls: NullBuffer = (0..values.len()).map(|r| values.is_valid(r) && masks.is_valid(r)).collect();
+    Ok(Arc::new(ListArray::try_new(field, OffsetBuffer::from_lengths(lengths), taken, Some(nulls))?))
+}
+
+/// Each row's non-NULL elements, grouped: (index of the first occurrence, count), by value.
+fn groups(list: &ListArray, row: usize) -> Result<Vec<(u32, u64)>> {
+    let (start, end) = (list.value_offsets()[row] as usize, list.value_offsets()[row + 1] as usize);
+    let mut seen: Vec<(ScalarValue, u32, u64)> = Vec::new();
+    for element in start..end {
+        if list.values().is_null(element) {
+            continue;
+        }
+        let value = ScalarValue::try_from_array(list.values(), element)?;
+        match seen.iter_mut().find(|(v, _, _)| *v == value) {
+            Some(entry) => entry.2 += 1,
+            None => seen.push((value, element as u32, 1)),
+        }
+    }
+    seen.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    Ok(seen.into_iter().map(|(_, index, count)| (index, count)).collect())
+}
+
+fn list_unique(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let list = lists(&arrays[0])?;
+    let counts: Vec<Option<u64>> = (0..list.len())
+        .map(|r| if list.is_valid(r) { groups(&list, r).map(|g| Some(g.len() as u64)) } else { Ok(None) })
+        .collect::<Result<_>>()?;
+    Ok(shared(UInt64Array::from(counts)))
+}
+
+fn list_histogram(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let list = lists(&arrays[0])?;
+    let DataType::Map(entries_field, _) = histogram_type(arrays[0].data_type())? else { unreachable!("a map") };
+    let DataType::Struct(fields) = entries_field.data_type() else { unreachable!("map entries are a struct") };
+    let (mut firsts, mut counts, mut lengths) = (Vec::new(), Vec::new(), Vec::with_capacity(list.len()));
+    for row in 0..list.len() {
+        let grouped = if list.is_valid(row) { groups(&list, row)? } else { Vec::new() };
+        lengths.push(grouped.len());
+        for (first, count) in grouped {
+            firsts.push(first);
+            counts.push(count);
+        }
+    }
+    let keys = if list.values().data_type().is_null() {
+        new_empty_array(fields[0].data_type())
+    } else {
+        take(list.values().as_ref(), &UInt32Array::from(firsts), None)?
+    };
+    let entries = StructArray::try_new(fields.clone(), vec![keys, shared(UInt64Array::from(counts))], None)?;
+    let nulls: NullBuffer = (0..list.len()).map(|r| list.is_valid(r)).collect();
+    Ok(Arc::new(MapArray::try_new(entries_field, OffsetBuffer::from_lengths(lengths), entries, Some(nulls), false)?))
+}
