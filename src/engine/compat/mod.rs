@@ -11,6 +11,7 @@ mod call_forms;
 mod catalogue;
 mod checked_sum;
 mod complete_parts;
+mod comprehensions;
 mod dialect;
 mod expressions;
 mod formatting;

@@ -41,11 +41,11 @@ fn takes_lambda(name: &str) -> bool {
     TAKES_LAMBDA.contains(&name.to_ascii_lowercase().as_str())
 }
 
-/// `sql` as the parser takes it: [`globs_as_regexes`], [`filter_where`], then
-/// [`arrows_for_lambdas`].
+/// `sql` as the parser takes it: list comprehensions as lambda calls, [`globs_as_regexes`],
+/// [`filter_where`], then [`arrows_for_lambdas`].
 pub(super) fn prepared(sql: &str) -> Cow<'_, str> {
     let mut text = Cow::Borrowed(sql);
-    for pass in [globs_as_regexes, filter_where, arrows_for_lambdas] {
+    for pass in [super::comprehensions::comprehensions_as_lambdas, globs_as_regexes, filter_where, arrows_for_lambdas] {
         if let Cow::Owned(changed) = pass(&text) {
             text = Cow::Owned(changed);
         }
@@ -261,7 +261,7 @@ fn lambda_at(
 }
 
 /// Byte offsets of the tokenizer's (line, column) locations, columns counted in characters.
-fn offsets(sql: &str) -> impl Fn(Location) -> usize + '_ {
+pub(super) fn offsets(sql: &str) -> impl Fn(Location) -> usize + '_ {
     let line_starts: Vec<usize> = std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
     move |location: Location| {
         let line = line_starts.get(location.line.saturating_sub(1) as usize).copied().unwrap_or(sql.len());
