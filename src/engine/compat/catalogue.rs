@@ -290,6 +290,9 @@ fn readme_section(classified: &BTreeMap<String, Classified>) -> String {
 /// The README with the section between `start` and `end` replaced (written back when `bless`):
 /// the README as it was, and as it should be.
 pub(super) fn replace_readme_section(start: &str, end: &str, section: &str, bless: bool) -> (String, String) {
+    // The catalogue and sqllogic tests may bless at once: one read-modify-write at a time.
+    static README: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = README.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let from = readme.find(start).unwrap_or_else(|| panic!("the README has the marker {start}"));
