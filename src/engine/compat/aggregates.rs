@@ -12,19 +12,43 @@ use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Sign
 use datafusion::physical_expr::expressions::Literal;
 
 pub(super) fn aggregate_functions() -> Vec<AggregateUDF> {
-    [Collect::Mode, Collect::QuantileDisc, Collect::QuantileCont]
-        .into_iter()
-        .map(|kind| AggregateUDF::new_from_impl(CollectAggregate::new(kind)))
-        .collect()
+    [
+        Collect::Mode,
+        Collect::QuantileDisc,
+        Collect::QuantileCont,
+        Collect::Product,
+        Collect::Kurtosis,
+        Collect::KurtosisPop,
+        Collect::Skewness,
+        Collect::Entropy,
+        Collect::Mad,
+    ]
+    .into_iter()
+    .map(|kind| AggregateUDF::new_from_impl(CollectAggregate::new(kind)))
+    .collect()
 }
 
-/// Aggregates that need every value of a group: `mode` and the exact quantiles (DataFusion's
-/// `quantile_cont` is approximate).
+/// Aggregates that need every value of a group: `mode`, the exact quantiles (DataFusion's
+/// `quantile_cont` is approximate), and DuckDB's statistics `product`, `kurtosis` (sample, bias
+/// corrected), `kurtosis_pop`, `skewness`, `entropy` (base 2) and `mad` (median absolute deviation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Collect {
     Mode,
     QuantileDisc,
     QuantileCont,
+    Product,
+    Kurtosis,
+    KurtosisPop,
+    Skewness,
+    Entropy,
+    Mad,
+}
+
+impl Collect {
+    /// Whether the values are collected as doubles.
+    fn numeric(self) -> bool {
+        !matches!(self, Collect::Mode | Collect::QuantileDisc | Collect::Entropy)
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -45,6 +69,12 @@ impl AggregateUDFImpl for CollectAggregate {
             Collect::Mode => "mode",
             Collect::QuantileDisc => "quantile_disc",
             Collect::QuantileCont => "quantile_cont",
+            Collect::Product => "product",
+            Collect::Kurtosis => "kurtosis",
+            Collect::KurtosisPop => "kurtosis_pop",
+            Collect::Skewness => "skewness",
+            Collect::Entropy => "entropy",
+            Collect::Mad => "mad",
         }
     }
 
@@ -56,16 +86,24 @@ impl AggregateUDFImpl for CollectAggregate {
         match (self.kind, args.len()) {
             (Collect::Mode, 1) | (Collect::QuantileDisc, 2) => Ok(args[0].clone()),
             (Collect::QuantileCont, 2) if args[0].is_numeric() => Ok(DataType::Float64),
+            (Collect::Entropy, 1) => Ok(DataType::Float64),
+            // DuckDB's median absolute deviation of decimals is a decimal of the same type.
+            (Collect::Mad, 1) if matches!(args[0], DataType::Decimal128(..)) => Ok(args[0].clone()),
+            (Collect::Product | Collect::Kurtosis | Collect::KurtosisPop | Collect::Skewness | Collect::Mad, 1)
+                if args[0].is_numeric() || args[0].is_null() =>
+            {
+                Ok(DataType::Float64)
+            }
+            (Collect::Product | Collect::Kurtosis | Collect::KurtosisPop | Collect::Skewness | Collect::Mad, _) => {
+                plan_err!("{} takes one number: {}(x)", self.name(), self.name())
+            }
             (Collect::Mode, _) => plan_err!("mode takes one argument: mode(x)"),
             (_, _) => plan_err!("{} takes a number and a constant quantile, e.g. {}(x, 0.5)", self.name(), self.name()),
         }
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let item = match self.kind {
-            Collect::QuantileCont => DataType::Float64,
-            _ => args.input_fields[0].data_type().clone(),
-        };
+        let item = if self.kind.numeric() { DataType::Float64 } else { args.input_fields[0].data_type().clone() };
         Ok(vec![Arc::new(Field::new(
             format!("{}[values]", args.name),
             DataType::List(Arc::new(Field::new_list_field(item, true))),
@@ -75,7 +113,6 @@ impl AggregateUDFImpl for CollectAggregate {
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let quantile = match self.kind {
-            Collect::Mode => 0.0,
             Collect::QuantileDisc | Collect::QuantileCont => {
                 let literal = args.exprs.get(1).and_then(|e| (e.as_ref() as &dyn Any).downcast_ref::<Literal>());
                 let q = literal.and_then(|l| match l.value().clone() {
@@ -96,11 +133,14 @@ impl AggregateUDFImpl for CollectAggregate {
                     }
                 }
             }
+            _ => 0.0,
         };
+        let data_type = if self.kind.numeric() { DataType::Float64 } else { args.expr_fields[0].data_type().clone() };
         Ok(Box::new(CollectAccumulator {
             kind: self.kind,
             quantile,
-            data_type: args.return_field.data_type().clone(),
+            data_type,
+            return_type: args.return_field.data_type().clone(),
             values: Vec::new(),
         }))
     }
@@ -110,16 +150,15 @@ impl AggregateUDFImpl for CollectAggregate {
 struct CollectAccumulator {
     kind: Collect,
     quantile: f64,
+    /// The type of the collected values.
     data_type: DataType,
+    return_type: DataType,
     values: Vec<ScalarValue>,
 }
 
 impl Accumulator for CollectAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let column = match self.kind {
-            Collect::QuantileCont => &cast(&values[0], &DataType::Float64)?,
-            _ => &values[0],
-        };
+        let column = if self.kind.numeric() { &cast(&values[0], &DataType::Float64)? } else { &values[0] };
         for r in 0..column.len() {
             if column.is_valid(r) {
                 self.values.push(ScalarValue::try_from_array(column, r)?);
@@ -144,8 +183,14 @@ impl Accumulator for CollectAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
+        if self.kind == Collect::Entropy {
+            return Ok(ScalarValue::Float64(Some(entropy(&self.values))));
+        }
         if self.values.is_empty() {
-            return ScalarValue::try_from(&self.data_type);
+            return ScalarValue::try_from(&self.return_type);
+        }
+        if let Some(statistic) = statistic(self.kind, &self.values) {
+            return ScalarValue::Float64(statistic).cast_to(&self.return_type);
         }
         let mut sorted = self.values.clone();
         sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
@@ -179,10 +224,82 @@ impl Accumulator for CollectAccumulator {
                 }
                 best.clone()
             }
+            _ => unreachable!("the statistics are evaluated above"),
         })
     }
 
     fn size(&self) -> usize {
         std::mem::size_of_val(self) + self.values.iter().map(ScalarValue::size).sum::<usize>()
     }
+}
+
+fn doubles(values: &[ScalarValue]) -> Vec<f64> {
+    values.iter().filter_map(|v| if let ScalarValue::Float64(Some(x)) = v { Some(*x) } else { None }).collect()
+}
+
+/// Linear interpolation at the middle rank of sorted values, as DuckDB's median.
+fn median(sorted: &[f64]) -> f64 {
+    let position = (sorted.len() - 1) as f64 * 0.5;
+    let (lower, upper) = (sorted[position.floor() as usize], sorted[position.ceil() as usize]);
+    lower + (upper - lower) * (position - position.floor())
+}
+
+/// DuckDB's formulas for the moment statistics, the product and the median absolute deviation;
+/// `None` for the other aggregates, `Some(None)` where DuckDB answers NULL.
+fn statistic(kind: Collect, values: &[ScalarValue]) -> Option<Option<f64>> {
+    let x = doubles(values);
+    let n = x.len() as f64;
+    let power = |k: i32| x.iter().map(|v| v.powi(k)).sum::<f64>();
+    let (sum, sum_sqr, sum_cub, sum_four) = (power(1), power(2), power(3), power(4));
+    let temp = 1.0 / n;
+    Some(match kind {
+        Collect::Product => Some(x.iter().product()),
+        Collect::Skewness => {
+            let div = (temp * (sum_sqr - sum * sum * temp)).powi(3).sqrt();
+            if n <= 2.0 || div == 0.0 {
+                None
+            } else {
+                let temp1 = (n * (n - 1.0)).sqrt() / (n - 2.0);
+                Some(temp1 * temp * (sum_cub - 3.0 * sum_sqr * sum * temp + 2.0 * sum.powi(3) * temp * temp) / div)
+            }
+        }
+        Collect::Kurtosis | Collect::KurtosisPop => {
+            let m4 = temp
+                * (sum_four - 4.0 * sum_cub * sum * temp + 6.0 * sum_sqr * sum * sum * temp * temp
+                    - 3.0 * sum.powi(4) * temp.powi(3));
+            let m2 = temp * (sum_sqr - sum * sum * temp);
+            if m2 <= 0.0 || (kind == Collect::Kurtosis && n <= 3.0) {
+                None
+            } else if kind == Collect::Kurtosis {
+                Some((n - 1.0) * ((n + 1.0) * m4 / (m2 * m2) - 3.0 * (n - 1.0)) / ((n - 2.0) * (n - 3.0)))
+            } else {
+                Some(m4 / (m2 * m2) - 3.0)
+            }
+        }
+        Collect::Mad => {
+            let mut sorted = x.clone();
+            sorted.sort_by(f64::total_cmp);
+            let middle = median(&sorted);
+            let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - middle).abs()).collect();
+            deviations.sort_by(f64::total_cmp);
+            Some(median(&deviations))
+        }
+        _ => return None,
+    })
+}
+
+/// The entropy in bits of the values' distribution (NULLs left out).
+fn entropy(values: &[ScalarValue]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let n = sorted.len() as f64;
+    let mut total = 0.0;
+    let mut i = 0;
+    while i < sorted.len() {
+        let run = sorted[i..].iter().take_while(|v| *v == &sorted[i]).count();
+        let p = run as f64 / n;
+        total -= p * p.log2();
+        i += run;
+    }
+    total
 }

@@ -21,7 +21,13 @@ pub(super) fn list_functions() -> Vec<ScalarUDF> {
             .with_aliases(["array_where"]),
         row_udf("list_unique", "one argument: list_unique(list)", 1..=1, |_| Ok(DataType::UInt64), list_unique)
             .with_aliases(["array_unique"]),
-        row_udf("list_histogram", "one argument: list_histogram(list)", 1..=1, |t| histogram_type(&t[0]), list_histogram),
+        row_udf(
+            "list_histogram",
+            "one argument: list_histogram(list)",
+            1..=1,
+            |t| histogram_type(&t[0]),
+            list_histogram,
+        ),
     ]
 }
 
@@ -44,7 +50,10 @@ fn entries_fields(key: &DataType) -> Fields {
 
 fn histogram_type(list: &DataType) -> Result<DataType> {
     let DataType::List(element) = as_list(list)? else { unreachable!("as_list gives a list") };
-    Ok(DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries_fields(element.data_type())), false)), false))
+    Ok(DataType::Map(
+        Arc::new(Field::new("entries", DataType::Struct(entries_fields(element.data_type())), false)),
+        false,
+    ))
 }
 
 fn list_where(arrays: &[ArrayRef]) -> Result<ArrayRef> {

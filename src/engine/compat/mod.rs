@@ -78,7 +78,8 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(text_functions::text_functions())
         .chain(json_edit::json_edit_functions())
         .chain(strptime::strptime_functions())
-        .chain(json_transform::json_transform_functions()).chain(list_functions::list_functions())
+        .chain(json_transform::json_transform_functions())
+        .chain(list_functions::list_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }

@@ -16,9 +16,7 @@ fn instead(name: &str) -> &'static str {
         "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate" => {
             "the aggregate over unnest in a subquery: (SELECT sum(x) FROM unnest(l) AS t(x))"
         }
-        "kurtosis" | "kurtosis_pop" | "skewness" | "entropy" | "mad" | "sem" | "product" => {
-            "the statistic from sum(), avg(), stddev_samp() and count()"
-        }
+        "sem" => "the statistic from sum(), avg(), stddev_samp() and count()",
         "strip_accents" | "url_encode" | "url_decode" => "replace() or regexp_replace()",
         _ => "a function the README's DuckDB compatibility section lists as identical or rewritten",
     }
