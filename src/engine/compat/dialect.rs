@@ -50,6 +50,10 @@ impl Dialect for DuckDbCompatDialect {
     fn supports_lambda_functions(&self) -> bool {
         false
     }
+    // `first_value(x IGNORE NULLS) OVER (...)`.
+    fn supports_window_function_null_treatment_arg(&self) -> bool {
+        true
+    }
     // In DuckDB `data->>'k' = x` and `data->>'k' IS NULL` apply the arrow first.
     fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
         match parser.peek_token().token {
