@@ -16,6 +16,7 @@ mod dialect;
 mod expressions;
 mod formatting;
 mod functions;
+mod generic_functions;
 mod json_builders;
 mod json_edit;
 mod json_path;
@@ -79,7 +80,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(json_edit::json_edit_functions())
         .chain(strptime::strptime_functions())
         .chain(json_transform::json_transform_functions())
-        .chain(list_functions::list_functions())
+        .chain(list_functions::list_functions()).chain(generic_functions::generic_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }

@@ -42,7 +42,19 @@ pub(super) fn row_udf(
     returns: Returns,
     runs: Runs,
 ) -> ScalarUDF {
-    let signature = Signature::variadic_any(Volatility::Immutable);
+    row_udf_with(Volatility::Immutable, name, usage, arity, returns, runs)
+}
+
+/// A UDF of the given volatility (`Volatile`: run for every row, never folded at planning).
+pub(super) fn row_udf_with(
+    volatility: Volatility,
+    name: &'static str,
+    usage: &'static str,
+    arity: std::ops::RangeInclusive<usize>,
+    returns: Returns,
+    runs: Runs,
+) -> ScalarUDF {
+    let signature = Signature::variadic_any(volatility);
     ScalarUDF::new_from_impl(RowUdf { name, usage, arity, signature, returns, runs })
 }
 
