@@ -45,6 +45,7 @@ fn try_as_instant(value: Expr) -> Expr {
 }
 
 pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
+    super::like::duckdb_like(expr)?;
     if let Expr::Cast { data_type, .. } = expr {
         super::call_forms::duckdb_type(data_type);
     }

@@ -21,6 +21,7 @@ mod json_builders;
 mod json_edit;
 mod json_path;
 mod json_transform;
+mod like;
 mod list_functions;
 mod list_reduce;
 mod names;
@@ -80,7 +81,8 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(json_edit::json_edit_functions())
         .chain(strptime::strptime_functions())
         .chain(json_transform::json_transform_functions())
-        .chain(list_functions::list_functions()).chain(generic_functions::generic_functions())
+        .chain(list_functions::list_functions())
+        .chain(generic_functions::generic_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }
