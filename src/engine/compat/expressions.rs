@@ -247,6 +247,21 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             args[1] = case_when(negative, zero, Some(length));
             call(&name, args)
         }
+        // Group names as a list: constant arguments of the struct-making form.
+        "regexp_extract" | "regexp_extract_all"
+            if args.len() >= 3 && matches!(&args[2], Expr::Array(names) if !names.elem.is_empty()) =>
+        {
+            let Expr::Array(names) = &args[2] else { unreachable!("matched above") };
+            let function = if name == "regexp_extract" {
+                super::regexp_struct::EXTRACT
+            } else {
+                super::regexp_struct::EXTRACT_ALL
+            };
+            let mut call_args =
+                vec![args[0].clone(), args[1].clone(), args.get(3).cloned().unwrap_or_else(|| text(""))];
+            call_args.extend(names.elem.iter().cloned());
+            call(function, call_args)
+        }
         // DuckDB's distinct elements leave NULL out.
         "list_distinct" | "array_distinct" if args.len() == 1 => without_nulls(call("array_distinct", args)),
         // DuckDB: an empty list contains nothing, even NULL.

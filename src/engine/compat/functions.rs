@@ -89,7 +89,9 @@ impl ScalarUDFImpl for DuckDbScalar {
             Kind::JsonType => arity(1..=2, "json_type(json [, path])").map(|_| DataType::Utf8),
             Kind::JsonKeys => arity(1..=2, "json_keys(json [, path])").map(|_| utf8_list()),
             Kind::JsonArrayLength => arity(1..=2, "json_array_length(json [, path])").map(|_| DataType::UInt64),
-            Kind::RegexpExtract => arity(2..=3, "regexp_extract(string, pattern [, group])").map(|_| DataType::Utf8),
+            Kind::RegexpExtract => {
+                arity(2..=4, "regexp_extract(string, pattern [, group [, options]])").map(|_| DataType::Utf8)
+            }
             Kind::DateDiff => arity(3..=3, "date_diff(part, start, end)").map(|_| DataType::Int64),
             Kind::EpochMs => {
                 arity(1..=1, "one argument: epoch_ms(timestamp) or epoch_ms(milliseconds)")?;
@@ -229,29 +231,32 @@ impl DuckDbScalar {
 fn regexp_extract(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     let texts = strings(&arrays[0])?;
     let patterns = strings(&arrays[1])?;
-    let groups = arrays.get(2).map(|a| cast(a, &DataType::Int64)).transpose()?;
+    // A text third argument is the options (`regexp_extract(s, p, 'i')`).
+    let (group_arg, option_arg) = match arrays.get(2) {
+        Some(a) if matches!(a.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+            (None, Some(a))
+        }
+        third => (third, arrays.get(3)),
+    };
+    let groups = group_arg.map(|a| cast(a, &DataType::Int64)).transpose()?;
+    let options = option_arg.map(strings).transpose()?;
     let (texts, patterns) = (texts.as_string::<i32>(), patterns.as_string::<i32>());
-    let mut compiled: HashMap<String, regex::Regex> = HashMap::new();
+    let mut compiled: HashMap<(String, Option<String>), regex::Regex> = HashMap::new();
     let mut out = StringBuilder::new();
     for r in 0..texts.len() {
-        if texts.is_null(r) || patterns.is_null(r) {
+        if texts.is_null(r) || patterns.is_null(r) || groups.as_ref().is_some_and(|g| g.is_null(r)) {
             out.append_null();
             continue;
         }
-        let pattern = patterns.value(r);
-        if !compiled.contains_key(pattern) {
-            let re = regex::Regex::new(pattern).map_err(|e| {
-                datafusion::error::DataFusionError::Execution(format!("regexp_extract: invalid pattern: {e}"))
-            })?;
-            compiled.insert(pattern.to_string(), re);
-        }
-        if groups.as_ref().is_some_and(|g| g.is_null(r)) {
-            out.append_null();
-            continue;
+        let option = options.as_ref().filter(|o| o.is_valid(r)).map(|o| o.as_string::<i32>().value(r).to_string());
+        let key = (patterns.value(r).to_string(), option);
+        if !compiled.contains_key(&key) {
+            let re = super::text_functions::compile(&key.0, key.1.as_deref())?;
+            compiled.insert(key.clone(), re);
         }
         let group = groups.as_ref().map_or(0, |g| g.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(r))
             as usize;
-        let found = compiled[pattern].captures(texts.value(r)).and_then(|c| c.get(group)).map_or("", |m| m.as_str());
+        let found = compiled[&key].captures(texts.value(r)).and_then(|c| c.get(group)).map_or("", |m| m.as_str());
         out.append_value(found);
     }
     Ok(Arc::new(out.finish()))

@@ -29,6 +29,7 @@ mod overflow;
 mod prepass;
 mod queries;
 mod refusals;
+mod regexp_struct;
 mod renames;
 mod semantics;
 #[cfg(test)]
@@ -83,6 +84,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(json_transform::json_transform_functions())
         .chain(list_functions::list_functions())
         .chain(generic_functions::generic_functions())
+        .chain(regexp_struct::regexp_struct_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }

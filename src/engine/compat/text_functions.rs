@@ -161,7 +161,7 @@ fn regexp_extract_all(arrays: &[ArrayRef]) -> Result<ArrayRef> {
 
 /// DuckDB's walk over the matches: the next search starts where the match ended, or one
 /// character further when that is where it started.
-fn for_each_match(
+pub(super) fn for_each_match(
     re: &regex::Regex,
     subject: &str,
     mut emit: impl FnMut(&regex::Captures) -> Result<()>,
