@@ -22,6 +22,7 @@ mod json_edit;
 mod json_path;
 mod json_transform;
 mod like;
+mod list_aggregates;
 mod list_functions;
 mod list_reduce;
 mod names;
@@ -85,6 +86,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(list_functions::list_functions())
         .chain(generic_functions::generic_functions())
         .chain(regexp_struct::regexp_struct_functions())
+        .chain(list_aggregates::list_aggregate_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }
