@@ -37,7 +37,10 @@ struct Spec {
     plus: bool,
     space: bool,
     zero: bool,
-    thousands: bool,
+    /// `#`: `0x` before hexadecimal, `0` before octal.
+    alternate: bool,
+    /// The separator between groups of three digits (`%,d`, `{:,}`, `{:_}`, `{:t.}`).
+    thousands: Option<char>,
     fill: Option<char>,
     center: bool,
     /// format() was told how to align (else text goes left, numbers right).
@@ -73,7 +76,8 @@ fn parse_printf(format: &str) -> std::result::Result<Vec<Piece>, String> {
                 '+' => spec.plus = true,
                 ' ' => spec.space = true,
                 '0' => spec.zero = true,
-                '#' | '\'' => {}
+                '#' => spec.alternate = true,
+                ',' | '_' | '\'' => spec.thousands = Some(flag),
                 _ => break,
             }
             chars.next();
@@ -81,7 +85,12 @@ fn parse_printf(format: &str) -> std::result::Result<Vec<Piece>, String> {
         spec.width = digits(&mut chars);
         if chars.peek() == Some(&'.') {
             chars.next();
-            spec.precision = Some(digits(&mut chars));
+            // `%.d`: a dot between thousands, not a precision.
+            if matches!(chars.peek(), Some('d' | 'i' | 'u')) {
+                spec.thousands = Some('.');
+            } else {
+                spec.precision = Some(digits(&mut chars));
+            }
         }
         while matches!(chars.peek(), Some('l' | 'h' | 'z' | 'j')) {
             chars.next();
@@ -152,9 +161,16 @@ fn format_spec(text: &str) -> Spec {
     }
     let mut rest = chars[i..].iter().copied().peekable();
     spec.width = digits(&mut rest);
-    if rest.peek() == Some(&',') {
-        rest.next();
-        spec.thousands = true;
+    match rest.peek() {
+        Some(&c @ (',' | '_' | '\'')) => {
+            rest.next();
+            spec.thousands = Some(c);
+        }
+        Some('t') => {
+            rest.next();
+            spec.thousands = rest.next();
+        }
+        _ => {}
     }
     if rest.peek() == Some(&'.') {
         rest.next();
@@ -177,12 +193,12 @@ fn digits(chars: &mut std::iter::Peekable<impl Iterator<Item = char>>) -> usize 
     n
 }
 
-fn group_thousands(digits: &str) -> String {
+fn group_thousands(digits: &str, separator: char) -> String {
     let (int, frac) = digits.split_once('.').map_or((digits, None), |(a, b)| (a, Some(b)));
     let mut out = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i).is_multiple_of(3) {
-            out.push(',');
+            out.push(separator);
         }
         out.push(c);
     }
@@ -207,13 +223,18 @@ fn render(spec: &Spec, column: &ArrayRef, row: usize) -> Result<Option<String>> 
         Ok(n.as_primitive::<Float64Type>().value(0).trunc() as i64)
     };
     let float = || -> Result<f64> { Ok(cast(&value, &DataType::Float64)?.as_primitive::<Float64Type>().value(0)) };
-    let conversion = if spec.conversion == 's' && value.data_type().is_numeric() && spec.thousands {
-        if value.data_type().is_integer() { 'd' } else { 'f' }
-    } else {
-        spec.conversion
+    let grouped_number = spec.conversion == 's' && value.data_type().is_numeric() && spec.thousands.is_some();
+    let conversion = match (grouped_number, value.data_type().is_integer()) {
+        (true, true) => 'd',
+        (true, false) => 'f',
+        (false, _) => spec.conversion,
     };
     let (sign_able, body) = match conversion {
         'd' | 'i' | 'u' => (true, integer()?.to_string()),
+        // `{:,}` of a fraction keeps its own digits.
+        'f' if grouped_number && spec.precision.is_none() => (true, float()?.to_string()),
+        // An integer keeps every digit (a double would round 2^53 + 1).
+        'f' | 'F' if spec.precision == Some(0) && value.data_type().is_integer() => (true, integer()?.to_string()),
         'f' | 'F' => (true, format!("{:.*}", spec.precision.unwrap_or(6), float()?)),
         'e' | 'E' => {
             let text = format!("{:.*e}", spec.precision.unwrap_or(6), float()?);
@@ -224,14 +245,14 @@ fn render(spec: &Spec, column: &ArrayRef, row: usize) -> Result<Option<String>> 
             (true, if conversion == 'E' { text.to_uppercase() } else { text })
         }
         'g' | 'G' => (true, float()?.to_string()),
-        'x' => (false, format!("{:x}", integer()?)),
-        'X' => (false, format!("{:X}", integer()?)),
-        'o' => (false, format!("{:o}", integer()?)),
+        'x' => (false, format!("{}{:x}", if spec.alternate { "0x" } else { "" }, integer()?)),
+        'X' => (false, format!("{}{:X}", if spec.alternate { "0X" } else { "" }, integer()?)),
+        'o' => (false, format!("{}{:o}", if spec.alternate { "0" } else { "" }, integer()?)),
         'b' => (false, format!("{:b}", integer()?)),
         'c' => (false, char::from_u32(integer()? as u32).map(String::from).unwrap_or_default()),
         's' => {
-            let text = cast(&value, &DataType::Utf8)?;
-            let text = text.as_string::<i32>().value(0).to_string();
+            // As DuckDB prints the value (a timestamp with a space, not ISO's 'T').
+            let text = crate::encode::display_text(value.as_ref(), 0);
             (false, spec.precision.map_or(text.clone(), |p| text.chars().take(p).collect()))
         }
         other => return exec_err!("printf/format: unknown conversion '{other}' (use d, f, e, s, x or %)"),
@@ -240,7 +261,10 @@ fn render(spec: &Spec, column: &ArrayRef, row: usize) -> Result<Option<String>> 
         Some(rest) if sign_able => (true, rest.to_string()),
         _ => (false, body),
     };
-    let magnitude = if spec.thousands { group_thousands(&magnitude) } else { magnitude };
+    let magnitude = match spec.thousands {
+        Some(separator) if sign_able => group_thousands(&magnitude, separator),
+        _ => magnitude,
+    };
     let sign = match (negative, spec.plus, spec.space) {
         (true, _, _) => "-",
         (false, true, _) if sign_able => "+",
