@@ -94,9 +94,15 @@ pub(super) fn duckdb_type(data_type: &mut SqlType) {
         SqlType::Datetime(_) | SqlType::TimestampNtz(_) => {
             SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
         }
+        SqlType::Blob(_) | SqlType::Binary(_) | SqlType::Varbinary(_) => SqlType::Bytea,
         SqlType::Custom(name, _) => match name.to_string().to_ascii_uppercase().as_str() {
             "UINTEGER" => SqlType::IntUnsigned(None),
             "JSON" | "UUID" => SqlType::Varchar(None),
+            "BLOB" | "BYTES" => SqlType::Bytea,
+            // DuckDB's timestamps of other precisions.
+            "TIMESTAMP_S" => SqlType::Timestamp(Some(0), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
+            "TIMESTAMP_MS" => SqlType::Timestamp(Some(3), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
+            "TIMESTAMP_NS" => SqlType::Timestamp(Some(9), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
             _ => return,
         },
         _ => return,

@@ -4,7 +4,7 @@
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, Interval, ObjectName, ObjectNamePart,
-    OrderByExpr, OrderByOptions, Value, ValueWithSpan,
+    OrderByExpr, OrderByOptions, TypedString, Value, ValueWithSpan,
 };
 
 use std::ops::ControlFlow;
@@ -46,7 +46,7 @@ fn try_as_instant(value: Expr) -> Expr {
 
 pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     super::like::duckdb_like(expr)?;
-    if let Expr::Cast { data_type, .. } = expr {
+    if let Expr::Cast { data_type, .. } | Expr::TypedString(TypedString { data_type, .. }) = expr {
         super::call_forms::duckdb_type(data_type);
     }
     let replacement = match expr {
