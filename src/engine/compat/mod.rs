@@ -3,6 +3,7 @@
 //! ([`expressions`]) before planning, adds the functions DataFusion lacks ([`functions`],
 //! [`aggregates`]) and applies DuckDB's typing rules after planning ([`semantics`]).
 
+mod aggregate_states;
 mod aggregates;
 mod aliases;
 mod ast;
@@ -73,6 +74,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         datafusion::logical_expr::AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()),
     );
     SessionContext::register_higher_order_function(ctx, std::sync::Arc::new(list_reduce::list_reduce()));
+    SessionContext::register_udf(ctx, aggregate_states::finalize());
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
     SessionContext::register_udf(ctx, complete_parts::date_sub());
     SessionContext::register_udf(ctx, complete_parts::age());

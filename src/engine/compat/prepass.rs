@@ -41,11 +41,17 @@ fn takes_lambda(name: &str) -> bool {
     TAKES_LAMBDA.contains(&name.to_ascii_lowercase().as_str())
 }
 
-/// `sql` as the parser takes it: list comprehensions as lambda calls, [`globs_as_regexes`],
+/// `sql` as the parser takes it: exported aggregate states, list comprehensions as lambda calls, [`globs_as_regexes`],
 /// [`filter_where`], then [`arrows_for_lambdas`].
 pub(super) fn prepared(sql: &str) -> Cow<'_, str> {
     let mut text = Cow::Borrowed(sql);
-    for pass in [super::comprehensions::comprehensions_as_lambdas, globs_as_regexes, filter_where, arrows_for_lambdas] {
+    for pass in [
+        super::aggregate_states::exported_states,
+        super::comprehensions::comprehensions_as_lambdas,
+        globs_as_regexes,
+        filter_where,
+        arrows_for_lambdas,
+    ] {
         if let Cow::Owned(changed) = pass(&text) {
             text = Cow::Owned(changed);
         }
