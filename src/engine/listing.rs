@@ -32,7 +32,7 @@ fn describe(category: Category) -> Result<RecordBatch> {
     let fields = schema.fields();
     batch(vec![
         ("column_name", fields.iter().map(|f| f.name().clone()).collect()),
-        ("column_type", fields.iter().map(|f| sql_type_name(f.data_type())).collect()),
+        ("column_type", fields.iter().map(|f| field_type_name(f)).collect()),
         ("null", fields.iter().map(|f| if f.is_nullable() { "YES" } else { "NO" }.to_string()).collect()),
     ])
 }
@@ -73,6 +73,11 @@ pub(crate) fn duckdb_type_name(data_type: &DataType) -> String {
         _ => return name.to_lowercase(),
     };
     header.into()
+}
+
+/// DuckDB's SQL name for a column's type: its data type's, or JSON for text marked as JSON.
+pub(crate) fn field_type_name(field: &datafusion::arrow::datatypes::Field) -> String {
+    if super::compat::is_json(field) { "JSON".into() } else { sql_type_name(field.data_type()) }
 }
 
 /// DuckDB's SQL names for types, as `typeof` and `DESCRIBE` give them.

@@ -22,7 +22,7 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::Statement;
 
-pub(crate) use listing::{all_columns, duckdb_type_name, sql_type_name};
+pub(crate) use listing::{all_columns, duckdb_type_name, field_type_name, sql_type_name};
 
 use crate::cache::{KnownFile, SourceLock};
 use crate::category::Category;

@@ -20,7 +20,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::encode::display_text;
-use crate::engine::{Engine, EngineOptions, sql_type_name};
+use crate::engine::{Engine, EngineOptions, field_type_name};
 
 #[derive(Deserialize, Clone)]
 struct Case {
@@ -102,7 +102,7 @@ pub(super) async fn answer(engine: &Engine, sql: &str) -> Result<(Vec<String>, V
     let frame = engine.plan(statement).await.map_err(|e| e.to_string())?;
     // The types of what runs (after the analyzer's typing rules), as the output prints them.
     let stream = frame.execute_stream().await.map_err(|e| e.to_string())?;
-    let types: Vec<String> = stream.schema().fields().iter().map(|f| sql_type_name(f.data_type())).collect();
+    let types: Vec<String> = stream.schema().fields().iter().map(|f| field_type_name(f)).collect();
     let batches: Vec<_> = futures::TryStreamExt::try_collect(stream).await.map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for batch in &batches {

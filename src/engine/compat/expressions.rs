@@ -44,9 +44,33 @@ fn try_as_instant(value: Expr) -> Expr {
     call("arrow_try_cast", vec![value, text("Timestamp(µs, \"UTC\")")])
 }
 
+/// A call of this layer's that gives JSON from a cast, a literal or an extraction.
+fn makes_json(expr: &Expr) -> bool {
+    matches!(expr, Expr::Function(f) if matches!(f.name.to_string().as_str(), "json_cast" | "json_mark"))
+}
+
+fn is_text_type(data_type: &SqlType) -> bool {
+    matches!(
+        data_type,
+        SqlType::Varchar(_) | SqlType::Text | SqlType::String(_) | SqlType::Char(_) | SqlType::CharVarying(_)
+    ) || matches!(data_type, SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("string"))
+}
+
+fn is_uuid_type(data_type: &SqlType) -> bool {
+    matches!(data_type, SqlType::Uuid)
+        || matches!(data_type, SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("uuid"))
+}
+
+fn is_json_type(data_type: &SqlType) -> bool {
+    matches!(data_type, SqlType::JSON | SqlType::JSONB)
+        || matches!(data_type, SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("json"))
+}
+
 pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     super::like::duckdb_like(expr)?;
-    if let Expr::Cast { data_type, .. } | Expr::TypedString(TypedString { data_type, .. }) = expr {
+    if let Expr::Cast { data_type, .. } | Expr::TypedString(TypedString { data_type, .. }) = expr
+        && !is_json_type(data_type)
+    {
         super::call_forms::duckdb_type(data_type);
     }
     let replacement = match expr {
@@ -63,9 +87,36 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
             parts.iter_mut().for_each(fold_identifier);
             return Ok(());
         }
-        Expr::BinaryOp { left, op: op @ (BinaryOperator::Arrow | BinaryOperator::LongArrow), right } => {
-            let function = if *op == BinaryOperator::LongArrow { "json_as_text" } else { "json_get_json" };
-            json_call(function, (**left).clone(), right)?
+        Expr::BinaryOp { left, op: BinaryOperator::LongArrow, right } => {
+            json_call("json_as_text", (**left).clone(), right)?
+        }
+        // `->` and json_extract give DuckDB's JSON.
+        Expr::BinaryOp { left, op: BinaryOperator::Arrow, right } => {
+            call("json_mark", vec![json_call("json_get_json", (**left).clone(), right)?])
+        }
+        // A UUID is text here, but JSON of a UUID is a JSON string.
+        Expr::Cast { data_type, expr: value, .. }
+            if is_json_type(data_type)
+                && matches!(value.as_ref(), Expr::Cast { data_type: inner, .. } if is_uuid_type(inner)) =>
+        {
+            call("json_mark", vec![call("to_json", vec![(**value).clone()])])
+        }
+        Expr::Cast { data_type, expr: value, .. } if is_json_type(data_type) => {
+            call("json_cast", vec![(**value).clone()])
+        }
+        Expr::TypedString(typed) if is_json_type(&typed.data_type) => {
+            call("json_cast", vec![Expr::Value(typed.value.clone())])
+        }
+        // From JSON to another type: the JSON's value (a string without its quotes) is cast.
+        // (Expressions are rewritten inner first: the JSON is already a json_cast/json_mark call.)
+        Expr::Cast { kind, data_type, expr: value, array, format } if makes_json(value) && !is_text_type(data_type) => {
+            Expr::Cast {
+                kind: kind.clone(),
+                data_type: data_type.clone(),
+                expr: Box::new(call("json_scalar_text", vec![(**value).clone()])),
+                array: *array,
+                format: format.clone(),
+            }
         }
         Expr::AtTimeZone { timestamp, time_zone } => {
             call("at_time_zone", vec![(**timestamp).clone(), (**time_zone).clone()])
@@ -344,8 +395,11 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         }
         "json_extract_string" | "json_extract" => {
             arity(&name, &args, 2, "a JSON value and a path such as '$.userId'")?;
-            let target = if name == "json_extract" { "json_get_json" } else { "json_as_text" };
-            json_call(target, args[0].clone(), &args[1])?
+            if name == "json_extract" {
+                call("json_mark", vec![json_call("json_get_json", args[0].clone(), &args[1])?])
+            } else {
+                json_call("json_as_text", args[0].clone(), &args[1])?
+            }
         }
         "epoch" => date_part("epoch", &args)?,
         "hour" | "minute" | "second" | "year" | "month" | "day" | "quarter" | "week" | "dayofyear" | "doy"

@@ -117,7 +117,10 @@ impl ScalarUDFImpl for DuckDbScalar {
             Kind::EpochMs => epoch_ms(&arrays[0])?,
             Kind::Len => len(&arrays[0])?,
             Kind::TypeOf => {
-                let name = crate::engine::sql_type_name(arrays[0].data_type());
+                let name = match args.arg_fields.first() {
+                    Some(field) => crate::engine::field_type_name(field),
+                    None => crate::engine::sql_type_name(arrays[0].data_type()),
+                };
                 Arc::new(StringArray::from(vec![name; rows])) as ArrayRef
             }
         };

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 use serde_json::Value;
 
@@ -32,11 +32,19 @@ struct JsonBuilder {
     signature: Signature,
 }
 
-fn value(column: &ArrayRef, row: usize) -> Value {
-    if column.data_type() == &DataType::Null {
+/// A value as JSON: JSON-typed text is embedded as the JSON it holds, other values written as
+/// `to_json` writes them.
+fn value(column: &ArrayRef, field: Option<&FieldRef>, row: usize) -> Value {
+    if column.data_type() == &DataType::Null || column.is_null(row) {
         return Value::Null;
     }
-    json_value(column.as_ref(), row)
+    let written = json_value(column.as_ref(), row);
+    match written {
+        Value::String(text) if field.is_some_and(|f| super::json_type::is_json(f)) => {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        }
+        other => other,
+    }
 }
 
 impl ScalarUDFImpl for JsonBuilder {
@@ -56,6 +64,12 @@ impl ScalarUDFImpl for JsonBuilder {
         }
     }
 
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        self.return_type(&types)?;
+        Ok(super::json_type::json_field(self.name))
+    }
+
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows.max(1);
         let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
@@ -65,25 +79,27 @@ impl ScalarUDFImpl for JsonBuilder {
             let built = match self.name {
                 "json_object" => {
                     let mut object = serde_json::Map::new();
-                    for pair in columns.chunks(2) {
+                    for (index, pair) in columns.chunks(2).enumerate() {
                         let [key, val] = pair else { continue };
-                        let key = match value(key, row) {
+                        let key = match value(key, None, row) {
                             Value::String(s) => s,
                             Value::Null => return exec_err!("json_object: a key is NULL"),
                             other => other.to_string(),
                         };
-                        object.insert(key, value(val, row));
+                        object.insert(key, value(val, args.arg_fields.get(index * 2 + 1), row));
                     }
                     Value::Object(object)
                 }
-                "json_array" => Value::Array(columns.iter().map(|c| value(c, row)).collect()),
+                "json_array" => Value::Array(
+                    columns.iter().enumerate().map(|(i, c)| value(c, args.arg_fields.get(i), row)).collect(),
+                ),
                 _ => {
                     // A NULL is SQL NULL, not the JSON text `null`.
                     if columns[0].data_type() == &DataType::Null || columns[0].is_null(row) {
                         out.append_null();
                         continue;
                     }
-                    value(&columns[0], row)
+                    value(&columns[0], args.arg_fields.first(), row)
                 }
             };
             out.append_value(built.to_string());

@@ -12,34 +12,34 @@ use datafusion::logical_expr::ScalarUDF;
 use serde_json::{Map, Value};
 
 use super::json_path::{PathStep, array_index, parse_json_path};
-use super::udf::{invalid, row_udf, shared};
+use super::udf::{invalid, row_udf, row_udf_json, shared};
 use crate::encode::json_value;
 
 pub(super) fn json_edit_functions() -> Vec<ScalarUDF> {
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
     let many = usize::MAX;
     vec![
-        row_udf("json", "one argument: json(text)", 1..=1, utf8, |a| per_row(a, |v| Ok(Some(v[0].clone())))),
-        row_udf("json_set", "json_set(json, path, value [, path, value ...])", 3..=many, utf8, |a| edit(a, Edit::Set)),
-        row_udf("json_insert", "json_insert(json, path, value [, ...])", 3..=many, utf8, |a| edit(a, Edit::Insert)),
-        row_udf("json_replace", "json_replace(json, path, value [, ...])", 3..=many, utf8, |a| edit(a, Edit::Replace)),
-        row_udf("json_remove", "json_remove(json, path [, path ...])", 2..=many, utf8, json_remove),
-        row_udf("json_merge_patch", "json_merge_patch(json, patch [, patch ...])", 2..=many, utf8, |a| {
+        row_udf_json("json", "one argument: json(text)", 1..=1, |a| per_row(a, |v| Ok(Some(v[0].clone())))),
+        row_udf_json("json_set", "json_set(json, path, value [, path, value ...])", 3..=many, |a| edit(a, Edit::Set)),
+        row_udf_json("json_insert", "json_insert(json, path, value [, ...])", 3..=many, |a| edit(a, Edit::Insert)),
+        row_udf_json("json_replace", "json_replace(json, path, value [, ...])", 3..=many, |a| edit(a, Edit::Replace)),
+        row_udf_json("json_remove", "json_remove(json, path [, path ...])", 2..=many, json_remove),
+        row_udf_json("json_merge_patch", "json_merge_patch(json, patch [, patch ...])", 2..=many, |a| {
             merged(a, merge_patch)
         }),
-        row_udf("json_deep_merge", "json_deep_merge(json, patch [, patch ...])", 2..=many, utf8, |a| {
+        row_udf_json("json_deep_merge", "json_deep_merge(json, patch [, patch ...])", 2..=many, |a| {
             merged(a, deep_merge)
         }),
-        row_udf("json_merge_patch_diff", "json_merge_patch_diff(from, to)", 2..=2, utf8, |a| {
+        row_udf_json("json_merge_patch_diff", "json_merge_patch_diff(from, to)", 2..=2, |a| {
             per_row(a, |v| Ok(Some(patch_between(&v[0], &v[1]))))
         }),
-        row_udf("json_strip_nulls", "one argument: json_strip_nulls(json)", 1..=1, utf8, |a| {
+        row_udf_json("json_strip_nulls", "one argument: json_strip_nulls(json)", 1..=1, |a| {
             per_row(a, |v| Ok(Some(strip_nulls(v[0].clone()))))
         }),
         row_udf("json_normalize", "one argument: json_normalize(json)", 1..=1, utf8, |a| {
             per_row(a, |v| Ok(Some(normalized(v[0].clone()))))
         }),
-        row_udf("json_structure", "one argument: json_structure(json)", 1..=1, utf8, |a| {
+        row_udf_json("json_structure", "one argument: json_structure(json)", 1..=1, |a| {
             per_row(a, |v| Ok(Some(structure(&v[0]))))
         }),
         row_udf("json_pretty", "one argument: json_pretty(json)", 1..=1, utf8, json_pretty),

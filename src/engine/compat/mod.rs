@@ -22,6 +22,7 @@ mod json_builders;
 mod json_edit;
 mod json_path;
 mod json_transform;
+mod json_type;
 mod like;
 mod list_aggregates;
 mod list_functions;
@@ -58,6 +59,7 @@ use crate::error::{Error, Result, one_line};
 use dialect::DuckDbCompatDialect;
 
 pub(crate) use aliases::expand_alias;
+pub(crate) use json_type::is_json;
 pub(crate) use refusals::explained;
 
 /// Adds the DuckDB functions and typing rules to a session.
@@ -89,6 +91,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(generic_functions::generic_functions())
         .chain(regexp_struct::regexp_struct_functions())
         .chain(list_aggregates::list_aggregate_functions())
+        .chain(json_type::json_type_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }
@@ -296,7 +299,7 @@ mod tests {
     fn json_functions_and_operators_are_rewritten() {
         assert_eq!(
             sql("SELECT json_extract_string(data, '$.map.id'), data->>'userId', data->'categories' FROM activity"),
-            "SELECT json_as_text(data, 'map', 'id') AS \"json_extract_string(data, '$.map.id')\", json_as_text(data, 'userId') AS \"data ->> 'userId'\", json_get_json(data, 'categories') AS \"data -> 'categories'\" FROM activity"
+            "SELECT json_as_text(data, 'map', 'id') AS \"json_extract_string(data, '$.map.id')\", json_as_text(data, 'userId') AS \"data ->> 'userId'\", json_mark(json_get_json(data, 'categories')) AS \"data -> 'categories'\" FROM activity"
         );
     }
 

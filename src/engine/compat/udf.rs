@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
 use datafusion::common::{Result, ScalarValue, exec_datafusion_err, plan_err};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 
 pub(super) type Returns = fn(&[DataType]) -> Result<DataType>;
 pub(super) type Runs = fn(&[ArrayRef]) -> Result<ArrayRef>;
@@ -20,6 +22,8 @@ pub(super) struct RowUdf {
     signature: Signature,
     returns: Returns,
     runs: Runs,
+    /// The result is DuckDB's JSON (text marked as JSON).
+    json: bool,
 }
 
 impl PartialEq for RowUdf {
@@ -55,7 +59,19 @@ pub(super) fn row_udf_with(
     runs: Runs,
 ) -> ScalarUDF {
     let signature = Signature::variadic_any(volatility);
-    ScalarUDF::new_from_impl(RowUdf { name, usage, arity, signature, returns, runs })
+    ScalarUDF::new_from_impl(RowUdf { name, usage, arity, signature, returns, runs, json: false })
+}
+
+/// A UDF whose result is DuckDB's JSON.
+pub(super) fn row_udf_json(
+    name: &'static str,
+    usage: &'static str,
+    arity: std::ops::RangeInclusive<usize>,
+    runs: Runs,
+) -> ScalarUDF {
+    let signature = Signature::variadic_any(Volatility::Immutable);
+    let returns: Returns = |_| Ok(DataType::Utf8);
+    ScalarUDF::new_from_impl(RowUdf { name, usage, arity, signature, returns, runs, json: true })
 }
 
 impl ScalarUDFImpl for RowUdf {
@@ -72,6 +88,16 @@ impl ScalarUDFImpl for RowUdf {
             return plan_err!("{} takes {}", self.name, self.usage);
         }
         (self.returns)(args)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        let data_type = self.return_type(&types)?;
+        Ok(if self.json {
+            super::json_type::json_field(self.name)
+        } else {
+            Arc::new(Field::new(self.name, data_type, true))
+        })
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
