@@ -141,11 +141,33 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
             format: None,
         },
         // DuckDB writes the time of an interval as `03:04:05`; DataFusion reads units only.
-        Expr::Interval(Interval { value, .. }) => {
+        Expr::Interval(Interval { value, .. }) if matches!(value.as_ref(), Expr::Value(_)) => {
             if let Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) = value.as_mut() {
                 *s = interval_units(s);
             }
             return Ok(());
+        }
+        // `INTERVAL (expr) DAY`: that many units, read as the text `<n> day`.
+        Expr::Interval(Interval { value, leading_field: Some(unit), last_field: None, .. }) => {
+            let as_text = |e: Expr| Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(e),
+                data_type: SqlType::Varchar(None),
+                array: false,
+                format: None,
+            };
+            let spelled = Expr::BinaryOp {
+                left: Box::new(as_text((**value).clone())),
+                op: BinaryOperator::StringConcat,
+                right: Box::new(text(&format!(" {unit}"))),
+            };
+            Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(spelled),
+                data_type: SqlType::Interval { fields: None, precision: None },
+                array: false,
+                format: None,
+            }
         }
         // DuckDB reads `TIMESTAMP '2025-10-01 10:00'` without seconds; DataFusion needs them.
         Expr::TypedString(typed) if matches!(typed.data_type, SqlType::Timestamp(..)) => {
