@@ -97,7 +97,7 @@ enum Edit {
 }
 
 fn edit(arrays: &[ArrayRef], how: Edit) -> Result<ArrayRef> {
-    if arrays.len() % 2 == 0 {
+    if arrays.len().is_multiple_of(2) {
         return Err(invalid("json_set/json_insert/json_replace take a JSON text and path, value pairs".into()));
     }
     let mut out = Vec::with_capacity(arrays[0].len());

@@ -17,7 +17,7 @@ use super::udf::{row_udf, shared};
 
 pub(super) fn list_functions() -> Vec<ScalarUDF> {
     vec![
-        row_udf("list_where", "list_where(list, mask)", 2..=2, |t| Ok(as_list(&t[0])?), list_where)
+        row_udf("list_where", "list_where(list, mask)", 2..=2, |t| as_list(&t[0]), list_where)
             .with_aliases(["array_where"]),
         row_udf("list_unique", "one argument: list_unique(list)", 1..=1, |_| Ok(DataType::UInt64), list_unique)
             .with_aliases(["array_unique"]),
