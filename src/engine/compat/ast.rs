@@ -71,3 +71,20 @@ pub(super) fn without_nulls(list: Expr) -> Expr {
     });
     call("array_filter", vec![list, lambda])
 }
+
+/// `INTERVAL (n) UNIT` as DataFusion reads it: the text `<n> unit` cast to an interval.
+pub(super) fn units_interval(count: Expr, unit: &str) -> Expr {
+    let cast = |expr: Expr, data_type: SqlType| Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(expr),
+        data_type,
+        array: false,
+        format: None,
+    };
+    let spelled = Expr::BinaryOp {
+        left: Box::new(cast(count, SqlType::Varchar(None))),
+        op: datafusion::sql::sqlparser::ast::BinaryOperator::StringConcat,
+        right: Box::new(text(&format!(" {unit}"))),
+    };
+    cast(spelled, SqlType::Interval { fields: None, precision: None })
+}

@@ -12,6 +12,7 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::visit_expressions_mut;
 
 use super::ast::{call, call_with, null_text, plain_args, text, without_nulls};
+use super::json_casts::is_json_type;
 use super::json_path::{PathStep, parse_json_path};
 use super::names::fold_identifier;
 use crate::error::{Error, Result};
@@ -44,34 +45,16 @@ fn try_as_instant(value: Expr) -> Expr {
     call("arrow_try_cast", vec![value, text("Timestamp(µs, \"UTC\")")])
 }
 
-/// A call of this layer's that gives JSON from a cast, a literal or an extraction.
-fn makes_json(expr: &Expr) -> bool {
-    matches!(expr, Expr::Function(f) if matches!(f.name.to_string().as_str(), "json_cast" | "json_mark"))
-}
-
-fn is_text_type(data_type: &SqlType) -> bool {
-    matches!(
-        data_type,
-        SqlType::Varchar(_) | SqlType::Text | SqlType::String(_) | SqlType::Char(_) | SqlType::CharVarying(_)
-    ) || matches!(data_type, SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("string"))
-}
-
-fn is_uuid_type(data_type: &SqlType) -> bool {
-    matches!(data_type, SqlType::Uuid)
-        || matches!(data_type, SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("uuid"))
-}
-
-fn is_json_type(data_type: &SqlType) -> bool {
-    matches!(data_type, SqlType::JSON | SqlType::JSONB)
-        || matches!(data_type, SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("json"))
-}
-
 pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     super::like::duckdb_like(expr)?;
     if let Expr::Cast { data_type, .. } | Expr::TypedString(TypedString { data_type, .. }) = expr
         && !is_json_type(data_type)
     {
         super::call_forms::duckdb_type(data_type);
+    }
+    if let Some(json) = super::json_casts::rewritten(expr) {
+        *expr = json;
+        return Ok(());
     }
     let replacement = match expr {
         Expr::Cast { kind, data_type, expr: value, .. } if is_timestamptz(data_type) => match kind {
@@ -93,30 +76,6 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         // `->` and json_extract give DuckDB's JSON.
         Expr::BinaryOp { left, op: BinaryOperator::Arrow, right } => {
             call("json_mark", vec![json_call("json_get_json", (**left).clone(), right)?])
-        }
-        // A UUID is text here, but JSON of a UUID is a JSON string.
-        Expr::Cast { data_type, expr: value, .. }
-            if is_json_type(data_type)
-                && matches!(value.as_ref(), Expr::Cast { data_type: inner, .. } if is_uuid_type(inner)) =>
-        {
-            call("json_mark", vec![call("to_json", vec![(**value).clone()])])
-        }
-        Expr::Cast { data_type, expr: value, .. } if is_json_type(data_type) => {
-            call("json_cast", vec![(**value).clone()])
-        }
-        Expr::TypedString(typed) if is_json_type(&typed.data_type) => {
-            call("json_cast", vec![Expr::Value(typed.value.clone())])
-        }
-        // From JSON to another type: the JSON's value (a string without its quotes) is cast.
-        // (Expressions are rewritten inner first: the JSON is already a json_cast/json_mark call.)
-        Expr::Cast { kind, data_type, expr: value, array, format } if makes_json(value) && !is_text_type(data_type) => {
-            Expr::Cast {
-                kind: kind.clone(),
-                data_type: data_type.clone(),
-                expr: Box::new(call("json_scalar_text", vec![(**value).clone()])),
-                array: *array,
-                format: format.clone(),
-            }
         }
         Expr::AtTimeZone { timestamp, time_zone } => {
             call("at_time_zone", vec![(**timestamp).clone(), (**time_zone).clone()])
@@ -147,27 +106,9 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
             }
             return Ok(());
         }
-        // `INTERVAL (expr) DAY`: that many units, read as the text `<n> day`.
+        // `INTERVAL (expr) DAY`: that many units.
         Expr::Interval(Interval { value, leading_field: Some(unit), last_field: None, .. }) => {
-            let as_text = |e: Expr| Expr::Cast {
-                kind: CastKind::Cast,
-                expr: Box::new(e),
-                data_type: SqlType::Varchar(None),
-                array: false,
-                format: None,
-            };
-            let spelled = Expr::BinaryOp {
-                left: Box::new(as_text((**value).clone())),
-                op: BinaryOperator::StringConcat,
-                right: Box::new(text(&format!(" {unit}"))),
-            };
-            Expr::Cast {
-                kind: CastKind::Cast,
-                expr: Box::new(spelled),
-                data_type: SqlType::Interval { fields: None, precision: None },
-                array: false,
-                format: None,
-            }
+            super::ast::units_interval((**value).clone(), &unit.to_string())
         }
         // DuckDB reads `TIMESTAMP '2025-10-01 10:00'` without seconds; DataFusion needs them.
         Expr::TypedString(typed) if matches!(typed.data_type, SqlType::Timestamp(..)) => {

@@ -19,6 +19,7 @@ mod formatting;
 mod functions;
 mod generic_functions;
 mod json_builders;
+mod json_casts;
 mod json_edit;
 mod json_path;
 mod json_transform;
