@@ -148,11 +148,7 @@ impl ScalarUDFImpl for JsonTransform {
         }
         let values: Vec<Option<&Value>> = parsed.iter().map(Option::as_ref).collect();
         let result = column(&values, args.return_field.data_type(), self.strict)?;
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
-        } else {
-            ColumnarValue::Array(result)
-        })
+        super::udf::columnar(result, scalar)
     }
 }
 

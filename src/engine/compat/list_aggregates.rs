@@ -198,10 +198,6 @@ impl ScalarUDFImpl for ListAggregate {
         } else {
             ScalarValue::iter_to_array(results)?
         };
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
-        } else {
-            ColumnarValue::Array(result)
-        })
+        super::udf::columnar(result, scalar)
     }
 }

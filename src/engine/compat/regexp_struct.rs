@@ -143,10 +143,6 @@ impl ScalarUDFImpl for RegexpStruct {
         } else {
             Arc::new(StructArray::try_new(fields(&names), children, Some(NullBuffer::from(valid)))?)
         };
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
-        } else {
-            ColumnarValue::Array(result)
-        })
+        super::udf::columnar(result, scalar)
     }
 }

@@ -106,11 +106,7 @@ impl ScalarUDFImpl for Strptime {
             }
         }
         let result: ArrayRef = Arc::new(TimestampMicrosecondArray::from(out).with_timezone_opt(zone));
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
-        } else {
-            ColumnarValue::Array(result)
-        })
+        super::udf::columnar(result, scalar)
     }
 }
 

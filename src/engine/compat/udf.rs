@@ -104,12 +104,7 @@ impl ScalarUDFImpl for RowUdf {
         let rows = args.number_rows;
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
-        let result = (self.runs)(&arrays)?;
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        columnar((self.runs)(&arrays)?, all_scalar)
     }
 }
 
@@ -138,4 +133,13 @@ pub(super) fn invalid(message: String) -> datafusion::error::DataFusionError {
 
 pub(super) fn shared(array: impl datafusion::arrow::array::Array + 'static) -> ArrayRef {
     Arc::new(array)
+}
+
+/// A result column as the function answers it: a scalar when every argument was one.
+pub(super) fn columnar(result: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
+    Ok(if scalar {
+        ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
+    } else {
+        ColumnarValue::Array(result)
+    })
 }
