@@ -204,6 +204,9 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         rewrite_all(&mut reshaped)?;
         return Ok(Some(reshaped));
     }
+    if let Some(sorted) = super::ordered_aggregates::sorted(&name, f) {
+        return Ok(Some(sorted));
+    }
     let Some(args) = plain_args(f) else {
         return Ok(None);
     };

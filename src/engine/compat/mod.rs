@@ -29,6 +29,7 @@ mod list_aggregates;
 mod list_functions;
 mod list_reduce;
 mod names;
+mod ordered_aggregates;
 mod overflow;
 mod prepass;
 mod queries;
