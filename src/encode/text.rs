@@ -36,7 +36,11 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
         }),
         DataType::Date32 | DataType::Date64 => date_at(array, row).unwrap_or_default(),
         DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            non_finite(array, row).unwrap_or_else(|| float_text(float_at(array, row)))
+            non_finite(array, row).unwrap_or_else(|| match array.data_type() {
+                // A FLOAT prints its own shortest digits (0.9925834), not those of the double it widens to.
+                DataType::Float32 => float32_text(array.as_primitive::<Float32Type>().value(row)),
+                _ => float_text(float_at(array, row)),
+            })
         }
         DataType::Interval(_) => interval_text(array, row).unwrap_or_default(),
         DataType::List(_) => return format!("[{}]", items(array.as_list::<i32>().value(row).as_ref())),
@@ -102,6 +106,18 @@ fn float_at(array: &dyn Array, row: usize) -> f64 {
 fn float_text(value: f64) -> String {
     if value == 0.0 || (1e-4..1e16).contains(&value.abs()) {
         return serde_json::Number::from_f64(value).map_or_else(|| value.to_string(), |n| n.to_string());
+    }
+    let text = format!("{value:e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let (sign, digits) = exponent.strip_prefix('-').map_or(("+", exponent), |d| ("-", d));
+    format!("{mantissa}e{sign}{digits:0>2}")
+}
+
+/// A FLOAT as DuckDB writes it: the shortest digits that read back as the same single.
+fn float32_text(value: f32) -> String {
+    if value == 0.0 || (1e-4..1e16).contains(&value.abs()) {
+        let text = value.to_string();
+        return if text.contains('.') { text } else { format!("{text}.0") };
     }
     let text = format!("{value:e}");
     let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));

@@ -44,6 +44,7 @@ mod templates;
 mod text_functions;
 mod time_zones;
 mod udf;
+mod vector_functions;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -94,6 +95,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(regexp_struct::regexp_struct_functions())
         .chain(list_aggregates::list_aggregate_functions())
         .chain(json_type::json_type_functions())
+        .chain(vector_functions::vector_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }

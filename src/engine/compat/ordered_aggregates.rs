@@ -38,7 +38,11 @@ pub(super) fn sorted(name: &str, f: &Function) -> Option<Expr> {
     let sort = |collected: Expr| {
         call(
             "array_sort",
-            vec![collected, text(if descending { "DESC" } else { "ASC" }), text(if nulls_first { "NULLS FIRST" } else { "NULLS LAST" })],
+            vec![
+                collected,
+                text(if descending { "DESC" } else { "ASC" }),
+                text(if nulls_first { "NULLS FIRST" } else { "NULLS LAST" }),
+            ],
         )
     };
     Some(if matches!(name, "list" | "array_agg") {
