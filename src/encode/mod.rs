@@ -3,7 +3,7 @@
 
 mod text;
 
-pub use text::display_text;
+pub use text::{display_text, unnamed_struct};
 use text::{interval_text, non_finite};
 
 use std::io::Write;

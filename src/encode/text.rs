@@ -49,12 +49,10 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
         DataType::Struct(fields) => {
             let columns = array.as_struct().columns();
             let values = columns.iter().map(|c| cell(c.as_ref(), row, true));
-            // DataFusion names the fields of `row(...)` and `struct(...)` c0, c1, ..., and those
-            // of `list_zip` 1, 2, ...: DuckDB's unnamed structs.
-            let unnamed = fields.iter().enumerate().all(|(i, f)| f.name().is_empty() || *f.name() == format!("c{i}"))
-                || fields.iter().enumerate().all(|(i, f)| *f.name() == (i + 1).to_string());
-            return if unnamed {
-                format!("({})", values.collect::<Vec<_>>().join(", "))
+            return if unnamed_struct(fields) {
+                let values: Vec<String> = values.collect();
+                // A tuple of one is written `(x,)`.
+                if values.len() == 1 { format!("({},)", values[0]) } else { format!("({})", values.join(", ")) }
             } else {
                 let pairs: Vec<String> = fields
                     .iter()
@@ -80,6 +78,13 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
     };
     // Inside a list, struct or map DuckDB quotes any value whose text needs it ('10:00:00').
     if nested { quoted_if_needed(&text) } else { text }
+}
+
+/// DataFusion names the fields of `row(...)` and `struct(...)` c0, c1, ..., and those of
+/// `list_zip` 1, 2, ...: DuckDB's unnamed structs (tuples).
+pub fn unnamed_struct(fields: &datafusion::arrow::datatypes::Fields) -> bool {
+    fields.iter().enumerate().all(|(i, f)| f.name().is_empty() || *f.name() == format!("c{i}"))
+        || fields.iter().enumerate().all(|(i, f)| *f.name() == (i + 1).to_string())
 }
 
 /// DuckDB quotes a string inside a list or struct when it is empty, spells NULL, has outer

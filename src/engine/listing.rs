@@ -108,6 +108,10 @@ pub(crate) fn sql_type_name(data_type: &DataType) -> String {
         | DataType::FixedSizeList(f, _)
         | DataType::ListView(f)
         | DataType::LargeListView(f) => format!("{}[]", sql_type_name(f.data_type())),
+        // DuckDB's unnamed structs (`row(...)`, `struct_values`, `list_zip`'s) are TUPLEs.
+        DataType::Struct(fields) if crate::encode::unnamed_struct(fields) => {
+            format!("TUPLE({})", fields.iter().map(|f| sql_type_name(f.data_type())).collect::<Vec<_>>().join(", "))
+        }
         DataType::Struct(fields) => format!(
             "STRUCT({})",
             fields

@@ -1,5 +1,5 @@
 //! DuckDB calls whose shape DataFusion does not take, reshaped: `struct_pack(a := 1)`,
-//! `list_aggregate(l, 'max')`, empty regex options, splitting on `''`, several quantiles in one
+//! `list_aggregate(l, 'max')`, `list_zip(..., truncate)`, empty regex options, splitting on `''`, several quantiles in one
 //! call; and DuckDB's type names that DataFusion does not know.
 
 use datafusion::sql::sqlparser::ast::{
@@ -8,6 +8,30 @@ use datafusion::sql::sqlparser::ast::{
 
 use super::ast::{call, plain_args, text};
 
+/// `list_zip(l1, ..., [truncate])`: DataFusion's `arrays_zip`; a constant `true` last cuts the
+/// lists to the shortest first.
+fn zipped(args: &[Expr]) -> Expr {
+    let (lists, truncate) = match args.split_last() {
+        Some((Expr::Value(ValueWithSpan { value: Value::Boolean(t), .. }), lists)) => (lists, *t),
+        _ => (args, false),
+    };
+    if !truncate {
+        return call("arrays_zip", lists.to_vec());
+    }
+    let shortest = Expr::Cast {
+        kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+        expr: Box::new(call("least", lists.iter().map(|l| call("cardinality", vec![l.clone()])).collect())),
+        data_type: SqlType::BigInt(None),
+        array: false,
+        format: None,
+    };
+    let one = Expr::value(Value::Number("1".into(), false));
+    call(
+        "arrays_zip",
+        lists.iter().map(|l| call("array_slice", vec![l.clone(), one.clone(), shortest.clone()])).collect(),
+    )
+}
+
 /// The reshaped call, if `f` (named `name`) is one of these forms; its calls are DuckDB's still
 /// (the caller rewrites them).
 pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
@@ -15,6 +39,9 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
         return struct_pack(f);
     }
     let args = plain_args(f)?;
+    if matches!(name, "list_zip" | "array_zip") {
+        return Some(zipped(&args));
+    }
     // An aggregate over a list, by name, as the list function of that aggregate.
     if matches!(name, "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate")
         && let [list, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(aggregate), .. }), rest @ ..] =

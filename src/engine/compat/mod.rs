@@ -40,6 +40,7 @@ mod semantics;
 #[cfg(test)]
 mod sqllogic;
 mod strptime;
+mod struct_functions;
 mod templates;
 mod text_functions;
 mod time_zones;
@@ -96,6 +97,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(list_aggregates::list_aggregate_functions())
         .chain(json_type::json_type_functions())
         .chain(vector_functions::vector_functions())
+        .chain(struct_functions::struct_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }
