@@ -39,6 +39,7 @@ mod renames;
 mod semantics;
 #[cfg(test)]
 mod sqllogic;
+mod string_tools;
 mod strptime;
 mod struct_functions;
 mod templates;
@@ -98,6 +99,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(json_type::json_type_functions())
         .chain(vector_functions::vector_functions())
         .chain(struct_functions::struct_functions())
+        .chain(string_tools::string_tools())
     {
         SessionContext::register_udf(ctx, udf);
     }

@@ -44,6 +44,14 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         ("isinf", 1) => "abs(CAST($1 AS DOUBLE)) = CAST('inf' AS DOUBLE)",
         ("isfinite", 1) => "NOT isnan(CAST($1 AS DOUBLE)) AND abs(CAST($1 AS DOUBLE)) <> CAST('inf' AS DOUBLE)",
         ("histogram", 1) => "list_histogram(array_agg($1))",
+        // The weights of rows whose value or weight is NULL count for nothing.
+        ("weighted_avg" | "wavg", 2) => {
+            "sum(CAST($1 AS DOUBLE) * $2) / sum(CASE WHEN $1 IS NOT NULL AND $2 IS NOT NULL THEN CAST($2 AS DOUBLE) END)"
+        }
+        // Away from zero to the next even integer.
+        ("even", 1) => {
+            "CASE WHEN $1 >= 0 THEN ceil(CAST($1 AS DOUBLE) / 2) * 2 ELSE floor(CAST($1 AS DOUBLE) / 2) * 2 END"
+        }
         ("map_contains", 2) => "array_has(map_keys($1), $2)",
         ("map_contains_value", 2) => "array_has(map_values($1), $2)",
         ("map_contains_entry", 3) => "array_has(map_extract($1, $2), $3)",
