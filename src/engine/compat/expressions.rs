@@ -247,6 +247,12 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         }
         // DuckDB's to_timestamp(seconds) is an instant.
         "to_timestamp" if args.len() == 1 => as_instant(call("to_timestamp", args)),
+        // With one argument, DuckDB's add and subtract are unary + and -.
+        "add" if args.len() == 1 => Expr::Nested(Box::new(args[0].clone())),
+        "subtract" if args.len() == 1 => Expr::UnaryOp {
+            op: datafusion::sql::sqlparser::ast::UnaryOperator::Minus,
+            expr: Box::new(Expr::Nested(Box::new(args[0].clone()))),
+        },
         "add" => binary(BinaryOperator::Plus, &args)?,
         "subtract" => binary(BinaryOperator::Minus, &args)?,
         "multiply" => binary(BinaryOperator::Multiply, &args)?,

@@ -95,7 +95,7 @@ impl ScalarUDFImpl for DuckDbScalar {
             Kind::DateDiff => arity(3..=3, "date_diff(part, start, end)").map(|_| DataType::Int64),
             Kind::EpochMs => {
                 arity(1..=1, "one argument: epoch_ms(timestamp) or epoch_ms(milliseconds)")?;
-                Ok(if args[0].is_integer() {
+                Ok(if args[0].is_integer() || args[0].is_null() {
                     DataType::Timestamp(TimeUnit::Millisecond, None)
                 } else {
                     DataType::Int64
@@ -351,7 +351,7 @@ pub(super) fn per_row_difference(
 
 /// `epoch_ms(timestamp)` → milliseconds since 1970; `epoch_ms(integer)` → the timestamp.
 fn epoch_ms(array: &ArrayRef) -> Result<ArrayRef> {
-    if array.data_type().is_integer() {
+    if array.data_type().is_integer() || array.data_type().is_null() {
         return Ok(cast(&cast(array, &DataType::Int64)?, &DataType::Timestamp(TimeUnit::Millisecond, None))?);
     }
     let micros = timestamps_micros(array)?;
