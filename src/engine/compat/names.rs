@@ -21,6 +21,29 @@ impl VisitorMut for NameUnnamedSubqueries {
     type Break = ();
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        // DuckDB names the columns of VALUES col0, col1, ... (DataFusion: column1, column2, ...).
+        if let TableFactor::Derived { subquery, alias, .. } = factor
+            && let SetExpr::Values(values) = subquery.body.as_ref()
+            && alias.as_ref().is_none_or(|a| a.columns.is_empty())
+            && let Some(first) = values.rows.first()
+        {
+            let columns = (0..first.len())
+                .map(|i| datafusion::sql::sqlparser::ast::TableAliasColumnDef::from_name(format!("col{i}")))
+                .collect();
+            match alias {
+                Some(alias) => alias.columns = columns,
+                None => {
+                    self.0 += 1;
+                    let name = if self.0 == 1 {
+                        "unnamed_subquery".to_string()
+                    } else {
+                        format!("unnamed_subquery{}", self.0)
+                    };
+                    *alias = Some(TableAlias { explicit: true, name: Ident::new(name), columns, at: None });
+                }
+            }
+            return ControlFlow::Continue(());
+        }
         match factor {
             TableFactor::Derived { alias: alias @ None, .. } => {
                 self.0 += 1;
