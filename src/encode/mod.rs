@@ -82,6 +82,17 @@ fn write_json_cell(out: &mut Vec<u8>, array: &dyn Array, row: usize) -> serde_js
         DataType::List(_) => list(out, array.as_list::<i32>().value(row))?,
         DataType::LargeList(_) => list(out, array.as_list::<i64>().value(row))?,
         DataType::FixedSizeList(_, _) => list(out, array.as_fixed_size_list().value(row))?,
+        // A tuple is an array, as in `to_json`.
+        DataType::Struct(fields) if unnamed_struct(fields) => {
+            out.push(b'[');
+            for (i, column) in array.as_struct().columns().iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json_cell(out, column.as_ref(), row)?;
+            }
+            out.push(b']');
+        }
         DataType::Struct(fields) => {
             out.push(b'{');
             for (i, (field, column)) in fields.iter().zip(array.as_struct().columns()).enumerate() {
@@ -213,6 +224,10 @@ pub fn json_value(array: &dyn Array, row: usize) -> Value {
         DataType::List(_) => list_json(array.as_list::<i32>().value(row).as_ref()),
         DataType::LargeList(_) => list_json(array.as_list::<i64>().value(row).as_ref()),
         DataType::FixedSizeList(_, _) => list_json(array.as_fixed_size_list().value(row).as_ref()),
+        // An unnamed struct (a tuple) is a JSON array in DuckDB.
+        DataType::Struct(fields) if unnamed_struct(fields) => {
+            Value::Array(array.as_struct().columns().iter().map(|c| json_value(c.as_ref(), row)).collect())
+        }
         DataType::Struct(fields) => {
             let s = array.as_struct();
             let mut object = Map::new();

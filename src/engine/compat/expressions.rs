@@ -368,7 +368,9 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         "json_extract_string" | "json_extract" => {
             arity(&name, &args, 2, "a JSON value and a path such as '$.userId'")?;
             if name == "json_extract" {
-                call("json_mark", vec![json_call("json_get_json", args[0].clone(), &args[1])?])
+                let extracted = json_call("json_get_json", args[0].clone(), &args[1])?;
+                // A list of paths gives a list; one path gives JSON.
+                if matches!(args[1], Expr::Array(_)) { extracted } else { call("json_mark", vec![extracted]) }
             } else {
                 json_call("json_as_text", args[0].clone(), &args[1])?
             }
@@ -480,10 +482,21 @@ fn json_call(function: &str, json: Expr, path: &Expr) -> Result<Expr> {
         // NULL in, NULL out, as in DuckDB (the JSON functions refuse an untyped NULL).
         return Ok(null_text());
     }
+    // Several paths: a list of what each gives.
+    if let Expr::Array(paths) = path {
+        let each = paths.elem.iter().map(|p| json_call(function, json.clone(), p)).collect::<Result<Vec<_>>>()?;
+        return Ok(call("make_array", each));
+    }
     let mut args = vec![json];
     match path {
         Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(p), .. }) => {
-            for step in parse_json_path(p)? {
+            let steps = parse_json_path(p)?;
+            // The root: the JSON itself (as text, a string without its quotes).
+            if steps.is_empty() {
+                let whole = if function == "json_get_json" { "json_cast" } else { "json_scalar_text" };
+                return Ok(call(whole, args));
+            }
+            for step in steps {
                 args.push(match step {
                     PathStep::Key(k) => Expr::value(Value::SingleQuotedString(k)),
                     PathStep::Index(i) => Expr::value(Value::Number(i.to_string(), false)),

@@ -222,18 +222,14 @@ fn json_remove(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     Ok(shared(StringArray::from(out)))
 }
 
-/// Folds the patches into the first document; a NULL patch makes the result NULL, a NULL first
-/// document starts from nothing.
+/// Folds the patches into the first document, as DuckDB does: a NULL patch makes the document
+/// NULL, and a patch of a NULL document is the patch itself.
 fn merged(arrays: &[ArrayRef], merge: fn(Option<Value>, Value) -> Value) -> Result<ArrayRef> {
     let mut out = Vec::with_capacity(arrays[0].len());
-    'rows: for row in 0..arrays[0].len() {
+    for row in 0..arrays[0].len() {
         let mut document = json_argument(&arrays[0], row)?;
         for patch in &arrays[1..] {
-            let Some(patch) = json_argument(patch, row)? else {
-                out.push(None);
-                continue 'rows;
-            };
-            document = Some(merge(document, patch));
+            document = json_argument(patch, row)?.map(|patch| merge(document.take(), patch));
         }
         out.push(document.map(|d| d.to_string()));
     }
