@@ -88,3 +88,47 @@ pub(super) fn units_interval(count: Expr, unit: &str) -> Expr {
     };
     cast(spelled, SqlType::Interval { fields: None, precision: None })
 }
+
+/// DuckDB's `substring(s, start, length)`: a negative length takes the characters before the
+/// start (DataFusion refuses it).
+pub(super) fn duckdb_substring(value: Expr, start: Expr, length: Expr) -> Expr {
+    use datafusion::sql::sqlparser::ast::BinaryOperator;
+    let number = |n: &str| Expr::value(Value::Number(n.into(), false));
+    let binary = |left: Expr, op: BinaryOperator, right: Expr| Expr::BinaryOp {
+        left: Box::new(left),
+        op,
+        right: Box::new(right),
+    };
+    let substring = |from: Expr, count: Expr| Expr::Substring {
+        expr: Box::new(value.clone()),
+        substring_from: Some(Box::new(from)),
+        substring_for: Some(Box::new(count)),
+        special: true,
+        shorthand: false,
+    };
+    let first = call("greatest", vec![binary(start.clone(), BinaryOperator::Plus, length.clone()), number("1")]);
+    let before = call("greatest", vec![binary(start.clone(), BinaryOperator::Minus, first.clone()), number("0")]);
+    Expr::Case {
+        case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+        end_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+        operand: None,
+        conditions: vec![datafusion::sql::sqlparser::ast::CaseWhen {
+            condition: binary(length.clone(), BinaryOperator::Lt, number("0")),
+            result: substring(first, before),
+        }],
+        // Never negative, also where planning folds the branch not taken (NULL stays NULL).
+        else_result: Some(Box::new(substring(
+            start,
+            Expr::Case {
+                case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+                end_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+                operand: None,
+                conditions: vec![datafusion::sql::sqlparser::ast::CaseWhen {
+                    condition: binary(length.clone(), BinaryOperator::Lt, number("0")),
+                    result: number("0"),
+                }],
+                else_result: Some(Box::new(length)),
+            },
+        ))),
+    }
+}

@@ -77,6 +77,13 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         Expr::BinaryOp { left, op: BinaryOperator::Arrow, right } => {
             call("json_mark", vec![json_call("json_get_json", (**left).clone(), right)?])
         }
+        // Rewritten once: its own branches are plain substrings again.
+        Expr::Substring { expr: value, substring_from: Some(from), substring_for: Some(length), .. }
+            if !matches!(length.as_ref(), Expr::Case { .. } | Expr::Function(_))
+                && !matches!(length.as_ref(), Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if !n.starts_with('-')) =>
+        {
+            super::ast::duckdb_substring((**value).clone(), (**from).clone(), (**length).clone())
+        }
         Expr::AtTimeZone { timestamp, time_zone } => {
             call("at_time_zone", vec![(**timestamp).clone(), (**time_zone).clone()])
         }

@@ -1,11 +1,11 @@
 //! DuckDB's string functions over graphemes (`length_grapheme`, `substring_grapheme`,
 //! `left_grapheme`, `right_grapheme`), URLs (`url_encode`, `url_decode`), paths (`parse_path`,
 //! `parse_dirname`, `parse_dirpath`, `parse_filename`) and similarity (`jaro_similarity`,
-//! `jaro_winkler_similarity`); and `nextafter`.
+//! `jaro_winkler_similarity`); `to_hex` of integers, text and blobs; and `nextafter`.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, ListBuilder, StringArray, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, ListBuilder, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
@@ -49,6 +49,7 @@ pub(super) fn string_tools() -> Vec<ScalarUDF> {
             similarity(a, strsim::jaro_winkler)
         }),
         row_udf("nextafter", "nextafter(x, toward)", 2..=2, double, nextafter),
+        row_udf("to_hex", "one argument: to_hex(value)", 1..=1, |_| Ok(DataType::Utf8), to_hex),
     ]
 }
 
@@ -233,6 +234,30 @@ fn similarity(arrays: &[ArrayRef], measure: fn(&str, &str) -> f64) -> Result<Arr
         })
         .collect();
     Ok(shared(Float64Array::from(out)))
+}
+
+/// DuckDB's `to_hex`: an integer in upper-case hexadecimal (two's complement when negative), text
+/// and blobs byte by byte.
+fn to_hex(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let array = &arrays[0];
+    let hex_bytes = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02X}")).collect::<String>();
+    let out: Vec<Option<String>> = match array.data_type() {
+        DataType::UInt64 | DataType::UInt32 | DataType::UInt16 | DataType::UInt8 => {
+            let values = datafusion::arrow::compute::cast(array, &DataType::UInt64)?;
+            values
+                .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+                .iter()
+                .map(|v| v.map(|v| format!("{v:X}")))
+                .collect()
+        }
+        t if t.is_integer() || t.is_null() => integers(array)?.iter().map(|v| v.map(|v| format!("{v:X}"))).collect(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
+            let values = datafusion::arrow::compute::cast(array, &DataType::Binary)?;
+            values.as_binary::<i32>().iter().map(|v| v.map(hex_bytes)).collect()
+        }
+        _ => texts(array)?.iter().map(|v| v.as_deref().map(|t| hex_bytes(t.as_bytes()))).collect(),
+    };
+    Ok(shared(StringArray::from(out)))
 }
 
 /// The next double after `x` toward `toward`.

@@ -35,7 +35,10 @@ pub(super) fn text_functions() -> Vec<ScalarUDF> {
             map_text(&a[0], |s| Ok(quote_meta(s)))
         }),
         row_udf("damerau_levenshtein", "damerau_levenshtein(a, b)", 2..=2, int64, |a| {
-            pairs(a, |x, y| Ok(damerau_levenshtein(x.as_bytes(), y.as_bytes()) as i64))
+            pairs(a, |x, y| {
+                let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+                Ok(damerau_levenshtein(&x, &y) as i64)
+            })
         }),
         row_udf("mismatches", "mismatches(a, b)", 2..=2, int64, mismatches),
         row_udf("hamming", "hamming(a, b)", 2..=2, int64, mismatches),
@@ -233,8 +236,8 @@ fn string_split(arrays: &[ArrayRef], regex: bool) -> Result<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
-/// The Lowrance–Wagner distance over bytes, as DuckDB computes it.
-fn damerau_levenshtein(source: &[u8], target: &[u8]) -> usize {
+/// The Lowrance–Wagner distance over characters, as DuckDB computes it.
+fn damerau_levenshtein(source: &[char], target: &[char]) -> usize {
     let (n, m) = (source.len(), target.len());
     if n == 0 || m == 0 {
         return n + m;
@@ -247,11 +250,11 @@ fn damerau_levenshtein(source: &[u8], target: &[u8]) -> usize {
     for j in 1..=m {
         d[1][j + 1] = j;
     }
-    let mut last_row = [0usize; 256];
+    let mut last_row: HashMap<char, usize> = HashMap::new();
     for i in 0..n {
         let mut last_match_col = 0;
         for j in 0..m {
-            let i1 = last_row[target[j] as usize];
+            let i1 = last_row.get(&target[j]).copied().unwrap_or(0);
             let j1 = last_match_col;
             let cost = if source[i] == target[j] {
                 last_match_col = j + 1;
@@ -263,7 +266,7 @@ fn damerau_levenshtein(source: &[u8], target: &[u8]) -> usize {
             d[i + 2][j + 2] =
                 (d[i + 1][j + 1] + cost).min(d[i + 2][j + 1] + 1).min(d[i + 1][j + 2] + 1).min(transposition);
         }
-        last_row[source[i] as usize] = i + 1;
+        last_row.insert(source[i], i + 1);
     }
     d[n + 1][m + 1]
 }
@@ -473,9 +476,10 @@ mod tests {
 
     #[test]
     fn distances_and_sizes_are_duckdbs() {
-        assert_eq!(damerau_levenshtein(b"hello", b"ehlo"), 2);
-        assert_eq!(damerau_levenshtein(b"ca", b"abc"), 2);
-        assert_eq!(damerau_levenshtein(b"", b"abc"), 3);
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        assert_eq!(damerau_levenshtein(&chars("hello"), &chars("ehlo")), 2);
+        assert_eq!(damerau_levenshtein(&chars("ca"), &chars("abc")), 2);
+        assert_eq!(damerau_levenshtein(&chars(""), &chars("ñandú")), 5);
         assert_eq!(human_bytes(16384, 1024), "16.0 KiB");
         assert_eq!(human_bytes(1, 1024), "1 byte");
         assert_eq!(human_bytes(16000, 1000), "16.0 kB");
