@@ -2,7 +2,7 @@
 
 use datafusion::sql::sqlparser::ast::{
     CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Value,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Value, ValueWithSpan,
 };
 
 pub(super) fn text(s: &str) -> Expr {
@@ -90,8 +90,18 @@ pub(super) fn units_interval(count: Expr, unit: &str) -> Expr {
 }
 
 /// DuckDB's `substring(s, start, length)`: a negative length takes the characters before the
-/// start (DataFusion refuses it).
-pub(super) fn duckdb_substring(value: Expr, start: Expr, length: Expr) -> Expr {
+/// start (DataFusion refuses it). `None` for other expressions, for a length that cannot be
+/// negative, and for the rewritten form itself (its branches are plain substrings again).
+pub(super) fn duckdb_substring(expr: &Expr) -> Option<Expr> {
+    let Expr::Substring { expr: value, substring_from: Some(start), substring_for: Some(length), .. } = expr else {
+        return None;
+    };
+    match length.as_ref() {
+        Expr::Case { .. } | Expr::Function(_) => return None,
+        Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if !n.starts_with('-') => return None,
+        _ => {}
+    }
+    let (value, start, length) = ((**value).clone(), (**start).clone(), (**length).clone());
     use datafusion::sql::sqlparser::ast::BinaryOperator;
     let number = |n: &str| Expr::value(Value::Number(n.into(), false));
     let binary = |left: Expr, op: BinaryOperator, right: Expr| Expr::BinaryOp {
@@ -108,7 +118,7 @@ pub(super) fn duckdb_substring(value: Expr, start: Expr, length: Expr) -> Expr {
     };
     let first = call("greatest", vec![binary(start.clone(), BinaryOperator::Plus, length.clone()), number("1")]);
     let before = call("greatest", vec![binary(start.clone(), BinaryOperator::Minus, first.clone()), number("0")]);
-    Expr::Case {
+    Some(Expr::Case {
         case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
         end_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
         operand: None,
@@ -130,5 +140,5 @@ pub(super) fn duckdb_substring(value: Expr, start: Expr, length: Expr) -> Expr {
                 else_result: Some(Box::new(length)),
             },
         ))),
-    }
+    })
 }

@@ -1,5 +1,5 @@
 //! DuckDB calls whose shape DataFusion does not take, reshaped: `struct_pack(a := 1)`,
-//! `list_aggregate(l, 'max')`, `list_zip(..., truncate)`, empty regex options, splitting on `''`, several quantiles in one
+//! `list_aggregate(l, 'max')`, `list_zip(..., truncate)`, `regexp_extract(s, p, ['name'])`, empty regex options, splitting on `''`, several quantiles in one
 //! call; and DuckDB's type names that DataFusion does not know.
 
 use datafusion::sql::sqlparser::ast::{
@@ -41,6 +41,16 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     let args = plain_args(f)?;
     if matches!(name, "list_zip" | "array_zip") {
         return Some(zipped(&args));
+    }
+    // Group names as a list: constant arguments of the struct-making form.
+    if matches!(name, "regexp_extract" | "regexp_extract_all")
+        && let Some(Expr::Array(names)) = args.get(2).filter(|n| matches!(n, Expr::Array(a) if !a.elem.is_empty()))
+    {
+        let function =
+            if name == "regexp_extract" { super::regexp_struct::EXTRACT } else { super::regexp_struct::EXTRACT_ALL };
+        let mut call_args = vec![args[0].clone(), args[1].clone(), args.get(3).cloned().unwrap_or_else(|| text(""))];
+        call_args.extend(names.elem.iter().cloned());
+        return Some(call(function, call_args));
     }
     // An aggregate over a list, by name, as the list function of that aggregate.
     if matches!(name, "list_aggregate" | "list_aggr" | "array_aggregate" | "array_aggr" | "aggregate")

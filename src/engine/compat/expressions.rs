@@ -52,8 +52,8 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     {
         super::call_forms::duckdb_type(data_type);
     }
-    if let Some(json) = super::json_casts::rewritten(expr) {
-        *expr = json;
+    if let Some(rewritten) = super::json_casts::rewritten(expr).or_else(|| super::ast::duckdb_substring(expr)) {
+        *expr = rewritten;
         return Ok(());
     }
     let replacement = match expr {
@@ -76,13 +76,6 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         // `->` and json_extract give DuckDB's JSON.
         Expr::BinaryOp { left, op: BinaryOperator::Arrow, right } => {
             call("json_mark", vec![json_call("json_get_json", (**left).clone(), right)?])
-        }
-        // Rewritten once: its own branches are plain substrings again.
-        Expr::Substring { expr: value, substring_from: Some(from), substring_for: Some(length), .. }
-            if !matches!(length.as_ref(), Expr::Case { .. } | Expr::Function(_))
-                && !matches!(length.as_ref(), Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if !n.starts_with('-')) =>
-        {
-            super::ast::duckdb_substring((**value).clone(), (**from).clone(), (**length).clone())
         }
         Expr::AtTimeZone { timestamp, time_zone } => {
             call("at_time_zone", vec![(**timestamp).clone(), (**time_zone).clone()])
@@ -276,21 +269,6 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             };
             args[1] = case_when(negative, zero, Some(length));
             call(&name, args)
-        }
-        // Group names as a list: constant arguments of the struct-making form.
-        "regexp_extract" | "regexp_extract_all"
-            if args.len() >= 3 && matches!(&args[2], Expr::Array(names) if !names.elem.is_empty()) =>
-        {
-            let Expr::Array(names) = &args[2] else { unreachable!("matched above") };
-            let function = if name == "regexp_extract" {
-                super::regexp_struct::EXTRACT
-            } else {
-                super::regexp_struct::EXTRACT_ALL
-            };
-            let mut call_args =
-                vec![args[0].clone(), args[1].clone(), args.get(3).cloned().unwrap_or_else(|| text(""))];
-            call_args.extend(names.elem.iter().cloned());
-            call(function, call_args)
         }
         // DuckDB's distinct elements leave NULL out.
         "list_distinct" | "array_distinct" if args.len() == 1 => without_nulls(call("array_distinct", args)),
