@@ -6,9 +6,8 @@
 use std::borrow::Cow;
 
 use datafusion::logical_expr::ScalarUDF;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+use datafusion::sql::sqlparser::tokenizer::Token;
 
-use super::dialect::DuckDbCompatDialect;
 use super::udf::row_udf;
 
 /// `finalize(state)`: the aggregate's result a state holds.
@@ -27,21 +26,14 @@ pub(super) fn exported_states(sql: &str) -> Cow<'_, str> {
     if !sql.to_ascii_lowercase().contains("export_state") {
         return Cow::Borrowed(sql);
     }
-    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location() else {
-        return Cow::Borrowed(sql);
-    };
-    let offset = super::prepass::offsets(sql);
+    let Some(tokens) = super::tokens::significant_tokens(sql) else { return Cow::Borrowed(sql) };
+    let offset = super::tokens::offsets(sql);
     let mut cuts = Vec::new();
-    let mut previous = None;
-    for token in &tokens {
-        if matches!(token.token, Token::Whitespace(_)) {
-            continue;
+    for pair in tokens.windows(2) {
+        let exported = matches!(&pair[1].token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("export_state"));
+        if exported && pair[0].token == Token::RParen {
+            cuts.push((offset(pair[1].span.start), offset(pair[1].span.end)));
         }
-        let exported = matches!(&token.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("export_state"));
-        if exported && previous == Some(Token::RParen) {
-            cuts.push((offset(token.span.start), offset(token.span.end)));
-        }
-        previous = Some(token.token.clone());
     }
     if cuts.is_empty() {
         return Cow::Borrowed(sql);

@@ -4,9 +4,7 @@
 use std::borrow::Cow;
 
 use datafusion::sql::sqlparser::keywords::Keyword;
-use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
-
-use super::dialect::DuckDbCompatDialect;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
 /// `sql` with its list comprehensions (innermost first) as lambda calls.
 pub(super) fn comprehensions_as_lambdas(sql: &str) -> Cow<'_, str> {
@@ -29,13 +27,8 @@ fn is_keyword(token: &TokenWithSpan, keyword: Keyword) -> bool {
 }
 
 fn innermost(sql: &str) -> Option<(usize, usize, String)> {
-    let tokens: Vec<TokenWithSpan> = Tokenizer::new(&DuckDbCompatDialect, sql)
-        .tokenize_with_location()
-        .ok()?
-        .into_iter()
-        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
-        .collect();
-    let offset = super::prepass::offsets(sql);
+    let tokens = super::tokens::significant_tokens(sql)?;
+    let offset = super::tokens::offsets(sql);
     for (open, token) in tokens.iter().enumerate() {
         if token.token != Token::LBracket {
             continue;

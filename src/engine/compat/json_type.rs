@@ -2,32 +2,18 @@
 //! that make JSON mark their result so; `typeof` and `DESCRIBE` then say JSON, and the JSON
 //! builders embed such a value instead of quoting it as a string.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
+use super::json_marker::json_field;
 use super::udf::invalid;
-
-const EXTENSION_KEY: &str = "ARROW:extension:name";
-const JSON_EXTENSION: &str = "arrow.json";
-
-/// Whether a field holds DuckDB's JSON.
-pub(crate) fn is_json(field: &Field) -> bool {
-    field.metadata().get(EXTENSION_KEY).is_some_and(|v| v == JSON_EXTENSION)
-}
-
-/// A nullable text field marked as JSON.
-pub(super) fn json_field(name: &str) -> FieldRef {
-    let metadata = HashMap::from([(EXTENSION_KEY.to_string(), JSON_EXTENSION.to_string())]);
-    Arc::new(Field::new(name, DataType::Utf8, true).with_metadata(metadata))
-}
 
 /// The JSON marking functions: `json_mark(text)` marks JSON text as JSON (the results of
 /// `json_extract` and `->`), `json_cast(value)` is DuckDB's `CAST(value AS JSON)` (text is

@@ -21,6 +21,7 @@ mod generic_functions;
 mod json_builders;
 mod json_casts;
 mod json_edit;
+mod json_marker;
 mod json_path;
 mod json_transform;
 mod json_type;
@@ -45,6 +46,7 @@ mod struct_functions;
 mod templates;
 mod text_functions;
 mod time_zones;
+mod tokens;
 mod udf;
 mod vector_functions;
 
@@ -64,7 +66,7 @@ use crate::error::{Error, Result, one_line};
 use dialect::DuckDbCompatDialect;
 
 pub(crate) use aliases::expand_alias;
-pub(crate) use json_type::is_json;
+pub(crate) use json_marker::is_json;
 pub(crate) use refusals::explained;
 
 /// Adds the DuckDB functions and typing rules to a session.

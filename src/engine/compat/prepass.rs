@@ -16,9 +16,9 @@ use datafusion::sql::sqlparser::ast::{
     LambdaSyntax, OneOrManyWithParens,
 };
 use datafusion::sql::sqlparser::keywords::Keyword;
-use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 
-use super::dialect::DuckDbCompatDialect;
+use super::tokens::{offsets, significant_tokens};
 
 /// The functions whose arguments may be lambdas, by DuckDB's names and DataFusion's.
 const TAKES_LAMBDA: [&str; 13] = [
@@ -89,13 +89,6 @@ fn globs_as_regexes(sql: &str) -> Cow<'_, str> {
         text.replace_range(start..end, &replacement);
     }
     Cow::Owned(text)
-}
-
-/// The tokens of `sql` without whitespace, with their places; `None` if it does not tokenize
-/// (the parser then says what is wrong).
-fn significant_tokens(sql: &str) -> Option<Vec<TokenWithSpan>> {
-    let tokens = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location().ok()?;
-    Some(tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect())
 }
 
 /// A glob as an anchored regular expression: `*` any text, `?` one character, `[...]` and
@@ -264,15 +257,6 @@ fn lambda_at(
     };
     let after = at(tokens[arrow].span.start) + 2;
     Some((arrow + 1, (after, 0, " (".into())))
-}
-
-/// Byte offsets of the tokenizer's (line, column) locations, columns counted in characters.
-pub(super) fn offsets(sql: &str) -> impl Fn(Location) -> usize + '_ {
-    let line_starts: Vec<usize> = std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
-    move |location: Location| {
-        let line = line_starts.get(location.line.saturating_sub(1) as usize).copied().unwrap_or(sql.len());
-        sql[line..].char_indices().nth(location.column.saturating_sub(1) as usize).map_or(sql.len(), |(i, _)| line + i)
-    }
 }
 
 /// In the arguments of a lambda-taking function, an arrow from parameter names to a body is a

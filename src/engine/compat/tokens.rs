@@ -1,0 +1,22 @@
+//! The tokens of a SQL text as the passes over it before parsing read them: without
+//! whitespace, each with its place, and the byte offsets of those places.
+
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+
+use super::dialect::DuckDbCompatDialect;
+
+/// The tokens of `sql` without whitespace, with their places; `None` if it does not tokenize
+/// (the parser then says what is wrong).
+pub(super) fn significant_tokens(sql: &str) -> Option<Vec<TokenWithSpan>> {
+    let tokens = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location().ok()?;
+    Some(tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect())
+}
+
+/// Byte offsets of the tokenizer's (line, column) locations, columns counted in characters.
+pub(super) fn offsets(sql: &str) -> impl Fn(Location) -> usize + '_ {
+    let line_starts: Vec<usize> = std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    move |location: Location| {
+        let line = line_starts.get(location.line.saturating_sub(1) as usize).copied().unwrap_or(sql.len());
+        sql[line..].char_indices().nth(location.column.saturating_sub(1) as usize).map_or(sql.len(), |(i, _)| line + i)
+    }
+}
