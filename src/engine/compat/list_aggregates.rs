@@ -86,6 +86,12 @@ struct ListAggregate {
     signature: Signature,
 }
 
+/// The argument fields as the aggregate's signature coerces them; an error (not a panic inside
+/// the aggregate) when it takes other arguments, e.g. `string_agg` without a separator.
+fn coerced(udaf: &AggregateUDF, fields: &[FieldRef]) -> Result<Vec<FieldRef>> {
+    datafusion::logical_expr::type_coercion::functions::fields_with_udf(fields, udaf)
+}
+
 fn element_field(list: &DataType) -> Result<FieldRef> {
     match list {
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
@@ -131,7 +137,7 @@ impl ScalarUDFImpl for ListAggregate {
         let (udaf, extra) = self.resolve(args.scalar_arguments.get(1).copied().flatten())?;
         let mut fields = vec![element_field(list.data_type())?];
         fields.extend(args.arg_fields.iter().skip(extra).cloned());
-        let field = udaf.return_field(&fields)?;
+        let field = udaf.return_field(&coerced(&udaf, &fields)?)?;
         Ok(Arc::new(Field::new(self.name, field.data_type().clone(), true)))
     }
 
@@ -164,7 +170,11 @@ impl ScalarUDFImpl for ListAggregate {
             .collect::<Result<_>>()?;
         let mut fields = vec![element.clone()];
         fields.extend(constants.iter().map(|c| Arc::new(Field::new("constant", c.data_type(), true))));
-        let schema = Schema::new(vec![element.clone()]);
+        // The elements and constants as the aggregate's signature takes them.
+        let fields = coerced(&udaf, &fields)?;
+        let constants: Vec<ScalarValue> =
+            constants.iter().zip(&fields[1..]).map(|(c, f)| c.cast_to(f.data_type())).collect::<Result<_>>()?;
+        let schema = Schema::new(vec![fields[0].clone()]);
         let mut exprs: Vec<Arc<dyn PhysicalExpr>> = vec![Arc::new(Column::new("element", 0))];
         exprs.extend(constants.iter().map(|c| Arc::new(Literal::new(c.clone())) as Arc<dyn PhysicalExpr>));
         let return_field = Arc::new(Field::new(self.name, return_type.clone(), true));
@@ -185,7 +195,7 @@ impl ScalarUDFImpl for ListAggregate {
                 exprs: &exprs,
                 expr_fields: &fields,
             })?;
-            let values = list.value(row);
+            let values = cast(&list.value(row), fields[0].data_type())?;
             let mut inputs = vec![values.clone()];
             for constant in &constants {
                 inputs.push(constant.to_array_of_size(values.len())?);
@@ -199,5 +209,24 @@ impl ScalarUDFImpl for ListAggregate {
             ScalarValue::iter_to_array(results)?
         };
         super::udf::columnar(result, scalar)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Engine, EngineOptions};
+
+    #[tokio::test]
+    async fn aggregates_answer_over_lists_and_wrong_arguments_are_errors() {
+        let engine = Engine::new(EngineOptions::new(1, false), None).unwrap();
+        let answer = |sql: &'static str| super::super::catalogue::answer(&engine, sql);
+        let (_, rows) =
+            answer("SELECT list_aggregate([1, 2, 4], 'sum'), list_median([1, 2, 4]), list_var_pop([1.0, 3.0])")
+                .await
+                .unwrap();
+        assert_eq!(rows, vec![vec![Some("7".to_string()), Some("2.0".to_string()), Some("1.0".to_string())]]);
+        // corr takes two arguments: refused at planning, not a panic inside the aggregate.
+        let refused = answer("SELECT list_aggregate([1.0, 2.0], 'corr')").await.unwrap_err();
+        assert!(refused.contains("corr"), "{refused}");
     }
 }

@@ -10,14 +10,14 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
-use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::udf::{row_udf, shared};
+use super::udf::{list_type, lists, row_udf, shared};
 
 pub(super) fn list_functions() -> Vec<ScalarUDF> {
     vec![
-        row_udf("list_where", "list_where(list, mask)", 2..=2, |t| as_list(&t[0]), list_where)
+        row_udf("list_where", "list_where(list, mask)", 2..=2, |t| list_type(&t[0]), list_where)
             .with_aliases(["array_where"]),
         row_udf("list_unique", "one argument: list_unique(list)", 1..=1, |_| Ok(DataType::UInt64), list_unique)
             .with_aliases(["array_unique"]),
@@ -31,25 +31,12 @@ pub(super) fn list_functions() -> Vec<ScalarUDF> {
     ]
 }
 
-fn as_list(data_type: &DataType) -> Result<DataType> {
-    match data_type {
-        DataType::List(_) => Ok(data_type.clone()),
-        DataType::LargeList(f) | DataType::FixedSizeList(f, _) => Ok(DataType::List(f.clone())),
-        DataType::Null => Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Null, true)))),
-        other => plan_err!("expected a list, not {other}"),
-    }
-}
-
-fn lists(array: &ArrayRef) -> Result<ListArray> {
-    Ok(cast(array, &as_list(array.data_type())?)?.as_list::<i32>().clone())
-}
-
 fn entries_fields(key: &DataType) -> Fields {
     Fields::from(vec![Field::new("key", key.clone(), false), Field::new("value", DataType::UInt64, true)])
 }
 
 fn histogram_type(list: &DataType) -> Result<DataType> {
-    let DataType::List(element) = as_list(list)? else { unreachable!("as_list gives a list") };
+    let DataType::List(element) = list_type(list)? else { unreachable!("as_list gives a list") };
     Ok(DataType::Map(
         Arc::new(Field::new("entries", DataType::Struct(entries_fields(element.data_type())), false)),
         false,
@@ -77,7 +64,7 @@ fn list_where(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         lengths.push(length);
     }
     let taken = take(values.values().as_ref(), &UInt32Array::from(picked), None)?;
-    let DataType::List(field) = as_list(arrays[0].data_type())? else { unreachable!("a list") };
+    let DataType::List(field) = list_type(arrays[0].data_type())? else { unreachable!("a list") };
     let nulls: NullBuffer = (0..values.len()).map(|r| values.is_valid(r) && masks.is_valid(r)).collect();
     Ok(Arc::new(ListArray::try_new(field, OffsetBuffer::from_lengths(lengths), taken, Some(nulls))?))
 }

@@ -11,7 +11,7 @@ use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::udf::{doubles, integers, invalid, row_udf, shared, texts};
+use super::udf::{doubles, integers, invalid, map_texts, row_udf, shared, texts};
 
 pub(super) fn string_tools() -> Vec<ScalarUDF> {
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
@@ -32,8 +32,10 @@ pub(super) fn string_tools() -> Vec<ScalarUDF> {
         row_udf("substring_grapheme", "substring_grapheme(text, start [, length])", 2..=3, utf8, substring_grapheme),
         row_udf("left_grapheme", "left_grapheme(text, count)", 2..=2, utf8, |a| side_graphemes(a, true)),
         row_udf("right_grapheme", "right_grapheme(text, count)", 2..=2, utf8, |a| side_graphemes(a, false)),
-        row_udf("url_encode", "one argument: url_encode(text)", 1..=1, utf8, |a| mapped(&a[0], |t| Ok(url_encode(t)))),
-        row_udf("url_decode", "one argument: url_decode(text)", 1..=1, utf8, |a| mapped(&a[0], url_decode)),
+        row_udf("url_encode", "one argument: url_encode(text)", 1..=1, utf8, |a| {
+            map_texts(&a[0], |t| Ok(url_encode(t)))
+        }),
+        row_udf("url_decode", "one argument: url_decode(text)", 1..=1, utf8, |a| map_texts(&a[0], url_decode)),
         row_udf("parse_dirname", "parse_dirname(path [, separator])", 1..=2, utf8, |a| path_part(a, PathPart::Top)),
         row_udf("parse_dirpath", "parse_dirpath(path [, separator])", 1..=2, utf8, |a| path_part(a, PathPart::Head)),
         row_udf("parse_filename", "parse_filename(path [, trim_extension [, separator]])", 1..=3, utf8, parse_filename),
@@ -51,12 +53,6 @@ pub(super) fn string_tools() -> Vec<ScalarUDF> {
         row_udf("nextafter", "nextafter(x, toward)", 2..=2, double, nextafter),
         row_udf("to_hex", "one argument: to_hex(value)", 1..=1, |_| Ok(DataType::Utf8), to_hex),
     ]
-}
-
-fn mapped(array: &ArrayRef, f: impl Fn(&str) -> Result<String>) -> Result<ArrayRef> {
-    let values = texts(array)?;
-    let out: Vec<Option<String>> = values.iter().map(|v| v.as_deref().map(&f).transpose()).collect::<Result<_>>()?;
-    Ok(shared(StringArray::from(out)))
 }
 
 fn substring_grapheme(arrays: &[ArrayRef]) -> Result<ArrayRef> {

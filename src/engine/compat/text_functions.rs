@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 
-use super::udf::{doubles, integers, invalid, row_udf, shared, texts};
+use super::udf::{doubles, integers, invalid, map_texts, row_udf, shared, texts};
 
 pub(super) fn text_functions() -> Vec<ScalarUDF> {
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
@@ -32,7 +32,7 @@ pub(super) fn text_functions() -> Vec<ScalarUDF> {
         })
         .with_aliases(["str_split_regex", "regexp_split_to_array"]),
         row_udf("regexp_escape", "one argument: regexp_escape(string)", 1..=1, utf8, |a| {
-            map_text(&a[0], |s| Ok(quote_meta(s)))
+            map_texts(&a[0], |s| Ok(quote_meta(s)))
         }),
         row_udf("damerau_levenshtein", "damerau_levenshtein(a, b)", 2..=2, int64, |a| {
             pairs(a, |x, y| {
@@ -60,12 +60,6 @@ pub(super) fn text_functions() -> Vec<ScalarUDF> {
         row_udf("bar", "bar(x, min, max [, width])", 3..=4, utf8, bar),
         row_udf("to_base", "to_base(number, radix [, min_length])", 2..=3, utf8, to_base),
     ]
-}
-
-fn map_text(array: &ArrayRef, f: impl Fn(&str) -> Result<String>) -> Result<ArrayRef> {
-    let values = texts(array)?;
-    let out: Vec<Option<String>> = values.iter().map(|v| v.as_deref().map(&f).transpose()).collect::<Result<_>>()?;
-    Ok(shared(StringArray::from(out)))
 }
 
 fn pairs(arrays: &[ArrayRef], f: impl Fn(&str, &str) -> Result<i64>) -> Result<ArrayRef> {
@@ -98,9 +92,11 @@ fn quote_meta(text: &str) -> String {
 /// A regular expression with DuckDB's option letters (`i` insensitive, `c` sensitive, `s`/`n`/`p`
 /// newline-sensitive, `m`, `l` literal, `g` global: ignored as every match is taken).
 pub(super) fn compile(pattern: &str, options: Option<&str>) -> Result<regex::Regex> {
-    let mut builder = regex::RegexBuilder::new(pattern);
-    let mut literal = false;
-    for option in options.unwrap_or_default().chars() {
+    let options = options.unwrap_or_default();
+    // `l` reads the pattern literally; the other options still apply to it.
+    let pattern = if options.contains('l') { regex::escape(pattern) } else { pattern.to_string() };
+    let mut builder = regex::RegexBuilder::new(&pattern);
+    for option in options.chars() {
         match option {
             'i' => {
                 builder.case_insensitive(true);
@@ -108,19 +104,15 @@ pub(super) fn compile(pattern: &str, options: Option<&str>) -> Result<regex::Reg
             'c' => {
                 builder.case_insensitive(false);
             }
-            'l' => literal = true,
             'm' | 'n' | 'p' => {
                 builder.multi_line(true);
             }
             's' => {
                 builder.dot_matches_new_line(true);
             }
-            'g' => {}
+            'g' | 'l' => {}
             other => return Err(invalid(format!("Unrecognized Regex option {other}"))),
         }
-    }
-    if literal {
-        builder = regex::RegexBuilder::new(&regex::escape(pattern));
     }
     builder.build().map_err(|e| invalid(format!("Invalid Input Error: {e}")))
 }

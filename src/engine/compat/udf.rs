@@ -143,3 +143,26 @@ pub(super) fn columnar(result: ArrayRef, scalar: bool) -> Result<ColumnarValue> 
         ColumnarValue::Array(result)
     })
 }
+
+/// A list type as this layer's list functions take it: `List` (large and fixed-size lists and an
+/// untyped NULL read as one).
+pub(super) fn list_type(data_type: &DataType) -> Result<DataType> {
+    match data_type {
+        DataType::List(_) => Ok(data_type.clone()),
+        DataType::LargeList(f) | DataType::FixedSizeList(f, _) => Ok(DataType::List(f.clone())),
+        DataType::Null => Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Null, true)))),
+        other => datafusion::common::plan_err!("expected a list, not {other}"),
+    }
+}
+
+/// An argument as a `List` array (see [`list_type`]).
+pub(super) fn lists(array: &ArrayRef) -> Result<datafusion::arrow::array::ListArray> {
+    Ok(cast(array, &list_type(array.data_type())?)?.as_list::<i32>().clone())
+}
+
+/// Text in, text out, row by row (NULL stays NULL).
+pub(super) fn map_texts(array: &ArrayRef, f: impl Fn(&str) -> Result<String>) -> Result<ArrayRef> {
+    let values = texts(array)?;
+    let out: Vec<Option<String>> = values.iter().map(|v| v.as_deref().map(&f).transpose()).collect::<Result<_>>()?;
+    Ok(shared(datafusion::arrow::array::StringArray::from(out)))
+}

@@ -9,10 +9,10 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Arra
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
-use datafusion::common::{Result, plan_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 
-use super::udf::{invalid, row_udf, shared};
+use super::udf::{invalid, list_type, lists, row_udf, shared};
 
 #[derive(Clone, Copy)]
 enum Measure {
@@ -56,7 +56,7 @@ pub(super) fn vector_functions() -> Vec<ScalarUDF> {
             |t| Ok(DataType::List(Arc::new(Field::new_list_field(float_of(&t[0]), true)))),
             cross_product,
         ),
-        row_udf("list_select", "list_select(list, positions)", 2..=2, |t| list_of(&t[0]), list_select)
+        row_udf("list_select", "list_select(list, positions)", 2..=2, |t| list_type(&t[0]), list_select)
             .with_aliases(["array_select"]),
         row_udf(
             "list_grade_up",
@@ -83,19 +83,6 @@ fn float_of(list: &DataType) -> DataType {
 
 fn positions_list() -> DataType {
     DataType::List(Arc::new(Field::new_list_field(DataType::Int64, true)))
-}
-
-fn list_of(data_type: &DataType) -> Result<DataType> {
-    match data_type {
-        DataType::List(_) => Ok(data_type.clone()),
-        DataType::LargeList(f) | DataType::FixedSizeList(f, _) => Ok(DataType::List(f.clone())),
-        DataType::Null => Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Null, true)))),
-        other => plan_err!("expected a list, not {other}"),
-    }
-}
-
-fn lists(array: &ArrayRef) -> Result<ListArray> {
-    Ok(cast(array, &list_of(array.data_type())?)?.as_list::<i32>().clone())
 }
 
 /// Each row's list as numbers; `None` for a NULL list; an error for a NULL element.
@@ -206,7 +193,7 @@ fn list_select(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         lengths.push(to - from);
     }
     let taken = take(values.values().as_ref(), &UInt32Array::from(picked), None)?;
-    let DataType::List(field) = list_of(arrays[0].data_type())? else { unreachable!("a list") };
+    let DataType::List(field) = list_type(arrays[0].data_type())? else { unreachable!("a list") };
     let nulls: NullBuffer = (0..values.len()).map(|r| values.is_valid(r) && positions.is_valid(r)).collect();
     Ok(Arc::new(ListArray::try_new(field, OffsetBuffer::from_lengths(lengths), taken, Some(nulls))?))
 }
