@@ -43,6 +43,9 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
             })
         }
         DataType::Interval(_) => interval_text(array, row).unwrap_or_default(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
+            blob_text(array, row)
+        }
         DataType::List(_) => return format!("[{}]", items(array.as_list::<i32>().value(row).as_ref())),
         DataType::LargeList(_) => return format!("[{}]", items(array.as_list::<i64>().value(row).as_ref())),
         DataType::FixedSizeList(_, _) => return format!("[{}]", items(array.as_fixed_size_list().value(row).as_ref())),
@@ -78,6 +81,24 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
     };
     // Inside a list, struct or map DuckDB quotes any value whose text needs it ('10:00:00').
     if nested { quoted_if_needed(&text) } else { text }
+}
+
+/// A BLOB as DuckDB prints it: printable ASCII as it is, other bytes (and `\\`, quotes) as `\\xAA`.
+fn blob_text(array: &dyn Array, row: usize) -> String {
+    let bytes: &[u8] = match array.data_type() {
+        DataType::Binary => array.as_binary::<i32>().value(row),
+        DataType::LargeBinary => array.as_binary::<i64>().value(row),
+        DataType::BinaryView => array.as_binary_view().value(row),
+        _ => array.as_fixed_size_binary().value(row),
+    };
+    let mut text = String::with_capacity(bytes.len());
+    for &byte in bytes {
+        match byte {
+            32..=126 if !matches!(byte, b'\\' | b'\'' | b'"') => text.push(byte as char),
+            _ => text.push_str(&format!("\\x{byte:02X}")),
+        }
+    }
+    text
 }
 
 /// DataFusion names the fields of `row(...)` and `struct(...)` c0, c1, ..., and those of

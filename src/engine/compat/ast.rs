@@ -34,6 +34,19 @@ pub(super) fn plain_args(f: &Function) -> Option<Vec<Expr>> {
         .collect()
 }
 
+/// The arguments in order, named ones (`x := 1`) included; `None` for other forms.
+pub(super) fn positional_args(f: &Function) -> Option<Vec<Expr>> {
+    let FunctionArguments::List(list) = &f.args else { return plain_args(f) };
+    list.args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e))
+            | FunctionArg::Named { arg: FunctionArgExpr::Expr(e), .. } => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
     call_with(name, args, vec![], None)
 }
@@ -87,6 +100,15 @@ pub(super) fn units_interval(count: Expr, unit: &str) -> Expr {
         right: Box::new(text(&format!(" {unit}"))),
     };
     cast(spelled, SqlType::Interval { fields: None, precision: None })
+}
+
+/// `OVERLAY(s PLACING r FROM f [FOR n])` as a call: DataFusion's planner would take its own
+/// overlay for the syntax, not DuckDB's registered in its place.
+pub(super) fn overlay_call(expr: &Expr) -> Option<Expr> {
+    let Expr::Overlay { expr: value, overlay_what, overlay_from, overlay_for } = expr else { return None };
+    let mut args = vec![(**value).clone(), (**overlay_what).clone(), (**overlay_from).clone()];
+    args.extend(overlay_for.as_deref().cloned());
+    Some(call("overlay", args))
 }
 
 /// DuckDB's `substring(s, start, length)`: a negative length takes the characters before the

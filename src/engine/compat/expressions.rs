@@ -13,7 +13,7 @@ use datafusion::sql::sqlparser::ast::visit_expressions_mut;
 
 use super::ast::{call, call_with, null_text, plain_args, text, without_nulls};
 use super::json_casts::is_json_type;
-use super::json_path::{PathStep, parse_json_path};
+use super::json_path::json_call;
 use super::names::fold_identifier;
 use crate::error::{Error, Result};
 
@@ -52,7 +52,9 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     {
         super::call_forms::duckdb_type(data_type);
     }
-    if let Some(rewritten) = super::json_casts::rewritten(expr).or_else(|| super::ast::duckdb_substring(expr)) {
+    use super::{ast::duckdb_substring, ast::overlay_call, binary_functions::blob_literal, json_casts};
+    let forms: [fn(&Expr) -> Option<Expr>; 4] = [json_casts::rewritten, blob_literal, duckdb_substring, overlay_call];
+    if let Some(rewritten) = forms.iter().find_map(|form| form(expr)) {
         *expr = rewritten;
         return Ok(());
     }
@@ -207,6 +209,14 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
     if let Some(sorted) = super::ordered_aggregates::sorted(&name, f) {
         return Ok(Some(sorted));
     }
+    // A macro's named parameters (`sep := '-'`) are its arguments in order.
+    if let Some(args) = super::ast::positional_args(f)
+        && let Some(mut expanded) = super::templates::expand(&name, &args)?
+    {
+        // The template's own calls (`last_day`, `json_extract`) are DuckDB's too.
+        rewrite_all(&mut expanded)?;
+        return Ok(Some(Expr::Nested(Box::new(expanded))));
+    }
     let Some(args) = plain_args(f) else {
         return Ok(None);
     };
@@ -214,11 +224,6 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         arity(&name, args, 1, &format!("{name}(timestamp)"))?;
         Ok(call("date_part", vec![text(part), args[0].clone()]))
     };
-    if let Some(mut expanded) = super::templates::expand(&name, &args)? {
-        // The template's own calls (`last_day`, `json_extract`) are DuckDB's too.
-        rewrite_all(&mut expanded)?;
-        return Ok(Some(Expr::Nested(Box::new(expanded))));
-    }
     if let Some(to) = super::renames::datafusion_name(&name)
         && to != name
     {
@@ -458,40 +463,4 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         }
         _ => return Ok(None),
     }))
-}
-
-/// `function(json, key, key, ...)` for a literal path; other paths are left to the function.
-fn json_call(function: &str, json: Expr, path: &Expr) -> Result<Expr> {
-    let null = |e: &Expr| matches!(e, Expr::Value(ValueWithSpan { value: Value::Null, .. }));
-    if null(&json) || null(path) {
-        // NULL in, NULL out, as in DuckDB (the JSON functions refuse an untyped NULL).
-        return Ok(null_text());
-    }
-    // Several paths: a list of what each gives.
-    if let Expr::Array(paths) = path {
-        let each = paths.elem.iter().map(|p| json_call(function, json.clone(), p)).collect::<Result<Vec<_>>>()?;
-        return Ok(call("make_array", each));
-    }
-    let mut args = vec![json];
-    match path {
-        Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(p), .. }) => {
-            let steps = parse_json_path(p)?;
-            // The root: the JSON itself (as text, a string without its quotes).
-            if steps.is_empty() {
-                let whole = if function == "json_get_json" { "json_cast" } else { "json_scalar_text" };
-                return Ok(call(whole, args));
-            }
-            for step in steps {
-                args.push(match step {
-                    PathStep::Key(k) => Expr::value(Value::SingleQuotedString(k)),
-                    PathStep::Index(i) => Expr::value(Value::Number(i.to_string(), false)),
-                    // `[#-k]` counts from the end; `[#]` is past it, where nothing is.
-                    PathStep::FromEnd(0) => return Ok(null_text()),
-                    PathStep::FromEnd(k) => Expr::value(Value::Number(format!("-{k}"), false)),
-                });
-            }
-        }
-        other => args.push(other.clone()),
-    }
-    Ok(call(function, args))
 }

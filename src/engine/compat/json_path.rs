@@ -1,5 +1,9 @@
-//! DuckDB's JSON paths (`$.a.b[0]`, `$."a key"`, `/a/0`, a bare key) as steps.
+//! DuckDB's JSON paths (`$.a.b[0]`, `$."a key"`, `/a/0`, a bare key) as steps, and the calls of
+//! DataFusion's JSON functions that walk them.
 
+use datafusion::sql::sqlparser::ast::{Expr, Value, ValueWithSpan};
+
+use super::ast::{call, null_text};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +19,10 @@ pub(crate) fn parse_json_path(path: &str) -> Result<Vec<PathStep>> {
     let bad = |why: &str| {
         Error::Query(format!("malformed JSON path '{path}': {why} (write it as '$.key', '$.a.b' or '$.items[0]')"))
     };
+    // An empty path is the document itself.
+    if path.is_empty() {
+        return Ok(Vec::new());
+    }
     if let Some(pointer) = path.strip_prefix('/') {
         return Ok(pointer
             .split('/')
@@ -81,6 +89,46 @@ pub(crate) fn parse_json_path(path: &str) -> Result<Vec<PathStep>> {
         }
     }
     Ok(steps)
+}
+
+/// `function(json, key, key, ...)` for a literal path; other paths are left to the function.
+pub(super) fn json_call(function: &str, json: Expr, mut path: &Expr) -> Result<Expr> {
+    // Templates put their arguments in parentheses.
+    while let Expr::Nested(inner) = path {
+        path = inner;
+    }
+    let null = |e: &Expr| matches!(e, Expr::Value(ValueWithSpan { value: Value::Null, .. }));
+    if null(&json) || null(path) {
+        // NULL in, NULL out, as in DuckDB (the JSON functions refuse an untyped NULL).
+        return Ok(null_text());
+    }
+    // Several paths: a list of what each gives.
+    if let Expr::Array(paths) = path {
+        let each = paths.elem.iter().map(|p| json_call(function, json.clone(), p)).collect::<Result<Vec<_>>>()?;
+        return Ok(call("make_array", each));
+    }
+    let mut args = vec![json];
+    match path {
+        Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(p), .. }) => {
+            let steps = parse_json_path(p)?;
+            // The root: the JSON itself (as text, a string without its quotes).
+            if steps.is_empty() {
+                let whole = if function == "json_get_json" { "json_cast" } else { "json_scalar_text" };
+                return Ok(call(whole, args));
+            }
+            for step in steps {
+                args.push(match step {
+                    PathStep::Key(k) => Expr::value(Value::SingleQuotedString(k)),
+                    PathStep::Index(i) => Expr::value(Value::Number(i.to_string(), false)),
+                    // `[#-k]` counts from the end; `[#]` is past it, where nothing is.
+                    PathStep::FromEnd(0) => return Ok(null_text()),
+                    PathStep::FromEnd(k) => Expr::value(Value::Number(format!("-{k}"), false)),
+                });
+            }
+        }
+        other => args.push(other.clone()),
+    }
+    Ok(call(function, args))
 }
 
 /// The position a step names in an array of `len` elements (possibly `len` itself, just past the

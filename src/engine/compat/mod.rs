@@ -7,6 +7,7 @@ mod aggregate_states;
 mod aggregates;
 mod aliases;
 mod ast;
+mod binary_functions;
 mod call_forms;
 #[cfg(test)]
 mod catalogue;
@@ -32,6 +33,7 @@ mod list_reduce;
 mod names;
 mod ordered_aggregates;
 mod overflow;
+mod paths;
 mod prepass;
 mod queries;
 mod refusals;
@@ -102,6 +104,8 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(vector_functions::vector_functions())
         .chain(struct_functions::struct_functions())
         .chain(string_tools::string_tools())
+        .chain(paths::path_functions())
+        .chain(binary_functions::binary_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }

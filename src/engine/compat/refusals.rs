@@ -15,7 +15,6 @@ fn instead(name: &str) -> &'static str {
         "row" => "{'key': value, ...}",
         "combine" => "the aggregate over both inputs: exported states here are results and cannot be combined",
         "sem" => "the statistic from sum(), avg(), stddev_samp() and count()",
-        "strip_accents" => "replace() or regexp_replace()",
         _ => "a function the README's DuckDB compatibility section lists as identical or rewritten",
     }
 }

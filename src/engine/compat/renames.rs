@@ -34,6 +34,10 @@ pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
         "group_concat" | "listagg" => "string_agg",
         "sum_no_overflow" => "sum",
         "approx_quantile" => "approx_percentile_cont",
+        "ucase" => "upper",
+        "lcase" => "lower",
+        "hex" => "to_hex",
+        "pg_size_pretty" => "format_bytes",
         _ => return None,
     })
 }

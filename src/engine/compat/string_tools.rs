@@ -1,12 +1,10 @@
 //! DuckDB's string functions over graphemes (`length_grapheme`, `substring_grapheme`,
-//! `left_grapheme`, `right_grapheme`), URLs (`url_encode`, `url_decode`), paths (`parse_path`,
-//! `parse_dirname`, `parse_dirpath`, `parse_filename`) and similarity (`jaro_similarity`,
-//! `jaro_winkler_similarity`); `to_hex` of integers, text and blobs; and `nextafter`.
+//! `left_grapheme`, `right_grapheme`), URLs (`url_encode`, `url_decode`) and similarity
+//! (`jaro_similarity`, `jaro_winkler_similarity`); `to_hex` of integers, text and blobs; and
+//! `nextafter`; `overlay`, `split_part` and `strip_accents` as DuckDB answers them.
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, ListBuilder, StringArray, StringBuilder};
-use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 use unicode_segmentation::UnicodeSegmentation;
@@ -36,22 +34,18 @@ pub(super) fn string_tools() -> Vec<ScalarUDF> {
             map_texts(&a[0], |t| Ok(url_encode(t)))
         }),
         row_udf("url_decode", "one argument: url_decode(text)", 1..=1, utf8, |a| map_texts(&a[0], url_decode)),
-        row_udf("parse_dirname", "parse_dirname(path [, separator])", 1..=2, utf8, |a| path_part(a, PathPart::Top)),
-        row_udf("parse_dirpath", "parse_dirpath(path [, separator])", 1..=2, utf8, |a| path_part(a, PathPart::Head)),
-        row_udf("parse_filename", "parse_filename(path [, trim_extension [, separator]])", 1..=3, utf8, parse_filename),
-        row_udf(
-            "parse_path",
-            "parse_path(path [, separator])",
-            1..=2,
-            |_| Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))),
-            parse_path,
-        ),
         row_udf("jaro_similarity", "jaro_similarity(a, b [, cutoff])", 2..=3, double, |a| similarity(a, strsim::jaro)),
         row_udf("jaro_winkler_similarity", "jaro_winkler_similarity(a, b [, cutoff])", 2..=3, double, |a| {
             similarity(a, strsim::jaro_winkler)
         }),
         row_udf("nextafter", "nextafter(x, toward)", 2..=2, double, nextafter),
         row_udf("to_hex", "one argument: to_hex(value)", 1..=1, |_| Ok(DataType::Utf8), to_hex),
+        row_udf("overlay", "overlay(text, replacement, from [, count])", 3..=4, utf8, overlay),
+        row_udf("split_part", "split_part(text, separator, index)", 3..=3, utf8, split_part),
+        row_udf("strip_accents", "one argument: strip_accents(text)", 1..=1, utf8, |a| {
+            use unicode_normalization::UnicodeNormalization;
+            map_texts(&a[0], |t| Ok(t.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect()))
+        }),
     ]
 }
 
@@ -129,91 +123,6 @@ fn url_decode(text: &str) -> Result<String> {
     String::from_utf8(out).map_err(|_| invalid(format!("Invalid Input Error: Failed to decode '{text}': not UTF-8")))
 }
 
-/// The separators a path splits on: `forward_slash`, `backslash`, or (DuckDB's default, for any
-/// other option) both.
-fn separators(option: Option<&str>) -> Vec<char> {
-    match option.map(str::to_lowercase).as_deref() {
-        Some("forward_slash") => vec!['/'],
-        Some("backslash") => vec!['\\'],
-        _ => vec!['/', '\\'],
-    }
-}
-
-#[derive(Clone, Copy)]
-enum PathPart {
-    /// The first component (`/` for an absolute path).
-    Top,
-    /// Everything before the last component.
-    Head,
-}
-
-fn path_part(arrays: &[ArrayRef], part: PathPart) -> Result<ArrayRef> {
-    let (values, options) = (texts(&arrays[0])?, arrays.get(1).map(texts).transpose()?);
-    let mut out = Vec::with_capacity(values.len());
-    for (r, value) in values.iter().enumerate() {
-        let separators = separators(options.as_ref().and_then(|o| o[r].as_deref()));
-        out.push(value.as_ref().map(|path| {
-            let trimmed = path.trim_end_matches(separators.as_slice());
-            match part {
-                PathPart::Top => match trimmed.find(separators.as_slice()) {
-                    Some(0) => trimmed[..1].to_string(),
-                    Some(at) => trimmed[..at].to_string(),
-                    None => String::new(),
-                },
-                PathPart::Head => match trimmed.rfind(separators.as_slice()) {
-                    Some(0) => trimmed[..1].to_string(),
-                    Some(at) => trimmed[..at].to_string(),
-                    None => String::new(),
-                },
-            }
-        }));
-    }
-    Ok(shared(StringArray::from(out)))
-}
-
-fn parse_filename(arrays: &[ArrayRef]) -> Result<ArrayRef> {
-    let values = texts(&arrays[0])?;
-    // The second argument is the trim flag, or (as in DuckDB) the separator when it is text.
-    let (trim, option) = match arrays.get(1) {
-        Some(a) if a.data_type() == &DataType::Boolean => (Some(texts(a)?), arrays.get(2).map(texts).transpose()?),
-        Some(a) => (None, Some(texts(a)?)),
-        None => (None, None),
-    };
-    let mut out = Vec::with_capacity(values.len());
-    for (r, value) in values.iter().enumerate() {
-        let separators = separators(option.as_ref().and_then(|o| o[r].as_deref()));
-        let trim_extension = trim.as_ref().and_then(|t| t[r].as_deref()) == Some("true");
-        out.push(value.as_ref().map(|path| {
-            let name = path.rsplit(separators.as_slice()).next().unwrap_or_default();
-            match name.rfind('.') {
-                Some(dot) if trim_extension && dot > 0 => name[..dot].to_string(),
-                _ => name.to_string(),
-            }
-        }));
-    }
-    Ok(shared(StringArray::from(out)))
-}
-
-fn parse_path(arrays: &[ArrayRef]) -> Result<ArrayRef> {
-    let (values, options) = (texts(&arrays[0])?, arrays.get(1).map(texts).transpose()?);
-    let mut out = ListBuilder::new(StringBuilder::new());
-    for (r, value) in values.iter().enumerate() {
-        let separators = separators(options.as_ref().and_then(|o| o[r].as_deref()));
-        let Some(path) = value else {
-            out.append(false);
-            continue;
-        };
-        if path.starts_with(separators.as_slice()) {
-            out.values().append_value(&path[..1]);
-        }
-        for component in path.split(separators.as_slice()).filter(|c| !c.is_empty()) {
-            out.values().append_value(component);
-        }
-        out.append(true);
-    }
-    Ok(Arc::new(out.finish()))
-}
-
 fn similarity(arrays: &[ArrayRef], measure: fn(&str, &str) -> f64) -> Result<ArrayRef> {
     let (a, b) = (texts(&arrays[0])?, texts(&arrays[1])?);
     let cutoffs = arrays.get(2).map(doubles).transpose()?;
@@ -275,4 +184,56 @@ fn nextafter(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         f64::from_bits(if up { bits + 1 } else { bits - 1 })
     };
     Ok(shared(Float64Array::from_iter((0..x.len()).map(|r| x[r].zip(toward[r]).map(|(a, b)| step(a, b))))))
+}
+
+/// `overlay(s PLACING r FROM from [FOR count])` over characters: the characters before `from`, `r`,
+/// and those from `from + count` on (`count` defaults to, and when negative is, r's length; a
+/// start before 1 keeps nothing in front).
+fn overlay(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let (values, replacements, starts) = (texts(&arrays[0])?, texts(&arrays[1])?, integers(&arrays[2])?);
+    let counts = arrays.get(3).map(integers).transpose()?;
+    let out: Vec<Option<String>> = (0..values.len())
+        .map(|r| {
+            let (Some(text), Some(replacement), Some(start)) = (&values[r], &replacements[r], starts[r]) else {
+                return None;
+            };
+            let replaced = replacement.chars().count() as i64;
+            let count = match &counts {
+                Some(c) => c[r]?,
+                None => replaced,
+            };
+            let count = if count < 0 { replaced } else { count };
+            let chars: Vec<char> = text.chars().collect();
+            let keep_before = (start - 1).clamp(0, chars.len() as i64) as usize;
+            let resume = (start.saturating_add(count) - 1).clamp(0, chars.len() as i64) as usize;
+            let mut out: String = chars[..keep_before].iter().collect();
+            out.push_str(replacement);
+            out.extend(&chars[resume..]);
+            Some(out)
+        })
+        .collect();
+    Ok(shared(StringArray::from(out)))
+}
+
+/// The `index`th part (1-based, negative from the end) of the text split on `separator` (an empty
+/// one splits into characters); '' outside the parts.
+fn split_part(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let (values, separators, indexes) = (texts(&arrays[0])?, texts(&arrays[1])?, integers(&arrays[2])?);
+    let out: Vec<Option<String>> = (0..values.len())
+        .map(|r| {
+            let (Some(text), Some(separator), Some(index)) = (&values[r], &separators[r], indexes[r]) else {
+                return None;
+            };
+            let parts: Vec<String> = if text.is_empty() {
+                vec![String::new()]
+            } else if separator.is_empty() {
+                text.chars().map(String::from).collect()
+            } else {
+                text.split(separator.as_str()).map(str::to_string).collect()
+            };
+            let at = if index > 0 { index - 1 } else { parts.len() as i64 + index };
+            Some(if index == 0 || at < 0 { String::new() } else { parts.get(at as usize).cloned().unwrap_or_default() })
+        })
+        .collect();
+    Ok(shared(StringArray::from(out)))
 }

@@ -37,9 +37,12 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         ("regexp_full_match", 3) => "regexp_like($1, '^(?:' || $2 || ')$', $3)",
         // DuckDB's code point of '' is -1.
         ("unicode" | "ord", 1) => "CASE WHEN $1 = '' THEN -1 ELSE ascii($1) END",
-        ("json_exists", 2) => "json_extract($1, $2) IS NOT NULL",
+        // A JSON null exists.
+        ("json_exists", 2) => "json_type($1, $2) IS NOT NULL",
+        ("array_to_string_comma_default", 1) => "array_to_string($1, ',')",
+        ("array_to_string_comma_default", 2) => "array_to_string($1, coalesce($2, ','))",
         ("json_value", 2) => {
-            "CASE WHEN json_type($1, $2) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract($1, $2) END"
+            "CASE WHEN json_type($1, $2) IN ('OBJECT', 'ARRAY', 'NULL') THEN NULL ELSE json_extract($1, $2) END"
         }
         ("isinf", 1) => "abs(CAST($1 AS DOUBLE)) = CAST('inf' AS DOUBLE)",
         ("isfinite", 1) => "NOT isnan(CAST($1 AS DOUBLE)) AND abs(CAST($1 AS DOUBLE)) <> CAST('inf' AS DOUBLE)",
