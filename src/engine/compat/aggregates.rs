@@ -123,10 +123,10 @@ impl AggregateUDFImpl for CollectAggregate {
                     _ => None,
                 });
                 match q {
-                    Some(q) if (0.0..=1.0).contains(&q) => q,
+                    Some(q) if (-1.0..=1.0).contains(&q) => q,
                     _ => {
                         return plan_err!(
-                            "{} needs a constant quantile between 0 and 1, e.g. {}(x, 0.5)",
+                            "{} needs a constant quantile between 0 and 1 (negative: of the values in descending order), e.g. {}(x, 0.5)",
                             self.name(),
                             self.name()
                         );
@@ -194,9 +194,14 @@ impl Accumulator for CollectAccumulator {
         }
         let mut sorted = self.values.clone();
         sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        // A negative quantile (-0.0 too) is of the values in descending order, as in DuckDB.
+        if self.quantile.is_sign_negative() {
+            sorted.reverse();
+        }
+        let quantile = self.quantile.abs();
         Ok(match self.kind {
             Collect::QuantileDisc => {
-                let index = ((sorted.len() - 1) as f64 * self.quantile).floor() as usize;
+                let index = ((sorted.len() - 1) as f64 * quantile).floor() as usize;
                 sorted[index].clone()
             }
             // Linear interpolation between the two closest ranks, as DuckDB computes it.
@@ -205,7 +210,7 @@ impl Accumulator for CollectAccumulator {
                     ScalarValue::Float64(Some(v)) => *v,
                     _ => f64::NAN,
                 };
-                let position = (sorted.len() - 1) as f64 * self.quantile;
+                let position = (sorted.len() - 1) as f64 * quantile;
                 let (lower, upper) = (position.floor() as usize, position.ceil() as usize);
                 let (a, b) = (value(lower), value(upper));
                 ScalarValue::Float64(Some(a + (b - a) * (position - lower as f64)))

@@ -38,6 +38,9 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if name == "struct_pack" {
         return struct_pack(f);
     }
+    if let Some(quantile) = ordered_quantile(name, f) {
+        return Some(quantile);
+    }
     let args = plain_args(f)?;
     if matches!(name, "list_zip" | "array_zip") {
         return Some(zipped(&args));
@@ -100,6 +103,49 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
         return Some(Expr::Array(datafusion::sql::sqlparser::ast::Array { elem: each, named: quantiles.named }));
     }
     None
+}
+
+/// `percentile_cont(q) WITHIN GROUP (ORDER BY x)` and `quantile_cont(x, q ORDER BY x DESC)` (and
+/// the discrete ones) as this layer's exact quantiles, a descending order as a negative quantile.
+fn ordered_quantile(name: &str, f: &Function) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{CastKind, FunctionArgumentClause, UnaryOperator};
+    let FunctionArguments::List(list) = &f.args else { return None };
+    let args = super::ast::positional_args(f)?;
+    let (function, value, quantile, order) = match name {
+        "percentile_cont" | "percentile_disc" if f.within_group.len() == 1 && args.len() == 1 => {
+            let function = if name == "percentile_cont" { "quantile_cont" } else { "quantile_disc" };
+            (function, f.within_group[0].expr.clone(), args[0].clone(), &f.within_group[0])
+        }
+        "quantile_cont" | "quantile_disc" | "quantile" if args.len() == 2 => {
+            let order = list.clauses.iter().find_map(|c| match c {
+                FunctionArgumentClause::OrderBy(order) if order.len() == 1 => Some(&order[0]),
+                _ => None,
+            })?;
+            let function = if name == "quantile_cont" { "quantile_cont" } else { "quantile_disc" };
+            (function, args[0].clone(), args[1].clone(), order)
+        }
+        _ => return None,
+    };
+    let descending = order.options.asc == Some(false);
+    let negated = |q: Expr| Expr::UnaryOp {
+        op: UnaryOperator::Minus,
+        expr: Box::new(Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(q),
+            data_type: SqlType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None),
+            array: false,
+            format: None,
+        }),
+    };
+    let quantile = match quantile {
+        q if !descending => q,
+        Expr::Array(mut each) => {
+            each.elem = each.elem.into_iter().map(negated).collect();
+            Expr::Array(each)
+        }
+        q => negated(q),
+    };
+    Some(call(function, vec![value, quantile]))
 }
 
 /// `struct_pack(a := 1, b := 'x')` as `named_struct('a', 1, 'b', 'x')`.

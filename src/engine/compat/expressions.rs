@@ -53,7 +53,8 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         super::call_forms::duckdb_type(data_type);
     }
     use super::{ast::duckdb_substring, ast::overlay_call, binary_functions::blob_literal, json_casts};
-    let forms: [fn(&Expr) -> Option<Expr>; 4] = [json_casts::rewritten, blob_literal, duckdb_substring, overlay_call];
+    let forms: [fn(&Expr) -> Option<Expr>; 5] =
+        [json_casts::rewritten, blob_literal, duckdb_substring, overlay_call, super::text_casts::text_cast];
     if let Some(rewritten) = forms.iter().find_map(|form| form(expr)) {
         *expr = rewritten;
         return Ok(());
@@ -427,10 +428,11 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             }
             call("date_bin", args)
         }
-        "arg_max" | "max_by" | "arg_min" | "min_by" => {
+        "arg_max" | "max_by" | "arg_min" | "min_by" | "arg_max_null" | "arg_min_null" => {
             arity(&name, &args, 2, &format!("{name}(value, ordering)"))?;
-            // The value at the row where the ordering is largest (smallest), ignoring NULL orderings.
-            let largest = matches!(name.as_str(), "arg_max" | "max_by");
+            // The value at the row where the ordering is largest (smallest), ignoring NULL orderings
+            // (and NULL values, but for the `_null` forms).
+            let largest = matches!(name.as_str(), "arg_max" | "max_by" | "arg_max_null");
             // A bare number would be read as a column position: `(0)` is the value.
             let ordering = match &args[1] {
                 number @ Expr::Value(ValueWithSpan { value: Value::Number(..), .. }) => {
@@ -443,7 +445,11 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
                 options: OrderByOptions { asc: Some(!largest), nulls_first: Some(false) },
                 with_fill: None,
             };
-            let not_null = Expr::IsNotNull(Box::new(args[1].clone()));
+            let mut not_null = Expr::IsNotNull(Box::new(args[1].clone()));
+            if !name.ends_with("_null") {
+                let value = Box::new(Expr::IsNotNull(Box::new(args[0].clone())));
+                not_null = Expr::BinaryOp { left: Box::new(not_null), op: BinaryOperator::And, right: value };
+            }
             let filter = match &f.filter {
                 Some(existing) => {
                     Expr::BinaryOp { left: existing.clone(), op: BinaryOperator::And, right: Box::new(not_null) }

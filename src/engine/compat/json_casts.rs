@@ -11,7 +11,7 @@ pub(super) fn is_json_type(data_type: &SqlType) -> bool {
         || matches!(data_type, SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("json"))
 }
 
-fn is_text_type(data_type: &SqlType) -> bool {
+pub(super) fn is_text_type(data_type: &SqlType) -> bool {
     matches!(
         data_type,
         SqlType::Varchar(_) | SqlType::Text | SqlType::String(_) | SqlType::Char(_) | SqlType::CharVarying(_)

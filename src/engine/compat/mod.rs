@@ -46,6 +46,7 @@ mod string_tools;
 mod strptime;
 mod struct_functions;
 mod templates;
+mod text_casts;
 mod text_functions;
 mod time_zones;
 mod tokens;
@@ -89,6 +90,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
     SessionContext::register_udf(ctx, complete_parts::date_sub());
     SessionContext::register_udf(ctx, complete_parts::age());
+    SessionContext::register_udf(ctx, text_casts::varchar_text());
     for udf in formatting::functions()
         .into_iter()
         .chain(json_builders::functions())

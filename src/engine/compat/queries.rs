@@ -1,6 +1,8 @@
 //! DuckDB's query forms that DataFusion plans differently: `SEMI JOIN` and `ANTI JOIN`, and
 //! `INTERSECT ALL` / `EXCEPT ALL` (multiset operations: a row kept as many times as it is in
-//! both sides, or as many more times as it is on the left; DataFusion would keep every copy).
+//! both sides, or as many more times as it is on the left; DataFusion would keep every copy);
+//! and VALUES columns that mix DOUBLEs with decimal literals, which DuckDB makes DOUBLE (DataFusion
+//! DECIMAL, where a NaN or an infinity cannot go).
 
 use std::ops::ControlFlow;
 
@@ -18,6 +20,9 @@ impl VisitorMut for DuckDbQueries {
     type Break = Error;
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Error> {
+        if let SetExpr::Values(values) = query.body.as_mut() {
+            floating_values(&mut values.rows.iter_mut().map(|row| &mut row.content).collect::<Vec<_>>());
+        }
         for_each_select(&mut query.body, &mut |select| {
             for from in &mut select.from {
                 for join in &mut from.joins {
@@ -33,6 +38,45 @@ impl VisitorMut for DuckDbQueries {
         match multiset_operations(&mut query.body) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
+        }
+    }
+}
+
+/// Decimal literals in a VALUES column with a DOUBLE or FLOAT cast in it, cast to that type.
+fn floating_values(rows: &mut [&mut Vec<Expr>]) {
+    use datafusion::sql::sqlparser::ast::{CastKind, DataType as SqlType, Value, ValueWithSpan};
+    let columns = rows.iter().map(|row| row.len()).max().unwrap_or(0);
+    for column in 0..columns {
+        let floating = rows.iter().find_map(|row| match row.get(column) {
+            Some(Expr::Cast { data_type, .. })
+                if matches!(
+                    data_type,
+                    SqlType::Double(_)
+                        | SqlType::DoublePrecision
+                        | SqlType::Float(_)
+                        | SqlType::Real
+                        | SqlType::Float4
+                        | SqlType::Float8
+                        | SqlType::Float64
+                ) =>
+            {
+                Some(data_type.clone())
+            }
+            _ => None,
+        });
+        let Some(data_type) = floating else { continue };
+        for row in rows.iter_mut() {
+            if let Some(cell) = row.get_mut(column)
+                && matches!(cell, Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if n.contains('.'))
+            {
+                *cell = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(cell.clone()),
+                    data_type: data_type.clone(),
+                    array: false,
+                    format: None,
+                };
+            }
         }
     }
 }
