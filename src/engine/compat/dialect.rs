@@ -2,7 +2,9 @@
 
 use std::any::TypeId;
 
-use datafusion::sql::sqlparser::dialect::{Dialect, DuckDbDialect};
+use datafusion::sql::sqlparser::ast::Expr;
+use datafusion::sql::sqlparser::dialect::{Dialect, DuckDbDialect, Precedence};
+use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
 
@@ -61,6 +63,23 @@ impl Dialect for DuckDbCompatDialect {
             _ => None,
         }
     }
+    // The parser reads everything after `IS [NOT] DISTINCT FROM` as its right side, so that
+    // `a IS NOT DISTINCT FROM b AND c = d` compared `a` with `b AND c = d`; the right side ends
+    // where an operator of IS's precedence would end it.
+    fn parse_infix(&self, parser: &mut Parser, expr: &Expr, _precedence: u8) -> Option<Result<Expr, ParserError>> {
+        let negated = if parser.parse_keywords(&[Keyword::IS, Keyword::DISTINCT, Keyword::FROM]) {
+            false
+        } else if parser.parse_keywords(&[Keyword::IS, Keyword::NOT, Keyword::DISTINCT, Keyword::FROM]) {
+            true
+        } else {
+            return None;
+        };
+        let (left, right) = match parser.parse_subexpr(self.prec_value(Precedence::Is)) {
+            Ok(right) => (Box::new(expr.clone()), Box::new(right)),
+            Err(e) => return Some(Err(e)),
+        };
+        Some(Ok(if negated { Expr::IsNotDistinctFrom(left, right) } else { Expr::IsDistinctFrom(left, right) }))
+    }
     fn allow_extract_single_quotes(&self) -> bool {
         true
     }
@@ -89,3 +108,23 @@ impl Dialect for DuckDbCompatDialect {
 
 /// Above arithmetic (40), below `::` (50).
 const ARROW_PRECEDENCE: u8 = 45;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_distinct_from_ends_before_and() {
+        let sql = "SELECT a IS NOT DISTINCT FROM b AND c = d, a IS DISTINCT FROM b + 1 OR e";
+        let parsed = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap();
+        assert_eq!(parsed[0].to_string(), "SELECT a IS NOT DISTINCT FROM b AND c = d, a IS DISTINCT FROM b + 1 OR e");
+        let datafusion::sql::sqlparser::ast::Statement::Query(query) = &parsed[0] else { panic!("a query") };
+        let datafusion::sql::sqlparser::ast::SetExpr::Select(select) = query.body.as_ref() else { panic!("a select") };
+        let datafusion::sql::sqlparser::ast::SelectItem::UnnamedExpr(Expr::BinaryOp { left, .. }) =
+            &select.projection[0]
+        else {
+            panic!("an AND at the top")
+        };
+        assert!(matches!(left.as_ref(), Expr::IsNotDistinctFrom(..)));
+    }
+}

@@ -26,6 +26,7 @@ mod json_marker;
 mod json_path;
 mod json_transform;
 mod json_type;
+mod lambda_forms;
 mod like;
 mod list_aggregates;
 mod list_functions;
@@ -198,6 +199,8 @@ fn rewrite(statement: &mut Statement) -> Result<()> {
     // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
         prepass::to_lambdas(expr);
+        lambda_forms::inline(expr);
+        lambda_forms::indexed(expr);
         ControlFlow::<()>::Continue(())
     });
     if let ControlFlow::Break(e) = statement.visit(&mut queries::DuckDbQueries) {

@@ -21,7 +21,7 @@ use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 use super::tokens::{offsets, significant_tokens};
 
 /// The functions whose arguments may be lambdas, by DuckDB's names and DataFusion's.
-const TAKES_LAMBDA: [&str; 13] = [
+const TAKES_LAMBDA: [&str; 14] = [
     "list_transform",
     "array_transform",
     "apply",
@@ -35,6 +35,7 @@ const TAKES_LAMBDA: [&str; 13] = [
     "reduce",
     "any_match",
     "list_any_match",
+    "invoke",
 ];
 
 fn takes_lambda(name: &str) -> bool {
