@@ -77,7 +77,13 @@ pub(crate) fn duckdb_type_name(data_type: &DataType) -> String {
 
 /// DuckDB's SQL name for a column's type: its data type's, or JSON for text marked as JSON.
 pub(crate) fn field_type_name(field: &datafusion::arrow::datatypes::Field) -> String {
-    if super::compat::is_json(field) { "JSON".into() } else { sql_type_name(field.data_type()) }
+    if super::compat::is_json(field) {
+        "JSON".into()
+    } else if super::compat::aggregate_state(field).is_some() {
+        "AGGREGATE_STATE".into()
+    } else {
+        sql_type_name(field.data_type())
+    }
 }
 
 /// DuckDB's SQL names for types, as `typeof` and `DESCRIBE` give them.

@@ -53,8 +53,14 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         super::call_forms::duckdb_type(data_type);
     }
     use super::{ast::duckdb_substring, ast::overlay_call, binary_functions::blob_literal, json_casts};
-    let forms: [fn(&Expr) -> Option<Expr>; 5] =
-        [json_casts::rewritten, blob_literal, duckdb_substring, overlay_call, super::text_casts::text_cast];
+    let forms: [fn(&Expr) -> Option<Expr>; 6] = [
+        super::aggregate_states::state_cast,
+        json_casts::rewritten,
+        blob_literal,
+        duckdb_substring,
+        overlay_call,
+        super::text_casts::text_cast,
+    ];
     if let Some(rewritten) = forms.iter().find_map(|form| form(expr)) {
         *expr = rewritten;
         return Ok(());

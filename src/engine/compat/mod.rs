@@ -70,7 +70,7 @@ use crate::error::{Error, Result, one_line};
 use dialect::DuckDbCompatDialect;
 
 pub(crate) use aliases::expand_alias;
-pub(crate) use json_marker::is_json;
+pub(crate) use json_marker::{aggregate_state, is_json};
 pub(crate) use refusals::explained;
 
 /// Adds the DuckDB functions and typing rules to a session.
@@ -88,6 +88,10 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     );
     SessionContext::register_higher_order_function(ctx, std::sync::Arc::new(list_reduce::list_reduce()));
     SessionContext::register_udf(ctx, aggregate_states::finalize());
+    SessionContext::register_udaf(ctx, aggregate_states::combine_aggr());
+    for udf in aggregate_states::state_functions() {
+        SessionContext::register_udf(ctx, udf);
+    }
     SessionContext::register_udf(ctx, time_zones::at_time_zone());
     SessionContext::register_udf(ctx, complete_parts::date_sub());
     SessionContext::register_udf(ctx, complete_parts::age());

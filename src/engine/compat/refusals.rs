@@ -13,7 +13,6 @@ fn instead(name: &str) -> &'static str {
         "julian" => "date_diff('day', DATE '-4713-11-24', d)",
         "json_group_array" | "json_group_object" => "list(x) or string_agg(x, ',')",
         "row" => "{'key': value, ...}",
-        "combine" => "the aggregate over both inputs: exported states here are results and cannot be combined",
         "sem" => "the statistic from sum(), avg(), stddev_samp() and count()",
         _ => "a function the README's DuckDB compatibility section lists as identical or rewritten",
     }
