@@ -112,9 +112,15 @@ impl AggregateUDFImpl for CollectAggregate {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let mut exact = None;
         let quantile = match self.kind {
             Collect::QuantileDisc | Collect::QuantileCont => {
                 let literal = args.exprs.get(1).and_then(|e| (e.as_ref() as &dyn Any).downcast_ref::<Literal>());
+                // DuckDB picks a discrete quantile's element in integers when q is a DECIMAL.
+                exact = literal.and_then(|l| match l.value() {
+                    ScalarValue::Decimal128(Some(v), _, s) => Some((v.abs(), 10i128.checked_pow(*s as u32)?)),
+                    _ => None,
+                });
                 let q = literal.and_then(|l| match l.value().clone() {
                     ScalarValue::Float64(Some(q)) => Some(q),
                     ScalarValue::Float32(Some(q)) => Some(q as f64),
@@ -139,6 +145,7 @@ impl AggregateUDFImpl for CollectAggregate {
         Ok(Box::new(CollectAccumulator {
             kind: self.kind,
             quantile,
+            exact_quantile: exact,
             data_type,
             return_type: args.return_field.data_type().clone(),
             values: Vec::new(),
@@ -150,6 +157,8 @@ impl AggregateUDFImpl for CollectAggregate {
 struct CollectAccumulator {
     kind: Collect,
     quantile: f64,
+    /// A DECIMAL quantile as (|integral|, scaling): `0.25` is (25, 100).
+    exact_quantile: Option<(i128, i128)>,
     /// The type of the collected values.
     data_type: DataType,
     return_type: DataType,
@@ -200,10 +209,7 @@ impl Accumulator for CollectAccumulator {
         }
         let quantile = self.quantile.abs();
         Ok(match self.kind {
-            Collect::QuantileDisc => {
-                let index = ((sorted.len() - 1) as f64 * quantile).floor() as usize;
-                sorted[index].clone()
-            }
+            Collect::QuantileDisc => sorted[discrete_index(sorted.len(), quantile, self.exact_quantile)].clone(),
             // Linear interpolation between the two closest ranks, as DuckDB computes it.
             Collect::QuantileCont => {
                 let value = |i: usize| match &sorted[i] {
@@ -236,6 +242,15 @@ impl Accumulator for CollectAccumulator {
     fn size(&self) -> usize {
         std::mem::size_of_val(self) + self.values.iter().map(ScalarValue::size).sum::<usize>()
     }
+}
+
+/// DuckDB's element for a discrete quantile `q` of `n` sorted values: `max(1, n - floor(n - n q)) - 1`.
+fn discrete_index(n: usize, q: f64, exact: Option<(i128, i128)>) -> usize {
+    let floored = match exact {
+        Some((integral, scaling)) => ((n as i128 * scaling - n as i128 * integral) / scaling).max(0) as usize,
+        None => (n as f64 - n as f64 * q).floor().max(0.0) as usize,
+    };
+    n.saturating_sub(floored).max(1) - 1
 }
 
 fn doubles(values: &[ScalarValue]) -> Vec<f64> {

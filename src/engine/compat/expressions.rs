@@ -141,8 +141,20 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
 
 /// `1 day 03:04:05.5` as `1 day 3 hours 4 minutes 5.5 seconds`; other text as it is.
 fn interval_units(text: &str) -> String {
+    // `14 months ago` is minus 14 months.
+    let (text, ago) = match text.trim_end().strip_suffix(" ago") {
+        Some(rest) => (rest, true),
+        None => (text, false),
+    };
+    let negated = |word: &str| match word.strip_prefix('-') {
+        Some(positive) => positive.to_string(),
+        None if word.starts_with(|c: char| c.is_ascii_digit() || c == '.') => format!("-{word}"),
+        None => word.to_string(),
+    };
     text.split_whitespace()
+        .map(|word| if ago { negated(word) } else { word.to_string() })
         .map(|word| {
+            let word = word.as_str();
             let (sign, clock) = word.strip_prefix('-').map_or(("", word), |w| ("-", w));
             let fields: Vec<&str> = clock.split(':').collect();
             let numeric = fields.iter().all(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit() || c == '.'));

@@ -295,7 +295,7 @@ fn boundaries(part: &str, a: NaiveDateTime, b: NaiveDateTime) -> Option<i64> {
         "decade" => (b.year() as i64).div_euclid(10) - (a.year() as i64).div_euclid(10),
         "century" => (b.year() as i64 - 1).div_euclid(100) - (a.year() as i64 - 1).div_euclid(100),
         "millennium" | "millennia" => (b.year() as i64 - 1).div_euclid(1000) - (a.year() as i64 - 1).div_euclid(1000),
-        "quarter" => months(b) / 3 - months(a) / 3,
+        "quarter" => months(b).div_euclid(3) - months(a).div_euclid(3),
         "month" | "mon" => months(b) - months(a),
         // DuckDB counts whole weeks of days, not week boundaries.
         "week" | "w" | "yearweek" | "weekofyear" => (days(b) - days(a)) / 7,
@@ -303,8 +303,9 @@ fn boundaries(part: &str, a: NaiveDateTime, b: NaiveDateTime) -> Option<i64> {
         "day" | "d" | "dayofmonth" | "dow" | "isodow" | "doy" | "dayofweek" | "dayofyear" | "weekday" | "julian" => {
             days(b) - days(a)
         }
-        "hour" | "h" | "hr" => (b.and_utc().timestamp() / 3600) - (a.and_utc().timestamp() / 3600),
-        "minute" | "m" | "min" => (b.and_utc().timestamp() / 60) - (a.and_utc().timestamp() / 60),
+        // Boundaries before 1970 too: floor, not truncating, division.
+        "hour" | "h" | "hr" => b.and_utc().timestamp().div_euclid(3600) - a.and_utc().timestamp().div_euclid(3600),
+        "minute" | "m" | "min" => b.and_utc().timestamp().div_euclid(60) - a.and_utc().timestamp().div_euclid(60),
         "second" | "sec" | "epoch" => b.and_utc().timestamp() - a.and_utc().timestamp(),
         "millisecond" | "ms" | "msec" => b.and_utc().timestamp_millis() - a.and_utc().timestamp_millis(),
         "microsecond" | "us" | "usec" => b.and_utc().timestamp_micros() - a.and_utc().timestamp_micros(),
