@@ -76,15 +76,31 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
         }
         return Some(call(function, call_args));
     }
-    // Empty regex options are no options (DataFusion would read `(?)`, which is no regex).
+    // DuckDB's regex options in DataFusion's flags: `c` (case-sensitive) is the default, `n` and
+    // `p` (newline-sensitive) are `m`, `l` reads the pattern literally; no options are no flags
+    // (DataFusion would read `(?)`, which is no regex).
     if matches!(name, "regexp_replace" | "regexp_matches" | "regexp_full_match" | "regexp_like")
         && args.len() >= 3
-        && matches!(args.last(), Some(Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(o), .. })) if o.is_empty())
         && !(name == "regexp_replace" && args.len() == 3)
+        && let Some(Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(options), .. })) = args.last()
+        && (options.is_empty() || options.contains(['c', 'n', 'p', 'l']))
     {
+        let flags: String = options
+            .chars()
+            .filter(|c| !matches!(c, 'c' | 'l'))
+            .map(|c| if matches!(c, 'n' | 'p') { 'm' } else { c })
+            .collect();
+        let mut new_args = args.clone();
+        if options.contains('l') {
+            new_args[1] = call("regexp_escape", vec![new_args[1].clone()]);
+        }
+        new_args.pop();
+        if !flags.is_empty() {
+            new_args.push(text(&flags));
+        }
         let mut g = f.clone();
         if let FunctionArguments::List(list) = &mut g.args {
-            list.args.pop();
+            list.args = new_args.into_iter().map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e))).collect();
         }
         return Some(Expr::Function(g));
     }

@@ -259,7 +259,13 @@ fn regexp_extract(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         }
         let group = groups.as_ref().map_or(0, |g| g.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(r))
             as usize;
-        let found = compiled[&key].captures(texts.value(r)).and_then(|c| c.get(group)).map_or("", |m| m.as_str());
+        let captures = compiled[&key].captures(texts.value(r));
+        // Option `k` keeps the text where the pattern does not match.
+        let keep = key.1.as_deref().is_some_and(|o| o.contains('k'));
+        let found = match &captures {
+            None if keep => texts.value(r),
+            _ => captures.and_then(|c| c.get(group)).map_or("", |m| m.as_str()),
+        };
         out.append_value(found);
     }
     Ok(Arc::new(out.finish()))

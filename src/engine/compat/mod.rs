@@ -38,6 +38,7 @@ mod paths;
 mod prepass;
 mod queries;
 mod refusals;
+mod regex_quantified;
 mod regexp_struct;
 mod renames;
 mod semantics;
@@ -96,6 +97,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     SessionContext::register_udf(ctx, complete_parts::date_sub());
     SessionContext::register_udf(ctx, complete_parts::age());
     SessionContext::register_udf(ctx, text_casts::varchar_text());
+    SessionContext::register_udf(ctx, regex_quantified::regexp_quantified());
     for udf in formatting::functions()
         .into_iter()
         .chain(json_builders::functions())

@@ -110,7 +110,7 @@ pub(super) fn compile(pattern: &str, options: Option<&str>) -> Result<regex::Reg
             's' => {
                 builder.dot_matches_new_line(true);
             }
-            'g' | 'l' => {}
+            'g' | 'l' | 'k' => {}
             other => return Err(invalid(format!("Unrecognized Regex option {other}"))),
         }
     }
