@@ -53,7 +53,8 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         super::call_forms::duckdb_type(data_type);
     }
     use super::{ast::duckdb_substring, ast::overlay_call, binary_functions::blob_literal, json_casts};
-    let forms: [fn(&Expr) -> Option<Expr>; 7] = [
+    let forms: [fn(&Expr) -> Option<Expr>; 8] = [
+        super::try_calls::try_cast,
         super::aggregate_states::state_cast,
         super::regex_quantified::quantified_match,
         json_casts::rewritten,

@@ -52,6 +52,7 @@ mod text_casts;
 mod text_functions;
 mod time_zones;
 mod tokens;
+mod try_calls;
 mod udf;
 mod vector_functions;
 
@@ -97,6 +98,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     SessionContext::register_udf(ctx, complete_parts::date_sub());
     SessionContext::register_udf(ctx, complete_parts::age());
     SessionContext::register_udf(ctx, text_casts::varchar_text());
+    SessionContext::register_udf(ctx, try_calls::try_placeholder());
     SessionContext::register_udf(ctx, regex_quantified::regexp_quantified());
     for udf in formatting::functions()
         .into_iter()

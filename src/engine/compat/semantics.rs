@@ -20,6 +20,9 @@ impl FunctionRewrite for DuckDbSemantics {
     }
 
     fn rewrite(&self, expr: Expr, schema: &DFSchema, _config: &ConfigOptions) -> Result<Transformed<Expr>> {
+        if let Some(guarded) = super::try_calls::try_rewrite(&expr) {
+            return Ok(Transformed::yes(guarded));
+        }
         if let Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field }) = &expr
             && field.data_type().is_integer()
             && let Ok(from) = inner.get_type(schema)
