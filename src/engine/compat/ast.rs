@@ -102,6 +102,32 @@ pub(super) fn units_interval(count: Expr, unit: &str) -> Expr {
     cast(spelled, SqlType::Interval { fields: None, precision: None })
 }
 
+/// `x IS [NOT] TRUE/FALSE/UNKNOWN` of a value that is not a boolean, as DuckDB reads it: of the
+/// value cast to BOOLEAN (`42 IS TRUE`); a boolean's cast is no cast.
+pub(super) fn boolean_test(expr: &Expr) -> Option<Expr> {
+    let as_boolean = |e: &Expr| -> Option<Box<Expr>> {
+        if matches!(e, Expr::Cast { data_type: datafusion::sql::sqlparser::ast::DataType::Boolean, .. }) {
+            return None;
+        }
+        Some(Box::new(Expr::Cast {
+            kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+            expr: Box::new(e.clone()),
+            data_type: datafusion::sql::sqlparser::ast::DataType::Boolean,
+            array: false,
+            format: None,
+        }))
+    };
+    Some(match expr {
+        Expr::IsTrue(e) => Expr::IsTrue(as_boolean(e)?),
+        Expr::IsNotTrue(e) => Expr::IsNotTrue(as_boolean(e)?),
+        Expr::IsFalse(e) => Expr::IsFalse(as_boolean(e)?),
+        Expr::IsNotFalse(e) => Expr::IsNotFalse(as_boolean(e)?),
+        Expr::IsUnknown(e) => Expr::IsUnknown(as_boolean(e)?),
+        Expr::IsNotUnknown(e) => Expr::IsNotUnknown(as_boolean(e)?),
+        _ => return None,
+    })
+}
+
 /// `OVERLAY(s PLACING r FROM f [FOR n])` as a call: DataFusion's planner would take its own
 /// overlay for the syntax, not DuckDB's registered in its place.
 pub(super) fn overlay_call(expr: &Expr) -> Option<Expr> {

@@ -43,7 +43,7 @@ fn takes_lambda(name: &str) -> bool {
 }
 
 /// `sql` as the parser takes it: exported aggregate states, list comprehensions as lambda calls, [`globs_as_regexes`],
-/// [`filter_where`], [`bare_values`], then [`arrows_for_lambdas`].
+/// [`filter_where`], [`bare_values`], [`in_lists`], then [`arrows_for_lambdas`].
 pub(super) fn prepared(sql: &str) -> Cow<'_, str> {
     let mut text = Cow::Borrowed(sql);
     for pass in [
@@ -52,6 +52,7 @@ pub(super) fn prepared(sql: &str) -> Cow<'_, str> {
         globs_as_regexes,
         filter_where,
         bare_values,
+        in_lists,
         arrows_for_lambdas,
     ] {
         if let Cow::Owned(changed) = pass(&text) {
@@ -197,6 +198,48 @@ fn bare_values(sql: &str) -> Cow<'_, str> {
     for (start, end) in edits.into_iter().rev() {
         text.insert(end, ')');
         text.insert(start, '(');
+    }
+    Cow::Owned(text)
+}
+
+/// DuckDB's `x IN [1, 2]` (membership in a list) as `x = ANY([1, 2])`, `NOT IN` as `<> ALL`.
+fn in_lists(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('[') {
+        return Cow::Borrowed(sql);
+    }
+    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
+    let offset = offsets(sql);
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for i in 0..tokens.len().saturating_sub(1) {
+        let is_in = matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::IN && w.quote_style.is_none());
+        if !is_in || tokens[i + 1].token != Token::LBracket {
+            continue;
+        }
+        let mut depth = 0usize;
+        let Some(close) = (i + 1..tokens.len()).find(|&j| {
+            match tokens[j].token {
+                Token::LBracket => depth += 1,
+                Token::RBracket => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        }) else {
+            continue;
+        };
+        let negated = i > 0 && matches!(&tokens[i - 1].token, Token::Word(w) if w.keyword == Keyword::NOT);
+        let start = if negated { tokens[i - 1].span.start } else { tokens[i].span.start };
+        let operator = if negated { "<> ALL(" } else { "= ANY(" };
+        edits.push((offset(start), offset(tokens[i].span.end), operator.into()));
+        let after = offset(tokens[close].span.end);
+        edits.push((after, after, ")".into()));
+    }
+    if edits.is_empty() {
+        return Cow::Borrowed(sql);
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut text = sql.to_string();
+    for (start, end, replacement) in edits {
+        text.replace_range(start..end, &replacement);
     }
     Cow::Owned(text)
 }
@@ -399,6 +442,12 @@ mod tests {
             prepared("SELECT count(*) FILTER (type LIKE 'M%'), sum(x) FILTER (WHERE x > 0), filter(l, x -> x > 1)"),
             "SELECT count(*) FILTER (WHERE type LIKE 'M%'), sum(x) FILTER (WHERE x > 0), filter(l, x -> ( x > 1))"
         );
+    }
+
+    #[test]
+    fn membership_in_a_list_is_a_quantified_comparison() {
+        assert_eq!(prepared("SELECT 1 IN [1, [2][1]], 2 NOT IN []"), "SELECT 1 = ANY( [1, [2][1]]), 2 <> ALL( [])");
+        assert_eq!(prepared("SELECT 1 IN (1, 2)"), "SELECT 1 IN (1, 2)");
     }
 
     #[test]
