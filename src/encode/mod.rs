@@ -18,6 +18,16 @@ use datafusion::arrow::datatypes::{
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Map, Number, Value};
 
+/// The field metadata key of Arrow's extension types, and the extension name of JSON text, which
+/// marks DuckDB's JSON values.
+pub(crate) const EXTENSION_KEY: &str = "ARROW:extension:name";
+pub(crate) const JSON_EXTENSION: &str = "arrow.json";
+
+/// Whether a field holds DuckDB's JSON (text written as it is, not quoted, inside lists).
+pub fn is_json(field: &datafusion::arrow::datatypes::Field) -> bool {
+    field.metadata().get(EXTENSION_KEY).is_some_and(|v| v == JSON_EXTENSION)
+}
+
 /// Rows as NDJSON, with the same encoding as `--format ndjson` (timestamps ISO 8601 UTC).
 pub fn write_ndjson_rows(out: &mut Vec<u8>, batch: &RecordBatch) -> serde_json::Result<()> {
     let keys = object_keys(&batch.schema());

@@ -21,7 +21,10 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
     if array.is_null(row) || array.data_type().is_null() {
         return "NULL".into();
     }
-    let items = |values: &dyn Array| (0..values.len()).map(|i| cell(values, i, true)).collect::<Vec<_>>().join(", ");
+    // JSON inside a list is written as it is, not quoted.
+    let json_items = matches!(array.data_type(), DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) if super::is_json(f));
+    let items =
+        |values: &dyn Array| (0..values.len()).map(|i| cell(values, i, !json_items)).collect::<Vec<_>>().join(", ");
     let text = match array.data_type() {
         DataType::Timestamp(unit, tz) => timestamp_at(array, unit, row).map_or_else(String::new, |t| {
             let mut text = t.format("%Y-%m-%d %H:%M:%S%.f").to_string();

@@ -87,7 +87,7 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         }
         // `->` and json_extract give DuckDB's JSON.
         Expr::BinaryOp { left, op: BinaryOperator::Arrow, right } => {
-            call("json_mark", vec![json_call("json_get_json", (**left).clone(), right)?])
+            super::json_path::extracted_json((**left).clone(), right)?
         }
         Expr::AtTimeZone { timestamp, time_zone } => {
             call("at_time_zone", vec![(**timestamp).clone(), (**time_zone).clone()])
@@ -380,9 +380,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         "json_extract_string" | "json_extract" => {
             arity(&name, &args, 2, "a JSON value and a path such as '$.userId'")?;
             if name == "json_extract" {
-                let extracted = json_call("json_get_json", args[0].clone(), &args[1])?;
-                // A list of paths gives a list; one path gives JSON.
-                if matches!(args[1], Expr::Array(_)) { extracted } else { call("json_mark", vec![extracted]) }
+                super::json_path::extracted_json(args[0].clone(), &args[1])?
             } else {
                 json_call("json_as_text", args[0].clone(), &args[1])?
             }

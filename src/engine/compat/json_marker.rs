@@ -7,13 +7,8 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 
-const EXTENSION_KEY: &str = "ARROW:extension:name";
-const JSON_EXTENSION: &str = "arrow.json";
-
-/// Whether a field holds DuckDB's JSON.
-pub(crate) fn is_json(field: &Field) -> bool {
-    field.metadata().get(EXTENSION_KEY).is_some_and(|v| v == JSON_EXTENSION)
-}
+pub(crate) use crate::encode::is_json;
+use crate::encode::{EXTENSION_KEY, JSON_EXTENSION};
 
 /// A nullable text field marked as JSON.
 pub(super) fn json_field(name: &str) -> FieldRef {

@@ -110,6 +110,12 @@ pub(super) fn json_call(function: &str, json: Expr, mut path: &Expr) -> Result<E
     let mut args = vec![json];
     match path {
         Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(p), .. }) => {
+            if super::json_wildcards::has_wildcard(p) {
+                let all =
+                    if function == "json_get_json" { super::json_wildcards::JSON } else { super::json_wildcards::TEXT };
+                args.push(path.clone());
+                return Ok(call(all, args));
+            }
             let steps = parse_json_path(p)?;
             // The root: the JSON itself (as text, a string without its quotes).
             if steps.is_empty() {
@@ -129,6 +135,24 @@ pub(super) fn json_call(function: &str, json: Expr, mut path: &Expr) -> Result<E
         other => args.push(other.clone()),
     }
     Ok(call(function, args))
+}
+
+/// `json_extract(json, path)` and `json -> path`: DuckDB's JSON, or a list of it for a list of
+/// paths or a path with wildcards.
+pub(super) fn extracted_json(json: Expr, path: &Expr) -> Result<Expr> {
+    let extracted = json_call("json_get_json", json, path)?;
+    let mut inner = path;
+    while let Expr::Nested(e) = inner {
+        inner = e;
+    }
+    let many = match inner {
+        Expr::Array(_) => true,
+        Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(p), .. }) => {
+            super::json_wildcards::has_wildcard(p)
+        }
+        _ => false,
+    };
+    Ok(if many { extracted } else { call("json_mark", vec![extracted]) })
 }
 
 /// The position a step names in an array of `len` elements (possibly `len` itself, just past the

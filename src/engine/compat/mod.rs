@@ -26,6 +26,7 @@ mod json_marker;
 mod json_path;
 mod json_transform;
 mod json_type;
+mod json_wildcards;
 mod lambda_forms;
 mod like;
 mod list_aggregates;
@@ -112,6 +113,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(regexp_struct::regexp_struct_functions())
         .chain(list_aggregates::list_aggregate_functions())
         .chain(json_type::json_type_functions())
+        .chain(json_wildcards::json_wildcard_functions())
         .chain(vector_functions::vector_functions())
         .chain(struct_functions::struct_functions())
         .chain(string_tools::string_tools())

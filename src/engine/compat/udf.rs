@@ -137,11 +137,14 @@ pub(super) fn shared(array: impl datafusion::arrow::array::Array + 'static) -> A
 
 /// A result column as the function answers it: a scalar when every argument was one.
 pub(super) fn columnar(result: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
-    Ok(if scalar {
-        ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
-    } else {
-        ColumnarValue::Array(result)
-    })
+    if scalar {
+        let value = ScalarValue::try_from_array(&result, 0)?;
+        // A list's scalar loses its element field's metadata (a JSON marker): keep the array then.
+        if &value.data_type() == result.data_type() {
+            return Ok(ColumnarValue::Scalar(value));
+        }
+    }
+    Ok(ColumnarValue::Array(result))
 }
 
 /// A list type as this layer's list functions take it: `List` (large and fixed-size lists and an
