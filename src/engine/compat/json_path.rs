@@ -119,7 +119,7 @@ pub(super) fn json_call(function: &str, json: Expr, mut path: &Expr) -> Result<E
             let steps = parse_json_path(p)?;
             // The root: the JSON itself (as text, a string without its quotes).
             if steps.is_empty() {
-                let whole = if function == "json_get_json" { "json_cast" } else { "json_scalar_text" };
+                let whole = if function == "json_get_json" { "json" } else { "json_scalar_text" };
                 return Ok(call(whole, args));
             }
             for step in steps {

@@ -1,7 +1,8 @@
 //! DuckDB's query forms that DataFusion plans differently: `SEMI JOIN` and `ANTI JOIN`, and
 //! `INTERSECT ALL` / `EXCEPT ALL` (multiset operations: a row kept as many times as it is in
 //! both sides, or as many more times as it is on the left; DataFusion would keep every copy);
-//! and VALUES columns that mix DOUBLEs with decimal literals, which DuckDB makes DOUBLE (DataFusion
+//! windows defined on other windows (`OVER (w ORDER BY x)`, `WINDOW w AS (base ...)`), which
+//! DataFusion reads without what they build on; and VALUES columns that mix DOUBLEs with decimal literals, which DuckDB makes DOUBLE (DataFusion
 //! DECIMAL, where a NaN or an infinity cannot go).
 
 use std::ops::ControlFlow;
@@ -24,6 +25,7 @@ impl VisitorMut for DuckDbQueries {
             floating_values(&mut values.rows.iter_mut().map(|row| &mut row.content).collect::<Vec<_>>());
         }
         for_each_select(&mut query.body, &mut |select| {
+            resolve_windows(select);
             for from in &mut select.from {
                 for join in &mut from.joins {
                     let replacement = match &join.join_operator {
@@ -79,6 +81,55 @@ fn floating_values(rows: &mut [&mut Vec<Expr>]) {
             }
         }
     }
+}
+
+/// A window built on a named one (`(w ORDER BY x)`) written out in full: the named window's
+/// partitioning, its ordering and frame unless the window gives its own.
+fn resolve_windows(select: &mut Select) {
+    use datafusion::sql::sqlparser::ast::{NamedWindowExpr, WindowSpec, WindowType};
+    if select.named_window.is_empty() {
+        return;
+    }
+    fn built(spec: &WindowSpec, base: &WindowSpec) -> WindowSpec {
+        WindowSpec {
+            window_name: None,
+            partition_by: if spec.partition_by.is_empty() {
+                base.partition_by.clone()
+            } else {
+                spec.partition_by.clone()
+            },
+            order_by: if spec.order_by.is_empty() { base.order_by.clone() } else { spec.order_by.clone() },
+            window_frame: spec.window_frame.clone().or_else(|| base.window_frame.clone()),
+        }
+    }
+    // Definitions in order, each resolved on those before it.
+    let mut resolved: Vec<(String, WindowSpec)> = Vec::new();
+    for definition in &mut select.named_window {
+        let lookup = |name: &str, resolved: &[(String, WindowSpec)]| {
+            resolved.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, s)| s.clone())
+        };
+        let spec = match &definition.1 {
+            NamedWindowExpr::NamedWindow(name) => lookup(&name.value, &resolved),
+            NamedWindowExpr::WindowSpec(spec) => match &spec.window_name {
+                Some(name) => lookup(&name.value, &resolved).map(|base| built(spec, &base)),
+                None => Some(spec.clone()),
+            },
+        };
+        if let Some(spec) = spec {
+            definition.1 = NamedWindowExpr::WindowSpec(spec.clone());
+            resolved.push((definition.0.value.clone(), spec));
+        }
+    }
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut select.projection, |expr: &mut Expr| {
+        if let Expr::Function(f) = expr
+            && let Some(WindowType::WindowSpec(spec)) = &mut f.over
+            && let Some(name) = &spec.window_name
+            && let Some((_, base)) = resolved.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name.value))
+        {
+            *spec = built(spec, base);
+        }
+        ControlFlow::<()>::Continue(())
+    });
 }
 
 fn for_each_select(body: &mut SetExpr, f: &mut impl FnMut(&mut Select)) {
