@@ -2,7 +2,8 @@
 //! `combine(state, state)` and `combine_aggr(states)`. Here a state is the aggregate's result, its
 //! field marked with the aggregate's name (`typeof` says AGGREGATE_STATE), so `finalize` gives
 //! `agg(x)` as in DuckDB, and states combine where results do: those of sum, count, min, max,
-//! product, bool_and, bool_or and list. DuckDB's own layouts (a state cast to its STRUCT) are not
+//! product, bool_and, bool_or, list, first, last and any_value (a NULL state is one that saw no
+//! rows). DuckDB's own layouts (a state cast to its STRUCT) are not
 //! reproduced, and the states of other aggregates are refused by `combine` with a message.
 
 use std::borrow::Cow;
@@ -99,13 +100,22 @@ pub(super) fn state_cast(expr: &Expr) -> Option<Expr> {
     if !f.name.to_string().eq_ignore_ascii_case("aggregate_state") {
         return None;
     }
-    let cast = Expr::Cast {
+    let value = super::ast::call("finalize", vec![inner.clone()]);
+    let cast_to = |data_type: &datafusion::sql::sqlparser::ast::DataType| Expr::Cast {
         kind: kind.clone(),
-        expr: Box::new(super::ast::call("finalize", vec![inner.clone()])),
+        expr: Box::new(value.clone()),
         data_type: data_type.clone(),
         array: *array,
         format: format.clone(),
     };
+    // A state of one value (first, last, any_value) read as DuckDB's layout, `{'value': v}`.
+    if let datafusion::sql::sqlparser::ast::DataType::Struct(fields, _) = data_type
+        && let [field] = fields.as_slice()
+        && let Some(name) = &field.field_name
+    {
+        return Some(super::ast::call("named_struct", vec![super::ast::text(&name.value), cast_to(&field.field_type)]));
+    }
+    let cast = cast_to(data_type);
     Some(super::text_casts::text_cast(&cast).unwrap_or(cast))
 }
 
@@ -137,6 +147,9 @@ enum Combine {
     And,
     Or,
     Concat,
+    /// first, any_value: the earlier state's value, unless it saw no rows.
+    First,
+    Last,
 }
 
 impl Combine {
@@ -149,6 +162,8 @@ impl Combine {
             "bool_and" => Combine::And,
             "bool_or" => Combine::Or,
             "list" | "array_agg" => Combine::Concat,
+            "first" | "any_value" | "arbitrary" => Combine::First,
+            "last" => Combine::Last,
             other => {
                 return plan_err!(
                     "states of {other}() cannot be combined here (a state is the aggregate's result): compute {other}() over all the rows instead"
@@ -169,6 +184,8 @@ impl Combine {
         match self {
             Combine::Sum => a.add(b),
             Combine::Product => a.mul(b),
+            Combine::First => pick(true),
+            Combine::Last => pick(false),
             Combine::Min => pick(a.partial_cmp(b).is_some_and(|o| o.is_le())),
             Combine::Max => pick(a.partial_cmp(b).is_some_and(|o| o.is_ge())),
             Combine::And | Combine::Or => match (a, b) {
