@@ -79,7 +79,8 @@ pub(super) fn without_nulls(list: Expr) -> Expr {
     let parameter = Ident::new("__element");
     let lambda = Expr::Lambda(LambdaFunction {
         params: OneOrManyWithParens::One(LambdaFunctionParameter { name: parameter.clone(), data_type: None }),
-        body: Box::new(Expr::IsNotNull(Box::new(Expr::Identifier(parameter)))),
+        // In parentheses, so that the lambda reads back as one where a template prints it.
+        body: Box::new(Expr::Nested(Box::new(Expr::IsNotNull(Box::new(Expr::Identifier(parameter)))))),
         syntax: LambdaSyntax::Arrow,
     });
     call("array_filter", vec![list, lambda])

@@ -1,6 +1,6 @@
 //! DuckDB's list functions that DataFusion lacks: `list_where(list, mask)`, `list_unique(list)`
 //! (distinct non-NULL elements, counted) and `list_histogram(list)` (a MAP from each non-NULL
-//! element, in order, to how often it occurs).
+//! element, in order, to how often it occurs); and `repeat` of lists as well as text and blobs.
 
 use std::sync::Arc;
 
@@ -21,6 +21,7 @@ pub(super) fn list_functions() -> Vec<ScalarUDF> {
             .with_aliases(["array_where"]),
         row_udf("list_unique", "one argument: list_unique(list)", 1..=1, |_| Ok(DataType::UInt64), list_unique)
             .with_aliases(["array_unique"]),
+        row_udf("repeat", "repeat(text or list, count)", 2..=2, repeated_type, repeat),
         row_udf(
             "list_histogram",
             "one argument: list_histogram(list)",
@@ -116,4 +117,89 @@ fn list_histogram(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     let entries = StructArray::try_new(fields.clone(), vec![keys, shared(UInt64Array::from(counts))], None)?;
     let nulls: NullBuffer = (0..list.len()).map(|r| list.is_valid(r)).collect();
     Ok(Arc::new(MapArray::try_new(entries_field, OffsetBuffer::from_lengths(lengths), entries, Some(nulls), false)?))
+}
+
+fn repeated_type(args: &[DataType]) -> Result<DataType> {
+    Ok(match &args[0] {
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => DataType::Binary,
+        t if t.is_nested() => list_type(t)?,
+        _ => DataType::Utf8,
+    })
+}
+
+/// `repeat(x, n)`: text, a blob or a list `n` times over (none for `n` below 1).
+fn repeat(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let counts = super::udf::integers(&arrays[1])?;
+    let times = |r: usize| counts[r].map(|n| n.max(0) as usize);
+    // Arrow's offsets are 32-bit: a result past 1 GiB (or 2^30 elements) is refused, not built.
+    let sizes = |r: usize, size: usize| size.saturating_mul(times(r).unwrap_or(0));
+    let too_large = || super::udf::invalid("repeat: the result would be larger than 1 GiB; repeat fewer times".into());
+    let limit = 1usize << 30;
+    match repeated_type(&[arrays[0].data_type().clone()])? {
+        DataType::List(field) => {
+            let list = lists(&arrays[0])?;
+            let mut pieces: Vec<ArrayRef> = Vec::new();
+            let mut lengths = Vec::with_capacity(list.len());
+            let mut valid = Vec::with_capacity(list.len());
+            for r in 0..list.len() {
+                let n = if list.is_valid(r) { times(r) } else { None };
+                valid.push(n.is_some());
+                let values = list.value(r);
+                let n = n.unwrap_or(0);
+                if lengths.iter().sum::<usize>() + sizes(r, values.len()) > limit {
+                    return Err(too_large());
+                }
+                lengths.push(values.len() * n);
+                pieces.extend(std::iter::repeat_n(values, n));
+            }
+            let refs: Vec<&dyn Array> = pieces.iter().map(|p| p.as_ref()).collect();
+            let values = if refs.is_empty() {
+                new_empty_array(field.data_type())
+            } else {
+                datafusion::arrow::compute::concat(&refs)?
+            };
+            Ok(Arc::new(ListArray::try_new(
+                field,
+                OffsetBuffer::from_lengths(lengths),
+                values,
+                Some(NullBuffer::from(valid)),
+            )?))
+        }
+        DataType::Binary => {
+            let blobs = cast(&arrays[0], &DataType::Binary)?;
+            let blobs = blobs.as_binary::<i32>();
+            if (0..blobs.len()).map(|r| sizes(r, blobs.value_length(r) as usize)).sum::<usize>() > limit {
+                return Err(too_large());
+            }
+            let out: datafusion::arrow::array::BinaryArray = (0..blobs.len())
+                .map(|r| blobs.is_valid(r).then(|| times(r).map(|n| blobs.value(r).repeat(n))).flatten())
+                .collect();
+            Ok(shared(out))
+        }
+        _ => {
+            let texts = super::udf::texts(&arrays[0])?;
+            if texts.iter().enumerate().map(|(r, t)| sizes(r, t.as_ref().map_or(0, String::len))).sum::<usize>() > limit
+            {
+                return Err(too_large());
+            }
+            let out: datafusion::arrow::array::StringArray =
+                texts.iter().enumerate().map(|(r, t)| t.as_ref().and_then(|t| times(r).map(|n| t.repeat(n)))).collect();
+            Ok(shared(out))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeat_refuses_what_arrow_cannot_hold() {
+        let text: ArrayRef = Arc::new(datafusion::arrow::array::StringArray::from(vec!["ab"]));
+        let count: ArrayRef = Arc::new(datafusion::arrow::array::Int64Array::from(vec![3]));
+        let out = repeat(&[text.clone(), count]).unwrap();
+        assert_eq!(out.as_string::<i32>().value(0), "ababab");
+        let huge: ArrayRef = Arc::new(datafusion::arrow::array::Int64Array::from(vec![i64::MAX]));
+        assert!(repeat(&[text, huge]).is_err());
+    }
 }

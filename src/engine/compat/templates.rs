@@ -87,6 +87,11 @@ pub(super) fn expand(name: &str, args: &[Expr]) -> Result<Option<Expr>> {
     let mut parser = Parser::new(&DuckDbCompatDialect)
         .try_with_sql(&text)
         .map_err(|e| Error::internal("expanding a DuckDB function")(e.to_string()))?;
-    let expr = parser.parse_expr().map_err(|e| Error::internal("expanding a DuckDB function")(e.to_string()))?;
+    let mut expr = parser.parse_expr().map_err(|e| Error::internal("expanding a DuckDB function")(e.to_string()))?;
+    // Lambdas among the arguments print as arrows: read them as lambdas again.
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut expr, |e: &mut Expr| {
+        super::prepass::to_lambdas(e);
+        std::ops::ControlFlow::<()>::Continue(())
+    });
     Ok(Some(expr))
 }
