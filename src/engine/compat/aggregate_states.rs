@@ -18,6 +18,7 @@ use datafusion::logical_expr::{
     ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::sql::sqlparser::ast::Expr;
+use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::json_marker::{aggregate_state, state_field};
@@ -61,14 +62,19 @@ pub(super) fn exported_states(sql: &str) -> Cow<'_, str> {
             continue;
         }
         let (state_start, state_end) = (offset(tokens[k].span.start), offset(tokens[k].span.end));
-        let name = opening_paren(&tokens, k - 1).and_then(|open| match open.checked_sub(1).map(|i| &tokens[i]) {
-            Some(t) => match &t.token {
+        let name = opening_paren(&tokens, k - 1).and_then(|open| {
+            // An ordered aggregate's state (`list(x ORDER BY y)`) is named apart: its order would
+            // not survive combining.
+            let ordered =
+                tokens[open..k].iter().any(|t| matches!(&t.token, Token::Word(w) if w.keyword == Keyword::ORDER));
+            match &tokens[open.checked_sub(1)?].token {
                 Token::Word(w) if !w.value.eq_ignore_ascii_case("filter") => {
-                    Some((offset(t.span.start), w.value.to_lowercase()))
+                    let name = w.value.to_lowercase();
+                    let start = offset(tokens[open - 1].span.start);
+                    Some((start, if ordered { format!("{name} (ordered)") } else { name }))
                 }
                 _ => None,
-            },
-            None => None,
+            }
         });
         match name {
             Some((start, name)) => {
@@ -164,6 +170,12 @@ impl Combine {
             "list" | "array_agg" => Combine::Concat,
             "first" | "any_value" | "arbitrary" => Combine::First,
             "last" => Combine::Last,
+            other if other.ends_with(" (ordered)") => {
+                let base = other.trim_end_matches(" (ordered)");
+                return plan_err!(
+                    "states of an ordered {base}() cannot be combined here (its order would be lost): compute {base}(... ORDER BY ...) over all the rows instead"
+                );
+            }
             other => {
                 return plan_err!(
                     "states of {other}() cannot be combined here (a state is the aggregate's result): compute {other}() over all the rows instead"

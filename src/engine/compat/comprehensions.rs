@@ -64,10 +64,30 @@ fn innermost(sql: &str) -> Option<(usize, usize, String)> {
         }
         let text = |from: usize, to: usize| sql[offset(tokens[from].span.end)..offset(tokens[to].span.start)].trim();
         let (expr, variable) = (text(open, for_at), text(for_at, in_at));
-        if expr.is_empty() || variable.is_empty() || variable.contains(',') {
+        if expr.is_empty() || variable.is_empty() {
             continue;
         }
         let list = text(in_at, if_at.unwrap_or(close));
+        // `x, i`: the element and its position in the list, which a filter must not renumber.
+        if variable.contains(',') {
+            let replacement = match if_at {
+                None => format!("list_transform({list}, lambda {variable}: ({expr}))"),
+                Some(if_at) => {
+                    let cond = text(if_at, close);
+                    let each = |body: &str| {
+                        format!(
+                            "__c -> (invoke(lambda {variable}: ({body}), get_field(__c, '1'), get_field(__c, '2')))"
+                        )
+                    };
+                    format!(
+                        "list_transform(list_filter(arrays_zip({list}, generate_series(1, cardinality({list}))), {}), {})",
+                        each(cond),
+                        each(expr)
+                    )
+                }
+            };
+            return Some((offset(token.span.start), offset(tokens[close].span.end), replacement));
+        }
         let source = match if_at {
             Some(if_at) => format!("list_filter({list}, {variable} -> ({}))", text(if_at, close)),
             None => list.to_string(),

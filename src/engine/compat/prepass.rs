@@ -373,6 +373,7 @@ pub(super) fn to_lambdas(expr: &mut Expr) {
             }
             other => std::mem::replace(other, Expr::value(datafusion::sql::sqlparser::ast::Value::Null)),
         };
+        let body = fields_of_parameters(body, &params);
         *arg = Expr::Lambda(LambdaFunction { params, body: Box::new(body), syntax: LambdaSyntax::Arrow });
         converted = true;
     }
@@ -386,6 +387,30 @@ pub(super) fn to_lambdas(expr: &mut Expr) {
             function.name = datafusion::sql::sqlparser::ast::ObjectName::from(vec![Ident::new(renamed)]);
         }
     }
+}
+
+/// `x.a.b` in a lambda's body, `x` a parameter, as the field `b` of the field `a` of `x`: the
+/// planner would look for a table `x`.
+fn fields_of_parameters(mut body: Expr, params: &OneOrManyWithParens<LambdaFunctionParameter>) -> Expr {
+    let names: Vec<String> = match params {
+        OneOrManyWithParens::One(p) => vec![p.name.value.clone()],
+        OneOrManyWithParens::Many(ps) => ps.iter().map(|p| p.name.value.clone()).collect(),
+    };
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut body, |e: &mut Expr| {
+        if let Expr::CompoundIdentifier(parts) = e
+            && let [first, fields @ ..] = parts.as_slice()
+            && !fields.is_empty()
+            && names.iter().any(|n| n.eq_ignore_ascii_case(&first.value))
+        {
+            let mut value = Expr::Identifier(Ident::new(first.value.to_lowercase()));
+            for field in fields {
+                value = super::ast::call("get_field", vec![value, super::ast::text(&field.value)]);
+            }
+            *e = value;
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    body
 }
 
 fn parameters(left: &Expr) -> Option<OneOrManyWithParens<LambdaFunctionParameter>> {
