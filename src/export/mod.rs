@@ -168,19 +168,31 @@ async fn export_subject(
     let rows = job.finished.iter().map(|f| f.rows).sum();
     let bytes = job.finished.iter().map(|f| f.bytes).sum();
     let mut files = std::mem::take(&mut job.finished);
+    let mut moves = Vec::with_capacity(files.len());
     for file in &mut files {
         let staged = StorePath::from(file.path.as_str());
         let below = staged.as_ref().strip_prefix(job.staged.as_ref()).unwrap_or("").trim_start_matches('/');
         let place = if below.is_empty() { target.clone() } else { child_of(&target, below) };
-        destination.publish(&staged, &place).await?;
         file.path = place.to_string();
+        moves.push((staged, place));
     }
-    if !request.single_file() {
+    if request.single_file() {
+        for (staged, place) in &moves {
+            destination.publish(staged, place).await?;
+        }
+    } else {
         let manifest = Manifest { rows, bytes, files };
         let text = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| Error::internal("encoding the manifest")(e.to_string()))?;
-        let success = child_of(&target, SUCCESS_FILE);
-        destination.store.put(&success, text.into()).await.map_err(|e| destination.failed("write", &success, e))?;
+        // A new local folder moves into place whole, its manifest inside; elsewhere each file
+        // moves, then the manifest says the export is complete.
+        if !destination.publish_folder(&job.staged, &target, &text)? {
+            for (staged, place) in &moves {
+                destination.publish(staged, place).await?;
+            }
+            let success = child_of(&target, SUCCESS_FILE);
+            destination.store.put(&success, text.into()).await.map_err(|e| destination.failed("write", &success, e))?;
+        }
         files = manifest.files;
     }
     let location = destination.shown(&target);

@@ -147,6 +147,24 @@ impl Destination {
         self.child(&format!("{STAGING_DIR}/{}/{}", run.id, self.relative(target)))
     }
 
+    /// For a local destination whose `target` folder does not exist yet: the staged folder, with
+    /// the manifest written into it, renamed into place at once, so that a reader (or a kill)
+    /// sees all of the export or none of it. `false` where this does not apply.
+    pub(super) fn publish_folder(&self, staged: &StorePath, target: &StorePath, manifest: &[u8]) -> Result<bool> {
+        let Some(dir) = &self.local else { return Ok(false) };
+        let (from, to) = (dir.join(self.relative(staged)), dir.join(self.relative(target)));
+        if !from.is_dir() || std::fs::symlink_metadata(&to).is_ok() {
+            return Ok(false);
+        }
+        let success = from.join(super::SUCCESS_FILE);
+        std::fs::write(&success, manifest).map_err(Error::io("cannot write", &success))?;
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(Error::io("cannot create", parent))?;
+        }
+        std::fs::rename(&from, &to).map_err(Error::io("cannot move into place", &to))?;
+        Ok(true)
+    }
+
     /// Moves a finished file from its staging place to `target`.
     pub(super) async fn publish(&self, staged: &StorePath, target: &StorePath) -> Result<()> {
         self.store.rename(staged, target).await.map_err(|e| self.failed("move into place", target, e))
