@@ -125,6 +125,24 @@ pub(super) fn state_cast(expr: &Expr) -> Option<Expr> {
     Some(super::text_casts::text_cast(&cast).unwrap_or(cast))
 }
 
+/// `to_aggregate_state(layout, 'agg', types)`: DuckDB's layout of a state as this layer's state —
+/// the `value` of first/last/any_value/min/max, the `arg` of arg_min/arg_max, a list as it is.
+pub(super) fn to_state(args: &[Expr]) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{Value, ValueWithSpan};
+    let [layout, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(name), .. }), rest @ ..] = args else {
+        return None;
+    };
+    let field = |f: &str| super::ast::call("get_field", vec![layout.clone(), super::ast::text(f)]);
+    let value = match name.to_lowercase().as_str() {
+        "first" | "last" | "any_value" | "arbitrary" | "min" | "max" => field("value"),
+        "arg_min" | "arg_max" | "argmin" | "argmax" | "min_by" | "max_by" => field("arg"),
+        // More arguments than the types: an ordered list's layout.
+        "list" | "array_agg" if rest.len() == 1 => layout.clone(),
+        _ => return None,
+    };
+    Some(super::ast::call("aggregate_state", vec![super::ast::text(&name.to_lowercase()), value]))
+}
+
 /// The index of the `(` that the `)` at `close` ends.
 fn opening_paren(tokens: &[datafusion::sql::sqlparser::tokenizer::TokenWithSpan], close: usize) -> Option<usize> {
     let mut depth = 0usize;
@@ -287,7 +305,8 @@ impl ScalarUDFImpl for Marked {
         let (a, b) = (args.args[0].to_array(args.number_rows)?, args.args[1].to_array(args.number_rows)?);
         let b = datafusion::arrow::compute::cast(&b, a.data_type())?;
         let rows = (0..a.len())
-            .map(|r| combine.apply(&ScalarValue::try_from_array(&a, r)?, &ScalarValue::try_from_array(&b, r)?))
+            // As DuckDB combines: the first state into the second (`combine([1], [2])` is [2, 1]).
+            .map(|r| combine.apply(&ScalarValue::try_from_array(&b, r)?, &ScalarValue::try_from_array(&a, r)?))
             .collect::<Result<Vec<_>>>()?;
         let out = if rows.is_empty() { a.slice(0, 0) } else { ScalarValue::iter_to_array(rows)? };
         columnar(out, scalar)

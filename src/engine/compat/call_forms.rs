@@ -42,6 +42,9 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
         return Some(quantile);
     }
     let args = plain_args(f)?;
+    if name == "to_aggregate_state" {
+        return super::aggregate_states::to_state(&args);
+    }
     if matches!(name, "list_zip" | "array_zip") {
         return Some(zipped(&args));
     }
@@ -179,8 +182,21 @@ fn struct_pack(f: &Function) -> Option<Expr> {
 /// DuckDB's type names that DataFusion does not know, as the type that holds the same values:
 /// JSON and UUID are text, HUGEINT a 38-digit DECIMAL, DATETIME a TIMESTAMP, UINTEGER ...
 pub(super) fn duckdb_type(data_type: &mut SqlType) {
-    use datafusion::sql::sqlparser::ast::ExactNumberInfo;
+    use datafusion::sql::sqlparser::ast::{ArrayElemTypeDef, ExactNumberInfo};
     let replacement = match data_type {
+        // Types inside types: `STRUCT(n UBIGINT)[]`.
+        SqlType::Struct(fields, _) => {
+            fields.iter_mut().for_each(|f| duckdb_type(&mut f.field_type));
+            return;
+        }
+        SqlType::Array(
+            ArrayElemTypeDef::AngleBracket(inner)
+            | ArrayElemTypeDef::SquareBracket(inner, _)
+            | ArrayElemTypeDef::Parenthesis(inner),
+        ) => {
+            duckdb_type(inner);
+            return;
+        }
         SqlType::JSON | SqlType::JSONB | SqlType::Uuid => SqlType::Varchar(None),
         SqlType::HugeInt | SqlType::Int128 => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
         SqlType::UHugeInt => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
