@@ -1,7 +1,8 @@
 //! `string_agg(x, sep ORDER BY x)` and `list(x ORDER BY x)` — ordered by the aggregated value
 //! itself — written as a sort of the collected list. The result is the same, and DataFusion then
 //! plans no ordering requirement for them: two aggregates with different `ORDER BY` in one query
-//! would otherwise be refused ("Conflicting ordering requirements").
+//! would otherwise be refused ("Conflicting ordering requirements"), and as window functions,
+//! which take no ORDER BY of their own in DataFusion.
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments,
@@ -11,7 +12,7 @@ use super::ast::{call, call_with, text};
 
 /// The rewrite of an aggregate ordered by its own value; `None` for any other call.
 pub(super) fn sorted(name: &str, f: &Function) -> Option<Expr> {
-    if f.over.is_some() || !matches!(name, "string_agg" | "group_concat" | "listagg" | "list" | "array_agg") {
+    if !matches!(name, "string_agg" | "group_concat" | "listagg" | "list" | "array_agg") {
         return None;
     }
     let FunctionArguments::List(list) = &f.args else { return None };
@@ -45,8 +46,16 @@ pub(super) fn sorted(name: &str, f: &Function) -> Option<Expr> {
             ],
         )
     };
+    // The collecting call keeps the window (DataFusion's window aggregates take no ORDER BY).
+    let collect = |filter: Option<Box<Expr>>| {
+        let Expr::Function(mut g) = call_with("array_agg", vec![value.clone()], vec![], filter) else {
+            unreachable!("call_with makes a call")
+        };
+        g.over = f.over.clone();
+        Expr::Function(g)
+    };
     Some(if matches!(name, "list" | "array_agg") {
-        sort(call_with("array_agg", vec![value.clone()], vec![], f.filter.clone()))
+        sort(collect(f.filter.clone()))
     } else {
         // string_agg leaves NULLs out, and is NULL when nothing is left.
         let not_null = Expr::IsNotNull(Box::new(value.clone()));
@@ -57,7 +66,7 @@ pub(super) fn sorted(name: &str, f: &Function) -> Option<Expr> {
             None => not_null,
         };
         let separator = args.get(1).map_or_else(|| text(","), |s| (*s).clone());
-        let collected = call_with("array_agg", vec![value.clone()], vec![], Some(Box::new(filter)));
+        let collected = collect(Some(Box::new(filter)));
         call("array_to_string", vec![sort(collected), separator])
     })
 }
