@@ -19,6 +19,7 @@ mod expressions;
 mod formatting;
 mod functions;
 mod generic_functions;
+mod histograms;
 mod json_builders;
 mod json_casts;
 mod json_edit;
@@ -99,6 +100,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     SessionContext::register_udf(ctx, complete_parts::date_sub());
     SessionContext::register_udf(ctx, complete_parts::age());
     SessionContext::register_udf(ctx, text_casts::varchar_text());
+    SessionContext::register_udf(ctx, histograms::binned_histogram());
     SessionContext::register_udf(ctx, try_calls::try_placeholder());
     SessionContext::register_udf(ctx, regex_quantified::regexp_quantified());
     for udf in formatting::functions()
