@@ -101,6 +101,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     SessionContext::register_udf(ctx, complete_parts::age());
     SessionContext::register_udf(ctx, text_casts::varchar_text());
     SessionContext::register_udf(ctx, histograms::binned_histogram());
+    SessionContext::register_udf(ctx, names::named_cast());
     SessionContext::register_udf(ctx, try_calls::try_placeholder());
     SessionContext::register_udf(ctx, regex_quantified::regexp_quantified());
     for udf in formatting::functions()
@@ -227,10 +228,14 @@ fn rewrite(statement: &mut Statement) -> Result<()> {
         Ok(()) => ControlFlow::Continue(()),
         Err(e) => ControlFlow::Break(e),
     });
-    match outcome {
-        ControlFlow::Break(e) => Err(e),
-        ControlFlow::Continue(()) => Ok(()),
+    if let ControlFlow::Break(e) = outcome {
+        return Err(e);
     }
+    let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+        names::name_aggregated_casts(expr);
+        ControlFlow::<()>::Continue(())
+    });
+    Ok(())
 }
 
 /// The categories whose tables the statements read, so that only those are fetched.

@@ -158,3 +158,83 @@ pub(super) fn name_result_columns(query: &mut Query) {
         *item = SelectItem::ExprWithAlias { expr: expr.clone(), alias: Ident::with_quote('"', name) };
     }
 }
+
+/// DataFusion names a cast by what it casts, so `count(DISTINCT CAST(x AS INT))` and
+/// `count(DISTINCT x)` get one name and their aggregate is refused ("duplicate field name").
+/// A cast given to an aggregate is named with its type through `named_cast(cast, 'TYPE')`, which
+/// the optimizer removes again.
+pub(super) fn name_aggregated_casts(expr: &mut Expr) {
+    use datafusion::sql::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    const AGGREGATES: [&str; 12] = [
+        "count",
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "array_agg",
+        "string_agg",
+        "approx_distinct",
+        "median",
+        "bool_and",
+        "bool_or",
+        "list",
+    ];
+    let Expr::Function(f) = expr else { return };
+    if !AGGREGATES.contains(&f.name.to_string().to_lowercase().as_str()) {
+        return;
+    }
+    let FunctionArguments::List(list) = &mut f.args else { return };
+    for arg in &mut list.args {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(cast @ Expr::Cast { .. })) = arg {
+            let Expr::Cast { data_type, .. } = &*cast else { continue };
+            let type_name = super::ast::text(&data_type.to_string());
+            *cast = super::ast::call(NAMED_CAST, vec![cast.clone(), type_name]);
+        }
+    }
+}
+
+const NAMED_CAST: &str = "named_cast";
+
+pub(super) fn named_cast() -> datafusion::logical_expr::ScalarUDF {
+    datafusion::logical_expr::ScalarUDF::new_from_impl(NamedCast {
+        signature: datafusion::logical_expr::Signature::any(2, datafusion::logical_expr::Volatility::Immutable),
+    })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct NamedCast {
+    signature: datafusion::logical_expr::Signature,
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for NamedCast {
+    fn name(&self) -> &str {
+        NAMED_CAST
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(
+        &self,
+        args: &[datafusion::arrow::datatypes::DataType],
+    ) -> datafusion::common::Result<datafusion::arrow::datatypes::DataType> {
+        Ok(args[0].clone())
+    }
+
+    fn simplify(
+        &self,
+        mut args: Vec<datafusion::logical_expr::Expr>,
+        _info: &datafusion::logical_expr::simplify::SimplifyContext,
+    ) -> datafusion::common::Result<datafusion::logical_expr::simplify::ExprSimplifyResult> {
+        args.truncate(1);
+        Ok(datafusion::logical_expr::simplify::ExprSimplifyResult::Simplified(args.remove(0)))
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+        Ok(args.args[0].clone())
+    }
+}
