@@ -192,6 +192,36 @@ impl ScalarUDFImpl for DateSub {
     }
 }
 
+/// `epoch(interval)`: seconds, a year of months counted as 365.25 days and each other month as 30.
+pub(super) fn interval_epoch() -> ScalarUDF {
+    super::udf::row_udf(
+        "interval_epoch",
+        "epoch(interval)",
+        1..=1,
+        |_| Ok(DataType::Float64),
+        |a| {
+            use datafusion::arrow::array::{AsArray, Float64Array};
+            use datafusion::arrow::datatypes::IntervalMonthDayNanoType;
+            let intervals = datafusion::arrow::compute::cast(
+                &a[0],
+                &DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano),
+            )?;
+            let out: Float64Array = intervals
+                .as_primitive::<IntervalMonthDayNanoType>()
+                .iter()
+                .map(|v| {
+                    v.map(|v| {
+                        let (years, months) = (v.months / 12, v.months % 12);
+                        let days = years as f64 * 365.25 + months as f64 * 30.0 + v.days as f64;
+                        days * 86_400.0 + v.nanoseconds as f64 / 1e9
+                    })
+                })
+                .collect();
+            Ok(std::sync::Arc::new(out))
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

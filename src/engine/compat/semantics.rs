@@ -98,6 +98,16 @@ impl FunctionRewrite for DuckDbSemantics {
             let whole = f.args.len() == 1;
             return Ok(Transformed::yes(if whole { cast(call, DataType::Decimal128(p, 0)) } else { call }));
         }
+        // The epoch of an interval counts a year as 365.25 days (a month as 30), as DuckDB does.
+        if let Expr::ScalarFunction(f) = &expr
+            && f.name() == "date_part"
+            && let [part, value] = f.args.as_slice()
+            && matches!(part, Expr::Literal(datafusion::common::ScalarValue::Utf8(Some(p)), _) if p.eq_ignore_ascii_case("epoch"))
+            && matches!(value.get_type(schema), Ok(DataType::Interval(_)))
+        {
+            let udf = std::sync::Arc::new(super::complete_parts::interval_epoch());
+            return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(udf, vec![value.clone()]))));
+        }
         // DuckDB averages a DECIMAL as a DOUBLE.
         if let Expr::AggregateFunction(f) = &expr
             && matches!(f.func.name(), "avg" | "mean")
