@@ -61,6 +61,7 @@ impl FunctionRewrite for DuckDbSemantics {
             && let Some(result) = match f.name() {
                 "array_has" | "array_has_all" | "array_has_any" => Some(DataType::Boolean),
                 "array_position" | "array_length" => Some(DataType::Int64),
+                "array_to_string" => Some(DataType::Utf8),
                 _ => None,
             }
             && f.args.iter().any(|a| a.get_type(schema).is_ok_and(|t| t == DataType::Null))
