@@ -84,15 +84,7 @@ pub(super) fn exported_states(sql: &str) -> Cow<'_, str> {
             None => edits.push((state_start, state_end, String::new())),
         }
     }
-    if edits.is_empty() {
-        return Cow::Borrowed(sql);
-    }
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-    let mut text = sql.to_string();
-    for (start, end, replacement) in edits {
-        text.replace_range(start..end, &replacement);
-    }
-    Cow::Owned(text)
+    super::tokens::edited(sql, edits)
 }
 
 /// A cast of an exported state is a cast of its value (a plain value, no longer a state).

@@ -84,14 +84,7 @@ fn globs_as_regexes(sql: &str) -> Cow<'_, str> {
         let regex = glob_regex(pattern_text).replace('\'', "''");
         edits.push((offset(start), end, format!("{} '{regex}'", if negated { "!~" } else { "~" })));
     }
-    if edits.is_empty() {
-        return Cow::Borrowed(sql);
-    }
-    let mut text = sql.to_string();
-    for (start, end, replacement) in edits.into_iter().rev() {
-        text.replace_range(start..end, &replacement);
-    }
-    Cow::Owned(text)
+    super::tokens::edited(sql, edits)
 }
 
 /// A glob as an anchored regular expression: `*` any text, `?` one character, `[...]` and
@@ -233,15 +226,7 @@ fn in_lists(sql: &str) -> Cow<'_, str> {
         let after = offset(tokens[close].span.end);
         edits.push((after, after, ")".into()));
     }
-    if edits.is_empty() {
-        return Cow::Borrowed(sql);
-    }
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-    let mut text = sql.to_string();
-    for (start, end, replacement) in edits {
-        text.replace_range(start..end, &replacement);
-    }
-    Cow::Owned(text)
+    super::tokens::edited(sql, edits)
 }
 
 /// `sql` with the lambdas of lambda-taking functions written as parenthesised arrows.

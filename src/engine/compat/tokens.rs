@@ -1,6 +1,8 @@
 //! The tokens of a SQL text as the passes over it before parsing read them: without
 //! whitespace, each with its place, and the byte offsets of those places.
 
+use std::borrow::Cow;
+
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 use super::dialect::DuckDbCompatDialect;
@@ -19,4 +21,18 @@ pub(super) fn offsets(sql: &str) -> impl Fn(Location) -> usize + '_ {
         let line = line_starts.get(location.line.saturating_sub(1) as usize).copied().unwrap_or(sql.len());
         sql[line..].char_indices().nth(location.column.saturating_sub(1) as usize).map_or(sql.len(), |(i, _)| line + i)
     }
+}
+
+/// `sql` with each `(start, end, replacement)` byte range replaced; borrowed when there is none.
+pub(super) fn edited(sql: &str, mut edits: Vec<(usize, usize, String)>) -> Cow<'_, str> {
+    if edits.is_empty() {
+        return Cow::Borrowed(sql);
+    }
+    // From the end, so that earlier offsets stay valid.
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut text = sql.to_string();
+    for (start, end, replacement) in edits {
+        text.replace_range(start..end, &replacement);
+    }
+    Cow::Owned(text)
 }
