@@ -49,6 +49,7 @@ mod sqllogic;
 mod string_tools;
 mod strptime;
 mod struct_functions;
+mod syntax_forms;
 mod templates;
 mod text_casts;
 mod text_functions;

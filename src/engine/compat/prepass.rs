@@ -43,7 +43,7 @@ fn takes_lambda(name: &str) -> bool {
 }
 
 /// `sql` as the parser takes it: exported aggregate states, list comprehensions as lambda calls, [`globs_as_regexes`],
-/// [`filter_where`], [`bare_values`], [`in_lists`], then [`arrows_for_lambdas`].
+/// [`filter_where`], the syntax forms of [`super::syntax_forms`], then [`arrows_for_lambdas`].
 pub(super) fn prepared(sql: &str) -> Cow<'_, str> {
     let mut text = Cow::Borrowed(sql);
     for pass in [
@@ -51,8 +51,9 @@ pub(super) fn prepared(sql: &str) -> Cow<'_, str> {
         super::comprehensions::comprehensions_as_lambdas,
         globs_as_regexes,
         filter_where,
-        bare_values,
-        in_lists,
+        super::syntax_forms::bare_values,
+        super::syntax_forms::in_lists,
+        super::syntax_forms::digit_separators,
         arrows_for_lambdas,
     ] {
         if let Cow::Owned(changed) = pass(&text) {
@@ -144,89 +145,6 @@ fn filter_where(sql: &str) -> Cow<'_, str> {
         text.insert_str(at, "WHERE ");
     }
     Cow::Owned(text)
-}
-
-/// DuckDB's `FROM VALUES (1), (2) AS t(x)` with the VALUES in parentheses, as the parser takes it.
-fn bare_values(sql: &str) -> Cow<'_, str> {
-    if !sql.to_ascii_lowercase().contains("values") {
-        return Cow::Borrowed(sql);
-    }
-    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
-    let offset = offsets(sql);
-    let keyword =
-        |i: usize, k: Keyword| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.keyword == k);
-    let mut edits = Vec::new();
-    for i in 1..tokens.len() {
-        let follows_from = keyword(i - 1, Keyword::FROM) || keyword(i - 1, Keyword::JOIN);
-        if !follows_from || !keyword(i, Keyword::VALUES) || tokens.get(i + 1).map(|t| &t.token) != Some(&Token::LParen)
-        {
-            continue;
-        }
-        // The rows: parenthesised groups separated by commas.
-        let (mut at, mut depth, mut end) = (i + 1, 0usize, None);
-        while let Some(token) = tokens.get(at).map(|t| &t.token) {
-            match token {
-                Token::LParen => depth += 1,
-                Token::RParen => {
-                    depth = depth.saturating_sub(1);
-                    let next_row = tokens.get(at + 1).map(|t| &t.token) == Some(&Token::Comma)
-                        && tokens.get(at + 2).map(|t| &t.token) == Some(&Token::LParen);
-                    if depth == 0 && !next_row {
-                        end = Some(offset(tokens[at].span.end));
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            at += 1;
-        }
-        if let Some(end) = end {
-            edits.push((offset(tokens[i].span.start), end));
-        }
-    }
-    if edits.is_empty() {
-        return Cow::Borrowed(sql);
-    }
-    let mut text = sql.to_string();
-    for (start, end) in edits.into_iter().rev() {
-        text.insert(end, ')');
-        text.insert(start, '(');
-    }
-    Cow::Owned(text)
-}
-
-/// DuckDB's `x IN [1, 2]` (membership in a list) as `x = ANY([1, 2])`, `NOT IN` as `<> ALL`.
-fn in_lists(sql: &str) -> Cow<'_, str> {
-    if !sql.contains('[') {
-        return Cow::Borrowed(sql);
-    }
-    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
-    let offset = offsets(sql);
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    for i in 0..tokens.len().saturating_sub(1) {
-        let is_in = matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::IN && w.quote_style.is_none());
-        if !is_in || tokens[i + 1].token != Token::LBracket {
-            continue;
-        }
-        let mut depth = 0usize;
-        let Some(close) = (i + 1..tokens.len()).find(|&j| {
-            match tokens[j].token {
-                Token::LBracket => depth += 1,
-                Token::RBracket => depth -= 1,
-                _ => {}
-            }
-            depth == 0
-        }) else {
-            continue;
-        };
-        let negated = i > 0 && matches!(&tokens[i - 1].token, Token::Word(w) if w.keyword == Keyword::NOT);
-        let start = if negated { tokens[i - 1].span.start } else { tokens[i].span.start };
-        let operator = if negated { "<> ALL(" } else { "= ANY(" };
-        edits.push((offset(start), offset(tokens[i].span.end), operator.into()));
-        let after = offset(tokens[close].span.end);
-        edits.push((after, after, ")".into()));
-    }
-    super::tokens::edited(sql, edits)
 }
 
 /// `sql` with the lambdas of lambda-taking functions written as parenthesised arrows.
@@ -452,20 +370,5 @@ mod tests {
             prepared("SELECT count(*) FILTER (type LIKE 'M%'), sum(x) FILTER (WHERE x > 0), filter(l, x -> x > 1)"),
             "SELECT count(*) FILTER (WHERE type LIKE 'M%'), sum(x) FILTER (WHERE x > 0), filter(l, x -> ( x > 1))"
         );
-    }
-
-    #[test]
-    fn membership_in_a_list_is_a_quantified_comparison() {
-        assert_eq!(prepared("SELECT 1 IN [1, [2][1]], 2 NOT IN []"), "SELECT 1 = ANY( [1, [2][1]]), 2 <> ALL( [])");
-        assert_eq!(prepared("SELECT 1 IN (1, 2)"), "SELECT 1 IN (1, 2)");
-    }
-
-    #[test]
-    fn bare_values_get_their_parentheses() {
-        assert_eq!(
-            prepared("SELECT * FROM VALUES (0), (1, (2)) AS t(x) JOIN VALUES ('a') v ON true"),
-            "SELECT * FROM (VALUES (0), (1, (2))) AS t(x) JOIN (VALUES ('a')) v ON true"
-        );
-        assert_eq!(prepared("SELECT * FROM (VALUES (1)) t"), "SELECT * FROM (VALUES (1)) t");
     }
 }
