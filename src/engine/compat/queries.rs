@@ -26,6 +26,7 @@ impl VisitorMut for DuckDbQueries {
         }
         for_each_select(&mut query.body, &mut |select| {
             resolve_windows(select);
+            having_as_where(select);
             for from in &mut select.from {
                 for join in &mut from.joins {
                     let replacement = match &join.join_operator {
@@ -129,6 +130,27 @@ fn resolve_windows(select: &mut Select) {
             *spec = built(spec, base);
         }
         ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `SELECT 42 HAVING 42 > 20`: a HAVING with no table, no grouping and no call in it filters
+/// the one row as a WHERE would (DataFusion asks for a GROUP BY).
+fn having_as_where(select: &mut Select) {
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, GroupByExpr};
+    let ungrouped = matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty());
+    let Some(having) = &select.having else { return };
+    let mut calls = false;
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions(having, |e: &Expr| {
+        calls |= matches!(e, Expr::Function(_) | Expr::Subquery(_));
+        ControlFlow::<()>::Continue(())
+    });
+    if !select.from.is_empty() || !ungrouped || calls {
+        return;
+    }
+    let having = select.having.take().map(Box::new).expect("checked above");
+    select.selection = Some(match select.selection.take() {
+        Some(existing) => Expr::BinaryOp { left: Box::new(existing), op: BinaryOperator::And, right: having },
+        None => *having,
     });
 }
 
