@@ -45,6 +45,28 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if name == "to_aggregate_state" {
         return super::aggregate_states::to_state(&args);
     }
+    // `sum(NULL)`, `avg(NULL)`: DataFusion has no sum of the NULL type; DuckDB answers NULL.
+    if matches!(name, "sum" | "avg" | "mean")
+        && let [Expr::Value(ValueWithSpan { value: Value::Null, .. })] = args.as_slice()
+    {
+        let data_type = if name == "sum" {
+            SqlType::BigInt(None)
+        } else {
+            SqlType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None)
+        };
+        let null = Expr::Cast {
+            kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+            expr: Box::new(args[0].clone()),
+            data_type,
+            array: false,
+            format: None,
+        };
+        let mut g = f.clone();
+        if let FunctionArguments::List(list) = &mut g.args {
+            list.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(null))];
+        }
+        return Some(Expr::Function(g));
+    }
     if matches!(name, "list_zip" | "array_zip") {
         return Some(zipped(&args));
     }
