@@ -75,7 +75,8 @@ fn groups(list: &ListArray, row: usize) -> Result<Vec<(u32, u64)>> {
     let (start, end) = (list.value_offsets()[row] as usize, list.value_offsets()[row + 1] as usize);
     let mut seen: Vec<(ScalarValue, u32, u64)> = Vec::new();
     for element in start..end {
-        if list.values().is_null(element) {
+        // (A NULL-typed list's elements are NULL, though they carry no null mask.)
+        if list.values().is_null(element) || list.values().data_type().is_null() {
             continue;
         }
         let value = ScalarValue::try_from_array(list.values(), element)?;
