@@ -129,6 +129,52 @@ pub(super) fn boolean_test(expr: &Expr) -> Option<Expr> {
     })
 }
 
+/// A subscript of literal text (`'abc'[2]`, `'hello'[1:3]`, `array_extract('abc', 2)`) by
+/// characters, as DuckDB reads it; DataFusion subscripts only lists. (Only literal text: the
+/// planner types `x[i]` before any rewrite could see that `x` is text.)
+pub(super) fn text_subscript(expr: &Expr) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{AccessExpr, Subscript};
+    let literal = |e: &Expr| {
+        let mut e = e;
+        while let Expr::Nested(inner) = e {
+            e = inner;
+        }
+        matches!(e, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(_), .. })).then(|| e.clone())
+    };
+    let number = |n: &str| Expr::value(Value::Number(n.into(), false));
+    match expr {
+        Expr::CompoundFieldAccess { root, access_chain } => {
+            let text = literal(root)?;
+            match access_chain.as_slice() {
+                [AccessExpr::Subscript(Subscript::Index { index })] => {
+                    Some(call("text_element", vec![text, index.clone()]))
+                }
+                [AccessExpr::Subscript(Subscript::Slice { lower_bound, upper_bound, stride: None })] => {
+                    let from = lower_bound.clone().unwrap_or_else(|| number("1"));
+                    let to = upper_bound.clone().unwrap_or_else(|| number("-1"));
+                    Some(call("text_slice", vec![text, from, to]))
+                }
+                _ => None,
+            }
+        }
+        Expr::Function(f) => {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let args = plain_args(f)?;
+            let text = literal(args.first()?)?;
+            match (name.as_str(), &args[1..]) {
+                ("array_extract" | "list_extract" | "list_element" | "array_element", [index]) => {
+                    Some(call("text_element", vec![text, index.clone()]))
+                }
+                ("array_slice" | "list_slice", [from, to]) => {
+                    Some(call("text_slice", vec![text, from.clone(), to.clone()]))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// `OVERLAY(s PLACING r FROM f [FOR n])` as a call: DataFusion's planner would take its own
 /// overlay for the syntax, not DuckDB's registered in its place.
 pub(super) fn overlay_call(expr: &Expr) -> Option<Expr> {

@@ -53,8 +53,9 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         super::call_forms::duckdb_type(data_type);
     }
     use super::{ast::duckdb_substring, ast::overlay_call, binary_functions::blob_literal, json_casts};
-    let forms: [fn(&Expr) -> Option<Expr>; 9] = [
+    let forms: [fn(&Expr) -> Option<Expr>; 10] = [
         super::try_calls::try_cast,
+        super::ast::text_subscript,
         super::ast::boolean_test,
         super::aggregate_states::state_cast,
         super::regex_quantified::quantified_match,

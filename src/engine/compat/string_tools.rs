@@ -41,6 +41,8 @@ pub(super) fn string_tools() -> Vec<ScalarUDF> {
         row_udf("nextafter", "nextafter(x, toward)", 2..=2, double, nextafter),
         row_udf("to_hex", "one argument: to_hex(value)", 1..=1, |_| Ok(DataType::Utf8), to_hex),
         row_udf("overlay", "overlay(text, replacement, from [, count])", 3..=4, utf8, overlay),
+        row_udf("text_element", "text[index]", 2..=2, utf8, text_element),
+        row_udf("text_slice", "text[begin:end]", 3..=3, utf8, text_slice),
         row_udf("split_part", "split_part(text, separator, index)", 3..=3, utf8, split_part),
         row_udf("strip_accents", "one argument: strip_accents(text)", 1..=1, utf8, |a| {
             use unicode_normalization::UnicodeNormalization;
@@ -233,6 +235,38 @@ fn split_part(arrays: &[ArrayRef]) -> Result<ArrayRef> {
             };
             let at = if index > 0 { index - 1 } else { parts.len() as i64 + index };
             Some(if index == 0 || at < 0 { String::new() } else { parts.get(at as usize).cloned().unwrap_or_default() })
+        })
+        .collect();
+    Ok(shared(StringArray::from(out)))
+}
+
+/// `'abc'[i]`: the i-th character (1-based, negative from the end); '' outside the text.
+fn text_element(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let (values, indexes) = (texts(&arrays[0])?, integers(&arrays[1])?);
+    let out: Vec<Option<String>> = (0..values.len())
+        .map(|r| {
+            let (Some(text), Some(index)) = (&values[r], indexes[r]) else { return None };
+            let chars: Vec<char> = text.chars().collect();
+            let at = if index < 0 { chars.len() as i64 + index } else { index - 1 };
+            let found = if index == 0 || at < 0 { None } else { chars.get(at as usize) };
+            Some(found.map(char::to_string).unwrap_or_default())
+        })
+        .collect();
+    Ok(shared(StringArray::from(out)))
+}
+
+/// `'hello'[b:e]`: the characters from b to e, both included (1-based, negative from the end,
+/// clamped to the text).
+fn text_slice(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let (values, begins, ends) = (texts(&arrays[0])?, integers(&arrays[1])?, integers(&arrays[2])?);
+    let out: Vec<Option<String>> = (0..values.len())
+        .map(|r| {
+            let (Some(text), Some(begin), Some(end)) = (&values[r], begins[r], ends[r]) else { return None };
+            let chars: Vec<char> = text.chars().collect();
+            let n = chars.len() as i64;
+            let position = |i: i64| if i < 0 { n + i + 1 } else { i };
+            let (from, to) = (position(begin).max(1), position(end).min(n));
+            Some(if from > to { String::new() } else { chars[(from - 1) as usize..to as usize].iter().collect() })
         })
         .collect();
     Ok(shared(StringArray::from(out)))
