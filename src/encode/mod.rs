@@ -175,7 +175,7 @@ fn date_at(array: &dyn Array, row: usize) -> Option<String> {
         }
         _ => None,
     }?;
-    Some(date.format("%Y-%m-%d").to_string())
+    Some(date.format("%Y-%m-%d").to_string().trim_start_matches('+').to_string())
 }
 
 fn number(n: Option<Number>) -> Value {

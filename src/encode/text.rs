@@ -27,7 +27,8 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
         |values: &dyn Array| (0..values.len()).map(|i| cell(values, i, !json_items)).collect::<Vec<_>>().join(", ");
     let text = match array.data_type() {
         DataType::Timestamp(unit, tz) => timestamp_at(array, unit, row).map_or_else(String::new, |t| {
-            let mut text = t.format("%Y-%m-%d %H:%M:%S%.f").to_string();
+            // chrono writes years past 9999 as `+56858`; DuckDB without the sign.
+            let mut text = t.format("%Y-%m-%d %H:%M:%S%.f").to_string().trim_start_matches('+').to_string();
             if text.contains('.') {
                 let trimmed = text.trim_end_matches('0').trim_end_matches('.').len();
                 text.truncate(trimmed);

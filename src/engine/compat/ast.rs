@@ -175,6 +175,20 @@ pub(super) fn text_subscript(expr: &Expr) -> Option<Expr> {
     }
 }
 
+/// `EXTRACT(century FROM x)` (and decade, millennium), which DataFusion's date_part lacks, as
+/// this layer's functions of those names.
+pub(super) fn extract_call(expr: &Expr) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::DateTimeField;
+    let Expr::Extract { field, expr: value, .. } = expr else { return None };
+    let name = match field {
+        DateTimeField::Century => "century",
+        DateTimeField::Decade => "decade",
+        DateTimeField::Millennium | DateTimeField::Millenium => "millennium",
+        _ => return None,
+    };
+    Some(call(name, vec![(**value).clone()]))
+}
+
 /// `OVERLAY(s PLACING r FROM f [FOR n])` as a call: DataFusion's planner would take its own
 /// overlay for the syntax, not DuckDB's registered in its place.
 pub(super) fn overlay_call(expr: &Expr) -> Option<Expr> {

@@ -45,6 +45,17 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if name == "to_aggregate_state" {
         return super::aggregate_states::to_state(&args);
     }
+    // `date_part(['year', 'month'], t)`: a STRUCT of each part.
+    if matches!(name, "date_part" | "datepart")
+        && let [Expr::Array(parts), value] = args.as_slice()
+    {
+        let mut fields = Vec::with_capacity(parts.elem.len() * 2);
+        for part in &parts.elem {
+            fields.push(part.clone());
+            fields.push(call("date_part", vec![part.clone(), value.clone()]));
+        }
+        return Some(call("named_struct", fields));
+    }
     // `list_position(l, NULL)`: DuckDB finds the first NULL element (DataFusion answers NULL).
     if matches!(name, "list_position" | "array_position" | "list_indexof" | "array_indexof")
         && let [list, Expr::Value(ValueWithSpan { value: Value::Null, .. })] = args.as_slice()

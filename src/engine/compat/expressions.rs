@@ -53,8 +53,9 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         super::call_forms::duckdb_type(data_type);
     }
     use super::{ast::duckdb_substring, ast::overlay_call, binary_functions::blob_literal, json_casts};
-    let forms: [fn(&Expr) -> Option<Expr>; 10] = [
+    let forms: [fn(&Expr) -> Option<Expr>; 11] = [
         super::try_calls::try_cast,
+        super::ast::extract_call,
         super::ast::text_subscript,
         super::ast::boolean_test,
         super::aggregate_states::state_cast,
@@ -66,7 +67,11 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         super::text_casts::text_cast,
     ];
     if let Some(rewritten) = forms.iter().find_map(|form| form(expr)) {
-        *expr = rewritten;
+        // A form may give a DuckDB function of this layer (`EXTRACT(century ...)`): its call too.
+        *expr = match &rewritten {
+            Expr::Function(f) => rewrite_function(f)?.unwrap_or(rewritten),
+            _ => rewritten,
+        };
         return Ok(());
     }
     let replacement = match expr {

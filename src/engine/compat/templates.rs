@@ -12,6 +12,9 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
     Some(match (name, arity) {
         ("millisecond", 1) => "CAST(trunc(date_part('microsecond', $1) / 1000) AS BIGINT)",
         ("microsecond", 1) => "CAST(date_part('microsecond', $1) AS BIGINT)",
+        ("nanosecond", 1) => "CAST(date_part('nanosecond', $1) AS BIGINT)",
+        ("make_timestamp_ms", 1) => "arrow_cast(to_timestamp_millis($1), 'Timestamp(Microsecond, None)')",
+        ("make_timestamp_ns", 1) => "arrow_cast(to_timestamp_nanos($1), 'Timestamp(Nanosecond, None)')",
         ("century", 1) => "CAST(ceil(date_part('year', $1) / 100) AS BIGINT)",
         ("decade", 1) => "CAST(trunc(date_part('year', $1) / 10) AS BIGINT)",
         ("millennium", 1) => "CAST(ceil(date_part('year', $1) / 1000) AS BIGINT)",
