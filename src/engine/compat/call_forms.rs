@@ -72,6 +72,23 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
         let flags = call("list_transform", vec![list.clone(), is_null]);
         return Some(call("array_position", vec![flags, Expr::value(Value::Boolean(true))]));
     }
+    // A NULL part: NULL (DataFusion asks for a constant part).
+    if matches!(name, "date_part" | "datepart" | "date_trunc" | "datetrunc")
+        && let [Expr::Value(ValueWithSpan { value: Value::Null, .. }), _] = args.as_slice()
+    {
+        let data_type = if name.contains("part") {
+            SqlType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None)
+        } else {
+            SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
+        };
+        return Some(Expr::Cast {
+            kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+            expr: Box::new(args[0].clone()),
+            data_type,
+            array: false,
+            format: None,
+        });
+    }
     // `sum(NULL)`, `avg(NULL)`: DataFusion has no sum of the NULL type; DuckDB answers NULL.
     if matches!(name, "sum" | "avg" | "mean")
         && let [Expr::Value(ValueWithSpan { value: Value::Null, .. })] = args.as_slice()
