@@ -72,6 +72,22 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
         let flags = call("list_transform", vec![list.clone(), is_null]);
         return Some(call("array_position", vec![flags, Expr::value(Value::Boolean(true))]));
     }
+    // `list_concat(NULL, [3, 4])`: DuckDB's list_concat skips NULL lists (DataFusion cannot type a NULL).
+    if matches!(name, "list_concat" | "list_cat" | "array_concat" | "array_cat")
+        && args.len() > 1
+        && args.iter().any(|a| matches!(a, Expr::Value(ValueWithSpan { value: Value::Null, .. })))
+    {
+        let lists: Vec<Expr> = args
+            .iter()
+            .filter(|a| !matches!(a, Expr::Value(ValueWithSpan { value: Value::Null, .. })))
+            .cloned()
+            .collect();
+        return Some(match lists.len() {
+            0 => Expr::value(Value::Null),
+            1 => lists[0].clone(),
+            _ => call("array_concat", lists),
+        });
+    }
     // A NULL part: NULL (DataFusion asks for a constant part).
     if matches!(name, "date_part" | "datepart" | "date_trunc" | "datetrunc")
         && let [Expr::Value(ValueWithSpan { value: Value::Null, .. }), _] = args.as_slice()
