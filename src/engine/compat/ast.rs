@@ -75,15 +75,19 @@ pub(super) fn call_with(
 
 /// `list_filter(list, v -> v IS NOT NULL)`: the list without its NULL elements.
 pub(super) fn without_nulls(list: Expr) -> Expr {
+    call("array_filter", vec![list, element_lambda(|e| Expr::IsNotNull(Box::new(e)))])
+}
+
+/// `__element -> (body)`, the body made from the parameter; in parentheses, so that the lambda
+/// reads back as one where a template prints it.
+pub(super) fn element_lambda(body: impl FnOnce(Expr) -> Expr) -> Expr {
     use datafusion::sql::sqlparser::ast::{LambdaFunction, LambdaFunctionParameter, LambdaSyntax, OneOrManyWithParens};
     let parameter = Ident::new("__element");
-    let lambda = Expr::Lambda(LambdaFunction {
+    Expr::Lambda(LambdaFunction {
         params: OneOrManyWithParens::One(LambdaFunctionParameter { name: parameter.clone(), data_type: None }),
-        // In parentheses, so that the lambda reads back as one where a template prints it.
-        body: Box::new(Expr::Nested(Box::new(Expr::IsNotNull(Box::new(Expr::Identifier(parameter)))))),
+        body: Box::new(Expr::Nested(Box::new(body(Expr::Identifier(parameter))))),
         syntax: LambdaSyntax::Arrow,
-    });
-    call("array_filter", vec![list, lambda])
+    })
 }
 
 /// `INTERVAL (n) UNIT` as DataFusion reads it: the text `<n> unit` cast to an interval.

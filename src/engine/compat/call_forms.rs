@@ -60,15 +60,7 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if matches!(name, "list_position" | "array_position" | "list_indexof" | "array_indexof")
         && let [list, Expr::Value(ValueWithSpan { value: Value::Null, .. })] = args.as_slice()
     {
-        use datafusion::sql::sqlparser::ast::{
-            Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, OneOrManyWithParens,
-        };
-        let element = Ident::new("__element");
-        let is_null = Expr::Lambda(LambdaFunction {
-            params: OneOrManyWithParens::One(LambdaFunctionParameter { name: element.clone(), data_type: None }),
-            body: Box::new(Expr::Nested(Box::new(Expr::IsNull(Box::new(Expr::Identifier(element)))))),
-            syntax: LambdaSyntax::Arrow,
-        });
+        let is_null = super::ast::element_lambda(|e| Expr::IsNull(Box::new(e)));
         let flags = call("list_transform", vec![list.clone(), is_null]);
         return Some(call("array_position", vec![flags, Expr::value(Value::Boolean(true))]));
     }
