@@ -39,6 +39,26 @@ def encode(value):
     return value
 
 
+def fetch(con, sql):
+    """The column names and rows of `sql`; an INTERVAL is read through Arrow, as months, days and
+    microseconds (Python's timedelta has no months), and written as DuckDB writes it."""
+    cur = con.execute(sql)
+    columns = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if not any(str(d[1]) == "INTERVAL" for d in cur.description):
+        return columns, rows
+    table = con.sql(sql).to_arrow_table()
+    rows = [list(r) for r in zip(*(c.to_pylist() for c in table.columns))]
+    for row in rows:
+        for i, v in enumerate(row):
+            if hasattr(v, "months") and hasattr(v, "nanoseconds"):
+                row[i] = con.execute(
+                    "SELECT (to_months(?) + to_days(?) + to_microseconds(?))::VARCHAR",
+                    [v.months, v.days, v.nanoseconds // 1000],
+                ).fetchone()[0]
+    return columns, rows
+
+
 def main():
     arg = sys.argv[1]
     if arg.startswith("@"):
@@ -55,15 +75,14 @@ def main():
         results = []
         for sql in spec["sqls"]:
             try:
-                rows = con.execute(sql).fetchall()
+                _, rows = fetch(con, sql)
                 results.append({"rows": [[encode(v) for v in row] for row in rows]})
             except duckdb.Error as e:
                 results.append({"error": str(e)})
         json.dump(results, sys.stdout)
         return
-    cur = con.execute(spec["sql"])
-    columns = [d[0] for d in cur.description]
-    rows = [dict(zip(columns, (encode(v) for v in row))) for row in cur.fetchall()]
+    columns, rows = fetch(con, spec["sql"])
+    rows = [dict(zip(columns, (encode(v) for v in row))) for row in rows]
     json.dump(rows, sys.stdout)
 
 

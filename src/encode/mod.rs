@@ -184,6 +184,22 @@ fn number(n: Option<Number>) -> Value {
 
 /// A value as JSON: numbers as numbers, timestamps as ISO 8601 UTC, lists and structs nested.
 pub fn json_value(array: &dyn Array, row: usize) -> Value {
+    styled_json(array, row, Timestamps::Iso)
+}
+
+/// A value as DuckDB's `to_json` writes it inside SQL: as [`json_value`], but timestamps as
+/// DuckDB's text (`2025-01-01 10:00:00`, `+00` for a TIMESTAMPTZ).
+pub fn sql_json_value(array: &dyn Array, row: usize) -> Value {
+    styled_json(array, row, Timestamps::DuckDb)
+}
+
+#[derive(Clone, Copy)]
+enum Timestamps {
+    Iso,
+    DuckDb,
+}
+
+fn styled_json(array: &dyn Array, row: usize, style: Timestamps) -> Value {
     if array.is_null(row) {
         return Value::Null;
     }
@@ -209,6 +225,7 @@ pub fn json_value(array: &dyn Array, row: usize) -> Value {
         DataType::Utf8 => Value::String(array.as_string::<i32>().value(row).to_string()),
         DataType::LargeUtf8 => Value::String(array.as_string::<i64>().value(row).to_string()),
         DataType::Utf8View => Value::String(array.as_string_view().value(row).to_string()),
+        DataType::Timestamp(..) if matches!(style, Timestamps::DuckDb) => Value::String(display_text(array, row)),
         DataType::Timestamp(unit, _) => {
             timestamp_at(array, unit, row).map_or(Value::Null, |t| Value::String(iso_utc(t)))
         }
@@ -223,40 +240,40 @@ pub fn json_value(array: &dyn Array, row: usize) -> Value {
             let (keys, values) = (entries.column(0), entries.column(1));
             let mut object = Map::new();
             for i in 0..entries.len() {
-                let key = match json_value(keys.as_ref(), i) {
+                let key = match styled_json(keys.as_ref(), i, style) {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
-                object.insert(key, json_value(values.as_ref(), i));
+                object.insert(key, styled_json(values.as_ref(), i, style));
             }
             Value::Object(object)
         }
-        DataType::List(_) => list_json(array.as_list::<i32>().value(row).as_ref()),
-        DataType::LargeList(_) => list_json(array.as_list::<i64>().value(row).as_ref()),
-        DataType::FixedSizeList(_, _) => list_json(array.as_fixed_size_list().value(row).as_ref()),
+        DataType::List(_) => list_json(array.as_list::<i32>().value(row).as_ref(), style),
+        DataType::LargeList(_) => list_json(array.as_list::<i64>().value(row).as_ref(), style),
+        DataType::FixedSizeList(_, _) => list_json(array.as_fixed_size_list().value(row).as_ref(), style),
         // An unnamed struct (a tuple) is a JSON array in DuckDB.
         DataType::Struct(fields) if unnamed_struct(fields) => {
-            Value::Array(array.as_struct().columns().iter().map(|c| json_value(c.as_ref(), row)).collect())
+            Value::Array(array.as_struct().columns().iter().map(|c| styled_json(c.as_ref(), row, style)).collect())
         }
         DataType::Struct(fields) => {
             let s = array.as_struct();
             let mut object = Map::new();
             for (field, column) in fields.iter().zip(s.columns()) {
-                object.insert(field.name().clone(), json_value(column.as_ref(), row));
+                object.insert(field.name().clone(), styled_json(column.as_ref(), row, style));
             }
             Value::Object(object)
         }
         DataType::Dictionary(_, _) => {
             let d = array.as_any_dictionary();
             let key = d.normalized_keys()[row];
-            json_value(d.values().as_ref(), key)
+            styled_json(d.values().as_ref(), key, style)
         }
         _ => Value::String(formatted(array, row, "")),
     }
 }
 
-fn list_json(values: &dyn Array) -> Value {
-    Value::Array((0..values.len()).map(|i| json_value(values, i)).collect())
+fn list_json(values: &dyn Array, style: Timestamps) -> Value {
+    Value::Array((0..values.len()).map(|i| styled_json(values, i, style)).collect())
 }
 
 fn formatted(array: &dyn Array, row: usize, null: &str) -> String {

@@ -144,6 +144,7 @@ impl Engine {
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
+            .with_expr_planners(compat::expr_planners())
             .with_physical_optimizer_rule(Arc::new(yielding::YieldAfterJoins))
             .build();
         let mut ctx = SessionContext::new_with_state(state);

@@ -133,9 +133,10 @@ pub(super) fn boolean_test(expr: &Expr) -> Option<Expr> {
     })
 }
 
-/// A subscript of literal text (`'abc'[2]`, `'hello'[1:3]`, `array_extract('abc', 2)`) by
-/// characters, as DuckDB reads it; DataFusion subscripts only lists. (Only literal text: the
-/// planner types `x[i]` before any rewrite could see that `x` is text.)
+/// Subscripts DataFusion does not plan: open slices (`l[2:]`, `s[:3]`, to the end or from the
+/// start, as DuckDB reads them), and list functions called on literal text
+/// (`array_extract('abc', 2)`), by characters. (Subscripts of text, `s[2]`, are planned by
+/// [`super::subscripts`], where the type of `s` is known.)
 pub(super) fn text_subscript(expr: &Expr) -> Option<Expr> {
     use datafusion::sql::sqlparser::ast::{AccessExpr, Subscript};
     let literal = |e: &Expr| {
@@ -148,18 +149,27 @@ pub(super) fn text_subscript(expr: &Expr) -> Option<Expr> {
     let number = |n: &str| Expr::value(Value::Number(n.into(), false));
     match expr {
         Expr::CompoundFieldAccess { root, access_chain } => {
-            let text = literal(root)?;
-            match access_chain.as_slice() {
-                [AccessExpr::Subscript(Subscript::Index { index })] => {
-                    Some(call("text_element", vec![text, index.clone()]))
-                }
-                [AccessExpr::Subscript(Subscript::Slice { lower_bound, upper_bound, stride: None })] => {
-                    let from = lower_bound.clone().unwrap_or_else(|| number("1"));
-                    let to = upper_bound.clone().unwrap_or_else(|| number("-1"));
-                    Some(call("text_slice", vec![text, from, to]))
-                }
-                _ => None,
+            let open = |a: &AccessExpr| {
+                matches!(a, AccessExpr::Subscript(Subscript::Slice { lower_bound, upper_bound, .. })
+                    if lower_bound.is_none() || upper_bound.is_none())
+            };
+            if !access_chain.iter().any(open) {
+                return None;
             }
+            let access_chain = access_chain
+                .iter()
+                .map(|a| match a {
+                    AccessExpr::Subscript(Subscript::Slice { lower_bound, upper_bound, stride }) => {
+                        AccessExpr::Subscript(Subscript::Slice {
+                            lower_bound: Some(lower_bound.clone().unwrap_or_else(|| number("1"))),
+                            upper_bound: Some(upper_bound.clone().unwrap_or_else(|| number("-1"))),
+                            stride: stride.clone(),
+                        })
+                    }
+                    other => other.clone(),
+                })
+                .collect();
+            Some(Expr::CompoundFieldAccess { root: root.clone(), access_chain })
         }
         Expr::Function(f) => {
             let name = f.name.to_string().to_ascii_lowercase();

@@ -32,6 +32,23 @@ fn zipped(args: &[Expr]) -> Expr {
     )
 }
 
+/// `f` called by another name, its arguments and clauses kept.
+fn renamed(f: &Function, name: &str) -> Expr {
+    let mut g = f.clone();
+    g.name = datafusion::sql::sqlparser::ast::ObjectName::from(vec![datafusion::sql::sqlparser::ast::Ident::new(name)]);
+    Expr::Function(g)
+}
+
+fn as_json(e: Expr) -> Expr {
+    Expr::Cast {
+        kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+        expr: Box::new(e),
+        data_type: SqlType::JSON,
+        array: false,
+        format: None,
+    }
+}
+
 /// The reshaped call, if `f` (named `name`) is one of these forms; its calls are DuckDB's still
 /// (the caller rewrites them).
 pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
@@ -118,6 +135,40 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
             list.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(null))];
         }
         return Some(Expr::Function(g));
+    }
+    // `json_group_array(x)`, `json_group_object(k, v)`: the JSON of the aggregated values (NULL
+    // over no rows, as DuckDB's macros answer).
+    if name == "json_group_array" && args.len() == 1 {
+        return Some(call("to_json", vec![renamed(f, "array_agg")]));
+    }
+    if name == "json_group_object"
+        && let [key, value] = args.as_slice()
+    {
+        let key_text = Expr::Cast {
+            kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+            expr: Box::new(key.clone()),
+            data_type: SqlType::Varchar(None),
+            array: false,
+            format: None,
+        };
+        let value_json = call("coalesce", vec![call("to_json", vec![value.clone()]), text("null")]);
+        // `||` (not concat) so that a NULL key drops its pair.
+        let joined = |l: Expr, r: Expr| Expr::BinaryOp {
+            left: Box::new(l),
+            op: datafusion::sql::sqlparser::ast::BinaryOperator::StringConcat,
+            right: Box::new(r),
+        };
+        let pair = joined(joined(call("json_quote", vec![key_text]), text(":")), value_json);
+        let mut pairs = renamed(f, "string_agg");
+        if let Expr::Function(g) = &mut pairs
+            && let FunctionArguments::List(list) = &mut g.args
+        {
+            list.args = vec![
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(pair)),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(text(","))),
+            ];
+        }
+        return Some(as_json(joined(joined(text("{"), pairs), text("}"))));
     }
     if matches!(name, "list_zip" | "array_zip") {
         return Some(zipped(&args));

@@ -31,13 +31,14 @@ struct Age {
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// `a - b` as DuckDB's `age`: months, days and time subtracted field by field, then borrowed so
-/// that all three have the sign of the difference (a borrowed month has the days of `a`'s month).
+/// that all three have the sign of the difference (a borrowed month has the days of the earlier
+/// timestamp's month, as DuckDB's `Interval::GetAge`).
 fn age_between(a: NaiveDateTime, b: NaiveDateTime) -> IntervalMonthDayNano {
     let mut months = (a.year() as i64 - b.year() as i64) * 12 + (a.month() as i64 - b.month() as i64);
     let mut days = a.day() as i64 - b.day() as i64;
     let time = |t: &NaiveDateTime| t.num_seconds_from_midnight() as i64 * 1_000_000 + (t.nanosecond() / 1000) as i64;
     let mut micros = time(&a) - time(&b);
-    let month_days = days_in_month(&a) as i64;
+    let month_days = days_in_month(if a >= b { &b } else { &a }) as i64;
     if a >= b {
         if micros < 0 {
             micros += DAY_MICROS;
@@ -235,6 +236,8 @@ mod tests {
             ("2025-01-15 00:00", "2025-10-01 00:00", (-8, -17, 0)),
             ("2025-03-31 10:00", "2025-04-30 09:00", (0, -29, -23 * hour)),
             ("2024-02-29 00:00", "2025-02-28 00:00", (-11, -28, 0)),
+            ("2025-10-04 00:00", "2015-02-04 08:27", (127, 27, (15 * 60 + 33) * 60_000_000_000)),
+            ("2025-05-15 00:00", "2025-02-20 00:00", (2, 23, 0)),
         ] {
             assert_eq!(age_between(t(a), t(b)), IntervalMonthDayNano::new(months, days, nanos), "{a} - {b}");
         }

@@ -60,13 +60,33 @@ impl Dialect for DuckDbCompatDialect {
     fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
         match parser.peek_token().token {
             Token::Arrow | Token::LongArrow => Some(Ok(ARROW_PRECEDENCE)),
+            _ if power_operator(parser).is_some() => Some(Ok(POWER_PRECEDENCE)),
             _ => None,
         }
     }
     // The parser reads everything after `IS [NOT] DISTINCT FROM` as its right side, so that
     // `a IS NOT DISTINCT FROM b AND c = d` compared `a` with `b AND c = d`; the right side ends
     // where an operator of IS's precedence would end it.
+    // DuckDB's `^` and `**` are powers (a DOUBLE), above `*` (the parser reads `^` as XOR, below `+`).
     fn parse_infix(&self, parser: &mut Parser, expr: &Expr, _precedence: u8) -> Option<Result<Expr, ParserError>> {
+        if let Some(tokens) = power_operator(parser) {
+            for _ in 0..tokens {
+                parser.next_token();
+            }
+            let double = datafusion::sql::sqlparser::ast::DataType::Double(
+                datafusion::sql::sqlparser::ast::ExactNumberInfo::None,
+            );
+            let base = Expr::Cast {
+                kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+                expr: Box::new(expr.clone()),
+                data_type: double,
+                array: false,
+                format: None,
+            };
+            return Some(
+                parser.parse_subexpr(POWER_PRECEDENCE).map(|exponent| super::ast::call("power", vec![base, exponent])),
+            );
+        }
         let negated = if parser.parse_keywords(&[Keyword::IS, Keyword::DISTINCT, Keyword::FROM]) {
             false
         } else if parser.parse_keywords(&[Keyword::IS, Keyword::NOT, Keyword::DISTINCT, Keyword::FROM]) {
@@ -108,10 +128,27 @@ impl Dialect for DuckDbCompatDialect {
 
 /// Above arithmetic (40), below `::` (50).
 const ARROW_PRECEDENCE: u8 = 45;
+/// Above `*` (40), below the JSON arrows.
+const POWER_PRECEDENCE: u8 = 42;
+
+/// How many tokens the power operator next in the text takes: `^` one, `**` two.
+fn power_operator(parser: &Parser) -> Option<usize> {
+    match (&parser.peek_nth_token_ref(0).token, &parser.peek_nth_token_ref(1).token) {
+        (Token::Caret, _) => Some(1),
+        (Token::Mul, Token::Mul) => Some(2),
+        _ => None,
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn powers_bind_above_products() {
+        let parsed = Parser::parse_sql(&DuckDbCompatDialect, "SELECT 2 * 3 ^ 2, 2 ** 10").unwrap();
+        assert_eq!(parsed[0].to_string(), "SELECT 2 * power(CAST(3 AS DOUBLE), 2), power(CAST(2 AS DOUBLE), 10)");
+    }
 
     #[test]
     fn is_distinct_from_ends_before_and() {

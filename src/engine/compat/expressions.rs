@@ -433,26 +433,6 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
                 format: None,
             }
         }
-        "time_bucket" => {
-            if !(2..=3).contains(&args.len()) {
-                return Err(Error::Query(
-                    "time_bucket takes 2 or 3 arguments: time_bucket(INTERVAL '1 week', ts [, origin])".into(),
-                ));
-            }
-            let mut args = args;
-            if args.len() == 2 {
-                // DuckDB buckets days and weeks from Monday 2000-01-03.
-                args.push(Expr::TypedString(datafusion::sql::sqlparser::ast::TypedString {
-                    data_type: SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None),
-                    value: ValueWithSpan {
-                        value: Value::SingleQuotedString("2000-01-03 00:00:00".into()),
-                        span: datafusion::sql::sqlparser::tokenizer::Span::empty(),
-                    },
-                    uses_odbc_syntax: false,
-                }));
-            }
-            call("date_bin", args)
-        }
         "arg_max" | "max_by" | "arg_min" | "min_by" | "arg_max_null" | "arg_min_null" => {
             arity(&name, &args, 2, &format!("{name}(value, ordering)"))?;
             // The value at the row where the ordering is largest (smallest), ignoring NULL orderings

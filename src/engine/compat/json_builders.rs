@@ -12,7 +12,7 @@ use datafusion::logical_expr::{
 };
 use serde_json::Value;
 
-use crate::encode::json_value;
+use crate::encode::sql_json_value;
 
 pub(super) fn functions() -> Vec<ScalarUDF> {
     ["json_object", "json_array", "to_json", "json_quote"]
@@ -38,7 +38,7 @@ fn value(column: &ArrayRef, field: Option<&FieldRef>, row: usize) -> Value {
     if column.data_type() == &DataType::Null || column.is_null(row) {
         return Value::Null;
     }
-    let written = json_value(column.as_ref(), row);
+    let written = sql_json_value(column.as_ref(), row);
     match written {
         Value::String(text) if field.is_some_and(|f| super::json_marker::is_json(f)) => {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
@@ -71,8 +71,9 @@ impl ScalarUDFImpl for JsonBuilder {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = args.number_rows.max(1);
         let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        // Constants answer one row; columns as many as they have (none in an empty batch).
+        let rows = if scalar { args.number_rows.max(1) } else { args.number_rows };
         let columns: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
         let mut out = StringBuilder::with_capacity(rows, rows * 32);
         for row in 0..rows {

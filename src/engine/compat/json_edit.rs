@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::json_path::{PathStep, array_index, parse_json_path};
 use super::udf::{invalid, row_udf, row_udf_json, shared};
-use crate::encode::json_value;
+use crate::encode::sql_json_value;
 
 pub(super) fn json_edit_functions() -> Vec<ScalarUDF> {
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
@@ -59,7 +59,7 @@ fn json_argument(array: &ArrayRef, row: usize) -> Result<Option<Value>> {
             .map(Some)
             .map_err(|e| invalid(format!("Invalid Input Error: Malformed JSON: {e} in '{text}'")));
     }
-    Ok(Some(json_value(array.as_ref(), row)))
+    Ok(Some(sql_json_value(array.as_ref(), row)))
 }
 
 /// A path argument: `None` for NULL, no steps for '' (which edits nothing) or '$' (the root).

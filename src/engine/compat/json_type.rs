@@ -89,7 +89,7 @@ impl ScalarUDFImpl for JsonMark {
             text
         } else {
             let values: StringArray = (0..input.len())
-                .map(|r| (!input.is_null(r)).then(|| crate::encode::json_value(input.as_ref(), r).to_string()))
+                .map(|r| (!input.is_null(r)).then(|| crate::encode::sql_json_value(input.as_ref(), r).to_string()))
                 .collect();
             Arc::new(values)
         };

@@ -20,6 +20,7 @@ mod formatting;
 mod functions;
 mod generic_functions;
 mod histograms;
+mod intervals;
 mod json_builders;
 mod json_casts;
 mod json_edit;
@@ -49,10 +50,12 @@ mod sqllogic;
 mod string_tools;
 mod strptime;
 mod struct_functions;
+mod subscripts;
 mod syntax_forms;
 mod templates;
 mod text_casts;
 mod text_functions;
+mod time_buckets;
 mod time_zones;
 mod tokens;
 mod try_calls;
@@ -105,6 +108,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     SessionContext::register_udf(ctx, names::named_cast());
     SessionContext::register_udf(ctx, try_calls::try_placeholder());
     SessionContext::register_udf(ctx, regex_quantified::regexp_quantified());
+    SessionContext::register_udf(ctx, time_buckets::time_bucket());
     for udf in formatting::functions()
         .into_iter()
         .chain(json_builders::functions())
@@ -128,6 +132,14 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     }
     ctx.register_function_rewrite(Arc::new(semantics::DuckDbSemantics))?;
     Ok(())
+}
+
+/// The expression planners: this layer's text subscripts, then DataFusion's own.
+pub(crate) fn expr_planners() -> Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> {
+    let mut planners: Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> =
+        vec![Arc::new(subscripts::TextSubscripts::new())];
+    planners.extend(datafusion::execution::SessionStateDefaults::default_expr_planners());
+    planners
 }
 
 /// DuckDB statements with no DataFusion equivalent, named with what to write instead.

@@ -25,6 +25,10 @@ impl VisitorMut for DuckDbQueries {
             floating_values(&mut values.rows.iter_mut().map(|row| &mut row.content).collect::<Vec<_>>());
         }
         for_each_select(&mut query.body, &mut |select| {
+            // `FROM userList` alone is DuckDB's `SELECT * FROM userList`.
+            if select.projection.is_empty() {
+                select.projection.push(SelectItem::Wildcard(Default::default()));
+            }
             resolve_windows(select);
             having_as_where(select);
             for from in &mut select.from {

@@ -11,7 +11,6 @@ fn instead(name: &str) -> &'static str {
     match name {
         "isoyear" => "strftime(ts, '%G') and strftime(ts, '%V')",
         "julian" => "date_diff('day', DATE '-4713-11-24', d)",
-        "json_group_array" | "json_group_object" => "list(x) or string_agg(x, ',')",
         "row" => "{'key': value, ...}",
         "sem" => "the statistic from sum(), avg(), stddev_samp() and count()",
         _ => "a function the README's DuckDB compatibility section lists as identical or rewritten",

@@ -142,6 +142,18 @@ impl FunctionRewrite for DuckDbSemantics {
                     Box::new(cast((**right).clone(), DataType::Float64)),
                 ))
             }
+            Operator::Minus if matches!(l, DataType::Timestamp(..)) && matches!(r, DataType::Timestamp(..)) => {
+                let udf = std::sync::Arc::new(super::intervals::timestamp_difference());
+                Expr::ScalarFunction(ScalarFunction::new_udf(udf, vec![expr.clone()]))
+            }
+            Operator::Eq | Operator::NotEq | Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq
+                if matches!(l, DataType::Interval(_)) && matches!(r, DataType::Interval(_)) =>
+            {
+                let length = std::sync::Arc::new(super::intervals::interval_length());
+                let length_of =
+                    |e: &Expr| Expr::ScalarFunction(ScalarFunction::new_udf(length.clone(), vec![e.clone()]));
+                Expr::BinaryExpr(BinaryExpr::new(Box::new(length_of(left)), *op, Box::new(length_of(right))))
+            }
             Operator::Plus | Operator::Minus if is_date(&l) && matches!(r, DataType::Interval(_)) => {
                 Expr::BinaryExpr(BinaryExpr::new(Box::new(cast((**left).clone(), timestamp())), *op, right.clone()))
             }
