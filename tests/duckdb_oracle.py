@@ -11,6 +11,7 @@ import decimal
 import json
 import math
 import sys
+import uuid
 
 import duckdb
 
@@ -28,6 +29,15 @@ def encode(value):
         return text + "Z"
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, datetime.time):
+        text = value.strftime("%H:%M:%S")
+        if value.microsecond % 1000 == 0 and value.microsecond:
+            text += ".%03d" % (value.microsecond // 1000)
+        elif value.microsecond:
+            text += ".%06d" % value.microsecond
+        return text
+    if isinstance(value, uuid.UUID):
+        return str(value)
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):

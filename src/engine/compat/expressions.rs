@@ -118,9 +118,17 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
             format: None,
         },
         // DuckDB writes the time of an interval as `03:04:05`; DataFusion reads units only.
-        Expr::Interval(Interval { value, .. }) if matches!(value.as_ref(), Expr::Value(_)) => {
-            if let Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) = value.as_mut() {
-                *s = interval_units(s);
+        // `INTERVAL 1 DAY` as `INTERVAL '1 DAY'`, the one form window frames take.
+        Expr::Interval(Interval { value, leading_field, last_field: None, .. })
+            if matches!(value.as_ref(), Expr::Value(_)) =>
+        {
+            match value.as_mut() {
+                Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) => *s = interval_units(s),
+                Expr::Value(ValueWithSpan { value: number @ Value::Number(..), .. }) if leading_field.is_some() => {
+                    let (Value::Number(n, _), Some(unit)) = (&*number, leading_field.take()) else { return Ok(()) };
+                    *number = Value::SingleQuotedString(format!("{n} {unit}"));
+                }
+                _ => {}
             }
             return Ok(());
         }
@@ -278,8 +286,30 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
             duckdb_fraction(&mut format);
             call("to_char", vec![value, format])
         }
-        // DuckDB's to_timestamp(seconds) is an instant.
-        "to_timestamp" if args.len() == 1 => as_instant(call("to_timestamp", args)),
+        // DuckDB's to_timestamp(seconds) is an instant, rounded to the nearest microsecond.
+        "to_timestamp" if args.len() == 1 => {
+            let double = SqlType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None);
+            let seconds = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(args[0].clone()),
+                data_type: double,
+                array: false,
+                format: None,
+            };
+            let micros = Expr::BinaryOp {
+                left: Box::new(seconds),
+                op: BinaryOperator::Multiply,
+                right: Box::new(Expr::value(Value::Number("1000000".into(), false))),
+            };
+            let whole = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(call("round", vec![micros])),
+                data_type: SqlType::BigInt(None),
+                array: false,
+                format: None,
+            };
+            as_instant(call("to_timestamp_micros", vec![whole]))
+        }
         // With one argument, DuckDB's add and subtract are unary + and -.
         "add" if args.len() == 1 => Expr::Nested(Box::new(args[0].clone())),
         "subtract" if args.len() == 1 => Expr::UnaryOp {

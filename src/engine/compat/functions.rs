@@ -132,6 +132,25 @@ impl ScalarUDFImpl for DuckDbScalar {
     }
 }
 
+/// A JSON argument as JSON text: text as it is, other values (a list, a struct) as the JSON DuckDB
+/// casts them to.
+fn json_texts(array: &ArrayRef) -> Result<ArrayRef> {
+    if matches!(
+        array.data_type(),
+        DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::FixedSizeList(..)
+            | DataType::Struct(_)
+            | DataType::Map(..)
+    ) {
+        let out: StringArray = (0..array.len())
+            .map(|r| (!array.is_null(r)).then(|| crate::encode::sql_json_value(array.as_ref(), r).to_string()))
+            .collect();
+        return Ok(Arc::new(out));
+    }
+    strings(array)
+}
+
 pub(super) fn strings(array: &ArrayRef) -> Result<ArrayRef> {
     Ok(cast(array, &DataType::Utf8)?)
 }
@@ -170,7 +189,7 @@ pub(super) fn duckdb_json_type(value: &Value) -> &'static str {
 
 impl DuckDbScalar {
     fn json(&self, arrays: &[ArrayRef]) -> Result<ArrayRef> {
-        let texts = strings(&arrays[0])?;
+        let texts = json_texts(&arrays[0])?;
         let texts = texts.as_string::<i32>();
         let paths = arrays.get(1).map(strings).transpose()?;
         let path_at = |row: usize| -> Result<Vec<PathStep>> {
@@ -363,7 +382,9 @@ fn epoch_ms(array: &ArrayRef) -> Result<ArrayRef> {
     }
     let micros = timestamps_micros(array)?;
     let micros = micros.as_primitive::<TimestampMicrosecondType>();
-    Ok(Arc::new(micros.iter().map(|v| v.map(|m| m.div_euclid(1000))).collect::<Int64Array>()))
+    // DuckDB rounds to the nearest millisecond, halves away from zero.
+    let rounded = |m: i64| (m + if m < 0 { -500 } else { 500 }) / 1000;
+    Ok(Arc::new(micros.iter().map(|v| v.map(rounded)).collect::<Int64Array>()))
 }
 
 /// `len` of a string (characters) or of a list (elements).

@@ -21,6 +21,7 @@ impl VisitorMut for DuckDbQueries {
     type Break = Error;
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Error> {
+        super::lateral_unnest::lateral_unnests(query);
         if let SetExpr::Values(values) = query.body.as_mut() {
             floating_values(&mut values.rows.iter_mut().map(|row| &mut row.content).collect::<Vec<_>>());
         }
@@ -158,7 +159,7 @@ fn having_as_where(select: &mut Select) {
     });
 }
 
-fn for_each_select(body: &mut SetExpr, f: &mut impl FnMut(&mut Select)) {
+pub(super) fn for_each_select(body: &mut SetExpr, f: &mut impl FnMut(&mut Select)) {
     match body {
         SetExpr::Select(select) => f(select),
         SetExpr::SetOperation { left, right, .. } => {

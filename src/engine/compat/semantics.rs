@@ -23,6 +23,9 @@ impl FunctionRewrite for DuckDbSemantics {
         if let Some(guarded) = super::try_calls::try_rewrite(&expr) {
             return Ok(Transformed::yes(guarded));
         }
+        if let Some(completed) = super::timestamp_texts::completed(&expr, schema) {
+            return Ok(Transformed::yes(completed));
+        }
         if let Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field }) = &expr
             && field.data_type().is_integer()
             && let Ok(from) = inner.get_type(schema)
