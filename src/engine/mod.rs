@@ -175,6 +175,16 @@ impl Engine {
         }
         let state = self.ctx.state();
         let mut statement = statement;
+        // DuckDB's COLUMNS(...): the FROM clause's columns learnt by planning `SELECT * FROM` it.
+        while let Some(probe) = compat::columns_probe(&statement) {
+            let plan = state
+                .statement_to_plan(DFStatement::Statement(Box::new(probe)))
+                .await
+                .map_err(|e| compat::explained(Error::query(e)))?;
+            let columns: Vec<compat::SourceColumn> =
+                plan.schema().iter().map(|(q, f)| (q.map(|q| q.table().to_string()), f.name().clone())).collect();
+            compat::expand_columns(&mut statement, &columns)?;
+        }
         let plan = loop {
             match state.statement_to_plan(DFStatement::Statement(Box::new(statement.clone()))).await {
                 Ok(plan) => break plan,

@@ -90,15 +90,13 @@ pub(super) fn element_lambda(body: impl FnOnce(Expr) -> Expr) -> Expr {
     })
 }
 
+/// `CAST(expr AS data_type)`.
+pub(super) fn cast(expr: Expr, data_type: SqlType) -> Expr {
+    Expr::Cast { kind: CastKind::Cast, expr: Box::new(expr), data_type, array: false, format: None }
+}
+
 /// `INTERVAL (n) UNIT` as DataFusion reads it: the text `<n> unit` cast to an interval.
 pub(super) fn units_interval(count: Expr, unit: &str) -> Expr {
-    let cast = |expr: Expr, data_type: SqlType| Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(expr),
-        data_type,
-        array: false,
-        format: None,
-    };
     let spelled = Expr::BinaryOp {
         left: Box::new(cast(count, SqlType::Varchar(None))),
         op: datafusion::sql::sqlparser::ast::BinaryOperator::StringConcat,

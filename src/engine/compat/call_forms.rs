@@ -39,16 +39,6 @@ fn renamed(f: &Function, name: &str) -> Expr {
     Expr::Function(g)
 }
 
-fn as_json(e: Expr) -> Expr {
-    Expr::Cast {
-        kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
-        expr: Box::new(e),
-        data_type: SqlType::JSON,
-        array: false,
-        format: None,
-    }
-}
-
 /// The reshaped call, if `f` (named `name`) is one of these forms; its calls are DuckDB's still
 /// (the caller rewrites them).
 pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
@@ -144,13 +134,7 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if name == "json_group_object"
         && let [key, value] = args.as_slice()
     {
-        let key_text = Expr::Cast {
-            kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
-            expr: Box::new(key.clone()),
-            data_type: SqlType::Varchar(None),
-            array: false,
-            format: None,
-        };
+        let key_text = super::ast::cast(key.clone(), SqlType::Varchar(None));
         let value_json = call("coalesce", vec![call("to_json", vec![value.clone()]), text("null")]);
         // `||` (not concat) so that a NULL key drops its pair.
         let joined = |l: Expr, r: Expr| Expr::BinaryOp {
@@ -168,7 +152,7 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
                 FunctionArg::Unnamed(FunctionArgExpr::Expr(text(","))),
             ];
         }
-        return Some(as_json(joined(joined(text("{"), pairs), text("}"))));
+        return Some(super::ast::cast(joined(joined(text("{"), pairs), text("}")), SqlType::JSON));
     }
     if matches!(name, "list_zip" | "array_zip") {
         return Some(zipped(&args));

@@ -76,13 +76,7 @@ impl Dialect for DuckDbCompatDialect {
             let double = datafusion::sql::sqlparser::ast::DataType::Double(
                 datafusion::sql::sqlparser::ast::ExactNumberInfo::None,
             );
-            let base = Expr::Cast {
-                kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
-                expr: Box::new(expr.clone()),
-                data_type: double,
-                array: false,
-                format: None,
-            };
+            let base = super::ast::cast(expr.clone(), double);
             return Some(
                 parser.parse_subexpr(POWER_PRECEDENCE).map(|exponent| super::ast::call("power", vec![base, exponent])),
             );

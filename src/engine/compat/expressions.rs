@@ -289,25 +289,12 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         // DuckDB's to_timestamp(seconds) is an instant, rounded to the nearest microsecond.
         "to_timestamp" if args.len() == 1 => {
             let double = SqlType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None);
-            let seconds = Expr::Cast {
-                kind: CastKind::Cast,
-                expr: Box::new(args[0].clone()),
-                data_type: double,
-                array: false,
-                format: None,
-            };
             let micros = Expr::BinaryOp {
-                left: Box::new(seconds),
+                left: Box::new(super::ast::cast(args[0].clone(), double)),
                 op: BinaryOperator::Multiply,
                 right: Box::new(Expr::value(Value::Number("1000000".into(), false))),
             };
-            let whole = Expr::Cast {
-                kind: CastKind::Cast,
-                expr: Box::new(call("round", vec![micros])),
-                data_type: SqlType::BigInt(None),
-                array: false,
-                format: None,
-            };
+            let whole = super::ast::cast(call("round", vec![micros]), SqlType::BigInt(None));
             as_instant(call("to_timestamp_micros", vec![whole]))
         }
         // With one argument, DuckDB's add and subtract are unary + and -.

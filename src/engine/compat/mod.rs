@@ -48,6 +48,7 @@ mod renames;
 mod semantics;
 #[cfg(test)]
 mod sqllogic;
+mod star_columns;
 mod string_tools;
 mod strptime;
 mod struct_functions;
@@ -82,6 +83,7 @@ use dialect::DuckDbCompatDialect;
 pub(crate) use aliases::expand_alias;
 pub(crate) use json_marker::{aggregate_state, is_json};
 pub(crate) use refusals::explained;
+pub(crate) use star_columns::{SourceColumn, columns_probe, expand_columns};
 
 /// Adds the DuckDB functions and typing rules to a session.
 pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()> {
@@ -152,6 +154,18 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
         return Some(Error::Query(
             "SUMMARIZE is not supported: write SELECT min(col), max(col), count(DISTINCT col), count(*) FROM table"
                 .into(),
+        ));
+    }
+    if words.first().is_some_and(|w| *w == "PIVOT" || *w == "UNPIVOT")
+        || words.windows(2).any(|w| w[1] == "PIVOT" && w[0] != "AS")
+    {
+        return Some(Error::Query(
+            "PIVOT and UNPIVOT are not supported: write one aggregate per value, e.g. sum(amount) FILTER (WHERE metric = 'x') AS x, ... GROUP BY day".into(),
+        ));
+    }
+    if words.windows(2).any(|w| w == ["ASOF", "JOIN"] || w == ["ASOF", "LEFT"]) {
+        return Some(Error::Query(
+            "ASOF JOIN is not supported: write a LEFT JOIN on the keys and a.ts >= b.ts, then QUALIFY row_number() OVER (PARTITION BY a's key ORDER BY b.ts DESC) = 1".into(),
         ));
     }
     if words.windows(2).any(|w| w == ["USING", "SAMPLE"]) {
