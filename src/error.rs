@@ -144,7 +144,7 @@ impl Error {
         }
         if message.contains("table function 'unnest' not found") {
             return Error::Query(
-                "unnest() in FROM (a lateral join) is not supported: unnest in a subquery instead, e.g. FROM (SELECT unnest(group_ids) AS group_id FROM userList)".into(),
+                "this unnest() in FROM is not supported (FROM t, unnest(t.list) AS u(x) and CROSS JOIN unnest(...) are): unnest in a subquery instead, e.g. FROM (SELECT unnest(group_ids) AS group_id FROM userList)".into(),
             );
         }
         Error::Query(message)

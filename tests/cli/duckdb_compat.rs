@@ -134,9 +134,10 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
     let cases = [
         ("SELECT count(*) FROM activity USING SAMPLE 10%", "USING SAMPLE"),
         ("SUMMARIZE activity", "SUMMARIZE"),
+        ("PIVOT (SELECT metric, amount FROM apiUsage) ON metric USING sum(amount)", "PIVOT"),
         (
-            "SELECT g.group_alias, count(*) FROM userList u, unnest(u.group_ids) AS t(group_id) JOIN groupList g ON g.group_id = t.group_id GROUP BY 1",
-            "unnest() in FROM",
+            "SELECT count(*) FROM activity a ASOF JOIN userList u ON a.data->>'userId' = u.user_id AND a.ts >= u.created_at",
+            "ASOF JOIN",
         ),
     ];
     let out = env

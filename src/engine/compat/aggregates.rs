@@ -176,6 +176,25 @@ impl Accumulator for CollectAccumulator {
         Ok(())
     }
 
+    // Sliding window frames (`median(x) OVER (ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)`) take
+    // back the rows that leave the frame, the oldest first.
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let column = if self.kind.numeric() { &cast(&values[0], &DataType::Float64)? } else { &values[0] };
+        for r in 0..column.len() {
+            if column.is_valid(r) {
+                let value = ScalarValue::try_from_array(column, r)?;
+                if let Some(at) = self.values.iter().position(|v| *v == value) {
+                    self.values.remove(at);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         let lists = states[0].as_list::<i32>();
         for r in 0..lists.len() {

@@ -23,6 +23,7 @@ mod histograms;
 mod intervals;
 mod json_builders;
 mod json_casts;
+mod json_contains;
 mod json_edit;
 mod json_marker;
 mod json_path;
@@ -113,6 +114,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     SessionContext::register_udf(ctx, try_calls::try_placeholder());
     SessionContext::register_udf(ctx, regex_quantified::regexp_quantified());
     SessionContext::register_udf(ctx, time_buckets::time_bucket());
+    SessionContext::register_udf(ctx, json_contains::json_contains());
     for udf in formatting::functions()
         .into_iter()
         .chain(json_builders::functions())

@@ -54,6 +54,7 @@ pub(super) fn prepared(sql: &str) -> Cow<'_, str> {
         super::syntax_forms::bare_values,
         super::syntax_forms::in_lists,
         super::syntax_forms::digit_separators,
+        super::syntax_forms::materialized_hints,
         arrows_for_lambdas,
     ] {
         if let Cow::Owned(changed) = pass(&text) {

@@ -1,6 +1,6 @@
 //! DuckDB syntax forms the parser does not take, written in the text before parsing:
-//! `FROM VALUES (1), (2) AS t(x)` without parentheses, `x IN [1, 2]` (membership in a list) and
-//! digit separators (`1_000_000`).
+//! `FROM VALUES (1), (2) AS t(x)` without parentheses, `x IN [1, 2]` (membership in a list),
+//! digit separators (`1_000_000`) and `WITH t AS [NOT] MATERIALIZED (...)`.
 
 use std::borrow::Cow;
 
@@ -117,6 +117,34 @@ pub(super) fn digit_separators(sql: &str) -> Cow<'_, str> {
     edited(sql, edits)
 }
 
+/// `WITH t AS MATERIALIZED (...)` (and `NOT MATERIALIZED`): a hint DuckDB takes and the parser
+/// does not; the CTE means the same without it.
+pub(super) fn materialized_hints(sql: &str) -> Cow<'_, str> {
+    if !sql.to_ascii_lowercase().contains("materialized") {
+        return Cow::Borrowed(sql);
+    }
+    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
+    let offset = offsets(sql);
+    let word = |i: usize, k: Keyword| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.keyword == k);
+    let mut edits = Vec::new();
+    for i in 1..tokens.len() {
+        if !word(i - 1, Keyword::AS) {
+            continue;
+        }
+        let hint = if word(i, Keyword::MATERIALIZED) {
+            1
+        } else if word(i, Keyword::NOT) && word(i + 1, Keyword::MATERIALIZED) {
+            2
+        } else {
+            continue;
+        };
+        if tokens.get(i + hint).map(|t| &t.token) == Some(&Token::LParen) {
+            edits.push((offset(tokens[i].span.start), offset(tokens[i + hint - 1].span.end), String::new()));
+        }
+    }
+    edited(sql, edits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::prepass::prepared;
@@ -125,6 +153,14 @@ mod tests {
     fn membership_in_a_list_is_a_quantified_comparison() {
         assert_eq!(prepared("SELECT 1 IN [1, [2][1]], 2 NOT IN []"), "SELECT 1 = ANY( [1, [2][1]]), 2 <> ALL( [])");
         assert_eq!(prepared("SELECT 1 IN (1, 2)"), "SELECT 1 IN (1, 2)");
+    }
+
+    #[test]
+    fn materialized_hints_are_dropped() {
+        assert_eq!(
+            prepared("WITH a AS MATERIALIZED (SELECT 1), b AS NOT MATERIALIZED (SELECT 2) SELECT 1 AS materialized"),
+            "WITH a AS  (SELECT 1), b AS  (SELECT 2) SELECT 1 AS materialized"
+        );
     }
 
     #[test]
