@@ -132,7 +132,7 @@ pub(super) fn boolean_test(expr: &Expr) -> Option<Expr> {
 }
 
 /// Subscripts DataFusion does not plan: open slices (`l[2:]`, `s[:3]`, to the end or from the
-/// start, as DuckDB reads them), and list functions called on literal text
+/// start, as DuckDB reads them), field names after an expression (`(x).key`), and list functions called on literal text
 /// (`array_extract('abc', 2)`), by characters. (Subscripts of text, `s[2]`, are planned by
 /// [`super::subscripts`], where the type of `s` is known.)
 pub(super) fn text_subscript(expr: &Expr) -> Option<Expr> {
@@ -147,22 +147,37 @@ pub(super) fn text_subscript(expr: &Expr) -> Option<Expr> {
     let number = |n: &str| Expr::value(Value::Number(n.into(), false));
     match expr {
         Expr::CompoundFieldAccess { root, access_chain } => {
-            let open = |a: &AccessExpr| {
+            // `t.col.field` names a column (and struct fields) up to its first subscript; a name
+            // after a subscript, or after an expression, is a field of a value.
+            let named = matches!(root.as_ref(), Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+            let first_value = if named {
+                access_chain.iter().position(|a| !matches!(a, AccessExpr::Dot(_))).unwrap_or(access_chain.len())
+            } else {
+                0
+            };
+            let open = |(i, a): (usize, &AccessExpr)| {
                 matches!(a, AccessExpr::Subscript(Subscript::Slice { lower_bound, upper_bound, .. })
                     if lower_bound.is_none() || upper_bound.is_none())
+                    || i >= first_value && matches!(a, AccessExpr::Dot(Expr::Identifier(_)))
             };
-            if !access_chain.iter().any(open) {
+            if !access_chain.iter().enumerate().any(open) {
                 return None;
             }
             let access_chain = access_chain
                 .iter()
-                .map(|a| match a {
+                .enumerate()
+                .map(|(i, a)| match a {
                     AccessExpr::Subscript(Subscript::Slice { lower_bound, upper_bound, stride }) => {
                         AccessExpr::Subscript(Subscript::Slice {
                             lower_bound: Some(lower_bound.clone().unwrap_or_else(|| number("1"))),
                             upper_bound: Some(upper_bound.clone().unwrap_or_else(|| number("-1"))),
                             stride: stride.clone(),
                         })
+                    }
+                    // `(expr).key` as `(expr).'key'`, which DataFusion plans (a struct field, or
+                    // JSON through super::subscripts); it refuses a bare name after an expression.
+                    AccessExpr::Dot(Expr::Identifier(key)) if i >= first_value => {
+                        AccessExpr::Dot(Expr::value(Value::SingleQuotedString(key.value.clone())))
                     }
                     other => other.clone(),
                 })

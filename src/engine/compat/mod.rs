@@ -140,10 +140,10 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     Ok(())
 }
 
-/// The expression planners: this layer's text subscripts, then DataFusion's own.
+/// The expression planners: this layer's text and JSON subscripts, then DataFusion's own.
 pub(crate) fn expr_planners() -> Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> {
     let mut planners: Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> =
-        vec![Arc::new(subscripts::TextSubscripts::new())];
+        vec![Arc::new(subscripts::DuckDbSubscripts::new())];
     planners.extend(datafusion::execution::SessionStateDefaults::default_expr_planners());
     planners
 }

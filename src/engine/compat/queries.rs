@@ -50,7 +50,8 @@ impl VisitorMut for DuckDbQueries {
     }
 }
 
-/// Decimal literals in a VALUES column with a DOUBLE or FLOAT cast in it, cast to that type.
+/// Decimal literals in a VALUES column with a DOUBLE or FLOAT cast (or a division) in it, cast to
+/// that type.
 fn floating_values(rows: &mut [&mut Vec<Expr>]) {
     use datafusion::sql::sqlparser::ast::{CastKind, DataType as SqlType, Value, ValueWithSpan};
     let columns = rows.iter().map(|row| row.len()).max().unwrap_or(0);
@@ -69,6 +70,10 @@ fn floating_values(rows: &mut [&mut Vec<Expr>]) {
                 ) =>
             {
                 Some(data_type.clone())
+            }
+            // `/` is a DOUBLE in DuckDB (`1.0 / 0.0` is infinity).
+            Some(Expr::BinaryOp { op: datafusion::sql::sqlparser::ast::BinaryOperator::Divide, .. }) => {
+                Some(SqlType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None))
             }
             _ => None,
         });

@@ -1,55 +1,95 @@
-//! `s[i]` and `s[i:j]` of text (columns and expressions, not only literals): DuckDB's characters
-//! of the text, where DataFusion subscripts only lists. An expression planner, because the planner
-//! types a subscript while planning it, before any rewrite of the plan could see that `s` is text.
+//! Subscripts DuckDB reads where DataFusion subscripts only lists and structs: `s[i]` and `s[i:j]`
+//! of text (characters), and on DuckDB's JSON `j.key`, `j['key']`, `j[0]` (an element, 0-based;
+//! `[-1]` the last) and `data.map.title` on a JSON column, each giving the JSON value there (a
+//! slice of JSON is a slice of its text, as in DuckDB). An expression planner, because the
+//! planner types a subscript while planning it, before any rewrite of the plan could see the type.
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::{Column, DFSchema, Result, ScalarValue, TableReference};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawFieldAccessExpr};
-use datafusion::logical_expr::{Expr, ExprSchemable, GetFieldAccess, ScalarUDF};
+use datafusion::logical_expr::{Expr, ExprSchemable, GetFieldAccess, ScalarUDF, lit};
 
 #[derive(Debug)]
-pub(crate) struct TextSubscripts {
-    element: Arc<ScalarUDF>,
-    slice: Arc<ScalarUDF>,
+pub(crate) struct DuckDbSubscripts {
+    text_element: Arc<ScalarUDF>,
+    text_slice: Arc<ScalarUDF>,
+    json_get: Arc<ScalarUDF>,
+    json_mark: Arc<ScalarUDF>,
 }
 
-impl TextSubscripts {
+impl DuckDbSubscripts {
     pub(crate) fn new() -> Self {
-        let [element, slice] = ["text_element", "text_slice"].map(|name| {
+        let [text_element, text_slice] = ["text_element", "text_slice"].map(|name| {
             let udf = super::string_tools::string_tools().into_iter().find(|u| u.name() == name);
             Arc::new(udf.unwrap_or_else(|| unreachable!("string_tools defines {name}")))
         });
-        TextSubscripts { element, slice }
+        let json_mark = super::json_type::json_type_functions().into_iter().find(|u| u.name() == "json_mark");
+        DuckDbSubscripts {
+            text_element,
+            text_slice,
+            json_get: datafusion_functions_json::udfs::json_get_json_udf(),
+            json_mark: Arc::new(json_mark.unwrap_or_else(|| unreachable!("json_type defines json_mark"))),
+        }
+    }
+
+    fn call(udf: &Arc<ScalarUDF>, args: Vec<Expr>) -> Expr {
+        Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), args))
+    }
+
+    /// `json -> key` (a key or an element's position): DuckDB's JSON there.
+    fn json_at(&self, json: Expr, key: Expr) -> Expr {
+        Self::call(&self.json_mark, vec![Self::call(&self.json_get, vec![json, key])])
     }
 }
 
-impl ExprPlanner for TextSubscripts {
+/// Whether a field is text, and whether that text is DuckDB's JSON.
+fn text_kind(field: &Field) -> Option<bool> {
+    matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+        .then(|| super::json_marker::is_json(field))
+}
+
+impl ExprPlanner for DuckDbSubscripts {
     fn plan_field_access(
         &self,
         access: RawFieldAccessExpr,
         schema: &DFSchema,
     ) -> Result<PlannerResult<RawFieldAccessExpr>> {
-        // Plain text only: DuckDB's JSON subscripts index the JSON value.
-        let is_text = access.expr.to_field(schema).is_ok_and(|(_, field)| {
-            matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-                && !super::json_marker::is_json(&field)
-        });
-        if !is_text {
+        let Some(json) = access.expr.to_field(schema).ok().and_then(|(_, field)| text_kind(&field)) else {
             return Ok(PlannerResult::Original(access));
-        }
-        let text = access.expr.clone();
-        let call = |udf: &Arc<ScalarUDF>, args| Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), args));
+        };
+        let value = access.expr.clone();
         Ok(match access.field_access {
-            GetFieldAccess::ListIndex { key } => PlannerResult::Planned(call(&self.element, vec![text, *key])),
+            GetFieldAccess::NamedStructField { name: ScalarValue::Utf8(Some(name)) } if json => {
+                PlannerResult::Planned(self.json_at(value, lit(name)))
+            }
+            GetFieldAccess::ListIndex { key } if json => PlannerResult::Planned(self.json_at(value, *key)),
+            GetFieldAccess::ListIndex { key } => {
+                PlannerResult::Planned(Self::call(&self.text_element, vec![value, *key]))
+            }
             GetFieldAccess::ListRange { start, stop, stride }
                 if matches!(stride.as_ref(), Expr::Literal(ScalarValue::Int64(Some(1)), _)) =>
             {
-                PlannerResult::Planned(call(&self.slice, vec![text, *start, *stop]))
+                PlannerResult::Planned(Self::call(&self.text_slice, vec![value, *start, *stop]))
             }
             field_access => PlannerResult::Original(RawFieldAccessExpr { field_access, expr: access.expr }),
         })
+    }
+
+    // `data.map.title`: keys of a JSON column.
+    fn plan_compound_identifier(
+        &self,
+        field: &Field,
+        qualifier: Option<&TableReference>,
+        nested_names: &[String],
+    ) -> Result<PlannerResult<Vec<Expr>>> {
+        if text_kind(field) != Some(true) {
+            return Ok(PlannerResult::Original(vec![]));
+        }
+        let column = Expr::Column(Column::from((qualifier, field)));
+        let value = nested_names.iter().fold(column, |json, name| self.json_at(json, lit(name.clone())));
+        Ok(PlannerResult::Planned(value))
     }
 }
