@@ -34,6 +34,7 @@ mod lambda_forms;
 mod lateral_unnest;
 mod like;
 mod list_aggregates;
+mod list_coercion;
 mod list_functions;
 mod list_reduce;
 mod names;
@@ -133,6 +134,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(string_tools::string_tools())
         .chain(paths::path_functions())
         .chain(binary_functions::binary_functions())
+        .chain(list_coercion::list_membership_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }
