@@ -316,7 +316,7 @@ pub(super) fn to_lambdas(expr: &mut Expr) {
             }
             other => std::mem::replace(other, Expr::value(datafusion::sql::sqlparser::ast::Value::Null)),
         };
-        let body = fields_of_parameters(body, &params);
+        let body = list_literals_as_calls(fields_of_parameters(body, &params));
         *arg = Expr::Lambda(LambdaFunction { params, body: Box::new(body), syntax: LambdaSyntax::Arrow });
         converted = true;
     }
@@ -370,6 +370,20 @@ fn parameters(left: &Expr) -> Option<OneOrManyWithParens<LambdaFunctionParameter
         Expr::Tuple(items) => Some(OneOrManyWithParens::Many(items.iter().map(param).collect::<Option<_>>()?)),
         _ => None,
     }
+}
+
+/// `[x, 1]` in a lambda's body as `make_array(x, 1)`: DataFusion plans a list literal without the
+/// lambda's parameters in scope ("No field named x").
+fn list_literals_as_calls(mut body: Expr) -> Expr {
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut body, |e: &mut Expr| {
+        if let Expr::Array(list) = e
+            && !list.elem.is_empty()
+        {
+            *e = super::ast::call("make_array", list.elem.clone());
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    body
 }
 
 #[cfg(test)]

@@ -85,6 +85,18 @@ pub(super) fn expand(name: &str, args: &[Expr]) -> Result<Option<Expr>> {
     };
     // Highest first, so that `$1` does not match the start of `$10`.
     let mut text = template.to_string();
+    // A lambda prints as `x -> x + 1`, which reads back as `(x -> x) + 1`: its body in parentheses.
+    let mut args = args.to_vec();
+    for arg in &mut args {
+        let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(arg, |e: &mut Expr| {
+            if let Expr::Lambda(lambda) = e
+                && !matches!(lambda.body.as_ref(), Expr::Nested(_))
+            {
+                *lambda.body = Expr::Nested(lambda.body.clone());
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+    }
     for (i, arg) in args.iter().enumerate().rev() {
         text = text.replace(&format!("${}", i + 1), &format!("({arg})"));
     }

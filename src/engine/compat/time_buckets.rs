@@ -66,6 +66,16 @@ fn buckets(arrays: &[ArrayRef]) -> Result<ArrayRef> {
             out.push(None);
             continue;
         };
+        // A NULL origin or offset gives NULL before the width is checked, as in DuckDB.
+        let shift_is_null = match &shift {
+            Shift::None => false,
+            Shift::Origin(origins) => origins[row].is_none(),
+            Shift::Offset(offsets) => offsets[row].is_none(),
+        };
+        if shift_is_null {
+            out.push(None);
+            continue;
+        }
         let width = classify(width)?;
         let bucket = match &shift {
             Shift::None => Some(bucket_from(width, *time, None)?),
