@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use datafusion::sql::sqlparser::ast::BinaryOperator;
+use datafusion::sql::sqlparser::ast::{AccessExpr, BinaryOperator};
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, LambdaFunction, LambdaFunctionParameter,
     LambdaSyntax, OneOrManyWithParens,
@@ -350,6 +350,25 @@ fn fields_of_parameters(mut body: Expr, params: &OneOrManyWithParens<LambdaFunct
                 value = super::ast::call("get_field", vec![value, super::ast::text(&field.value)]);
             }
             *e = value;
+        }
+        // `x.a[2]`: the fields of a parameter before a subscript.
+        if let Expr::CompoundFieldAccess { root, access_chain } = e
+            && let Expr::Identifier(first) = root.as_ref()
+            && names.iter().any(|n| n.eq_ignore_ascii_case(&first.value))
+        {
+            let mut value = Expr::Identifier(Ident::new(first.value.to_lowercase()));
+            let fields = access_chain.iter().take_while(|a| matches!(a, AccessExpr::Dot(Expr::Identifier(_)))).count();
+            for access in &access_chain[..fields] {
+                if let AccessExpr::Dot(Expr::Identifier(field)) = access {
+                    value = super::ast::call("get_field", vec![value, super::ast::text(&field.value)]);
+                }
+            }
+            let rest = access_chain[fields..].to_vec();
+            *e = if rest.is_empty() {
+                value
+            } else {
+                Expr::CompoundFieldAccess { root: Box::new(value), access_chain: rest }
+            };
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
