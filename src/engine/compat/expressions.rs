@@ -53,13 +53,14 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         super::call_forms::duckdb_type(data_type);
     }
     use super::{ast::duckdb_substring, ast::overlay_call, binary_functions::blob_literal, json_casts};
-    let forms: [fn(&Expr) -> Option<Expr>; 11] = [
+    let forms: [fn(&Expr) -> Option<Expr>; 12] = [
         super::try_calls::try_cast,
         super::ast::extract_call,
         super::ast::text_subscript,
         super::ast::boolean_test,
         super::aggregate_states::state_cast,
         super::regex_quantified::quantified_match,
+        super::regex_quantified::similar_to,
         json_casts::rewritten,
         blob_literal,
         duckdb_substring,
