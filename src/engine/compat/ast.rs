@@ -2,7 +2,7 @@
 
 use datafusion::sql::sqlparser::ast::{
     CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Value, ValueWithSpan,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Select, SetExpr, Value, ValueWithSpan,
 };
 
 pub(super) fn text(s: &str) -> Expr {
@@ -277,4 +277,16 @@ pub(super) fn duckdb_substring(expr: &Expr) -> Option<Expr> {
             },
         ))),
     })
+}
+
+/// `f` on each SELECT of a query body (both sides of a set operation).
+pub(super) fn for_each_select(body: &mut SetExpr, f: &mut impl FnMut(&mut Select)) {
+    match body {
+        SetExpr::Select(select) => f(select),
+        SetExpr::SetOperation { left, right, .. } => {
+            for_each_select(left, f);
+            for_each_select(right, f);
+        }
+        _ => {}
+    }
 }

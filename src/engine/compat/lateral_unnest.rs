@@ -20,7 +20,7 @@ use super::dialect::DuckDbCompatDialect;
 /// unnest's alias renamed (in the SELECT and the query's ORDER BY).
 pub(super) fn lateral_unnests(query: &mut Query) {
     let mut renames = Vec::new();
-    super::queries::for_each_select(&mut query.body, &mut |select| {
+    super::ast::for_each_select(&mut query.body, &mut |select| {
         while let Some(rename) = one_lateral_unnest(select) {
             renames.push(rename);
         }

@@ -25,7 +25,7 @@ impl VisitorMut for DuckDbQueries {
         if let SetExpr::Values(values) = query.body.as_mut() {
             floating_values(&mut values.rows.iter_mut().map(|row| &mut row.content).collect::<Vec<_>>());
         }
-        for_each_select(&mut query.body, &mut |select| {
+        super::ast::for_each_select(&mut query.body, &mut |select| {
             // `FROM userList` alone is DuckDB's `SELECT * FROM userList`.
             if select.projection.is_empty() {
                 select.projection.push(SelectItem::Wildcard(Default::default()));
@@ -162,17 +162,6 @@ fn having_as_where(select: &mut Select) {
         Some(existing) => Expr::BinaryOp { left: Box::new(existing), op: BinaryOperator::And, right: having },
         None => *having,
     });
-}
-
-pub(super) fn for_each_select(body: &mut SetExpr, f: &mut impl FnMut(&mut Select)) {
-    match body {
-        SetExpr::Select(select) => f(select),
-        SetExpr::SetOperation { left, right, .. } => {
-            for_each_select(left, f);
-            for_each_select(right, f);
-        }
-        _ => {}
-    }
 }
 
 /// The names of a branch's result columns, when its projection is explicit.
