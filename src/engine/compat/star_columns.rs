@@ -187,7 +187,12 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<Expr>> {
     };
     let chosen: Vec<&SourceColumn> = match list.args.as_slice() {
         [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] => columns.iter().collect(),
-        [FunctionArg::Unnamed(FunctionArgExpr::WildcardWithOptions(options))] => {
+        [FunctionArg::Unnamed(FunctionArgExpr::WildcardWithOptions(options))]
+            if options.opt_replace.is_none()
+                && options.opt_rename.is_none()
+                && options.opt_ilike.is_none()
+                && options.opt_except.is_none() =>
+        {
             let excluded: Vec<String> = options
                 .opt_exclude
                 .as_ref()
@@ -271,5 +276,11 @@ mod tests {
         let mut statement = statement.unwrap().remove(0);
         let columns = [(None, "amount".to_string())];
         assert!(expand_columns(&mut statement, &columns).unwrap_err().to_string().contains("matches no column"));
+        let statement = Parser::parse_sql(
+            &super::super::dialect::DuckDbCompatDialect,
+            "SELECT COLUMNS(* REPLACE (1 AS amount)) FROM a",
+        );
+        let mut statement = statement.unwrap().remove(0);
+        assert!(expand_columns(&mut statement, &columns).unwrap_err().to_string().contains("is not supported"));
     }
 }
