@@ -1,5 +1,5 @@
 //! DuckDB's `COLUMNS(...)` expressions: `COLUMNS('regex')`, `COLUMNS(*)` (with `EXCLUDE`),
-//! `COLUMNS(['a', 'b'])`, alone or inside an expression (`max(COLUMNS(*))`), in the select list
+//! `COLUMNS(* REPLACE (x + 1 AS x))`, `COLUMNS(['a', 'b'])`, alone or inside an expression (`max(COLUMNS(*))`), in the select list
 //! (one result column per matching column), in DISTINCT ON (one key per column) and in WHERE (the
 //! conditions joined with AND).
 //! Which columns match depends on the FROM clause, so the engine plans `SELECT * FROM ...`
@@ -94,14 +94,17 @@ pub(crate) fn expand_columns(statement: &mut Statement, columns: &[SourceColumn]
         }
         // An alias the naming pass gave (the expression as written) names each copy anew.
         let written = alias.as_ref().is_none_or(|a| a.value == expr.to_string());
-        let copies = expanded(&expr, columns)?;
+        let copies = named_copies(&expr, columns)?;
         let single = copies.len() == 1;
-        for copy in copies {
+        // A bare COLUMNS(* REPLACE (x + 1 AS x)) keeps the column's name, as DuckDB does.
+        let bare = is_columns_call(&expr);
+        for (name, copy) in copies {
             projection.push(match (&alias, &copy) {
                 (Some(alias), _) if !written && single => {
                     SelectItem::ExprWithAlias { expr: copy, alias: alias.clone() }
                 }
                 (_, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) => SelectItem::UnnamedExpr(copy),
+                _ if bare => SelectItem::ExprWithAlias { expr: copy, alias: Ident::with_quote('"', name) },
                 _ => SelectItem::ExprWithAlias { alias: Ident::with_quote('"', copy.to_string()), expr: copy },
             });
         }
@@ -139,7 +142,12 @@ pub(crate) fn expand_columns(statement: &mut Statement, columns: &[SourceColumn]
 /// One copy of `expr` per matching column, each COLUMNS call replaced by its column (several
 /// calls in one expression are taken side by side, as DuckDB does).
 fn expanded(expr: &Expr, columns: &[SourceColumn]) -> Result<Vec<Expr>> {
-    let mut calls: Vec<(String, Vec<Expr>)> = Vec::new();
+    Ok(named_copies(expr, columns)?.into_iter().map(|(_, copy)| copy).collect())
+}
+
+/// [`expanded`], each copy with the name of the column it was made for.
+fn named_copies(expr: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>> {
+    let mut calls: Vec<(String, Vec<(String, Expr)>)> = Vec::new();
     let mut failure = None;
     let mut probe = expr.clone();
     let _ = visit_expressions_mut(&mut probe, |e: &mut Expr| {
@@ -168,30 +176,36 @@ fn expanded(expr: &Expr, columns: &[SourceColumn]) -> Result<Vec<Expr>> {
                 if is_columns_call(e)
                     && let Some((_, m)) = calls.iter().find(|(k, _)| *k == e.to_string())
                 {
-                    *e = m[i].clone();
+                    *e = m[i].1.clone();
                 }
                 ControlFlow::<()>::Continue(())
             });
-            copy
+            (calls[0].1[i].0.clone(), copy)
         })
         .collect())
 }
 
-/// The columns one `COLUMNS(...)` call selects, as references.
-fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<Expr>> {
+/// The columns one `COLUMNS(...)` call selects: their names and references (or replacements).
+fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>> {
     let Expr::Function(f) = call else { return Ok(vec![]) };
     let FunctionArguments::List(list) = &f.args else {
         return Err(Error::Query(
             "COLUMNS takes one argument: COLUMNS(*), COLUMNS('regex') or COLUMNS(['a', 'b'])".into(),
         ));
     };
+    // `COLUMNS(* REPLACE (x + 1 AS x))`: those columns as the expressions given.
+    let replaced: Vec<(String, Expr)> = match list.args.as_slice() {
+        [FunctionArg::Unnamed(FunctionArgExpr::WildcardWithOptions(options))] => options
+            .opt_replace
+            .iter()
+            .flat_map(|r| r.items.iter().map(|item| (item.column_name.value.to_lowercase(), item.expr.clone())))
+            .collect(),
+        _ => vec![],
+    };
     let chosen: Vec<&SourceColumn> = match list.args.as_slice() {
         [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] => columns.iter().collect(),
         [FunctionArg::Unnamed(FunctionArgExpr::WildcardWithOptions(options))]
-            if options.opt_replace.is_none()
-                && options.opt_rename.is_none()
-                && options.opt_ilike.is_none()
-                && options.opt_except.is_none() =>
+            if options.opt_rename.is_none() && options.opt_ilike.is_none() && options.opt_except.is_none() =>
         {
             let excluded: Vec<String> = options
                 .opt_exclude
@@ -243,11 +257,15 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<Expr>> {
     Ok(chosen
         .into_iter()
         .map(|(relation, name)| {
+            if let Some((_, replacement)) = replaced.iter().find(|(column, _)| column.eq_ignore_ascii_case(name)) {
+                return (name.clone(), Expr::Nested(Box::new(replacement.clone())));
+            }
             let shared = columns.iter().filter(|(_, other)| other == name).count() > 1;
-            match relation {
+            let reference = match relation {
                 Some(relation) if shared => Expr::CompoundIdentifier(vec![Ident::new(relation.clone()), ident(name)]),
                 _ => Expr::Identifier(ident(name)),
-            }
+            };
+            (name.clone(), reference)
         })
         .collect())
 }
@@ -276,11 +294,9 @@ mod tests {
         let mut statement = statement.unwrap().remove(0);
         let columns = [(None, "amount".to_string())];
         assert!(expand_columns(&mut statement, &columns).unwrap_err().to_string().contains("matches no column"));
-        let statement = Parser::parse_sql(
-            &super::super::dialect::DuckDbCompatDialect,
-            "SELECT COLUMNS(* REPLACE (1 AS amount)) FROM a",
+        assert_eq!(
+            expanded_sql("SELECT COLUMNS(* EXCLUDE (map_id) REPLACE (amount + 1 AS amount)) FROM a", &cols),
+            "SELECT user_id, (amount + 1) AS \"amount\" FROM a"
         );
-        let mut statement = statement.unwrap().remove(0);
-        assert!(expand_columns(&mut statement, &columns).unwrap_err().to_string().contains("is not supported"));
     }
 }
