@@ -12,6 +12,7 @@ import json
 import math
 import sys
 import uuid
+import warnings
 
 import duckdb
 
@@ -54,18 +55,23 @@ def fetch(con, sql):
     microseconds (Python's timedelta has no months), and written as DuckDB writes it."""
     cur = con.execute(sql)
     columns = [d[0] for d in cur.description]
-    rows = cur.fetchall()
     if not any(str(d[1]) == "INTERVAL" for d in cur.description):
-        return columns, rows
-    table = con.sql(sql).to_arrow_table()
+        return columns, cur.fetchall()
+    with warnings.catch_warnings():
+        # The same result read once more, as Arrow: the copy it warns of is what is wanted.
+        warnings.simplefilter("ignore")
+        table = cur.to_arrow_table()
     rows = [list(r) for r in zip(*(c.to_pylist() for c in table.columns))]
-    for row in rows:
-        for i, v in enumerate(row):
-            if hasattr(v, "months") and hasattr(v, "nanoseconds"):
-                row[i] = con.execute(
-                    "SELECT (to_months(?) + to_days(?) + to_microseconds(?))::VARCHAR",
-                    [v.months, v.days, v.nanoseconds // 1000],
-                ).fetchone()[0]
+    spots = [(r, i) for r, row in enumerate(rows) for i, v in enumerate(row) if hasattr(v, "nanoseconds")]
+    if spots:
+        parts = [rows[r][i] for r, i in spots]
+        texts = con.execute(
+            "SELECT list_transform(range(len($1)), lambda i: "
+            "(to_months($1[i + 1]) + to_days($2[i + 1]) + to_microseconds($3[i + 1]))::VARCHAR)",
+            [[v.months for v in parts], [v.days for v in parts], [v.nanoseconds // 1000 for v in parts]],
+        ).fetchone()[0]
+        for (r, i), text in zip(spots, texts):
+            rows[r][i] = text
     return columns, rows
 
 

@@ -95,13 +95,19 @@ pub(super) fn cast(expr: Expr, data_type: SqlType) -> Expr {
     Expr::Cast { kind: CastKind::Cast, expr: Box::new(expr), data_type, array: false, format: None }
 }
 
-/// `INTERVAL (n) UNIT` as DataFusion reads it: the text `<n> unit` cast to an interval.
-pub(super) fn units_interval(count: Expr, unit: &str) -> Expr {
-    let spelled = Expr::BinaryOp {
-        left: Box::new(cast(count, SqlType::Varchar(None))),
+/// `left || right` (NULL when either is, unlike `concat`).
+pub(super) fn concat(left: Expr, right: Expr) -> Expr {
+    Expr::BinaryOp {
+        left: Box::new(left),
         op: datafusion::sql::sqlparser::ast::BinaryOperator::StringConcat,
-        right: Box::new(text(&format!(" {unit}"))),
-    };
+        right: Box::new(right),
+    }
+}
+
+/// `INTERVAL (n) UNIT` as DataFusion reads it: the text `<n> unit` cast to an interval (a NULL
+/// count gives NULL).
+pub(super) fn units_interval(count: Expr, unit: &str) -> Expr {
+    let spelled = concat(cast(count, SqlType::Varchar(None)), text(&format!(" {unit}")));
     cast(spelled, SqlType::Interval { fields: None, precision: None })
 }
 

@@ -137,11 +137,7 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
         let key_text = super::ast::cast(key.clone(), SqlType::Varchar(None));
         let value_json = call("coalesce", vec![call("to_json", vec![value.clone()]), text("null")]);
         // `||` (not concat) so that a NULL key drops its pair.
-        let joined = |l: Expr, r: Expr| Expr::BinaryOp {
-            left: Box::new(l),
-            op: datafusion::sql::sqlparser::ast::BinaryOperator::StringConcat,
-            right: Box::new(r),
-        };
+        let joined = super::ast::concat;
         let pair = joined(joined(call("json_quote", vec![key_text]), text(":")), value_json);
         let mut pairs = renamed(f, "string_agg");
         if let Expr::Function(g) = &mut pairs

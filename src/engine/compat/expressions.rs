@@ -137,16 +137,6 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         Expr::Interval(Interval { value, leading_field: Some(unit), last_field: None, .. }) => {
             super::ast::units_interval((**value).clone(), &unit.to_string())
         }
-        // DuckDB reads `TIMESTAMP '2025-10-01 10:00'` without seconds; DataFusion needs them.
-        Expr::TypedString(typed) if matches!(typed.data_type, SqlType::Timestamp(..)) => {
-            if let Value::SingleQuotedString(v) = &mut typed.value.value
-                && v.len() == 16
-                && v.as_bytes().get(13) == Some(&b':')
-            {
-                v.push_str(":00");
-            }
-            return Ok(());
-        }
         Expr::Function(f) => match rewrite_function(f)? {
             Some(e) => e,
             None => return Ok(()),
@@ -381,25 +371,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
                 op: BinaryOperator::Multiply,
                 right: Box::new(Expr::value(Value::Number(factor.to_string(), false))),
             };
-            // `||` keeps a NULL count NULL.
-            let text = Expr::BinaryOp {
-                left: Box::new(Expr::Cast {
-                    kind: CastKind::Cast,
-                    expr: Box::new(count),
-                    data_type: SqlType::Varchar(None),
-                    array: false,
-                    format: None,
-                }),
-                op: BinaryOperator::StringConcat,
-                right: Box::new(text(&format!(" {unit}"))),
-            };
-            Expr::Cast {
-                kind: CastKind::Cast,
-                expr: Box::new(text),
-                data_type: SqlType::Interval { fields: None, precision: None },
-                array: false,
-                format: None,
-            }
+            super::ast::units_interval(count, unit)
         }
         "json_extract_string" | "json_extract" => {
             arity(&name, &args, 2, "a JSON value and a path such as '$.userId'")?;

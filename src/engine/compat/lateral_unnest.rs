@@ -10,7 +10,7 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, JoinOperator, ObjectName, ObjectNamePart, Query,
     Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor, TableWithJoins,
-    visit_expressions_mut,
+    visit_expressions, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -62,12 +62,11 @@ fn unnest_call(factor: &TableFactor) -> Option<(Expr, Option<&TableAlias>)> {
         _ => return None,
     };
     // A list of constants needs no row beside it: DataFusion unnests it as it is.
-    let mut reads_columns = false;
-    let mut probe = list.clone();
-    let _ = visit_expressions_mut(&mut probe, |e: &mut Expr| {
-        reads_columns |= matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
-        ControlFlow::<()>::Continue(())
-    });
+    let reads_columns = visit_expressions(&list, |e| match e {
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break();
     reads_columns.then_some((list, alias))
 }
 

@@ -119,16 +119,13 @@ pub(super) fn name_result_columns(query: &mut Query) {
     };
     // DataFusion's ORDER BY ALL takes only plain columns; positions work for any expression.
     // (COLUMNS(...) items are counted once expanded: super::star_columns does it then.)
-    if let Some(OrderBy { kind: OrderByKind::All(_), .. }) = &query.order_by
+    if let Some(OrderBy { kind: OrderByKind::All(options), .. }) = &query.order_by
         && !select.projection.iter().any(super::star_columns::mentions_columns)
         && select
             .projection
             .iter()
             .all(|item| matches!(item, SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }))
     {
-        let Some(OrderBy { kind: OrderByKind::All(options), .. }) = &query.order_by else {
-            unreachable!("matched above")
-        };
         let options = *options;
         let exprs = (1..=select.projection.len())
             .map(|i| OrderByExpr { expr: Expr::value(Value::Number(i.to_string(), false)), options, with_fill: None })

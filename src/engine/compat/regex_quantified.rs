@@ -85,8 +85,7 @@ fn quantified(arrays: &[ArrayRef]) -> Result<ArrayRef> {
 /// matches anywhere. As `regexp_like(s, '^(?:' || p || ')$')`, DuckDB's `regexp_full_match`.
 pub(super) fn similar_to(expr: &Expr) -> Option<Expr> {
     let Expr::SimilarTo { negated, expr, pattern, escape_char: None } = expr else { return None };
-    let concat =
-        |l: Expr, r: Expr| Expr::BinaryOp { left: Box::new(l), op: BinaryOperator::StringConcat, right: Box::new(r) };
+    let concat = super::ast::concat;
     let anchored = concat(concat(text("^(?:"), Expr::Nested(pattern.clone())), text(")$"));
     let matched = call("regexp_like", vec![(**expr).clone(), anchored]);
     Some(if *negated {

@@ -8,9 +8,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Distinct, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectNamePart, OrderBy,
-    OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, Value, ValueWithSpan, Visit, Visitor,
-    visit_expressions_mut,
+    BinaryOperator, Distinct, ExcludeSelectItem, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
+    Value, ValueWithSpan, Visit, visit_expressions, visit_expressions_mut,
 };
 
 use crate::error::{Error, Result};
@@ -23,20 +23,8 @@ fn is_columns_call(e: &Expr) -> bool {
 }
 
 pub(super) fn mentions_columns<T: Visit>(node: &T) -> bool {
-    struct Finder(bool);
-    impl Visitor for Finder {
-        type Break = ();
-        fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
-            if is_columns_call(e) {
-                self.0 = true;
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut finder = Finder(false);
-    let _ = node.visit(&mut finder);
-    finder.0
+    visit_expressions(node, |e| if is_columns_call(e) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
+        .is_break()
 }
 
 /// The first SELECT of the statement's query that uses COLUMNS in its select list or WHERE.
@@ -126,6 +114,16 @@ pub(crate) fn expand_columns(statement: &mut Statement, columns: &[SourceColumn]
             right: Box::new(b),
         });
     }
+    // What is left (COLUMNS inside `* REPLACE (...)`, say) would be probed again for ever.
+    let left = select.projection.iter().any(mentions_columns)
+        || select.selection.as_ref().is_some_and(mentions_columns)
+        || matches!(&select.distinct, Some(Distinct::On(on)) if on.iter().any(mentions_columns));
+    if left {
+        return Err(Error::Query(
+            "COLUMNS(...) is supported as a select item or inside one, in DISTINCT ON and in WHERE: write it there"
+                .into(),
+        ));
+    }
     // `ORDER BY ALL` over the expanded items, by position (as the naming pass orders others).
     if let Some(OrderBy { kind: OrderByKind::All(options), .. }) = &query.order_by
         && query.body.as_select().is_some()
@@ -207,16 +205,17 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>>
         [FunctionArg::Unnamed(FunctionArgExpr::WildcardWithOptions(options))]
             if options.opt_rename.is_none() && options.opt_ilike.is_none() && options.opt_except.is_none() =>
         {
-            let excluded: Vec<String> = options
-                .opt_exclude
-                .as_ref()
-                .map(|e| e.to_string().to_lowercase())
-                .map(|text| {
-                    let inner = text.trim_start_matches("exclude").trim().trim_start_matches('(').trim_end_matches(')');
-                    inner.split(',').map(|s| s.trim().trim_matches('"').to_string()).collect()
+            let excluded: Vec<&ObjectName> = match &options.opt_exclude {
+                Some(ExcludeSelectItem::Single(name)) => vec![name],
+                Some(ExcludeSelectItem::Multiple(names)) => names.iter().collect(),
+                None => vec![],
+            };
+            let is_excluded = |column: &str| {
+                excluded.iter().any(|name| {
+                    matches!(name.0.last(), Some(ObjectNamePart::Identifier(i)) if i.value.eq_ignore_ascii_case(column))
                 })
-                .unwrap_or_default();
-            columns.iter().filter(|(_, name)| !excluded.contains(&name.to_lowercase())).collect()
+            };
+            columns.iter().filter(|(_, name)| !is_excluded(name)).collect()
         }
         [
             FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(ValueWithSpan {
@@ -294,6 +293,12 @@ mod tests {
         let mut statement = statement.unwrap().remove(0);
         let columns = [(None, "amount".to_string())];
         assert!(expand_columns(&mut statement, &columns).unwrap_err().to_string().contains("matches no column"));
+        let statement = Parser::parse_sql(
+            &super::super::dialect::DuckDbCompatDialect,
+            "SELECT * REPLACE (COLUMNS('id') AS amount) FROM a",
+        );
+        let mut statement = statement.unwrap().remove(0);
+        assert!(expand_columns(&mut statement, &columns).unwrap_err().to_string().contains("write it there"));
         assert_eq!(
             expanded_sql("SELECT COLUMNS(* EXCLUDE (map_id) REPLACE (amount + 1 AS amount)) FROM a", &cols),
             "SELECT user_id, (amount + 1) AS \"amount\" FROM a"
