@@ -22,6 +22,8 @@ pub(super) fn aggregate_functions() -> Vec<AggregateUDF> {
         Collect::Skewness,
         Collect::Entropy,
         Collect::Mad,
+        Collect::Sem,
+        Collect::TopK,
     ]
     .into_iter()
     .map(|kind| AggregateUDF::new_from_impl(CollectAggregate::new(kind)))
@@ -30,7 +32,8 @@ pub(super) fn aggregate_functions() -> Vec<AggregateUDF> {
 
 /// Aggregates that need every value of a group: `mode`, the exact quantiles (DataFusion's
 /// `quantile_cont` is approximate), and DuckDB's statistics `product`, `kurtosis` (sample, bias
-/// corrected), `kurtosis_pop`, `skewness`, `entropy` (base 2) and `mad` (median absolute deviation).
+/// corrected), `kurtosis_pop`, `skewness`, `entropy` (base 2), `mad` (median absolute deviation),
+/// `sem` (standard error of the mean) and `approx_top_k`, computed exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Collect {
     Mode,
@@ -42,12 +45,14 @@ enum Collect {
     Skewness,
     Entropy,
     Mad,
+    Sem,
+    TopK,
 }
 
 impl Collect {
     /// Whether the values are collected as doubles.
     fn numeric(self) -> bool {
-        !matches!(self, Collect::Mode | Collect::QuantileDisc | Collect::Entropy)
+        !matches!(self, Collect::Mode | Collect::QuantileDisc | Collect::Entropy | Collect::TopK)
     }
 }
 
@@ -75,6 +80,8 @@ impl AggregateUDFImpl for CollectAggregate {
             Collect::Skewness => "skewness",
             Collect::Entropy => "entropy",
             Collect::Mad => "mad",
+            Collect::Sem => "sem",
+            Collect::TopK => "approx_top_k",
         }
     }
 
@@ -87,14 +94,28 @@ impl AggregateUDFImpl for CollectAggregate {
             (Collect::Mode, 1) | (Collect::QuantileDisc, 2) => Ok(args[0].clone()),
             (Collect::QuantileCont, 2) if args[0].is_numeric() => Ok(DataType::Float64),
             (Collect::Entropy, 1) => Ok(DataType::Float64),
+            (Collect::TopK, 2) => Ok(DataType::List(Arc::new(Field::new_list_field(args[0].clone(), true)))),
+            (Collect::TopK, _) => plan_err!("approx_top_k takes a value and a constant count: approx_top_k(x, 5)"),
             // DuckDB's median absolute deviation of decimals is a decimal of the same type.
             (Collect::Mad, 1) if matches!(args[0], DataType::Decimal128(..)) => Ok(args[0].clone()),
-            (Collect::Product | Collect::Kurtosis | Collect::KurtosisPop | Collect::Skewness | Collect::Mad, 1)
-                if args[0].is_numeric() || args[0].is_null() =>
-            {
-                Ok(DataType::Float64)
-            }
-            (Collect::Product | Collect::Kurtosis | Collect::KurtosisPop | Collect::Skewness | Collect::Mad, _) => {
+            (
+                Collect::Product
+                | Collect::Kurtosis
+                | Collect::KurtosisPop
+                | Collect::Skewness
+                | Collect::Mad
+                | Collect::Sem,
+                1,
+            ) if args[0].is_numeric() || args[0].is_null() => Ok(DataType::Float64),
+            (
+                Collect::Product
+                | Collect::Kurtosis
+                | Collect::KurtosisPop
+                | Collect::Skewness
+                | Collect::Mad
+                | Collect::Sem,
+                _,
+            ) => {
                 plan_err!("{} takes one number: {}(x)", self.name(), self.name())
             }
             (Collect::Mode, _) => plan_err!("mode takes one argument: mode(x)"),
@@ -141,11 +162,23 @@ impl AggregateUDFImpl for CollectAggregate {
             }
             _ => 0.0,
         };
+        let top = match self.kind {
+            Collect::TopK => {
+                let literal = args.exprs.get(1).and_then(|e| (e.as_ref() as &dyn Any).downcast_ref::<Literal>());
+                match literal.map(|l| l.value().cast_to(&DataType::Int64)) {
+                    Some(Ok(ScalarValue::Int64(Some(k)))) if k > 0 => k as usize,
+                    _ => return plan_err!("approx_top_k needs a constant count above 0, e.g. approx_top_k(x, 5)"),
+                }
+            }
+            _ => 0,
+        };
         let data_type = if self.kind.numeric() { DataType::Float64 } else { args.expr_fields[0].data_type().clone() };
         Ok(Box::new(CollectAccumulator {
             kind: self.kind,
             quantile,
             exact_quantile: exact,
+            top,
+            ordered: !args.order_bys.is_empty(),
             data_type,
             return_type: args.return_field.data_type().clone(),
             values: Vec::new(),
@@ -159,6 +192,10 @@ struct CollectAccumulator {
     quantile: f64,
     /// A DECIMAL quantile as (|integral|, scaling): `0.25` is (25, 100).
     exact_quantile: Option<(i128, i128)>,
+    /// How many values `approx_top_k` keeps.
+    top: usize,
+    /// The values arrive in an `ORDER BY` of the call: `mode` breaks ties by it.
+    ordered: bool,
     /// The type of the collected values.
     data_type: DataType,
     return_type: DataType,
@@ -216,6 +253,21 @@ impl Accumulator for CollectAccumulator {
         }
         if self.values.is_empty() {
             return ScalarValue::try_from(&self.return_type);
+        }
+        // `mode(x ORDER BY y)`: of the most frequent values, the first in that order.
+        if self.kind == Collect::TopK || self.kind == Collect::Mode && self.ordered {
+            let top = most_frequent(&self.values, self.top.max(1));
+            if self.kind == Collect::Mode {
+                return Ok(top[0].clone());
+            }
+            let DataType::List(item) = &self.return_type else {
+                return plan_err!("approx_top_k returns a list");
+            };
+            return Ok(ScalarValue::List(ScalarValue::new_list_nullable(&top, item.data_type())));
+        }
+        if let (Collect::Mad, DataType::Decimal128(_, scale)) = (self.kind, &self.return_type) {
+            let deviation = decimal_mad(&doubles(&self.values), *scale);
+            return ScalarValue::Float64(Some(deviation)).cast_to(&self.return_type);
         }
         if let Some(statistic) = statistic(self.kind, &self.values) {
             return ScalarValue::Float64(statistic).cast_to(&self.return_type);
@@ -283,6 +335,23 @@ fn median(sorted: &[f64]) -> f64 {
     lower + (upper - lower) * (position - position.floor())
 }
 
+/// The median absolute deviation of DECIMALs as DuckDB computes it: in the decimal's integers,
+/// each median interpolated with its fraction truncated (the MAD of -128 and 127 is 127).
+fn decimal_mad(values: &[f64], scale: i8) -> f64 {
+    let unit = 10f64.powi(i32::from(scale));
+    let median = |sorted: &[f64]| {
+        let position = (sorted.len() - 1) as f64 * 0.5;
+        let (lower, upper) = (sorted[position.floor() as usize], sorted[position.ceil() as usize]);
+        lower + ((upper - lower) * (position - position.floor())).trunc()
+    };
+    let mut scaled: Vec<f64> = values.iter().map(|v| (v * unit).round()).collect();
+    scaled.sort_by(f64::total_cmp);
+    let middle = median(&scaled);
+    let mut deviations: Vec<f64> = scaled.iter().map(|v| (v - middle).abs()).collect();
+    deviations.sort_by(f64::total_cmp);
+    median(&deviations) / unit
+}
+
 /// DuckDB's formulas for the moment statistics, the product and the median absolute deviation;
 /// `None` for the other aggregates, `Some(None)` where DuckDB answers NULL.
 fn statistic(kind: Collect, values: &[ScalarValue]) -> Option<Option<f64>> {
@@ -323,8 +392,24 @@ fn statistic(kind: Collect, values: &[ScalarValue]) -> Option<Option<f64>> {
             deviations.sort_by(f64::total_cmp);
             Some(median(&deviations))
         }
+        Collect::Sem => Some(((sum_sqr - sum * sum * temp) * temp).max(0.0).sqrt() / n.sqrt()),
         _ => return None,
     })
+}
+
+/// The `k` most frequent values, the more frequent first; among equally frequent ones, the first seen.
+fn most_frequent(values: &[ScalarValue], k: usize) -> Vec<ScalarValue> {
+    let mut counts: Vec<(&ScalarValue, usize)> = Vec::new();
+    let mut index: std::collections::HashMap<&ScalarValue, usize> = std::collections::HashMap::new();
+    for value in values {
+        let at = *index.entry(value).or_insert_with(|| {
+            counts.push((value, 0));
+            counts.len() - 1
+        });
+        counts[at].1 += 1;
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts.into_iter().take(k).map(|(value, _)| value.clone()).collect()
 }
 
 /// The entropy in bits of the values' distribution (NULLs left out).

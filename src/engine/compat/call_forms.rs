@@ -32,6 +32,25 @@ fn zipped(args: &[Expr]) -> Expr {
     )
 }
 
+/// DataFusion's name for a DuckDB `date_trunc` part written otherwise (plural or abbreviated),
+/// or `isoyear`; `None` for the names DataFusion takes as they are.
+fn truncation_unit(part: &str) -> Option<&'static str> {
+    Some(match part.to_lowercase().as_str() {
+        "microseconds" | "us" | "usec" | "usecs" | "usecond" | "useconds" => "microsecond",
+        "milliseconds" | "ms" | "msec" | "msecs" | "msecond" | "mseconds" => "millisecond",
+        "seconds" | "sec" | "secs" | "s" => "second",
+        "minutes" | "min" | "mins" | "m" => "minute",
+        "hours" | "hr" | "hrs" | "h" => "hour",
+        "days" | "d" | "dayofmonth" => "day",
+        "weeks" | "w" | "weekofyear" => "week",
+        "months" | "mon" | "mons" => "month",
+        "quarters" => "quarter",
+        "years" | "y" | "yr" | "yrs" => "year",
+        "isoyear" => "isoyear",
+        _ => return None,
+    })
+}
+
 /// `f` called by another name, its arguments and clauses kept.
 fn renamed(f: &Function, name: &str) -> Expr {
     let mut g = f.clone();
@@ -48,6 +67,18 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if let Some(quantile) = ordered_quantile(name, f) {
         return Some(quantile);
     }
+    // `mode() WITHIN GROUP (ORDER BY x DESC)`: `mode(x ORDER BY x DESC)`.
+    if name == "mode"
+        && let [order] = f.within_group.as_slice()
+        && super::ast::positional_args(f).is_some_and(|a| a.is_empty())
+    {
+        return Some(super::ast::call_with(
+            "mode",
+            vec![order.expr.clone()],
+            vec![datafusion::sql::sqlparser::ast::FunctionArgumentClause::OrderBy(vec![order.clone()])],
+            f.filter.clone(),
+        ));
+    }
     let args = plain_args(f)?;
     if name == "to_aggregate_state" {
         return super::aggregate_states::to_state(&args);
@@ -61,7 +92,42 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
             fields.push(part.clone());
             fields.push(call("date_part", vec![part.clone(), value.clone()]));
         }
-        return Some(call("named_struct", fields));
+        // A NULL value has a NULL struct of parts, not a struct of NULLs.
+        let parts = call("named_struct", fields);
+        return Some(Expr::Case {
+            case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+            end_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+            operand: None,
+            conditions: vec![datafusion::sql::sqlparser::ast::CaseWhen {
+                condition: Expr::IsNull(Box::new(value.clone())),
+                result: Expr::value(Value::Null),
+            }],
+            else_result: Some(Box::new(parts)),
+        });
+    }
+    // `date_trunc('microseconds' | 'us' | 'isoyear', t)`: DuckDB's other names for the parts.
+    if matches!(name, "date_trunc" | "datetrunc")
+        && let [Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(part), .. }), value] = args.as_slice()
+        && let Some(unit) = truncation_unit(part)
+    {
+        if unit == "isoyear" {
+            // The Monday of the ISO year's first week.
+            let week = call("date_trunc", vec![text("week"), value.clone()]);
+            let weeks_in = call("date_part", vec![text("week"), value.clone()]);
+            let back = super::ast::concat(super::ast::cast(weeks_in, SqlType::Varchar(None)), text(" weeks"));
+            let back = super::ast::cast(back, SqlType::Interval { fields: None, precision: None });
+            let one_week = super::ast::cast(text("1 week"), SqlType::Interval { fields: None, precision: None });
+            return Some(Expr::BinaryOp {
+                left: Box::new(Expr::BinaryOp {
+                    left: Box::new(week),
+                    op: datafusion::sql::sqlparser::ast::BinaryOperator::Minus,
+                    right: Box::new(back),
+                }),
+                op: datafusion::sql::sqlparser::ast::BinaryOperator::Plus,
+                right: Box::new(one_week),
+            });
+        }
+        return Some(call("date_trunc", vec![text(unit), value.clone()]));
     }
     // `list_position(l, NULL)`: DuckDB finds the first NULL element (DataFusion answers NULL).
     if matches!(name, "list_position" | "array_position" | "list_indexof" | "array_indexof")
@@ -103,6 +169,45 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
             array: false,
             format: None,
         });
+    }
+    // `json_keys(j, ['$.a', '$.b'])`: a list of what each path gives.
+    if matches!(name, "json_keys" | "json_exists" | "json_value" | "json_type" | "json_array_length")
+        && let [json, Expr::Array(paths)] = args.as_slice()
+    {
+        let each = paths.elem.iter().map(|path| call(name, vec![json.clone(), path.clone()])).collect();
+        return Some(call("make_array", each));
+    }
+    // `min(x, n)`, `arg_max(a, x, n)`: the n least (greatest) values, or the arguments of
+    // those, as a list, leaving out NULLs.
+    if f.over.is_none()
+        && let Some((descending, [value, by @ .., n])) = match (name, args.as_slice()) {
+            ("min", [_, _]) | ("arg_min" | "argmin" | "min_by", [_, _, _]) => Some((false, args.as_slice())),
+            ("max", [_, _]) | ("arg_max" | "argmax" | "max_by", [_, _, _]) => Some((true, args.as_slice())),
+            _ => None,
+        }
+    {
+        let key = by.first().unwrap_or(value).clone();
+        let order = datafusion::sql::sqlparser::ast::OrderByExpr {
+            expr: key.clone(),
+            options: datafusion::sql::sqlparser::ast::OrderByOptions { asc: Some(!descending), nulls_first: None },
+            with_fill: None,
+        };
+        let mut kept = Expr::IsNotNull(Box::new(value.clone()));
+        if !by.is_empty() {
+            kept = Expr::BinaryOp {
+                left: Box::new(kept),
+                op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
+                right: Box::new(Expr::IsNotNull(Box::new(key))),
+            };
+        }
+        let collected = super::ast::call_with(
+            "array_agg",
+            vec![value.clone()],
+            vec![datafusion::sql::sqlparser::ast::FunctionArgumentClause::OrderBy(vec![order])],
+            Some(Box::new(kept)),
+        );
+        let one = Expr::value(Value::Number("1".into(), false));
+        return Some(call("array_slice", vec![collected, one, n.clone()]));
     }
     // `sum(NULL)`, `avg(NULL)`: DataFusion has no sum of the NULL type; DuckDB answers NULL.
     if matches!(name, "sum" | "avg" | "mean")

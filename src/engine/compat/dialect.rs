@@ -61,6 +61,7 @@ impl Dialect for DuckDbCompatDialect {
         match parser.peek_token().token {
             Token::Arrow | Token::LongArrow => Some(Ok(ARROW_PRECEDENCE)),
             _ if power_operator(parser).is_some() => Some(Ok(POWER_PRECEDENCE)),
+            Token::CaretAt | Token::Overlap => Some(Ok(self.prec_value(Precedence::Like))),
             _ => None,
         }
     }
@@ -79,6 +80,19 @@ impl Dialect for DuckDbCompatDialect {
             let base = super::ast::cast(expr.clone(), double);
             return Some(
                 parser.parse_subexpr(POWER_PRECEDENCE).map(|exponent| super::ast::call("power", vec![base, exponent])),
+            );
+        }
+        // `s ^@ prefix` is starts_with, `l && m` list_has_any.
+        if let Some(function) = match &parser.peek_token_ref().token {
+            Token::CaretAt => Some("starts_with"),
+            Token::Overlap => Some("list_has_any"),
+            _ => None,
+        } {
+            parser.next_token();
+            return Some(
+                parser
+                    .parse_subexpr(self.prec_value(Precedence::Like))
+                    .map(|right| super::ast::call(function, vec![expr.clone(), right])),
             );
         }
         let negated = if parser.parse_keywords(&[Keyword::IS, Keyword::DISTINCT, Keyword::FROM]) {
@@ -116,6 +130,10 @@ impl Dialect for DuckDbCompatDialect {
         true
     }
     fn supports_comma_separated_trim(&self) -> bool {
+        true
+    }
+    // `E'a\nb'`.
+    fn supports_string_escape_constant(&self) -> bool {
         true
     }
 }

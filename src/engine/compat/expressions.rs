@@ -47,6 +47,9 @@ fn try_as_instant(value: Expr) -> Expr {
 
 pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     super::like::duckdb_like(expr)?;
+    if let Expr::Array(list) = expr {
+        super::queries::floating_column(&mut list.elem.iter_mut().collect::<Vec<_>>());
+    }
     if let Expr::Cast { data_type, .. } | Expr::TypedString(TypedString { data_type, .. }) = expr
         && !is_json_type(data_type)
     {

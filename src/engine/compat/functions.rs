@@ -156,7 +156,7 @@ pub(super) fn strings(array: &ArrayRef) -> Result<ArrayRef> {
 }
 
 /// The value at `path` in a JSON text; `None` when the text is not JSON or the path is missing.
-fn json_at(text: &str, path: &[PathStep]) -> Option<Value> {
+pub(super) fn json_at(text: &str, path: &[PathStep]) -> Option<Value> {
     let mut value: Value = serde_json::from_str(text).ok()?;
     for step in path {
         value = match (step, value) {
@@ -192,12 +192,15 @@ impl DuckDbScalar {
         let texts = json_texts(&arrays[0])?;
         let texts = texts.as_string::<i32>();
         let paths = arrays.get(1).map(strings).transpose()?;
-        let path_at = |row: usize| -> Result<Vec<PathStep>> {
-            match &paths {
-                Some(p) if p.is_valid(row) => parse_json_path(p.as_string::<i32>().value(row))
-                    .map_err(|e| datafusion::error::DataFusionError::Execution(e.to_string())),
-                _ => Ok(vec![]),
-            }
+        // The value at the row's path (none for a NULL text or a NULL path).
+        let value_at = |row: usize| -> Result<Option<Value>> {
+            let path = match &paths {
+                Some(p) if p.is_null(row) => return Ok(None),
+                Some(p) => parse_json_path(p.as_string::<i32>().value(row))
+                    .map_err(|e| datafusion::error::DataFusionError::Execution(e.to_string()))?,
+                None => vec![],
+            };
+            Ok(if texts.is_valid(row) { json_at(texts.value(row), &path) } else { None })
         };
         let rows = texts.len();
         Ok(match self.kind {
@@ -211,7 +214,7 @@ impl DuckDbScalar {
             Kind::JsonType => {
                 let mut out = StringBuilder::new();
                 for r in 0..rows {
-                    let value = if texts.is_valid(r) { json_at(texts.value(r), &path_at(r)?) } else { None };
+                    let value = value_at(r)?;
                     out.append_option(value.as_ref().map(duckdb_json_type));
                 }
                 Arc::new(out.finish())
@@ -219,7 +222,7 @@ impl DuckDbScalar {
             Kind::JsonKeys => {
                 let mut out = ListBuilder::new(StringBuilder::new());
                 for r in 0..rows {
-                    let value = if texts.is_valid(r) { json_at(texts.value(r), &path_at(r)?) } else { None };
+                    let value = value_at(r)?;
                     match value {
                         Some(Value::Object(o)) => {
                             for k in o.keys() {
@@ -236,7 +239,7 @@ impl DuckDbScalar {
             Kind::JsonArrayLength => {
                 let mut out = Vec::with_capacity(rows);
                 for r in 0..rows {
-                    let value = if texts.is_valid(r) { json_at(texts.value(r), &path_at(r)?) } else { None };
+                    let value = value_at(r)?;
                     out.push(value.map(|v| match v {
                         Value::Array(a) => a.len() as u64,
                         _ => 0,

@@ -1,5 +1,6 @@
 //! DuckDB's JSON paths (`$.a.b[0]`, `$."a key"`, `/a/0`, a bare key) as steps, and the calls of
-//! DataFusion's JSON functions that walk them.
+//! DataFusion's JSON functions that walk them; a path that is no constant (`json -> p` with `p`
+//! a column) is read row by row by `json_path_json` / `json_path_text`.
 
 use datafusion::sql::sqlparser::ast::{Expr, Value, ValueWithSpan};
 
@@ -132,7 +133,13 @@ pub(super) fn json_call(function: &str, json: Expr, mut path: &Expr) -> Result<E
                 });
             }
         }
-        other => args.push(other.clone()),
+        // An integer is an element's position, which the JSON functions take as it is.
+        Expr::Value(ValueWithSpan { value: Value::Number(..), .. }) => args.push(path.clone()),
+        other => {
+            let by_row = if function == "json_get_json" { "json_path_json" } else { "json_path_text" };
+            args.push(other.clone());
+            return Ok(call(by_row, args));
+        }
     }
     Ok(call(function, args))
 }
@@ -153,6 +160,45 @@ pub(super) fn extracted_json(json: Expr, path: &Expr) -> Result<Expr> {
         _ => false,
     };
     Ok(if many { extracted } else { call("json_mark", vec![extracted]) })
+}
+
+/// `json_path_json(json, path)` and `json_path_text(json, path)`: the JSON (or the text, a
+/// string without its quotes) at each row's path, a DuckDB path or key as text or an element's
+/// position as an integer.
+pub(super) fn json_path_functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
+    use super::udf::{row_udf, row_udf_json};
+    use datafusion::arrow::datatypes::DataType;
+    vec![
+        row_udf_json("json_path_json", "json_path_json(json, path)", 2..=2, |a| values_at(a, false)),
+        row_udf("json_path_text", "json_path_text(json, path)", 2..=2, |_| Ok(DataType::Utf8), |a| values_at(a, true)),
+    ]
+}
+
+fn values_at(
+    arrays: &[datafusion::arrow::array::ArrayRef],
+    as_text: bool,
+) -> datafusion::common::Result<datafusion::arrow::array::ArrayRef> {
+    use datafusion::arrow::array::StringArray;
+    let texts = super::udf::texts(&arrays[0])?;
+    let positions = arrays[1].data_type().is_integer().then(|| super::udf::integers(&arrays[1])).transpose()?;
+    let paths = if positions.is_none() { Some(super::udf::texts(&arrays[1])?) } else { None };
+    let mut out = Vec::with_capacity(texts.len());
+    for (r, text) in texts.iter().enumerate() {
+        let steps = match (&positions, &paths) {
+            (Some(p), _) => p[r].map(|i| vec![PathStep::Index(i)]),
+            (_, Some(p)) => {
+                p[r].as_deref().map(parse_json_path).transpose().map_err(|e| super::udf::invalid(e.to_string()))?
+            }
+            _ => None,
+        };
+        let value = text.as_deref().zip(steps).and_then(|(t, steps)| super::functions::json_at(t, &steps));
+        out.push(value.and_then(|v| match v {
+            serde_json::Value::Null if as_text => None,
+            serde_json::Value::String(s) if as_text => Some(s),
+            other => Some(other.to_string()),
+        }));
+    }
+    Ok(std::sync::Arc::new(StringArray::from(out)))
 }
 
 /// The position a step names in an array of `len` elements (possibly `len` itself, just past the

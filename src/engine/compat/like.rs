@@ -11,6 +11,11 @@ pub(super) fn duckdb_like(expr: &mut Expr) -> Result<()> {
     let (Expr::Like { pattern, escape_char, .. } | Expr::ILike { pattern, escape_char, .. }) = expr else {
         return Ok(());
     };
+    // `ESCAPE NULL` makes the match NULL, as any NULL operand does.
+    if matches!(escape_char.as_ref().map(|v| &v.value), Some(Value::Null)) {
+        *expr = super::ast::cast(Expr::value(Value::Null), datafusion::sql::sqlparser::ast::DataType::Boolean);
+        return Ok(());
+    }
     let Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(text), .. }) = pattern.as_mut() else {
         return Ok(());
     };

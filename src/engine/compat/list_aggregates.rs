@@ -17,13 +17,14 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::{Column, Literal};
 
 /// DuckDB's `list_<name>` functions, by the aggregate each runs.
-const LIST_FORMS: [(&str, &str); 22] = [
+const LIST_FORMS: [(&str, &str); 23] = [
     ("list_count", "count"),
     ("list_avg", "avg"),
     ("list_mean", "avg"),
     ("list_median", "median"),
     ("list_mode", "mode"),
     ("list_mad", "mad"),
+    ("list_sem", "sem"),
     ("list_product", "product"),
     ("list_var_samp", "var_samp"),
     ("list_var_pop", "var_pop"),

@@ -1,7 +1,9 @@
 //! DuckDB compares list elements with values of another number type (and a BOOLEAN as 0 or 1):
-//! `list_contains([1.0, 2.0], 1)`, `list_has_any([true], [1])`. DataFusion's `array_has`,
-//! `array_has_all` and `array_has_any` refuse to coerce those, so each is wrapped: the arguments
-//! meet in a common number type first, then the function coerces and runs as it does.
+//! `list_contains([1.0, 2.0], 1)`, `list_has_any([true], [1])`, `list_position([1, 2], 1.0)`.
+//! DataFusion's `array_has`, `array_has_all`, `array_has_any`, `array_position` and
+//! `array_intersect` refuse to coerce those, so each is wrapped: the arguments meet in a common
+//! number type first, then the function coerces and runs as it does. `array_position` of a
+//! struct or a map, which Arrow's comparison kernels refuse, compares values one by one.
 
 use std::sync::Arc;
 
@@ -15,16 +17,23 @@ use datafusion::logical_expr::{
 
 pub(super) fn list_membership_functions() -> Vec<ScalarUDF> {
     use datafusion::functions_nested::array_has::{array_has_all_udf, array_has_any_udf, array_has_udf};
-    [(array_has_udf(), false), (array_has_all_udf(), true), (array_has_any_udf(), true)]
-        .into_iter()
-        .map(|(inner, lists)| {
-            ScalarUDF::new_from_impl(NumberCoercing {
-                inner,
-                lists,
-                signature: Signature::user_defined(Volatility::Immutable),
-            })
+    use datafusion::functions_nested::{position::array_position_udf, set_ops::array_intersect_udf};
+    [
+        (array_has_udf(), false),
+        (array_has_all_udf(), true),
+        (array_has_any_udf(), true),
+        (array_position_udf(), false),
+        (array_intersect_udf(), true),
+    ]
+    .into_iter()
+    .map(|(inner, lists)| {
+        ScalarUDF::new_from_impl(NumberCoercing {
+            inner,
+            lists,
+            signature: Signature::user_defined(Volatility::Immutable),
         })
-        .collect()
+    })
+    .collect()
 }
 
 #[derive(Debug)]
@@ -88,8 +97,43 @@ impl ScalarUDFImpl for NumberCoercing {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if self.inner.name() == "array_position"
+            && let [list, value] = args.args.as_slice()
+            && matches!(value.data_type(), DataType::Struct(_) | DataType::Map(..))
+        {
+            return nested_position(list, value, args.number_rows);
+        }
         self.inner.invoke_with_args(args)
     }
+}
+
+/// The 1-based position of the first element equal to the value (NULL when none is), for
+/// elements Arrow cannot compare in bulk.
+fn nested_position(list: &ColumnarValue, value: &ColumnarValue, rows: usize) -> Result<ColumnarValue> {
+    use datafusion::arrow::array::{Array, AsArray, Int64Array};
+    use datafusion::common::ScalarValue;
+    let scalar = matches!((list, value), (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_)));
+    let (lists, values) = (list.to_array(rows)?, value.to_array(rows)?);
+    let lists = datafusion::arrow::compute::cast(&lists, &DataType::new_list(values.data_type().clone(), true))?;
+    let lists = lists.as_list::<i32>();
+    let mut positions = Vec::with_capacity(rows);
+    for r in 0..rows {
+        if lists.is_null(r) || values.is_null(r) {
+            positions.push(None);
+            continue;
+        }
+        let wanted = ScalarValue::try_from_array(&values, r)?;
+        let elements = lists.value(r);
+        let mut found = None;
+        for i in 0..elements.len() {
+            if ScalarValue::try_from_array(&elements, i)? == wanted {
+                found = Some(i as i64 + 1);
+                break;
+            }
+        }
+        positions.push(found);
+    }
+    super::udf::columnar(Arc::new(Int64Array::from(positions)), scalar)
 }
 
 fn element(t: &DataType) -> Option<DataType> {

@@ -27,6 +27,7 @@ mod json_contains;
 mod json_edit;
 mod json_marker;
 mod json_path;
+mod json_tables;
 mod json_transform;
 mod json_type;
 mod json_wildcards;
@@ -38,6 +39,7 @@ mod list_coercion;
 mod list_functions;
 mod list_reduce;
 mod names;
+mod operators;
 mod ordered_aggregates;
 mod overflow;
 mod paths;
@@ -135,6 +137,8 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(paths::path_functions())
         .chain(binary_functions::binary_functions())
         .chain(list_coercion::list_membership_functions())
+        .chain(json_tables::json_table_functions())
+        .chain(json_path::json_path_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }
@@ -142,10 +146,11 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     Ok(())
 }
 
-/// The expression planners: this layer's text and JSON subscripts, then DataFusion's own.
+/// The expression planners: this layer's text and JSON subscripts and its operators, then
+/// DataFusion's own.
 pub(crate) fn expr_planners() -> Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> {
     let mut planners: Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> =
-        vec![Arc::new(subscripts::DuckDbSubscripts::new())];
+        vec![Arc::new(subscripts::DuckDbSubscripts::new()), Arc::new(operators::DuckDbOperators)];
     planners.extend(datafusion::execution::SessionStateDefaults::default_expr_planners());
     planners
 }

@@ -14,13 +14,24 @@ use crate::category::Category;
 
 /// DuckDB names subqueries in FROM without an alias `unnamed_subquery`, `unnamed_subquery2`, ...;
 /// DataFusion leaves them unqualified, so two of them with a same-named column (`count(*)`)
-/// could not be joined.
+/// could not be joined. The unnamed columns of subqueries and CTEs are named as DuckDB names
+/// them, as the result's are (`(SELECT 1, 1) t(a, b)` has two columns, not one name twice).
 pub(super) struct NameUnnamedSubqueries(pub(super) usize);
 
 impl VisitorMut for NameUnnamedSubqueries {
     type Break = ();
 
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        for cte in query.with.iter_mut().flat_map(|with| with.cte_tables.iter_mut()) {
+            name_result_columns(&mut cte.query);
+        }
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Derived { subquery, .. } = factor {
+            name_result_columns(subquery);
+        }
         // DuckDB names the columns of VALUES col0, col1, ... (DataFusion: column1, column2, ...).
         if let TableFactor::Derived { subquery, alias, .. } = factor
             && let SetExpr::Values(values) = subquery.body.as_ref()

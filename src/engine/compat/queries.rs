@@ -31,6 +31,7 @@ impl VisitorMut for DuckDbQueries {
                 select.projection.push(SelectItem::Wildcard(Default::default()));
             }
             resolve_windows(select);
+            having_aliases(select);
             having_as_where(select);
             for from in &mut select.from {
                 for join in &mut from.joins {
@@ -51,45 +52,45 @@ impl VisitorMut for DuckDbQueries {
 }
 
 /// Decimal literals in a VALUES column with a DOUBLE or FLOAT cast (or a division) in it, cast to
-/// that type.
+/// that type, and the divisions too (DuckDB divides as DOUBLEs; planned as DECIMALs, `1.0 / 0.0`
+/// would be an infinity in a DECIMAL column).
 fn floating_values(rows: &mut [&mut Vec<Expr>]) {
-    use datafusion::sql::sqlparser::ast::{CastKind, DataType as SqlType, Value, ValueWithSpan};
     let columns = rows.iter().map(|row| row.len()).max().unwrap_or(0);
     for column in 0..columns {
-        let floating = rows.iter().find_map(|row| match row.get(column) {
-            Some(Expr::Cast { data_type, .. })
-                if matches!(
-                    data_type,
-                    SqlType::Double(_)
-                        | SqlType::DoublePrecision
-                        | SqlType::Float(_)
-                        | SqlType::Real
-                        | SqlType::Float4
-                        | SqlType::Float8
-                        | SqlType::Float64
-                ) =>
-            {
-                Some(data_type.clone())
-            }
-            // `/` is a DOUBLE in DuckDB (`1.0 / 0.0` is infinity).
-            Some(Expr::BinaryOp { op: datafusion::sql::sqlparser::ast::BinaryOperator::Divide, .. }) => {
-                Some(SqlType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None))
-            }
-            _ => None,
-        });
-        let Some(data_type) = floating else { continue };
-        for row in rows.iter_mut() {
-            if let Some(cell) = row.get_mut(column)
-                && matches!(cell, Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if n.contains('.'))
-            {
-                *cell = Expr::Cast {
-                    kind: CastKind::Cast,
-                    expr: Box::new(cell.clone()),
-                    data_type: data_type.clone(),
-                    array: false,
-                    format: None,
-                };
-            }
+        floating_column(&mut rows.iter_mut().filter_map(|row| row.get_mut(column)).collect::<Vec<_>>());
+    }
+}
+
+/// The cells of one column (of VALUES, or the elements of a list literal) made DOUBLE where one
+/// of them is, as DuckDB types them.
+pub(super) fn floating_column(cells: &mut [&mut Expr]) {
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, DataType as SqlType, ExactNumberInfo, Value, ValueWithSpan};
+    let floating = cells.iter().find_map(|cell| match &**cell {
+        Expr::Cast { data_type, .. }
+            if matches!(
+                data_type,
+                SqlType::Double(_)
+                    | SqlType::DoublePrecision
+                    | SqlType::Float(_)
+                    | SqlType::Real
+                    | SqlType::Float4
+                    | SqlType::Float8
+                    | SqlType::Float64
+            ) =>
+        {
+            Some(data_type.clone())
+        }
+        // `/` is a DOUBLE in DuckDB (`1.0 / 0.0` is infinity).
+        Expr::BinaryOp { op: BinaryOperator::Divide, .. } => Some(SqlType::Double(ExactNumberInfo::None)),
+        _ => None,
+    });
+    let Some(data_type) = floating else { return };
+    for cell in cells.iter_mut() {
+        let decimal =
+            matches!(&**cell, Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if n.contains('.'));
+        let division = matches!(&**cell, Expr::BinaryOp { op: BinaryOperator::Divide, .. });
+        if decimal || division {
+            **cell = super::ast::cast((**cell).clone(), data_type.clone());
         }
     }
 }
@@ -143,8 +144,52 @@ fn resolve_windows(select: &mut Select) {
     });
 }
 
-/// `SELECT 42 HAVING 42 > 20`: a HAVING with no table, no grouping and no call in it filters
-/// the one row as a WHERE would (DataFusion asks for a GROUP BY).
+/// A name in HAVING that is one of the SELECT's aliases is that expression, as in DuckDB, even
+/// where a column of the table has that name (`sum(a) AS a ... HAVING a > 0`); a grouped column
+/// keeps its name.
+fn having_aliases(select: &mut Select) {
+    use datafusion::sql::sqlparser::ast::GroupByExpr;
+    let Some(having) = &mut select.having else { return };
+    let grouped: Vec<String> = match &select.group_by {
+        GroupByExpr::Expressions(exprs, _) => exprs
+            .iter()
+            .filter_map(|e| match e {
+                Expr::Identifier(i) => Some(i.value.to_lowercase()),
+                _ => None,
+            })
+            .collect(),
+        GroupByExpr::All(_) => return,
+    };
+    let aliases: Vec<(String, Expr)> = select
+        .projection
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::ExprWithAlias { expr, alias }
+                if !matches!(expr, Expr::Identifier(i) if i.value.eq_ignore_ascii_case(&alias.value)) =>
+            {
+                Some((alias.value.to_lowercase(), expr.clone()))
+            }
+            _ => None,
+        })
+        .filter(|(alias, _)| !grouped.contains(alias))
+        .collect();
+    if aliases.is_empty() {
+        return;
+    }
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(having, |e: &mut Expr| {
+        if let Expr::Identifier(i) = e
+            && let Some((_, aliased)) = aliases.iter().find(|(alias, _)| *alias == i.value.to_lowercase())
+        {
+            *e = Expr::Nested(Box::new(aliased.clone()));
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `SELECT 42 HAVING 42 > 20`: a HAVING with no grouping, and no call or column in it or in the
+/// projection, filters the one row the query makes as a WHERE would (DataFusion asks for a GROUP
+/// BY). With a FROM the query is still an aggregate of one row, whatever the table holds, so the
+/// table goes.
 fn having_as_where(select: &mut Select) {
     use datafusion::sql::sqlparser::ast::{BinaryOperator, GroupByExpr};
     let ungrouped = matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty());
@@ -154,10 +199,28 @@ fn having_as_where(select: &mut Select) {
         calls |= matches!(e, Expr::Function(_) | Expr::Subquery(_));
         ControlFlow::<()>::Continue(())
     });
-    if !select.from.is_empty() || !ungrouped || calls {
+    let mut columns = false;
+    if !select.from.is_empty() {
+        let mut look = |e: &Expr| {
+            columns |=
+                matches!(e, Expr::Function(_) | Expr::Subquery(_) | Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+            ControlFlow::<()>::Continue(())
+        };
+        let _ = datafusion::sql::sqlparser::ast::visit_expressions(having, &mut look);
+        let _ = datafusion::sql::sqlparser::ast::visit_expressions(&select.projection, &mut look);
+        columns |= select
+            .projection
+            .iter()
+            .any(|item| matches!(item, SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)));
+    }
+    if !ungrouped || calls || columns {
         return;
     }
     let having = select.having.take().map(Box::new).expect("checked above");
+    if !select.from.is_empty() {
+        select.from.clear();
+        select.selection = None;
+    }
     select.selection = Some(match select.selection.take() {
         Some(existing) => Expr::BinaryOp { left: Box::new(existing), op: BinaryOperator::And, right: having },
         None => *having,

@@ -9,10 +9,7 @@ use crate::error::Error;
 /// What to write instead of a DuckDB function that has no equivalent here.
 fn instead(name: &str) -> &'static str {
     match name {
-        "isoyear" => "strftime(ts, '%G') and strftime(ts, '%V')",
-        "julian" => "date_diff('day', DATE '-4713-11-24', d)",
         "row" => "{'key': value, ...}",
-        "sem" => "the statistic from sum(), avg(), stddev_samp() and count()",
         _ => "a function the README's DuckDB compatibility section lists as identical or rewritten",
     }
 }

@@ -65,11 +65,24 @@ impl FunctionRewrite for DuckDbSemantics {
                 "array_has" | "array_has_all" | "array_has_any" => Some(DataType::Boolean),
                 "array_position" | "array_length" => Some(DataType::Int64),
                 "array_to_string" => Some(DataType::Utf8),
+                "array_resize" | "array_slice" => Some(DataType::Null),
                 _ => None,
             }
-            && f.args.iter().any(|a| a.get_type(schema).is_ok_and(|t| t == DataType::Null))
+            && f.args.iter().enumerate().any(|(i, a)| {
+                (i == 0 || !matches!(f.name(), "array_resize" | "array_to_string"))
+                    && a.get_type(schema).is_ok_and(|t| t == DataType::Null)
+            })
         {
             return Ok(Transformed::yes(cast(lit(datafusion::common::ScalarValue::Null), result)));
+        }
+        // A NULL separator joins with commas in DuckDB.
+        if let Expr::ScalarFunction(f) = &expr
+            && f.name() == "array_to_string"
+            && let [list, separator] = f.args.as_slice()
+            && separator.get_type(schema).is_ok_and(|t| t == DataType::Null)
+        {
+            let call = ScalarFunction::new_udf(f.func.clone(), vec![list.clone(), lit(",")]);
+            return Ok(Transformed::yes(Expr::ScalarFunction(call)));
         }
         // An integer is its own floor, ceiling and rounding, and keeps its type (DataFusion
         // answers a DOUBLE).

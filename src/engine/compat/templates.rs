@@ -41,9 +41,9 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         // DuckDB's code point of '' is -1.
         ("unicode" | "ord", 1) => "CASE WHEN $1 = '' THEN -1 ELSE ascii($1) END",
         // A JSON null exists.
-        ("json_exists", 2) => "json_type($1, $2) IS NOT NULL",
         ("array_to_string_comma_default", 1) => "array_to_string($1, ',')",
         ("array_to_string_comma_default", 2) => "array_to_string($1, coalesce($2, ','))",
+        ("json_exists", 2) => "json_type($1, $2) IS NOT NULL",
         ("json_value", 2) => {
             "CASE WHEN json_type($1, $2) IN ('OBJECT', 'ARRAY', 'NULL') THEN NULL ELSE json_extract($1, $2) END"
         }
@@ -74,6 +74,19 @@ fn template(name: &str, arity: usize) -> Option<&'static str> {
         ("divide", 2) => "trunc($1 / $2)",
         ("fdiv", 2) => "floor(CAST($1 AS DOUBLE) / $2)",
         ("signbit", 1) => "$1 < 0 OR (CAST($1 AS DOUBLE) = 0 AND 1 / CAST($1 AS DOUBLE) < 0)",
+        ("array_to_json" | "row_to_json", 1) => "to_json($1)",
+        ("isoyear", 1) => "CAST(strftime($1, '%G') AS BIGINT)",
+        // Days since the Julian epoch (1970-01-01 is day 2440588), with the time as a fraction.
+        ("julian", 1) => "2440588.0 + date_part('epoch', CAST($1 AS TIMESTAMP)) / 86400.0",
+        // DuckDB's timestamps without a time zone are in UTC.
+        ("timezone_hour" | "timezone_minute", 1) => "CASE WHEN $1 IS NULL THEN NULL ELSE CAST(0 AS BIGINT) END",
+        ("constant_or_null", 2) => "CASE WHEN $2 IS NULL THEN NULL ELSE $1 END",
+        ("constant_or_null", 3) => "CASE WHEN $2 IS NULL OR $3 IS NULL THEN NULL ELSE $1 END",
+        ("array_push_front", 2) => "array_prepend($2, $1)",
+        ("array_push_back", 2) => "array_append($1, $2)",
+        ("generate_subscripts", 2) => "unnest(generate_series(1, CASE WHEN $2 = 1 THEN array_length($1) END))",
+        ("regexp_split_to_table", 2) => "unnest(string_split_regex($1, $2))",
+        ("regexp_split_to_table", 3) => "unnest(string_split_regex($1, $2, $3))",
         _ => return None,
     })
 }
