@@ -4,12 +4,13 @@ use std::any::Any;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalUnit};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
 use datafusion::physical_expr::expressions::Literal;
+
+use super::temporal_values::{self, is_temporal, kept};
 
 pub(super) fn aggregate_functions() -> Vec<AggregateUDF> {
     [
@@ -24,16 +25,24 @@ pub(super) fn aggregate_functions() -> Vec<AggregateUDF> {
         Collect::Mad,
         Collect::Sem,
         Collect::TopK,
+        Collect::TemporalAvg,
     ]
     .into_iter()
     .map(|kind| AggregateUDF::new_from_impl(CollectAggregate::new(kind)))
     .collect()
 }
 
+/// One of these aggregates, by name.
+pub(super) fn aggregate_named(name: &str) -> Option<std::sync::Arc<AggregateUDF>> {
+    aggregate_functions().into_iter().find(|f| f.name() == name).map(std::sync::Arc::new)
+}
+
 /// Aggregates that need every value of a group: `mode`, the exact quantiles (DataFusion's
 /// `quantile_cont` is approximate), and DuckDB's statistics `product`, `kurtosis` (sample, bias
 /// corrected), `kurtosis_pop`, `skewness`, `entropy` (base 2), `mad` (median absolute deviation),
-/// `sem` (standard error of the mean) and `approx_top_k`, computed exactly.
+/// `sem` (standard error of the mean), `approx_top_k` (computed exactly) and `temporal_avg`
+/// (DuckDB's `avg` of dates, timestamps, times and intervals). `quantile_cont` and `mad` take
+/// temporal values too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Collect {
     Mode,
@@ -47,6 +56,7 @@ enum Collect {
     Mad,
     Sem,
     TopK,
+    TemporalAvg,
 }
 
 impl Collect {
@@ -82,6 +92,7 @@ impl AggregateUDFImpl for CollectAggregate {
             Collect::Mad => "mad",
             Collect::Sem => "sem",
             Collect::TopK => "approx_top_k",
+            Collect::TemporalAvg => "temporal_avg",
         }
     }
 
@@ -93,6 +104,8 @@ impl AggregateUDFImpl for CollectAggregate {
         match (self.kind, args.len()) {
             (Collect::Mode, 1) | (Collect::QuantileDisc, 2) => Ok(args[0].clone()),
             (Collect::QuantileCont, 2) if args[0].is_numeric() => Ok(DataType::Float64),
+            (Collect::QuantileCont | Collect::TemporalAvg, _) if is_temporal(&args[0]) => Ok(kept(&args[0])),
+            (Collect::Mad, 1) if is_temporal(&args[0]) => Ok(DataType::Interval(IntervalUnit::MonthDayNano)),
             (Collect::Entropy, 1) => Ok(DataType::Float64),
             (Collect::TopK, 2) => Ok(DataType::List(Arc::new(Field::new_list_field(args[0].clone(), true)))),
             (Collect::TopK, _) => plan_err!("approx_top_k takes a value and a constant count: approx_top_k(x, 5)"),
@@ -204,7 +217,7 @@ struct CollectAccumulator {
 
 impl Accumulator for CollectAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let column = if self.kind.numeric() { &cast(&values[0], &DataType::Float64)? } else { &values[0] };
+        let column = if self.kind.numeric() { &temporal_values::doubles(&values[0])? } else { &values[0] };
         for r in 0..column.len() {
             if column.is_valid(r) {
                 self.values.push(ScalarValue::try_from_array(column, r)?);
@@ -216,7 +229,7 @@ impl Accumulator for CollectAccumulator {
     // Sliding window frames (`median(x) OVER (ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)`) take
     // back the rows that leave the frame, the oldest first.
     fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let column = if self.kind.numeric() { &cast(&values[0], &DataType::Float64)? } else { &values[0] };
+        let column = if self.kind.numeric() { &temporal_values::doubles(&values[0])? } else { &values[0] };
         for r in 0..column.len() {
             if column.is_valid(r) {
                 let value = ScalarValue::try_from_array(column, r)?;
@@ -248,6 +261,26 @@ impl Accumulator for CollectAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
+        let value = self.evaluate_number()?;
+        // A temporal result was computed in microseconds: an average truncated, others rounded.
+        match value {
+            ScalarValue::Float64(Some(micros)) if is_temporal(&self.return_type) => {
+                let micros = if self.kind == Collect::TemporalAvg { micros.trunc() } else { micros.round() };
+                temporal_values::from_micros(micros, &self.return_type)
+            }
+            ScalarValue::Float64(None) if is_temporal(&self.return_type) => ScalarValue::try_from(&self.return_type),
+            value => Ok(value),
+        }
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self) + self.values.iter().map(ScalarValue::size).sum::<usize>()
+    }
+}
+
+impl CollectAccumulator {
+    /// The aggregate's value; a temporal one in microseconds, as a DOUBLE.
+    fn evaluate_number(&mut self) -> Result<ScalarValue> {
         if self.kind == Collect::Entropy {
             return Ok(ScalarValue::Float64(Some(entropy(&self.values))));
         }
@@ -270,6 +303,9 @@ impl Accumulator for CollectAccumulator {
             return ScalarValue::Float64(Some(deviation)).cast_to(&self.return_type);
         }
         if let Some(statistic) = statistic(self.kind, &self.values) {
+            if is_temporal(&self.return_type) {
+                return Ok(ScalarValue::Float64(statistic));
+            }
             return ScalarValue::Float64(statistic).cast_to(&self.return_type);
         }
         let mut sorted = self.values.clone();
@@ -308,10 +344,6 @@ impl Accumulator for CollectAccumulator {
             }
             _ => unreachable!("the statistics are evaluated above"),
         })
-    }
-
-    fn size(&self) -> usize {
-        std::mem::size_of_val(self) + self.values.iter().map(ScalarValue::size).sum::<usize>()
     }
 }
 
@@ -393,6 +425,7 @@ fn statistic(kind: Collect, values: &[ScalarValue]) -> Option<Option<f64>> {
             Some(median(&deviations))
         }
         Collect::Sem => Some(((sum_sqr - sum * sum * temp) * temp).max(0.0).sqrt() / n.sqrt()),
+        Collect::TemporalAvg => Some(sum / n),
         _ => return None,
     })
 }

@@ -66,7 +66,7 @@ pub(super) fn interval_length() -> ScalarUDF {
     )
 }
 
-fn length_micros(v: IntervalMonthDayNano) -> Result<i64> {
+pub(super) fn length_micros(v: IntervalMonthDayNano) -> Result<i64> {
     let days = i64::from(v.months) * 30 + i64::from(v.days);
     days.checked_mul(NANOS_PER_DAY / 1000)
         .and_then(|d| d.checked_add(v.nanoseconds / 1000))

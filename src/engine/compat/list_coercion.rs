@@ -110,7 +110,7 @@ impl ScalarUDFImpl for NumberCoercing {
 /// The 1-based position of the first element equal to the value (NULL when none is), for
 /// elements Arrow cannot compare in bulk.
 fn nested_position(list: &ColumnarValue, value: &ColumnarValue, rows: usize) -> Result<ColumnarValue> {
-    use datafusion::arrow::array::{Array, AsArray, Int64Array};
+    use datafusion::arrow::array::{Array, AsArray, UInt64Array};
     use datafusion::common::ScalarValue;
     let scalar = matches!((list, value), (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_)));
     let (lists, values) = (list.to_array(rows)?, value.to_array(rows)?);
@@ -127,13 +127,13 @@ fn nested_position(list: &ColumnarValue, value: &ColumnarValue, rows: usize) -> 
         let mut found = None;
         for i in 0..elements.len() {
             if ScalarValue::try_from_array(&elements, i)? == wanted {
-                found = Some(i as i64 + 1);
+                found = Some(i as u64 + 1);
                 break;
             }
         }
         positions.push(found);
     }
-    super::udf::columnar(Arc::new(Int64Array::from(positions)), scalar)
+    super::udf::columnar(Arc::new(UInt64Array::from(positions)), scalar)
 }
 
 fn element(t: &DataType) -> Option<DataType> {

@@ -59,6 +59,8 @@ mod struct_functions;
 mod subscripts;
 mod syntax_forms;
 mod templates;
+mod temporal_aggregates;
+mod temporal_values;
 mod text_casts;
 mod text_functions;
 mod time_buckets;
@@ -95,7 +97,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
     for udf in functions::scalar_functions() {
         SessionContext::register_udf(ctx, udf);
     }
-    for udaf in aggregates::aggregate_functions() {
+    for udaf in aggregates::aggregate_functions().into_iter().chain(temporal_aggregates::temporal_aggregates()) {
         SessionContext::register_udaf(ctx, udaf);
     }
     SessionContext::register_udaf(
