@@ -225,7 +225,16 @@ fn styled_json(array: &dyn Array, row: usize, style: Timestamps) -> Value {
         DataType::Utf8 => Value::String(array.as_string::<i32>().value(row).to_string()),
         DataType::LargeUtf8 => Value::String(array.as_string::<i64>().value(row).to_string()),
         DataType::Utf8View => Value::String(array.as_string_view().value(row).to_string()),
-        DataType::Timestamp(..) if matches!(style, Timestamps::DuckDb) => Value::String(display_text(array, row)),
+        // In SQL, as DuckDB writes them: a BLOB as its text (`\xAA` for a byte that is no character).
+        DataType::Timestamp(..)
+        | DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_)
+            if matches!(style, Timestamps::DuckDb) =>
+        {
+            Value::String(display_text(array, row))
+        }
         DataType::Timestamp(unit, _) => {
             timestamp_at(array, unit, row).map_or(Value::Null, |t| Value::String(iso_utc(t)))
         }

@@ -157,7 +157,55 @@ pub(super) fn strings(array: &ArrayRef) -> Result<ArrayRef> {
 
 /// The value at `path` in a JSON text; `None` when the text is not JSON or the path is missing.
 pub(super) fn json_at(text: &str, path: &[PathStep]) -> Option<Value> {
-    let mut value: Value = serde_json::from_str(text).ok()?;
+    walk(serde_json::from_str(text).ok()?, path)
+}
+
+/// A JSON text as DuckDB reads it: also with NaN and infinities (read as numbers: only their
+/// type and shape are kept) and trailing commas.
+fn lenient(text: &str) -> Option<Value> {
+    serde_json::from_str(text).ok().or_else(|| serde_json::from_str(&strict_text(text)).ok())
+}
+
+/// The text with DuckDB's JSON extensions made strict JSON: a comma before `]` or `}` dropped,
+/// `nan`, `inf` and `infinity` (any case, signed) written as 0.
+fn strict_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    let mut in_string = false;
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => out.extend(chars.next().map(|(_, e)| e)),
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            ',' if text[i + 1..].trim_start().starts_with([']', '}']) => {}
+            'n' | 'N' | 'i' | 'I' => {
+                let word: String = text[i..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+                if ["nan", "inf", "infinity"].contains(&word.to_ascii_lowercase().as_str()) {
+                    out.push('0');
+                    for _ in 1..word.len() {
+                        chars.next();
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn walk(mut value: Value, path: &[PathStep]) -> Option<Value> {
     for step in path {
         value = match (step, value) {
             (PathStep::Key(k), Value::Object(mut o)) => o.remove(k)?,
@@ -200,15 +248,13 @@ impl DuckDbScalar {
                     .map_err(|e| datafusion::error::DataFusionError::Execution(e.to_string()))?,
                 None => vec![],
             };
-            Ok(if texts.is_valid(row) { json_at(texts.value(row), &path) } else { None })
+            Ok(if texts.is_valid(row) { lenient(texts.value(row)).and_then(|v| walk(v, &path)) } else { None })
         };
         let rows = texts.len();
         Ok(match self.kind {
             Kind::JsonValid => Arc::new(
                 (0..rows)
-                    .map(|r| {
-                        texts.is_valid(r).then(|| serde_json::from_str::<serde::de::IgnoredAny>(texts.value(r)).is_ok())
-                    })
+                    .map(|r| texts.is_valid(r).then(|| lenient(texts.value(r)).is_some()))
                     .collect::<BooleanArray>(),
             ),
             Kind::JsonType => {
@@ -415,6 +461,16 @@ fn len(array: &ArrayRef) -> Result<ArrayRef> {
 mod tests {
     use super::*;
     use datafusion::arrow::array::TimestampMicrosecondArray;
+
+    #[test]
+    fn duckdbs_json_extensions_read_as_json() {
+        assert_eq!(
+            strict_text(r#"{"a": NaN, "b": [-Infinity, inf,], "c": "nan,]"}"#),
+            r#"{"a": 0, "b": [-0, 0], "c": "nan,]"}"#
+        );
+        assert!(lenient(r#"{"a":55,"b":72,}"#).is_some());
+        assert!(lenient("{nan}").is_none());
+    }
 
     #[test]
     fn json_paths_walk_objects_and_arrays() {

@@ -31,7 +31,16 @@ pub(super) fn json_edit_functions() -> Vec<ScalarUDF> {
             merged(a, deep_merge)
         }),
         row_udf_json("json_merge_patch_diff", "json_merge_patch_diff(from, to)", 2..=2, |a| {
-            per_row(a, |v| Ok(Some(patch_between(&v[0], &v[1]))))
+            // From nothing (NULL), the patch is the whole target.
+            let mut out = Vec::with_capacity(a[0].len());
+            for row in 0..a[0].len() {
+                out.push(match (json_argument(&a[0], row)?, json_argument(&a[1], row)?) {
+                    (_, None) => None,
+                    (None, Some(to)) => Some(to.to_string()),
+                    (Some(from), Some(to)) => Some(patch_between(&from, &to).to_string()),
+                });
+            }
+            Ok(shared(StringArray::from(out)))
         }),
         row_udf_json("json_strip_nulls", "one argument: json_strip_nulls(json)", 1..=1, |a| {
             per_row(a, |v| Ok(Some(strip_nulls(v[0].clone()))))
@@ -62,17 +71,14 @@ fn json_argument(array: &ArrayRef, row: usize) -> Result<Option<Value>> {
     Ok(Some(sql_json_value(array.as_ref(), row)))
 }
 
-/// A path argument: `None` for NULL, no steps for '' (which edits nothing) or '$' (the root).
-fn path_argument(array: &ArrayRef, row: usize) -> Result<Option<(bool, Vec<PathStep>)>> {
+/// A path argument: `None` for NULL, no steps for '' or '$' (the root).
+fn path_argument(array: &ArrayRef, row: usize) -> Result<Option<Vec<PathStep>>> {
     if array.is_null(row) || array.data_type() == &DataType::Null {
         return Ok(None);
     }
     let text = cast(&array.slice(row, 1), &DataType::Utf8)?;
     let text = text.as_string::<i32>().value(0);
-    if text.is_empty() {
-        return Ok(Some((false, Vec::new())));
-    }
-    parse_json_path(text).map(|steps| Some((true, steps))).map_err(|e| invalid(e.to_string()))
+    parse_json_path(text).map(Some).map_err(|e| invalid(e.to_string()))
 }
 
 /// Applies `f` to each row whose arguments are all JSON (NULL if any is NULL).
@@ -107,14 +113,13 @@ fn edit(arrays: &[ArrayRef], how: Edit) -> Result<ArrayRef> {
             continue;
         };
         for pair in arrays[1..].chunks(2) {
-            let (Some((named, path)), Some(value)) = (path_argument(&pair[0], row)?, json_argument(&pair[1], row)?)
-            else {
+            let (Some(path), Some(value)) = (path_argument(&pair[0], row)?, json_argument(&pair[1], row)?) else {
                 out.push(None);
                 continue 'rows;
             };
             if path.is_empty() {
                 // The root: only json_set and json_replace write it.
-                if named && how != Edit::Insert {
+                if how != Edit::Insert {
                     document = value;
                 }
                 continue;
@@ -142,8 +147,8 @@ fn write_at(target: &mut Value, path: &[PathStep], value: Value, how: Edit) {
                 }
             } else if let Some(child) = object.get_mut(key) {
                 write_at(child, rest, value, how);
-            } else if create {
-                object.insert(key.clone(), built(rest, value));
+            } else if create && let Some(made) = built(rest, value) {
+                object.insert(key.clone(), made);
             }
         }
         (PathStep::Index(_) | PathStep::FromEnd(_), Value::Array(array)) => {
@@ -157,18 +162,20 @@ fn write_at(target: &mut Value, path: &[PathStep], value: Value, how: Edit) {
                     write_at(&mut array[index], rest, value, how);
                 }
             } else if index == array.len() && create {
-                array.push(if rest.is_empty() { value } else { built(rest, value) });
+                array.extend(if rest.is_empty() { Some(value) } else { built(rest, value) });
             }
         }
         _ => {}
     }
 }
 
-/// The value that a missing `path` leading to `value` makes.
-fn built(path: &[PathStep], value: Value) -> Value {
-    path.iter().rev().fold(value, |inner, step| match step {
-        PathStep::Key(key) => Value::Object(Map::from_iter([(key.clone(), inner)])),
-        _ => Value::Array(vec![inner]),
+/// The value that a missing `path` leading to `value` makes (none where the path names an
+/// element past the start of the array it would make).
+fn built(path: &[PathStep], value: Value) -> Option<Value> {
+    path.iter().rev().try_fold(value, |inner, step| match step {
+        PathStep::Key(key) => Some(Value::Object(Map::from_iter([(key.clone(), inner)]))),
+        PathStep::Index(0) | PathStep::FromEnd(0) => Some(Value::Array(vec![inner])),
+        _ => None,
     })
 }
 
@@ -208,13 +215,12 @@ fn json_remove(arrays: &[ArrayRef]) -> Result<ArrayRef> {
                     out.push(None);
                     continue 'rows;
                 }
-                Some((false, _)) => {}
                 // Removing the root leaves nothing.
-                Some((true, steps)) if steps.is_empty() => {
+                Some(steps) if steps.is_empty() => {
                     out.push(None);
                     continue 'rows;
                 }
-                Some((true, steps)) => remove_at(&mut document, &steps),
+                Some(steps) => remove_at(&mut document, &steps),
             }
         }
         out.push(Some(document.to_string()));

@@ -55,9 +55,10 @@ fn list_where(arrays: &[ArrayRef]) -> Result<ArrayRef> {
             let (start, end) = (values.value_offsets()[row] as usize, values.value_offsets()[row + 1] as usize);
             let mask_start = masks.value_offsets()[row] as usize;
             let mask_len = masks.value_length(row) as usize;
-            for (k, element) in (start..end).enumerate() {
-                if k < mask_len && masks_values.is_valid(mask_start + k) && masks_values.value(mask_start + k) {
-                    picked.push(element as u32);
+            // A true past the list's end picks a NULL, as in DuckDB.
+            for k in 0..mask_len {
+                if masks_values.is_valid(mask_start + k) && masks_values.value(mask_start + k) {
+                    picked.push((start + k < end).then_some((start + k) as u32));
                     length += 1;
                 }
             }
