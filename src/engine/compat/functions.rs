@@ -356,7 +356,36 @@ pub(super) fn naive(micros: i64) -> Option<NaiveDateTime> {
 
 /// DuckDB's `date_diff`: how many `part` boundaries lie between two times.
 fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    if let Some(days) = date_day_difference(arrays)? {
+        return Ok(days);
+    }
     per_row_difference(arrays, "date_diff", boundaries)
+}
+
+/// Days (or weeks) between two dates counted on the dates themselves, which reach past the
+/// years a timestamp holds; `None` for other arguments or parts.
+fn date_day_difference(arrays: &[ArrayRef]) -> Result<Option<ArrayRef>> {
+    use datafusion::arrow::datatypes::Date32Type;
+    if arrays[1].data_type() != &DataType::Date32 || arrays[2].data_type() != &DataType::Date32 {
+        return Ok(None);
+    }
+    let parts = strings(&arrays[0])?;
+    let parts = parts.as_string::<i32>();
+    let (starts, ends) = (arrays[1].as_primitive::<Date32Type>(), arrays[2].as_primitive::<Date32Type>());
+    let mut out = Vec::with_capacity(parts.len());
+    for r in 0..parts.len() {
+        let per = match parts.is_valid(r).then(|| parts.value(r).to_lowercase()).as_deref() {
+            Some("day" | "days" | "d" | "dayofmonth" | "dayofyear" | "doy" | "dow" | "isodow" | "julian") => 1,
+            Some("week" | "weeks" | "w" | "weekofyear" | "yearweek") => 7,
+            Some(_) => return Ok(None),
+            None => 0,
+        };
+        out.push((per > 0 && starts.is_valid(r) && ends.is_valid(r)).then(|| {
+            let days = i64::from(ends.value(r)) - i64::from(starts.value(r));
+            days / per
+        }));
+    }
+    Ok(Some(Arc::new(Int64Array::from(out))))
 }
 
 /// `part` boundaries from `a` to `b`; `None` for a part DuckDB does not know.

@@ -123,6 +123,13 @@ pub(super) fn json_call(function: &str, json: Expr, mut path: &Expr) -> Result<E
                 let whole = if function == "json_get_json" { "json" } else { "json_scalar_text" };
                 return Ok(call(whole, args));
             }
+            // DataFusion's JSON functions read a key of digits as an array position too; DuckDB
+            // finds it in objects only.
+            if steps.iter().any(|s| matches!(s, PathStep::Key(k) if k.parse::<i64>().is_ok())) {
+                let by_row = if function == "json_get_json" { "json_path_json" } else { "json_path_text" };
+                args.push(path.clone());
+                return Ok(call(by_row, args));
+            }
             for step in steps {
                 args.push(match step {
                     PathStep::Key(k) => Expr::value(Value::SingleQuotedString(k)),

@@ -17,6 +17,8 @@ pub(crate) struct DuckDbSubscripts {
     text_element: Arc<ScalarUDF>,
     text_slice: Arc<ScalarUDF>,
     json_get: Arc<ScalarUDF>,
+    /// DuckDB's reading of a key: in objects only (`j."2"` of an array is NULL).
+    json_key: Arc<ScalarUDF>,
     json_mark: Arc<ScalarUDF>,
 }
 
@@ -27,10 +29,12 @@ impl DuckDbSubscripts {
             Arc::new(udf.unwrap_or_else(|| unreachable!("string_tools defines {name}")))
         });
         let json_mark = super::json_type::json_type_functions().into_iter().find(|u| u.name() == "json_mark");
+        let json_key = super::json_path::json_path_functions().into_iter().find(|u| u.name() == "json_path_json");
         DuckDbSubscripts {
             text_element,
             text_slice,
             json_get: datafusion_functions_json::udfs::json_get_json_udf(),
+            json_key: Arc::new(json_key.unwrap_or_else(|| unreachable!("json_path defines json_path_json"))),
             json_mark: Arc::new(json_mark.unwrap_or_else(|| unreachable!("json_type defines json_mark"))),
         }
     }
@@ -63,7 +67,11 @@ impl ExprPlanner for DuckDbSubscripts {
         let value = access.expr.clone();
         Ok(match access.field_access {
             GetFieldAccess::NamedStructField { name: ScalarValue::Utf8(Some(name)) } if json => {
-                PlannerResult::Planned(self.json_at(value, lit(name)))
+                if name.parse::<i64>().is_ok() {
+                    PlannerResult::Planned(Self::call(&self.json_key, vec![value, lit(name)]))
+                } else {
+                    PlannerResult::Planned(self.json_at(value, lit(name)))
+                }
             }
             GetFieldAccess::ListIndex { key } if json => PlannerResult::Planned(self.json_at(value, *key)),
             GetFieldAccess::ListIndex { key } => {

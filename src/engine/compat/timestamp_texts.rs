@@ -1,7 +1,10 @@
 //! Timestamp text without seconds (`'2025-10-01 10:00'`), which DuckDB reads as a timestamp and
 //! Arrow's parser refuses: completed with `:00` where the text becomes a timestamp — in a cast,
 //! and compared with (or BETWEEN bounds of) a timestamp or date (one-digit months, days and hours
-//! padded, which Arrow's parser also refuses).
+//! padded, which Arrow's parser also refuses). A year of fewer than four digits is padded too
+//! (`'209-03-22'`), and a date text Arrow cannot read at all — a year past 9999, before year 0
+//! (`'-5877641-06-25'`) or BC (`'290309-12-22 (BC)'`) — becomes the DATE it names, as DuckDB's
+//! dates span Arrow's whole range of days.
 
 use std::sync::LazyLock;
 
@@ -12,7 +15,12 @@ use datafusion::logical_expr::{Expr, ExprSchemable, Operator};
 use regex::Regex;
 
 static UNPADDED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(:\d{2}(?:\.\d+)?)?\s*$")
+    Regex::new(r"^\s*(\d{1,4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(:\d{2}(?:\.\d+)?)?)?\s*$")
+        .unwrap_or_else(|e| unreachable!("a valid regex: {e}"))
+});
+
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(-?\d+)-(\d{1,2})-(\d{1,2})(\s*\(BC\))?\s*$")
         .unwrap_or_else(|e| unreachable!("a valid regex: {e}"))
 });
 
@@ -20,6 +28,11 @@ static UNPADDED: LazyLock<Regex> = LazyLock::new(|| {
 pub(super) fn completed(expr: &Expr, schema: &DFSchema) -> Option<Expr> {
     let is_time = |e: &Expr| e.get_type(schema).is_ok_and(|t| matches!(t, DataType::Timestamp(..) | DataType::Date32));
     match expr {
+        Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field })
+            if field.data_type() == &DataType::Date32 =>
+        {
+            far_date(inner)
+        }
         Expr::Cast(Cast { expr: inner, field }) if matches!(field.data_type(), DataType::Timestamp(..)) => {
             Some(Expr::Cast(Cast::new_from_field(Box::new(text_completed(inner)?), field.clone())))
         }
@@ -76,8 +89,14 @@ fn text_completed(expr: &Expr) -> Option<Expr> {
         Expr::Literal(ScalarValue::Utf8(Some(text)), metadata) => {
             let parts = UNPADDED.captures(text)?;
             let pad = |i: usize| format!("{:0>2}", &parts[i]);
-            let seconds = parts.get(6).map_or(":00", |s| s.as_str());
-            let full = format!("{}-{}-{} {}:{}{seconds}", &parts[1], pad(2), pad(3), pad(4), &parts[5]);
+            let date = format!("{:0>4}-{}-{}", &parts[1], pad(2), pad(3));
+            let full = match parts.get(5) {
+                Some(minutes) => {
+                    let seconds = parts.get(6).map_or(":00", |s| s.as_str());
+                    format!("{date} {}:{}{seconds}", pad(4), minutes.as_str())
+                }
+                None => date,
+            };
             if full == *text {
                 return None;
             }
@@ -85,6 +104,38 @@ fn text_completed(expr: &Expr) -> Option<Expr> {
         }
         _ => None,
     }
+}
+
+/// A date text Arrow's parser cannot read, as the DATE it names (days since 1970-01-01).
+fn far_date(expr: &Expr) -> Option<Expr> {
+    let Expr::Literal(ScalarValue::Utf8(Some(text)), _) = expr else { return None };
+    let parts = DATE.captures(text)?;
+    let bc = parts.get(4).is_some();
+    if parts[1].len() == 4 && !bc {
+        return None;
+    }
+    let year: i64 = parts[1].parse().ok()?;
+    // Year 1 BC is year 0.
+    let year = if bc { 1 - year } else { year };
+    let (month, day): (i64, i64) = (parts[2].parse().ok()?, parts[3].parse().ok()?);
+    let days = days_from_civil(year, month, day)?;
+    Some(Expr::Literal(ScalarValue::Date32(Some(i32::try_from(days).ok()?)), None))
+}
+
+/// Days since 1970-01-01 of a day of the proleptic Gregorian calendar (Howard Hinnant's
+/// algorithm); `None` for a day the month does not have.
+fn days_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let length = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || day < 1 || day > length[(month - 1) as usize] {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
 }
 
 #[cfg(test)]
@@ -97,8 +148,21 @@ mod tests {
         assert_eq!(text_completed(&text("2025-10-01 10:00")), Some(text("2025-10-01 10:00:00")));
         assert_eq!(text_completed(&text("2025-10-1T9:30")), Some(text("2025-10-01 09:30:00")));
         assert_eq!(text_completed(&text("2025-10-01 9:30:15.5")), Some(text("2025-10-01 09:30:15.5")));
+        assert_eq!(text_completed(&text("209-03-22")), Some(text("0209-03-22")));
         for untouched in ["2025-10-01 10:00:00", "2025-10-01", "10:00", "note 2025-10-01 10:00"] {
             assert_eq!(text_completed(&text(untouched)), None, "{untouched}");
         }
+    }
+
+    #[test]
+    fn far_dates_are_the_days_they_name() {
+        let date = |s: &str| far_date(&Expr::Literal(ScalarValue::Utf8(Some(s.into())), None));
+        let days = |d: i32| Some(Expr::Literal(ScalarValue::Date32(Some(d)), None));
+        // DuckDB's (and Arrow's) first and last dates.
+        assert_eq!(date("-5877641-06-25"), days(-2_147_483_646));
+        assert_eq!(date("5881580-07-10"), days(2_147_483_646));
+        assert_eq!(date("0001-01-01 (BC)"), days(-719_528));
+        assert_eq!(date("2025-10-01"), None);
+        assert_eq!(date("5881580-02-30"), None);
     }
 }
