@@ -296,3 +296,57 @@ pub(super) fn for_each_select(body: &mut SetExpr, f: &mut impl FnMut(&mut Select
         _ => {}
     }
 }
+
+/// DuckDB's function chaining: `email.lower()`, `t.email.split_part('@', 2)`, `(l).list_reverse()`
+/// call the function with the value before the dot as its first argument.
+pub(super) fn chained_call(expr: &Expr) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::AccessExpr;
+    match expr {
+        Expr::Function(f) if f.name.0.len() >= 2 => {
+            let parts: Vec<Ident> = f.name.0.iter().map(|p| p.as_ident().cloned()).collect::<Option<Vec<_>>>()?;
+            let (name, receiver) = parts.split_last()?;
+            let receiver = match receiver {
+                [one] => Expr::Identifier(one.clone()),
+                many => Expr::CompoundIdentifier(many.to_vec()),
+            };
+            Some(chained(f, name, receiver))
+        }
+        Expr::CompoundFieldAccess { root, access_chain } => {
+            let calls = access_chain.iter().take_while(|a| matches!(a, AccessExpr::Dot(Expr::Function(_)))).count();
+            if calls == 0 {
+                return None;
+            }
+            let mut value = (**root).clone();
+            for access in &access_chain[..calls] {
+                if let AccessExpr::Dot(Expr::Function(f)) = access {
+                    let name = f.name.0.last()?.as_ident()?.clone();
+                    value = chained(f, &name, value);
+                }
+            }
+            Some(if calls == access_chain.len() {
+                value
+            } else {
+                Expr::CompoundFieldAccess { root: Box::new(value), access_chain: access_chain[calls..].to_vec() }
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `f` named `name`, with `receiver` as its first argument.
+fn chained(f: &Function, name: &Ident, receiver: Expr) -> Expr {
+    let mut g = f.clone();
+    g.name = ObjectName::from(vec![name.clone()]);
+    let first = FunctionArg::Unnamed(FunctionArgExpr::Expr(receiver));
+    match &mut g.args {
+        FunctionArguments::List(list) => list.args.insert(0, first),
+        other => {
+            *other = FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![first],
+                clauses: vec![],
+            })
+        }
+    }
+    Expr::Function(g)
+}

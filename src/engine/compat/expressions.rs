@@ -50,13 +50,20 @@ pub(super) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     if let Expr::Array(list) = expr {
         super::queries::floating_column(&mut list.elem.iter_mut().collect::<Vec<_>>());
     }
+    if let Expr::TypedString(TypedString { data_type: SqlType::Timestamp(..), value, .. }) = expr
+        && let Value::SingleQuotedString(text) = &mut value.value
+        && let Some(full) = super::timestamp_texts::completed_text(text)
+    {
+        *text = full;
+    }
     if let Expr::Cast { data_type, .. } | Expr::TypedString(TypedString { data_type, .. }) = expr
         && !is_json_type(data_type)
     {
         super::call_forms::duckdb_type(data_type);
     }
     use super::{ast::duckdb_substring, ast::overlay_call, binary_functions::blob_literal, json_casts};
-    let forms: [fn(&Expr) -> Option<Expr>; 12] = [
+    let forms: [fn(&Expr) -> Option<Expr>; 13] = [
+        super::ast::chained_call,
         super::try_calls::try_cast,
         super::ast::extract_call,
         super::ast::text_subscript,

@@ -169,6 +169,22 @@ fn unnest_call(factor: &TableFactor) -> Option<(Expr, Option<&TableAlias>, bool)
         _ => None,
     };
     let is_unnest = |name: &ObjectName| matches!(name.0.as_slice(), [ObjectNamePart::Identifier(i)] if i.value.eq_ignore_ascii_case("unnest"));
+    // `generate_series(1, t.n)` / `range(...)` over a column: the unnest of the list it makes.
+    if let TableFactor::Table { name, alias, args: Some(args), .. } = factor
+        && let [ObjectNamePart::Identifier(function)] = name.0.as_slice()
+        && ["generate_series", "range"].contains(&function.value.to_lowercase().as_str())
+    {
+        let args = args
+            .args
+            .iter()
+            .map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let list = super::ast::call(&function.value.to_lowercase(), args);
+        return reads_columns(&list).then_some((list, alias.as_ref(), false));
+    }
     let (list, alias) = match factor {
         TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality: false, .. } => (
             match array_exprs.as_slice() {

@@ -206,14 +206,14 @@ fn arrows_for_lambdas(sql: &str) -> Cow<'_, str> {
         let token = &tokens[i].token;
         let mut argument_starts = false;
         match token {
-            Token::LParen | Token::LBracket => {
+            Token::LParen | Token::LBracket | Token::LBrace => {
                 let is_call = matches!(token, Token::LParen)
                     && i > 0
                     && matches!(&tokens[i - 1].token, Token::Word(w) if takes_lambda(&w.value));
                 frames.push((is_call, false));
                 argument_starts = is_call;
             }
-            Token::Comma | Token::RParen | Token::RBracket => {
+            Token::Comma | Token::RParen | Token::RBracket | Token::RBrace => {
                 if let Some((_, open)) = frames.last_mut()
                     && *open
                 {

@@ -87,23 +87,27 @@ pub(super) fn completed(expr: &Expr, schema: &DFSchema) -> Option<Expr> {
 fn text_completed(expr: &Expr) -> Option<Expr> {
     match expr {
         Expr::Literal(ScalarValue::Utf8(Some(text)), metadata) => {
-            let parts = UNPADDED.captures(text)?;
-            let pad = |i: usize| format!("{:0>2}", &parts[i]);
-            let date = format!("{:0>4}-{}-{}", &parts[1], pad(2), pad(3));
-            let full = match parts.get(5) {
-                Some(minutes) => {
-                    let seconds = parts.get(6).map_or(":00", |s| s.as_str());
-                    format!("{date} {}:{}{seconds}", pad(4), minutes.as_str())
-                }
-                None => date,
-            };
-            if full == *text {
-                return None;
-            }
-            Some(Expr::Literal(ScalarValue::Utf8(Some(full)), metadata.clone()))
+            Some(Expr::Literal(ScalarValue::Utf8(Some(completed_text(text)?)), metadata.clone()))
         }
         _ => None,
     }
+}
+
+/// A timestamp text without seconds or with one-digit parts as Arrow reads it; `None` for text
+/// that needs nothing (or is no timestamp). Also for `TIMESTAMP '...'` literals, which table
+/// functions (`generate_series`) read before any rewrite of the plan.
+pub(super) fn completed_text(text: &str) -> Option<String> {
+    let parts = UNPADDED.captures(text)?;
+    let pad = |i: usize| format!("{:0>2}", &parts[i]);
+    let date = format!("{:0>4}-{}-{}", &parts[1], pad(2), pad(3));
+    let full = match parts.get(5) {
+        Some(minutes) => {
+            let seconds = parts.get(6).map_or(":00", |s| s.as_str());
+            format!("{date} {}:{}{seconds}", pad(4), minutes.as_str())
+        }
+        None => date,
+    };
+    (full != text).then_some(full)
 }
 
 /// A date text Arrow's parser cannot read, as the DATE it names (days since 1970-01-01).
