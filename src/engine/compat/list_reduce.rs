@@ -48,13 +48,23 @@ fn element_field(list: &DataType) -> Result<FieldRef> {
 }
 
 impl ListReduce {
-    /// The accumulator's field: the initial value's, else the element's.
+    /// The accumulator's field: the element's, or the initial value's widened to hold the
+    /// elements' digits too (DuckDB folds `[1, 2, 3]` from 2.5 to 15.0, and DECIMALs from 1 in
+    /// their scale); an untyped NULL starts as an element.
     fn accumulator(&self, list: &FieldRef, initial: Option<&FieldRef>) -> Result<FieldRef> {
-        let field = match initial {
-            Some(initial) => initial.clone(),
-            None => element_field(list.data_type())?,
+        let element = element_field(list.data_type())?.data_type().clone();
+        let data_type = match initial.map(|f| f.data_type().clone()) {
+            None | Some(DataType::Null) => element,
+            Some(start) => match (&start, &element) {
+                (DataType::Decimal128(_, a), DataType::Decimal128(_, b)) => DataType::Decimal128(38, (*a).max(*b)),
+                (DataType::Decimal128(_, s), other) | (other, DataType::Decimal128(_, s)) if other.is_integer() => {
+                    DataType::Decimal128(38, *s)
+                }
+                (a, b) if a.is_integer() && b.is_floating() => b.clone(),
+                _ => start,
+            },
         };
-        Ok(Arc::new(Field::new("acc", field.data_type().clone(), true)))
+        Ok(Arc::new(Field::new("acc", data_type, true)))
     }
 }
 
