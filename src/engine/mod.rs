@@ -185,6 +185,25 @@ impl Engine {
                 plan.schema().iter().map(|(q, f)| (q.map(|q| q.table().to_string()), f.name().clone())).collect();
             compat::expand_columns(&mut statement, &columns)?;
         }
+        // DuckDB's PIVOT: its columns learnt by running the probes it needs.
+        while let Some(compat::PivotProbes { values, columns }) = compat::pivot_probes(&statement) {
+            let mut found = Vec::with_capacity(values.len());
+            for probe in values {
+                found.push(self.statement_texts(probe).await?);
+            }
+            let names = match columns {
+                Some(probe) => {
+                    let plan = state
+                        .statement_to_plan(DFStatement::Statement(Box::new(probe)))
+                        .await
+                        .map_err(|e| compat::explained(Error::query(e)))?;
+                    plan.schema().fields().iter().map(|f| f.name().clone()).collect()
+                }
+                None => Vec::new(),
+            };
+            let aggregates = state.aggregate_functions();
+            compat::expand_pivot(&mut statement, &found, &names, &|name| aggregates.contains_key(name))?;
+        }
         let plan = loop {
             match state.statement_to_plan(DFStatement::Statement(Box::new(statement.clone()))).await {
                 Ok(plan) => break plan,
@@ -222,21 +241,38 @@ impl Engine {
         let [statement] =
             <[_; 1]>::try_from(compat::prepare(sql)?).map_err(|_| Error::Usage("give one statement".into()))?;
         let batches = self.plan(statement).await?.collect().await.map_err(Error::query)?;
-        let mut texts = Vec::new();
-        for batch in batches {
-            let column =
-                datafusion::arrow::compute::cast(batch.column(0), &datafusion::arrow::datatypes::DataType::Utf8)
-                    .map_err(|e| Error::query(e.into()))?;
-            let column = datafusion::arrow::array::AsArray::as_string::<i32>(&column);
-            texts.extend(column.iter().flatten().map(str::to_string));
-        }
-        Ok(texts)
+        first_column(batches)
+    }
+
+    /// Runs a prepared statement that needs no probe of its own, and collects its first column.
+    async fn statement_texts(&self, statement: Statement) -> Result<Vec<String>> {
+        let plan = self
+            .ctx
+            .state()
+            .statement_to_plan(DFStatement::Statement(Box::new(statement)))
+            .await
+            .map_err(|e| compat::explained(Error::query(e)))?;
+        let batches =
+            self.ctx.execute_logical_plan(plan).await.map_err(Error::query)?.collect().await.map_err(Error::query)?;
+        first_column(batches)
     }
 
     /// Plans one statement and starts running it.
     pub(crate) async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
         self.plan(statement).await?.execute_stream().await.map_err(Error::query)
     }
+}
+
+/// The first column of the batches as text (NULLs left out).
+fn first_column(batches: Vec<datafusion::arrow::array::RecordBatch>) -> Result<Vec<String>> {
+    let mut texts = Vec::new();
+    for batch in batches {
+        let column = datafusion::arrow::compute::cast(batch.column(0), &datafusion::arrow::datatypes::DataType::Utf8)
+            .map_err(|e| Error::query(e.into()))?;
+        let column = datafusion::arrow::array::AsArray::as_string::<i32>(&column);
+        texts.extend(column.iter().flatten().map(str::to_string));
+    }
+    Ok(texts)
 }
 
 #[cfg(test)]

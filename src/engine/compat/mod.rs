@@ -43,6 +43,7 @@ mod operators;
 mod ordered_aggregates;
 mod overflow;
 mod paths;
+mod pivots;
 mod prepass;
 mod queries;
 mod refusals;
@@ -88,6 +89,7 @@ use dialect::DuckDbCompatDialect;
 
 pub(crate) use aliases::expand_alias;
 pub(crate) use json_marker::{aggregate_state, is_json};
+pub(crate) use pivots::{PivotProbes, expand_pivot, pivot_probes};
 pub(crate) use refusals::explained;
 pub(crate) use star_columns::{SourceColumn, columns_probe, expand_columns};
 
@@ -167,11 +169,11 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
                 .into(),
         ));
     }
-    if words.first().is_some_and(|w| *w == "PIVOT" || *w == "UNPIVOT")
-        || words.windows(2).any(|w| w[1] == "PIVOT" && w[0] != "AS")
+    if words.first() == Some(&"UNPIVOT")
+        || words.windows(2).any(|w| (w[1] == "PIVOT" || w[1] == "UNPIVOT") && w[0] != "AS")
     {
         return Some(Error::Query(
-            "PIVOT and UNPIVOT are not supported: write one aggregate per value, e.g. sum(amount) FILTER (WHERE metric = 'x') AS x, ... GROUP BY day".into(),
+            "UNPIVOT and the PIVOT (... FOR ... IN ...) clause are not supported: write PIVOT t ON column USING agg(x) GROUP BY y, or a UNION ALL of one SELECT per column".into(),
         ));
     }
     if words.windows(2).any(|w| w == ["ASOF", "JOIN"] || w == ["ASOF", "LEFT"]) {
@@ -217,7 +219,8 @@ fn check_size(sql: &str) -> Result<()> {
 
 /// Splits `sql` into statements, refuses those that write, and rewrites the rest.
 pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
-    let sql = &*prepass::prepared(sql);
+    let pivoted = pivots::pivots_as_selects(sql)?;
+    let sql = &*prepass::prepared(&pivoted);
     check_size(sql)?;
     // DuckDB takes expressions nested far deeper than the parser's default of 50 levels; the
     // size check above bounds the stack the planner needs.

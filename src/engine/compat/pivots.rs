@@ -1,0 +1,470 @@
+//! DuckDB's `PIVOT t ON col [IN (...)] [USING agg(x) [AS name], ...] [GROUP BY ...]` (as a
+//! statement or a subquery): a column per value of `col` (per combination of values for several
+//! `ON` columns, joined with `_`), each the aggregate over that value's rows, grouped by the
+//! `GROUP BY` columns (without one, by every column of `t` the pivot does not use).
+//!
+//! The parser does not know the statement, so its text is first written as a SELECT holding
+//! markers (`__pivot_on(col)`, `__pivot_in(...)`, `__pivot_using(agg, 'name')`); the engine
+//! then runs [`PivotProbes`] — each `ON` column's values, and the table's columns where the
+//! grouping is implicit — and [`expand_pivot`] writes the aggregates with their filters.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, Statement, Value, ValueWithSpan,
+    VisitMut, VisitorMut, visit_expressions,
+};
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use super::ast::{call, text};
+use super::dialect::DuckDbCompatDialect;
+use crate::error::{Error, Result};
+
+const ON: &str = "__pivot_on";
+const IN: &str = "__pivot_in";
+const USING: &str = "__pivot_using";
+
+/// `sql` with each PIVOT (a statement's first word, or just after a `(`) written as a SELECT of
+/// markers; `sql` itself when it has none.
+pub(super) fn pivots_as_selects(sql: &str) -> Result<std::borrow::Cow<'_, str>> {
+    if !sql.to_ascii_lowercase().contains("pivot") {
+        return Ok(sql.into());
+    }
+    let Some(tokens) = super::tokens::significant_tokens(sql) else { return Ok(sql.into()) };
+    let offset = super::tokens::offsets(sql);
+    let is_pivot = |i: usize| matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::PIVOT);
+    // A PIVOT starts a statement (or its query, after the CTEs: `WITH u AS (...) PIVOT u ...`)
+    // or a subquery.
+    let after_cte = |i: usize| {
+        let mut depth = 0;
+        for j in (0..i).rev() {
+            match tokens[j].token {
+                Token::RParen => depth += 1,
+                Token::LParen if depth == 1 => {
+                    return j > 0 && matches!(&tokens[j - 1].token, Token::Word(w) if w.keyword == Keyword::AS);
+                }
+                Token::LParen => depth -= 1,
+                _ if depth == 0 => return false,
+                _ => {}
+            }
+        }
+        false
+    };
+    let starts = |i: usize| i == 0 || matches!(tokens[i - 1].token, Token::LParen | Token::SemiColon) || after_cte(i);
+    let mut edits = Vec::new();
+    for i in (0..tokens.len()).filter(|&i| is_pivot(i) && starts(i)) {
+        // The pivot ends at the `)` closing the bracket it opens in, or at the statement's end.
+        let mut depth = 0i32;
+        let mut end = sql.len();
+        for t in &tokens[i + 1..] {
+            match t.token {
+                Token::LParen => depth += 1,
+                Token::RParen if depth == 0 => {
+                    end = offset(t.span.start);
+                    break;
+                }
+                Token::RParen => depth -= 1,
+                Token::SemiColon if depth == 0 => {
+                    end = offset(t.span.start);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let start = offset(tokens[i].span.start);
+        edits.push((start, end, marked_select(&sql[start + "pivot".len()..end])?));
+    }
+    if edits.is_empty() {
+        return Ok(sql.into());
+    }
+    let mut text = sql.to_string();
+    for (start, end, select) in edits.into_iter().rev() {
+        text.replace_range(start..end, &select);
+    }
+    Ok(text.into())
+}
+
+/// The clauses of one PIVOT (the text after the word) as a SELECT of markers.
+fn marked_select(pivot: &str) -> Result<String> {
+    let bad = |why: &str| Error::Query(format!("PIVOT: {why} (write PIVOT table ON column USING sum(x) GROUP BY y)"));
+    let tokens = super::tokens::significant_tokens(pivot).ok_or_else(|| bad("the text does not read as SQL"))?;
+    let offset = super::tokens::offsets(pivot);
+    // Where each clause starts, at the pivot's own level.
+    let mut clauses: Vec<(&str, usize, usize)> = Vec::new();
+    let mut depth = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        match &t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Word(w) if depth == 0 => {
+                let next_is_by =
+                    matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::Word(n)) if n.keyword == Keyword::BY);
+                let clause = match w.keyword {
+                    Keyword::ON if clauses.is_empty() => Some("ON"),
+                    Keyword::IN if clauses.last().is_some_and(|c| c.0 == "ON") => Some("IN"),
+                    Keyword::USING => Some("USING"),
+                    Keyword::GROUP if next_is_by => Some("GROUP BY"),
+                    Keyword::ORDER if next_is_by => Some("ORDER BY"),
+                    Keyword::LIMIT => Some("LIMIT"),
+                    _ => None,
+                };
+                if let Some(clause) = clause {
+                    let start = offset(t.span.start);
+                    let skip = if clause.ends_with("BY") { offset(tokens[i + 1].span.end) } else { offset(t.span.end) };
+                    clauses.push((clause, start, skip));
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(on) = clauses.iter().position(|c| c.0 == "ON") else { return Err(bad("ON is missing")) };
+    let source = pivot[..clauses[on].1].trim();
+    if source.is_empty() {
+        return Err(bad("the table to pivot is missing"));
+    }
+    let body = |name: &str| {
+        clauses.iter().enumerate().find(|(_, c)| c.0 == name).map(|(k, c)| {
+            let end = clauses.get(k + 1).map_or(pivot.len(), |n| n.1);
+            pivot[c.2..end].trim().to_string()
+        })
+    };
+    let on = body("ON").unwrap_or_default();
+    let mut items: Vec<String> = Vec::new();
+    let groups = body("GROUP BY");
+    items.extend(groups.clone());
+    items.push(format!("{ON}({on})"));
+    if let Some(values) = body("IN") {
+        let values = values
+            .trim()
+            .strip_prefix('(')
+            .and_then(|v| v.strip_suffix(')'))
+            .ok_or_else(|| bad("IN takes a list in parentheses"))?;
+        items.push(format!("{IN}({values})"));
+    }
+    let using = body("USING").unwrap_or_else(|| "count(*)".into());
+    for aggregate in split_top_level(&using) {
+        let (expr, name) = named(&aggregate);
+        items.push(format!("{USING}({expr}, '{}')", name.replace('\'', "''")));
+    }
+    let mut select = format!("SELECT {} FROM {source} AS __pivot_source", items.join(", "));
+    for clause in ["GROUP BY", "ORDER BY", "LIMIT"] {
+        if let Some(text) = body(clause) {
+            select.push_str(&format!(" {clause} {text}"));
+        }
+    }
+    Ok(select)
+}
+
+/// The comma-separated parts of `text` at its own level.
+fn split_top_level(text: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let (mut depth, mut quoted) = (0, false);
+    for c in text.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' | '[' if !quoted => depth += 1,
+            ')' | ']' if !quoted => depth -= 1,
+            ',' if depth == 0 && !quoted => {
+                parts.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(last) = parts.last_mut() {
+            last.push(c);
+        }
+    }
+    parts.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+}
+
+/// An aggregate and the name of its columns: its alias, or the aggregate as written.
+fn named(aggregate: &str) -> (String, String) {
+    let lower = aggregate.to_ascii_lowercase();
+    match lower.rfind(" as ") {
+        Some(at) if !aggregate[at + 4..].contains(')') => {
+            let alias = aggregate[at + 4..].trim().trim_matches('"').to_string();
+            (aggregate[..at].trim().to_string(), alias)
+        }
+        _ => (aggregate.to_string(), aggregate.to_string()),
+    }
+}
+
+/// What the engine runs before a pivot can be written: each `ON` column's values (as text, in
+/// order), and the table's columns when the pivot groups by all the others.
+pub(crate) struct PivotProbes {
+    pub(crate) values: Vec<Statement>,
+    pub(crate) columns: Option<Statement>,
+}
+
+/// The first SELECT of markers in the statement, if any.
+fn marked(statement: &Statement) -> Option<Select> {
+    struct Finder(Option<Select>);
+    impl datafusion::sql::sqlparser::ast::Visitor for Finder {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_ref()
+                && is_marked(select)
+            {
+                self.0 = Some((**select).clone());
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut finder = Finder(None);
+    let _ = datafusion::sql::sqlparser::ast::Visit::visit(statement, &mut finder);
+    finder.0
+}
+
+fn is_marked(select: &Select) -> bool {
+    select.projection.iter().any(|item| marker_args(item, ON).is_some())
+}
+
+/// The arguments of a projection item that is the marker `name`.
+fn marker_args(item: &SelectItem, name: &str) -> Option<Vec<Expr>> {
+    let (SelectItem::UnnamedExpr(Expr::Function(f)) | SelectItem::ExprWithAlias { expr: Expr::Function(f), .. }) = item
+    else {
+        return None;
+    };
+    if !f.name.to_string().eq_ignore_ascii_case(name) {
+        return None;
+    }
+    super::ast::positional_args(f)
+}
+
+/// A query over the pivot's table, from a template whose `__pivot_source` is replaced by it.
+fn over_source(template: &str, select: &Select, statement: &Statement) -> Option<Statement> {
+    let mut query = Parser::new(&DuckDbCompatDialect).try_with_sql(template).ok()?.parse_query().ok()?;
+    if let Statement::Query(outer) = statement {
+        query.with = outer.with.clone();
+    }
+    // The template's innermost SELECT reads the table.
+    fn read_source(query: &mut Query, from: &[datafusion::sql::sqlparser::ast::TableWithJoins]) -> bool {
+        let SetExpr::Select(s) = query.body.as_mut() else { return false };
+        if let Some(datafusion::sql::sqlparser::ast::TableFactor::Derived { subquery, .. }) =
+            s.from.first_mut().map(|f| &mut f.relation)
+        {
+            return read_source(subquery, from);
+        }
+        s.from = from.to_vec();
+        true
+    }
+    if !read_source(&mut query, &select.from) {
+        return None;
+    }
+    Some(Statement::Query(query))
+}
+
+/// The probes a statement's first pivot needs, if it has one.
+pub(crate) fn pivot_probes(statement: &Statement) -> Option<PivotProbes> {
+    let select = marked(statement)?;
+    let on = select.projection.iter().find_map(|i| marker_args(i, ON))?;
+    let listed = select.projection.iter().any(|i| marker_args(i, IN).is_some());
+    let values = if listed {
+        Vec::new()
+    } else {
+        on.iter()
+            .map(|column| {
+                let template = "SELECT varchar_text(__value) FROM (SELECT DISTINCT NULL AS __value FROM __pivot_source) AS __values WHERE __value IS NOT NULL ORDER BY __value";
+                let mut probe = over_source(template, &select, statement)?;
+                replace_null(&mut probe, column);
+                Some(probe)
+            })
+            .collect::<Option<Vec<_>>>()?
+    };
+    let implicit = matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty());
+    let columns = if implicit { over_source("SELECT * FROM __pivot_source", &select, statement) } else { None };
+    Some(PivotProbes { values, columns })
+}
+
+/// The template's `NULL AS __value` made the `ON` column.
+fn replace_null(probe: &mut Statement, column: &Expr) {
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(probe, |e: &mut Expr| {
+        if matches!(e, Expr::Value(ValueWithSpan { value: Value::Null, .. })) {
+            *e = column.clone();
+            return ControlFlow::Break(());
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// The first pivot written out: `values` are each `ON` column's (empty when the pivot lists
+/// them), `columns` the table's (when it groups by the columns it does not use).
+/// `is_aggregate` tells the aggregates among the functions of a `USING` expression
+/// (`round(avg(x), 1)`): each takes the value's filter.
+pub(crate) fn expand_pivot(
+    statement: &mut Statement,
+    values: &[Vec<String>],
+    columns: &[String],
+    is_aggregate: &dyn Fn(&str) -> bool,
+) -> Result<()> {
+    struct Expander<'a> {
+        values: &'a [Vec<String>],
+        columns: &'a [String],
+        is_aggregate: &'a dyn Fn(&str) -> bool,
+        failed: Option<Error>,
+    }
+    impl VisitorMut for Expander<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_mut()
+                && is_marked(select)
+            {
+                if let Err(e) = expand(select, self.values, self.columns, self.is_aggregate) {
+                    self.failed = Some(e);
+                }
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut expander = Expander { values, columns, is_aggregate, failed: None };
+    let _ = statement.visit(&mut expander);
+    expander.failed.map_or(Ok(()), Err)
+}
+
+fn expand(
+    select: &mut Select,
+    values: &[Vec<String>],
+    columns: &[String],
+    is_aggregate: &dyn Fn(&str) -> bool,
+) -> Result<()> {
+    let find = |name: &str| select.projection.iter().find_map(|i| marker_args(i, name));
+    let on = find(ON).unwrap_or_default();
+    let listed = find(IN);
+    let aggregates: Vec<(Expr, String)> = select
+        .projection
+        .iter()
+        .filter_map(|i| marker_args(i, USING))
+        .filter_map(|args| match args.as_slice() {
+            [agg, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(name), .. })] => {
+                Some((agg.clone(), name.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    // Each ON column's values: as listed, or as found.
+    let per_column: Vec<Vec<String>> = match &listed {
+        Some(list) if on.len() == 1 => vec![list.iter().map(literal_text).collect()],
+        Some(_) => return Err(Error::Query("PIVOT: IN lists the values of one ON column only".into())),
+        None => values.to_vec(),
+    };
+    let mut combinations: Vec<Vec<String>> = vec![vec![]];
+    for column_values in &per_column {
+        combinations = combinations
+            .iter()
+            .flat_map(|c| column_values.iter().map(move |v| [c.clone(), vec![v.clone()]].concat()))
+            .collect();
+    }
+    let mut items: Vec<SelectItem> = select
+        .projection
+        .iter()
+        .filter(|i| [ON, IN, USING].iter().all(|m| marker_args(i, m).is_none()))
+        .cloned()
+        .collect();
+    if matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty()) {
+        let used = used_columns(&on, &aggregates);
+        let grouped: Vec<Expr> = columns
+            .iter()
+            .filter(|c| !used.contains(&c.to_lowercase()))
+            .map(|c| Expr::Identifier(Ident::with_quote('"', c)))
+            .collect();
+        items.extend(grouped.iter().cloned().map(SelectItem::UnnamedExpr));
+        select.group_by = GroupByExpr::Expressions(grouped, vec![]);
+    }
+    for combination in &combinations {
+        let condition = on
+            .iter()
+            .zip(combination)
+            .map(|(column, value)| Expr::BinaryOp {
+                left: Box::new(call("varchar_text", vec![column.clone()])),
+                op: BinaryOperator::Eq,
+                right: Box::new(text(value)),
+            })
+            .reduce(|a, b| Expr::BinaryOp { left: Box::new(a), op: BinaryOperator::And, right: Box::new(b) });
+        let value_name = combination.join("_");
+        for (aggregate, name) in &aggregates {
+            let mut expr = aggregate.clone();
+            let mut aggregated = false;
+            let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut expr, |e: &mut Expr| {
+                if let Expr::Function(f) = e
+                    && is_aggregate(&f.name.to_string().to_lowercase())
+                {
+                    aggregated = true;
+                    f.filter = match (f.filter.take(), condition.clone()) {
+                        (Some(existing), Some(c)) => Some(Box::new(Expr::BinaryOp {
+                            left: existing,
+                            op: BinaryOperator::And,
+                            right: Box::new(c),
+                        })),
+                        (existing, c) => existing.or(c.map(Box::new)),
+                    };
+                }
+                ControlFlow::<()>::Continue(())
+            });
+            if !aggregated {
+                return Err(Error::Query(format!(
+                    "PIVOT: USING takes aggregates (sum(x), count(*), ...), not {aggregate}"
+                )));
+            }
+            let column = if aggregates.len() == 1 && name == &aggregate_text(aggregate) {
+                value_name.clone()
+            } else {
+                format!("{value_name}_{name}")
+            };
+            items.push(SelectItem::ExprWithAlias { expr, alias: Ident::with_quote('"', column) });
+        }
+    }
+    select.projection = items;
+    Ok(())
+}
+
+fn aggregate_text(aggregate: &Expr) -> String {
+    aggregate.to_string()
+}
+
+/// A listed value as DuckDB names its column: a string's text, a number as written.
+fn literal_text(value: &Expr) -> String {
+    match value {
+        Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The (lower-case) names of the columns the ON columns and the aggregates read.
+fn used_columns(on: &[Expr], aggregates: &[(Expr, String)]) -> Vec<String> {
+    let mut used = Vec::new();
+    let mut note = |e: &Expr| {
+        match e {
+            Expr::Identifier(i) => used.push(i.value.to_lowercase()),
+            Expr::CompoundIdentifier(parts) => used.extend(parts.last().map(|i| i.value.to_lowercase())),
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    };
+    for e in on.iter().chain(aggregates.iter().map(|(a, _)| a)) {
+        let _ = visit_expressions(e, &mut note);
+    }
+    used
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pivot_reads_as_a_select_of_markers() {
+        assert_eq!(
+            pivots_as_selects("PIVOT activity ON type USING count(*) AS n GROUP BY ts::DATE ORDER BY 1").unwrap(),
+            "SELECT ts::DATE, __pivot_on(type), __pivot_using(count(*), 'n') FROM activity AS __pivot_source GROUP BY ts::DATE ORDER BY 1"
+        );
+        assert_eq!(
+            pivots_as_selects("SELECT * FROM (PIVOT t ON y IN (2020, 2021) USING sum(x)) p").unwrap(),
+            "SELECT * FROM (SELECT __pivot_on(y), __pivot_in(2020, 2021), __pivot_using(sum(x), 'sum(x)') FROM t AS __pivot_source) p"
+        );
+        assert_eq!(pivots_as_selects("SELECT 'pivot' AS p").unwrap(), "SELECT 'pivot' AS p");
+        assert!(pivots_as_selects("PIVOT activity USING count(*)").is_err());
+    }
+}
