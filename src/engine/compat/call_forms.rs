@@ -128,6 +128,24 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if let Some(reshaped) = lead_lag(name, f) {
         return Some(reshaped);
     }
+    // `row(a, b)` and a tuple argument (`count(DISTINCT (a, b))`) are DuckDB's unnamed structs.
+    if name == "row" {
+        return Some(call("struct", plain_args(f)?));
+    }
+    if let FunctionArguments::List(list) = &f.args
+        && list.args.iter().any(|a| matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Tuple(_)))))
+    {
+        let mut g = f.clone();
+        if let FunctionArguments::List(list) = &mut g.args {
+            for arg in &mut list.args {
+                if let FunctionArg::Unnamed(FunctionArgExpr::Expr(tuple @ Expr::Tuple(_))) = arg {
+                    let Expr::Tuple(items) = std::mem::replace(tuple, Expr::value(Value::Null)) else { continue };
+                    *tuple = call("struct", items);
+                }
+            }
+        }
+        return Some(Expr::Function(g));
+    }
     let args = plain_args(f)?;
     if name == "to_aggregate_state" {
         return super::aggregate_states::to_state(&args);

@@ -1,4 +1,4 @@
-//! DuckDB's generic functions that DataFusion lacks: `sleep_ms(ms)` and `pg_sleep(seconds)`,
+//! DuckDB's generic functions that DataFusion lacks: `bit_count(x)`; `sleep_ms(ms)` and `pg_sleep(seconds)`,
 //! which wait (per row) and answer NULL; `error(message)`, which fails the query, and
 //! `assert_true(condition [, message])`, which fails it unless every row's condition holds (and
 //! is NULL otherwise).
@@ -22,6 +22,14 @@ pub(super) fn generic_functions() -> Vec<ScalarUDF> {
         row_udf_with(Volatility::Volatile, "pg_sleep", "one argument: pg_sleep(seconds)", 1..=1, null, |a| {
             sleep(a, 1000.0)
         }),
+        row_udf_with(
+            Volatility::Immutable,
+            "bit_count",
+            "one integer: bit_count(x)",
+            1..=1,
+            |_| Ok(DataType::Int8),
+            bit_count,
+        ),
         // Volatile, so that planning does not fold them: they fail only for the rows that reach them.
         row_udf_with(Volatility::Volatile, "error", "one argument: error(message)", 1..=1, null, raise),
         row_udf_with(
@@ -65,4 +73,22 @@ fn assert_true(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         }
     }
     Ok(new_null_array(&DataType::Null, conditions.len()))
+}
+
+/// The bits set in each integer, in its type's width (`bit_count(-1::INTEGER)` is 32).
+fn bit_count(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    use datafusion::arrow::datatypes::Int64Type;
+    let width = match arrays[0].data_type() {
+        DataType::Int8 | DataType::UInt8 => 8,
+        DataType::Int16 | DataType::UInt16 => 16,
+        DataType::Int32 | DataType::UInt32 => 32,
+        _ => 64,
+    };
+    let values = cast(&arrays[0], &DataType::Int64)?;
+    let counts: datafusion::arrow::array::Int8Array = values
+        .as_primitive::<Int64Type>()
+        .iter()
+        .map(|v| v.map(|v| (v as u64 & (u64::MAX >> (64 - width))).count_ones() as i8))
+        .collect();
+    Ok(std::sync::Arc::new(counts))
 }

@@ -143,6 +143,29 @@ pub(super) fn name_result_columns(query: &mut Query) {
             .collect();
         query.order_by = Some(OrderBy { kind: OrderByKind::Expressions(exprs), interpolate: None });
     }
+    // DuckDB keeps two columns given one name (`type AS c, count(*) AS c`), which a plan cannot
+    // hold: the later ones are named as the JSON output names repeated columns, `c_1`, `c_2`.
+    let mut aliases: HashSet<String> = HashSet::new();
+    let written: HashSet<String> = select
+        .projection
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
+            _ => None,
+        })
+        .collect();
+    for item in &mut select.projection {
+        let SelectItem::ExprWithAlias { alias, .. } = item else { continue };
+        let base = alias.value.clone();
+        let mut n = 0;
+        while !aliases.insert(alias.value.to_lowercase()) {
+            n += 1;
+            let candidate = format!("{base}_{n}");
+            if !written.contains(&candidate.to_lowercase()) {
+                *alias = Ident::with_quote('"', candidate);
+            }
+        }
+    }
     let mut taken: HashSet<String> = select
         .projection
         .iter()

@@ -9,7 +9,6 @@ use crate::error::Error;
 /// What to write instead of a DuckDB function that has no equivalent here.
 fn instead(name: &str) -> &'static str {
     match name {
-        "row" => "{'key': value, ...}",
         _ => "a function the README's DuckDB compatibility section lists as identical or rewritten",
     }
 }
