@@ -6,13 +6,6 @@ use regex::Regex;
 
 use crate::error::Error;
 
-/// What to write instead of a DuckDB function that has no equivalent here.
-fn instead(name: &str) -> &'static str {
-    match name {
-        _ => "a function the README's DuckDB compatibility section lists as identical or rewritten",
-    }
-}
-
 /// DataFusion's "Invalid function 'x'" as a refusal that names DuckDB's function and an
 /// equivalent; other errors as they are.
 pub(crate) fn explained(err: Error) -> Error {
@@ -23,7 +16,9 @@ pub(crate) fn explained(err: Error) -> Error {
         return err;
     };
     let name = rest.split('\'').next().unwrap_or_default().to_lowercase();
-    Error::Query(format!("the function {name}() is not supported by carto-activity: write {} instead", instead(&name)))
+    Error::Query(format!(
+        "the function {name}() is not supported by carto-activity: write a function the README's DuckDB compatibility section lists as identical or rewritten instead"
+    ))
 }
 
 /// A lambda that did not parse (outside the functions that take one), explained; `None` for other SQL.
