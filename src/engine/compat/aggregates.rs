@@ -262,10 +262,10 @@ impl Accumulator for CollectAccumulator {
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
         let value = self.evaluate_number()?;
-        // A temporal result was computed in microseconds: an average truncated, others rounded.
+        // A temporal result was computed in microseconds: rounded to one.
         match value {
             ScalarValue::Float64(Some(micros)) if is_temporal(&self.return_type) => {
-                let micros = if self.kind == Collect::TemporalAvg { micros.trunc() } else { micros.round() };
+                let micros = micros.round();
                 temporal_values::from_micros(micros, &self.return_type)
             }
             ScalarValue::Float64(None) if is_temporal(&self.return_type) => ScalarValue::try_from(&self.return_type),
@@ -425,9 +425,18 @@ fn statistic(kind: Collect, values: &[ScalarValue]) -> Option<Option<f64>> {
             Some(median(&deviations))
         }
         Collect::Sem => Some(((sum_sqr - sum * sum * temp) * temp).max(0.0).sqrt() / n.sqrt()),
-        Collect::TemporalAvg => Some(sum / n),
+        Collect::TemporalAvg => Some(exact_mean(&x)),
         _ => return None,
     })
+}
+
+/// The mean of whole numbers (microseconds), summed exactly and rounded to the nearest (a half
+/// down), as DuckDB averages temporal values.
+fn exact_mean(values: &[f64]) -> f64 {
+    let n = values.len() as i128;
+    let sum: i128 = values.iter().map(|v| *v as i128).sum();
+    let (quotient, remainder) = (sum.div_euclid(n), sum.rem_euclid(n));
+    (quotient + i128::from(2 * remainder > n)) as f64
 }
 
 /// The `k` most frequent values, the more frequent first; among equally frequent ones, the first seen.

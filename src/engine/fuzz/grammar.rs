@@ -122,7 +122,8 @@ impl Generator {
         }
         let d = depth.saturating_sub(1);
         match ty {
-            Ty::Text => match self.rng.random_range(0..17) {
+            Ty::Text => match self.rng.random_range(0..18) {
+                16 => format!("({}).lower()", self.expr(table, Ty::Text, d)),
                 0 => format!("lower({})", self.expr(table, Ty::Text, d)),
                 1 => format!("upper({})", self.expr(table, Ty::Text, d)),
                 2 => format!("concat({}, '-', {})", self.expr(table, Ty::Text, d), self.expr(table, Ty::Text, d)),
@@ -209,7 +210,8 @@ impl Generator {
                     self.expr(table, Ty::Bool, d)
                 ),
             },
-            Ty::Ts => match self.rng.random_range(0..4) {
+            Ty::Ts => match self.rng.random_range(0..5) {
+                3 => format!("({} + INTERVAL 90 MINUTE * {})", self.expr(table, Ty::Ts, d), self.small()),
                 0 => format!(
                     "date_trunc('{}', {})",
                     self.pick(&["hour", "day", "week", "month"]),
@@ -295,6 +297,8 @@ impl Generator {
             (Ty::Text, 4) => format!("min({e})"),
             (Ty::Bool, 3 | 4) => format!("{}({e})", self.pick(&["bool_or", "bool_and"])),
             (Ty::Bool, _) => format!("count(*) FILTER (WHERE {e})"),
+            (Ty::Ts, 3) => format!("{}({e})", self.pick(&["median", "avg"])),
+            (Ty::Ts, 4) => format!("max({e}, 2)"),
             _ => format!("max({e})"),
         }
     }
