@@ -60,6 +60,19 @@ enum Collect {
 }
 
 impl Collect {
+    /// The statistics of one number (a DOUBLE).
+    fn of_one_number(self) -> bool {
+        matches!(
+            self,
+            Collect::Product
+                | Collect::Kurtosis
+                | Collect::KurtosisPop
+                | Collect::Skewness
+                | Collect::Mad
+                | Collect::Sem
+        )
+    }
+
     /// Whether the values are collected as doubles.
     fn numeric(self) -> bool {
         !matches!(self, Collect::Mode | Collect::QuantileDisc | Collect::Entropy | Collect::TopK)
@@ -111,26 +124,8 @@ impl AggregateUDFImpl for CollectAggregate {
             (Collect::TopK, _) => plan_err!("approx_top_k takes a value and a constant count: approx_top_k(x, 5)"),
             // DuckDB's median absolute deviation of decimals is a decimal of the same type.
             (Collect::Mad, 1) if matches!(args[0], DataType::Decimal128(..)) => Ok(args[0].clone()),
-            (
-                Collect::Product
-                | Collect::Kurtosis
-                | Collect::KurtosisPop
-                | Collect::Skewness
-                | Collect::Mad
-                | Collect::Sem,
-                1,
-            ) if args[0].is_numeric() || args[0].is_null() => Ok(DataType::Float64),
-            (
-                Collect::Product
-                | Collect::Kurtosis
-                | Collect::KurtosisPop
-                | Collect::Skewness
-                | Collect::Mad
-                | Collect::Sem,
-                _,
-            ) => {
-                plan_err!("{} takes one number: {}(x)", self.name(), self.name())
-            }
+            (kind, 1) if kind.of_one_number() && (args[0].is_numeric() || args[0].is_null()) => Ok(DataType::Float64),
+            (kind, _) if kind.of_one_number() => plan_err!("{} takes one number: {}(x)", self.name(), self.name()),
             (Collect::Mode, _) => plan_err!("mode takes one argument: mode(x)"),
             (_, _) => plan_err!("{} takes a number and a constant quantile, e.g. {}(x, 0.5)", self.name(), self.name()),
         }

@@ -32,52 +32,6 @@ fn zipped(args: &[Expr]) -> Expr {
     )
 }
 
-/// `lead`/`lag` with DuckDB's named arguments (`col :=`, `"offset" :=`, `"default" :=`) in
-/// their places, and without their window's frame, which DuckDB's ignore (DataFusion refuses a
-/// frame that ends before it starts); `None` when there is nothing to change.
-fn lead_lag(name: &str, f: &Function) -> Option<Expr> {
-    use datafusion::sql::sqlparser::ast::WindowType;
-    if !matches!(name, "lead" | "lag") {
-        return None;
-    }
-    let mut g = f.clone();
-    let mut changed = false;
-    if let Some(WindowType::WindowSpec(spec)) = &mut g.over
-        && spec.window_frame.take().is_some()
-    {
-        changed = true;
-    }
-    if let FunctionArguments::List(list) = &mut g.args
-        && list.args.iter().any(|a| matches!(a, FunctionArg::Named { .. }))
-    {
-        let place = |a: &FunctionArg| match a {
-            FunctionArg::Named { name, .. } => match name.value.to_lowercase().as_str() {
-                "col" | "expr" => 0,
-                "offset" => 1,
-                _ => 2,
-            },
-            _ => 0,
-        };
-        let mut args = list.args.clone();
-        args.sort_by_key(place);
-        let mut positional: Vec<FunctionArg> = args
-            .into_iter()
-            .map(|a| match a {
-                FunctionArg::Named { arg, .. } => FunctionArg::Unnamed(arg),
-                other => other,
-            })
-            .collect();
-        // A default without an offset: the offset is 1.
-        if list.args.iter().any(|a| place(a) == 2) && !list.args.iter().any(|a| place(a) == 1) {
-            positional
-                .insert(1, FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(Value::Number("1".into(), false)))));
-        }
-        list.args = positional;
-        changed = true;
-    }
-    changed.then_some(Expr::Function(g))
-}
-
 /// DataFusion's name for a DuckDB `date_trunc` part written otherwise (plural or abbreviated),
 /// or `isoyear`; `None` for the names DataFusion takes as they are.
 fn truncation_unit(part: &str) -> Option<&'static str> {
@@ -125,7 +79,7 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
             f.filter.clone(),
         ));
     }
-    if let Some(reshaped) = lead_lag(name, f) {
+    if let Some(reshaped) = super::queries::lead_lag(name, f) {
         return Some(reshaped);
     }
     // `row(a, b)` and a tuple argument (`count(DISTINCT (a, b))`) are DuckDB's unnamed structs.

@@ -13,7 +13,7 @@ use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use serde_json::Value;
 
-use super::json_path::{PathStep, parse_json_path};
+use super::json_path::{lenient, parse_json_path, walk};
 
 pub(super) fn scalar_functions() -> Vec<ScalarUDF> {
     [
@@ -153,73 +153,6 @@ fn json_texts(array: &ArrayRef) -> Result<ArrayRef> {
 
 pub(super) fn strings(array: &ArrayRef) -> Result<ArrayRef> {
     Ok(cast(array, &DataType::Utf8)?)
-}
-
-/// The value at `path` in a JSON text; `None` when the text is not JSON or the path is missing.
-pub(super) fn json_at(text: &str, path: &[PathStep]) -> Option<Value> {
-    walk(serde_json::from_str(text).ok()?, path)
-}
-
-/// A JSON text as DuckDB reads it: also with NaN and infinities (read as numbers: only their
-/// type and shape are kept) and trailing commas.
-fn lenient(text: &str) -> Option<Value> {
-    serde_json::from_str(text).ok().or_else(|| serde_json::from_str(&strict_text(text)).ok())
-}
-
-/// The text with DuckDB's JSON extensions made strict JSON: a comma before `]` or `}` dropped,
-/// `nan`, `inf` and `infinity` (any case, signed) written as 0.
-fn strict_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.char_indices().peekable();
-    let mut in_string = false;
-    while let Some((i, c)) = chars.next() {
-        if in_string {
-            out.push(c);
-            match c {
-                '\\' => out.extend(chars.next().map(|(_, e)| e)),
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
-            ',' if text[i + 1..].trim_start().starts_with([']', '}']) => {}
-            'n' | 'N' | 'i' | 'I' => {
-                let word: String = text[i..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-                if ["nan", "inf", "infinity"].contains(&word.to_ascii_lowercase().as_str()) {
-                    out.push('0');
-                    for _ in 1..word.len() {
-                        chars.next();
-                    }
-                } else {
-                    out.push(c);
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-fn walk(mut value: Value, path: &[PathStep]) -> Option<Value> {
-    for step in path {
-        value = match (step, value) {
-            (PathStep::Key(k), Value::Object(mut o)) => o.remove(k)?,
-            (PathStep::Index(_) | PathStep::FromEnd(_), Value::Array(mut a)) => {
-                let index = super::json_path::array_index(step, a.len())?;
-                if index >= a.len() {
-                    return None;
-                }
-                a.swap_remove(index)
-            }
-            _ => return None,
-        };
-    }
-    Some(value)
 }
 
 pub(super) fn duckdb_json_type(value: &Value) -> &'static str {
@@ -492,23 +425,7 @@ mod tests {
     use datafusion::arrow::array::TimestampMicrosecondArray;
 
     #[test]
-    fn duckdbs_json_extensions_read_as_json() {
-        assert_eq!(
-            strict_text(r#"{"a": NaN, "b": [-Infinity, inf,], "c": "nan,]"}"#),
-            r#"{"a": 0, "b": [-0, 0], "c": "nan,]"}"#
-        );
-        assert!(lenient(r#"{"a":55,"b":72,}"#).is_some());
-        assert!(lenient("{nan}").is_none());
-    }
-
-    #[test]
-    fn json_paths_walk_objects_and_arrays() {
-        let doc = r#"{"a": {"b": [10, 20, {"c": true}]}}"#;
-        let path = |p| parse_json_path(p).unwrap();
-        assert_eq!(json_at(doc, &path("$.a.b[1]")), Some(Value::from(20)));
-        assert_eq!(json_at(doc, &path("$.a.b[-1].c")), Some(Value::Bool(true)));
-        assert_eq!(json_at(doc, &path("$.a.x")), None);
-        assert_eq!(json_at("not json", &path("$")), None);
+    fn json_types_are_duckdbs() {
         assert_eq!(duckdb_json_type(&Value::from(-1)), "BIGINT");
         assert_eq!(duckdb_json_type(&Value::from(1)), "UBIGINT");
     }

@@ -198,7 +198,7 @@ fn values_at(
             }
             _ => None,
         };
-        let value = text.as_deref().zip(steps).and_then(|(t, steps)| super::functions::json_at(t, &steps));
+        let value = text.as_deref().zip(steps).and_then(|(t, steps)| json_at(t, &steps));
         out.push(value.and_then(|v| match v {
             serde_json::Value::Null if as_text => None,
             serde_json::Value::String(s) if as_text => Some(s),
@@ -206,6 +206,73 @@ fn values_at(
         }));
     }
     Ok(std::sync::Arc::new(StringArray::from(out)))
+}
+
+/// The value at `path` in a JSON text; `None` when the text is not JSON or the path is missing.
+pub(super) fn json_at(text: &str, path: &[PathStep]) -> Option<serde_json::Value> {
+    walk(serde_json::from_str(text).ok()?, path)
+}
+
+/// A JSON text as DuckDB reads it: also with NaN and infinities (read as numbers: only their
+/// type and shape are kept) and trailing commas.
+pub(super) fn lenient(text: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(text).ok().or_else(|| serde_json::from_str(&strict_text(text)).ok())
+}
+
+/// The text with DuckDB's JSON extensions made strict JSON: a comma before `]` or `}` dropped,
+/// `nan`, `inf` and `infinity` (any case, signed) written as 0.
+fn strict_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    let mut in_string = false;
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => out.extend(chars.next().map(|(_, e)| e)),
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            ',' if text[i + 1..].trim_start().starts_with([']', '}']) => {}
+            'n' | 'N' | 'i' | 'I' => {
+                let word: String = text[i..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+                if ["nan", "inf", "infinity"].contains(&word.to_ascii_lowercase().as_str()) {
+                    out.push('0');
+                    for _ in 1..word.len() {
+                        chars.next();
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+pub(super) fn walk(mut value: serde_json::Value, path: &[PathStep]) -> Option<serde_json::Value> {
+    for step in path {
+        value = match (step, value) {
+            (PathStep::Key(k), serde_json::Value::Object(mut o)) => o.remove(k)?,
+            (PathStep::Index(_) | PathStep::FromEnd(_), serde_json::Value::Array(mut a)) => {
+                let index = super::json_path::array_index(step, a.len())?;
+                if index >= a.len() {
+                    return None;
+                }
+                a.swap_remove(index)
+            }
+            _ => return None,
+        };
+    }
+    Some(value)
 }
 
 /// The position a step names in an array of `len` elements (possibly `len` itself, just past the
@@ -216,5 +283,30 @@ pub(crate) fn array_index(step: &PathStep, len: usize) -> Option<usize> {
         PathStep::Index(i) => Some(*i as usize),
         PathStep::FromEnd(k) => len.checked_sub(*k as usize),
         PathStep::Key(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_paths_walk_objects_and_arrays() {
+        let doc = r#"{"a": {"b": [10, 20, {"c": true}]}}"#;
+        let path = |p| parse_json_path(p).unwrap();
+        assert_eq!(json_at(doc, &path("$.a.b[1]")), Some(serde_json::Value::from(20)));
+        assert_eq!(json_at(doc, &path("$.a.b[-1].c")), Some(serde_json::Value::Bool(true)));
+        assert_eq!(json_at(doc, &path("$.a.x")), None);
+        assert_eq!(json_at("not json", &path("$")), None);
+    }
+
+    #[test]
+    fn duckdbs_json_extensions_read_as_json() {
+        assert_eq!(
+            strict_text(r#"{"a": NaN, "b": [-Infinity, inf,], "c": "nan,]"}"#),
+            r#"{"a": 0, "b": [-0, 0], "c": "nan,]"}"#
+        );
+        assert!(lenient(r#"{"a":55,"b":72,}"#).is_some());
+        assert!(lenient("{nan}").is_none());
     }
 }

@@ -2,8 +2,10 @@
 //! `INTERSECT ALL` / `EXCEPT ALL` (multiset operations: a row kept as many times as it is in
 //! both sides, or as many more times as it is on the left; DataFusion would keep every copy);
 //! windows defined on other windows (`OVER (w ORDER BY x)`, `WINDOW w AS (base ...)`), which
-//! DataFusion reads without what they build on; and VALUES columns that mix DOUBLEs with decimal literals, which DuckDB makes DOUBLE (DataFusion
-//! DECIMAL, where a NaN or an infinity cannot go).
+//! DataFusion reads without what they build on; `lead`/`lag` with DuckDB's named arguments and
+//! a frame (which they ignore); HAVING as DuckDB binds it; and VALUES columns that mix DOUBLEs
+//! with decimal literals, which DuckDB makes DOUBLE (DataFusion DECIMAL, where a NaN or an
+//! infinity cannot go).
 
 use std::ops::ControlFlow;
 
@@ -184,6 +186,52 @@ fn having_aliases(select: &mut Select) {
         }
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// `lead`/`lag` with DuckDB's named arguments (`col :=`, `"offset" :=`, `"default" :=`) in
+/// their places, and without their window's frame, which DuckDB's ignore (DataFusion refuses a
+/// frame that ends before it starts); `None` when there is nothing to change.
+pub(super) fn lead_lag(name: &str, f: &datafusion::sql::sqlparser::ast::Function) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments, Value, WindowType};
+    if !matches!(name, "lead" | "lag") {
+        return None;
+    }
+    let mut g = f.clone();
+    let mut changed = false;
+    if let Some(WindowType::WindowSpec(spec)) = &mut g.over
+        && spec.window_frame.take().is_some()
+    {
+        changed = true;
+    }
+    if let FunctionArguments::List(list) = &mut g.args
+        && list.args.iter().any(|a| matches!(a, FunctionArg::Named { .. }))
+    {
+        let place = |a: &FunctionArg| match a {
+            FunctionArg::Named { name, .. } => match name.value.to_lowercase().as_str() {
+                "col" | "expr" => 0,
+                "offset" => 1,
+                _ => 2,
+            },
+            _ => 0,
+        };
+        let mut args = list.args.clone();
+        args.sort_by_key(place);
+        let mut positional: Vec<FunctionArg> = args
+            .into_iter()
+            .map(|a| match a {
+                FunctionArg::Named { arg, .. } => FunctionArg::Unnamed(arg),
+                other => other,
+            })
+            .collect();
+        // A default without an offset: the offset is 1.
+        if list.args.iter().any(|a| place(a) == 2) && !list.args.iter().any(|a| place(a) == 1) {
+            positional
+                .insert(1, FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(Value::Number("1".into(), false)))));
+        }
+        list.args = positional;
+        changed = true;
+    }
+    changed.then_some(Expr::Function(g))
 }
 
 /// `SELECT 42 HAVING 42 > 20`: a HAVING with no grouping, and no call or column in it or in the
