@@ -185,6 +185,15 @@ impl Engine {
                 plan.schema().iter().map(|(q, f)| (q.map(|q| q.table().to_string()), f.name().clone())).collect();
             compat::expand_columns(&mut statement, &columns)?;
         }
+        // DuckDB's UNPIVOT: its table's columns learnt by planning `SELECT * FROM` it.
+        while let Some(probe) = compat::unpivot_probe(&statement) {
+            let plan = state
+                .statement_to_plan(DFStatement::Statement(Box::new(probe)))
+                .await
+                .map_err(|e| compat::explained(Error::query(e)))?;
+            let names: Vec<String> = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
+            compat::expand_unpivot(&mut statement, &names)?;
+        }
         // DuckDB's PIVOT: its columns learnt by running the probes it needs.
         while let Some(compat::PivotProbes { values, columns }) = compat::pivot_probes(&statement) {
             let mut found = Vec::with_capacity(values.len());

@@ -134,7 +134,10 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
     let cases = [
         ("SELECT count(*) FROM activity USING SAMPLE 10%", "USING SAMPLE"),
         ("SUMMARIZE activity", "SUMMARIZE"),
-        ("UNPIVOT (SELECT user_id, metric, map_id FROM apiUsage) ON metric, map_id INTO NAME k VALUE v", "UNPIVOT"),
+        (
+            "SELECT * FROM (SELECT metric, amount FROM apiUsage) PIVOT (sum(amount) FOR metric IN ('lds_routing'))",
+            "PIVOT (",
+        ),
         (
             "SELECT count(*) FROM activity a ASOF JOIN userList u ON a.data->>'userId' = u.user_id AND a.ts >= u.created_at",
             "ASOF JOIN",

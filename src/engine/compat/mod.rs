@@ -70,6 +70,7 @@ mod timestamp_texts;
 mod tokens;
 mod try_calls;
 mod udf;
+mod unpivots;
 mod vector_functions;
 
 use std::ops::ControlFlow;
@@ -92,6 +93,7 @@ pub(crate) use json_marker::{aggregate_state, is_json};
 pub(crate) use pivots::{PivotProbes, expand_pivot, pivot_probes};
 pub(crate) use refusals::explained;
 pub(crate) use star_columns::{SourceColumn, columns_probe, expand_columns};
+pub(crate) use unpivots::{expand_unpivot, unpivot_probe};
 
 /// Adds the DuckDB functions and typing rules to a session.
 pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()> {
@@ -167,13 +169,6 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
         return Some(Error::Query(
             "SUMMARIZE is not supported: write SELECT min(col), max(col), count(DISTINCT col), count(*) FROM table"
                 .into(),
-        ));
-    }
-    if words.first() == Some(&"UNPIVOT")
-        || words.windows(2).any(|w| (w[1] == "PIVOT" || w[1] == "UNPIVOT") && w[0] != "AS")
-    {
-        return Some(Error::Query(
-            "UNPIVOT and the PIVOT (... FOR ... IN ...) clause are not supported: write PIVOT t ON column USING agg(x) GROUP BY y, or a UNION ALL of one SELECT per column".into(),
         ));
     }
     if words.windows(2).any(|w| w == ["ASOF", "JOIN"] || w == ["ASOF", "LEFT"]) {

@@ -26,15 +26,16 @@ const ON: &str = "__pivot_on";
 const IN: &str = "__pivot_in";
 const USING: &str = "__pivot_using";
 
-/// `sql` with each PIVOT (a statement's first word, or just after a `(`) written as a SELECT of
-/// markers; `sql` itself when it has none.
+/// `sql` with each PIVOT and UNPIVOT (a statement's first word, or just after a `(`) written as
+/// a SELECT of markers; `sql` itself when it has none.
 pub(super) fn pivots_as_selects(sql: &str) -> Result<std::borrow::Cow<'_, str>> {
     if !sql.to_ascii_lowercase().contains("pivot") {
         return Ok(sql.into());
     }
     let Some(tokens) = super::tokens::significant_tokens(sql) else { return Ok(sql.into()) };
     let offset = super::tokens::offsets(sql);
-    let is_pivot = |i: usize| matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::PIVOT);
+    let is_pivot =
+        |i: usize| matches!(&tokens[i].token, Token::Word(w) if matches!(w.keyword, Keyword::PIVOT | Keyword::UNPIVOT));
     // A PIVOT starts a statement (or its query, after the CTEs: `WITH u AS (...) PIVOT u ...`)
     // or a subquery.
     let after_cte = |i: usize| {
@@ -74,7 +75,13 @@ pub(super) fn pivots_as_selects(sql: &str) -> Result<std::borrow::Cow<'_, str>> 
             }
         }
         let start = offset(tokens[i].span.start);
-        edits.push((start, end, marked_select(&sql[start + "pivot".len()..end])?));
+        let select = match &tokens[i].token {
+            Token::Word(w) if w.keyword == Keyword::UNPIVOT => {
+                super::unpivots::marked_select(&sql[start + "unpivot".len()..end])?
+            }
+            _ => marked_select(&sql[start + "pivot".len()..end])?,
+        };
+        edits.push((start, end, select));
     }
     if edits.is_empty() {
         return Ok(sql.into());
@@ -158,7 +165,7 @@ fn marked_select(pivot: &str) -> Result<String> {
 }
 
 /// The comma-separated parts of `text` at its own level.
-fn split_top_level(text: &str) -> Vec<String> {
+pub(super) fn split_top_level(text: &str) -> Vec<String> {
     let mut parts = vec![String::new()];
     let (mut depth, mut quoted) = (0, false);
     for c in text.chars() {

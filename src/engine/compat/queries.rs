@@ -22,6 +22,21 @@ pub(super) struct DuckDbQueries;
 impl VisitorMut for DuckDbQueries {
     type Break = Error;
 
+    // The clause forms of PIVOT and UNPIVOT (`FROM t PIVOT (sum(x) FOR k IN (...))`) parse, but
+    // DataFusion plans neither: refused by name.
+    fn pre_visit_table_factor(
+        &mut self,
+        factor: &mut datafusion::sql::sqlparser::ast::TableFactor,
+    ) -> ControlFlow<Error> {
+        use datafusion::sql::sqlparser::ast::TableFactor;
+        if matches!(factor, TableFactor::Pivot { .. } | TableFactor::Unpivot { .. }) {
+            return ControlFlow::Break(Error::Query(
+                "the PIVOT (... FOR ... IN ...) and UNPIVOT (...) clauses are not supported: write the statements PIVOT t ON column USING agg(x) GROUP BY y, or UNPIVOT t ON a, b INTO NAME n VALUE v".into(),
+            ));
+        }
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Error> {
         super::lateral_unnest::lateral_unnests(query);
         if let SetExpr::Values(values) = query.body.as_mut() {

@@ -1,0 +1,213 @@
+//! DuckDB's `UNPIVOT t ON a, b [INTO NAME n VALUE v]` (`ON COLUMNS(...)` too): a row per column
+//! of `ON` and row of `t` whose value is not NULL, holding `t`'s other columns, the column's
+//! name (`name` unless `INTO NAME` says) and its value (`value`).
+//!
+//! As with PIVOT, its text is first a SELECT of markers (`__unpivot_on(a)`, one per column once
+//! `COLUMNS(...)` is expanded, and `__unpivot_into('n', 'v')`); the engine then learns `t`'s
+//! columns ([`unpivot_probe`]) and [`expand_unpivot`] writes the UNION ALL of one SELECT per
+//! column.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, Ident, Query, Select, SelectItem, SetExpr, SetOperator, SetQuantifier, Statement, Value, ValueWithSpan,
+    VisitMut, VisitorMut,
+};
+use datafusion::sql::sqlparser::parser::Parser;
+
+use super::ast::text;
+use super::dialect::DuckDbCompatDialect;
+use crate::error::{Error, Result};
+
+const ON: &str = "__unpivot_on";
+const INTO: &str = "__unpivot_into";
+
+/// The clauses of one UNPIVOT (the text after the word) as a SELECT of markers.
+pub(super) fn marked_select(unpivot: &str) -> Result<String> {
+    let bad =
+        |why: &str| Error::Query(format!("UNPIVOT: {why} (write UNPIVOT table ON a, b INTO NAME name VALUE value)"));
+    let lower = unpivot.to_ascii_lowercase();
+    let on = lower.find(" on ").ok_or_else(|| bad("ON is missing"))?;
+    let source = unpivot[..on].trim();
+    if source.is_empty() {
+        return Err(bad("the table to unpivot is missing"));
+    }
+    let rest = &unpivot[on + 4..];
+    let rest_lower = &lower[on + 4..];
+    // The ON list ends where INTO, ORDER BY or LIMIT starts.
+    let end = [" into ", " order by ", " limit "].iter().filter_map(|k| rest_lower.find(k)).min().unwrap_or(rest.len());
+    let columns = super::pivots::split_top_level(&rest[..end]);
+    if columns.is_empty() {
+        return Err(bad("ON names no column"));
+    }
+    let mut tail = &rest[end..];
+    let (mut name, mut value) = ("name".to_string(), "value".to_string());
+    if tail.trim_start().to_ascii_lowercase().starts_with("into") {
+        let words: Vec<&str> = tail.split_whitespace().collect();
+        match words.as_slice() {
+            [into, n, name_word, v, value_word, ..]
+                if into.eq_ignore_ascii_case("into")
+                    && n.eq_ignore_ascii_case("name")
+                    && v.eq_ignore_ascii_case("value") =>
+            {
+                name = name_word.trim_matches('"').to_string();
+                value = value_word.trim_matches('"').to_string();
+                let after = tail.find(value_word).map_or(tail.len(), |at| at + value_word.len());
+                tail = &tail[after..];
+            }
+            _ => return Err(bad("INTO takes NAME name VALUE value")),
+        }
+    }
+    let items: Vec<String> = columns.iter().map(|c| format!("{ON}({c})")).collect();
+    Ok(format!(
+        "SELECT {}, {INTO}('{}', '{}') FROM {source} AS __pivot_source {}",
+        items.join(", "),
+        name.replace('\'', "''"),
+        value.replace('\'', "''"),
+        tail.trim()
+    )
+    .trim_end()
+    .to_string())
+}
+
+fn marker_args(item: &SelectItem, name: &str) -> Option<Vec<Expr>> {
+    let (SelectItem::UnnamedExpr(Expr::Function(f)) | SelectItem::ExprWithAlias { expr: Expr::Function(f), .. }) = item
+    else {
+        return None;
+    };
+    f.name.to_string().eq_ignore_ascii_case(name).then(|| super::ast::positional_args(f)).flatten()
+}
+
+fn is_marked(select: &Select) -> bool {
+    select.projection.iter().any(|item| marker_args(item, INTO).is_some())
+}
+
+/// `SELECT * FROM` the first UNPIVOT's table, to learn its columns; `None` without one (or
+/// while its `COLUMNS(...)` waits to be expanded).
+pub(crate) fn unpivot_probe(statement: &Statement) -> Option<Statement> {
+    struct Finder(Option<Select>);
+    impl datafusion::sql::sqlparser::ast::Visitor for Finder {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_ref()
+                && is_marked(select)
+            {
+                self.0 = Some((**select).clone());
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut finder = Finder(None);
+    let _ = datafusion::sql::sqlparser::ast::Visit::visit(statement, &mut finder);
+    let select = finder.0?;
+    if select.projection.iter().any(super::star_columns::mentions_columns) {
+        return None;
+    }
+    let mut probe = Parser::new(&DuckDbCompatDialect).try_with_sql("SELECT * FROM t").ok()?.parse_query().ok()?;
+    if let SetExpr::Select(s) = probe.body.as_mut() {
+        s.from = select.from.clone();
+    }
+    if let Statement::Query(outer) = statement {
+        probe.with = outer.with.clone();
+    }
+    Some(Statement::Query(probe))
+}
+
+/// The first UNPIVOT written out over `columns` (those of its table).
+pub(crate) fn expand_unpivot(statement: &mut Statement, columns: &[String]) -> Result<()> {
+    struct Expander<'a>(&'a [String], Option<Error>);
+    impl VisitorMut for Expander<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_ref()
+                && is_marked(select)
+            {
+                match expanded(select, self.0) {
+                    Ok(body) => *query.body = body,
+                    Err(e) => self.1 = Some(e),
+                }
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut expander = Expander(columns, None);
+    let _ = statement.visit(&mut expander);
+    expander.1.map_or(Ok(()), Err)
+}
+
+/// `SELECT <other columns>, 'a' AS name, a AS value FROM t WHERE a IS NOT NULL UNION ALL ...`.
+fn expanded(select: &Select, columns: &[String]) -> Result<SetExpr> {
+    let names = |e: &Expr| match e {
+        Expr::Identifier(i) => Some(i.value.clone()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+        _ => None,
+    };
+    let unpivoted: Vec<(Expr, String)> = select
+        .projection
+        .iter()
+        .filter_map(|item| marker_args(item, ON))
+        .map(|args| match args.as_slice() {
+            [column] => names(column)
+                .map(|n| (column.clone(), n))
+                .ok_or_else(|| Error::Query(format!("UNPIVOT: ON takes columns, not {column}"))),
+            _ => Err(Error::Query("UNPIVOT: ON takes columns".into())),
+        })
+        .collect::<Result<_>>()?;
+    let into = select.projection.iter().find_map(|item| marker_args(item, INTO)).unwrap_or_default();
+    let label = |i: usize, default: &str| match into.get(i) {
+        Some(Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. })) => s.clone(),
+        _ => default.to_string(),
+    };
+    let (name, value) = (label(0, "name"), label(1, "value"));
+    let kept: Vec<&String> =
+        columns.iter().filter(|c| !unpivoted.iter().any(|(_, n)| n.eq_ignore_ascii_case(c))).collect();
+    let branches = unpivoted.iter().map(|(column, column_name)| {
+        let mut branch = select.clone();
+        branch.projection =
+            kept.iter().map(|c| SelectItem::UnnamedExpr(Expr::Identifier(Ident::with_quote('"', *c)))).collect();
+        branch
+            .projection
+            .push(SelectItem::ExprWithAlias { expr: text(column_name), alias: Ident::with_quote('"', &name) });
+        branch
+            .projection
+            .push(SelectItem::ExprWithAlias { expr: column.clone(), alias: Ident::with_quote('"', &value) });
+        let present = Expr::IsNotNull(Box::new(column.clone()));
+        branch.selection = Some(match branch.selection.take() {
+            Some(w) => Expr::BinaryOp {
+                left: Box::new(w),
+                op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
+                right: Box::new(present),
+            },
+            None => present,
+        });
+        SetExpr::Select(Box::new(branch))
+    });
+    branches
+        .reduce(|left, right| SetExpr::SetOperation {
+            op: SetOperator::Union,
+            set_quantifier: SetQuantifier::All,
+            left: Box::new(left),
+            right: Box::new(right),
+        })
+        .ok_or_else(|| Error::Query("UNPIVOT: ON names no column".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unpivot_reads_as_a_select_of_markers() {
+        assert_eq!(
+            marked_select(" t ON x, y INTO NAME c VALUE v ORDER BY k").unwrap(),
+            "SELECT __unpivot_on(x), __unpivot_on(y), __unpivot_into('c', 'v') FROM t AS __pivot_source ORDER BY k"
+        );
+        assert_eq!(
+            marked_select(" (SELECT * FROM t) ON COLUMNS(* EXCLUDE (k))").unwrap(),
+            "SELECT __unpivot_on(COLUMNS(* EXCLUDE (k))), __unpivot_into('name', 'value') FROM (SELECT * FROM t) AS __pivot_source"
+        );
+        assert!(marked_select(" t USING x").is_err());
+    }
+}
