@@ -205,24 +205,48 @@ pub(crate) struct PivotProbes {
     pub(crate) columns: Option<Statement>,
 }
 
-/// The first SELECT of markers in the statement, if any.
-fn marked(statement: &Statement) -> Option<Select> {
-    struct Finder(Option<Select>);
+/// The first SELECT of the statement that `marked` picks, if any.
+pub(super) fn first_marked(statement: &Statement, marked: fn(&Select) -> bool) -> Option<Select> {
+    struct Finder(fn(&Select) -> bool, Option<Select>);
     impl datafusion::sql::sqlparser::ast::Visitor for Finder {
         type Break = ();
         fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
             if let SetExpr::Select(select) = query.body.as_ref()
-                && is_marked(select)
+                && (self.0)(select)
             {
-                self.0 = Some((**select).clone());
+                self.1 = Some((**select).clone());
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
         }
     }
-    let mut finder = Finder(None);
+    let mut finder = Finder(marked, None);
     let _ = datafusion::sql::sqlparser::ast::Visit::visit(statement, &mut finder);
-    finder.0
+    finder.1
+}
+
+/// `edit` applied to the query whose body is the statement's first SELECT that `marked` picks.
+pub(super) fn edit_first_marked(
+    statement: &mut Statement,
+    marked: fn(&Select) -> bool,
+    edit: &mut dyn FnMut(&mut Query) -> Result<()>,
+) -> Result<()> {
+    struct Editor<'a>(fn(&Select) -> bool, &'a mut dyn FnMut(&mut Query) -> Result<()>, Result<()>);
+    impl VisitorMut for Editor<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_ref()
+                && (self.0)(select)
+            {
+                self.2 = (self.1)(query);
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut editor = Editor(marked, edit, Ok(()));
+    let _ = statement.visit(&mut editor);
+    editor.2
 }
 
 fn is_marked(select: &Select) -> bool {
@@ -230,7 +254,7 @@ fn is_marked(select: &Select) -> bool {
 }
 
 /// The arguments of a projection item that is the marker `name`.
-fn marker_args(item: &SelectItem, name: &str) -> Option<Vec<Expr>> {
+pub(super) fn marker_args(item: &SelectItem, name: &str) -> Option<Vec<Expr>> {
     let (SelectItem::UnnamedExpr(Expr::Function(f)) | SelectItem::ExprWithAlias { expr: Expr::Function(f), .. }) = item
     else {
         return None;
@@ -266,7 +290,7 @@ fn over_source(template: &str, select: &Select, statement: &Statement) -> Option
 
 /// The probes a statement's first pivot needs, if it has one.
 pub(crate) fn pivot_probes(statement: &Statement) -> Option<PivotProbes> {
-    let select = marked(statement)?;
+    let select = first_marked(statement, is_marked)?;
     let on = select.projection.iter().find_map(|i| marker_args(i, ON))?;
     let listed = select.projection.iter().any(|i| marker_args(i, IN).is_some());
     let values = if listed {
@@ -307,29 +331,10 @@ pub(crate) fn expand_pivot(
     columns: &[String],
     is_aggregate: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
-    struct Expander<'a> {
-        values: &'a [Vec<String>],
-        columns: &'a [String],
-        is_aggregate: &'a dyn Fn(&str) -> bool,
-        failed: Option<Error>,
-    }
-    impl VisitorMut for Expander<'_> {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-            if let SetExpr::Select(select) = query.body.as_mut()
-                && is_marked(select)
-            {
-                if let Err(e) = expand(select, self.values, self.columns, self.is_aggregate) {
-                    self.failed = Some(e);
-                }
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut expander = Expander { values, columns, is_aggregate, failed: None };
-    let _ = statement.visit(&mut expander);
-    expander.failed.map_or(Ok(()), Err)
+    edit_first_marked(statement, is_marked, &mut |query| match query.body.as_mut() {
+        SetExpr::Select(select) => expand(select, values, columns, is_aggregate),
+        _ => Ok(()),
+    })
 }
 
 fn expand(

@@ -7,16 +7,14 @@
 //! columns ([`unpivot_probe`]) and [`expand_unpivot`] writes the UNION ALL of one SELECT per
 //! column.
 
-use std::ops::ControlFlow;
-
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, Query, Select, SelectItem, SetExpr, SetOperator, SetQuantifier, Statement, Value, ValueWithSpan,
-    VisitMut, VisitorMut,
+    Expr, Ident, Select, SelectItem, SetExpr, SetOperator, SetQuantifier, Statement, Value, ValueWithSpan,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
 use super::ast::text;
 use super::dialect::DuckDbCompatDialect;
+use super::pivots::{edit_first_marked, first_marked, marker_args};
 use crate::error::{Error, Result};
 
 const ON: &str = "__unpivot_on";
@@ -70,14 +68,6 @@ pub(super) fn marked_select(unpivot: &str) -> Result<String> {
     .to_string())
 }
 
-fn marker_args(item: &SelectItem, name: &str) -> Option<Vec<Expr>> {
-    let (SelectItem::UnnamedExpr(Expr::Function(f)) | SelectItem::ExprWithAlias { expr: Expr::Function(f), .. }) = item
-    else {
-        return None;
-    };
-    f.name.to_string().eq_ignore_ascii_case(name).then(|| super::ast::positional_args(f)).flatten()
-}
-
 fn is_marked(select: &Select) -> bool {
     select.projection.iter().any(|item| marker_args(item, INTO).is_some())
 }
@@ -85,22 +75,7 @@ fn is_marked(select: &Select) -> bool {
 /// `SELECT * FROM` the first UNPIVOT's table, to learn its columns; `None` without one (or
 /// while its `COLUMNS(...)` waits to be expanded).
 pub(crate) fn unpivot_probe(statement: &Statement) -> Option<Statement> {
-    struct Finder(Option<Select>);
-    impl datafusion::sql::sqlparser::ast::Visitor for Finder {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
-            if let SetExpr::Select(select) = query.body.as_ref()
-                && is_marked(select)
-            {
-                self.0 = Some((**select).clone());
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut finder = Finder(None);
-    let _ = datafusion::sql::sqlparser::ast::Visit::visit(statement, &mut finder);
-    let select = finder.0?;
+    let select = first_marked(statement, is_marked)?;
     if select.projection.iter().any(super::star_columns::mentions_columns) {
         return None;
     }
@@ -116,25 +91,11 @@ pub(crate) fn unpivot_probe(statement: &Statement) -> Option<Statement> {
 
 /// The first UNPIVOT written out over `columns` (those of its table).
 pub(crate) fn expand_unpivot(statement: &mut Statement, columns: &[String]) -> Result<()> {
-    struct Expander<'a>(&'a [String], Option<Error>);
-    impl VisitorMut for Expander<'_> {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-            if let SetExpr::Select(select) = query.body.as_ref()
-                && is_marked(select)
-            {
-                match expanded(select, self.0) {
-                    Ok(body) => *query.body = body,
-                    Err(e) => self.1 = Some(e),
-                }
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut expander = Expander(columns, None);
-    let _ = statement.visit(&mut expander);
-    expander.1.map_or(Ok(()), Err)
+    edit_first_marked(statement, is_marked, &mut |query| {
+        let SetExpr::Select(select) = query.body.as_ref() else { return Ok(()) };
+        *query.body = expanded(select, columns)?;
+        Ok(())
+    })
 }
 
 /// `SELECT <other columns>, 'a' AS name, a AS value FROM t WHERE a IS NOT NULL UNION ALL ...`.
