@@ -34,6 +34,7 @@ pub(super) fn lateral_unnests(query: &mut Query) {
         json_tables_of_constants(select);
         while let Some(rename) = one_lateral_unnest(select) {
             if let Some(row) = &rename.row {
+                name_json_columns(select, &rename.alias);
                 bare_json_columns(select, &rename.relation, row);
             }
             renames.push(rename);
@@ -72,6 +73,25 @@ fn json_column(e: &mut Expr, relation: &str, row: &Ident) {
         && super::json_tables::COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(&ident.value))
     {
         *e = Expr::CompoundIdentifier(vec![Ident::new(relation), row.clone(), Ident::new(ident.value.to_lowercase())]);
+    }
+}
+
+/// Result columns that are json_each's (`j.key`, a bare `key`) named as they are written, as
+/// DuckDB names them, before they are read as fields of the row.
+fn name_json_columns(select: &mut Select, alias: &str) {
+    let is_column = |name: &Ident| super::json_tables::COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(&name.value));
+    for item in &mut select.projection {
+        let SelectItem::UnnamedExpr(expr) = item else { continue };
+        let name = match expr {
+            Expr::Identifier(i) if i.quote_style.is_none() && i.value != "type" && is_column(i) => i.clone(),
+            Expr::CompoundIdentifier(parts)
+                if parts.len() == 2 && parts[0].value.eq_ignore_ascii_case(alias) && is_column(&parts[1]) =>
+            {
+                parts[1].clone()
+            }
+            _ => continue,
+        };
+        *item = SelectItem::ExprWithAlias { expr: expr.clone(), alias: name };
     }
 }
 
@@ -321,11 +341,11 @@ mod tests {
     fn json_each_is_an_unnest_of_its_rows() {
         assert_eq!(
             rewritten("SELECT j.key, count(*) FROM activity a, json_each(a.data) AS j GROUP BY j.key ORDER BY key"),
-            "SELECT a.__j_row.key, count(*) FROM (SELECT a.*, unnest(json_each_rows(a.data)) AS __j_row FROM activity a) AS a GROUP BY a.__j_row.key ORDER BY a.__j_row.key"
+            "SELECT a.__j_row.key AS key, count(*) FROM (SELECT a.*, unnest(json_each_rows(a.data)) AS __j_row FROM activity a) AS a GROUP BY a.__j_row.key ORDER BY a.__j_row.key"
         );
         assert_eq!(
             rewritten("SELECT key, type FROM activity, json_tree(data)"),
-            "SELECT activity.__json_tree_row.key, type FROM (SELECT activity.*, unnest(json_tree_rows(data)) AS __json_tree_row FROM activity) AS activity"
+            "SELECT activity.__json_tree_row.key AS key, type FROM (SELECT activity.*, unnest(json_tree_rows(data)) AS __json_tree_row FROM activity) AS activity"
         );
         assert_eq!(
             rewritten("SELECT key FROM json_each('{\"a\": 1}')"),
