@@ -1,5 +1,5 @@
 //! What DuckDB answers about its own catalogue, answered the same way: `SHOW TABLES`,
-//! `DESCRIBE <table>`, the `tables` command, and DuckDB's names for types.
+//! `DESCRIBE <table>` and `DESCRIBE <query>`, the `tables` command, and DuckDB's names for types.
 
 use std::sync::Arc;
 
@@ -29,12 +29,31 @@ pub(crate) fn duckdb_listing(statement: &Statement) -> Result<Option<RecordBatch
 /// `DESCRIBE <table>`: each column with its DuckDB type and whether it may be NULL.
 fn describe(category: Category) -> Result<RecordBatch> {
     let schema = category.schema();
-    let fields = schema.fields();
-    batch(vec![
-        ("column_name", fields.iter().map(|f| f.name().clone()).collect()),
-        ("column_type", fields.iter().map(|f| field_type_name(f)).collect()),
-        ("null", fields.iter().map(|f| if f.is_nullable() { "YES" } else { "NO" }.to_string()).collect()),
+    described(schema.fields(), |f| f.is_nullable())
+}
+
+/// `DESCRIBE <query>`: each result column with its DuckDB type (DuckDB says any result column may
+/// be NULL).
+pub(crate) fn describe_result(schema: &datafusion::arrow::datatypes::Schema) -> Result<RecordBatch> {
+    described(schema.fields(), |_| true)
+}
+
+/// DuckDB's six columns describing columns (`key`, `default` and `extra` empty here).
+fn described(
+    fields: &datafusion::arrow::datatypes::Fields,
+    nullable: impl Fn(&datafusion::arrow::datatypes::Field) -> bool,
+) -> Result<RecordBatch> {
+    let none = || datafusion::arrow::array::new_null_array(&DataType::Utf8, fields.len());
+    let text = |values: Vec<String>| Arc::new(StringArray::from(values)) as ArrayRef;
+    RecordBatch::try_from_iter([
+        ("column_name", text(fields.iter().map(|f| f.name().clone()).collect())),
+        ("column_type", text(fields.iter().map(|f| field_type_name(f)).collect())),
+        ("null", text(fields.iter().map(|f| if nullable(f) { "YES" } else { "NO" }.to_string()).collect())),
+        ("key", none()),
+        ("default", none()),
+        ("extra", none()),
     ])
+    .map_err(|e| Error::internal("describing columns")(e.to_string()))
 }
 
 /// Every column of every table, for the `tables` command.

@@ -20,7 +20,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
-use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{DescribeAlias, Statement};
 
 pub(crate) use listing::{all_columns, duckdb_type_name, field_type_name, sql_type_name};
 
@@ -171,6 +171,18 @@ impl Engine {
     /// Plans one prepared (read-only, rewritten) statement, without running it.
     pub(crate) async fn plan(&self, statement: Statement) -> Result<DataFrame> {
         if let Some(batch) = listing::duckdb_listing(&statement)? {
+            return self.ctx.read_batch(batch).map_err(Error::query);
+        }
+        // `DESCRIBE <query>`: the columns of the query as planned here, named as DuckDB names them.
+        if let Statement::Explain {
+            describe_alias: DescribeAlias::Describe | DescribeAlias::Desc,
+            statement: inner,
+            ..
+        } = &statement
+            && matches!(inner.as_ref(), Statement::Query(_))
+        {
+            let described = Box::pin(self.plan((**inner).clone())).await?;
+            let batch = listing::describe_result(described.schema().as_arrow())?;
             return self.ctx.read_batch(batch).map_err(Error::query);
         }
         let state = self.ctx.state();

@@ -38,6 +38,7 @@ pub(super) fn datafusion_name(duckdb: &str) -> Option<&'static str> {
         "lcase" => "lower",
         "hex" => "to_hex",
         "pg_size_pretty" => "format_bytes",
+        "get_current_timestamp" | "transaction_timestamp" => "now",
         _ => return None,
     })
 }
