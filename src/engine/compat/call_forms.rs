@@ -227,6 +227,16 @@ pub(super) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
             vec![datafusion::sql::sqlparser::ast::FunctionArgumentClause::OrderBy(vec![order])],
             Some(Box::new(kept)),
         );
+        // DuckDB refuses a count that is no positive number.
+        let refused = match n {
+            Expr::Value(ValueWithSpan { value: Value::Number(k, _), .. }) => k.parse::<f64>().is_ok_and(|k| k <= 0.0),
+            Expr::Value(ValueWithSpan { value: Value::Null, .. }) => true,
+            Expr::UnaryOp { op: datafusion::sql::sqlparser::ast::UnaryOperator::Minus, .. } => true,
+            _ => false,
+        };
+        if refused {
+            return Some(call("error", vec![text("Invalid input for MIN/MAX: n value must be > 0")]));
+        }
         let one = Expr::value(Value::Number("1".into(), false));
         return Some(call("array_slice", vec![collected, one, n.clone()]));
     }

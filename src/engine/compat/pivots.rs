@@ -155,7 +155,7 @@ fn marked_select(pivot: &str) -> Result<String> {
         let (expr, name) = named(&aggregate);
         items.push(format!("{USING}({expr}, '{}')", name.replace('\'', "''")));
     }
-    let mut select = format!("SELECT {} FROM {source} AS __pivot_source", items.join(", "));
+    let mut select = format!("SELECT {} FROM {source}", items.join(", "));
     for clause in ["GROUP BY", "ORDER BY", "LIMIT"] {
         if let Some(text) = body(clause) {
             select.push_str(&format!(" {clause} {text}"));
@@ -470,11 +470,11 @@ mod tests {
     fn a_pivot_reads_as_a_select_of_markers() {
         assert_eq!(
             pivots_as_selects("PIVOT activity ON type USING count(*) AS n GROUP BY ts::DATE ORDER BY 1").unwrap(),
-            "SELECT ts::DATE, __pivot_on(type), __pivot_using(count(*), 'n') FROM activity AS __pivot_source GROUP BY ts::DATE ORDER BY 1"
+            "SELECT ts::DATE, __pivot_on(type), __pivot_using(count(*), 'n') FROM activity GROUP BY ts::DATE ORDER BY 1"
         );
         assert_eq!(
             pivots_as_selects("SELECT * FROM (PIVOT t ON y IN (2020, 2021) USING sum(x)) p").unwrap(),
-            "SELECT * FROM (SELECT __pivot_on(y), __pivot_in(2020, 2021), __pivot_using(sum(x), 'sum(x)') FROM t AS __pivot_source) p"
+            "SELECT * FROM (SELECT __pivot_on(y), __pivot_in(2020, 2021), __pivot_using(sum(x), 'sum(x)') FROM t) p"
         );
         assert_eq!(pivots_as_selects("SELECT 'pivot' AS p").unwrap(), "SELECT 'pivot' AS p");
         assert!(pivots_as_selects("PIVOT activity USING count(*)").is_err());

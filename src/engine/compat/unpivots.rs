@@ -58,7 +58,7 @@ pub(super) fn marked_select(unpivot: &str) -> Result<String> {
     }
     let items: Vec<String> = columns.iter().map(|c| format!("{ON}({c})")).collect();
     Ok(format!(
-        "SELECT {}, {INTO}('{}', '{}') FROM {source} AS __pivot_source {}",
+        "SELECT {}, {INTO}('{}', '{}') FROM {source} {}",
         items.join(", "),
         name.replace('\'', "''"),
         value.replace('\'', "''"),
@@ -163,11 +163,11 @@ mod tests {
     fn an_unpivot_reads_as_a_select_of_markers() {
         assert_eq!(
             marked_select(" t ON x, y INTO NAME c VALUE v ORDER BY k").unwrap(),
-            "SELECT __unpivot_on(x), __unpivot_on(y), __unpivot_into('c', 'v') FROM t AS __pivot_source ORDER BY k"
+            "SELECT __unpivot_on(x), __unpivot_on(y), __unpivot_into('c', 'v') FROM t ORDER BY k"
         );
         assert_eq!(
             marked_select(" (SELECT * FROM t) ON COLUMNS(* EXCLUDE (k))").unwrap(),
-            "SELECT __unpivot_on(COLUMNS(* EXCLUDE (k))), __unpivot_into('name', 'value') FROM (SELECT * FROM t) AS __pivot_source"
+            "SELECT __unpivot_on(COLUMNS(* EXCLUDE (k))), __unpivot_into('name', 'value') FROM (SELECT * FROM t)"
         );
         assert!(marked_select(" t USING x").is_err());
     }
