@@ -421,7 +421,7 @@ fn expand(
                     "PIVOT: USING takes aggregates (sum(x), count(*), ...), not {aggregate}"
                 )));
             }
-            let column = if aggregates.len() == 1 && name == &aggregate_text(aggregate) {
+            let column = if aggregates.len() == 1 && *name == aggregate.to_string() {
                 value_name.clone()
             } else {
                 format!("{value_name}_{name}")
@@ -431,10 +431,6 @@ fn expand(
     }
     select.projection = items;
     Ok(())
-}
-
-fn aggregate_text(aggregate: &Expr) -> String {
-    aggregate.to_string()
 }
 
 /// A listed value as DuckDB names its column: a string's text, a number as written.
