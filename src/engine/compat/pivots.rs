@@ -4,7 +4,7 @@
 //! `GROUP BY` columns (without one, by every column of `t` the pivot does not use).
 //!
 //! The parser does not know the statement, so its text is first written as a SELECT holding
-//! markers (`__pivot_on(col)`, `__pivot_in(...)`, `__pivot_using(agg, 'name')`); the engine
+//! markers (`__pivot_on(col)`, `__pivot_in(...)`, `__pivot_using(agg, 'name', aliased)`); the engine
 //! then runs [`PivotProbes`] — each `ON` column's values, and the table's columns where the
 //! grouping is implicit — and [`expand_pivot`] writes the aggregates with their filters.
 
@@ -152,8 +152,8 @@ fn marked_select(pivot: &str) -> Result<String> {
     }
     let using = body("USING").unwrap_or_else(|| "count(*)".into());
     for aggregate in split_top_level(&using) {
-        let (expr, name) = named(&aggregate);
-        items.push(format!("{USING}({expr}, '{}')", name.replace('\'', "''")));
+        let (expr, name, aliased) = named(&aggregate);
+        items.push(format!("{USING}({expr}, '{}', {aliased})", name.replace('\'', "''")));
     }
     let mut select = format!("SELECT {} FROM {source}", items.join(", "));
     for clause in ["GROUP BY", "ORDER BY", "LIMIT"] {
@@ -186,15 +186,16 @@ pub(super) fn split_top_level(text: &str) -> Vec<String> {
     parts.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
 }
 
-/// An aggregate and the name of its columns: its alias, or the aggregate as written.
-fn named(aggregate: &str) -> (String, String) {
+/// An aggregate and the name of its columns: its alias, or the aggregate as written
+/// (whether the name is an alias: a lone unnamed aggregate's columns are the values alone).
+fn named(aggregate: &str) -> (String, String, bool) {
     let lower = aggregate.to_ascii_lowercase();
     match lower.rfind(" as ") {
         Some(at) if !aggregate[at + 4..].contains(')') => {
             let alias = aggregate[at + 4..].trim().trim_matches('"').to_string();
-            (aggregate[..at].trim().to_string(), alias)
+            (aggregate[..at].trim().to_string(), alias, true)
         }
-        _ => (aggregate.to_string(), aggregate.to_string()),
+        _ => (aggregate.to_string(), aggregate.to_string(), false),
     }
 }
 
@@ -346,14 +347,16 @@ fn expand(
     let find = |name: &str| select.projection.iter().find_map(|i| marker_args(i, name));
     let on = find(ON).unwrap_or_default();
     let listed = find(IN);
-    let aggregates: Vec<(Expr, String)> = select
+    let aggregates: Vec<(Expr, String, bool)> = select
         .projection
         .iter()
         .filter_map(|i| marker_args(i, USING))
         .filter_map(|args| match args.as_slice() {
-            [agg, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(name), .. })] => {
-                Some((agg.clone(), name.clone()))
-            }
+            [
+                agg,
+                Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(name), .. }),
+                Expr::Value(ValueWithSpan { value: Value::Boolean(aliased), .. }),
+            ] => Some((agg.clone(), name.clone(), *aliased)),
             _ => None,
         })
         .collect();
@@ -397,7 +400,7 @@ fn expand(
             })
             .reduce(|a, b| Expr::BinaryOp { left: Box::new(a), op: BinaryOperator::And, right: Box::new(b) });
         let value_name = combination.join("_");
-        for (aggregate, name) in &aggregates {
+        for (aggregate, name, aliased) in &aggregates {
             let mut expr = aggregate.clone();
             let mut aggregated = false;
             let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut expr, |e: &mut Expr| {
@@ -421,11 +424,8 @@ fn expand(
                     "PIVOT: USING takes aggregates (sum(x), count(*), ...), not {aggregate}"
                 )));
             }
-            let column = if aggregates.len() == 1 && *name == aggregate.to_string() {
-                value_name.clone()
-            } else {
-                format!("{value_name}_{name}")
-            };
+            let column =
+                if aggregates.len() == 1 && !aliased { value_name.clone() } else { format!("{value_name}_{name}") };
             items.push(SelectItem::ExprWithAlias { expr, alias: Ident::with_quote('"', column) });
         }
     }
@@ -442,7 +442,7 @@ fn literal_text(value: &Expr) -> String {
 }
 
 /// The (lower-case) names of the columns the ON columns and the aggregates read.
-fn used_columns(on: &[Expr], aggregates: &[(Expr, String)]) -> Vec<String> {
+fn used_columns(on: &[Expr], aggregates: &[(Expr, String, bool)]) -> Vec<String> {
     let mut used = Vec::new();
     let mut note = |e: &Expr| {
         match e {
@@ -452,7 +452,7 @@ fn used_columns(on: &[Expr], aggregates: &[(Expr, String)]) -> Vec<String> {
         }
         ControlFlow::<()>::Continue(())
     };
-    for e in on.iter().chain(aggregates.iter().map(|(a, _)| a)) {
+    for e in on.iter().chain(aggregates.iter().map(|(a, ..)| a)) {
         let _ = visit_expressions(e, &mut note);
     }
     used
@@ -466,11 +466,11 @@ mod tests {
     fn a_pivot_reads_as_a_select_of_markers() {
         assert_eq!(
             pivots_as_selects("PIVOT activity ON type USING count(*) AS n GROUP BY ts::DATE ORDER BY 1").unwrap(),
-            "SELECT ts::DATE, __pivot_on(type), __pivot_using(count(*), 'n') FROM activity GROUP BY ts::DATE ORDER BY 1"
+            "SELECT ts::DATE, __pivot_on(type), __pivot_using(count(*), 'n', true) FROM activity GROUP BY ts::DATE ORDER BY 1"
         );
         assert_eq!(
             pivots_as_selects("SELECT * FROM (PIVOT t ON y IN (2020, 2021) USING sum(x)) p").unwrap(),
-            "SELECT * FROM (SELECT __pivot_on(y), __pivot_in(2020, 2021), __pivot_using(sum(x), 'sum(x)') FROM t) p"
+            "SELECT * FROM (SELECT __pivot_on(y), __pivot_in(2020, 2021), __pivot_using(sum(x), 'sum(x)', false) FROM t) p"
         );
         assert_eq!(pivots_as_selects("SELECT 'pivot' AS p").unwrap(), "SELECT 'pivot' AS p");
         assert!(pivots_as_selects("PIVOT activity USING count(*)").is_err());
