@@ -38,6 +38,7 @@ mod list_aggregates;
 mod list_coercion;
 mod list_functions;
 mod list_reduce;
+mod markers;
 mod names;
 mod operators;
 mod ordered_aggregates;

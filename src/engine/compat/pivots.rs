@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, Statement, Value, ValueWithSpan,
-    VisitMut, VisitorMut, visit_expressions,
+    visit_expressions,
 };
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -20,6 +20,7 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::ast::{call, text};
 use super::dialect::DuckDbCompatDialect;
+use super::markers::{Clauses, edit_first_marked, first_marked, marker_args, split_top_level};
 use crate::error::{Error, Result};
 
 const ON: &str = "__pivot_on";
@@ -96,47 +97,18 @@ pub(super) fn pivots_as_selects(sql: &str) -> Result<std::borrow::Cow<'_, str>> 
 /// The clauses of one PIVOT (the text after the word) as a SELECT of markers.
 fn marked_select(pivot: &str) -> Result<String> {
     let bad = |why: &str| Error::Query(format!("PIVOT: {why} (write PIVOT table ON column USING sum(x) GROUP BY y)"));
-    let tokens = super::tokens::significant_tokens(pivot).ok_or_else(|| bad("the text does not read as SQL"))?;
-    let offset = super::tokens::offsets(pivot);
-    // Where each clause starts, at the pivot's own level.
-    let mut clauses: Vec<(&str, usize, usize)> = Vec::new();
-    let mut depth = 0;
-    for (i, t) in tokens.iter().enumerate() {
-        match &t.token {
-            Token::LParen => depth += 1,
-            Token::RParen => depth -= 1,
-            Token::Word(w) if depth == 0 => {
-                let next_is_by =
-                    matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::Word(n)) if n.keyword == Keyword::BY);
-                let clause = match w.keyword {
-                    Keyword::ON if clauses.is_empty() => Some("ON"),
-                    Keyword::IN if clauses.last().is_some_and(|c| c.0 == "ON") => Some("IN"),
-                    Keyword::USING => Some("USING"),
-                    Keyword::GROUP if next_is_by => Some("GROUP BY"),
-                    Keyword::ORDER if next_is_by => Some("ORDER BY"),
-                    Keyword::LIMIT => Some("LIMIT"),
-                    _ => None,
-                };
-                if let Some(clause) = clause {
-                    let start = offset(t.span.start);
-                    let skip = if clause.ends_with("BY") { offset(tokens[i + 1].span.end) } else { offset(t.span.end) };
-                    clauses.push((clause, start, skip));
-                }
-            }
-            _ => {}
-        }
-    }
-    let Some(on) = clauses.iter().position(|c| c.0 == "ON") else { return Err(bad("ON is missing")) };
-    let source = pivot[..clauses[on].1].trim();
-    if source.is_empty() {
-        return Err(bad("the table to pivot is missing"));
-    }
-    let body = |name: &str| {
-        clauses.iter().enumerate().find(|(_, c)| c.0 == name).map(|(k, c)| {
-            let end = clauses.get(k + 1).map_or(pivot.len(), |n| n.1);
-            pivot[c.2..end].trim().to_string()
-        })
-    };
+    let clauses = Clauses::read(pivot, |word, by, seen| match word {
+        Keyword::ON if seen.is_empty() => Some("ON"),
+        Keyword::IN if seen.last() == Some(&"ON") => Some("IN"),
+        Keyword::USING => Some("USING"),
+        Keyword::GROUP if by => Some("GROUP BY"),
+        Keyword::ORDER if by => Some("ORDER BY"),
+        Keyword::LIMIT => Some("LIMIT"),
+        _ => None,
+    })
+    .ok_or_else(|| bad("the text does not read as SQL"))?;
+    let source = clauses.subject("ON").ok_or_else(|| bad("it needs the table to pivot, then ON"))?;
+    let body = |name: &str| clauses.body(name);
     let on = body("ON").unwrap_or_default();
     let mut items: Vec<String> = Vec::new();
     let groups = body("GROUP BY");
@@ -164,28 +136,6 @@ fn marked_select(pivot: &str) -> Result<String> {
     Ok(select)
 }
 
-/// The comma-separated parts of `text` at its own level.
-pub(super) fn split_top_level(text: &str) -> Vec<String> {
-    let mut parts = vec![String::new()];
-    let (mut depth, mut quoted) = (0, false);
-    for c in text.chars() {
-        match c {
-            '\'' => quoted = !quoted,
-            '(' | '[' if !quoted => depth += 1,
-            ')' | ']' if !quoted => depth -= 1,
-            ',' if depth == 0 && !quoted => {
-                parts.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        if let Some(last) = parts.last_mut() {
-            last.push(c);
-        }
-    }
-    parts.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
-}
-
 /// An aggregate and the name of its columns: its alias, or the aggregate as written
 /// (whether the name is an alias: a lone unnamed aggregate's columns are the values alone).
 fn named(aggregate: &str) -> (String, String, bool) {
@@ -206,64 +156,8 @@ pub(crate) struct PivotProbes {
     pub(crate) columns: Option<Statement>,
 }
 
-/// The first SELECT of the statement that `marked` picks, if any.
-pub(super) fn first_marked(statement: &Statement, marked: fn(&Select) -> bool) -> Option<Select> {
-    struct Finder(fn(&Select) -> bool, Option<Select>);
-    impl datafusion::sql::sqlparser::ast::Visitor for Finder {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
-            if let SetExpr::Select(select) = query.body.as_ref()
-                && (self.0)(select)
-            {
-                self.1 = Some((**select).clone());
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut finder = Finder(marked, None);
-    let _ = datafusion::sql::sqlparser::ast::Visit::visit(statement, &mut finder);
-    finder.1
-}
-
-/// `edit` applied to the query whose body is the statement's first SELECT that `marked` picks.
-pub(super) fn edit_first_marked(
-    statement: &mut Statement,
-    marked: fn(&Select) -> bool,
-    edit: &mut dyn FnMut(&mut Query) -> Result<()>,
-) -> Result<()> {
-    struct Editor<'a>(fn(&Select) -> bool, &'a mut dyn FnMut(&mut Query) -> Result<()>, Result<()>);
-    impl VisitorMut for Editor<'_> {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-            if let SetExpr::Select(select) = query.body.as_ref()
-                && (self.0)(select)
-            {
-                self.2 = (self.1)(query);
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut editor = Editor(marked, edit, Ok(()));
-    let _ = statement.visit(&mut editor);
-    editor.2
-}
-
 fn is_marked(select: &Select) -> bool {
     select.projection.iter().any(|item| marker_args(item, ON).is_some())
-}
-
-/// The arguments of a projection item that is the marker `name`.
-pub(super) fn marker_args(item: &SelectItem, name: &str) -> Option<Vec<Expr>> {
-    let (SelectItem::UnnamedExpr(Expr::Function(f)) | SelectItem::ExprWithAlias { expr: Expr::Function(f), .. }) = item
-    else {
-        return None;
-    };
-    if !f.name.to_string().eq_ignore_ascii_case(name) {
-        return None;
-    }
-    super::ast::positional_args(f)
 }
 
 /// A query over the pivot's table, from a template whose `__pivot_source` is replaced by it.

@@ -10,11 +10,12 @@
 use datafusion::sql::sqlparser::ast::{
     Expr, Ident, Select, SelectItem, SetExpr, SetOperator, SetQuantifier, Statement, Value, ValueWithSpan,
 };
+use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use super::ast::text;
 use super::dialect::DuckDbCompatDialect;
-use super::pivots::{edit_first_marked, first_marked, marker_args};
+use super::markers::{Clauses, edit_first_marked, first_marked, marker_args, split_top_level};
 use crate::error::{Error, Result};
 
 const ON: &str = "__unpivot_on";
@@ -24,48 +25,39 @@ const INTO: &str = "__unpivot_into";
 pub(super) fn marked_select(unpivot: &str) -> Result<String> {
     let bad =
         |why: &str| Error::Query(format!("UNPIVOT: {why} (write UNPIVOT table ON a, b INTO NAME name VALUE value)"));
-    let lower = unpivot.to_ascii_lowercase();
-    let on = lower.find(" on ").ok_or_else(|| bad("ON is missing"))?;
-    let source = unpivot[..on].trim();
-    if source.is_empty() {
-        return Err(bad("the table to unpivot is missing"));
-    }
-    let rest = &unpivot[on + 4..];
-    let rest_lower = &lower[on + 4..];
-    // The ON list ends where INTO, ORDER BY or LIMIT starts.
-    let end = [" into ", " order by ", " limit "].iter().filter_map(|k| rest_lower.find(k)).min().unwrap_or(rest.len());
-    let columns = super::pivots::split_top_level(&rest[..end]);
+    let clauses = Clauses::read(unpivot, |word, by, seen| match word {
+        Keyword::ON if seen.is_empty() => Some("ON"),
+        Keyword::INTO if seen.last() == Some(&"ON") => Some("INTO"),
+        Keyword::ORDER if by => Some("ORDER BY"),
+        Keyword::LIMIT => Some("LIMIT"),
+        _ => None,
+    })
+    .ok_or_else(|| bad("the text does not read as SQL"))?;
+    let source = clauses.subject("ON").ok_or_else(|| bad("it needs the table to unpivot, then ON"))?;
+    let columns = split_top_level(&clauses.body("ON").unwrap_or_default());
     if columns.is_empty() {
         return Err(bad("ON names no column"));
     }
-    let mut tail = &rest[end..];
-    let (mut name, mut value) = ("name".to_string(), "value".to_string());
-    if tail.trim_start().to_ascii_lowercase().starts_with("into") {
-        let words: Vec<&str> = tail.split_whitespace().collect();
-        match words.as_slice() {
-            [into, n, name_word, v, value_word, ..]
-                if into.eq_ignore_ascii_case("into")
-                    && n.eq_ignore_ascii_case("name")
-                    && v.eq_ignore_ascii_case("value") =>
-            {
-                name = name_word.trim_matches('"').to_string();
-                value = value_word.trim_matches('"').to_string();
-                let after = tail.find(value_word).map_or(tail.len(), |at| at + value_word.len());
-                tail = &tail[after..];
+    let (name, value) = match clauses.body("INTO") {
+        None => ("name".to_string(), "value".to_string()),
+        Some(into) => match into.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [n, name, v, value] if n.eq_ignore_ascii_case("name") && v.eq_ignore_ascii_case("value") => {
+                (name.trim_matches('"').to_string(), value.trim_matches('"').to_string())
             }
             _ => return Err(bad("INTO takes NAME name VALUE value")),
-        }
-    }
+        },
+    };
+    let tail: Vec<String> =
+        ["ORDER BY", "LIMIT"].iter().filter_map(|c| clauses.body(c).map(|body| format!("{c} {body}"))).collect();
     let items: Vec<String> = columns.iter().map(|c| format!("{ON}({c})")).collect();
-    Ok(format!(
+    let select = format!(
         "SELECT {}, {INTO}('{}', '{}') FROM {source} {}",
         items.join(", "),
         name.replace('\'', "''"),
         value.replace('\'', "''"),
-        tail.trim()
-    )
-    .trim_end()
-    .to_string())
+        tail.join(" ")
+    );
+    Ok(select.trim_end().to_string())
 }
 
 fn is_marked(select: &Select) -> bool {
@@ -169,6 +161,12 @@ mod tests {
             marked_select(" (SELECT * FROM t) ON COLUMNS(* EXCLUDE (k))").unwrap(),
             "SELECT __unpivot_on(COLUMNS(* EXCLUDE (k))), __unpivot_into('name', 'value') FROM (SELECT * FROM t)"
         );
+        // The table's own ON (a join inside it) is not the UNPIVOT's.
+        assert_eq!(
+            marked_select(" (SELECT a.k, b.x FROM a JOIN b ON a.k = b.k) ON x").unwrap(),
+            "SELECT __unpivot_on(x), __unpivot_into('name', 'value') FROM (SELECT a.k, b.x FROM a JOIN b ON a.k = b.k)"
+        );
         assert!(marked_select(" t USING x").is_err());
+        assert!(marked_select(" t ON x INTO NAME n").is_err());
     }
 }
