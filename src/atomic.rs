@@ -67,38 +67,6 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(Error::io("cannot sync", dir))
 }
 
-/// Refuses a target that [`write_whole`] must not rename a file over: a symbolic link (it
-/// would be replaced, not written through), a device, a folder or a pipe; or one of `inputs`
-/// (the files the output is made from). `flag` names the option in the message.
-pub(crate) fn check_replaceable(target: &Path, flag: &str, inputs: &[&Path]) -> Result<()> {
-    let shown = target.display();
-    let meta = match fs::symlink_metadata(target) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io("cannot inspect", target)(e)),
-    };
-    if meta.file_type().is_symlink() {
-        return Err(Error::Usage(format!(
-            "{flag} {shown} is a symbolic link: give the path of a regular file (it would be replaced, not written through)"
-        )));
-    }
-    if !meta.is_file() {
-        return Err(Error::Usage(format!(
-            "{flag} {shown} is not a regular file (a device, folder or pipe): give the path of a file to write"
-        )));
-    }
-    use std::os::unix::fs::MetadataExt;
-    for input in inputs {
-        if fs::metadata(input).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino()) {
-            return Err(Error::Usage(format!(
-                "{flag} {shown} is also the input {}: give another output path",
-                input.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
 fn folder_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -120,26 +88,6 @@ mod tests {
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
         let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
-    }
-
-    #[test]
-    fn links_devices_folders_and_inputs_are_not_replaceable() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("page.html");
-        assert!(check_replaceable(&file, "--output", &[]).is_ok(), "a new file");
-        fs::write(&file, "old").unwrap();
-        assert!(check_replaceable(&file, "--output", &[]).is_ok(), "a file of its own");
-        let link = dir.path().join("link.html");
-        std::os::unix::fs::symlink(&file, &link).unwrap();
-        for (target, inputs, needle) in [
-            (link.as_path(), vec![], "symbolic link"),
-            (Path::new("/dev/null"), vec![], "not a regular file"),
-            (dir.path(), vec![], "not a regular file"),
-            (file.as_path(), vec![file.as_path()], "also the input"),
-        ] {
-            let message = check_replaceable(target, "--output", &inputs).unwrap_err().to_string();
-            assert!(message.contains(needle), "{target:?}: {message}");
-        }
     }
 
     #[test]

@@ -155,7 +155,7 @@ pub enum Command {
     Tables,
     /// Serve the tables to AI agents over the Model Context Protocol (stdio): query, tables,
     /// event_types, json_keys, export and report as tools
-    Mcp,
+    Mcp(McpArgs),
     /// Inspect or empty the local cache
     Cache {
         #[command(subcommand)]
@@ -248,6 +248,19 @@ pub struct ShellArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct McpArgs {
+    /// The folder the export and report tools write in: paths outside it (after `..` and
+    /// links are resolved) and `~` are refused [default: the working folder]
+    #[arg(long, value_name = "DIR")]
+    pub write_root: Option<PathBuf>,
+
+    /// Let the export tool write to object stores (s3://, gs://, az://) with the credentials
+    /// of the server's environment
+    #[arg(long)]
+    pub allow_object_stores: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub range: RangeArgs,
@@ -259,6 +272,11 @@ pub struct ReportArgs {
     /// Custom panels (TOML, or JSON when the name ends in .json): see the README
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
+
+    /// Replace an existing --output file that is not a carto-activity report (a report is
+    /// replaced without it)
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::printer::Printer;
 use crate::source::api::ApiSettings;
 use crate::source::{Source, SourceChoice, SourceSettings};
+use crate::write_policy::WritePolicy;
 
 /// How many threads a plan runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,16 +34,33 @@ pub(crate) struct Context {
     /// The lease of the engines alive now, if any: a later fill changes its mode instead of
     /// waiting on it.
     lease: Mutex<Weak<SourceLock>>,
+    /// Where the command may write its outputs (the cache aside).
+    write_policy: WritePolicy,
 }
 
 impl Context {
     pub(crate) fn new(global: GlobalArgs, printer: Printer) -> Context {
-        Context { global, printer, source: Mutex::new(None), lease: Mutex::new(Weak::new()) }
+        Context {
+            global,
+            printer,
+            source: Mutex::new(None),
+            lease: Mutex::new(Weak::new()),
+            write_policy: WritePolicy::unconfined(),
+        }
     }
 
-    /// A context of its own with the same settings, for a server that outlives the command's.
-    pub(crate) fn fork(&self) -> Context {
-        Context::new(self.global.clone(), self.printer)
+    /// A context of its own with the same settings and `write_policy`, for a server that
+    /// outlives the command's.
+    pub(crate) fn fork(&self, write_policy: WritePolicy) -> Context {
+        Context { write_policy, ..Context::new(self.global.clone(), self.printer) }
+    }
+
+    /// Where outputs may go: the command's policy, never inside the cache.
+    pub(crate) fn write_policy(&self) -> WritePolicy {
+        match Cache::locate(self.global.cache_dir.clone()) {
+            Ok(cache) => self.write_policy.clone().protect(cache.root()),
+            Err(_) => self.write_policy.clone(),
+        }
     }
 
     pub(crate) fn printer(&self) -> &Printer {

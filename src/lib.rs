@@ -16,12 +16,14 @@ pub mod encode;
 mod engine;
 pub mod error;
 mod export;
+mod input;
 pub mod output;
 pub mod printer;
 pub mod report;
 mod shred;
 pub mod source;
 mod sync;
+mod write_policy;
 
 pub use commands::{quiet_panics, run};
 pub use export::remove_abandoned_staging;

@@ -22,7 +22,8 @@ def encode(value):
         if value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
         # As carto-activity prints them: no fraction, milliseconds or microseconds, then Z.
-        text = value.strftime("%Y-%m-%dT%H:%M:%S")
+        # (isoformat, not strftime: glibc's %Y writes year 1 as "1".)
+        text = value.replace(microsecond=0).isoformat()
         if value.microsecond % 1000 == 0 and value.microsecond:
             text += ".%03d" % (value.microsecond // 1000)
         elif value.microsecond:

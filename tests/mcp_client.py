@@ -5,6 +5,7 @@ Usage: mcp_client.py BINARY CACHE_DIR START END
 """
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -53,7 +54,8 @@ async def server_cpu(seconds):
 async def main():
     params = StdioServerParameters(
         command=BINARY,
-        args=["--demo", "--demo-events-per-day", EVENTS, "--cache-dir", CACHE, "mcp"],
+        # Exports and the report go beside the cache: the server may write there.
+        args=["--demo", "--demo-events-per-day", EVENTS, "--cache-dir", CACHE, "mcp", "--write-root", os.path.dirname(CACHE)],
     )
     out = {}
     async with stdio_client(params) as (read, write):

@@ -23,8 +23,8 @@ PROMPT = r"carto(?:\x1b\[[0-9;?]*[A-Za-z])*> "
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>78]|\r")
 
 
-def spawn():
-    env = dict(os.environ, XDG_STATE_HOME=STATE, TERM="xterm-256color", NO_COLOR="1")
+def spawn(state=STATE):
+    env = dict(os.environ, XDG_STATE_HOME=state, TERM="xterm-256color", NO_COLOR="1")
     args = ["--demo", "--demo-events-per-day", EVENTS, "--cache-dir", CACHE, "shell", "--start-date", START, "--end-date", END]
     child = pexpect.spawn(BINARY, args, env=env, encoding="utf-8", dimensions=(50, 200), timeout=60)
     if os.environ.get("SHELL_PTY_LOG"):
@@ -102,6 +102,21 @@ for _ in range(2):
     wait_for(child, PROMPT)
 report["after_interrupt"] = run(child, "SELECT 40 + 2 AS answer;")
 
+# Ctrl-C one second into a join that keeps every core busy, after earlier statements: heard.
+child.send("SELECT count(DISTINCT a.ts + (b.ts - c.ts)) AS joined FROM activity a, activity b, activity c;\r")
+time.sleep(1)
+began = time.monotonic()
+child.send("\x03")
+report["join_interrupted"] = wait_for(child, "interrupted", timeout=60) + wait_for(child, PROMPT)
+report["join_interrupt_seconds"] = time.monotonic() - began
+
+# Lines typed ahead while a statement runs, ending in LF or CRLF as a terminal or a paste
+# sends them: each runs, in order.
+child.send("SELECT count(*) AS slow_one FROM range(30000000) t(x) WHERE x % 7 = 3;\r")
+time.sleep(0.3)
+child.send("SELECT 'typed' || 'ahead' AS first_ahead;\nSELECT 'and' || 'more' AS second_ahead;\r\n")
+report["typed_ahead"] = wait_for(child, "andmore", timeout=60) + wait_for(child, PROMPT)
+
 child.send("\x04")
 child.expect(pexpect.EOF, timeout=30)
 child.close()
@@ -120,5 +135,22 @@ child.send("\x04")
 child.expect(pexpect.EOF, timeout=30)
 child.close()
 report["second_exit_status"] = child.exitstatus
+
+# A history file that is a link to another file: neither followed nor changed, and said so.
+linked_state = STATE + "-linked"
+os.makedirs(os.path.join(linked_state, "carto-activity"))
+victim = os.path.join(linked_state, "victim.txt")
+with open(victim, "w") as f:
+    f.write("keep me")
+os.chmod(victim, 0o644)
+os.symlink(victim, os.path.join(linked_state, "carto-activity", "history"))
+child = spawn(linked_state)
+report["linked_banner"] = wait_for(child, "Ctrl-D leaves") + wait_for(child, PROMPT)
+run(child, "SELECT 5 AS linked;", "linked")
+child.send("\x04")
+child.expect(pexpect.EOF, timeout=30)
+child.close()
+report["victim"] = open(victim).read()
+report["victim_mode"] = oct(os.stat(victim).st_mode & 0o777)
 
 print(json.dumps(report))

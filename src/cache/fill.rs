@@ -37,6 +37,8 @@ pub(crate) async fn fill_and_share(
     printer: &Printer,
 ) -> Result<Vec<RangeFiles>> {
     let ready: Vec<Option<DateRange>> = request.ranges.iter().map(|r| ready_part(source, *r, printer)).collect();
+    // Concurrent calls of one process (an MCP server's) share the lock file: they wait here.
+    let _turn = lock.turn().await;
     if !request.refresh {
         lock.shared(printer)?;
         if let Some(files) = known_files(store, request, &ready, true) {

@@ -16,6 +16,10 @@ pub(crate) struct SourceLock {
     file: File,
     path: PathBuf,
     id: String,
+    /// The file lock's mode belongs to the open file, shared by every task of this process
+    /// that holds this lease: fills inside the process take turns here, as processes take
+    /// turns on the file.
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl SourceLock {
@@ -29,7 +33,13 @@ impl SourceLock {
             .write(true)
             .open(path)
             .map_err(Error::io("cannot open the cache lock", path))?;
-        Ok(SourceLock { file, path: path.to_path_buf(), id: id.to_string() })
+        Ok(SourceLock { file, path: path.to_path_buf(), id: id.to_string(), turn: tokio::sync::Mutex::new(()) })
+    }
+
+    /// This process's turn to check and fill the cache (held from the first look at the
+    /// manifest to the return to the readers' mode).
+    pub(crate) async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.turn.lock().await
     }
 
     /// The writer's mode; says on stderr when another process holds the lock.

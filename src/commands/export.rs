@@ -40,7 +40,7 @@ pub(super) async fn run(context: &Context, args: ExportArgs) -> Result<Vec<Writt
         overwrite: args.overwrite,
     };
     request.validate()?;
-    let destination = Destination::parse(&args.output_dir)?;
+    let destination = Destination::parse("--output-dir", &args.output_dir, &context.write_policy())?;
     // From the check of what exists to the last file written, no other export writes here.
     let lock = destination.lock().await?;
     let outcome = async {

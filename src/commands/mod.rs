@@ -98,7 +98,7 @@ async fn dispatch(context: &Context, command: Command) -> Result<()> {
         Command::Report(args) => report::run(context, args).await.map(drop),
         Command::Shell(args) => shell::run(context, args).await,
         Command::Sync(args) => sync::run(context, args).await,
-        Command::Mcp => mcp::serve(context.fork()).await,
+        Command::Mcp(args) => mcp::serve(context, args).await,
         Command::Tables => cache::tables(),
         Command::Cache { command } => cache::run(context, command),
     }

@@ -3,19 +3,20 @@
 
 use std::path::PathBuf;
 
-use crate::atomic::{check_replaceable, write_whole};
+use crate::atomic::write_whole;
 use crate::cli::ReportArgs;
 use crate::context::{Context, Parallelism};
 use crate::error::Result;
 use crate::output::print_text;
-use crate::report::ReportPlan;
 use crate::report::spec::Spec;
+use crate::report::{ReportPlan, SIGNATURE};
+use crate::write_policy::Replace;
 
 /// Writes the report; the file written (none for standard output) and its panel count.
 pub(super) async fn run(context: &Context, args: ReportArgs) -> Result<(Option<PathBuf>, usize)> {
     let range = args.range.resolve()?;
     let spec = match &args.spec {
-        Some(path) => Spec::load(path)?,
+        Some(path) => Spec::load(path).await?,
         None => Spec::builtin(),
     };
     let output = args
@@ -23,11 +24,15 @@ pub(super) async fn run(context: &Context, args: ReportArgs) -> Result<(Option<P
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("carto-activity-report_{}_{}.html", range.start, range.end)));
     // `-` is standard output, as for most tools; anything else is a file written whole, which
-    // must not replace a link, a device, or the spec it is made from.
+    // replaces no link, device, spec it is made from, or file that is not a report (unless asked).
     let to_stdout = output.as_os_str() == "-";
-    if !to_stdout {
-        check_replaceable(&output, "--output", &args.spec.iter().map(|p| p.as_path()).collect::<Vec<_>>())?;
-    }
+    let output = if to_stdout {
+        output
+    } else {
+        let replace = if args.overwrite { Replace::Always } else { Replace::IfStartsWith(SIGNATURE) };
+        let inputs: Vec<&std::path::Path> = args.spec.iter().map(|p| p.as_path()).collect();
+        context.write_policy().file(&output, "--output", &inputs, replace)?
+    };
     let plan = ReportPlan::new(&spec, range)?;
     let engines =
         context.engines(&plan.ranges(), &plan.categories(), args.range.no_cache, Parallelism::AllCores).await?;

@@ -25,7 +25,7 @@ pub(super) async fn run(context: &Context, args: SyncArgs) -> Result<()> {
     {
         return Err(Error::Usage(format!("--from {from} is after --until {until}: swap them or fix one")));
     }
-    let destination = Destination::parse_flag("--to", &args.to)?;
+    let destination = Destination::parse("--to", &args.to, &context.write_policy())?;
     let source = context.source_identity()?;
     let newest = context.newest_complete_day()?;
     let until = match args.until {
@@ -63,23 +63,46 @@ async fn sync(
     for category in categories {
         tables.push((*category, Table::open(args.format, destination, *category, source, args.compression).await?));
     }
+    // The days each table lacks, by its own record: from --from (or its first day) to `until`.
     let mut wanted: Vec<(usize, Vec<NaiveDate>)> = Vec::new();
     for (index, (category, table)) in tables.iter().enumerate() {
         if category.is_snapshot() {
             continue;
         }
-        let start = match (table.last_day(), args.from) {
-            (Some(last), Some(from)) => from.max(last + Days::new(1)),
-            (Some(last), None) => last + Days::new(1),
-            (None, Some(from)) => from,
-            (None, None) => {
+        let held = table.days_held(destination).await?;
+        let start = match (held.first(), held.last(), args.from) {
+            (Some(_), Some(last), Some(from)) if from > *last + Days::new(1) => {
+                return Err(Error::Usage(format!(
+                    "--from {from} would leave {category} without {}..{} ({} holds days up to {last}): pass --from {}, or leave --from out",
+                    *last + Days::new(1),
+                    from - Days::new(1),
+                    table.location(),
+                    *last + Days::new(1),
+                )));
+            }
+            (Some(first), _, Some(from)) => {
+                let skipped: Vec<NaiveDate> =
+                    first.iter_days().take_while(|d| *d < from).filter(|d| !held.contains(d)).collect();
+                if let (Some(a), Some(b)) = (skipped.first(), skipped.last()) {
+                    context.printer().warn(&format!(
+                        "{} lacks {} day(s) between {a} and {b}, before --from {from}: leave --from out to fill them",
+                        table.location(),
+                        skipped.len()
+                    ));
+                }
+                from
+            }
+            (Some(first), _, None) => *first,
+            (None, _, Some(from)) => from,
+            (None, _, None) => {
                 return Err(Error::Usage(format!(
                     "{} holds no day yet: pass --from YYYY-MM-DD, the first day to sync",
                     table.location()
                 )));
             }
         };
-        let days: Vec<NaiveDate> = start.iter_days().take_while(|d| *d <= until).collect();
+        let days: Vec<NaiveDate> =
+            start.iter_days().take_while(|d| *d <= until).filter(|d| !held.contains(d)).collect();
         wanted.push((index, days));
     }
     let all_days: BTreeSet<NaiveDate> = wanted.iter().flat_map(|(_, days)| days.iter().copied()).collect();
@@ -115,7 +138,7 @@ async fn sync(
             summary.days_added += 1;
             summary.rows += added.rows;
             summary.bytes += added.bytes;
-            summary.last_day = Some(day.to_string());
+            summary.last_day = table.last_day().map(|d| d.to_string());
             summary.version = table.version();
         }
         bar.inc(1);

@@ -8,6 +8,27 @@ use datafusion::object_store::{ObjectStore, ObjectStoreExt};
 use futures::{StreamExt, TryStreamExt};
 
 use crate::error::{Error, Result};
+use crate::write_policy::WritePolicy;
+
+/// The environment variable that lets a store without credentials ask the cloud's
+/// instance-metadata service for them.
+pub(crate) const INSTANCE_METADATA_ENV: &str = "CARTO_ACTIVITY_INSTANCE_METADATA";
+
+/// A store built without credentials in the environment falls back to the machine's
+/// instance-metadata service (an HTTP request to a link-local address, made on the first write):
+/// refused unless the operator asked for it.
+fn refuse_instance_metadata(flag: &str, target: &str, store: &dyn ObjectStore) -> Result<()> {
+    let described = format!("{store:?}");
+    let from_metadata = ["InstanceCredentialProvider", "ImdsManagedIdentityProvider"]
+        .iter()
+        .any(|provider| described.contains(provider));
+    if !from_metadata || std::env::var(INSTANCE_METADATA_ENV).is_ok_and(|v| v == "1") {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{flag} {target}: no credentials for it in the environment (e.g. AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_KEY); to use this machine's instance role instead, set {INSTANCE_METADATA_ENV}=1"
+    )))
+}
 
 /// A local folder or an object store, and the prefix inside it.
 pub struct Destination {
@@ -17,17 +38,16 @@ pub struct Destination {
     /// The folder, for a local destination: removals go through the file system there, which
     /// (unlike the store's listing) also sees the store's own `name#n` upload files.
     pub(super) local: Option<std::path::PathBuf>,
+    /// The first folder of `local` that did not exist before this run.
+    created: Option<std::path::PathBuf>,
 }
 
 impl Destination {
     /// `s3://`, `gs://`, `az://` (credentials from each cloud's usual environment variables,
-    /// and `AWS_ENDPOINT_URL` for S3-compatible stores), `file://` or a plain folder.
-    pub fn parse(target: &str) -> Result<Destination> {
-        Destination::parse_flag("--output-dir", target)
-    }
-
-    /// [`Destination::parse`], with errors naming `flag`.
-    pub fn parse_flag(flag: &str, target: &str) -> Result<Destination> {
+    /// and `AWS_ENDPOINT_URL` for S3-compatible stores), `file://` or a plain folder, as
+    /// `policy` allows; errors name `flag`. A local folder that does not exist is created, and
+    /// removed again by [`Destination::unlock`] if nothing was written in it.
+    pub fn parse(flag: &str, target: &str, policy: &WritePolicy) -> Result<Destination> {
         use datafusion::object_store::aws::AmazonS3Builder;
         use datafusion::object_store::azure::MicrosoftAzureBuilder;
         use datafusion::object_store::gcp::GoogleCloudStorageBuilder;
@@ -35,14 +55,19 @@ impl Destination {
         let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{flag} {target}: {e}"));
         let (scheme, rest) = target.split_once("://").unwrap_or(("", target));
         let cloud = |store: Arc<dyn ObjectStore>| -> Result<Destination> {
+            refuse_instance_metadata(flag, target, &*store)?;
             let prefix = rest.split_once('/').map_or("", |(_, p)| p).trim_matches('/');
             Ok(Destination {
                 store,
                 prefix: StorePath::from(prefix),
                 display: target.trim_end_matches('/').to_string(),
                 local: None,
+                created: None,
             })
         };
+        if matches!(scheme, "s3" | "s3a" | "gs" | "az" | "abfs" | "abfss" | "azure") {
+            policy.check_remote(flag, target)?;
+        }
         match scheme {
             "s3" | "s3a" => {
                 let mut builder = AmazonS3Builder::from_env().with_url(target);
@@ -58,7 +83,8 @@ impl Destination {
                 cloud(Arc::new(MicrosoftAzureBuilder::from_env().with_url(target).build().map_err(|e| bad(&e))?))
             }
             "" | "file" => {
-                let dir = std::path::PathBuf::from(if scheme == "file" { rest } else { target });
+                let dir = policy.folder(std::path::Path::new(if scheme == "file" { rest } else { target }), flag)?;
+                let created = dir.ancestors().take_while(|d| !d.exists()).last().map(std::path::Path::to_path_buf);
                 std::fs::create_dir_all(&dir).map_err(Error::io("cannot create the output folder", &dir))?;
                 let store = LocalFileSystem::new_with_prefix(&dir).map_err(|e| bad(&e))?;
                 Ok(Destination {
@@ -66,11 +92,23 @@ impl Destination {
                     prefix: StorePath::default(),
                     display: dir.display().to_string(),
                     local: Some(dir),
+                    created,
                 })
             }
             other => Err(Error::Usage(format!(
                 "{flag} {target}: unknown scheme '{other}://' (use a folder, file://, s3://, gs:// or az://)"
             ))),
+        }
+    }
+
+    /// The folders this destination created that are still empty, removed (a refused or
+    /// failed first run leaves no trace).
+    pub(super) fn remove_if_unused(&self) {
+        let (Some(dir), Some(top)) = (&self.local, &self.created) else { return };
+        for folder in dir.ancestors() {
+            if std::fs::remove_dir(folder).is_err() || folder == top {
+                break;
+            }
         }
     }
 

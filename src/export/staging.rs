@@ -128,6 +128,8 @@ impl Destination {
         if let Some(marker) = &lock.marker {
             let _ = self.store.delete(marker).await;
         }
+        drop(lock);
+        self.remove_if_unused();
     }
 
     /// A new staging folder, after removing what earlier runs left (none can be running:

@@ -1,5 +1,7 @@
 //! Charts as inline SVG, drawn with plotters: no script, no font file, no request when opened.
 
+use std::collections::HashMap;
+
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{Ranged, SegmentValue, ValueFormatter};
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
@@ -21,6 +23,13 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0x7a, 0x7a, 0x7a),
 ];
 const FONT: &str = "sans-serif";
+
+/// A chart draws at most this many lines or stacked series (the largest; the rest are summed
+/// as "other"), x values and bars: past them a chart is unreadable, and drawing it would take
+/// minutes. The panel's table (under "data") keeps every row.
+const MAX_SERIES: usize = 12;
+const MAX_POINTS: usize = 2_000;
+const MAX_BARS: usize = 50;
 
 type Drawn = Result<(), Box<dyn std::error::Error>>;
 
@@ -104,9 +113,10 @@ where
 
 /// The first column on the x axis, each further numeric column a line.
 pub(crate) fn line(title: &str, table: &Table) -> String {
-    let labels: Vec<String> = table.rows.iter().map(|r| label_of(&r[0])).collect();
-    let series: Vec<(String, Vec<f64>)> = (1..table.columns.len())
-        .map(|c| (table.columns[c].clone(), table.rows.iter().map(|r| number_of(&r[c]).unwrap_or(0.0)).collect()))
+    let rows = &table.rows[..table.rows.len().min(MAX_POINTS)];
+    let labels: Vec<String> = rows.iter().map(|r| label_of(&r[0])).collect();
+    let series: Vec<(String, Vec<f64>)> = (1..table.columns.len().min(MAX_SERIES + 1))
+        .map(|c| (table.columns[c].clone(), rows.iter().map(|r| number_of(&r[c]).unwrap_or(0.0)).collect()))
         .collect();
     let max = nice_max(series.iter().flat_map(|(_, v)| v.iter().copied()));
     let n = labels.len().max(2);
@@ -122,6 +132,16 @@ pub(crate) fn line(title: &str, table: &Table) -> String {
         root.present()?;
         Ok(())
     }) + &legend(series.iter().map(|s| s.0.as_str()))
+        + &left_out(table.rows.len(), MAX_POINTS, "x values")
+        + &left_out(table.columns.len() - 1, MAX_SERIES, "lines")
+}
+
+/// A line under a chart that drew only the first `max` of `count` things.
+fn left_out(count: usize, max: usize, what: &str) -> String {
+    if count <= max {
+        return String::new();
+    }
+    format!("<p class=\"note\">The chart shows the first {max} of {count} {what}; the data below has them all.</p>")
 }
 
 /// The series' names and colours, as HTML under the chart (so that text reflows and prints).
@@ -144,8 +164,12 @@ fn legend<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
 
 /// Horizontal bars: labels from the first column, lengths from the second.
 pub(crate) fn bar(title: &str, table: &Table) -> String {
-    let bars: Vec<(String, f64)> =
-        table.rows.iter().map(|r| (label_of(&r[0]), r.get(1).and_then(number_of).unwrap_or(0.0))).collect();
+    let bars: Vec<(String, f64)> = table
+        .rows
+        .iter()
+        .take(MAX_BARS)
+        .map(|r| (label_of(&r[0]), r.get(1).and_then(number_of).unwrap_or(0.0)))
+        .collect();
     let max = nice_max(bars.iter().map(|b| b.1));
     let n = bars.len();
     let height = (n as u32 * 26 + 50).max(120);
@@ -181,31 +205,53 @@ pub(crate) fn bar(title: &str, table: &Table) -> String {
         )?;
         root.present()?;
         Ok(())
-    })
+    }) + &left_out(table.rows.len(), MAX_BARS, "bars")
 }
 
 /// Vertical bars per x, stacked by series: rows of (x, series, value).
 pub(crate) fn stacked_bar(title: &str, table: &Table) -> String {
-    let mut xs: Vec<String> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
+    // One pass: each x and series numbered in order of appearance, values summed per pair.
+    let (mut xs, mut names): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let (mut x_index, mut name_index) = (HashMap::new(), HashMap::new());
+    let mut sums: HashMap<(usize, usize), f64> = HashMap::new();
     for row in &table.rows {
         let (x, s) = (label_of(&row[0]), label_of(row.get(1).unwrap_or(&Value::Null)));
-        if !xs.contains(&x) {
+        let i = *x_index.entry(x.clone()).or_insert_with(|| {
             xs.push(x);
-        }
-        if !names.contains(&s) {
+            xs.len() - 1
+        });
+        let k = *name_index.entry(s.clone()).or_insert_with(|| {
             names.push(s);
+            names.len() - 1
+        });
+        *sums.entry((i, k)).or_default() += row.get(2).and_then(number_of).unwrap_or(0.0);
+    }
+    let (x_count, series_count) = (xs.len(), names.len());
+    xs.truncate(MAX_POINTS);
+    // The largest series by total, in their order of appearance; the others summed as one.
+    let mut totals = vec![0.0; names.len()];
+    for ((_, k), v) in &sums {
+        totals[*k] += v;
+    }
+    let mut by_size: Vec<usize> = (0..names.len()).collect();
+    by_size.sort_by(|a, b| totals[*b].total_cmp(&totals[*a]).then(a.cmp(b)));
+    let kept = if names.len() > MAX_SERIES { MAX_SERIES - 1 } else { names.len() };
+    let mut shown: Vec<usize> = by_size[..kept].to_vec();
+    shown.sort();
+    let mut slot = vec![kept; names.len()];
+    for (position, k) in shown.iter().enumerate() {
+        slot[*k] = position;
+    }
+    let mut names: Vec<String> = shown.iter().map(|k| names[*k].clone()).collect();
+    if series_count > kept {
+        names.push(format!("other ({})", series_count - kept));
+    }
+    let mut stacks: Vec<Vec<f64>> = vec![vec![0.0; names.len()]; xs.len()];
+    for ((i, k), v) in sums {
+        if let Some(stack) = stacks.get_mut(i) {
+            stack[slot[k]] += v;
         }
     }
-    let value = |x: &str, s: &str| -> f64 {
-        table
-            .rows
-            .iter()
-            .filter(|r| label_of(&r[0]) == x && label_of(r.get(1).unwrap_or(&Value::Null)) == s)
-            .filter_map(|r| r.get(2).and_then(number_of))
-            .sum()
-    };
-    let stacks: Vec<Vec<f64>> = xs.iter().map(|x| names.iter().map(|s| value(x, s)).collect()).collect();
     let max = nice_max(stacks.iter().map(|s| s.iter().sum()));
     let n = xs.len().max(1);
     svg(340, title, |root| {
@@ -231,4 +277,26 @@ pub(crate) fn stacked_bar(title: &str, table: &Table) -> String {
         root.present()?;
         Ok(())
     }) + &legend(names.iter().map(String::as_str))
+        + &left_out(x_count, MAX_POINTS, "x values")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_charts_are_bounded() {
+        let rows: Vec<Vec<Value>> = (0..3_000)
+            .flat_map(|s| (0..5).map(move |x| vec![Value::from(x), Value::from(format!("s{s}")), Value::from(s)]))
+            .collect();
+        let table = Table { columns: vec!["x".into(), "series".into(), "n".into()], rows };
+        let svg = stacked_bar("t", &table);
+        assert!(svg.contains("other (2989)"), "the small series are summed as one");
+        assert_eq!(svg.matches("<li>").count(), MAX_SERIES);
+        let bars = Table {
+            columns: vec!["label".into(), "n".into()],
+            rows: (0..500).map(|i| vec![Value::from(format!("b{i}")), Value::from(i)]).collect(),
+        };
+        assert!(bar("t", &bars).contains("first 50 of 500 bars"));
+    }
 }

@@ -95,7 +95,7 @@ fn table(data: &Table) -> String {
         let _ = write!(html, "<th{}>{}</th>", class(c), escape(column));
     }
     html.push_str("</tr></thead><tbody>");
-    for row in &data.rows {
+    for row in data.rows.iter().take(MAX_TABLE_ROWS) {
         html.push_str("<tr>");
         for (c, value) in row.iter().enumerate() {
             let _ = write!(html, "<td{}>{}</td>", class(c), escape(&human(value)));
@@ -103,8 +103,18 @@ fn table(data: &Table) -> String {
         html.push_str("</tr>");
     }
     html.push_str("</tbody></table>");
+    if data.rows.len() > MAX_TABLE_ROWS {
+        let _ = write!(
+            html,
+            "<p class=\"note\">The first {MAX_TABLE_ROWS} of {} rows; the data below has them all.</p>",
+            data.rows.len()
+        );
+    }
     html
 }
+
+/// Rows a table panel shows (a page of a million rows would not open).
+const MAX_TABLE_ROWS: usize = 1_000;
 
 fn body(panel: &PanelResult) -> String {
     let title = &panel.panel.title;
@@ -136,12 +146,16 @@ fn data_block(index: usize, panel: &PanelResult) -> String {
     format!("<script type=\"application/json\" id=\"panel-{index}-data\">{json}</script>")
 }
 
+/// How every page starts: what marks an existing file as a report this tool wrote, which a new
+/// one may replace.
+pub(crate) const SIGNATURE: &str = "<!DOCTYPE html>\n<!-- carto-activity report -->\n";
+
 pub(crate) fn render(report: &Report) -> String {
-    let mut html = String::new();
+    let mut html = String::from(SIGNATURE);
     let title = escape(&report.title);
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{title}</h1>\n\
          <p class=\"period\">{} to {} ({} days, UTC) · {}</p>\n</header>\n<main>\n",

@@ -7,9 +7,11 @@
 mod charts;
 pub mod format;
 mod html;
+pub(crate) use html::SIGNATURE;
 pub(crate) mod spec;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::sql::sqlparser::ast::Statement;
 use serde_json::Value;
 
@@ -112,13 +114,18 @@ impl ReportPlan {
             panels.push(PanelResult { panel, sql, table, previous });
         }
         let count = panels.len();
-        let page = html::render(&Report {
+        let report = Report {
             title: self.title,
             range: self.range,
             source,
             generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             panels,
-        });
+        };
+        // Drawing is the report's one long piece of computing: off the async workers, so that
+        // Ctrl-C and SIGTERM are heard while it runs.
+        let page = tokio::task::spawn_blocking(move || html::render(&report))
+            .await
+            .map_err(|e| Error::internal("drawing the report")(e.to_string()))?;
         Ok((page, count))
     }
 }
@@ -147,7 +154,10 @@ fn in_panel(panel: &Panel, error: Error) -> Error {
 
 async fn run_panel(engine: &Engine, panel: &Panel, statement: Statement) -> Result<Table> {
     let frame = engine.plan(statement).await.map_err(|e| in_panel(panel, e))?;
-    let columns = frame.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let typed: Vec<(String, DataType)> =
+        frame.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+    panel.chart.check_columns(&typed).map_err(|why| in_panel(panel, Error::Query(why)))?;
+    let columns = typed.into_iter().map(|(name, _)| name).collect();
     let batches = frame.collect().await.map_err(|e| in_panel(panel, Error::query(e)))?;
     Ok(Table::from_batches(columns, &batches))
 }

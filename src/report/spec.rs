@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use datafusion::arrow::datatypes::DataType;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -21,6 +22,33 @@ pub enum ChartKind {
     /// Each column of the first row as a headline number, with the change against the
     /// previous period of the same length.
     Figure,
+}
+
+impl ChartKind {
+    /// Whether a result of these columns can be drawn as this chart; if not, what it needs.
+    pub(crate) fn check_columns(self, columns: &[(String, DataType)]) -> std::result::Result<(), String> {
+        let (needs, numbers): (usize, std::ops::Range<usize>) = match self {
+            ChartKind::Table | ChartKind::Figure => (1, 0..0),
+            ChartKind::Line => (2, 1..columns.len()),
+            ChartKind::Bar => (2, 1..2),
+            ChartKind::StackedBar => (3, 2..3),
+        };
+        let form = match self {
+            ChartKind::Line => "a line chart takes the x values, then one or more columns of numbers",
+            ChartKind::Bar => "a bar chart takes a label column, then a column of numbers",
+            ChartKind::StackedBar => "a stacked_bar chart takes x, series and a column of numbers",
+            ChartKind::Table | ChartKind::Figure => "it takes at least one column",
+        };
+        if columns.len() < needs {
+            return Err(format!("{form}; the SQL gives {} column(s)", columns.len()));
+        }
+        for (name, data_type) in &columns[numbers] {
+            if !(data_type.is_numeric() || matches!(data_type, DataType::Null)) {
+                return Err(format!("{form}; column '{name}' is {}", crate::engine::sql_type_name(data_type)));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,8 +82,8 @@ impl Spec {
     }
 
     /// Reads a spec: JSON when the file ends in `.json`, TOML otherwise.
-    pub fn load(path: &Path) -> Result<Spec> {
-        let text = std::fs::read_to_string(path).map_err(Error::io("cannot read the report spec", path))?;
+    pub async fn load(path: &Path) -> Result<Spec> {
+        let text = crate::input::read_file_async(path, "the report spec", crate::input::MAX_TEXT_BYTES).await?;
         let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
         Spec::parse(&text, is_json, &path.display().to_string())
     }
@@ -108,10 +136,7 @@ mod tests {
     use super::*;
 
     fn load(name: &str, text: &str) -> Result<Spec> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        Spec::load(&path)
+        Spec::parse(text, name.ends_with(".json"), name)
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! after a kill, skips them. Snapshots are replaced whole, in one commit. The table's comment
 //! says it is ours and whose data it holds.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -36,10 +37,13 @@ pub(crate) struct DeltaSync {
     properties: WriterProperties,
 }
 
-fn failed(location: &str) -> impl Fn(DeltaTableError) -> Error + '_ {
-    move |e| Error::Write {
-        context: format!("Delta table {location}"),
-        message: crate::error::one_line(&e.to_string()),
+/// A failure of delta-rs while `doing` something to the table at `location`, named so.
+fn failed<'a>(doing: &'a str, location: &'a str) -> impl Fn(DeltaTableError) -> Error + 'a {
+    move |e| {
+        let message = crate::error::one_line(&e.to_string());
+        let message =
+            if message.contains("No space left on device") { format!("the disk is full ({message})") } else { message };
+        Error::Write { context: format!("cannot {doing} the Delta table {location}"), message }
     }
 }
 
@@ -49,6 +53,9 @@ fn marker(category: Category, source: &str) -> String {
 }
 
 const MARKER_START: &str = "carto-activity sync of ";
+
+/// The commit information that names the day a commit added.
+const DAY_KEY: &str = "cartoActivityDay";
 
 impl DeltaSync {
     pub(super) async fn open(
@@ -64,11 +71,13 @@ impl DeltaSync {
         let exists = destination.exists(&log).await?;
         let mut last = None;
         if exists {
-            table.load().await.map_err(failed(&location))?;
+            table.load().await.map_err(failed("read", &location))?;
             check_ours(&table, category, source, &location)?;
-            let snapshot = table.snapshot().map_err(failed(&location))?;
-            let version =
-                snapshot.transaction_version(table.log_store().as_ref(), source).await.map_err(failed(&location))?;
+            let snapshot = table.snapshot().map_err(failed("read", &location))?;
+            let version = snapshot
+                .transaction_version(table.log_store().as_ref(), source)
+                .await
+                .map_err(failed("read", &location))?;
             last = version.and_then(version_day);
         } else if destination.exists(&root).await? {
             return Err(Error::Usage(format!(
@@ -85,6 +94,34 @@ impl DeltaSync {
 
     pub(super) fn last_day(&self) -> Option<NaiveDate> {
         self.last
+    }
+
+    /// The days the table holds: those of its files' `date` partitions, and, when that leaves
+    /// days out between the first and the last (days without rows have no file), the days its
+    /// commits name.
+    pub(super) async fn days_held(&self) -> Result<BTreeSet<NaiveDate>> {
+        if !self.exists {
+            return Ok(BTreeSet::new());
+        }
+        let snapshot = self.table.snapshot().map_err(failed("read", &self.location))?;
+        let mut days: BTreeSet<NaiveDate> = snapshot
+            .log_data()
+            .iter()
+            .filter_map(|file| file.partition_values_map().remove(DATE_COLUMN).flatten()?.parse().ok())
+            .collect();
+        days.extend(self.last);
+        let whole = match (days.first(), days.last()) {
+            (Some(first), Some(last)) => first.iter_days().take_while(|d| d <= last).all(|d| days.contains(&d)),
+            _ => true,
+        };
+        if !whole {
+            let mut history = self.table.history(None);
+            while let Some(commit) = futures::StreamExt::next(&mut history).await {
+                let commit = commit.map_err(failed("read the history of", &self.location))?;
+                days.extend(commit.info.get(DAY_KEY).and_then(|d| d.as_str()?.parse::<NaiveDate>().ok()));
+            }
+        }
+        Ok(days)
     }
 
     pub(super) fn location(&self) -> String {
@@ -113,7 +150,7 @@ impl DeltaSync {
             .with_partition_columns(partitions)
             .with_save_mode(SaveMode::ErrorIfExists)
             .await
-            .map_err(failed(&self.location))?;
+            .map_err(failed("create", &self.location))?;
         self.exists = true;
         Ok(())
     }
@@ -122,20 +159,20 @@ impl DeltaSync {
     async fn write_files(&mut self, rows: &mut DatedRows) -> Result<(Vec<Add>, u64)> {
         let location = self.location.clone();
         let mut writer = RecordBatchWriter::for_table(&self.table)
-            .map_err(failed(&location))?
+            .map_err(failed("write data files to", &location))?
             .with_writer_properties(self.properties.clone());
         let (mut adds, mut count, mut buffered) = (Vec::new(), 0u64, 0usize);
         while let Some(batch) = rows.next().await {
             let batch = batch?;
             count += batch.num_rows() as u64;
             buffered += batch.num_rows();
-            writer.write(batch).await.map_err(failed(&location))?;
+            writer.write(batch).await.map_err(failed("write data files to", &location))?;
             if buffered >= FLUSH_ROWS {
-                adds.extend(writer.flush().await.map_err(failed(&location))?);
+                adds.extend(writer.flush().await.map_err(failed("write data files to", &location))?);
                 buffered = 0;
             }
         }
-        adds.extend(writer.flush().await.map_err(failed(&location))?);
+        adds.extend(writer.flush().await.map_err(failed("write data files to", &location))?);
         Ok((adds, count))
     }
 
@@ -143,13 +180,13 @@ impl DeltaSync {
         let location = self.location.clone();
         let partition_by = (!self.category.is_snapshot()).then(|| vec![DATE_COLUMN.to_string()]);
         let operation = DeltaOperation::Write { mode, partition_by, predicate: None };
-        let snapshot = self.table.snapshot().map_err(failed(&location))?;
+        let snapshot = self.table.snapshot().map_err(failed("read", &location))?;
         CommitBuilder::from(properties)
             .with_actions(actions)
             .build(Some(snapshot), self.table.log_store(), operation)
             .await
-            .map_err(failed(&location))?;
-        self.table.update_state().await.map_err(failed(&location))?;
+            .map_err(failed("commit to", &location))?;
+        self.table.update_state().await.map_err(failed("read back", &location))?;
         Ok(())
     }
 
@@ -158,10 +195,16 @@ impl DeltaSync {
         self.ensure_created().await?;
         let (adds, count) = self.write_files(&mut rows).await?;
         let bytes = adds.iter().map(|a| a.size.max(0) as u64).sum();
-        let properties =
-            CommitProperties::default().with_application_transaction(Transaction::new(&self.source, day_version(day)));
+        // The day is named in the commit too: a day without rows leaves no file to say it is held.
+        let properties = CommitProperties::default()
+            // The transaction keeps the newest day (a day filled behind it does not lower it).
+            .with_application_transaction(Transaction::new(
+                &self.source,
+                day_version(self.last.unwrap_or(day).max(day)),
+            ))
+            .with_metadata([(DAY_KEY.to_string(), serde_json::Value::from(day.to_string()))]);
         self.commit(adds.into_iter().map(Action::Add).collect(), properties, SaveMode::Append).await?;
-        self.last = Some(day);
+        self.last = self.last.max(Some(day));
         Ok(Added { rows: count, bytes })
     }
 
@@ -170,7 +213,7 @@ impl DeltaSync {
         self.ensure_created().await?;
         let (adds, count) = self.write_files(&mut rows).await?;
         let bytes = adds.iter().map(|a| a.size.max(0) as u64).sum();
-        let snapshot = self.table.snapshot().map_err(failed(&self.location))?;
+        let snapshot = self.table.snapshot().map_err(failed("read", &self.location))?;
         let mut actions: Vec<Action> =
             snapshot.log_data().iter().map(|file| Action::Remove(file.remove_action(true))).collect();
         actions.extend(adds.into_iter().map(Action::Add));
@@ -186,7 +229,7 @@ fn table_at(destination: &Destination, category: Category, location: &str) -> Re
     if let Some(dir) = destination.local_dir() {
         let dir = std::path::absolute(dir.join(category.name())).map_err(|e| bad(e.to_string()))?;
         let url = url::Url::from_directory_path(&dir).map_err(|()| bad("not a path Delta can name".into()))?;
-        return DeltaTableBuilder::from_url(url).and_then(|b| b.build()).map_err(failed(location));
+        return DeltaTableBuilder::from_url(url).and_then(|b| b.build()).map_err(failed("open", location));
     }
     let url = url::Url::parse(&format!("{location}/")).map_err(|e| bad(e.to_string()))?;
     let root = destination.store();
@@ -198,7 +241,7 @@ fn table_at(destination: &Destination, category: Category, location: &str) -> Re
 
 /// Refuses a table that is not ours, of another source, or of another shape.
 fn check_ours(table: &DeltaTable, category: Category, source: &str, location: &str) -> Result<()> {
-    let snapshot = table.snapshot().map_err(failed(location))?;
+    let snapshot = table.snapshot().map_err(failed("read", location))?;
     let metadata = snapshot.metadata();
     let comment = metadata.description().unwrap_or_default().to_string();
     let Some(rest) = comment.strip_prefix(MARKER_START) else {

@@ -4,6 +4,8 @@
 //! recorded in `<category>/_carto_activity_sync.json`, the state file: a folder the state does not
 //! record (a run killed in between) is written again by the next run.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDate;
 use datafusion::object_store::path::Path as StorePath;
 use datafusion::object_store::{ObjectStoreExt, PutPayload};
@@ -16,7 +18,7 @@ use crate::cli::{ExportCompression, ExportFormat, PartitionBy, SyncFormat};
 use crate::dates::DateRange;
 use crate::engine::sql_type_name;
 use crate::error::{Error, Result};
-use crate::export::{Destination, ExportRequest, Subject, export_folder};
+use crate::export::{Destination, ExportRequest, SUCCESS_FILE, Subject, export_folder};
 use crate::printer::Printer;
 
 pub(super) const STATE_FILE: &str = "_carto_activity_sync.json";
@@ -141,6 +143,26 @@ impl HiveSync {
         self.state.last_day
     }
 
+    /// The days whose folder is whole (its `_SUCCESS` manifest, written last, is there): the
+    /// table's own record, whatever the state file says.
+    pub(super) async fn days_held(&self, destination: &Destination) -> Result<BTreeSet<NaiveDate>> {
+        let objects: Vec<_> = destination
+            .store()
+            .list(Some(&self.root))
+            .try_collect()
+            .await
+            .map_err(|e| destination.failed("list", &self.root, e))?;
+        let prefix = format!("{DATE_COLUMN}=");
+        Ok(objects
+            .iter()
+            .filter_map(|object| {
+                let mut parts = object.location.parts().collect::<Vec<_>>().into_iter().rev();
+                let (file, folder) = (parts.next()?, parts.next()?);
+                (file.as_ref() == SUCCESS_FILE).then(|| folder.as_ref().strip_prefix(&prefix)?.parse().ok())?
+            })
+            .collect())
+    }
+
     pub(super) fn location(&self) -> String {
         self.location.clone()
     }
@@ -172,7 +194,7 @@ impl HiveSync {
         let written =
             export_folder(engine, &self.request(day), destination, &Subject::Category(self.category), &target, printer)
                 .await?;
-        self.state.last_day = Some(day);
+        self.state.last_day = self.state.last_day.max(Some(day));
         self.state.days += 1;
         self.save(destination).await?;
         Ok(Added { rows: written.rows, bytes: written.bytes })

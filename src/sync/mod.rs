@@ -80,6 +80,14 @@ impl Table {
         }
     }
 
+    /// The days a dated table holds (see each format's own record).
+    pub(crate) async fn days_held(&self, destination: &Destination) -> Result<std::collections::BTreeSet<NaiveDate>> {
+        match self {
+            Table::Delta(t) => t.days_held().await,
+            Table::Parquet(t) => t.days_held(destination).await,
+        }
+    }
+
     pub(crate) fn location(&self) -> String {
         match self {
             Table::Delta(t) => t.location(),

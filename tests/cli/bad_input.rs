@@ -20,7 +20,7 @@ fn args(list: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn sixty_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
+fn sixty_five_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
     let env = Env::new();
     // A warm cache to protect.
     env.query_json(
@@ -32,6 +32,7 @@ fn sixty_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
     let dir = env.dir.path().to_path_buf();
     std::fs::write(dir.join("invalid.sql"), b"SELECT '\xff\xfe' FROM activity").unwrap();
     std::fs::write(dir.join("empty.sql"), b"").unwrap();
+    std::fs::write(dir.join("notes.txt"), b"my notes").unwrap();
     std::fs::write(dir.join("huge.sql"), format!("SELECT {} FROM activity", vec!["1"; 200_000].join(" + "))).unwrap();
     // 2,500 SELECTs in one UNION ALL: the planner's recursion must not overflow the stack.
     std::fs::write(dir.join("unions.sql"), vec!["SELECT 1 AS x"; 2_500].join(" UNION ALL ")).unwrap();
@@ -43,6 +44,9 @@ fn sixty_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
     let global = |flags: &[&str]| [args(flags), dates("2025-10-01", "2025-10-02")].concat();
     let export = |extra: &[&str]| {
         [args(&["export", "--start-date", "2025-10-01", "--end-date", "2025-10-02"]), args(extra)].concat()
+    };
+    let report = |extra: &[&str]| {
+        [args(&["report", "--start-date", "2025-10-01", "--end-date", "2025-10-02"]), args(extra)].concat()
     };
     let cases: Vec<(Vec<String>, i32, &str)> = vec![
         (dates("2025-13-01", "2025-10-02"), 2, "not a date"),
@@ -161,8 +165,13 @@ fn sixty_bad_inputs_fail_cleanly_and_leave_the_cache_alone() {
         (export(&["--max-rows-per-file", "0"]), 2, "max-rows-per-file"),
         (args(&["cache", "clear", "no-such-source"]), 2, "no cached source"),
         (global(&["--source", "/no/such/folder"]), 2, "--source"),
+        (report(&["--spec", "/dev/zero"]), 2, "longer than 16 MiB"),
+        (report(&["--output", "notes.txt"]), 2, "was not written by carto-activity"),
+        (report(&["--output", "~/r.html"]), 2, "`~` is not expanded"),
+        (export(&["--output-dir", "~/exports"]), 2, "`~` is not expanded"),
+        (args(&["sync", "--to", "~/warehouse", "--from", "2025-10-01"]), 2, "`~` is not expanded"),
     ];
-    assert!(cases.len() >= 60, "{} cases", cases.len());
+    assert!(cases.len() >= 65, "{} cases", cases.len());
     for (args, code, needle) in &cases {
         let out = env.demo().args(args).output().unwrap();
         if out.status.code() == Some(2) && needle.is_empty() {

@@ -6,6 +6,7 @@ mod common;
 
 mod api_source;
 mod bad_input;
+mod confinement;
 mod defects;
 mod demo_cache;
 mod demo_pipeline;

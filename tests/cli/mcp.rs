@@ -108,3 +108,71 @@ fn an_mcp_client_gets_what_the_cli_gives() {
     assert!(cancel["server_cpu"].as_f64().unwrap() < 0.5, "the cancelled query still runs: {cancel}");
     eprintln!("warm query tool call, median of 10: {:.1} ms", report["warm_call_median_ms"].as_f64().unwrap());
 }
+
+/// The second adversarial round's MCP findings (tests/mcp_hostile.py): writes confined to the
+/// server's root (no file outside it, no link, no cache file, no `~` folder, no object store
+/// or metadata request unless allowed), arguments of the wrong type named, concurrent calls on
+/// a cold range all answered, and lines no client library sends answered as JSON-RPC says.
+#[test]
+fn an_agent_writes_only_where_the_operator_lets_it() {
+    let _alone = crate::common::alone();
+    let env = Env::new();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_hostile.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args([env!("CARGO_BIN_EXE_carto-activity"), env.dir.path().to_str().unwrap(), START, END])
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "the MCP client failed: {}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the client prints JSON");
+    let refused = |step: &str, needle: &str| {
+        let result = &report[step];
+        let text = result["text"].as_str().unwrap_or_default();
+        assert_eq!(result["is_error"], true, "{step}: {result}");
+        assert!(text.contains(needle) && !text.contains('\n'), "{step}: {text}");
+    };
+    refused("report_outside", "outside the folder this server may write in");
+    refused("report_up", "outside the folder");
+    refused("report_link", "symbolic link");
+    refused("report_notes", "was not written by carto-activity");
+    refused("report_cache", "inside the cache folder");
+    for step in ["export_etc", "export_up", "export_link"] {
+        refused(step, "outside the folder");
+    }
+    refused("export_tilde", "`~` is not expanded");
+    refused("export_s3", "--allow-object-stores");
+    refused("categories_empty", "`categories` is empty");
+    refused("date_number", "`start_date` of query is text, not a number");
+    refused("s3_allowed", "CARTO_ACTIVITY_INSTANCE_METADATA");
+    assert_eq!(report["metadata_connections"], 0, "no request reached the metadata service");
+    assert_eq!(report["victim"], "keep me");
+    assert_eq!(report["notes"], "my notes");
+    assert_eq!(report["link_is_link"], true);
+    assert_eq!(report["tilde_made"], false);
+    assert_eq!(report["outside_files"], serde_json::json!(["victim.txt"]), "nothing was written outside the root");
+    // A report of ours is written, and replaced by the next.
+    assert_eq!(report["report_new"]["is_error"], false, "{}", report["report_new"]);
+    assert_eq!(report["report_again"]["is_error"], false, "{}", report["report_again"]);
+    assert!(
+        report["report_new_starts"].as_str().unwrap().starts_with("<!DOCTYPE html>\n<!-- carto-activity report -->")
+    );
+    assert_eq!(report["export_inside"]["is_error"], false, "{}", report["export_inside"]);
+    // Concurrent calls of one server on a cold range: every one answers, all alike.
+    for round in 0..6 {
+        let answers = report[format!("concurrent_{round}")].as_array().unwrap();
+        assert_eq!(answers.len(), 4);
+        for answer in answers {
+            assert_eq!(answer["is_error"], false, "round {round}: {answer}");
+            assert_eq!(answer["structured"]["rows"], answers[0]["structured"]["rows"]);
+        }
+    }
+    // Raw lines: JSON-RPC's errors, with the request's id where it has one, and the server goes on.
+    assert_eq!(report["raw_initialize"], true);
+    for (step, code) in [("raw_garbage", -32700), ("raw_nan", -32700), ("raw_utf8", -32700), ("raw_no_params", -32602)]
+    {
+        assert_eq!(report[step]["error"]["code"], code, "{step}: {}", report[step]);
+    }
+    assert_eq!(report["raw_no_params"]["id"], 4);
+    assert!(report["raw_after"]["result"].is_object(), "{}", report["raw_after"]);
+    assert_eq!(report["raw_exit"], 0);
+}

@@ -67,6 +67,16 @@ fn a_person_at_a_terminal_queries_completes_cancels_and_comes_back() {
     assert!(seconds < 10.0, "Ctrl-C came back to the prompt after {seconds} s");
     assert_eq!(number_in(&shown("after_interrupt")), 42);
     assert_eq!(report["exit_status"], 0, "Ctrl-D leaves with status 0");
+    // The second adversarial round: Ctrl-C heard during a join that keeps every core busy,
+    // lines typed ahead all run, and a linked history file is left alone.
+    let seconds = report["join_interrupt_seconds"].as_f64().unwrap();
+    assert!(seconds < 10.0, "Ctrl-C during a three-way join came back after {seconds} s");
+    assert!(!shown("join_interrupted").contains("joined |"), "the join was stopped, not finished");
+    let ahead = shown("typed_ahead");
+    assert!(ahead.contains("typedahead") && ahead.contains("andmore"), "{ahead}");
+    assert!(shown("linked_banner").contains("is a symbolic link"), "{}", shown("linked_banner"));
+    assert_eq!(report["victim"], "keep me");
+    assert_eq!(report["victim_mode"], "0o644");
     assert_eq!(number_in(&shown("recalled")), 42, "arrow-up recalled the last statement after a restart");
     assert_eq!(report["second_exit_status"], 0);
 

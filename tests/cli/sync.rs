@@ -292,3 +292,39 @@ fn s3_round_trip_on_moto() {
     let third = summary(&on_s3(&["--until", FIFTH]));
     assert_eq!(third["changed"], false);
 }
+
+/// The second adversarial round: a `--from` past a table's last day would leave days out for
+/// good, so it is refused with the day to pass; and days a table lacks between its first and
+/// last (left by an earlier version, or lost) are filled by the next run, as the table's own
+/// record says, before "synced up to" is said.
+#[test]
+fn sync_leaves_no_gap_and_fills_what_a_table_lacks() {
+    let env = Env::new();
+    for format in ["delta", "parquet"] {
+        let dest = env.dir.path().join(format!("gaps-{format}"));
+        let dest_text = dest.to_str().unwrap();
+        let args = |extra: &[&'static str]| [&["--format", format, "--category", "activity"][..], extra].concat();
+        assert_eq!(summary(&sync(&env, dest_text, &args(&["--from", FIRST, "--until", FIFTH])))["days_added"], 5);
+        let out = sync(&env, dest_text, &args(&["--from", "2025-10-20", "--until", "2025-10-22"]));
+        assert_clean_failure(&out, 2, "would leave activity without 2025-10-06..2025-10-19");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pass --from 2025-10-06"), "{format}");
+        let next = summary(&sync(&env, dest_text, &args(&["--until", "2025-10-07"])));
+        assert_eq!(next["days_added"], 2, "{format}: {next}");
+    }
+    // A day lost from a Parquet sync (its folder removed) is written again by the next run.
+    let dest = env.dir.path().join("gaps-parquet");
+    std::fs::remove_dir_all(dest.join("activity/date=2025-10-03")).unwrap();
+    let healed = summary(&sync(
+        &env,
+        dest.to_str().unwrap(),
+        &["--format", "parquet", "--category", "activity", "--until", "2025-10-07"],
+    ));
+    assert_eq!(healed["days_added"], 1, "{healed}");
+    assert!(dest.join("activity/date=2025-10-03/_SUCCESS").exists());
+    let none = summary(&sync(
+        &env,
+        dest.to_str().unwrap(),
+        &["--format", "parquet", "--category", "activity", "--until", "2025-10-07"],
+    ));
+    assert_eq!(none["changed"], false);
+}

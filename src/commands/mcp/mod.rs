@@ -4,6 +4,7 @@
 //! result with `isError` and the CLI's one-line message; the server goes on. Only protocol
 //! messages go to stdout; the printer's lines go to stderr as for every command.
 
+mod framing;
 mod tools;
 
 use std::os::fd::AsFd;
@@ -18,15 +19,23 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 
+use crate::cli::McpArgs;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::write_policy::WritePolicy;
 
 /// The README, for the compatibility notes served as a resource (the same text users read).
 const README: &str = include_str!("../../../README.md");
 const TABLES_URI: &str = "carto-activity://tables";
 const COMPATIBILITY_URI: &str = "carto-activity://duckdb-compatibility";
 
-pub(super) async fn serve(context: Context) -> Result<()> {
+pub(super) async fn serve(context: &Context, args: McpArgs) -> Result<()> {
+    // What an agent asks to write stays under one folder; the cache is never an output.
+    let root = match args.write_root {
+        Some(dir) => dir,
+        None => std::env::current_dir().map_err(Error::io("cannot read", "the working folder"))?,
+    };
+    let context = context.fork(WritePolicy::confined(&root, args.allow_object_stores)?);
     // Standard input and output as async files: rmcp's stdio transport would need tokio's
     // `io-std` feature, and a tokio feature change rebuilds all of DataFusion.
     let duplicate = |fd: std::os::fd::BorrowedFd<'_>, what: &'static str| {
@@ -36,12 +45,15 @@ pub(super) async fn serve(context: Context) -> Result<()> {
     };
     let input = duplicate(std::io::stdin().as_fd(), "standard input")?;
     let output = duplicate(std::io::stdout().as_fd(), "standard output")?;
+    let (input, output, writer) = framing::channel(input, output);
     let server = Server { context: Arc::new(context) };
     let running = server
         .serve((input, output))
         .await
         .map_err(|e| Error::Source(format!("the MCP client did not complete the handshake: {e}")))?;
     running.waiting().await.map_err(|e| Error::internal("serving MCP")(e.to_string()))?;
+    // The last answers (and refusals) go out before the process ends.
+    let _ = writer.await;
     Ok(())
 }
 

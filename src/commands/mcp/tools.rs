@@ -64,14 +64,14 @@ pub(super) fn definitions() -> Value {
             "inputSchema": with_range(json!({
                 "categories": { "type": "array", "items": { "type": "string", "enum": ["activity", "apiUsage", "userList", "groupList"] }, "description": "Default: all four" },
                 "format": { "type": "string", "enum": ["parquet", "csv", "ndjson"], "description": "Default: parquet" },
-                "output_dir": { "type": "string", "description": "A folder, or s3://, gs://, az:// (default: the server's working folder)" },
+                "output_dir": { "type": "string", "description": "A folder inside the server's write root (its working folder unless started with --write-root), relative to it; default activity-data. s3://, gs://, az:// only when the server was started with --allow-object-stores" },
             }), &[]),
         },
         {
             "name": "report",
             "description": "Write the HTML report of adoption and quota for a date range; returns its path.",
             "inputSchema": with_range(json!({
-                "output": { "type": "string", "description": "The HTML file to write (default: carto-activity-report_START_END.html)" },
+                "output": { "type": "string", "description": "The HTML file to write, inside the server's write root and relative to it (default: carto-activity-report_START_END.html); an existing file is replaced only if it is a carto-activity report" },
             }), &[]),
         },
     ])
@@ -83,8 +83,20 @@ where
     F: Fn(f64, &str) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let text = |key: &str| args.get(key).and_then(Value::as_str).map(str::to_string);
-    let required = |key: &str| text(key).ok_or_else(|| Error::Usage(format!("{name} needs the argument `{key}`")));
+    if !(args.is_object() || args.is_null()) {
+        return Err(Error::Usage(format!("the arguments of {name} are an object of named arguments")));
+    }
+    // A text argument: absent (or null), or text; another type is named as such, not as missing.
+    let text = |key: &str| -> Result<Option<String>> {
+        match args.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => {
+                Err(Error::Usage(format!("the argument `{key}` of {name} is text, not {}", json_kind(other))))
+            }
+        }
+    };
+    let required = |key: &str| text(key)?.ok_or_else(|| Error::Usage(format!("{name} needs the argument `{key}`")));
     let range_flags = || -> Result<Vec<String>> {
         Ok(vec!["--start-date".into(), required("start_date")?, "--end-date".into(), required("end_date")?])
     };
@@ -116,13 +128,31 @@ where
             let mut argv = vec!["export".to_string()];
             argv.extend(range_flags()?);
             for (key, flag) in [("format", "--format"), ("output_dir", "--output-dir")] {
-                if let Some(value) = text(key) {
+                if let Some(value) = text(key)? {
                     argv.extend([flag.to_string(), value]);
                 }
             }
-            for category in args.get("categories").and_then(Value::as_array).into_iter().flatten() {
-                let category = category.as_str().ok_or_else(|| Error::Usage("categories are names".into()))?;
-                argv.extend(["--category".to_string(), category.to_string()]);
+            match args.get("categories") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(list)) if list.is_empty() => {
+                    return Err(Error::Usage(
+                        "`categories` is empty: name at least one (activity, apiUsage, userList, groupList), or leave it out for all four".into(),
+                    ));
+                }
+                Some(Value::Array(list)) => {
+                    for category in list {
+                        let category = category.as_str().ok_or_else(|| {
+                            Error::Usage(format!("`categories` lists table names as text, not {}", json_kind(category)))
+                        })?;
+                        argv.extend(["--category".to_string(), category.to_string()]);
+                    }
+                }
+                Some(other) => {
+                    return Err(Error::Usage(format!(
+                        "`categories` is a list of table names, not {}",
+                        json_kind(other)
+                    )));
+                }
             }
             let Command::Export(export) = parse(argv)? else { unreachable!("parsed as export") };
             notify(0.0, "fetching missing days").await;
@@ -137,7 +167,7 @@ where
         "report" => {
             let mut argv = vec!["report".to_string()];
             argv.extend(range_flags()?);
-            if let Some(output) = text("output") {
+            if let Some(output) = text("output")? {
                 // `-` would be standard output: the protocol's channel.
                 if output == "-" {
                     return Err(Error::Usage(
@@ -158,6 +188,18 @@ where
         other => Err(Error::Usage(format!(
             "no tool named '{other}': the tools are query, tables, event_types, json_keys, export and report"
         ))),
+    }
+}
+
+/// A JSON value's kind, for messages about arguments of the wrong type.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 

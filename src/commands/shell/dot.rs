@@ -16,15 +16,22 @@ pub(super) enum Dot {
     MaxRows(usize),
     Timer(bool),
     /// Results to this file from now on; `None`: back to the terminal.
-    Output(Option<PathBuf>),
+    Output(Option<OutputFile>),
     /// The next result to this file.
-    Once(PathBuf),
+    Once(OutputFile),
     Read(PathBuf),
     Range(DateRange),
     Types,
     Keys(String),
     Help,
     Quit,
+}
+
+/// A file named by `.output` or `.once`, and whether `--overwrite` came before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct OutputFile {
+    pub path: PathBuf,
+    pub overwrite: bool,
 }
 
 /// The names, for completion and `.help`, in the order `.help` lists them.
@@ -40,7 +47,8 @@ pub(super) const HELP: &str = "\
 .maxrows N              rows shown per result in table mode (0: all)
 .timer on|off           the time of each statement
 .output [FILE]          results to FILE from now on; without FILE, back to the terminal
-.once FILE              the next result to FILE
+.once FILE              the next result to FILE (an existing file that this session did not
+                        write is replaced only as .once --overwrite FILE; .output likewise)
 .read FILE              run the SQL and dot commands of FILE
 .range START END        query another range (YYYY-MM-DD, UTC); missing days are fetched
 .types                  event types with their counts over the range
@@ -88,10 +96,13 @@ pub(super) fn parse(line: &str) -> Result<Dot> {
         },
         ".output" => match args.as_slice() {
             [] => Ok(Dot::Output(None)),
-            [file] => Ok(Dot::Output(Some(PathBuf::from(file)))),
-            _ => Err(usage("one file name, or nothing for the terminal")),
+            [file] | ["--overwrite", file] => Ok(Dot::Output(Some(output_file(&args, file)))),
+            _ => Err(usage("one file name ([--overwrite] FILE), or nothing for the terminal")),
         },
-        ".once" => one("one file name").map(|f| Dot::Once(PathBuf::from(f))),
+        ".once" => match args.as_slice() {
+            [file] | ["--overwrite", file] => Ok(Dot::Once(output_file(&args, file))),
+            _ => Err(usage("one file name: .once [--overwrite] FILE")),
+        },
         ".read" => one("one file name").map(|f| Dot::Read(PathBuf::from(f))),
         ".range" => match args.as_slice() {
             [start, end] => {
@@ -112,6 +123,10 @@ pub(super) fn parse(line: &str) -> Result<Dot> {
     }
 }
 
+fn output_file(args: &[&str], file: &str) -> OutputFile {
+    OutputFile { path: PathBuf::from(file), overwrite: args.first() == Some(&"--overwrite") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +141,9 @@ mod tests {
         assert_eq!(parse(".maxrows 5").unwrap(), Dot::MaxRows(5));
         assert_eq!(parse(".timer on").unwrap(), Dot::Timer(true));
         assert_eq!(parse(".output").unwrap(), Dot::Output(None));
+        let file = |overwrite| OutputFile { path: PathBuf::from("out.csv"), overwrite };
+        assert_eq!(parse(".once out.csv").unwrap(), Dot::Once(file(false)));
+        assert_eq!(parse(".output --overwrite out.csv").unwrap(), Dot::Output(Some(file(true))));
         assert_eq!(parse(".keys 'MapViewed'").unwrap(), Dot::Keys("MapViewed".into()));
         assert_eq!(parse("\\q").unwrap(), Dot::Quit);
         let Dot::Range(range) = parse(".range 2025-10-01 2025-10-03").unwrap() else { panic!("a range") };

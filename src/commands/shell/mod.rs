@@ -42,7 +42,10 @@ pub(super) async fn run(context: &Context, args: ShellArgs) -> Result<()> {
     let mut interrupts =
         signal(SignalKind::interrupt()).map_err(|e| Error::Internal(format!("cannot handle Ctrl-C: {e}")))?;
     if !std::io::stdin().is_terminal() {
-        let script = super::query::read_limited(std::io::stdin(), "the SQL on standard input")?;
+        let script = match interruptible(&mut interrupts, crate::input::read_stdin("the SQL on standard input")).await {
+            Some(script) => script?,
+            None => return Err(Error::Interrupted),
+        };
         for input in split_script(script.trim_start_matches('\u{feff}')) {
             match interruptible(&mut interrupts, session.run(&input)).await {
                 Some(Ok(Flow::Continue)) => {}
@@ -141,6 +144,9 @@ fn editor(vocabulary: Arc<Mutex<Vocabulary>>, history: Option<PathBuf>) -> Resul
         KeyCode::Tab,
         ReedlineEvent::UntilFound(vec![ReedlineEvent::Menu("completion_menu".into()), ReedlineEvent::MenuNext]),
     );
+    // Lines typed ahead while a statement ran reach the editor with the terminal's LF (which
+    // raw mode reads as Ctrl-J), not the Enter key's CR: each ends its line as Enter does.
+    keybindings.add_binding(KeyModifiers::CONTROL, KeyCode::Char('j'), ReedlineEvent::Enter);
     let menu = ColumnarMenu::default().with_name("completion_menu");
     let mut editor = Reedline::create()
         .with_completer(Box::new(SqlCompleter(vocabulary)))
@@ -163,6 +169,20 @@ fn history_file(context: &Context) -> Option<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let dir = dirs::state_dir()?.join("carto-activity");
     let path = dir.join("history");
+    // A link in their place would have its target appended to and made private: never followed.
+    for place in [&dir, &path] {
+        if std::fs::symlink_metadata(place).is_ok_and(|m| m.file_type().is_symlink()) {
+            context.printer().warn(&format!(
+                "no history this time: {} is a symbolic link (remove it, and a history file is made there)",
+                place.display()
+            ));
+            return None;
+        }
+    }
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+        context.printer().warn(&format!("no history this time: {} is not a regular file", path.display()));
+        return None;
+    }
     let made = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).and_then(|()| {
         let file = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&path)?;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))

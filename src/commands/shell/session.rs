@@ -12,7 +12,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use super::complete::Vocabulary;
-use super::dot::{Dot, HELP};
+use super::dot::{Dot, HELP, OutputFile};
 use crate::category::Category;
 use crate::cli::OutputFormat;
 use crate::context::{Context, Parallelism};
@@ -22,6 +22,7 @@ use crate::engine::explore::{EVENT_TYPES_SQL, PayloadKeys, payload_keys};
 use crate::engine::{Engine, sql_type_name};
 use crate::error::{Error, Result};
 use crate::output::{DEFAULT_TABLE_ROWS, Output, terminal_width};
+use crate::write_policy::Replace;
 
 /// `.read` files may read others, not without end.
 const MAX_READ_DEPTH: usize = 16;
@@ -46,6 +47,8 @@ pub(super) struct Session<'c> {
     timer: bool,
     output: Option<(PathBuf, std::fs::File)>,
     once: Option<(PathBuf, std::fs::File)>,
+    /// The files `.output` and `.once` created in this session: they may be replaced.
+    written: std::collections::HashSet<PathBuf>,
     read_depth: usize,
 }
 
@@ -68,6 +71,7 @@ impl<'c> Session<'c> {
             timer: false,
             output: None,
             once: None,
+            written: std::collections::HashSet::new(),
             read_depth: 0,
         }
     }
@@ -164,14 +168,8 @@ impl<'c> Session<'c> {
             Dot::MaxRows(n) => self.max_rows = n,
             Dot::Timer(on) => self.timer = on,
             Dot::Output(None) => self.output = None,
-            Dot::Output(Some(path)) => {
-                let file = std::fs::File::create(&path).map_err(Error::io("cannot write", &path))?;
-                self.output = Some((path, file));
-            }
-            Dot::Once(path) => {
-                let file = std::fs::File::create(&path).map_err(Error::io("cannot write", &path))?;
-                self.once = Some((path, file));
-            }
+            Dot::Output(Some(target)) => self.output = Some(self.open_output(".output", target)?),
+            Dot::Once(target) => self.once = Some(self.open_output(".once", target)?),
             Dot::Read(path) => return self.read(path).await,
             Dot::Range(range) => {
                 let categories = if self.fetched.is_empty() { vec![Category::Activity] } else { self.fetched.clone() };
@@ -218,12 +216,27 @@ impl<'c> Session<'c> {
         Ok(Flow::Continue)
     }
 
+    /// A new file for `.output`/`.once`: never through a link, over a device or into the cache;
+    /// over an existing file only if this session wrote it or `--overwrite` was given.
+    fn open_output(&mut self, what: &str, target: OutputFile) -> Result<(PathBuf, std::fs::File)> {
+        let written = self.written.contains(&target.path);
+        let replace = if target.overwrite { Replace::Always } else { Replace::IfWrittenHere(written) };
+        let path = self.context.write_policy().file(&target.path, what, &[], replace)?;
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(Error::io("cannot replace", &path))?;
+        }
+        // Created new: if a link or another file took the name meanwhile, this fails.
+        let file = std::fs::File::create_new(&path).map_err(Error::io("cannot write", &path))?;
+        self.written.insert(target.path);
+        Ok((path, file))
+    }
+
     /// `.read FILE`: its statements and dot commands in order; the first error ends it.
     async fn read(&mut self, path: PathBuf) -> Result<Flow> {
         if self.read_depth >= MAX_READ_DEPTH {
             return Err(Error::Usage(format!("{}: .read nested more than {MAX_READ_DEPTH} deep", path.display())));
         }
-        let script = std::fs::read_to_string(&path).map_err(Error::io("cannot read", &path))?;
+        let script = crate::input::read_file_async(&path, ".read", crate::input::MAX_TEXT_BYTES).await?;
         self.read_depth += 1;
         let mut flow = Ok(Flow::Continue);
         for input in super::split_script(script.trim_start_matches('\u{feff}')) {

@@ -13,7 +13,8 @@ use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use serde_json::Value;
 
-use super::json_path::{lenient, parse_json_path, walk};
+use super::json_path::parse_json_path;
+use super::json_raw;
 
 pub(super) fn scalar_functions() -> Vec<ScalarUDF> {
     [
@@ -168,64 +169,60 @@ pub(super) fn duckdb_json_type(value: &Value) -> &'static str {
     }
 }
 
+/// DuckDB's name of the JSON type of a value read in place.
+fn raw_json_type(value: &serde_json::value::RawValue) -> Option<&'static str> {
+    Some(match json_raw::kind(value) {
+        b'{' => "OBJECT",
+        b'[' => "ARRAY",
+        _ => duckdb_json_type(&json_raw::scalar(value)?),
+    })
+}
+
 impl DuckDbScalar {
     fn json(&self, arrays: &[ArrayRef]) -> Result<ArrayRef> {
         let texts = json_texts(&arrays[0])?;
         let texts = texts.as_string::<i32>();
         let paths = arrays.get(1).map(strings).transpose()?;
-        // The value at the row's path (none for a NULL text or a NULL path).
-        let value_at = |row: usize| -> Result<Option<Value>> {
-            let path = match &paths {
-                Some(p) if p.is_null(row) => return Ok(None),
-                Some(p) => parse_json_path(p.as_string::<i32>().value(row))
-                    .map_err(|e| datafusion::error::DataFusionError::Execution(e.to_string()))?,
-                None => vec![],
-            };
-            Ok(if texts.is_valid(row) { lenient(texts.value(row)).and_then(|v| walk(v, &path)) } else { None })
-        };
         let rows = texts.len();
-        Ok(match self.kind {
-            Kind::JsonValid => Arc::new(
+        if self.kind == Kind::JsonValid {
+            return Ok(Arc::new(
                 (0..rows)
-                    .map(|r| texts.is_valid(r).then(|| lenient(texts.value(r)).is_some()))
+                    .map(|r| texts.is_valid(r).then(|| json_raw::document(texts.value(r)).is_some()))
                     .collect::<BooleanArray>(),
-            ),
-            Kind::JsonType => {
-                let mut out = StringBuilder::new();
-                for r in 0..rows {
-                    let value = value_at(r)?;
-                    out.append_option(value.as_ref().map(duckdb_json_type));
-                }
-                Arc::new(out.finish())
-            }
-            Kind::JsonKeys => {
-                let mut out = ListBuilder::new(StringBuilder::new());
-                for r in 0..rows {
-                    let value = value_at(r)?;
-                    match value {
-                        Some(Value::Object(o)) => {
-                            for k in o.keys() {
-                                out.values().append_value(k);
-                            }
-                            out.append(true);
+            ));
+        }
+        let (mut types, mut keys, mut lengths) =
+            (StringBuilder::new(), ListBuilder::new(StringBuilder::new()), Vec::with_capacity(rows));
+        for row in 0..rows {
+            // The value at the row's path (none for a NULL text or a NULL path).
+            let path = match &paths {
+                Some(p) if p.is_null(row) => None,
+                Some(p) => Some(
+                    parse_json_path(p.as_string::<i32>().value(row))
+                        .map_err(|e| datafusion::error::DataFusionError::Execution(e.to_string()))?,
+                ),
+                None => Some(vec![]),
+            };
+            let document = if texts.is_valid(row) { json_raw::document(texts.value(row)) } else { None };
+            let value = document.as_deref().zip(path).and_then(|(d, p)| json_raw::at(d, &p));
+            match self.kind {
+                Kind::JsonType => types.append_option(value.and_then(raw_json_type)),
+                Kind::JsonKeys => match value {
+                    Some(value) => {
+                        for (key, _) in json_raw::members(value).unwrap_or_default() {
+                            keys.values().append_value(key);
                         }
-                        Some(_) => out.append(true),
-                        None => out.append(false),
+                        keys.append(true);
                     }
-                }
-                Arc::new(out.finish())
+                    None => keys.append(false),
+                },
+                _ => lengths.push(value.map(|v| json_raw::elements(v).map_or(0, |e| e.len() as u64))),
             }
-            Kind::JsonArrayLength => {
-                let mut out = Vec::with_capacity(rows);
-                for r in 0..rows {
-                    let value = value_at(r)?;
-                    out.push(value.map(|v| match v {
-                        Value::Array(a) => a.len() as u64,
-                        _ => 0,
-                    }));
-                }
-                Arc::new(UInt64Array::from(out))
-            }
+        }
+        Ok(match self.kind {
+            Kind::JsonType => Arc::new(types.finish()),
+            Kind::JsonKeys => Arc::new(keys.finish()),
+            Kind::JsonArrayLength => Arc::new(UInt64Array::from(lengths)),
             _ => unreachable!("not a JSON function"),
         })
     }

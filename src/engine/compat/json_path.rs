@@ -198,30 +198,21 @@ fn values_at(
             }
             _ => None,
         };
-        let value = text.as_deref().zip(steps).and_then(|(t, steps)| json_at(t, &steps));
-        out.push(value.and_then(|v| match v {
-            serde_json::Value::Null if as_text => None,
-            serde_json::Value::String(s) if as_text => Some(s),
-            other => Some(other.to_string()),
+        let document = text.as_deref().and_then(super::json_raw::document);
+        let value = document.as_deref().zip(steps).and_then(|(d, steps)| super::json_raw::at(d, &steps));
+        out.push(value.and_then(|raw| match super::json_raw::scalar(raw) {
+            Some(serde_json::Value::Null) if as_text => None,
+            Some(serde_json::Value::String(s)) if as_text => Some(s),
+            Some(scalar) => Some(scalar.to_string()),
+            None => Some(super::json_raw::compact(raw)),
         }));
     }
     Ok(std::sync::Arc::new(StringArray::from(out)))
 }
 
-/// The value at `path` in a JSON text; `None` when the text is not JSON or the path is missing.
-pub(super) fn json_at(text: &str, path: &[PathStep]) -> Option<serde_json::Value> {
-    walk(serde_json::from_str(text).ok()?, path)
-}
-
-/// A JSON text as DuckDB reads it: also with NaN and infinities (read as numbers: only their
-/// type and shape are kept) and trailing commas.
-pub(super) fn lenient(text: &str) -> Option<serde_json::Value> {
-    serde_json::from_str(text).ok().or_else(|| serde_json::from_str(&strict_text(text)).ok())
-}
-
 /// The text with DuckDB's JSON extensions made strict JSON: a comma before `]` or `}` dropped,
 /// `nan`, `inf` and `infinity` (any case, signed) written as 0.
-fn strict_text(text: &str) -> String {
+pub(super) fn lenient_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.char_indices().peekable();
     let mut in_string = false;
@@ -258,23 +249,6 @@ fn strict_text(text: &str) -> String {
     out
 }
 
-pub(super) fn walk(mut value: serde_json::Value, path: &[PathStep]) -> Option<serde_json::Value> {
-    for step in path {
-        value = match (step, value) {
-            (PathStep::Key(k), serde_json::Value::Object(mut o)) => o.remove(k)?,
-            (PathStep::Index(_) | PathStep::FromEnd(_), serde_json::Value::Array(mut a)) => {
-                let index = super::json_path::array_index(step, a.len())?;
-                if index >= a.len() {
-                    return None;
-                }
-                a.swap_remove(index)
-            }
-            _ => return None,
-        };
-    }
-    Some(value)
-}
-
 /// The position a step names in an array of `len` elements (possibly `len` itself, just past the
 /// end); `None` before the start.
 pub(crate) fn array_index(step: &PathStep, len: usize) -> Option<usize> {
@@ -292,21 +266,21 @@ mod tests {
 
     #[test]
     fn json_paths_walk_objects_and_arrays() {
-        let doc = r#"{"a": {"b": [10, 20, {"c": true}]}}"#;
-        let path = |p| parse_json_path(p).unwrap();
-        assert_eq!(json_at(doc, &path("$.a.b[1]")), Some(serde_json::Value::from(20)));
-        assert_eq!(json_at(doc, &path("$.a.b[-1].c")), Some(serde_json::Value::Bool(true)));
-        assert_eq!(json_at(doc, &path("$.a.x")), None);
-        assert_eq!(json_at("not json", &path("$")), None);
+        let doc = super::super::json_raw::document(r#"{"a": {"b": [10, 20, {"c": true}]}}"#).unwrap();
+        let at = |p| super::super::json_raw::at(&doc, &parse_json_path(p).unwrap()).map(|v| v.get().to_string());
+        assert_eq!(at("$.a.b[1]").as_deref(), Some("20"));
+        assert_eq!(at("$.a.b[-1].c").as_deref(), Some("true"));
+        assert_eq!(at("$.a.x"), None);
+        assert!(super::super::json_raw::document("not json").is_none());
     }
 
     #[test]
     fn duckdbs_json_extensions_read_as_json() {
         assert_eq!(
-            strict_text(r#"{"a": NaN, "b": [-Infinity, inf,], "c": "nan,]"}"#),
+            lenient_text(r#"{"a": NaN, "b": [-Infinity, inf,], "c": "nan,]"}"#),
             r#"{"a": 0, "b": [-0, 0], "c": "nan,]"}"#
         );
-        assert!(lenient(r#"{"a":55,"b":72,}"#).is_some());
-        assert!(lenient("{nan}").is_none());
+        assert!(super::super::json_raw::document(r#"{"a":55,"b":72,}"#).is_some());
+        assert!(super::super::json_raw::document("{nan}").is_none());
     }
 }

@@ -9,6 +9,7 @@ mod aliases;
 mod ast;
 mod binary_functions;
 mod call_forms;
+mod case_mapping;
 #[cfg(test)]
 mod catalogue;
 mod checked_sum;
@@ -27,6 +28,7 @@ mod json_contains;
 mod json_edit;
 mod json_marker;
 mod json_path;
+mod json_raw;
 mod json_tables;
 mod json_transform;
 mod json_type;
@@ -146,6 +148,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(list_coercion::list_membership_functions())
         .chain(json_tables::json_table_functions())
         .chain(json_path::json_path_functions())
+        .chain(case_mapping::case_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }

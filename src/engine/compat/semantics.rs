@@ -6,13 +6,45 @@
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{DFSchema, Result};
+use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{BinaryExpr, Cast, ScalarFunction, TryCast};
 use datafusion::logical_expr::expr_rewriter::FunctionRewrite;
 use datafusion::logical_expr::{Expr, ExprSchemable, Operator, cast, lit, when};
 
 #[derive(Debug)]
 pub struct DuckDbSemantics;
+
+/// A strftime format with `%Z` and `%z` written out as DuckDB writes them in the UTC session;
+/// `None` when it has neither.
+fn zone_parts(format: &str, zoned: bool) -> Option<String> {
+    let mut out = String::with_capacity(format.len());
+    let mut chars = format.chars();
+    let mut changed = false;
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('Z') => {
+                changed = true;
+                if zoned {
+                    out.push_str("UTC");
+                }
+            }
+            Some('z') => {
+                changed = true;
+                out.push_str("+00");
+            }
+            Some(other) => {
+                out.push('%');
+                out.push(other);
+            }
+            None => out.push('%'),
+        }
+    }
+    changed.then_some(out)
+}
 
 impl FunctionRewrite for DuckDbSemantics {
     fn name(&self) -> &str {
@@ -58,6 +90,17 @@ impl FunctionRewrite for DuckDbSemantics {
             };
             let direct = Expr::TryCast(TryCast::new_from_field(inner.clone(), field.clone()));
             return Ok(Transformed::yes(datafusion::functions::core::expr_fn::coalesce(vec![direct, fallback])));
+        }
+        // strftime's zone: DuckDB writes the session's (UTC) name for `%Z` of a TIMESTAMPTZ and
+        // nothing for other values, and `+00` for `%z`; chrono would write offsets, or fail.
+        if let Expr::ScalarFunction(f) = &expr
+            && f.name() == "to_char"
+            && let [value, Expr::Literal(ScalarValue::Utf8(Some(format)), metadata)] = f.args.as_slice()
+            && let Some(zoned) =
+                zone_parts(format, matches!(value.get_type(schema), Ok(DataType::Timestamp(_, Some(_)))))
+        {
+            let args = vec![value.clone(), Expr::Literal(ScalarValue::Utf8(Some(zoned)), metadata.clone())];
+            return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(f.func.clone(), args))));
         }
         // List functions of a NULL list are NULL in DuckDB; DataFusion refuses the NULL type.
         if let Expr::ScalarFunction(f) = &expr

@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::logical_expr::expr::{Between, BinaryExpr, Cast, ScalarFunction, TryCast};
 use datafusion::logical_expr::{Expr, ExprSchemable, Operator};
@@ -33,11 +33,32 @@ pub(super) fn completed(expr: &Expr, schema: &DFSchema) -> Option<Expr> {
         {
             far_date(inner)
         }
-        Expr::Cast(Cast { expr: inner, field }) if matches!(field.data_type(), DataType::Timestamp(..)) => {
-            Some(Expr::Cast(Cast::new_from_field(Box::new(text_completed(inner)?), field.clone())))
-        }
-        Expr::TryCast(TryCast { expr: inner, field }) if matches!(field.data_type(), DataType::Timestamp(..)) => {
-            Some(Expr::TryCast(TryCast::new_from_field(Box::new(text_completed(inner)?), field.clone())))
+        Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field })
+            if matches!(field.data_type(), DataType::Timestamp(..)) =>
+        {
+            // DuckDB's TIMESTAMP is microseconds (DataFusion plans `TIMESTAMP` as nanoseconds,
+            // which end in 2262 and begin in 1677): a cast to it from anything else lands in
+            // microseconds, as the tables' timestamps are.
+            let target = match field.data_type() {
+                DataType::Timestamp(TimeUnit::Nanosecond, zone)
+                    if !matches!(inner.get_type(schema), Ok(DataType::Timestamp(TimeUnit::Nanosecond, _))) =>
+                {
+                    DataType::Timestamp(TimeUnit::Microsecond, zone.clone())
+                }
+                other => other.clone(),
+            };
+            if let Some(literal) = far_timestamp(inner, &target) {
+                return Some(literal);
+            }
+            let completed = text_completed(inner);
+            if completed.is_none() && &target == field.data_type() {
+                return None;
+            }
+            let value = Box::new(completed.unwrap_or_else(|| (**inner).clone()));
+            Some(match expr {
+                Expr::Cast(_) => Expr::Cast(Cast::new(value, target)),
+                _ => Expr::TryCast(TryCast::new(value, target)),
+            })
         }
         // `::TIMESTAMPTZ` is an arrow_cast to a UTC timestamp here.
         Expr::ScalarFunction(f) if matches!(f.name(), "arrow_cast" | "arrow_try_cast") => match f.args.as_slice() {
@@ -126,6 +147,50 @@ fn far_date(expr: &Expr) -> Option<Expr> {
     Some(Expr::Literal(ScalarValue::Date32(Some(i32::try_from(days).ok()?)), None))
 }
 
+/// A timestamp text of a year Arrow's parser cannot hold (it reads through nanoseconds, which
+/// span 1677 to 2262) as the TIMESTAMP it names: DuckDB's timestamps reach from 290309 BC to
+/// 294247.
+fn far_timestamp(expr: &Expr, target: &DataType) -> Option<Expr> {
+    let Expr::Literal(ScalarValue::Utf8(Some(text)), _) = expr else { return None };
+    let DataType::Timestamp(unit, zone) = target else { return None };
+    let parts = FAR_TIMESTAMP.captures(text)?;
+    let bc = parts.get(8).is_some();
+    let year: i64 = parts[1].parse().ok()?;
+    let year = if bc { 1 - year } else { year };
+    if (1678..=2261).contains(&year) {
+        return None;
+    }
+    let number = |i: usize| parts.get(i).map_or(Some(0), |m| m.as_str().parse::<i64>().ok());
+    let (month, day) = (number(2)?, number(3)?);
+    let (hour, minute, second) = (number(4)?, number(5)?, number(6)?);
+    if hour > 24 || minute > 59 || second > 59 || (hour == 24 && (minute, second) != (0, 0)) {
+        return None;
+    }
+    let fraction = parts.get(7).map_or(0, |m| {
+        let digits: String = m.as_str()[1..].chars().chain(std::iter::repeat('0')).take(6).collect();
+        digits.parse::<i64>().unwrap_or(0)
+    });
+    let seconds = days_from_civil(year, month, day)? * 86_400 + hour * 3_600 + minute * 60 + second;
+    let micros = seconds.checked_mul(1_000_000)?.checked_add(fraction)?;
+    // DuckDB's last timestamp is 294247-01-10 04:00:54.775806.
+    if !(-9_223_372_036_854_775_806..=9_223_372_036_854_775_806).contains(&micros) {
+        return None;
+    }
+    let value = match unit {
+        TimeUnit::Second => ScalarValue::TimestampSecond(Some(micros.div_euclid(1_000_000)), zone.clone()),
+        TimeUnit::Millisecond => ScalarValue::TimestampMillisecond(Some(micros.div_euclid(1_000)), zone.clone()),
+        // `TIMESTAMP '...'` is planned in nanoseconds, which cannot hold it: microseconds, as
+        // DuckDB's TIMESTAMP (and the tables' timestamps) are.
+        TimeUnit::Microsecond | TimeUnit::Nanosecond => ScalarValue::TimestampMicrosecond(Some(micros), zone.clone()),
+    };
+    Some(Expr::Literal(value, None))
+}
+
+static FAR_TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(\d{1,6})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(\(BC\))?\s*$")
+        .unwrap_or_else(|e| unreachable!("a valid regex: {e}"))
+});
+
 /// Days since 1970-01-01 of a day of the proleptic Gregorian calendar (Howard Hinnant's
 /// algorithm); `None` for a day the month does not have.
 fn days_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {
@@ -156,6 +221,19 @@ mod tests {
         for untouched in ["2025-10-01 10:00:00", "2025-10-01", "10:00", "note 2025-10-01 10:00"] {
             assert_eq!(text_completed(&text(untouched)), None, "{untouched}");
         }
+    }
+
+    #[test]
+    fn far_timestamps_are_the_instants_they_name() {
+        use datafusion::arrow::datatypes::TimeUnit;
+        let micro = DataType::Timestamp(TimeUnit::Microsecond, None);
+        let at = |s: &str| far_timestamp(&Expr::Literal(ScalarValue::Utf8(Some(s.into())), None), &micro);
+        let micros = |m: i64| Some(Expr::Literal(ScalarValue::TimestampMicrosecond(Some(m), None), None));
+        assert_eq!(at("0001-01-01"), micros(-62_135_596_800_000_000));
+        assert_eq!(at("0001-01-01 10:00:00.5"), micros(-62_135_596_800_000_000 + 36_000_500_000));
+        assert_eq!(at("9999-12-31 23:59:59"), micros(253_402_300_799_000_000));
+        assert_eq!(at("2025-10-01 10:00:00"), None, "Arrow reads it");
+        assert_eq!(at("0001-02-30"), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::wire::{CREDENTIALS_FILE, CredentialsFile};
+use super::wire::{CREDENTIALS_FILE, CredentialsFile, Profile};
 use crate::error::{Error, Result};
 
 /// A secret: never printed, not even by `{:?}`.
@@ -98,9 +98,12 @@ pub fn resolve(sources: &Sources) -> Result<Credentials> {
 }
 
 fn from_credentials_file(path: &Path, profile: Option<&str>) -> Result<Credentials> {
-    let text = fs::read_to_string(path).map_err(Error::io("cannot read", path))?;
-    let file: CredentialsFile = serde_json::from_str(&text).map_err(|e| {
-        Error::Usage(format!("{} is not a CARTO credentials file ({e}): log in again with CARTO's CLI", path.display()))
+    let text = crate::input::read_file(path, "the CARTO credentials file", MAX_CREDENTIALS_BYTES)?;
+    let file = read_credentials(&text).map_err(|what| {
+        Error::Usage(format!(
+            "{} is not a CARTO credentials file ({what}): log in again with CARTO's CLI",
+            path.display()
+        ))
     })?;
     let name = profile
         .map(str::to_string)
@@ -116,6 +119,41 @@ fn from_credentials_file(path: &Path, profile: Option<&str>) -> Result<Credentia
         token: Token::new(found.token.clone()),
         origin: format!("profile '{name}' of {}", path.display()),
     })
+}
+
+/// CARTO's CLI writes a few kilobytes; a larger file is not one.
+const MAX_CREDENTIALS_BYTES: u64 = 1 << 20;
+
+/// The credentials file, or what is wrong with it in words that name fields and never quote a
+/// value (the file holds tokens, and a message may end up in a log).
+fn read_credentials(text: &str) -> std::result::Result<CredentialsFile, String> {
+    use serde_json::Value;
+    // A syntax error's message gives a place, never the text at it.
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON at line {}, column {}", e.line(), e.column()))?;
+    let Value::Object(object) = value else { return Err("not a JSON object".into()) };
+    let current_profile = match object.get("current_profile") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name.clone()),
+        Some(_) => return Err("`current_profile` is not text".into()),
+    };
+    let mut profiles = std::collections::HashMap::new();
+    match object.get("profiles") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(entries)) => {
+            for (name, entry) in entries {
+                let token = match entry.get("token") {
+                    Some(Value::String(token)) => token.clone(),
+                    Some(_) => return Err(format!("the `token` of profile '{name}' is not text")),
+                    None if entry.is_object() => return Err(format!("profile '{name}' has no `token`")),
+                    None => return Err(format!("profile '{name}' is not an object with a `token`")),
+                };
+                profiles.insert(name.clone(), Profile { token });
+            }
+        }
+        Some(_) => return Err("`profiles` is not an object of profiles".into()),
+    }
+    Ok(CredentialsFile { current_profile, profiles })
 }
 
 /// A stable name for the organisation behind the credentials, to name its part of the cache:
@@ -215,6 +253,37 @@ mod tests {
         let mut bad = sources(home.path());
         bad.profile = Some("nope");
         assert!(resolve(&bad).unwrap_err().to_string().contains("profiles: a, b"));
+    }
+
+    /// Every way the file can be wrong names what is wrong, and none quotes a value.
+    #[test]
+    fn malformed_files_never_quote_a_secret() {
+        let home = tempfile::tempdir().unwrap();
+        let secret = "tok_SECRET_123";
+        for (text, needle) in [
+            (r#"{"current_profile":"a","profiles":{"a":"tok_SECRET_123"}}"#, "profile 'a' is not an object"),
+            (r#"{"current_profile":"a","profiles":{"a":{"token":["tok_SECRET_123"]}}}"#, "`token` of profile 'a'"),
+            (r#"{"current_profile":"a","profiles":{"a":{"tokn":"tok_SECRET_123"}}}"#, "has no `token`"),
+            (r#"{"current_profile":"tok_SECRET_123","profiles":["tok_SECRET_123"]}"#, "`profiles` is not"),
+            (r#"{"current_profile":["tok_SECRET_123"]}"#, "`current_profile` is not text"),
+            (r#"["tok_SECRET_123"]"#, "not a JSON object"),
+            (r#""tok_SECRET_123""#, "not a JSON object"),
+            (r#"{"profiles":{"a":{"token":"tok_SECRET_123\q"}}}"#, "not JSON at line 1"),
+            (r#"{"profiles":{"a":{"token":"tok_SECRET_123"#, "not JSON"),
+            ("tok_SECRET_123", "not JSON"),
+        ] {
+            fs::write(home.path().join(CREDENTIALS_FILE), text).unwrap();
+            let message = resolve(&sources(home.path())).unwrap_err().to_string();
+            assert!(message.contains(needle) && !message.contains("SECRET"), "{text}: {message}");
+        }
+        // A profile that is not there lists the profiles by name only.
+        fs::write(
+            home.path().join(CREDENTIALS_FILE),
+            format!(r#"{{"current_profile":"b","profiles":{{"a":{{"token":"{secret}"}}}}}}"#),
+        )
+        .unwrap();
+        let message = resolve(&sources(home.path())).unwrap_err().to_string();
+        assert!(message.contains("profiles: a") && !message.contains(secret), "{message}");
     }
 
     #[test]

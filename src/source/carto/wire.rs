@@ -89,15 +89,13 @@ pub struct TokenResponse {
     pub token_type: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `~/.carto_credentials.json`, as CARTO's CLI writes it (read field by field: see
+/// `credentials::read_credentials`).
 pub struct CredentialsFile {
-    #[serde(default)]
     pub current_profile: Option<String>,
-    #[serde(default)]
     pub profiles: HashMap<String, Profile>,
 }
 
-#[derive(Debug, Deserialize)]
 pub struct Profile {
     pub token: String,
 }

@@ -2,7 +2,7 @@
 //! the sink, all on the blocking pool.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use chrono::NaiveDate;
@@ -15,12 +15,30 @@ use crate::printer::Printer;
 use crate::source::{FetchPlan, RowSink};
 
 pub(crate) async fn fetch<S: RowSink>(org: Arc<DemoOrg>, plan: FetchPlan, mut sink: S, printer: Printer) -> Result<S> {
-    tokio::task::spawn_blocking(move || deliver(&org, &plan, &mut sink, &printer).map(|()| sink))
+    // Dropping this future (Ctrl-C, a cancelled MCP call) stops the generating threads too.
+    let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+    let stopped = stop.0.clone();
+    tokio::task::spawn_blocking(move || deliver(&org, &plan, &mut sink, &printer, &stopped).map(|()| sink))
         .await
         .map_err(|e| Error::internal("generating demo days")(e.to_string()))?
 }
 
-fn deliver(org: &DemoOrg, plan: &FetchPlan, sink: &mut impl RowSink, printer: &Printer) -> Result<()> {
+/// Raises its flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+fn deliver(
+    org: &DemoOrg,
+    plan: &FetchPlan,
+    sink: &mut impl RowSink,
+    printer: &Printer,
+    stopped: &AtomicBool,
+) -> Result<()> {
     for &category in &plan.snapshots {
         let batch = match category {
             Category::UserList => org.user_list(),
@@ -46,7 +64,7 @@ fn deliver(org: &DemoOrg, plan: &FetchPlan, sink: &mut impl RowSink, printer: &P
             let tx = tx.clone();
             let (work, next) = (&work, &next);
             scope.spawn(move || {
-                loop {
+                while !stopped.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&(category, day)) = work.get(i) else {
                         break;
@@ -82,6 +100,9 @@ fn deliver(org: &DemoOrg, plan: &FetchPlan, sink: &mut impl RowSink, printer: &P
         }
         drop(tx);
         for (category, day, batch, last) in rx {
+            if stopped.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted);
+            }
             sink.write_dated(category, &batch?)?;
             // A demo day's file is finished with its last batch, so memory does not grow
             // with the range.
