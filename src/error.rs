@@ -51,6 +51,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A file or stream handed in as input (SQL, a spec, credentials) could not be read (exit 4).
+    #[error("cannot read {what}: {source}")]
+    Read {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// An output file exists and `--overwrite` was not given (exit 4).
     #[error("{} already exists: pass --overwrite to replace it", .0.display())]
     OutputExists(PathBuf),
@@ -89,7 +97,11 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::NoSource(_) | Error::Source(_) | Error::Unauthorized(_) => exit::SOURCE,
             Error::Query(_) | Error::WriteRefused(_) | Error::Panicked(_) => exit::QUERY,
-            Error::Io { .. } | Error::OutputExists(_) | Error::Write { .. } | Error::Damaged(_) => exit::LOCAL_IO,
+            Error::Io { .. }
+            | Error::Read { .. }
+            | Error::OutputExists(_)
+            | Error::Write { .. }
+            | Error::Damaged(_) => exit::LOCAL_IO,
             Error::Interrupted => exit::INTERRUPTED,
             Error::OutputClosed => exit::OK,
             Error::Internal(_) => exit::INTERNAL,

@@ -14,7 +14,7 @@ pub(crate) const MAX_TEXT_BYTES: u64 = 16 * 1024 * 1024;
 /// Reads `input` whole as UTF-8 text of at most `limit` bytes; `what` names it in messages.
 pub(crate) fn read_limited(input: impl Read, what: &str, limit: u64) -> Result<String> {
     let mut bytes = Vec::new();
-    input.take(limit + 1).read_to_end(&mut bytes).map_err(Error::io("cannot read", what))?;
+    input.take(limit + 1).read_to_end(&mut bytes).map_err(|source| Error::Read { what: what.to_string(), source })?;
     if bytes.len() as u64 > limit {
         return Err(Error::Usage(format!(
             "{what} is longer than {}: that is not what it should hold (check the file name)",
@@ -26,8 +26,9 @@ pub(crate) fn read_limited(input: impl Read, what: &str, limit: u64) -> Result<S
 
 /// The file at `path`, as [`read_limited`] reads it.
 pub(crate) fn read_file(path: &Path, what: &str, limit: u64) -> Result<String> {
-    let file = std::fs::File::open(path).map_err(Error::io("cannot read", path))?;
-    read_limited(file, &format!("{what} {}", path.display()), limit)
+    let what = format!("{what} {}", path.display());
+    let file = std::fs::File::open(path).map_err(|source| Error::Read { what: what.clone(), source })?;
+    read_limited(file, &what, limit)
 }
 
 /// [`read_file`] on the blocking pool.

@@ -38,17 +38,18 @@ COLUMN_FOR = {
 
 # Argument values per DuckDB parameter type.
 POOLS = {
-    "str": ["'hello world'", "''", "'ÁbÇ ñandú 🦆'", "NULL", "'a,b,,c'"],
+    # ...and letters whose case maps differently one by one than as words (ß, İ, final sigma).
+    "str": ["'hello world'", "''", "'ÁbÇ ñandú 🦆'", "NULL", "'a,b,,c'", "'Straße İSTANBUL ΣΑΣ ᾳ'"],
     "int": ["3", "0", "-7", "NULL", "42"],
     "num": ["2.5", "-0.75", "0.0", "NULL", "1e3"],
     "date": ["DATE '2024-02-29'", "DATE '2025-01-31'", "NULL", "DATE '2025-12-31'"],
     "ts": ["TIMESTAMP '2024-02-29 13:45:30.123456'", "TIMESTAMP '2025-01-31 00:00:00'", "NULL",
-           "TIMESTAMP '2025-12-31 23:59:59.5'"],
+           "TIMESTAMP '2025-12-31 23:59:59.5'", "TIMESTAMP '1500-06-30 12:00:00'"],
     "tstz": ["TIMESTAMPTZ '2024-02-29 13:45:30.123456+00'", "NULL", "TIMESTAMPTZ '2025-01-31 23:00:00+00'"],
     "time": ["TIME '13:45:30.5'", "TIME '00:00:00'", "NULL"],
     "interval": ["INTERVAL '1 month 2 days 03:04:05'", "INTERVAL 90 MINUTE", "NULL", "INTERVAL '-1 year'"],
     "json": ["'{\"a\":{\"b\":[1,2,{\"c\":null}]},\"d\":\"x\",\"e\":null}'", "'[1,\"two\",{\"three\":3}]'", "'null'",
-             "NULL", "'{\"k\":\"ñ\"}'"],
+             "NULL", "'{\"k\":\"ñ\"}'", "'{\"d\":1,\"d\":[2,3]}'"],
     "bool": ["true", "false", "NULL"],
     "list": ["[1, 2, NULL, 3]", "[]", "['b', 'a', 'c']", "NULL", "[[1, 2], [3]]"],
     "struct": ["{'a': 1, 'b': 'x'}", "NULL", "{'k': [1, 2]}"],

@@ -95,13 +95,6 @@ began = time.monotonic()
 child.send("\x03")
 report["interrupted"] = wait_for(child, "interrupted", timeout=30) + wait_for(child, PROMPT)
 report["interrupt_seconds"] = time.monotonic() - began
-# Ctrl-C twice on an empty line does nothing harmful.
-# (Each waits for the next prompt: typing ahead of a terminal's cursor report can be lost.)
-for _ in range(2):
-    child.send("\x03")
-    wait_for(child, PROMPT)
-report["after_interrupt"] = run(child, "SELECT 40 + 2 AS answer;")
-
 # Ctrl-C one second into a join that keeps every core busy, after earlier statements: heard.
 child.send("SELECT count(DISTINCT a.ts + (b.ts - c.ts)) AS joined FROM activity a, activity b, activity c;\r")
 time.sleep(1)
@@ -110,12 +103,28 @@ child.send("\x03")
 report["join_interrupted"] = wait_for(child, "interrupted", timeout=60) + wait_for(child, PROMPT)
 report["join_interrupt_seconds"] = time.monotonic() - began
 
+# Ctrl-C during the fetch of a long range: the fetch stops and the range stays.
+child.send(".range 2023-01-01 2025-06-30\r")
+time.sleep(1)
+began = time.monotonic()
+child.send("\x03")
+report["range_interrupted"] = wait_for(child, "interrupted", timeout=60) + wait_for(child, PROMPT)
+report["range_interrupt_seconds"] = time.monotonic() - began
+report["range_kept"] = run(child, "SELECT min(ts)::DATE || ' ' || max(ts)::DATE AS kept_range FROM activity;", r"\d{4}-\d\d-\d\d \d{4}")
+
 # Lines typed ahead while a statement runs, ending in LF or CRLF as a terminal or a paste
 # sends them: each runs, in order.
-child.send("SELECT count(*) AS slow_one FROM range(30000000) t(x) WHERE x % 7 = 3;\r")
-time.sleep(0.3)
-child.send("SELECT 'typed' || 'ahead' AS first_ahead;\nSELECT 'and' || 'more' AS second_ahead;\r\n")
+child.send("SELECT count(*) AS slow_one FROM range(300000000) t(x) WHERE x % 7 = 3;\r")
+time.sleep(0.5)
+child.send("SELECT 'typed' || 'ahead' AS first_ahead;\r\nSELECT 'and' || 'more' AS second_ahead;\n")
 report["typed_ahead"] = wait_for(child, "andmore", timeout=60) + wait_for(child, PROMPT)
+
+# Ctrl-C twice on an empty line does nothing harmful.
+# (Each waits for the next prompt: typing ahead of a terminal's cursor report can be lost.)
+for _ in range(2):
+    child.send("\x03")
+    wait_for(child, PROMPT)
+report["after_interrupt"] = run(child, "SELECT 40 + 2 AS answer;")
 
 child.send("\x04")
 child.expect(pexpect.EOF, timeout=30)

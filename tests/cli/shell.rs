@@ -72,6 +72,10 @@ fn a_person_at_a_terminal_queries_completes_cancels_and_comes_back() {
     let seconds = report["join_interrupt_seconds"].as_f64().unwrap();
     assert!(seconds < 10.0, "Ctrl-C during a three-way join came back after {seconds} s");
     assert!(!shown("join_interrupted").contains("joined |"), "the join was stopped, not finished");
+    let seconds = report["range_interrupt_seconds"].as_f64().unwrap();
+    assert!(seconds < 10.0, "Ctrl-C during a .range fetch came back after {seconds} s");
+    assert!(!shown("range_interrupted").contains("range: 2023-01-01"), "{}", shown("range_interrupted"));
+    assert!(shown("range_kept").contains("2025-10-01 2025-10-02"), "{}", shown("range_kept"));
     let ahead = shown("typed_ahead");
     assert!(ahead.contains("typedahead") && ahead.contains("andmore"), "{ahead}");
     assert!(shown("linked_banner").contains("is a symbolic link"), "{}", shown("linked_banner"));

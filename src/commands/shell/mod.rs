@@ -114,7 +114,10 @@ fn interactive(
                 if line.trim().is_empty() {
                     continue;
                 }
-                if report(runtime.block_on(interruptible(interrupts, session.run(&line))))? == Flow::Quit {
+                let typed_ahead = TypedAhead::start();
+                let flow = report(runtime.block_on(interruptible(interrupts, session.run(&line))))?;
+                drop(typed_ahead);
+                if flow == Flow::Quit {
                     return Ok(());
                 }
             }
@@ -123,6 +126,34 @@ fn interactive(
             Ok(Signal::CtrlD) => return Ok(()),
             Ok(_) => {}
             Err(e) => return Err(Error::Internal(format!("the line editor failed: {e}"))),
+        }
+    }
+}
+
+/// While a statement runs, the terminal keeps each line typed ahead ending in `\r`, as the
+/// Enter key sends it once the editor reads: with the terminal's usual `\n`, the editor would
+/// take the lines as one batch and run only the first. (The kernel holds them until then.)
+struct TypedAhead(Option<rustix::termios::Termios>);
+
+impl TypedAhead {
+    fn start() -> TypedAhead {
+        use rustix::termios::{InputModes, OptionalActions, tcgetattr, tcsetattr};
+        let stdin = std::io::stdin();
+        let Ok(saved) = tcgetattr(&stdin) else { return TypedAhead(None) };
+        let mut typed = saved.clone();
+        typed.input_modes.remove(InputModes::ICRNL);
+        typed.input_modes.insert(InputModes::INLCR);
+        match tcsetattr(&stdin, OptionalActions::Now, &typed) {
+            Ok(()) => TypedAhead(Some(saved)),
+            Err(_) => TypedAhead(None),
+        }
+    }
+}
+
+impl Drop for TypedAhead {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            let _ = rustix::termios::tcsetattr(std::io::stdin(), rustix::termios::OptionalActions::Now, saved);
         }
     }
 }
@@ -144,9 +175,14 @@ fn editor(vocabulary: Arc<Mutex<Vocabulary>>, history: Option<PathBuf>) -> Resul
         KeyCode::Tab,
         ReedlineEvent::UntilFound(vec![ReedlineEvent::Menu("completion_menu".into()), ReedlineEvent::MenuNext]),
     );
-    // Lines typed ahead while a statement ran reach the editor with the terminal's LF (which
-    // raw mode reads as Ctrl-J), not the Enter key's CR: each ends its line as Enter does.
-    keybindings.add_binding(KeyModifiers::CONTROL, KeyCode::Char('j'), ReedlineEvent::Enter);
+    // A LF that reaches the editor (raw mode reads it as Ctrl-J: text pasted without bracketed
+    // paste) starts a new line of the statement; the Enter key's CR runs what is complete. Lines
+    // typed ahead while a statement runs arrive with CRs (see `TypedAhead`).
+    keybindings.add_binding(
+        KeyModifiers::CONTROL,
+        KeyCode::Char('j'),
+        ReedlineEvent::Edit(vec![reedline::EditCommand::InsertNewline]),
+    );
     let menu = ColumnarMenu::default().with_name("completion_menu");
     let mut editor = Reedline::create()
         .with_completer(Box::new(SqlCompleter(vocabulary)))

@@ -89,9 +89,16 @@ impl<'c> Session<'c> {
         {
             return Ok(engine.clone());
         }
-        let engine = Arc::new(self.context.engine(self.range, &wanted, self.refresh, Parallelism::AllCores).await?);
+        self.fetch(self.range, wanted).await
+    }
+
+    /// An engine over `range` with `categories` fetched, made the session's only once it is
+    /// ready: an interrupted or failed fetch leaves the session as it was.
+    async fn fetch(&mut self, range: DateRange, categories: Vec<Category>) -> Result<Arc<Engine>> {
+        let engine = Arc::new(self.context.engine(range, &categories, self.refresh, Parallelism::AllCores).await?);
+        self.range = range;
         self.refresh = false;
-        self.fetched = wanted;
+        self.fetched = categories;
         self.engine = Some(engine.clone());
         if let Ok(mut vocabulary) = self.vocabulary.lock() {
             vocabulary.set_engine(engine.clone());
@@ -173,13 +180,7 @@ impl<'c> Session<'c> {
             Dot::Read(path) => return self.read(path).await,
             Dot::Range(range) => {
                 let categories = if self.fetched.is_empty() { vec![Category::Activity] } else { self.fetched.clone() };
-                let previous = (self.range, self.engine.take(), std::mem::take(&mut self.fetched));
-                self.range = range;
-                if let Err(e) = self.engine(&categories).await {
-                    // The old range stays, so the shell keeps answering.
-                    (self.range, self.engine, self.fetched) = previous;
-                    return Err(e);
-                }
+                self.fetch(range, categories).await?;
                 self.context.printer().info(&format!(
                     "range: {} to {} ({} days)",
                     range.start,
@@ -236,7 +237,7 @@ impl<'c> Session<'c> {
         if self.read_depth >= MAX_READ_DEPTH {
             return Err(Error::Usage(format!("{}: .read nested more than {MAX_READ_DEPTH} deep", path.display())));
         }
-        let script = crate::input::read_file_async(&path, ".read", crate::input::MAX_TEXT_BYTES).await?;
+        let script = crate::input::read_file_async(&path, "the script", crate::input::MAX_TEXT_BYTES).await?;
         self.read_depth += 1;
         let mut flow = Ok(Flow::Continue);
         for input in super::split_script(script.trim_start_matches('\u{feff}')) {

@@ -33,31 +33,13 @@ pub(super) fn completed(expr: &Expr, schema: &DFSchema) -> Option<Expr> {
         {
             far_date(inner)
         }
-        Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field })
-            if matches!(field.data_type(), DataType::Timestamp(..)) =>
-        {
-            // DuckDB's TIMESTAMP is microseconds (DataFusion plans `TIMESTAMP` as nanoseconds,
-            // which end in 2262 and begin in 1677): a cast to it from anything else lands in
-            // microseconds, as the tables' timestamps are.
-            let target = match field.data_type() {
-                DataType::Timestamp(TimeUnit::Nanosecond, zone)
-                    if !matches!(inner.get_type(schema), Ok(DataType::Timestamp(TimeUnit::Nanosecond, _))) =>
-                {
-                    DataType::Timestamp(TimeUnit::Microsecond, zone.clone())
-                }
-                other => other.clone(),
-            };
-            if let Some(literal) = far_timestamp(inner, &target) {
-                return Some(literal);
-            }
-            let completed = text_completed(inner);
-            if completed.is_none() && &target == field.data_type() {
-                return None;
-            }
-            let value = Box::new(completed.unwrap_or_else(|| (**inner).clone()));
-            Some(match expr {
-                Expr::Cast(_) => Expr::Cast(Cast::new(value, target)),
-                _ => Expr::TryCast(TryCast::new(value, target)),
+        Expr::Cast(Cast { expr: inner, field }) if matches!(field.data_type(), DataType::Timestamp(..)) => {
+            far_timestamp(inner, field.data_type())
+                .or_else(|| Some(Expr::Cast(Cast::new_from_field(Box::new(text_completed(inner)?), field.clone()))))
+        }
+        Expr::TryCast(TryCast { expr: inner, field }) if matches!(field.data_type(), DataType::Timestamp(..)) => {
+            far_timestamp(inner, field.data_type()).or_else(|| {
+                Some(Expr::TryCast(TryCast::new_from_field(Box::new(text_completed(inner)?), field.clone())))
             })
         }
         // `::TIMESTAMPTZ` is an arrow_cast to a UTC timestamp here.
