@@ -14,7 +14,7 @@ import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-BINARY, CACHE, START, END = sys.argv[1:5]
+BINARY, CACHE, START, END = (sys.argv[1:5] + [""] * 4)[:4]
 RANGE = {"start_date": START, "end_date": END}
 EVENTS = "2000"
 
@@ -102,4 +102,5 @@ async def main():
     print(json.dumps(out, default=str))
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -20,20 +20,14 @@ import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from mcp_client import result
+
 BINARY, ROOT, START, END = sys.argv[1:5]
 RANGE = {"start_date": START, "end_date": END}
 WORK = os.path.join(ROOT, "work")
 OUTSIDE = os.path.join(ROOT, "outside")
 CACHE = os.path.join(WORK, "cache")
 EVENTS = "2000"
-
-
-def result(res):
-    return {
-        "is_error": bool(res.is_error),
-        "structured": res.structured_content,
-        "text": "\n".join(c.text for c in res.content if getattr(c, "text", None) is not None),
-    }
 
 
 def server(extra=(), env=None):

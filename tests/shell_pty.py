@@ -88,28 +88,23 @@ clear = subprocess.Popen([BINARY, "--cache-dir", CACHE, "cache", "clear"], stder
 time.sleep(3)
 report["clear_waited"] = clear.poll() is None
 
-# Ctrl-C during a long statement: back at the prompt, the shell still answers.
-child.send("SELECT count(*) AS never FROM range(100000000000) t(x) WHERE x % 7 = 3;\r")
-time.sleep(1.5)
-began = time.monotonic()
-child.send("\x03")
-report["interrupted"] = wait_for(child, "interrupted", timeout=30) + wait_for(child, PROMPT)
-report["interrupt_seconds"] = time.monotonic() - began
-# Ctrl-C one second into a join that keeps every core busy, after earlier statements: heard.
-child.send("SELECT count(DISTINCT a.ts + (b.ts - c.ts)) AS joined FROM activity a, activity b, activity c;\r")
-time.sleep(1)
-began = time.monotonic()
-child.send("\x03")
-report["join_interrupted"] = wait_for(child, "interrupted", timeout=60) + wait_for(child, PROMPT)
-report["join_interrupt_seconds"] = time.monotonic() - began
+def interrupt(step, line, after):
+    """Enters `line`, presses Ctrl-C `after` seconds later, and records what was shown until the
+    next prompt and how long that took."""
+    child.send(line + "\r")
+    time.sleep(after)
+    began = time.monotonic()
+    child.send("\x03")
+    report[step] = wait_for(child, "interrupted", timeout=60) + wait_for(child, PROMPT)
+    report[step.replace("interrupted", "interrupt") + "_seconds"] = time.monotonic() - began
 
+
+# Ctrl-C during a long statement: back at the prompt, the shell still answers.
+interrupt("interrupted", "SELECT count(*) AS never FROM range(100000000000) t(x) WHERE x % 7 = 3;", 1.5)
+# Ctrl-C one second into a join that keeps every core busy, after earlier statements: heard.
+interrupt("join_interrupted", "SELECT count(DISTINCT a.ts + (b.ts - c.ts)) AS joined FROM activity a, activity b, activity c;", 1)
 # Ctrl-C during the fetch of a long range: the fetch stops and the range stays.
-child.send(".range 2023-01-01 2025-06-30\r")
-time.sleep(1)
-began = time.monotonic()
-child.send("\x03")
-report["range_interrupted"] = wait_for(child, "interrupted", timeout=60) + wait_for(child, PROMPT)
-report["range_interrupt_seconds"] = time.monotonic() - began
+interrupt("range_interrupted", ".range 2023-01-01 2025-06-30", 1)
 report["range_kept"] = run(child, "SELECT min(ts)::DATE || ' ' || max(ts)::DATE AS kept_range FROM activity;", r"\d{4}-\d\d-\d\d \d{4}")
 
 # Lines typed ahead while a statement runs, ending in LF or CRLF as a terminal or a paste

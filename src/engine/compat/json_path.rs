@@ -169,86 +169,6 @@ pub(super) fn extracted_json(json: Expr, path: &Expr) -> Result<Expr> {
     Ok(if many { extracted } else { call("json_mark", vec![extracted]) })
 }
 
-/// `json_path_json(json, path)` and `json_path_text(json, path)`: the JSON (or the text, a
-/// string without its quotes) at each row's path, a DuckDB path or key as text or an element's
-/// position as an integer.
-pub(super) fn json_path_functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
-    use super::udf::{row_udf, row_udf_json};
-    use datafusion::arrow::datatypes::DataType;
-    vec![
-        row_udf_json("json_path_json", "json_path_json(json, path)", 2..=2, |a| values_at(a, false)),
-        row_udf("json_path_text", "json_path_text(json, path)", 2..=2, |_| Ok(DataType::Utf8), |a| values_at(a, true)),
-    ]
-}
-
-fn values_at(
-    arrays: &[datafusion::arrow::array::ArrayRef],
-    as_text: bool,
-) -> datafusion::common::Result<datafusion::arrow::array::ArrayRef> {
-    use datafusion::arrow::array::StringArray;
-    let texts = super::udf::texts(&arrays[0])?;
-    let positions = arrays[1].data_type().is_integer().then(|| super::udf::integers(&arrays[1])).transpose()?;
-    let paths = if positions.is_none() { Some(super::udf::texts(&arrays[1])?) } else { None };
-    let mut out = Vec::with_capacity(texts.len());
-    for (r, text) in texts.iter().enumerate() {
-        let steps = match (&positions, &paths) {
-            (Some(p), _) => p[r].map(|i| vec![PathStep::Index(i)]),
-            (_, Some(p)) => {
-                p[r].as_deref().map(parse_json_path).transpose().map_err(|e| super::udf::invalid(e.to_string()))?
-            }
-            _ => None,
-        };
-        let document = text.as_deref().and_then(super::json_raw::document);
-        let value = document.as_deref().zip(steps).and_then(|(d, steps)| super::json_raw::at(d, &steps));
-        out.push(value.and_then(|raw| match super::json_raw::scalar(raw) {
-            Some(serde_json::Value::Null) if as_text => None,
-            Some(serde_json::Value::String(s)) if as_text => Some(s),
-            Some(scalar) => Some(scalar.to_string()),
-            None => Some(super::json_raw::compact(raw)),
-        }));
-    }
-    Ok(std::sync::Arc::new(StringArray::from(out)))
-}
-
-/// The text with DuckDB's JSON extensions made strict JSON: a comma before `]` or `}` dropped,
-/// `nan`, `inf` and `infinity` (any case, signed) written as 0.
-pub(super) fn lenient_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.char_indices().peekable();
-    let mut in_string = false;
-    while let Some((i, c)) = chars.next() {
-        if in_string {
-            out.push(c);
-            match c {
-                '\\' => out.extend(chars.next().map(|(_, e)| e)),
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
-            ',' if text[i + 1..].trim_start().starts_with([']', '}']) => {}
-            'n' | 'N' | 'i' | 'I' => {
-                let word: String = text[i..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-                if ["nan", "inf", "infinity"].contains(&word.to_ascii_lowercase().as_str()) {
-                    out.push('0');
-                    for _ in 1..word.len() {
-                        chars.next();
-                    }
-                } else {
-                    out.push(c);
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// The position a step names in an array of `len` elements (possibly `len` itself, just past the
 /// end); `None` before the start.
 pub(crate) fn array_index(step: &PathStep, len: usize) -> Option<usize> {
@@ -257,30 +177,5 @@ pub(crate) fn array_index(step: &PathStep, len: usize) -> Option<usize> {
         PathStep::Index(i) => Some(*i as usize),
         PathStep::FromEnd(k) => len.checked_sub(*k as usize),
         PathStep::Key(_) => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_paths_walk_objects_and_arrays() {
-        let doc = super::super::json_raw::document(r#"{"a": {"b": [10, 20, {"c": true}]}}"#).unwrap();
-        let at = |p| super::super::json_raw::at(&doc, &parse_json_path(p).unwrap()).map(|v| v.get().to_string());
-        assert_eq!(at("$.a.b[1]").as_deref(), Some("20"));
-        assert_eq!(at("$.a.b[-1].c").as_deref(), Some("true"));
-        assert_eq!(at("$.a.x"), None);
-        assert!(super::super::json_raw::document("not json").is_none());
-    }
-
-    #[test]
-    fn duckdbs_json_extensions_read_as_json() {
-        assert_eq!(
-            lenient_text(r#"{"a": NaN, "b": [-Infinity, inf,], "c": "nan,]"}"#),
-            r#"{"a": 0, "b": [-0, 0], "c": "nan,]"}"#
-        );
-        assert!(super::super::json_raw::document(r#"{"a":55,"b":72,}"#).is_some());
-        assert!(super::super::json_raw::document("{nan}").is_none());
     }
 }

@@ -147,7 +147,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
         .chain(binary_functions::binary_functions())
         .chain(list_coercion::list_membership_functions())
         .chain(json_tables::json_table_functions())
-        .chain(json_path::json_path_functions())
+        .chain(json_raw::row_path_functions())
         .chain(case_mapping::case_functions())
     {
         SessionContext::register_udf(ctx, udf);

@@ -29,7 +29,7 @@ impl DuckDbSubscripts {
             Arc::new(udf.unwrap_or_else(|| unreachable!("string_tools defines {name}")))
         });
         let json_mark = super::json_type::json_type_functions().into_iter().find(|u| u.name() == "json_mark");
-        let json_key = super::json_path::json_path_functions().into_iter().find(|u| u.name() == "json_path_json");
+        let json_key = super::json_raw::row_path_functions().into_iter().find(|u| u.name() == "json_path_json");
         DuckDbSubscripts {
             text_element,
             text_slice,
