@@ -62,6 +62,17 @@ pub(super) fn scalar(raw: &RawValue) -> Option<serde_json::Value> {
     serde_json::from_str(raw.get()).ok()
 }
 
+/// A value as DuckDB's `json_extract` writes it, or with `as_text` as `json_extract_string`
+/// does (a string without its quotes, JSON null as NULL).
+pub(super) fn shown(raw: &RawValue, as_text: bool) -> Option<String> {
+    match scalar(raw) {
+        Some(serde_json::Value::Null) if as_text => None,
+        Some(serde_json::Value::String(s)) if as_text => Some(s),
+        Some(scalar) => Some(scalar.to_string()),
+        None => Some(compact(raw)),
+    }
+}
+
 /// The value's text without the spaces between its tokens, as DuckDB writes JSON.
 pub(super) fn compact(raw: &RawValue) -> String {
     let text = raw.get();
@@ -156,12 +167,7 @@ fn values_at(
         };
         let document = text.as_deref().and_then(document);
         let value = document.as_deref().zip(steps).and_then(|(d, steps)| at(d, &steps));
-        out.push(value.and_then(|raw| match scalar(raw) {
-            Some(serde_json::Value::Null) if as_text => None,
-            Some(serde_json::Value::String(s)) if as_text => Some(s),
-            Some(scalar) => Some(scalar.to_string()),
-            None => Some(compact(raw)),
-        }));
+        out.push(value.and_then(|raw| shown(raw, as_text)));
     }
     Ok(std::sync::Arc::new(StringArray::from(out)))
 }

@@ -15,6 +15,7 @@ mod catalogue;
 mod checked_sum;
 mod complete_parts;
 mod comprehensions;
+mod deep_json;
 mod dialect;
 mod expressions;
 mod formatting;
@@ -101,6 +102,9 @@ pub(crate) use unpivots::{expand_unpivot, unpivot_probe};
 /// Adds the DuckDB functions and typing rules to a session.
 pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()> {
     datafusion_functions_json::register_all(ctx)?;
+    for udf in deep_json::deep_json_functions() {
+        SessionContext::register_udf(ctx, udf);
+    }
     for udf in functions::scalar_functions() {
         SessionContext::register_udf(ctx, udf);
     }
