@@ -19,6 +19,8 @@ import duckdb
 
 def encode(value):
     if isinstance(value, datetime.datetime):
+        # An instant (TIMESTAMPTZ) in UTC with Z; a TIMESTAMP (no zone) with none, as carto-activity writes them.
+        zone = "Z" if value.tzinfo is not None else ""
         if value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
         # As carto-activity prints them: no fraction, milliseconds or microseconds, then Z.
@@ -28,7 +30,7 @@ def encode(value):
             text += ".%03d" % (value.microsecond // 1000)
         elif value.microsecond:
             text += ".%06d" % value.microsecond
-        return text + "Z"
+        return text + zone
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, datetime.time):
@@ -92,8 +94,8 @@ def main():
         results = []
         for sql in spec["sqls"]:
             try:
-                _, rows = fetch(con, sql)
-                results.append({"rows": [[encode(v) for v in row] for row in rows]})
+                columns, rows = fetch(con, sql)
+                results.append({"columns": columns, "rows": [[encode(v) for v in row] for row in rows]})
             except duckdb.Error as e:
                 results.append({"error": str(e)})
         json.dump(results, sys.stdout)

@@ -123,7 +123,11 @@ fn write_json_cell(out: &mut Vec<u8>, array: &dyn Array, row: usize) -> serde_js
 /// The keys of a row's JSON object: the column names, a repeated name suffixed `_1`, `_2`, ...
 /// (as DuckDB names the columns of a table made from such a result), so that no value is lost.
 pub(crate) fn object_keys(schema: &Schema) -> Vec<String> {
-    let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+    unique_keys(&schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>())
+}
+
+/// [`object_keys`] of a list of names.
+pub(crate) fn unique_keys(names: &[String]) -> Vec<String> {
     let mut taken: std::collections::HashSet<String> = names.iter().map(|n| n.to_string()).collect();
     let mut seen = std::collections::HashSet::new();
     names
@@ -162,9 +166,12 @@ fn timestamp_at(array: &dyn Array, unit: &TimeUnit, row: usize) -> Option<DateTi
     utc(unit, value)
 }
 
-/// ISO 8601 in UTC with `Z`, the one timestamp encoding of JSON and CSV output.
-pub fn iso_utc(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+/// The timestamp encoding of JSON and CSV output: ISO 8601, an instant (TIMESTAMP WITH TIME ZONE)
+/// in UTC with `Z`, a TIMESTAMP (a wall-clock time, e.g. `ts AT TIME ZONE 'Europe/Madrid'`)
+/// without any offset, as DuckDB writes it with none; fractions of 0, 3 or 6 digits.
+pub fn iso_timestamp(t: DateTime<Utc>, zoned: bool) -> String {
+    let text = t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    if zoned { text } else { text.trim_end_matches('Z').to_string() }
 }
 
 fn date_at(array: &dyn Array, row: usize) -> Option<String> {
@@ -182,7 +189,7 @@ fn number(n: Option<Number>) -> Value {
     n.map_or(Value::Null, Value::Number)
 }
 
-/// A value as JSON: numbers as numbers, timestamps as ISO 8601 UTC, lists and structs nested.
+/// A value as JSON: numbers as numbers, timestamps as ISO 8601 (see [`iso_timestamp`]), lists and structs nested.
 pub fn json_value(array: &dyn Array, row: usize) -> Value {
     styled_json(array, row, Timestamps::Iso)
 }
@@ -225,18 +232,17 @@ fn styled_json(array: &dyn Array, row: usize, style: Timestamps) -> Value {
         DataType::Utf8 => Value::String(array.as_string::<i32>().value(row).to_string()),
         DataType::LargeUtf8 => Value::String(array.as_string::<i64>().value(row).to_string()),
         DataType::Utf8View => Value::String(array.as_string_view().value(row).to_string()),
-        // In SQL, as DuckDB writes them: a BLOB as its text (`\xAA` for a byte that is no character).
-        DataType::Timestamp(..)
-        | DataType::Binary
+        // As DuckDB writes them: a BLOB as its text (`\xAA` for a byte that is no character), a
+        // TIME without trailing zeros; in SQL, timestamps too.
+        DataType::Binary
         | DataType::LargeBinary
         | DataType::BinaryView
         | DataType::FixedSizeBinary(_)
-            if matches!(style, Timestamps::DuckDb) =>
-        {
-            Value::String(display_text(array, row))
-        }
-        DataType::Timestamp(unit, _) => {
-            timestamp_at(array, unit, row).map_or(Value::Null, |t| Value::String(iso_utc(t)))
+        | DataType::Time32(_)
+        | DataType::Time64(_) => Value::String(display_text(array, row)),
+        DataType::Timestamp(..) if matches!(style, Timestamps::DuckDb) => Value::String(display_text(array, row)),
+        DataType::Timestamp(unit, zone) => {
+            timestamp_at(array, unit, row).map_or(Value::Null, |t| Value::String(iso_timestamp(t, zone.is_some())))
         }
         DataType::Date32 | DataType::Date64 => date_at(array, row).map_or(Value::Null, Value::String),
         DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => {
@@ -306,13 +312,15 @@ pub fn write_csv_rows<W: Write>(writer: &mut csv::Writer<W>, batch: &RecordBatch
     Ok(())
 }
 
-/// CSV cells: empty for NULL, ISO 8601 UTC timestamps, lists and structs as JSON.
+/// CSV cells: empty for NULL, ISO 8601 timestamps (see [`iso_timestamp`]), lists and structs as JSON.
 fn csv_text(array: &dyn Array, row: usize) -> String {
     if array.is_null(row) {
         return String::new();
     }
     match array.data_type() {
-        DataType::Timestamp(unit, _) => timestamp_at(array, unit, row).map(iso_utc).unwrap_or_default(),
+        DataType::Timestamp(unit, zone) => {
+            timestamp_at(array, unit, row).map(|t| iso_timestamp(t, zone.is_some())).unwrap_or_default()
+        }
         DataType::List(_)
         | DataType::LargeList(_)
         | DataType::FixedSizeList(_, _)
@@ -328,6 +336,12 @@ fn csv_text(array: &dyn Array, row: usize) -> String {
             non_finite(array, row).unwrap_or_else(|| formatted(array, row, ""))
         }
         DataType::Interval(_) => interval_text(array, row).unwrap_or_default(),
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_)
+        | DataType::Time32(_)
+        | DataType::Time64(_) => display_text(array, row),
         _ => formatted(array, row, ""),
     }
 }
@@ -400,5 +414,17 @@ pub(crate) mod tests {
         assert_eq!(csv_text(b.column(3).as_ref(), 0), "2025-10-01T08:15:02.311Z");
         assert_eq!(csv_text(b.column(4).as_ref(), 0), r#"["g1"]"#);
         assert_eq!(csv_text(b.column(1).as_ref(), 1), "");
+    }
+
+    /// A TIMESTAMP (no zone) is a wall-clock time: written with no `Z` or offset, which would
+    /// make every reader shift it; a TIMESTAMPTZ is an instant, in UTC with `Z`.
+    #[test]
+    fn only_instants_carry_a_zone() {
+        let naive: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![1_759_306_492_192_813]));
+        assert_eq!(csv_text(naive.as_ref(), 0), "2025-10-01T08:14:52.192813");
+        assert_eq!(json_value(naive.as_ref(), 0), Value::from("2025-10-01T08:14:52.192813"));
+        let zoned: ArrayRef =
+            Arc::new(TimestampMicrosecondArray::from(vec![1_759_306_492_192_813]).with_timezone("UTC"));
+        assert_eq!(csv_text(zoned.as_ref(), 0), "2025-10-01T08:14:52.192813Z");
     }
 }

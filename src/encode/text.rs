@@ -39,6 +39,11 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
             text
         }),
         DataType::Date32 | DataType::Date64 => date_at(array, row).unwrap_or_default(),
+        // DuckDB writes a TIME's fraction without trailing zeros (`10:11:12.5`).
+        DataType::Time32(_) | DataType::Time64(_) => {
+            let text = formatted(array, row, "NULL");
+            if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+        }
         DataType::Float16 | DataType::Float32 | DataType::Float64 => {
             non_finite(array, row).unwrap_or_else(|| match array.data_type() {
                 // A FLOAT prints its own shortest digits (0.9925834), not those of the double it widens to.

@@ -18,6 +18,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{DescribeAlias, Statement};
@@ -186,6 +187,7 @@ impl Engine {
             return self.ctx.read_batch(batch).map_err(Error::query);
         }
         let state = self.ctx.state();
+        let aliases = compat::written_aliases(&statement);
         let mut statement = statement;
         // DuckDB's COLUMNS(...): the FROM clause's columns learnt by planning `SELECT * FROM` it.
         while let Some(probe) = compat::columns_probe(&statement) {
@@ -239,6 +241,7 @@ impl Engine {
             .with_allow_statements(false)
             .verify_plan(&plan)
             .map_err(Error::query)?;
+        let plan = with_written_aliases(plan, &aliases)?;
         self.ctx.execute_logical_plan(plan).await.map_err(Error::query)
     }
 
@@ -282,6 +285,29 @@ impl Engine {
     pub(crate) async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
         self.plan(statement).await?.execute_stream().await.map_err(Error::query)
     }
+}
+
+/// The plan with its result columns renamed to the aliases as written (see
+/// [`compat::written_aliases`]): one projection on top, when a name needs it.
+fn with_written_aliases(plan: LogicalPlan, aliases: &[(String, String)]) -> Result<LogicalPlan> {
+    let written = |name: &str| aliases.iter().find(|(folded, _)| folded == name).map(|(_, written)| written.clone());
+    let fields = plan.schema().fields();
+    if !fields.iter().any(|f| written(f.name()).is_some()) {
+        return Ok(plan);
+    }
+    let columns: Vec<datafusion::logical_expr::Expr> = plan
+        .schema()
+        .columns()
+        .into_iter()
+        .map(|column| match written(&column.name) {
+            Some(name) => datafusion::logical_expr::Expr::Column(column).alias(name),
+            None => datafusion::logical_expr::Expr::Column(column),
+        })
+        .collect();
+    datafusion::logical_expr::LogicalPlanBuilder::from(plan)
+        .project(columns)
+        .and_then(|b| b.build())
+        .map_err(Error::query)
 }
 
 /// The first column of the batches as text (NULLs left out).

@@ -1,6 +1,7 @@
 //! The DuckDB differential test: every statement of `fixtures/duckdb_corpus.sql` runs through
 //! the CLI and through DuckDB over the same cached demo files, and the rows must be the same
-//! (as multisets of value lists; floats within a tight relative tolerance).
+//! (as multisets of value lists; floats within a tight relative tolerance), with the same column
+//! names.
 
 use std::path::Path;
 
@@ -15,6 +16,26 @@ fn corpus() -> Vec<String> {
     text.split(";\n")
         .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
         .filter(|s| !s.trim().is_empty())
+        .collect()
+}
+
+/// Column names as `--json` keys them: a repeated name suffixed `_1`, `_2`, ... (the README's rule).
+fn json_keys(names: &[String]) -> Vec<String> {
+    let mut taken: std::collections::HashSet<String> = names.iter().cloned().collect();
+    let mut seen = std::collections::HashSet::new();
+    names
+        .iter()
+        .map(|name| {
+            if seen.insert(name.clone()) {
+                return name.clone();
+            }
+            let mut n = 1;
+            while taken.contains(&format!("{name}_{n}")) {
+                n += 1;
+            }
+            taken.insert(format!("{name}_{n}"));
+            format!("{name}_{n}")
+        })
         .collect()
 }
 
@@ -61,6 +82,7 @@ fn the_corpus_matches_duckdb(shredding: Shredding) {
     let theirs = crate::common::duckdb(&json!({"tables": tables, "sqls": statements}));
     let mut failures = Vec::new();
     for (sql, theirs) in statements.iter().zip(theirs.as_array().unwrap()) {
+        let names: Vec<String> = serde_json::from_value(theirs["columns"].clone()).unwrap_or_default();
         let theirs = match theirs.get("rows") {
             Some(rows) => rows.as_array().unwrap().clone(),
             None => panic!("DuckDB rejects a corpus query ({}): {sql}", theirs["error"]),
@@ -78,6 +100,14 @@ fn the_corpus_matches_duckdb(shredding: Shredding) {
             continue;
         }
         let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+        // The keys are the column names, as DuckDB names them (a repeated name as `c_1`).
+        if let Some(first) = ours.as_array().and_then(|rows| rows.first()).and_then(Value::as_object) {
+            let keys: Vec<&String> = first.keys().collect();
+            let expected = json_keys(&names);
+            if keys.iter().map(|k| k.as_str()).ne(expected.iter().map(String::as_str)) {
+                failures.push(format!("{sql}\n  names:  {keys:?}\n  duckdb: {expected:?}"));
+            }
+        }
         let (ours, theirs) = (sorted_rows(&values_only(&ours)), sorted_rows(&theirs));
         if theirs.is_empty() {
             failures.push(format!("{sql}\n  DuckDB gives no rows: the query tests nothing"));
@@ -171,4 +201,39 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("write") || stderr.contains("instead"), "names an equivalent: {stderr}");
     }
+}
+
+/// Issue 32's cases: unaliased columns named as DuckDB names them, aliases kept as written, and
+/// a wall-clock TIMESTAMP written without a zone (an instant with `Z`), against DuckDB's names
+/// and values over the same files.
+#[test]
+fn names_and_wall_clock_times_read_as_duckdbs() {
+    let env = Env::new();
+    let sql = "SELECT ts::DATE, data->>'userId', CAST(ts AS DATE), count(*) OVER () AS totalEvents, type AS eventType, \
+               ts AT TIME ZONE 'Europe/Madrid' AS madrid, ts, lower(type), type LIKE 'Map%', date_trunc('day', ts) + INTERVAL 1 DAY \
+               FROM activity ORDER BY ts, type LIMIT 3";
+    let ours = env.query_json(RANGE.0, RANGE.0, sql);
+    let tables = json!({"activity": crate::common::day_files(&env.cache(), "activity", RANGE.0, RANGE.0)});
+    let theirs = crate::common::duckdb(&json!({"tables": tables, "sqls": [sql]}));
+    let names: Vec<String> = serde_json::from_value(theirs[0]["columns"].clone()).unwrap();
+    let keys: Vec<String> = ours[0].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, json_keys(&names), "the --json keys are DuckDB's names");
+    assert_eq!(keys[3], "totalEvents");
+    assert!(
+        !ours[0]["madrid"].as_str().unwrap().ends_with('Z'),
+        "a wall-clock time has no zone: {}",
+        ours[0]["madrid"]
+    );
+    assert!(ours[0]["ts"].as_str().unwrap().ends_with('Z'), "an instant is in UTC: {}", ours[0]["ts"]);
+    assert!(same_value(&Value::Array(values_only(&ours)), &theirs[0]["rows"]), "{ours} vs {}", theirs[0]["rows"]);
+    // CSV writes the same text.
+    let out = env
+        .demo()
+        .args(["query", "--start-date", RANGE.0, "--end-date", RANGE.0, "--format", "csv", "--sql"])
+        .arg(sql)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.contains(ours[0]["madrid"].as_str().unwrap()), "{csv}");
 }

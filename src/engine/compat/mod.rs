@@ -34,6 +34,7 @@ mod json_tables;
 mod json_transform;
 mod json_type;
 mod json_wildcards;
+mod keywords;
 mod lambda_forms;
 mod lateral_unnest;
 mod like;
@@ -54,6 +55,7 @@ mod refusals;
 mod regex_quantified;
 mod regexp_struct;
 mod renames;
+mod result_names;
 mod semantics;
 #[cfg(test)]
 mod sqllogic;
@@ -94,6 +96,7 @@ use dialect::DuckDbCompatDialect;
 
 pub(crate) use aliases::expand_alias;
 pub(crate) use json_marker::{aggregate_state, is_json};
+pub(crate) use names::written_aliases;
 pub(crate) use pivots::{PivotProbes, expand_pivot, pivot_probes};
 pub(crate) use refusals::explained;
 pub(crate) use star_columns::{SourceColumn, columns_probe, expand_columns};
@@ -237,20 +240,22 @@ pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
     }
     for statement in &mut statements {
         check_read_only(statement)?;
-        rewrite(statement)?;
+        rewrite(statement, sql)?;
     }
     Ok(statements)
 }
 
 /// DuckDB's rules applied to a statement: result columns named as DuckDB names them, table and
 /// column names matched case-insensitively, DuckDB's functions and operators translated.
-fn rewrite(statement: &mut Statement) -> Result<()> {
+/// Rewrites one statement parsed from `sql` (the prepared text, which names read types from).
+fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
+    let namer = result_names::Namer { sql };
     match statement {
-        Statement::Query(query) => names::name_result_columns(query),
+        Statement::Query(query) => names::name_result_columns(query, &namer),
         // `EXPLAIN <query>` explains the query as it will run.
         Statement::Explain { statement: inner, .. } => {
             if let Statement::Query(query) = inner.as_mut() {
-                names::name_result_columns(query);
+                names::name_result_columns(query, &namer);
             }
         }
         _ => {}
@@ -269,7 +274,7 @@ fn rewrite(statement: &mut Statement) -> Result<()> {
         names::fold_table_name(name);
         ControlFlow::<()>::Continue(())
     });
-    let _ = statement.visit(&mut names::NameUnnamedSubqueries(0));
+    let _ = statement.visit(&mut names::NameUnnamedSubqueries { count: 0, namer: &namer });
     let outcome = visit_expressions_mut(statement, |expr: &mut Expr| match expressions::rewrite_expr(expr) {
         Ok(()) => ControlFlow::Continue(()),
         Err(e) => ControlFlow::Break(e),

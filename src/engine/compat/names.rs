@@ -6,31 +6,35 @@ use std::ops::ControlFlow;
 use std::sync::LazyLock;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, Query, SelectItem, SetExpr, TableAlias,
-    TableFactor, Value, VisitorMut,
+    Expr, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, Query, SelectItem, SetExpr, Statement,
+    TableAlias, TableFactor, Value, VisitorMut,
 };
 
+use super::result_names::Namer;
 use crate::category::Category;
 
 /// DuckDB names subqueries in FROM without an alias `unnamed_subquery`, `unnamed_subquery2`, ...;
 /// DataFusion leaves them unqualified, so two of them with a same-named column (`count(*)`)
 /// could not be joined. The unnamed columns of subqueries and CTEs are named as DuckDB names
 /// them, as the result's are (`(SELECT 1, 1) t(a, b)` has two columns, not one name twice).
-pub(super) struct NameUnnamedSubqueries(pub(super) usize);
+pub(super) struct NameUnnamedSubqueries<'a> {
+    pub(super) count: usize,
+    pub(super) namer: &'a Namer<'a>,
+}
 
-impl VisitorMut for NameUnnamedSubqueries {
+impl VisitorMut for NameUnnamedSubqueries<'_> {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         for cte in query.with.iter_mut().flat_map(|with| with.cte_tables.iter_mut()) {
-            name_result_columns(&mut cte.query);
+            name_result_columns(&mut cte.query, self.namer);
         }
         ControlFlow::Continue(())
     }
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         if let TableFactor::Derived { subquery, .. } = factor {
-            name_result_columns(subquery);
+            name_result_columns(subquery, self.namer);
         }
         // DuckDB names the columns of VALUES col0, col1, ... (DataFusion: column1, column2, ...).
         if let TableFactor::Derived { subquery, alias, .. } = factor
@@ -44,11 +48,11 @@ impl VisitorMut for NameUnnamedSubqueries {
             match alias {
                 Some(alias) => alias.columns = columns,
                 None => {
-                    self.0 += 1;
-                    let name = if self.0 == 1 {
+                    self.count += 1;
+                    let name = if self.count == 1 {
                         "unnamed_subquery".to_string()
                     } else {
-                        format!("unnamed_subquery{}", self.0)
+                        format!("unnamed_subquery{}", self.count)
                     };
                     *alias = Some(TableAlias { explicit: true, name: Ident::new(name), columns, at: None });
                 }
@@ -57,9 +61,12 @@ impl VisitorMut for NameUnnamedSubqueries {
         }
         match factor {
             TableFactor::Derived { alias: alias @ None, .. } => {
-                self.0 += 1;
-                let name =
-                    if self.0 == 1 { "unnamed_subquery".to_string() } else { format!("unnamed_subquery{}", self.0) };
+                self.count += 1;
+                let name = if self.count == 1 {
+                    "unnamed_subquery".to_string()
+                } else {
+                    format!("unnamed_subquery{}", self.count)
+                };
                 *alias = Some(TableAlias { explicit: true, name: Ident::new(name), columns: vec![], at: None });
             }
             // DuckDB's `range(...)` and `generate_series(...)` name their column as themselves
@@ -117,7 +124,7 @@ pub(super) fn fold_identifier(ident: &mut Ident) {
 
 /// DuckDB names an unnamed result column by the expression as written (`count_star()` for
 /// `count(*)`); DataFusion would name it by its plan (`count(Int64(1))`). Name them as DuckDB.
-pub(super) fn name_result_columns(query: &mut Query) {
+pub(super) fn name_result_columns(query: &mut Query, namer: &Namer) {
     let mut body = query.body.as_mut();
     // Set operations take their names from the first branch.
     while let SetExpr::SetOperation { left, .. } = body {
@@ -125,7 +132,7 @@ pub(super) fn name_result_columns(query: &mut Query) {
     }
     let select = match body {
         SetExpr::Select(select) => select,
-        SetExpr::Query(inner) => return name_result_columns(inner),
+        SetExpr::Query(inner) => return name_result_columns(inner, namer),
         _ => return,
     };
     // DataFusion's ORDER BY ALL takes only plain columns; positions work for any expression.
@@ -180,11 +187,13 @@ pub(super) fn name_result_columns(query: &mut Query) {
         let SelectItem::UnnamedExpr(expr) = item else {
             continue;
         };
-        if matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+        // COLUMNS(...) names its copies once expanded (super::star_columns).
+        if matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+            || super::star_columns::mentions_columns(expr)
+        {
             continue;
         }
-        let written = expr.to_string();
-        let base = if written.eq_ignore_ascii_case("count(*)") { "count_star()".to_string() } else { written };
+        let base = namer.name(expr);
         let mut name = base.clone();
         let mut n = 1;
         while !taken.insert(name.clone()) {
@@ -192,6 +201,54 @@ pub(super) fn name_result_columns(query: &mut Query) {
             n += 1;
         }
         *item = SelectItem::ExprWithAlias { expr: expr.clone(), alias: Ident::with_quote('"', name) };
+    }
+}
+
+/// The aliases of a statement, as written where DataFusion folds them to lower case
+/// (`count(*) AS totalEvents` is planned as `totalevents`): (folded, written) for each unquoted
+/// alias with a capital, in its SELECT, a CTE or a subquery (whose names `SELECT *` shows).
+/// DuckDB keeps an alias as written.
+pub(crate) fn written_aliases(statement: &Statement) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    if let Statement::Query(query) = statement {
+        aliases_of_query(query, &mut found);
+    }
+    found
+}
+
+fn aliases_of_query(query: &Query, found: &mut Vec<(String, String)>) {
+    for cte in query.with.iter().flat_map(|with| with.cte_tables.iter()) {
+        aliases_of_query(&cte.query, found);
+    }
+    aliases_of_body(&query.body, found);
+}
+
+fn aliases_of_body(body: &SetExpr, found: &mut Vec<(String, String)>) {
+    match body {
+        SetExpr::SetOperation { left, right, .. } => {
+            aliases_of_body(left, found);
+            aliases_of_body(right, found);
+        }
+        SetExpr::Query(inner) => aliases_of_query(inner, found),
+        SetExpr::Select(select) => {
+            for item in &select.projection {
+                if let SelectItem::ExprWithAlias { alias, .. } = item
+                    && alias.quote_style.is_none()
+                    && alias.value.chars().any(char::is_uppercase)
+                    && !found.iter().any(|(folded, _)| *folded == alias.value.to_lowercase())
+                {
+                    found.push((alias.value.to_lowercase(), alias.value.clone()));
+                }
+            }
+            for table in &select.from {
+                for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
+                    if let TableFactor::Derived { subquery, .. } = factor {
+                        aliases_of_query(subquery, found);
+                    }
+                }
+            }
+        }
+        _ => {}
     }
 }
 

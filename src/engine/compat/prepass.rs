@@ -38,7 +38,7 @@ const TAKES_LAMBDA: [&str; 14] = [
     "invoke",
 ];
 
-fn takes_lambda(name: &str) -> bool {
+pub(super) fn takes_lambda(name: &str) -> bool {
     TAKES_LAMBDA.contains(&name.to_ascii_lowercase().as_str())
 }
 
@@ -375,7 +375,7 @@ fn fields_of_parameters(mut body: Expr, params: &OneOrManyWithParens<LambdaFunct
     body
 }
 
-fn parameters(left: &Expr) -> Option<OneOrManyWithParens<LambdaFunctionParameter>> {
+pub(super) fn parameters(left: &Expr) -> Option<OneOrManyWithParens<LambdaFunctionParameter>> {
     // Folded to lower case, as the body's identifiers are.
     let param = |e: &Expr| match e {
         Expr::Identifier(ident) if ident.quote_style.is_none() => {

@@ -80,20 +80,27 @@ pub(crate) fn expand_columns(statement: &mut Statement, columns: &[SourceColumn]
             projection.push(item);
             continue;
         }
-        // An alias the naming pass gave (the expression as written) names each copy anew.
-        let written = alias.as_ref().is_none_or(|a| a.value == expr.to_string());
         let copies = named_copies(&expr, columns)?;
         let single = copies.len() == 1;
-        // A bare COLUMNS(* REPLACE (x + 1 AS x)) keeps the column's name, as DuckDB does.
-        let bare = is_columns_call(&expr);
         for (name, copy) in copies {
             projection.push(match (&alias, &copy) {
-                (Some(alias), _) if !written && single => {
-                    SelectItem::ExprWithAlias { expr: copy, alias: alias.clone() }
-                }
+                (Some(alias), _) if single => SelectItem::ExprWithAlias { expr: copy, alias: alias.clone() },
                 (_, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) => SelectItem::UnnamedExpr(copy),
-                _ if bare => SelectItem::ExprWithAlias { expr: copy, alias: Ident::with_quote('"', name) },
-                _ => SelectItem::ExprWithAlias { alias: Ident::with_quote('"', copy.to_string()), expr: copy },
+                // DuckDB names each copy of an expression over COLUMNS(...) by its column
+                // (`max(COLUMNS(*))` gives `ts`, not `max(ts)`); repeated names as the JSON
+                // output names them (`ts_1`).
+                _ => {
+                    let mut unique = name.clone();
+                    let mut n = 0;
+                    while projection
+                        .iter()
+                        .any(|item| matches!(item, SelectItem::ExprWithAlias { alias, .. } if alias.value == unique))
+                    {
+                        n += 1;
+                        unique = format!("{name}_{n}");
+                    }
+                    SelectItem::ExprWithAlias { alias: Ident::with_quote('"', unique), expr: copy }
+                }
             });
         }
     }

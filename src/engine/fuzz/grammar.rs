@@ -80,7 +80,9 @@ const GROUP_LIST: Table = Table {
 };
 const TABLES: [&Table; 4] = [&ACTIVITY, &API_USAGE, &USER_LIST, &GROUP_LIST];
 
-const ALIASES: [&str; 10] = ["c1", "c2", "\"user\"", "count", "date", "value", "\"order\"", "total", "n", "x"];
+// Names that are keywords, and names with capitals (kept as written).
+const ALIASES: [&str; 12] =
+    ["c1", "c2", "\"user\"", "count", "date", "value", "\"order\"", "total", "n", "x", "totalEvents", "eventType"];
 
 pub(super) struct Generator {
     rng: ChaCha8Rng,
@@ -253,7 +255,8 @@ impl Generator {
             .map(|i| {
                 let ty = self.any_type();
                 let e = self.expr(table, ty, 2);
-                format!("{e} AS {}", self.alias(i))
+                // Some items unnamed: the column is then named as DuckDB names the expression.
+                if self.chance(0.3) { e } else { format!("{e} AS {}", self.alias(i)) }
             })
             .collect()
     }
