@@ -290,7 +290,13 @@ impl Engine {
 /// The plan with its result columns renamed to the aliases as written (see
 /// [`compat::written_aliases`]): one projection on top, when a name needs it.
 fn with_written_aliases(plan: LogicalPlan, aliases: &[(String, String)]) -> Result<LogicalPlan> {
-    let written = |name: &str| aliases.iter().find(|(folded, _)| folded == name).map(|(_, written)| written.clone());
+    // (Never the name of a shredded column, which the plan's output hides.)
+    let written = |name: &str| {
+        aliases
+            .iter()
+            .find(|(folded, written)| folded == name && !shred::hidden_columns().any(|h| h == written))
+            .map(|(_, written)| written.clone())
+    };
     let fields = plan.schema().fields();
     if !fields.iter().any(|f| written(f.name()).is_some()) {
         return Ok(plan);

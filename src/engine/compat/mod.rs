@@ -386,7 +386,7 @@ mod tests {
     fn json_functions_and_operators_are_rewritten() {
         assert_eq!(
             sql("SELECT json_extract_string(data, '$.map.id'), data->>'userId', data->'categories' FROM activity"),
-            "SELECT json_as_text(data, 'map', 'id') AS \"json_extract_string(data, '$.map.id')\", json_as_text(data, 'userId') AS \"data ->> 'userId'\", json_mark(json_get_json(data, 'categories')) AS \"data -> 'categories'\" FROM activity"
+            "SELECT json_as_text(data, 'map', 'id') AS \"json_extract_string(\"\"data\"\", '$.map.id')\", json_as_text(data, 'userId') AS \"(\"\"data\"\" ->> 'userId')\", json_mark(json_get_json(data, 'categories')) AS \"(\"\"data\"\" -> 'categories')\" FROM activity"
         );
     }
 

@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(expanded_sql("SELECT COLUMNS('_id$') FROM a", &cols), "SELECT user_id, map_id FROM a");
         assert_eq!(
             expanded_sql("SELECT max(COLUMNS(['amount'])) FROM a WHERE COLUMNS('id') IS NOT NULL", &cols),
-            "SELECT max(amount) AS \"max(amount)\" FROM a WHERE user_id IS NOT NULL AND map_id IS NOT NULL"
+            "SELECT max(amount) AS \"amount\" FROM a WHERE user_id IS NOT NULL AND map_id IS NOT NULL"
         );
         let statement = Parser::parse_sql(&super::super::dialect::DuckDbCompatDialect, "SELECT COLUMNS('x') FROM a");
         let mut statement = statement.unwrap().remove(0);
