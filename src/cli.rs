@@ -185,6 +185,33 @@ impl RangeArgs {
     }
 }
 
+/// `--start-date` and `--end-date` where both may be left out: the days then come from the
+/// SQL's filter on `ts`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OptionalRangeArgs {
+    /// First day, YYYY-MM-DD (UTC, inclusive) [default: from the SQL's filter on ts, else 7 days before the last complete one]
+    #[arg(long, value_name = "DATE", value_parser = parse_date, requires = "end_date")]
+    pub start_date: Option<NaiveDate>,
+
+    /// Last day, YYYY-MM-DD (UTC, inclusive) [default: from the SQL's filter on ts, else the last complete day]
+    #[arg(long, value_name = "DATE", value_parser = parse_date, requires = "start_date")]
+    pub end_date: Option<NaiveDate>,
+
+    /// Fetch the range again and replace the cached days
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl OptionalRangeArgs {
+    /// The range, when given; its ends in order.
+    pub fn resolve(&self) -> Result<Option<DateRange>, Error> {
+        match (self.start_date, self.end_date) {
+            (Some(start), Some(end)) => DateRange::new(start, end).map(Some).map_err(Error::Usage),
+            _ => Ok(None),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Where the tables are: a folder, file://..., s3://bucket/prefix, gs://bucket/prefix or az://container/prefix
@@ -282,7 +309,7 @@ pub struct ReportArgs {
 #[derive(Debug, Args)]
 pub struct QueryArgs {
     #[command(flatten)]
-    pub range: RangeArgs,
+    pub range: OptionalRangeArgs,
 
     /// SQL to run; several statements separated by `;` run in order
     #[arg(long, value_name = "SQL", conflicts_with = "file", allow_hyphen_values = true)]
@@ -328,8 +355,9 @@ pub enum OutputFormat {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// (Needed for whole categories; with --sql, taken from its filter on ts when left out.)
     #[command(flatten)]
-    pub range: RangeArgs,
+    pub range: OptionalRangeArgs,
 
     /// Category to export (repeatable) [default: all four]
     #[arg(long = "category", value_enum, value_name = "CATEGORY", ignore_case = true, conflicts_with = "sql")]

@@ -168,6 +168,47 @@ impl Context {
         refresh: bool,
         parallelism: Parallelism,
     ) -> Result<Vec<Engine>> {
+        let (options, filled) = self.filled(ranges, categories, refresh, parallelism).await?;
+        let Some((files, lease)) = filled else {
+            return ranges.iter().map(|_| empty_engine(&options)).collect();
+        };
+        files.into_iter().map(|range_files| engine_over_files(&options, &lease, &range_files)).collect()
+    }
+
+    /// One engine over the days of several ranges together (the days a SQL filter selects).
+    pub(crate) async fn engine_over(
+        &self,
+        ranges: &[DateRange],
+        categories: &[Category],
+        refresh: bool,
+        parallelism: Parallelism,
+    ) -> Result<Engine> {
+        let (options, filled) = self.filled(ranges, categories, refresh, parallelism).await?;
+        let Some((files, lease)) = filled else { return empty_engine(&options) };
+        let mut all = crate::cache::fill::RangeFiles::new();
+        for range_files in files {
+            for (category, known) in range_files {
+                let held = all.entry(category).or_default();
+                // A snapshot is the same file in every range.
+                for file in known {
+                    if !held.iter().any(|h| h.path == file.path) {
+                        held.push(file);
+                    }
+                }
+            }
+        }
+        engine_over_files(&options, &lease, &all)
+    }
+
+    /// The engines' options, and (unless no category is wanted) each range's cached files, filled
+    /// under the lease they are read under.
+    async fn filled(
+        &self,
+        ranges: &[DateRange],
+        categories: &[Category],
+        refresh: bool,
+        parallelism: Parallelism,
+    ) -> Result<(EngineOptions, Option<(Vec<crate::cache::fill::RangeFiles>, Arc<SourceLock>)>)> {
         let partitions = match parallelism {
             Parallelism::AllCores => std::thread::available_parallelism().map_or(2, |n| n.get()),
             Parallelism::InOrder => 1,
@@ -177,15 +218,7 @@ impl Context {
             options.memory_limit = usize::try_from(limit).unwrap_or(usize::MAX);
         }
         if categories.is_empty() {
-            let mut engines = Vec::new();
-            for _ in ranges {
-                let engine = Engine::new(options.clone(), None)?;
-                for category in Category::ALL {
-                    engine.register(category, &[])?;
-                }
-                engines.push(engine);
-            }
-            return Ok(engines);
+            return Ok((options, None));
         }
         let source = self.source()?;
         let cache = self.cache()?;
@@ -198,16 +231,7 @@ impl Context {
         let request = Request { ranges, categories, refresh };
         let files = fill_and_share(&source, &store, &lease, &request, &self.printer).await?;
         self.printer.timing("cache ready");
-        let mut engines = Vec::with_capacity(files.len());
-        for range_files in files {
-            let engine = Engine::new(options.clone(), Some(lease.clone()))?;
-            for category in Category::ALL {
-                let files = range_files.get(&category).map_or(&[][..], Vec::as_slice);
-                engine.register(category, files)?;
-            }
-            engines.push(engine);
-        }
-        Ok(engines)
+        Ok((options, Some((files, lease))))
     }
 
     /// The lock of the engines alive now, or a new one.
@@ -228,6 +252,28 @@ impl Context {
             source.finish_interrupted().await;
         }
     }
+}
+
+/// An engine whose tables are all empty (not read, but listed).
+fn empty_engine(options: &EngineOptions) -> Result<Engine> {
+    let engine = Engine::new(options.clone(), None)?;
+    for category in Category::ALL {
+        engine.register(category, &[])?;
+    }
+    Ok(engine)
+}
+
+/// An engine over these files, holding the lease they are read under.
+fn engine_over_files(
+    options: &EngineOptions,
+    lease: &Arc<SourceLock>,
+    files: &crate::cache::fill::RangeFiles,
+) -> Result<Engine> {
+    let engine = Engine::new(options.clone(), Some(lease.clone()))?;
+    for category in Category::ALL {
+        engine.register(category, files.get(&category).map_or(&[][..], Vec::as_slice))?;
+    }
+    Ok(engine)
 }
 
 #[cfg(test)]

@@ -1,16 +1,18 @@
 //! `export`: the flags made into an export request, checked (and the target refused when it
 //! exists) before anything is fetched.
 
+use super::days::days_to_read;
 use crate::category::Category;
 use crate::cli::ExportArgs;
 use crate::context::{Context, Parallelism};
+use crate::dates::DateRange;
 use crate::engine::compat::{prepare, referenced_categories};
 use crate::error::{Error, Result};
 use crate::export::{Destination, ExportRequest, Subject, Written, check_targets, export};
 
 pub(super) async fn run(context: &Context, args: ExportArgs) -> Result<Vec<Written>> {
-    let range = args.range.resolve()?;
-    let (subjects, categories) = match &args.sql {
+    let given = args.range.resolve()?;
+    let (subjects, categories, range) = match &args.sql {
         Some(sql) => {
             let mut statements = prepare(sql)?;
             if statements.len() != 1 {
@@ -19,14 +21,25 @@ pub(super) async fn run(context: &Context, args: ExportArgs) -> Result<Vec<Writt
                 ));
             }
             let categories = referenced_categories(&statements);
-            (vec![Subject::Query(Box::new(statements.remove(0)))], categories)
+            // The days the query's filter on ts selects, as one range (the files are named by it).
+            let ranges = days_to_read(context, given, &statements, &categories).await?;
+            let range = match (ranges.first(), ranges.last()) {
+                (Some(first), Some(last)) => DateRange { start: first.start, end: last.end },
+                _ => return Err(Error::Internal("no days to export".into())),
+            };
+            (vec![Subject::Query(Box::new(statements.remove(0)))], categories, range)
         }
         None => {
+            let Some(range) = given else {
+                return Err(Error::Usage(
+                    "export of whole categories needs --start-date and --end-date (only an --sql export takes its days from the SQL)".into(),
+                ));
+            };
             let mut categories =
                 if args.categories.is_empty() { Category::ALL.to_vec() } else { args.categories.clone() };
             categories.sort();
             categories.dedup();
-            (categories.iter().map(|c| Subject::Category(*c)).collect(), categories)
+            (categories.iter().map(|c| Subject::Category(*c)).collect(), categories, range)
         }
     };
     let request = ExportRequest {

@@ -1,6 +1,7 @@
 //! Runs each subcommand on one [`Context`]: the dispatcher, and Ctrl-C.
 
 mod cache;
+mod days;
 mod export;
 mod mcp;
 mod query;

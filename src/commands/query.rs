@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 
 use futures::StreamExt;
 
+use super::days::days_to_read;
 use crate::cli::QueryArgs;
 use crate::context::{Context, Parallelism};
 use crate::engine::compat::{prepare, referenced_categories};
@@ -13,11 +14,12 @@ use crate::input::{MAX_TEXT_BYTES, read_file_async, read_stdin};
 use crate::output::Output;
 
 pub(super) async fn run(context: &Context, args: QueryArgs) -> Result<()> {
-    let range = args.range.resolve()?;
+    let given = args.range.resolve()?;
     let sql = read_sql(&args).await?;
     let statements = prepare(&sql)?;
     let categories = referenced_categories(&statements);
-    let engine = context.engine(range, &categories, args.range.no_cache, Parallelism::AllCores).await?;
+    let ranges = days_to_read(context, given, &statements, &categories).await?;
+    let engine = context.engine_over(&ranges, &categories, args.range.no_cache, Parallelism::AllCores).await?;
     context.printer().timing("tables registered");
     // Every statement is planned before any runs: an unknown table or column in the third
     // statement fails the command before the first prints anything.

@@ -3,6 +3,7 @@
 //! holds its cache lease: the files it reads stay in place for as long as it lives.
 
 pub(crate) mod compat;
+mod day_filter;
 pub(crate) mod explore;
 #[cfg(test)]
 mod fuzz;
@@ -10,6 +11,8 @@ mod known_files;
 mod listing;
 mod shredded;
 mod yielding;
+
+pub(crate) use day_filter::DaySpan;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -157,14 +160,12 @@ impl Engine {
     }
 
     /// Registers `category` as a table over exactly these cached files (none: an empty table,
-    /// so that `DESCRIBE` and `SHOW TABLES` work without data).
+    /// so that `DESCRIBE` and `SHOW TABLES` work without data, and a plan over it shows the
+    /// filters its scans take, as over files).
     pub(crate) fn register(&self, category: Category, files: &[KnownFile]) -> Result<()> {
-        let table: Arc<dyn TableProvider> = if files.is_empty() {
-            Arc::new(datafusion::datasource::MemTable::try_new(category.schema(), vec![vec![]]).map_err(Error::query)?)
-        } else {
-            let table = KnownFilesTable::new(shred::cached_schema(category), files)?;
-            if category == Category::Activity { Arc::new(ShreddedTable::new(table)) } else { Arc::new(table) }
-        };
+        let table = KnownFilesTable::new(shred::cached_schema(category), files)?;
+        let table: Arc<dyn TableProvider> =
+            if category == Category::Activity { Arc::new(ShreddedTable::new(table)) } else { Arc::new(table) };
         self.ctx.register_table(table_name(category), table).map_err(Error::query)?;
         Ok(())
     }
@@ -243,6 +244,17 @@ impl Engine {
             .map_err(Error::query)?;
         let plan = with_written_aliases(plan, &aliases)?;
         self.ctx.execute_logical_plan(plan).await.map_err(Error::query)
+    }
+
+    /// The days `statements` can read of `activity` and `apiUsage`, by their filters on `ts`
+    /// (see [`day_filter`]); `None` when one reads every day, or cannot be planned here.
+    pub(crate) async fn days_read(&self, statements: &[Statement]) -> Option<Vec<DaySpan>> {
+        let mut spans = Vec::new();
+        for statement in statements {
+            let plan = self.plan(statement.clone()).await.ok()?.into_optimized_plan().ok()?;
+            spans.extend(day_filter::days_read(&plan)?);
+        }
+        Some(spans)
     }
 
     /// The names of the functions SQL can call here, sorted (for completion).

@@ -14,6 +14,7 @@ mod duckdb_compat;
 mod exports;
 mod folder_source;
 mod hostile;
+mod inferred_range;
 mod mcp;
 mod reliability;
 mod report;

@@ -30,7 +30,8 @@ fn an_mcp_client_gets_what_the_cli_gives() {
 
     let tools: Vec<&str> = report["tools"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(tools, ["query", "tables", "event_types", "json_keys", "export", "report"]);
-    assert_eq!(report["tools"]["query"]["required"], serde_json::json!(["start_date", "end_date", "sql"]));
+    // The range is optional: without it the days come from the SQL's filter on ts.
+    assert_eq!(report["tools"]["query"]["required"], serde_json::json!(["sql"]));
 
     // The same rows as `query --json`, and truncation flagged.
     let sql = "SELECT type, count(*) AS n, min(ts) AS first FROM activity GROUP BY ALL ORDER BY n DESC, type";

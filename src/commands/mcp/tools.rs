@@ -6,6 +6,7 @@ use clap::Parser;
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
+use super::super::days::days_to_read;
 use super::Answer;
 use crate::category::Category;
 use crate::cli::{Cli, Command};
@@ -25,10 +26,15 @@ pub(super) fn definitions() -> Value {
         "start_date": { "type": "string", "description": "First UTC day, YYYY-MM-DD (inclusive)" },
         "end_date": { "type": "string", "description": "Last UTC day, YYYY-MM-DD (inclusive); at most the last complete day" },
     });
-    let with_range = |extra: Value, required: &[&str]| {
+    let optional = json!({
+        "start_date": { "type": "string", "description": "First UTC day, YYYY-MM-DD (inclusive), with end_date; leave both out to read the days the SQL's filter on ts selects (else the last 7 complete days)" },
+        "end_date": { "type": "string", "description": "Last UTC day, YYYY-MM-DD (inclusive), with start_date; at most the last complete day" },
+    });
+    // The range's two arguments, required or not, and the tool's own.
+    let with_range = |range: &Value, range_required: bool, extra: Value, required: &[&str]| {
         let mut properties = range.as_object().cloned().unwrap_or_default();
         properties.extend(extra.as_object().cloned().unwrap_or_default());
-        let mut all = vec!["start_date", "end_date"];
+        let mut all = if range_required { vec!["start_date", "end_date"] } else { vec![] };
         all.extend_from_slice(required);
         json!({ "type": "object", "properties": properties, "required": all })
     };
@@ -36,7 +42,7 @@ pub(super) fn definitions() -> Value {
         {
             "name": "query",
             "description": "Run DuckDB-flavoured SQL (read-only) over the tables activity(type, ts, data JSON text), apiUsage, userList and groupList for a date range. Several statements separated by ';' give one result each. Rows are objects keyed by column name; `truncated` says whether rows were left out by max_rows.",
-            "inputSchema": with_range(json!({
+            "inputSchema": with_range(&optional, false, json!({
                 "sql": { "type": "string", "description": "The SQL, as for DuckDB: e.g. SELECT type, count(*) FROM activity GROUP BY ALL ORDER BY 2 DESC" },
                 "max_rows": { "type": "integer", "minimum": 0, "description": "Rows returned per statement (default 500)" },
             }), &["sql"]),
@@ -48,20 +54,20 @@ pub(super) fn definitions() -> Value {
         },
         {
             "name": "event_types",
-            "description": "The event types in activity over a date range, with how many events of each: the values `type` takes.",
-            "inputSchema": with_range(json!({}), &[]),
+            "description": "The event types in activity over a date range (default: the last 7 complete days), with how many events of each: the values `type` takes.",
+            "inputSchema": with_range(&optional, false, json!({}), &[]),
         },
         {
             "name": "json_keys",
             "description": "The keys and nested paths (e.g. map.id) of the JSON payloads (activity.data) of one event type over a date range, with how many payloads have each and an example value. Read a path in SQL as data->>'$.map.id' or json_extract_string(data, '$.map.id').",
-            "inputSchema": with_range(json!({
+            "inputSchema": with_range(&optional, false, json!({
                 "event_type": { "type": "string", "description": "An activity type, as event_types lists them" },
             }), &["event_type"]),
         },
         {
             "name": "export",
             "description": "Write whole categories of a date range to files (as the export command does); refuses an existing target. Returns what was written.",
-            "inputSchema": with_range(json!({
+            "inputSchema": with_range(&range, true, json!({
                 "categories": { "type": "array", "items": { "type": "string", "enum": ["activity", "apiUsage", "userList", "groupList"] }, "description": "Default: all four" },
                 "format": { "type": "string", "enum": ["parquet", "csv", "ndjson"], "description": "Default: parquet" },
                 "output_dir": { "type": "string", "description": "A folder inside the server's write root (its working folder unless started with --write-root), relative to it; default activity-data. s3://, gs://, az:// only when the server was started with --allow-object-stores" },
@@ -70,7 +76,7 @@ pub(super) fn definitions() -> Value {
         {
             "name": "report",
             "description": "Write the HTML report of adoption and quota for a date range; returns its path.",
-            "inputSchema": with_range(json!({
+            "inputSchema": with_range(&range, true, json!({
                 "output": { "type": "string", "description": "The HTML file to write, inside the server's write root and relative to it (default: carto-activity-report_START_END.html); an existing file is replaced only if it is a carto-activity report" },
             }), &[]),
         },
@@ -100,6 +106,14 @@ where
     let range_flags = || -> Result<Vec<String>> {
         Ok(vec!["--start-date".into(), required("start_date")?, "--end-date".into(), required("end_date")?])
     };
+    // A range given whole, or not at all.
+    let given = || -> Result<Option<DateRange>> {
+        match (text("start_date")?, text("end_date")?) {
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => resolve(range_flags()?).map(Some),
+            _ => Err(Error::Usage(format!("{name} takes start_date and end_date together, or neither"))),
+        }
+    };
     match name {
         "tables" => {
             let structured = tables();
@@ -110,18 +124,18 @@ where
                 None | Some(Value::Null) => DEFAULT_MAX_ROWS,
                 Some(v) => v.as_u64().ok_or_else(|| Error::Usage("max_rows must be a whole number ≥ 0".into()))?,
             };
-            let range = resolve(range_flags()?)?;
+            let range = given()?;
             notify(0.0, "fetching missing days").await;
             query(context, range, &required("sql")?, max_rows as usize, notify).await
         }
         "event_types" => {
-            let range = resolve(range_flags()?)?;
+            let range = given()?;
             let mut answer = query(context, range, EVENT_TYPES_SQL, usize::MAX, notify).await?;
             answer.structured = json!({ "event_types": answer.structured["rows"].take() });
             Ok(answer)
         }
         "json_keys" => {
-            let range = resolve(range_flags()?)?;
+            let range = given()?;
             json_keys(context, range, &required("event_type")?, notify).await
         }
         "export" => {
@@ -216,7 +230,7 @@ fn resolve(range_flags: Vec<String>) -> Result<DateRange> {
     argv.extend(range_flags);
     argv.extend(["--sql".to_string(), "SELECT 1".to_string()]);
     let Command::Query(query) = parse(argv)? else { unreachable!("parsed as query") };
-    query.range.resolve()
+    query.range.resolve()?.ok_or_else(|| Error::Usage("give start_date and end_date".into()))
 }
 
 pub(super) fn tables() -> Value {
@@ -245,13 +259,21 @@ pub(super) fn tables() -> Value {
 
 /// Runs `sql` and answers each statement's columns (name and DuckDB type), first `max_rows`
 /// rows, row count and whether rows were left out.
-async fn query<F, Fut>(context: &Context, range: DateRange, sql: &str, max_rows: usize, notify: &F) -> Result<Answer>
+async fn query<F, Fut>(
+    context: &Context,
+    range: Option<DateRange>,
+    sql: &str,
+    max_rows: usize,
+    notify: &F,
+) -> Result<Answer>
 where
     F: Fn(f64, &str) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let statements = prepare(sql)?;
-    let engine = context.engine(range, &referenced_categories(&statements), false, Parallelism::AllCores).await?;
+    let categories = referenced_categories(&statements);
+    let ranges = days_to_read(context, range, &statements, &categories).await?;
+    let engine = context.engine_over(&ranges, &categories, false, Parallelism::AllCores).await?;
     notify(1.0, "running the query").await;
     let mut frames = Vec::with_capacity(statements.len());
     for statement in statements {
@@ -295,12 +317,13 @@ where
 
 /// Every payload of `event_type` over the range, walked: each key path with the number of
 /// payloads that have it and the first value seen.
-async fn json_keys<F, Fut>(context: &Context, range: DateRange, event_type: &str, notify: &F) -> Result<Answer>
+async fn json_keys<F, Fut>(context: &Context, range: Option<DateRange>, event_type: &str, notify: &F) -> Result<Answer>
 where
     F: Fn(f64, &str) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let engine = context.engine(range, &[Category::Activity], false, Parallelism::AllCores).await?;
+    let ranges = days_to_read(context, range, &[], &[Category::Activity]).await?;
+    let engine = context.engine_over(&ranges, &[Category::Activity], false, Parallelism::AllCores).await?;
     notify(1.0, "reading the payloads").await;
     let PayloadKeys { payloads, keys } = payload_keys(&engine, Some(event_type), None).await?;
     let text = keys.iter().map(|k| format!("{}\t{}", k.path, k.count)).collect::<Vec<_>>().join("\n");
