@@ -6,16 +6,21 @@ use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {
-    #[value(name = "activity")]
     Activity,
-    #[value(name = "apiUsage")]
     ApiUsage,
-    #[value(name = "userList")]
     UserList,
-    #[value(name = "groupList")]
     GroupList,
+}
+
+impl crate::choice::Named for Category {
+    const NAMES: &'static [(&'static str, Self, &'static str)] = &[
+        ("activity", Category::Activity, ""),
+        ("apiUsage", Category::ApiUsage, ""),
+        ("userList", Category::UserList, ""),
+        ("groupList", Category::GroupList, ""),
+    ];
 }
 
 /// Timestamps are microseconds in UTC, as CARTO's Parquet files carry them.

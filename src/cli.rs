@@ -4,13 +4,19 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::category::Category;
+use crate::choice::Named;
+use crate::context::Settings;
 use crate::dates::{DateRange, parse_date};
 use crate::error::Error;
+use crate::export::{ExportCompression, ExportFormat, PartitionBy};
+use crate::output::OutputFormat;
 use crate::source::SourceChoice;
 use crate::source::carto::wire;
+use crate::sync::SyncFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -85,7 +91,7 @@ pub struct GlobalArgs {
     pub read_timeout: u64,
 
     /// The file format CARTO's jobs are asked for (both hold the same data)
-    #[arg(long, global = true, value_enum, value_name = "FORMAT", default_value = "parquet")]
+    #[arg(long, global = true, value_parser = named::<wire::FileFormat>(), value_name = "FORMAT", default_value = "parquet")]
     pub download_format: wire::FileFormat,
 
     /// Events per day of the demo organisation (part of its cache identity)
@@ -114,6 +120,43 @@ pub struct GlobalArgs {
     /// (for comparing answers and timings)
     #[arg(long, global = true, hide_short_help = true)]
     pub no_shredding: bool,
+}
+
+impl GlobalArgs {
+    /// The settings the library works with: the source chosen, durations, shredding.
+    pub(crate) fn settings(&self) -> Settings {
+        let source = match (&self.source, self.demo) {
+            (_, true) => SourceChoice::Demo,
+            (Some(choice), false) => choice.clone(),
+            (None, false) => SourceChoice::Api,
+        };
+        Settings {
+            source,
+            token: self.token.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            profile: self.profile.clone(),
+            api_url: self.api_url.clone(),
+            auth_url: self.auth_url.clone(),
+            wait_timeout: std::time::Duration::from_secs(self.wait_timeout),
+            read_timeout: std::time::Duration::from_secs(self.read_timeout),
+            download_format: self.download_format,
+            demo_events_per_day: self.demo_events_per_day,
+            cache_dir: self.cache_dir.clone(),
+            memory_limit: self.memory_limit,
+            shredding: !self.no_shredding,
+        }
+    }
+}
+
+/// The parser of a [`Named`] setting: its names offered (with their help) and read in any case.
+fn named<T: Named>() -> impl TypedValueParser<Value = T> {
+    let values = T::NAMES.iter().map(|(name, _, help)| {
+        let value = PossibleValue::new(*name);
+        if help.is_empty() { value } else { value.help(*help) }
+    });
+    PossibleValuesParser::new(values)
+        .try_map(|name: String| T::from_name(&name).ok_or_else(|| format!("'{name}' is not one of the values")))
 }
 
 /// `512MB`, `4GB`, `1.5GiB`, or bytes; at least 16 MB.
@@ -227,15 +270,15 @@ pub struct SyncArgs {
     pub until: Option<NaiveDate>,
 
     /// Table format
-    #[arg(long, value_enum, default_value_t = SyncFormat::Delta)]
+    #[arg(long, value_parser = named::<SyncFormat>(), default_value = "delta")]
     pub format: SyncFormat,
 
     /// Category to sync (repeatable) [default: all four]
-    #[arg(long = "category", value_enum, value_name = "CATEGORY", ignore_case = true)]
+    #[arg(long = "category", value_parser = named::<Category>(), value_name = "CATEGORY", ignore_case = true)]
     pub categories: Vec<Category>,
 
     /// Parquet compression of the data files
-    #[arg(long, value_enum, value_name = "CODEC", default_value_t = ExportCompression::Zstd)]
+    #[arg(long, value_parser = named::<ExportCompression>(), value_name = "CODEC", default_value = "zstd")]
     pub compression: ExportCompression,
 
     /// Fetch the days written again instead of reading them from the cache
@@ -245,14 +288,6 @@ pub struct SyncArgs {
     /// Print a JSON summary on stdout (for schedulers)
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SyncFormat {
-    /// Delta Lake tables, partitioned by `date` (dated categories)
-    Delta,
-    /// Hive-partitioned Parquet folders (`date=YYYY-MM-DD/part-00000.parquet`) with a sync state file
-    Parquet,
 }
 
 #[derive(Debug, Args)]
@@ -324,7 +359,7 @@ pub struct QueryArgs {
     pub json: bool,
 
     /// How results are printed
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_parser = named::<OutputFormat>(), value_name = "FORMAT")]
     pub format: Option<OutputFormat>,
 
     /// Rows printed per result [default: 40 for tables, all otherwise]
@@ -342,17 +377,6 @@ impl QueryArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Table,
-    Csv,
-    Json,
-    Ndjson,
-    Markdown,
-    /// A paragraph per row, `column = value` per line (DuckDB's `.mode line`)
-    Line,
-}
-
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// (Needed for whole categories; with --sql, taken from its filter on ts when left out.)
@@ -360,7 +384,7 @@ pub struct ExportArgs {
     pub range: OptionalRangeArgs,
 
     /// Category to export (repeatable) [default: all four]
-    #[arg(long = "category", value_enum, value_name = "CATEGORY", ignore_case = true, conflicts_with = "sql")]
+    #[arg(long = "category", value_parser = named::<Category>(), value_name = "CATEGORY", ignore_case = true, conflicts_with = "sql")]
     pub categories: Vec<Category>,
 
     /// Export the result of this query instead of whole categories
@@ -368,11 +392,11 @@ pub struct ExportArgs {
     pub sql: Option<String>,
 
     /// File format
-    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    #[arg(long, value_parser = named::<ExportFormat>(), default_value = "csv")]
     pub format: ExportFormat,
 
     /// Compression [default: zstd for Parquet, none for CSV and NDJSON]
-    #[arg(long, value_enum, value_name = "CODEC")]
+    #[arg(long, value_parser = named::<ExportCompression>(), value_name = "CODEC")]
     pub compression: Option<ExportCompression>,
 
     /// Rows per Parquet row group
@@ -380,7 +404,7 @@ pub struct ExportArgs {
     pub row_group_size: u64,
 
     /// Hive-partitioned folders by the `ts` column: category/date=2025-10-01/part-00000.parquet
-    #[arg(long, value_enum, default_value_t = PartitionBy::None)]
+    #[arg(long, value_parser = named::<PartitionBy>(), default_value = "none")]
     pub partition_by: PartitionBy,
 
     /// Start a new file after this many rows
@@ -394,39 +418,6 @@ pub struct ExportArgs {
     /// Replace output that already exists
     #[arg(long)]
     pub overwrite: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    Csv,
-    Parquet,
-    Ndjson,
-}
-
-impl ExportFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Csv => "csv",
-            ExportFormat::Parquet => "parquet",
-            ExportFormat::Ndjson => "ndjson",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportCompression {
-    Zstd,
-    Snappy,
-    Gzip,
-    Lz4,
-    None,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PartitionBy {
-    None,
-    Day,
-    Month,
 }
 
 #[derive(Debug, Subcommand)]

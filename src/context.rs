@@ -8,7 +8,6 @@ use std::time::Duration;
 use crate::cache::fill::{Request, fill_and_share};
 use crate::cache::{Cache, SourceLock};
 use crate::category::Category;
-use crate::cli::GlobalArgs;
 use crate::dates::DateRange;
 use crate::engine::{Engine, EngineOptions};
 use crate::error::{Error, Result};
@@ -27,8 +26,27 @@ pub(crate) enum Parallelism {
     InOrder,
 }
 
+/// The settings every command shares, as the command line resolved them.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub source: SourceChoice,
+    pub token: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub profile: Option<String>,
+    pub api_url: String,
+    pub auth_url: String,
+    pub wait_timeout: Duration,
+    pub read_timeout: Duration,
+    pub download_format: crate::source::carto::wire::FileFormat,
+    pub demo_events_per_day: u32,
+    pub cache_dir: Option<std::path::PathBuf>,
+    pub memory_limit: Option<u64>,
+    pub shredding: bool,
+}
+
 pub(crate) struct Context {
-    global: GlobalArgs,
+    global: Settings,
     printer: Printer,
     source: Mutex<Option<Arc<Source>>>,
     /// The lease of the engines alive now, if any: a later fill changes its mode instead of
@@ -39,7 +57,7 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub(crate) fn new(global: GlobalArgs, printer: Printer) -> Context {
+    pub(crate) fn new(global: Settings, printer: Printer) -> Context {
         Context {
             global,
             printer,
@@ -74,11 +92,7 @@ impl Context {
     }
 
     fn choice(&self) -> SourceChoice {
-        match (&self.global.source, self.global.demo) {
-            (_, true) => SourceChoice::Demo,
-            (Some(choice), false) => choice.clone(),
-            (None, false) => SourceChoice::Api,
-        }
+        self.global.source.clone()
     }
 
     /// Where the data comes from, in words (the report's header).
@@ -138,8 +152,8 @@ impl Context {
             home: dirs::home_dir(),
             api_url: g.api_url.clone(),
             auth_url: g.auth_url.clone(),
-            wait_timeout: Duration::from_secs(g.wait_timeout),
-            read_timeout: Duration::from_secs(g.read_timeout),
+            wait_timeout: g.wait_timeout,
+            read_timeout: g.read_timeout,
             format: g.download_format,
             token_cache_dir: cache.private_dir("credentials")?,
             download_dir: cache.private_dir("downloads")?,
@@ -213,7 +227,7 @@ impl Context {
             Parallelism::AllCores => std::thread::available_parallelism().map_or(2, |n| n.get()),
             Parallelism::InOrder => 1,
         };
-        let mut options = EngineOptions::new(partitions, !self.global.no_shredding);
+        let mut options = EngineOptions::new(partitions, self.global.shredding);
         if let Some(limit) = self.global.memory_limit {
             options.memory_limit = usize::try_from(limit).unwrap_or(usize::MAX);
         }
@@ -284,7 +298,7 @@ mod tests {
     fn context(cache: &std::path::Path) -> Context {
         let argv = ["carto-activity", "--demo", "--demo-events-per-day", "50", "--quiet", "tables", "--cache-dir"];
         let cli = crate::cli::Cli::try_parse_from(argv.iter().copied().chain([cache.to_str().unwrap()])).unwrap();
-        Context::new(cli.global, Printer::new(true, 0))
+        Context::new(cli.global.settings(), Printer::new(true, 0))
     }
 
     fn range(start: &str, end: &str) -> DateRange {
@@ -293,7 +307,7 @@ mod tests {
 
     async fn count(engine: &Engine) -> usize {
         let [statement] =
-            <[_; 1]>::try_from(crate::engine::compat::prepare("SELECT * FROM activity").unwrap()).unwrap();
+            <[_; 1]>::try_from(crate::engine::Prepared::new("SELECT * FROM activity").unwrap().statements).unwrap();
         engine.plan(statement).await.unwrap().count().await.unwrap()
     }
 

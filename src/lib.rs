@@ -8,6 +8,7 @@
 mod atomic;
 pub mod cache;
 pub mod category;
+mod choice;
 pub mod cli;
 mod commands;
 mod context;

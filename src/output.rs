@@ -9,7 +9,6 @@ use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 
-use crate::cli::OutputFormat;
 use crate::encode::{display_text, object_keys, write_csv_header, write_csv_rows, write_json_row};
 use crate::engine::duckdb_type_name;
 use crate::error::{Error, Result};
@@ -347,6 +346,28 @@ fn render_markdown(schema: &Schema, batches: &[RecordBatch]) -> String {
         }
     }
     text
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+    Markdown,
+    Line,
+}
+
+impl crate::choice::Named for OutputFormat {
+    const NAMES: &'static [(&'static str, Self, &'static str)] = &[
+        ("table", OutputFormat::Table, "Box drawing with column names and types, as DuckDB prints"),
+        ("csv", OutputFormat::Csv, ""),
+        ("json", OutputFormat::Json, "A JSON array of row objects"),
+        ("ndjson", OutputFormat::Ndjson, "A JSON object per line"),
+        ("markdown", OutputFormat::Markdown, ""),
+        ("line", OutputFormat::Line, "A paragraph per row, `column = value` per line (DuckDB's `.mode line`)"),
+    ];
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::category::Category;
 use crate::cli::ExportArgs;
 use crate::context::{Context, Parallelism};
 use crate::dates::DateRange;
-use crate::engine::compat::{prepare, referenced_categories};
+use crate::engine::Prepared;
 use crate::error::{Error, Result};
 use crate::export::{Destination, ExportRequest, Subject, Written, check_targets, export};
 
@@ -14,13 +14,12 @@ pub(super) async fn run(context: &Context, args: ExportArgs) -> Result<Vec<Writt
     let given = args.range.resolve()?;
     let (subjects, categories, range) = match &args.sql {
         Some(sql) => {
-            let mut statements = prepare(sql)?;
+            let Prepared { mut statements, categories } = Prepared::new(sql)?;
             if statements.len() != 1 {
                 return Err(Error::Usage(
                     "export --sql takes one query; run the others in exports of their own".into(),
                 ));
             }
-            let categories = referenced_categories(&statements);
             // The days the query's filter on ts selects, as one range (the files are named by it).
             let ranges = days_to_read(context, given, &statements, &categories).await?;
             let range = match (ranges.first(), ranges.last()) {

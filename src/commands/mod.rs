@@ -25,7 +25,7 @@ use crate::printer::Printer;
 pub async fn run(cli: Cli, printer: Printer) -> Result<()> {
     let Cli { global, command } = cli;
     printer.timing("runtime started");
-    let context = Context::new(global, printer);
+    let context = Context::new(global.settings(), printer);
     // The shell handles Ctrl-C itself: it cancels a statement, not the session.
     let ctrl_c_ends = !matches!(command, Command::Shell(_));
     let finished = {

@@ -8,7 +8,7 @@ use futures::StreamExt;
 use super::days::days_to_read;
 use crate::cli::QueryArgs;
 use crate::context::{Context, Parallelism};
-use crate::engine::compat::{prepare, referenced_categories};
+use crate::engine::Prepared;
 use crate::error::{Error, Result};
 use crate::input::{MAX_TEXT_BYTES, read_file_async, read_stdin};
 use crate::output::Output;
@@ -16,8 +16,7 @@ use crate::output::Output;
 pub(super) async fn run(context: &Context, args: QueryArgs) -> Result<()> {
     let given = args.range.resolve()?;
     let sql = read_sql(&args).await?;
-    let statements = prepare(&sql)?;
-    let categories = referenced_categories(&statements);
+    let Prepared { statements, categories } = Prepared::new(&sql)?;
     let ranges = days_to_read(context, given, &statements, &categories).await?;
     let engine = context.engine_over(&ranges, &categories, args.range.no_cache, Parallelism::AllCores).await?;
     context.printer().timing("tables registered");

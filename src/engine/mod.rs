@@ -2,7 +2,7 @@
 //! cached Parquet files of one range, and the DuckDB compatibility layer in front. An engine
 //! holds its cache lease: the files it reads stay in place for as long as it lives.
 
-pub(crate) mod compat;
+mod compat;
 mod day_filter;
 pub(crate) mod explore;
 #[cfg(test)]
@@ -125,6 +125,26 @@ fn missing_field(err: &datafusion::error::DataFusionError) -> Option<String> {
 /// Refuses, before anything is fetched, a cache folder whose files the engine could not address.
 pub(crate) fn check_cache_path(root: &Path) -> Result<()> {
     file_url(&root.join("v0/source/category/2025-01-01.parquet")).map(|_| ())
+}
+
+/// SQL read as DuckDB's dialect, rewritten for this engine and checked read-only: the
+/// statements to plan, and the tables they read (the categories to fetch).
+pub(crate) struct Prepared {
+    pub(crate) statements: Vec<Statement>,
+    pub(crate) categories: Vec<Category>,
+}
+
+impl Prepared {
+    pub(crate) fn new(sql: &str) -> Result<Prepared> {
+        let statements = compat::prepare(sql)?;
+        let categories = compat::referenced_categories(&statements);
+        Ok(Prepared { statements, categories })
+    }
+
+    /// The tables any of `statements` read.
+    pub(crate) fn categories_of(statements: &[Statement]) -> Vec<Category> {
+        compat::referenced_categories(statements)
+    }
 }
 
 impl Engine {

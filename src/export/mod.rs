@@ -26,12 +26,11 @@ use datafusion::sql::sqlparser::ast::Statement;
 use futures::StreamExt;
 
 pub(crate) use destination::Destination;
-pub(crate) use request::{ExportRequest, Subject, parquet_properties};
+pub(crate) use request::{ExportCompression, ExportFormat, ExportRequest, PartitionBy, Subject, parquet_properties};
 use staging::Run;
 pub use staging::remove_abandoned_staging;
 
 use crate::category::Category;
-use crate::cli::PartitionBy;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::printer::Printer;
@@ -207,6 +206,6 @@ fn child_of(path: &StorePath, below: &str) -> StorePath {
 /// `SELECT *` of a category's table, prepared.
 pub(crate) fn select_all(category: Category) -> Result<Statement> {
     let sql = format!("SELECT * FROM {}", crate::engine::table_name(category));
-    let mut statements = crate::engine::compat::prepare(&sql)?;
+    let mut statements = crate::engine::Prepared::new(&sql)?.statements;
     statements.pop().ok_or_else(|| Error::Internal(format!("{sql} gave no statement")))
 }

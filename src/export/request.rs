@@ -7,7 +7,6 @@ use datafusion::sql::sqlparser::ast::Statement;
 
 use super::destination::Destination;
 use crate::category::Category;
-use crate::cli::{ExportCompression, ExportFormat, PartitionBy};
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
 
@@ -107,4 +106,60 @@ pub(crate) fn parquet_properties(compression: ExportCompression, row_group_size:
         ExportCompression::None => Compression::UNCOMPRESSED,
     };
     WriterProperties::builder().set_compression(compression).set_max_row_group_row_count(Some(row_group_size)).build()
+}
+
+/// The file format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Parquet,
+    Ndjson,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Parquet => "parquet",
+            ExportFormat::Ndjson => "ndjson",
+        }
+    }
+}
+
+impl crate::choice::Named for ExportFormat {
+    const NAMES: &'static [(&'static str, Self, &'static str)] =
+        &[("csv", ExportFormat::Csv, ""), ("parquet", ExportFormat::Parquet, ""), ("ndjson", ExportFormat::Ndjson, "")];
+}
+
+/// The compression of exported (and synced) files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportCompression {
+    Zstd,
+    Snappy,
+    Gzip,
+    Lz4,
+    None,
+}
+
+impl crate::choice::Named for ExportCompression {
+    const NAMES: &'static [(&'static str, Self, &'static str)] = &[
+        ("zstd", ExportCompression::Zstd, ""),
+        ("snappy", ExportCompression::Snappy, ""),
+        ("gzip", ExportCompression::Gzip, ""),
+        ("lz4", ExportCompression::Lz4, ""),
+        ("none", ExportCompression::None, ""),
+    ];
+}
+
+/// Hive-partitioned folders by the `ts` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionBy {
+    None,
+    Day,
+    Month,
+}
+
+impl crate::choice::Named for PartitionBy {
+    const NAMES: &'static [(&'static str, Self, &'static str)] =
+        &[("none", PartitionBy::None, ""), ("day", PartitionBy::Day, ""), ("month", PartitionBy::Month, "")];
 }

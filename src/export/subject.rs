@@ -18,7 +18,7 @@ use super::files::{Encoder, ManifestFile, OpenFile, TextFile};
 use super::parquet_file::ParquetFile;
 use super::request::ExportRequest;
 use super::sink::Sink;
-use crate::cli::{ExportCompression, ExportFormat, PartitionBy};
+use super::{ExportCompression, ExportFormat, PartitionBy};
 use crate::error::Result;
 
 /// Files open at once; past this, the least recently written one is finished (a partition seen

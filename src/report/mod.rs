@@ -18,8 +18,7 @@ use serde_json::Value;
 use crate::category::Category;
 use crate::dates::DateRange;
 use crate::encode::json_value;
-use crate::engine::Engine;
-use crate::engine::compat::{prepare, referenced_categories};
+use crate::engine::{Engine, Prepared};
 use crate::error::{Error, Result};
 use spec::{ChartKind, Panel, Spec};
 
@@ -74,7 +73,7 @@ impl ReportPlan {
         let mut panels = Vec::new();
         for panel in spec.all_panels()? {
             let sql = fill_dates(&panel.sql, &range);
-            let statements = prepare(&sql).map_err(|e| in_panel(&panel, e))?;
+            let statements = Prepared::new(&sql).map_err(|e| in_panel(&panel, e))?.statements;
             let [statement] = <[Statement; 1]>::try_from(statements).map_err(|s| {
                 Error::Query(format!("panel '{}' has {} SQL statements: give each panel one", panel.title, s.len()))
             })?;
@@ -91,7 +90,7 @@ impl ReportPlan {
 
     /// The tables the panels read.
     pub(crate) fn categories(&self) -> Vec<Category> {
-        referenced_categories(&self.panels.iter().map(|p| p.2.clone()).collect::<Vec<_>>())
+        Prepared::categories_of(&self.panels.iter().map(|p| p.2.clone()).collect::<Vec<_>>())
     }
 
     /// The ranges to bring engines over, in this order: the report's, then the previous period.

@@ -163,7 +163,7 @@ mod tests {
         assert_eq!(panels[0].chart, ChartKind::Figure);
         for panel in &panels {
             let sql = panel.sql.replace("{start_date}", "2025-10-01").replace("{end_date}", "2025-10-07");
-            assert_eq!(crate::engine::compat::prepare(&sql).unwrap().len(), 1, "{}", panel.title);
+            assert_eq!(crate::engine::Prepared::new(&sql).unwrap().statements.len(), 1, "{}", panel.title);
         }
     }
 

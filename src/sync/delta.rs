@@ -19,9 +19,9 @@ use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 
 use super::{Added, DATE_COLUMN, DatedRows, day_version, synced_schema, version_day};
 use crate::category::Category;
-use crate::cli::ExportCompression;
 use crate::error::{Error, Result};
 use crate::export::Destination;
+use crate::export::ExportCompression;
 
 /// Rows buffered by the writer before its files are flushed (memory stays bounded on big days).
 const FLUSH_ROWS: usize = 500_000;

@@ -12,13 +12,14 @@ use datafusion::object_store::{ObjectStoreExt, PutPayload};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
+use super::SyncFormat;
 use super::{Added, DATE_COLUMN, synced_schema};
 use crate::category::Category;
-use crate::cli::{ExportCompression, ExportFormat, PartitionBy, SyncFormat};
 use crate::dates::DateRange;
 use crate::engine::sql_type_name;
 use crate::error::{Error, Result};
 use crate::export::{Destination, ExportRequest, SUCCESS_FILE, Subject, export_folder};
+use crate::export::{ExportCompression, ExportFormat, PartitionBy};
 use crate::printer::Printer;
 
 pub(super) const STATE_FILE: &str = "_carto_activity_sync.json";

@@ -14,15 +14,33 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::execution::SendableRecordBatchStream;
 
 use crate::category::Category;
-use crate::cli::{ExportCompression, SyncFormat};
 use crate::dates::epoch_day;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::export::Destination;
+use crate::export::ExportCompression;
 use crate::printer::Printer;
 
 /// The name of the partition column, and of the day column every synced row carries.
 pub(crate) const DATE_COLUMN: &str = "date";
+
+/// The format of the synced tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncFormat {
+    Delta,
+    Parquet,
+}
+
+impl crate::choice::Named for SyncFormat {
+    const NAMES: &'static [(&'static str, Self, &'static str)] = &[
+        ("delta", SyncFormat::Delta, "Delta Lake tables, partitioned by `date` (dated categories)"),
+        (
+            "parquet",
+            SyncFormat::Parquet,
+            "Hive-partitioned Parquet folders (`date=YYYY-MM-DD/part-00000.parquet`) with a sync state file",
+        ),
+    ];
+}
 
 /// A table at the destination, of either format.
 pub(crate) enum Table {

@@ -13,9 +13,8 @@ use crate::cli::{Cli, Command};
 use crate::context::{Context, Parallelism};
 use crate::dates::DateRange;
 use crate::encode::{json_value, object_keys};
-use crate::engine::compat::{prepare, referenced_categories};
 use crate::engine::explore::{EVENT_TYPES_SQL, PayloadKeys, payload_keys};
-use crate::engine::sql_type_name;
+use crate::engine::{Prepared, sql_type_name};
 use crate::error::{Error, Result};
 use crate::output::render_table;
 
@@ -270,8 +269,7 @@ where
     F: Fn(f64, &str) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let statements = prepare(sql)?;
-    let categories = referenced_categories(&statements);
+    let Prepared { statements, categories } = Prepared::new(sql)?;
     let ranges = days_to_read(context, range, &statements, &categories).await?;
     let engine = context.engine_over(&ranges, &categories, false, Parallelism::AllCores).await?;
     notify(1.0, "running the query").await;

@@ -2,11 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::ValueEnum;
-
-use crate::cli::OutputFormat;
+use crate::choice::Named;
 use crate::dates::{DateRange, parse_date};
 use crate::error::{Error, Result};
+use crate::output::OutputFormat;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Dot {
@@ -79,7 +78,7 @@ pub(super) fn parse(line: &str) -> Result<Dot> {
         },
         ".mode" => {
             let mode = one("a mode: table, csv, json, ndjson, markdown or line")?;
-            OutputFormat::from_str(&mode, true).map(Dot::Mode).map_err(|_| {
+            OutputFormat::from_name(&mode).map(Dot::Mode).ok_or_else(|| {
                 Error::Usage(format!("unknown mode '{mode}': use table, csv, json, ndjson, markdown or line"))
             })
         }

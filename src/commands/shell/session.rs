@@ -14,13 +14,12 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use super::complete::Vocabulary;
 use super::dot::{Dot, HELP, OutputFile};
 use crate::category::Category;
-use crate::cli::OutputFormat;
 use crate::context::{Context, Parallelism};
 use crate::dates::DateRange;
-use crate::engine::compat::{prepare, referenced_categories};
 use crate::engine::explore::{EVENT_TYPES_SQL, PayloadKeys, payload_keys};
-use crate::engine::{Engine, sql_type_name};
+use crate::engine::{Engine, Prepared, sql_type_name};
 use crate::error::{Error, Result};
+use crate::output::OutputFormat;
 use crate::output::{DEFAULT_TABLE_ROWS, Output, terminal_width};
 use crate::write_policy::Replace;
 
@@ -116,11 +115,11 @@ impl<'c> Session<'c> {
     }
 
     async fn run_sql(&mut self, sql: &str) -> Result<()> {
-        let statements = prepare(sql)?;
+        let Prepared { statements, categories } = Prepared::new(sql)?;
         if statements.is_empty() {
             return Ok(());
         }
-        let engine = self.engine(&referenced_categories(&statements)).await?;
+        let engine = self.engine(&categories).await?;
         for statement in statements {
             let started = Instant::now();
             let stream = engine.plan(statement).await?.execute_stream().await.map_err(Error::query)?;

@@ -27,11 +27,16 @@ pub fn cancel_path(id: &str) -> String {
     format!("{JOBS_PATH}/{id}/cancel")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileFormat {
     Parquet,
     Csv,
+}
+
+impl crate::choice::Named for FileFormat {
+    const NAMES: &'static [(&'static str, Self, &'static str)] =
+        &[("parquet", FileFormat::Parquet, ""), ("csv", FileFormat::Csv, "")];
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
