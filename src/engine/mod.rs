@@ -6,7 +6,7 @@ mod compat;
 mod day_filter;
 pub(crate) mod explore;
 #[cfg(test)]
-mod fuzz;
+mod harness;
 mod known_files;
 mod listing;
 mod shredded;

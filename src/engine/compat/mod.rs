@@ -3,81 +3,13 @@
 //! ([`expressions`]) before planning, adds the functions DataFusion lacks ([`functions`],
 //! [`aggregates`]) and applies DuckDB's typing rules after planning ([`semantics`]).
 
-mod aggregate_states;
-mod aggregates;
-mod aliases;
-mod ast;
-mod binary_functions;
-mod call_forms;
-mod case_mapping;
-#[cfg(test)]
-mod catalogue;
-mod checked_sum;
-mod complete_parts;
-mod comprehensions;
-mod deep_json;
-mod dialect;
-mod expressions;
-mod formatting;
+mod expand;
 mod functions;
-mod generic_functions;
-mod histograms;
-mod intervals;
-mod json_builders;
-mod json_casts;
-mod json_contains;
-mod json_edit;
 mod json_marker;
-mod json_path;
-mod json_raw;
-mod json_tables;
-mod json_transform;
-mod json_type;
-mod json_wildcards;
 mod keywords;
-mod lambda_forms;
-mod lateral_unnest;
-mod like;
-mod list_aggregates;
-mod list_coercion;
-mod list_functions;
-mod list_reduce;
-mod markers;
-mod names;
-mod operators;
-mod ordered_aggregates;
-mod overflow;
-mod paths;
-mod pivots;
-mod prepass;
-mod queries;
-mod refusals;
-mod regex_quantified;
-mod regexp_struct;
-mod renames;
-mod result_names;
-mod semantics;
-#[cfg(test)]
-mod sqllogic;
-mod star_columns;
-mod string_tools;
-mod strptime;
-mod struct_functions;
-mod subscripts;
-mod syntax_forms;
-mod templates;
-mod temporal_aggregates;
-mod temporal_values;
-mod text_casts;
-mod text_functions;
-mod time_buckets;
-mod time_zones;
-mod timestamp_texts;
-mod tokens;
-mod try_calls;
-mod udf;
-mod unpivots;
-mod vector_functions;
+pub(crate) mod parse;
+mod planner;
+mod rewrite;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -92,74 +24,80 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 
 use crate::category::Category;
 use crate::error::{Error, Result, one_line};
-use dialect::DuckDbCompatDialect;
+use parse::dialect::DuckDbCompatDialect;
 
-pub(crate) use aliases::expand_alias;
+pub(crate) use expand::aliases::expand_alias;
+pub(crate) use expand::pivots::{PivotProbes, expand_pivot, pivot_probes};
+pub(crate) use expand::star_columns::{SourceColumn, columns_probe, expand_columns};
+pub(crate) use expand::unpivots::{expand_unpivot, unpivot_probe};
 pub(crate) use json_marker::{aggregate_state, is_json};
-pub(crate) use names::written_aliases;
-pub(crate) use pivots::{PivotProbes, expand_pivot, pivot_probes};
-pub(crate) use refusals::explained;
-pub(crate) use star_columns::{SourceColumn, columns_probe, expand_columns};
-pub(crate) use unpivots::{expand_unpivot, unpivot_probe};
+pub(crate) use rewrite::names::written_aliases;
+pub(crate) use rewrite::refusals::explained;
 
 /// Adds the DuckDB functions and typing rules to a session.
 pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()> {
     datafusion_functions_json::register_all(ctx)?;
-    for udf in deep_json::deep_json_functions() {
+    for udf in functions::json::deep_json::deep_json_functions() {
         SessionContext::register_udf(ctx, udf);
     }
-    for udf in functions::scalar_functions() {
+    for udf in functions::generic::scalars::scalar_functions() {
         SessionContext::register_udf(ctx, udf);
     }
-    for udaf in aggregates::aggregate_functions().into_iter().chain(temporal_aggregates::temporal_aggregates()) {
+    for udaf in functions::aggregate::aggregates::aggregate_functions()
+        .into_iter()
+        .chain(functions::aggregate::temporal_aggregates::temporal_aggregates())
+    {
         SessionContext::register_udaf(ctx, udaf);
     }
     SessionContext::register_udaf(
         ctx,
-        datafusion::logical_expr::AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()),
+        datafusion::logical_expr::AggregateUDF::new_from_impl(functions::aggregate::checked_sum::CheckedSum::new()),
     );
-    SessionContext::register_higher_order_function(ctx, std::sync::Arc::new(list_reduce::list_reduce()));
-    SessionContext::register_udf(ctx, aggregate_states::finalize());
-    SessionContext::register_udaf(ctx, aggregate_states::combine_aggr());
-    for udf in aggregate_states::state_functions() {
+    SessionContext::register_higher_order_function(
+        ctx,
+        std::sync::Arc::new(functions::list::list_reduce::list_reduce()),
+    );
+    SessionContext::register_udf(ctx, functions::aggregate::aggregate_states::finalize());
+    SessionContext::register_udaf(ctx, functions::aggregate::aggregate_states::combine_aggr());
+    for udf in functions::aggregate::aggregate_states::state_functions() {
         SessionContext::register_udf(ctx, udf);
     }
-    SessionContext::register_udf(ctx, time_zones::at_time_zone());
-    SessionContext::register_udf(ctx, complete_parts::date_sub());
-    SessionContext::register_udf(ctx, complete_parts::age());
-    SessionContext::register_udf(ctx, text_casts::varchar_text());
-    SessionContext::register_udf(ctx, histograms::binned_histogram());
-    SessionContext::register_udf(ctx, names::named_cast());
-    SessionContext::register_udf(ctx, try_calls::try_placeholder());
-    SessionContext::register_udf(ctx, regex_quantified::regexp_quantified());
-    SessionContext::register_udf(ctx, time_buckets::time_bucket());
-    SessionContext::register_udf(ctx, json_contains::json_contains());
-    for udf in formatting::functions()
+    SessionContext::register_udf(ctx, functions::datetime::time_zones::at_time_zone());
+    SessionContext::register_udf(ctx, functions::datetime::complete_parts::date_sub());
+    SessionContext::register_udf(ctx, functions::datetime::complete_parts::age());
+    SessionContext::register_udf(ctx, functions::text::text_casts::varchar_text());
+    SessionContext::register_udf(ctx, functions::aggregate::histograms::binned_histogram());
+    SessionContext::register_udf(ctx, rewrite::names::named_cast());
+    SessionContext::register_udf(ctx, planner::try_calls::try_placeholder());
+    SessionContext::register_udf(ctx, functions::regex::regex_quantified::regexp_quantified());
+    SessionContext::register_udf(ctx, functions::datetime::time_buckets::time_bucket());
+    SessionContext::register_udf(ctx, functions::json::json_contains::json_contains());
+    for udf in functions::text::formatting::functions()
         .into_iter()
-        .chain(json_builders::functions())
-        .chain(text_functions::text_functions())
-        .chain(json_edit::json_edit_functions())
-        .chain(strptime::strptime_functions())
-        .chain(json_transform::json_transform_functions())
-        .chain(list_functions::list_functions())
-        .chain(generic_functions::generic_functions())
-        .chain(regexp_struct::regexp_struct_functions())
-        .chain(list_aggregates::list_aggregate_functions())
-        .chain(json_type::json_type_functions())
-        .chain(json_wildcards::json_wildcard_functions())
-        .chain(vector_functions::vector_functions())
-        .chain(struct_functions::struct_functions())
-        .chain(string_tools::string_tools())
-        .chain(paths::path_functions())
-        .chain(binary_functions::binary_functions())
-        .chain(list_coercion::list_membership_functions())
-        .chain(json_tables::json_table_functions())
-        .chain(json_raw::row_path_functions())
-        .chain(case_mapping::case_functions())
+        .chain(functions::json::json_builders::functions())
+        .chain(functions::text::text_functions::text_functions())
+        .chain(functions::json::json_edit::json_edit_functions())
+        .chain(functions::datetime::strptime::strptime_functions())
+        .chain(functions::json::json_transform::json_transform_functions())
+        .chain(functions::list::list_functions::list_functions())
+        .chain(functions::generic::generic_functions::generic_functions())
+        .chain(functions::regex::regexp_struct::regexp_struct_functions())
+        .chain(functions::list::list_aggregates::list_aggregate_functions())
+        .chain(functions::json::json_type::json_type_functions())
+        .chain(functions::json::json_wildcards::json_wildcard_functions())
+        .chain(functions::list::vector_functions::vector_functions())
+        .chain(functions::list::struct_functions::struct_functions())
+        .chain(functions::text::string_tools::string_tools())
+        .chain(functions::generic::file_paths::path_functions())
+        .chain(functions::text::binary_functions::binary_functions())
+        .chain(functions::list::list_coercion::list_membership_functions())
+        .chain(functions::json::json_tables::json_table_functions())
+        .chain(functions::json::json_raw::row_path_functions())
+        .chain(functions::text::case_mapping::case_functions())
     {
         SessionContext::register_udf(ctx, udf);
     }
-    ctx.register_function_rewrite(Arc::new(semantics::DuckDbSemantics))?;
+    ctx.register_function_rewrite(Arc::new(planner::typing::DuckDbSemantics))?;
     Ok(())
 }
 
@@ -167,7 +105,7 @@ pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()
 /// DataFusion's own.
 pub(crate) fn expr_planners() -> Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> {
     let mut planners: Vec<Arc<dyn datafusion::logical_expr::planner::ExprPlanner>> =
-        vec![Arc::new(subscripts::DuckDbSubscripts::new()), Arc::new(operators::DuckDbOperators)];
+        vec![Arc::new(planner::subscripts::DuckDbSubscripts::new()), Arc::new(planner::operators::DuckDbOperators)];
     planners.extend(datafusion::execution::SessionStateDefaults::default_expr_planners());
     planners
 }
@@ -225,8 +163,8 @@ fn check_size(sql: &str) -> Result<()> {
 
 /// Splits `sql` into statements, refuses those that write, and rewrites the rest.
 pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
-    let pivoted = pivots::pivots_as_selects(sql)?;
-    let sql = &*prepass::prepared(&pivoted);
+    let pivoted = expand::pivots::pivots_as_selects(sql)?;
+    let sql = &*parse::prepass::prepared(&pivoted);
     check_size(sql)?;
     // DuckDB takes expressions nested far deeper than the parser's default of 50 levels; the
     // size check above bounds the stack the planner needs.
@@ -234,7 +172,9 @@ pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
         .with_recursion_limit(256)
         .try_with_sql(sql)
         .and_then(|mut parser| parser.parse_statements())
-        .map_err(|e| unsupported_statement(sql).or_else(|| refusals::lambda(sql)).unwrap_or_else(|| parse_error(e)))?;
+        .map_err(|e| {
+            unsupported_statement(sql).or_else(|| rewrite::refusals::lambda(sql)).unwrap_or_else(|| parse_error(e))
+        })?;
     if statements.is_empty() {
         return Err(Error::Query("no SQL statement was given".into()));
     }
@@ -249,33 +189,33 @@ pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
 /// column names matched case-insensitively, DuckDB's functions and operators translated.
 /// Rewrites one statement parsed from `sql` (the prepared text, which names read types from).
 fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
-    let namer = result_names::Namer { sql };
+    let namer = rewrite::result_names::Namer { sql };
     match statement {
-        Statement::Query(query) => names::name_result_columns(query, &namer),
+        Statement::Query(query) => rewrite::names::name_result_columns(query, &namer),
         // `EXPLAIN <query>` explains the query as it will run.
         Statement::Explain { statement: inner, .. } => {
             if let Statement::Query(query) = inner.as_mut() {
-                names::name_result_columns(query, &namer);
+                rewrite::names::name_result_columns(query, &namer);
             }
         }
         _ => {}
     }
     // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
-        prepass::to_lambdas(expr);
-        lambda_forms::inline(expr);
-        lambda_forms::indexed(expr);
+        parse::prepass::to_lambdas(expr);
+        rewrite::lambda_forms::inline(expr);
+        rewrite::lambda_forms::indexed(expr);
         ControlFlow::<()>::Continue(())
     });
-    if let ControlFlow::Break(e) = statement.visit(&mut queries::DuckDbQueries) {
+    if let ControlFlow::Break(e) = statement.visit(&mut rewrite::query_forms::DuckDbQueries) {
         return Err(e);
     }
     let _ = visit_relations_mut(statement, |name: &mut ObjectName| {
-        names::fold_table_name(name);
+        rewrite::names::fold_table_name(name);
         ControlFlow::<()>::Continue(())
     });
-    let _ = statement.visit(&mut names::NameUnnamedSubqueries { count: 0, namer: &namer });
-    let outcome = visit_expressions_mut(statement, |expr: &mut Expr| match expressions::rewrite_expr(expr) {
+    let _ = statement.visit(&mut rewrite::names::NameUnnamedSubqueries { count: 0, namer: &namer });
+    let outcome = visit_expressions_mut(statement, |expr: &mut Expr| match rewrite::calls::rewrite_expr(expr) {
         Ok(()) => ControlFlow::Continue(()),
         Err(e) => ControlFlow::Break(e),
     });
@@ -283,7 +223,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
         return Err(e);
     }
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
-        names::name_aggregated_casts(expr);
+        rewrite::names::name_aggregated_casts(expr);
         ControlFlow::<()>::Continue(())
     });
     Ok(())
@@ -361,7 +301,7 @@ fn check_read_only(statement: &Statement) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use json_path::{PathStep, parse_json_path};
+    use functions::json::json_path::{PathStep, parse_json_path};
 
     fn sql(s: &str) -> String {
         prepare(s).unwrap().iter().map(|s| s.to_string()).collect::<Vec<_>>().join("; ")
@@ -426,7 +366,7 @@ mod tests {
 #[cfg(test)]
 mod fuzz {
     use super::*;
-    use json_path::{PathStep, parse_json_path};
+    use functions::json::json_path::{PathStep, parse_json_path};
     use proptest::prelude::*;
 
     proptest! {

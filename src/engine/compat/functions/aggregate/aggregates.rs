@@ -1,0 +1,466 @@
+//! DuckDB aggregates that DataFusion lacks (or computes otherwise), as UDAFs.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalUnit};
+use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::physical_expr::expressions::Literal;
+
+use crate::engine::compat::functions::datetime::temporal_values::{self, is_temporal, kept};
+
+pub(crate) fn aggregate_functions() -> Vec<AggregateUDF> {
+    [
+        Collect::Mode,
+        Collect::QuantileDisc,
+        Collect::QuantileCont,
+        Collect::Product,
+        Collect::Kurtosis,
+        Collect::KurtosisPop,
+        Collect::Skewness,
+        Collect::Entropy,
+        Collect::Mad,
+        Collect::Sem,
+        Collect::TopK,
+        Collect::TemporalAvg,
+    ]
+    .into_iter()
+    .map(|kind| AggregateUDF::new_from_impl(CollectAggregate::new(kind)))
+    .collect()
+}
+
+/// One of these aggregates, by name.
+pub(crate) fn aggregate_named(name: &str) -> Option<std::sync::Arc<AggregateUDF>> {
+    aggregate_functions().into_iter().find(|f| f.name() == name).map(std::sync::Arc::new)
+}
+
+/// Aggregates that need every value of a group: `mode`, the exact quantiles (DataFusion's
+/// `quantile_cont` is approximate), and DuckDB's statistics `product`, `kurtosis` (sample, bias
+/// corrected), `kurtosis_pop`, `skewness`, `entropy` (base 2), `mad` (median absolute deviation),
+/// `sem` (standard error of the mean), `approx_top_k` (computed exactly) and `temporal_avg`
+/// (DuckDB's `avg` of dates, timestamps, times and intervals). `quantile_cont` and `mad` take
+/// temporal values too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Collect {
+    Mode,
+    QuantileDisc,
+    QuantileCont,
+    Product,
+    Kurtosis,
+    KurtosisPop,
+    Skewness,
+    Entropy,
+    Mad,
+    Sem,
+    TopK,
+    TemporalAvg,
+}
+
+impl Collect {
+    /// The statistics of one number (a DOUBLE).
+    fn of_one_number(self) -> bool {
+        matches!(
+            self,
+            Collect::Product
+                | Collect::Kurtosis
+                | Collect::KurtosisPop
+                | Collect::Skewness
+                | Collect::Mad
+                | Collect::Sem
+        )
+    }
+
+    /// Whether the values are collected as doubles.
+    fn numeric(self) -> bool {
+        !matches!(self, Collect::Mode | Collect::QuantileDisc | Collect::Entropy | Collect::TopK)
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct CollectAggregate {
+    kind: Collect,
+    signature: Signature,
+}
+
+impl CollectAggregate {
+    fn new(kind: Collect) -> Self {
+        CollectAggregate { kind, signature: Signature::variadic_any(Volatility::Immutable) }
+    }
+}
+
+impl AggregateUDFImpl for CollectAggregate {
+    fn name(&self) -> &str {
+        match self.kind {
+            Collect::Mode => "mode",
+            Collect::QuantileDisc => "quantile_disc",
+            Collect::QuantileCont => "quantile_cont",
+            Collect::Product => "product",
+            Collect::Kurtosis => "kurtosis",
+            Collect::KurtosisPop => "kurtosis_pop",
+            Collect::Skewness => "skewness",
+            Collect::Entropy => "entropy",
+            Collect::Mad => "mad",
+            Collect::Sem => "sem",
+            Collect::TopK => "approx_top_k",
+            Collect::TemporalAvg => "temporal_avg",
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        match (self.kind, args.len()) {
+            (Collect::Mode, 1) | (Collect::QuantileDisc, 2) => Ok(args[0].clone()),
+            (Collect::QuantileCont, 2) if args[0].is_numeric() => Ok(DataType::Float64),
+            (Collect::QuantileCont | Collect::TemporalAvg, _) if is_temporal(&args[0]) => Ok(kept(&args[0])),
+            (Collect::Mad, 1) if is_temporal(&args[0]) => Ok(DataType::Interval(IntervalUnit::MonthDayNano)),
+            (Collect::Entropy, 1) => Ok(DataType::Float64),
+            (Collect::TopK, 2) => Ok(DataType::List(Arc::new(Field::new_list_field(args[0].clone(), true)))),
+            (Collect::TopK, _) => plan_err!("approx_top_k takes a value and a constant count: approx_top_k(x, 5)"),
+            // DuckDB's median absolute deviation of decimals is a decimal of the same type.
+            (Collect::Mad, 1) if matches!(args[0], DataType::Decimal128(..)) => Ok(args[0].clone()),
+            (kind, 1) if kind.of_one_number() && (args[0].is_numeric() || args[0].is_null()) => Ok(DataType::Float64),
+            (kind, _) if kind.of_one_number() => plan_err!("{} takes one number: {}(x)", self.name(), self.name()),
+            (Collect::Mode, _) => plan_err!("mode takes one argument: mode(x)"),
+            (_, _) => plan_err!("{} takes a number and a constant quantile, e.g. {}(x, 0.5)", self.name(), self.name()),
+        }
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let item = if self.kind.numeric() { DataType::Float64 } else { args.input_fields[0].data_type().clone() };
+        Ok(vec![Arc::new(Field::new(
+            format!("{}[values]", args.name),
+            DataType::List(Arc::new(Field::new_list_field(item, true))),
+            true,
+        ))])
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let mut exact = None;
+        let quantile = match self.kind {
+            Collect::QuantileDisc | Collect::QuantileCont => {
+                let literal = args.exprs.get(1).and_then(|e| (e.as_ref() as &dyn Any).downcast_ref::<Literal>());
+                // DuckDB picks a discrete quantile's element in integers when q is a DECIMAL.
+                exact = literal.and_then(|l| match l.value() {
+                    ScalarValue::Decimal128(Some(v), _, s) => Some((v.abs(), 10i128.checked_pow(*s as u32)?)),
+                    _ => None,
+                });
+                let q = literal.and_then(|l| match l.value().clone() {
+                    ScalarValue::Float64(Some(q)) => Some(q),
+                    ScalarValue::Float32(Some(q)) => Some(q as f64),
+                    ScalarValue::Decimal128(Some(v), _, s) => Some(v as f64 / 10f64.powi(s as i32)),
+                    ScalarValue::Int64(Some(q)) => Some(q as f64),
+                    _ => None,
+                });
+                match q {
+                    Some(q) if (-1.0..=1.0).contains(&q) => q,
+                    _ => {
+                        return plan_err!(
+                            "{} needs a constant quantile between 0 and 1 (negative: of the values in descending order), e.g. {}(x, 0.5)",
+                            self.name(),
+                            self.name()
+                        );
+                    }
+                }
+            }
+            _ => 0.0,
+        };
+        let top = match self.kind {
+            Collect::TopK => {
+                let literal = args.exprs.get(1).and_then(|e| (e.as_ref() as &dyn Any).downcast_ref::<Literal>());
+                match literal.map(|l| l.value().cast_to(&DataType::Int64)) {
+                    Some(Ok(ScalarValue::Int64(Some(k)))) if k > 0 => k as usize,
+                    _ => return plan_err!("approx_top_k needs a constant count above 0, e.g. approx_top_k(x, 5)"),
+                }
+            }
+            _ => 0,
+        };
+        let data_type = if self.kind.numeric() { DataType::Float64 } else { args.expr_fields[0].data_type().clone() };
+        Ok(Box::new(CollectAccumulator {
+            kind: self.kind,
+            quantile,
+            exact_quantile: exact,
+            top,
+            ordered: !args.order_bys.is_empty(),
+            data_type,
+            return_type: args.return_field.data_type().clone(),
+            values: Vec::new(),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct CollectAccumulator {
+    kind: Collect,
+    quantile: f64,
+    /// A DECIMAL quantile as (|integral|, scaling): `0.25` is (25, 100).
+    exact_quantile: Option<(i128, i128)>,
+    /// How many values `approx_top_k` keeps.
+    top: usize,
+    /// The values arrive in an `ORDER BY` of the call: `mode` breaks ties by it.
+    ordered: bool,
+    /// The type of the collected values.
+    data_type: DataType,
+    return_type: DataType,
+    values: Vec<ScalarValue>,
+}
+
+impl Accumulator for CollectAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let column = if self.kind.numeric() { &temporal_values::doubles(&values[0])? } else { &values[0] };
+        for r in 0..column.len() {
+            if column.is_valid(r) {
+                self.values.push(ScalarValue::try_from_array(column, r)?);
+            }
+        }
+        Ok(())
+    }
+
+    // Sliding window frames (`median(x) OVER (ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)`) take
+    // back the rows that leave the frame, the oldest first.
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let column = if self.kind.numeric() { &temporal_values::doubles(&values[0])? } else { &values[0] };
+        for r in 0..column.len() {
+            if column.is_valid(r) {
+                let value = ScalarValue::try_from_array(column, r)?;
+                if let Some(at) = self.values.iter().position(|v| *v == value) {
+                    self.values.remove(at);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let lists = states[0].as_list::<i32>();
+        for r in 0..lists.len() {
+            if lists.is_valid(r) {
+                self.update_batch(&[lists.value(r)])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let list = ScalarValue::new_list_nullable(&self.values, &self.data_type);
+        Ok(vec![ScalarValue::List(list)])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let value = self.evaluate_number()?;
+        // A temporal result was computed in microseconds: rounded to one.
+        match value {
+            ScalarValue::Float64(Some(micros)) if is_temporal(&self.return_type) => {
+                let micros = micros.round();
+                temporal_values::from_micros(micros, &self.return_type)
+            }
+            ScalarValue::Float64(None) if is_temporal(&self.return_type) => ScalarValue::try_from(&self.return_type),
+            value => Ok(value),
+        }
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self) + self.values.iter().map(ScalarValue::size).sum::<usize>()
+    }
+}
+
+impl CollectAccumulator {
+    /// The aggregate's value; a temporal one in microseconds, as a DOUBLE.
+    fn evaluate_number(&mut self) -> Result<ScalarValue> {
+        if self.kind == Collect::Entropy {
+            return Ok(ScalarValue::Float64(Some(entropy(&self.values))));
+        }
+        if self.values.is_empty() {
+            return ScalarValue::try_from(&self.return_type);
+        }
+        // `mode(x ORDER BY y)`: of the most frequent values, the first in that order.
+        if self.kind == Collect::TopK || self.kind == Collect::Mode && self.ordered {
+            let top = most_frequent(&self.values, self.top.max(1));
+            if self.kind == Collect::Mode {
+                return Ok(top[0].clone());
+            }
+            let DataType::List(item) = &self.return_type else {
+                return plan_err!("approx_top_k returns a list");
+            };
+            return Ok(ScalarValue::List(ScalarValue::new_list_nullable(&top, item.data_type())));
+        }
+        if let (Collect::Mad, DataType::Decimal128(_, scale)) = (self.kind, &self.return_type) {
+            let deviation = decimal_mad(&doubles(&self.values), *scale);
+            return ScalarValue::Float64(Some(deviation)).cast_to(&self.return_type);
+        }
+        if let Some(statistic) = statistic(self.kind, &self.values) {
+            if is_temporal(&self.return_type) {
+                return Ok(ScalarValue::Float64(statistic));
+            }
+            return ScalarValue::Float64(statistic).cast_to(&self.return_type);
+        }
+        let mut sorted = self.values.clone();
+        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        // A negative quantile (-0.0 too) is of the values in descending order, as in DuckDB.
+        if self.quantile.is_sign_negative() {
+            sorted.reverse();
+        }
+        let quantile = self.quantile.abs();
+        Ok(match self.kind {
+            Collect::QuantileDisc => sorted[discrete_index(sorted.len(), quantile, self.exact_quantile)].clone(),
+            // Linear interpolation between the two closest ranks, as DuckDB computes it.
+            Collect::QuantileCont => {
+                let value = |i: usize| match &sorted[i] {
+                    ScalarValue::Float64(Some(v)) => *v,
+                    _ => f64::NAN,
+                };
+                let position = (sorted.len() - 1) as f64 * quantile;
+                let (lower, upper) = (position.floor() as usize, position.ceil() as usize);
+                let (a, b) = (value(lower), value(upper));
+                ScalarValue::Float64(Some(a + (b - a) * (position - lower as f64)))
+            }
+            // The most frequent value; among equally frequent ones, the smallest.
+            Collect::Mode => {
+                let (mut best, mut best_count) = (&sorted[0], 0);
+                let mut i = 0;
+                while i < sorted.len() {
+                    let j = sorted[i..].iter().take_while(|v| *v == &sorted[i]).count();
+                    if j > best_count {
+                        best = &sorted[i];
+                        best_count = j;
+                    }
+                    i += j;
+                }
+                best.clone()
+            }
+            _ => unreachable!("the statistics are evaluated above"),
+        })
+    }
+}
+
+/// DuckDB's element for a discrete quantile `q` of `n` sorted values: `max(1, n - floor(n - n q)) - 1`.
+fn discrete_index(n: usize, q: f64, exact: Option<(i128, i128)>) -> usize {
+    let floored = match exact {
+        Some((integral, scaling)) => ((n as i128 * scaling - n as i128 * integral) / scaling).max(0) as usize,
+        None => (n as f64 - n as f64 * q).floor().max(0.0) as usize,
+    };
+    n.saturating_sub(floored).max(1) - 1
+}
+
+fn doubles(values: &[ScalarValue]) -> Vec<f64> {
+    values.iter().filter_map(|v| if let ScalarValue::Float64(Some(x)) = v { Some(*x) } else { None }).collect()
+}
+
+/// Linear interpolation at the middle rank of sorted values, as DuckDB's median.
+fn median(sorted: &[f64]) -> f64 {
+    let position = (sorted.len() - 1) as f64 * 0.5;
+    let (lower, upper) = (sorted[position.floor() as usize], sorted[position.ceil() as usize]);
+    lower + (upper - lower) * (position - position.floor())
+}
+
+/// The median absolute deviation of DECIMALs as DuckDB computes it: in the decimal's integers,
+/// each median interpolated with its fraction truncated (the MAD of -128 and 127 is 127).
+fn decimal_mad(values: &[f64], scale: i8) -> f64 {
+    let unit = 10f64.powi(i32::from(scale));
+    let median = |sorted: &[f64]| {
+        let position = (sorted.len() - 1) as f64 * 0.5;
+        let (lower, upper) = (sorted[position.floor() as usize], sorted[position.ceil() as usize]);
+        lower + ((upper - lower) * (position - position.floor())).trunc()
+    };
+    let mut scaled: Vec<f64> = values.iter().map(|v| (v * unit).round()).collect();
+    scaled.sort_by(f64::total_cmp);
+    let middle = median(&scaled);
+    let mut deviations: Vec<f64> = scaled.iter().map(|v| (v - middle).abs()).collect();
+    deviations.sort_by(f64::total_cmp);
+    median(&deviations) / unit
+}
+
+/// DuckDB's formulas for the moment statistics, the product and the median absolute deviation;
+/// `None` for the other aggregates, `Some(None)` where DuckDB answers NULL.
+fn statistic(kind: Collect, values: &[ScalarValue]) -> Option<Option<f64>> {
+    let x = doubles(values);
+    let n = x.len() as f64;
+    let power = |k: i32| x.iter().map(|v| v.powi(k)).sum::<f64>();
+    let (sum, sum_sqr, sum_cub, sum_four) = (power(1), power(2), power(3), power(4));
+    let temp = 1.0 / n;
+    Some(match kind {
+        Collect::Product => Some(x.iter().product()),
+        Collect::Skewness => {
+            let div = (temp * (sum_sqr - sum * sum * temp)).powi(3).sqrt();
+            if n <= 2.0 || div == 0.0 {
+                None
+            } else {
+                let temp1 = (n * (n - 1.0)).sqrt() / (n - 2.0);
+                Some(temp1 * temp * (sum_cub - 3.0 * sum_sqr * sum * temp + 2.0 * sum.powi(3) * temp * temp) / div)
+            }
+        }
+        Collect::Kurtosis | Collect::KurtosisPop => {
+            let m4 = temp
+                * (sum_four - 4.0 * sum_cub * sum * temp + 6.0 * sum_sqr * sum * sum * temp * temp
+                    - 3.0 * sum.powi(4) * temp.powi(3));
+            let m2 = temp * (sum_sqr - sum * sum * temp);
+            if m2 <= 0.0 || (kind == Collect::Kurtosis && n <= 3.0) {
+                None
+            } else if kind == Collect::Kurtosis {
+                Some((n - 1.0) * ((n + 1.0) * m4 / (m2 * m2) - 3.0 * (n - 1.0)) / ((n - 2.0) * (n - 3.0)))
+            } else {
+                Some(m4 / (m2 * m2) - 3.0)
+            }
+        }
+        Collect::Mad => {
+            let mut sorted = x.clone();
+            sorted.sort_by(f64::total_cmp);
+            let middle = median(&sorted);
+            let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - middle).abs()).collect();
+            deviations.sort_by(f64::total_cmp);
+            Some(median(&deviations))
+        }
+        Collect::Sem => Some(((sum_sqr - sum * sum * temp) * temp).max(0.0).sqrt() / n.sqrt()),
+        Collect::TemporalAvg => Some(exact_mean(&x)),
+        _ => return None,
+    })
+}
+
+/// The mean of whole numbers (microseconds), summed exactly and rounded to the nearest (a half
+/// down), as DuckDB averages temporal values.
+fn exact_mean(values: &[f64]) -> f64 {
+    let n = values.len() as i128;
+    let sum: i128 = values.iter().map(|v| *v as i128).sum();
+    let (quotient, remainder) = (sum.div_euclid(n), sum.rem_euclid(n));
+    (quotient + i128::from(2 * remainder > n)) as f64
+}
+
+/// The `k` most frequent values, the more frequent first; among equally frequent ones, the first seen.
+fn most_frequent(values: &[ScalarValue], k: usize) -> Vec<ScalarValue> {
+    let mut counts: Vec<(&ScalarValue, usize)> = Vec::new();
+    let mut index: std::collections::HashMap<&ScalarValue, usize> = std::collections::HashMap::new();
+    for value in values {
+        let at = *index.entry(value).or_insert_with(|| {
+            counts.push((value, 0));
+            counts.len() - 1
+        });
+        counts[at].1 += 1;
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts.into_iter().take(k).map(|(value, _)| value.clone()).collect()
+}
+
+/// The entropy in bits of the values' distribution (NULLs left out).
+fn entropy(values: &[ScalarValue]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let n = sorted.len() as f64;
+    let mut total = 0.0;
+    let mut i = 0;
+    while i < sorted.len() {
+        let run = sorted[i..].iter().take_while(|v| *v == &sorted[i]).count();
+        let p = run as f64 / n;
+        total -= p * p.log2();
+        i += run;
+    }
+    total
+}

@@ -1,0 +1,97 @@
+//! DuckDB's binned `histogram(x, bins)`: a MAP from each bin's upper bound to how many values
+//! fall in it (the first bin whose bound is at or above the value), every bin listed; values
+//! above the last bound count in an "other" bin keyed by the type's largest value ('' for text).
+//! Written as `binned_histogram(list(x), bins)`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, MapArray, StructArray, UInt64Array};
+use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::ScalarUDF;
+
+use crate::engine::compat::functions::common::{invalid, list_type, lists, row_udf};
+
+pub(crate) fn binned_histogram() -> ScalarUDF {
+    row_udf("binned_histogram", "histogram(x, bins)", 2..=2, |t| map_type(&t[1]), binned)
+}
+
+fn entries(key: &DataType) -> Fields {
+    Fields::from(vec![Field::new("key", key.clone(), false), Field::new("value", DataType::UInt64, true)])
+}
+
+fn map_type(bins: &DataType) -> Result<DataType> {
+    let DataType::List(element) = list_type(bins)? else { unreachable!("list_type gives a list") };
+    Ok(DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries(element.data_type())), false)), false))
+}
+
+/// The key of the bin for values above every bound.
+fn other_bin(data_type: &DataType) -> Result<ScalarValue> {
+    Ok(match data_type {
+        DataType::Int8 => ScalarValue::Int8(Some(i8::MAX)),
+        DataType::Int16 => ScalarValue::Int16(Some(i16::MAX)),
+        DataType::Int32 => ScalarValue::Int32(Some(i32::MAX)),
+        DataType::Int64 => ScalarValue::Int64(Some(i64::MAX)),
+        DataType::UInt64 => ScalarValue::UInt64(Some(u64::MAX)),
+        DataType::Float32 => ScalarValue::Float32(Some(f32::INFINITY)),
+        DataType::Float64 => ScalarValue::Float64(Some(f64::INFINITY)),
+        DataType::Utf8 => ScalarValue::Utf8(Some(String::new())),
+        other => {
+            return Err(invalid(format!(
+                "histogram: values above the last bin of type {other} have no bin; add a larger bin"
+            )));
+        }
+    })
+}
+
+fn binned(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let DataType::Map(entries_field, _) = map_type(arrays[1].data_type())? else { unreachable!("a map") };
+    let DataType::Struct(fields) = entries_field.data_type() else { unreachable!("map entries are a struct") };
+    let key_type = fields[0].data_type().clone();
+    let (values, bins) = (lists(&arrays[0])?, lists(&arrays[1])?);
+    let (mut keys, mut counts, mut lengths, mut valid) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for row in 0..values.len() {
+        if !values.is_valid(row) || !bins.is_valid(row) {
+            lengths.push(0);
+            valid.push(false);
+            continue;
+        }
+        let row_bins = bins.value(row);
+        let mut bounds: Vec<ScalarValue> = (0..row_bins.len())
+            .filter(|i| row_bins.is_valid(*i))
+            .map(|i| ScalarValue::try_from_array(&row_bins, i))
+            .collect::<Result<_>>()?;
+        bounds.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        bounds.dedup();
+        let mut tally = vec![0u64; bounds.len() + 1];
+        let row_values = datafusion::arrow::compute::cast(&values.value(row), &key_type)?;
+        for i in 0..row_values.len() {
+            if row_values.is_valid(i) {
+                let value = ScalarValue::try_from_array(&row_values, i)?;
+                tally[bounds.partition_point(|b| b.partial_cmp(&value).is_some_and(|o| o.is_lt()))] += 1;
+            }
+        }
+        let above = tally[bounds.len()];
+        if above > 0 {
+            bounds.push(other_bin(&key_type)?);
+        }
+        lengths.push(bounds.len());
+        valid.push(true);
+        counts.extend(tally.into_iter().take(bounds.len()));
+        keys.extend(bounds);
+    }
+    let keys = if keys.is_empty() {
+        datafusion::arrow::array::new_empty_array(&key_type)
+    } else {
+        ScalarValue::iter_to_array(keys)?
+    };
+    let entries = StructArray::try_new(fields.clone(), vec![keys, Arc::new(UInt64Array::from(counts))], None)?;
+    Ok(Arc::new(MapArray::try_new(
+        entries_field,
+        OffsetBuffer::from_lengths(lengths),
+        entries,
+        Some(NullBuffer::from(valid)),
+        false,
+    )?))
+}

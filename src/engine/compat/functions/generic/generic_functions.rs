@@ -1,0 +1,94 @@
+//! DuckDB's generic functions that DataFusion lacks: `bit_count(x)`; `sleep_ms(ms)` and `pg_sleep(seconds)`,
+//! which wait (per row) and answer NULL; `error(message)`, which fails the query, and
+//! `assert_true(condition [, message])`, which fails it unless every row's condition holds (and
+//! is NULL otherwise).
+
+use std::time::Duration;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, new_null_array};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{ScalarUDF, Volatility};
+
+use crate::engine::compat::functions::common::{doubles, row_udf_with, texts};
+
+pub(crate) fn generic_functions() -> Vec<ScalarUDF> {
+    let null = |_: &[DataType]| Ok(DataType::Null);
+    vec![
+        row_udf_with(Volatility::Volatile, "sleep_ms", "one argument: sleep_ms(milliseconds)", 1..=1, null, |a| {
+            sleep(a, 1.0)
+        }),
+        row_udf_with(Volatility::Volatile, "pg_sleep", "one argument: pg_sleep(seconds)", 1..=1, null, |a| {
+            sleep(a, 1000.0)
+        }),
+        row_udf_with(
+            Volatility::Immutable,
+            "bit_count",
+            "one integer: bit_count(x)",
+            1..=1,
+            |_| Ok(DataType::Int8),
+            bit_count,
+        ),
+        // Volatile, so that planning does not fold them: they fail only for the rows that reach them.
+        row_udf_with(Volatility::Volatile, "error", "one argument: error(message)", 1..=1, null, raise),
+        row_udf_with(
+            Volatility::Volatile,
+            "assert_true",
+            "assert_true(condition [, message])",
+            1..=2,
+            null,
+            assert_true,
+        ),
+    ]
+}
+
+/// Waits the sum of the rows' durations (negative and NULL ones are none).
+fn sleep(arrays: &[ArrayRef], milliseconds_per_unit: f64) -> Result<ArrayRef> {
+    let total: f64 = doubles(&arrays[0])?.iter().flatten().filter(|d| **d > 0.0).sum();
+    std::thread::sleep(Duration::from_secs_f64(total * milliseconds_per_unit / 1000.0));
+    Ok(new_null_array(&DataType::Null, arrays[0].len()))
+}
+
+/// Fails with the first row's message (a query whose rows never reach `error` does not fail).
+fn raise(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    match texts(&arrays[0])?.into_iter().next() {
+        Some(message) => exec_err!("{}", message.unwrap_or_default()),
+        None => Ok(new_null_array(&DataType::Null, 0)),
+    }
+}
+
+/// NULL for every row, or DuckDB's "Assertion failed" ("Assertion: <message>") for the first row
+/// whose condition is false or NULL.
+fn assert_true(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let conditions = cast(&arrays[0], &DataType::Boolean)?;
+    let conditions = conditions.as_boolean();
+    let messages = arrays.get(1).map(texts).transpose()?;
+    for r in 0..conditions.len() {
+        if conditions.is_null(r) || !conditions.value(r) {
+            return match messages.as_ref().and_then(|m| m[r].clone()) {
+                Some(message) => exec_err!("Assertion: {message}"),
+                None => exec_err!("Assertion failed"),
+            };
+        }
+    }
+    Ok(new_null_array(&DataType::Null, conditions.len()))
+}
+
+/// The bits set in each integer, in its type's width (`bit_count(-1::INTEGER)` is 32).
+fn bit_count(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    use datafusion::arrow::datatypes::Int64Type;
+    let width = match arrays[0].data_type() {
+        DataType::Int8 | DataType::UInt8 => 8,
+        DataType::Int16 | DataType::UInt16 => 16,
+        DataType::Int32 | DataType::UInt32 => 32,
+        _ => 64,
+    };
+    let values = cast(&arrays[0], &DataType::Int64)?;
+    let counts: datafusion::arrow::array::Int8Array = values
+        .as_primitive::<Int64Type>()
+        .iter()
+        .map(|v| v.map(|v| (v as u64 & (u64::MAX >> (64 - width))).count_ones() as i8))
+        .collect();
+    Ok(std::sync::Arc::new(counts))
+}

@@ -1,0 +1,146 @@
+//! DuckDB's struct functions that DataFusion lacks: `struct_keys(s)`, `struct_values(s)` (an
+//! unnamed struct of the values), `struct_extract_at(s, i)` (1-based) and `struct_concat(a, b, ...)`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListBuilder, StringBuilder, StructArray};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
+use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use crate::engine::compat::functions::common::{columnar, row_udf};
+
+pub(crate) fn struct_functions() -> Vec<ScalarUDF> {
+    vec![
+        row_udf(
+            "struct_keys",
+            "one argument: struct_keys(struct)",
+            1..=1,
+            |_| Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))),
+            struct_keys,
+        ),
+        row_udf("struct_values", "one argument: struct_values(struct)", 1..=1, |t| unnamed(&t[0]), struct_values),
+        row_udf("struct_concat", "struct_concat(struct, struct, ...)", 1..=usize::MAX, concatenated, struct_concat),
+        ScalarUDF::new_from_impl(StructExtractAt { signature: Signature::any(2, Volatility::Immutable) }),
+    ]
+}
+
+fn fields_of(data_type: &DataType) -> Result<Fields> {
+    match data_type {
+        DataType::Struct(fields) => Ok(fields.clone()),
+        other => plan_err!("expected a STRUCT, not {other}"),
+    }
+}
+
+fn struct_keys(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let fields = if arrays[0].data_type().is_null() { Fields::empty() } else { fields_of(arrays[0].data_type())? };
+    let mut out = ListBuilder::new(StringBuilder::new());
+    for row in 0..arrays[0].len() {
+        if arrays[0].data_type().is_null() || arrays[0].is_null(row) {
+            out.append(false);
+            continue;
+        }
+        for field in fields.iter() {
+            out.values().append_value(field.name());
+        }
+        out.append(true);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// The same fields named c0, c1, ...: DuckDB's unnamed struct, printed as a tuple.
+fn unnamed(data_type: &DataType) -> Result<DataType> {
+    let fields = fields_of(data_type)?;
+    Ok(DataType::Struct(
+        fields.iter().enumerate().map(|(i, f)| Field::new(format!("c{i}"), f.data_type().clone(), true)).collect(),
+    ))
+}
+
+fn struct_values(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let DataType::Struct(fields) = unnamed(arrays[0].data_type())? else { unreachable!("a struct") };
+    let input = arrays[0].as_struct();
+    Ok(Arc::new(StructArray::try_new(fields, input.columns().to_vec(), input.nulls().cloned())?))
+}
+
+fn concatenated(types: &[DataType]) -> Result<DataType> {
+    let mut fields: Vec<FieldRef> = Vec::new();
+    for data_type in types {
+        for field in fields_of(data_type)?.iter() {
+            if fields.iter().any(|f| f.name() == field.name()) {
+                return plan_err!("struct_concat: the field {} is in more than one struct", field.name());
+            }
+            fields.push(field.clone());
+        }
+    }
+    Ok(DataType::Struct(fields.into()))
+}
+
+fn struct_concat(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let types: Vec<DataType> = arrays.iter().map(|a| a.data_type().clone()).collect();
+    let DataType::Struct(fields) = concatenated(&types)? else { unreachable!("a struct") };
+    let columns: Vec<ArrayRef> = arrays.iter().flat_map(|a| a.as_struct().columns().to_vec()).collect();
+    // NULL where any input is NULL.
+    let nulls: NullBuffer = (0..arrays[0].len()).map(|r| arrays.iter().all(|a| a.is_valid(r))).collect();
+    Ok(Arc::new(StructArray::try_new(fields, columns, Some(nulls))?))
+}
+
+/// `struct_extract_at(s, i)`: the i-th field (from 1); the position must be a constant.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct StructExtractAt {
+    signature: Signature,
+}
+
+fn position(value: Option<&ScalarValue>, count: usize) -> Result<usize> {
+    let index = match value.map(|v| v.cast_to(&DataType::Int64)) {
+        Some(Ok(ScalarValue::Int64(Some(i)))) => i,
+        _ => return plan_err!("struct_extract_at: the position must be a constant integer"),
+    };
+    if index < 1 || index as usize > count {
+        return plan_err!("struct_extract_at: position {index} is out of range (the struct has {count} fields)");
+    }
+    Ok(index as usize - 1)
+}
+
+impl ScalarUDFImpl for StructExtractAt {
+    fn name(&self) -> &str {
+        "struct_extract_at"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        plan_err!("struct_extract_at: the position must be a constant integer")
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let fields = fields_of(args.arg_fields[0].data_type())?;
+        let at = position(args.scalar_arguments.get(1).copied().flatten(), fields.len())?;
+        Ok(Arc::new(Field::new(self.name(), fields[at].data_type().clone(), true)))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let input = args.args[0].to_array(args.number_rows)?;
+        let index = match &args.args[1] {
+            ColumnarValue::Scalar(v) => Some(v.clone()),
+            ColumnarValue::Array(a) => ScalarValue::try_from_array(a, 0).ok(),
+        };
+        let structs = input.as_struct();
+        let at = position(index.as_ref(), structs.num_columns())?;
+        let column = structs.column(at).clone();
+        // A NULL struct has NULL fields.
+        let column = match structs.nulls() {
+            Some(nulls) => datafusion::arrow::compute::nullif(
+                &column,
+                &datafusion::arrow::array::BooleanArray::new(!nulls.inner(), None),
+            )?,
+            None => column,
+        };
+        columnar(column, scalar)
+    }
+}

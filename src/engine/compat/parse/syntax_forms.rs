@@ -1,0 +1,179 @@
+//! DuckDB syntax forms the parser does not take, written in the text before parsing:
+//! `FROM VALUES (1), (2) AS t(x)` without parentheses, `x IN [1, 2]` (membership in a list),
+//! digit separators (`1_000_000`) and `WITH t AS [NOT] MATERIALIZED (...)`.
+
+use std::borrow::Cow;
+
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use crate::engine::compat::parse::tokens::{edited, offsets, significant_tokens};
+
+/// DuckDB's `FROM VALUES (1), (2) AS t(x)` with the VALUES in parentheses, as the parser takes it.
+pub(crate) fn bare_values(sql: &str) -> Cow<'_, str> {
+    if !sql.to_ascii_lowercase().contains("values") {
+        return Cow::Borrowed(sql);
+    }
+    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
+    let offset = offsets(sql);
+    let keyword =
+        |i: usize, k: Keyword| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.keyword == k);
+    let mut edits = Vec::new();
+    for i in 1..tokens.len() {
+        let follows_from = keyword(i - 1, Keyword::FROM) || keyword(i - 1, Keyword::JOIN);
+        if !follows_from || !keyword(i, Keyword::VALUES) || tokens.get(i + 1).map(|t| &t.token) != Some(&Token::LParen)
+        {
+            continue;
+        }
+        // The rows: parenthesised groups separated by commas.
+        let (mut at, mut depth, mut end) = (i + 1, 0usize, None);
+        while let Some(token) = tokens.get(at).map(|t| &t.token) {
+            match token {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth = depth.saturating_sub(1);
+                    let next_row = tokens.get(at + 1).map(|t| &t.token) == Some(&Token::Comma)
+                        && tokens.get(at + 2).map(|t| &t.token) == Some(&Token::LParen);
+                    if depth == 0 && !next_row {
+                        end = Some(offset(tokens[at].span.end));
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        if let Some(end) = end {
+            edits.push((offset(tokens[i].span.start), end));
+        }
+    }
+    if edits.is_empty() {
+        return Cow::Borrowed(sql);
+    }
+    let mut text = sql.to_string();
+    for (start, end) in edits.into_iter().rev() {
+        text.insert(end, ')');
+        text.insert(start, '(');
+    }
+    Cow::Owned(text)
+}
+
+/// DuckDB's `x IN [1, 2]` (membership in a list) as `x = ANY([1, 2])`, `NOT IN` as `<> ALL`.
+pub(crate) fn in_lists(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('[') {
+        return Cow::Borrowed(sql);
+    }
+    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
+    let offset = offsets(sql);
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for i in 0..tokens.len().saturating_sub(1) {
+        let is_in = matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::IN && w.quote_style.is_none());
+        if !is_in || tokens[i + 1].token != Token::LBracket {
+            continue;
+        }
+        let mut depth = 0usize;
+        let Some(close) = (i + 1..tokens.len()).find(|&j| {
+            match tokens[j].token {
+                Token::LBracket => depth += 1,
+                Token::RBracket => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        }) else {
+            continue;
+        };
+        let negated = i > 0 && matches!(&tokens[i - 1].token, Token::Word(w) if w.keyword == Keyword::NOT);
+        let start = if negated { tokens[i - 1].span.start } else { tokens[i].span.start };
+        let operator = if negated { "<> ALL(" } else { "= ANY(" };
+        edits.push((offset(start), offset(tokens[i].span.end), operator.into()));
+        let after = offset(tokens[close].span.end);
+        edits.push((after, after, ")".into()));
+    }
+    edited(sql, edits)
+}
+
+/// DuckDB's `1_000_000` (underscores between digits) as `1000000`: the tokenizer reads a number
+/// and then a word `_000_000`.
+pub(crate) fn digit_separators(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('_') {
+        return Cow::Borrowed(sql);
+    }
+    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
+    let offset = offsets(sql);
+    let mut edits = Vec::new();
+    for pair in tokens.windows(2) {
+        let (Token::Number(digits, _), Token::Word(word)) = (&pair[0].token, &pair[1].token) else { continue };
+        let grouped = word.quote_style.is_none()
+            && word.value.starts_with('_')
+            && word.value.split('_').skip(1).all(|g| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit()));
+        if grouped && pair[0].span.end == pair[1].span.start && !digits.contains(['e', 'E']) {
+            edits.push((
+                offset(pair[0].span.start),
+                offset(pair[1].span.end),
+                format!("{digits}{}", word.value.replace('_', "")),
+            ));
+        }
+    }
+    edited(sql, edits)
+}
+
+/// `WITH t AS MATERIALIZED (...)` (and `NOT MATERIALIZED`): a hint DuckDB takes and the parser
+/// does not; the CTE means the same without it.
+pub(crate) fn materialized_hints(sql: &str) -> Cow<'_, str> {
+    if !sql.to_ascii_lowercase().contains("materialized") {
+        return Cow::Borrowed(sql);
+    }
+    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
+    let offset = offsets(sql);
+    let word = |i: usize, k: Keyword| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.keyword == k);
+    let mut edits = Vec::new();
+    for i in 1..tokens.len() {
+        if !word(i - 1, Keyword::AS) {
+            continue;
+        }
+        let hint = if word(i, Keyword::MATERIALIZED) {
+            1
+        } else if word(i, Keyword::NOT) && word(i + 1, Keyword::MATERIALIZED) {
+            2
+        } else {
+            continue;
+        };
+        if tokens.get(i + hint).map(|t| &t.token) == Some(&Token::LParen) {
+            edits.push((offset(tokens[i].span.start), offset(tokens[i + hint - 1].span.end), String::new()));
+        }
+    }
+    edited(sql, edits)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::compat::parse::prepass::prepared;
+
+    #[test]
+    fn membership_in_a_list_is_a_quantified_comparison() {
+        assert_eq!(prepared("SELECT 1 IN [1, [2][1]], 2 NOT IN []"), "SELECT 1 = ANY( [1, [2][1]]), 2 <> ALL( [])");
+        assert_eq!(prepared("SELECT 1 IN (1, 2)"), "SELECT 1 IN (1, 2)");
+    }
+
+    #[test]
+    fn materialized_hints_are_dropped() {
+        assert_eq!(
+            prepared("WITH a AS MATERIALIZED (SELECT 1), b AS NOT MATERIALIZED (SELECT 2) SELECT 1 AS materialized"),
+            "WITH a AS  (SELECT 1), b AS  (SELECT 2) SELECT 1 AS materialized"
+        );
+    }
+
+    #[test]
+    fn digit_groups_lose_their_underscores() {
+        assert_eq!(prepared("SELECT 1_000_000 + 2_5, 'a_1', x_1 FROM t"), "SELECT 1000000 + 25, 'a_1', x_1 FROM t");
+    }
+
+    #[test]
+    fn bare_values_get_their_parentheses() {
+        assert_eq!(
+            prepared("SELECT * FROM VALUES (0), (1, (2)) AS t(x) JOIN VALUES ('a') v ON true"),
+            "SELECT * FROM (VALUES (0), (1, (2))) AS t(x) JOIN (VALUES ('a')) v ON true"
+        );
+        assert_eq!(prepared("SELECT * FROM (VALUES (1)) t"), "SELECT * FROM (VALUES (1)) t");
+    }
+}

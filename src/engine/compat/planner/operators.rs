@@ -1,0 +1,86 @@
+//! DuckDB's operators where DataFusion's differ in meaning or are missing: `l || m` of lists is
+//! NULL when either side is (DataFusion appends the NULL as an element, or skips a NULL list, as
+//! `list_concat` does), `l + m` of two lists concatenates them, and an INTERVAL (or a timestamp
+//! difference) times or divided by a number is an INTERVAL. An expression planner, since each
+//! operator's meaning depends on its operands' types, which the planner needs while planning.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::functions_nested::expr_fn::array_concat;
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
+use datafusion::logical_expr::sqlparser::ast::BinaryOperator;
+use datafusion::logical_expr::{Expr, ExprSchemable, cast, lit, when};
+
+#[derive(Debug)]
+pub(crate) struct DuckDbOperators;
+
+fn is_list(t: &DataType) -> bool {
+    matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..))
+}
+
+impl ExprPlanner for DuckDbOperators {
+    fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
+        let (Ok(l), Ok(r)) = (expr.left.get_type(schema), expr.right.get_type(schema)) else {
+            return Ok(PlannerResult::Original(expr));
+        };
+        let RawBinaryExpr { op, left, right } = expr;
+        match op {
+            BinaryOperator::StringConcat if is_list(&l) && (r == DataType::Null || is_list(&r)) => {
+                Ok(PlannerResult::Planned(null_or_concat(left, right, r == DataType::Null, &l)))
+            }
+            BinaryOperator::StringConcat if is_list(&r) && l == DataType::Null => {
+                Ok(PlannerResult::Planned(null_or_concat(left, right, true, &r)))
+            }
+            BinaryOperator::Plus if is_list(&l) && is_list(&r) => {
+                Ok(PlannerResult::Planned(array_concat(vec![left, right])))
+            }
+            BinaryOperator::Multiply | BinaryOperator::Divide if is_span(&l) && is_factor(&r) => {
+                let factor =
+                    if op == BinaryOperator::Divide { lit(1.0) / cast(right, DataType::Float64) } else { right };
+                Ok(PlannerResult::Planned(times(interval(left, &l), factor)))
+            }
+            BinaryOperator::Multiply if is_factor(&l) && is_span(&r) => {
+                Ok(PlannerResult::Planned(times(interval(right, &r), left)))
+            }
+            _ => Ok(PlannerResult::Original(RawBinaryExpr { op, left, right })),
+        }
+    }
+}
+
+/// `l || m`: NULL if either is, else the two lists' elements.
+fn null_or_concat(left: Expr, right: Expr, either_null: bool, list: &DataType) -> Expr {
+    let null = cast(lit(ScalarValue::Null), list.clone());
+    if either_null {
+        return null;
+    }
+    let condition = left.clone().is_null().or(right.clone().is_null());
+    when(condition, null)
+        .otherwise(array_concat(vec![left, right]))
+        .unwrap_or_else(|_| unreachable!("a CASE with one branch and ELSE"))
+}
+
+fn is_span(t: &DataType) -> bool {
+    matches!(t, DataType::Interval(_) | DataType::Duration(_))
+}
+
+fn is_factor(t: &DataType) -> bool {
+    t.is_numeric() || *t == DataType::Null
+}
+
+/// A timestamp difference (a DURATION here) as DuckDB's INTERVAL.
+fn interval(span: Expr, t: &DataType) -> Expr {
+    if matches!(t, DataType::Duration(_)) {
+        let udf = Arc::new(crate::engine::compat::functions::datetime::intervals::timestamp_difference());
+        Expr::ScalarFunction(ScalarFunction::new_udf(udf, vec![span]))
+    } else {
+        span
+    }
+}
+
+fn times(interval: Expr, factor: Expr) -> Expr {
+    let udf = Arc::new(crate::engine::compat::functions::datetime::intervals::interval_times());
+    Expr::ScalarFunction(ScalarFunction::new_udf(udf, vec![interval, factor]))
+}

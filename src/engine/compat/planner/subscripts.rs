@@ -1,0 +1,109 @@
+//! Subscripts DuckDB reads where DataFusion subscripts only lists and structs: `s[i]` and `s[i:j]`
+//! of text (characters), and on DuckDB's JSON `j.key`, `j['key']`, `j[0]` (an element, 0-based;
+//! `[-1]` the last) and `data.map.title` on a JSON column, each giving the JSON value there (a
+//! slice of JSON is a slice of its text, as in DuckDB). An expression planner, because the
+//! planner types a subscript while planning it, before any rewrite of the plan could see the type.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::{Column, DFSchema, Result, ScalarValue, TableReference};
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawFieldAccessExpr};
+use datafusion::logical_expr::{Expr, ExprSchemable, GetFieldAccess, ScalarUDF, lit};
+
+#[derive(Debug)]
+pub(crate) struct DuckDbSubscripts {
+    text_element: Arc<ScalarUDF>,
+    text_slice: Arc<ScalarUDF>,
+    json_get: Arc<ScalarUDF>,
+    /// DuckDB's reading of a key: in objects only (`j."2"` of an array is NULL).
+    json_key: Arc<ScalarUDF>,
+    json_mark: Arc<ScalarUDF>,
+}
+
+impl DuckDbSubscripts {
+    pub(crate) fn new() -> Self {
+        let [text_element, text_slice] = ["text_element", "text_slice"].map(|name| {
+            let udf = crate::engine::compat::functions::text::string_tools::string_tools()
+                .into_iter()
+                .find(|u| u.name() == name);
+            Arc::new(udf.unwrap_or_else(|| unreachable!("string_tools defines {name}")))
+        });
+        let json_mark = crate::engine::compat::functions::json::json_type::json_type_functions()
+            .into_iter()
+            .find(|u| u.name() == "json_mark");
+        let json_key = crate::engine::compat::functions::json::json_raw::row_path_functions()
+            .into_iter()
+            .find(|u| u.name() == "json_path_json");
+        DuckDbSubscripts {
+            text_element,
+            text_slice,
+            json_get: datafusion_functions_json::udfs::json_get_json_udf(),
+            json_key: Arc::new(json_key.unwrap_or_else(|| unreachable!("json_path defines json_path_json"))),
+            json_mark: Arc::new(json_mark.unwrap_or_else(|| unreachable!("json_type defines json_mark"))),
+        }
+    }
+
+    fn call(udf: &Arc<ScalarUDF>, args: Vec<Expr>) -> Expr {
+        Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), args))
+    }
+
+    /// `json -> key` (a key or an element's position): DuckDB's JSON there.
+    fn json_at(&self, json: Expr, key: Expr) -> Expr {
+        Self::call(&self.json_mark, vec![Self::call(&self.json_get, vec![json, key])])
+    }
+}
+
+/// Whether a field is text, and whether that text is DuckDB's JSON.
+fn text_kind(field: &Field) -> Option<bool> {
+    matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+        .then(|| crate::engine::compat::json_marker::is_json(field))
+}
+
+impl ExprPlanner for DuckDbSubscripts {
+    fn plan_field_access(
+        &self,
+        access: RawFieldAccessExpr,
+        schema: &DFSchema,
+    ) -> Result<PlannerResult<RawFieldAccessExpr>> {
+        let Some(json) = access.expr.to_field(schema).ok().and_then(|(_, field)| text_kind(&field)) else {
+            return Ok(PlannerResult::Original(access));
+        };
+        let value = access.expr.clone();
+        Ok(match access.field_access {
+            GetFieldAccess::NamedStructField { name: ScalarValue::Utf8(Some(name)) } if json => {
+                if name.parse::<i64>().is_ok() {
+                    PlannerResult::Planned(Self::call(&self.json_key, vec![value, lit(name)]))
+                } else {
+                    PlannerResult::Planned(self.json_at(value, lit(name)))
+                }
+            }
+            GetFieldAccess::ListIndex { key } if json => PlannerResult::Planned(self.json_at(value, *key)),
+            GetFieldAccess::ListIndex { key } => {
+                PlannerResult::Planned(Self::call(&self.text_element, vec![value, *key]))
+            }
+            GetFieldAccess::ListRange { start, stop, stride }
+                if matches!(stride.as_ref(), Expr::Literal(ScalarValue::Int64(Some(1)), _)) =>
+            {
+                PlannerResult::Planned(Self::call(&self.text_slice, vec![value, *start, *stop]))
+            }
+            field_access => PlannerResult::Original(RawFieldAccessExpr { field_access, expr: access.expr }),
+        })
+    }
+
+    // `data.map.title`: keys of a JSON column.
+    fn plan_compound_identifier(
+        &self,
+        field: &Field,
+        qualifier: Option<&TableReference>,
+        nested_names: &[String],
+    ) -> Result<PlannerResult<Vec<Expr>>> {
+        if text_kind(field) != Some(true) {
+            return Ok(PlannerResult::Original(vec![]));
+        }
+        let column = Expr::Column(Column::from((qualifier, field)));
+        let value = nested_names.iter().fold(column, |json, name| self.json_at(json, lit(name.clone())));
+        Ok(PlannerResult::Planned(value))
+    }
+}
