@@ -15,7 +15,7 @@ use datafusion::common::{Column, ColumnStatistics, DFSchema, ScalarValue, Statis
 use datafusion::datasource::TableType;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::listing::{ListingTableUrl, PartitionedFile};
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::Result as DFResult;
@@ -64,7 +64,7 @@ impl KnownFilesTable {
             let resolved = match folders.iter().find(|(f, _)| *f == folder) {
                 Some((_, resolved)) => resolved.clone(),
                 None => {
-                    let resolved = super::file_url(folder)?.prefix().clone();
+                    let resolved = file_url(folder)?.prefix().clone();
                     folders.push((folder, resolved.clone()));
                     resolved
                 }
@@ -252,6 +252,45 @@ impl TableProvider for KnownFilesTable {
         // Pruning and the Parquet scan's own filtering are not exact: the filter stays above.
         Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
     }
+}
+
+/// Refuses, before anything is fetched, a cache folder whose files the engine could not address.
+pub(crate) fn check_cache_path(root: &Path) -> Result<()> {
+    file_url(&root.join("v0/source/category/2025-01-01.parquet")).map(|_| ())
+}
+
+/// A cached file as the engine addresses it: a `file://` URL of the path itself (percent-encoded),
+/// so that `*`, `?`, `[` or `#` in a folder name are characters, never a glob or a fragment.
+fn file_url(path: &Path) -> Result<ListingTableUrl> {
+    let unusable = |why: &dyn std::fmt::Display| {
+        // Quoted with escapes: the path may hold a newline, and the message is one line.
+        Error::Usage(format!("the cache path {path:?} cannot be used ({why}): choose another --cache-dir"))
+    };
+    if path.to_str().is_none() {
+        return Err(unusable(&"it is not UTF-8"));
+    }
+    let absolute = resolved(path).map_err(|e| unusable(&e))?;
+    let url = url::Url::from_file_path(&absolute).map_err(|()| unusable(&"not an absolute path"))?;
+    ListingTableUrl::try_new(url, None).map_err(|_| unusable(&"it holds a control character such as a tab or newline"))
+}
+
+/// `path` absolute and without `.` or `..` (which a store path cannot hold): its deepest
+/// existing folder resolved by the file system, the rest (not yet created) appended.
+fn resolved(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    use std::path::Component;
+    if let Ok(path) = path.canonicalize() {
+        return Ok(path);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => resolved(p)?,
+        _ => std::env::current_dir()?,
+    };
+    Ok(match path.components().next_back() {
+        // As `create_dir_all` walks it: `x/..` is where `x` is.
+        Some(Component::ParentDir) => parent.parent().map_or(parent.clone(), Path::to_path_buf),
+        Some(Component::CurDir) | None => parent,
+        Some(last) => parent.join(last),
+    })
 }
 
 #[cfg(test)]

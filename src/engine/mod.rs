@@ -8,17 +8,17 @@ pub(crate) mod explore;
 #[cfg(test)]
 mod harness;
 mod known_files;
+
+pub(crate) use known_files::check_cache_path;
 mod listing;
 mod shredded;
 mod yielding;
 
 pub(crate) use day_filter::DaySpan;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
-use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::LogicalPlan;
@@ -26,7 +26,8 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{DescribeAlias, Statement};
 
-pub(crate) use listing::{all_columns, duckdb_type_name, field_type_name, sql_type_name};
+pub(crate) use compat::types::{duckdb_type_name, sql_type_name};
+pub(crate) use listing::all_columns;
 
 use crate::cache::{KnownFile, SourceLock};
 use crate::category::Category;
@@ -77,40 +78,6 @@ pub(crate) fn table_name(category: Category) -> String {
     category.name().to_lowercase()
 }
 
-/// A cached file as the engine addresses it: a `file://` URL of the path itself (percent-encoded),
-/// so that `*`, `?`, `[` or `#` in a folder name are characters, never a glob or a fragment.
-fn file_url(path: &Path) -> Result<ListingTableUrl> {
-    let unusable = |why: &dyn std::fmt::Display| {
-        // Quoted with escapes: the path may hold a newline, and the message is one line.
-        Error::Usage(format!("the cache path {path:?} cannot be used ({why}): choose another --cache-dir"))
-    };
-    if path.to_str().is_none() {
-        return Err(unusable(&"it is not UTF-8"));
-    }
-    let absolute = resolved(path).map_err(|e| unusable(&e))?;
-    let url = url::Url::from_file_path(&absolute).map_err(|()| unusable(&"not an absolute path"))?;
-    ListingTableUrl::try_new(url, None).map_err(|_| unusable(&"it holds a control character such as a tab or newline"))
-}
-
-/// `path` absolute and without `.` or `..` (which a store path cannot hold): its deepest
-/// existing folder resolved by the file system, the rest (not yet created) appended.
-fn resolved(path: &Path) -> std::io::Result<std::path::PathBuf> {
-    use std::path::Component;
-    if let Ok(path) = path.canonicalize() {
-        return Ok(path);
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => resolved(p)?,
-        _ => std::env::current_dir()?,
-    };
-    Ok(match path.components().next_back() {
-        // As `create_dir_all` walks it: `x/..` is where `x` is.
-        Some(Component::ParentDir) => parent.parent().map_or(parent.clone(), Path::to_path_buf),
-        Some(Component::CurDir) | None => parent,
-        Some(last) => parent.join(last),
-    })
-}
-
 /// The unqualified name planning found no column for.
 fn missing_field(err: &datafusion::error::DataFusionError) -> Option<String> {
     let datafusion::error::DataFusionError::SchemaError(schema_error, _) = err.find_root() else { return None };
@@ -120,11 +87,6 @@ fn missing_field(err: &datafusion::error::DataFusionError) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// Refuses, before anything is fetched, a cache folder whose files the engine could not address.
-pub(crate) fn check_cache_path(root: &Path) -> Result<()> {
-    file_url(&root.join("v0/source/category/2025-01-01.parquet")).map(|_| ())
 }
 
 /// SQL read as DuckDB's dialect, rewritten for this engine and checked read-only: the

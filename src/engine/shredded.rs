@@ -26,7 +26,7 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::KnownFilesTable;
+use super::known_files::KnownFilesTable;
 use crate::category::Category;
 use crate::shred::{SOURCE_COLUMN, hidden_column, hidden_columns};
 

@@ -3,13 +3,15 @@
 //! ([`expressions`]) before planning, adds the functions DataFusion lacks ([`functions`],
 //! [`aggregates`]) and applies DuckDB's typing rules after planning ([`semantics`]).
 
+mod ast;
 mod expand;
 mod functions;
-mod json_marker;
 mod keywords;
 pub(crate) mod parse;
 mod planner;
+mod renames;
 mod rewrite;
+pub(crate) mod types;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -30,7 +32,6 @@ pub(crate) use expand::aliases::expand_alias;
 pub(crate) use expand::pivots::{PivotProbes, expand_pivot, pivot_probes};
 pub(crate) use expand::star_columns::{SourceColumn, columns_probe, expand_columns};
 pub(crate) use expand::unpivots::{expand_unpivot, unpivot_probe};
-pub(crate) use json_marker::{aggregate_state, is_json};
 pub(crate) use rewrite::names::written_aliases;
 pub(crate) use rewrite::refusals::explained;
 

@@ -20,7 +20,8 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::encode::display_text;
-use crate::engine::{Engine, EngineOptions, field_type_name};
+use crate::engine::compat::types::field_type_name;
+use crate::engine::{Engine, EngineOptions};
 
 #[derive(Deserialize, Clone)]
 struct Case {

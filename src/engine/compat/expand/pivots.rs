@@ -18,9 +18,9 @@ use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
+use crate::engine::compat::ast::{call, text};
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 use crate::engine::compat::parse::markers::{Clauses, edit_first_marked, first_marked, marker_args, split_top_level};
-use crate::engine::compat::rewrite::ast::{call, text};
 use crate::error::{Error, Result};
 
 const ON: &str = "__pivot_on";

@@ -10,22 +10,14 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Distinct, ExcludeSelectItem, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
     ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
-    Value, ValueWithSpan, Visit, visit_expressions, visit_expressions_mut,
+    Value, ValueWithSpan, visit_expressions_mut,
 };
 
+use crate::engine::compat::ast::{is_columns_call, mentions_columns};
 use crate::error::{Error, Result};
 
 /// A column of the FROM clause: its relation's name and its own.
 pub(crate) type SourceColumn = (Option<String>, String);
-
-fn is_columns_call(e: &Expr) -> bool {
-    matches!(e, Expr::Function(f) if matches!(f.name.0.as_slice(), [ObjectNamePart::Identifier(i)] if i.value.eq_ignore_ascii_case("columns")))
-}
-
-pub(crate) fn mentions_columns<T: Visit>(node: &T) -> bool {
-    visit_expressions(node, |e| if is_columns_call(e) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
-        .is_break()
-}
 
 /// The first SELECT of the statement's query that uses COLUMNS in its select list or WHERE.
 fn first_select(query: &mut Query) -> Option<&mut Select> {

@@ -13,9 +13,9 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
 
+use crate::engine::compat::ast::text;
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 use crate::engine::compat::parse::markers::{Clauses, edit_first_marked, first_marked, marker_args, split_top_level};
-use crate::engine::compat::rewrite::ast::text;
 use crate::error::{Error, Result};
 
 const ON: &str = "__unpivot_on";
@@ -68,7 +68,7 @@ fn is_marked(select: &Select) -> bool {
 /// while its `COLUMNS(...)` waits to be expanded).
 pub(crate) fn unpivot_probe(statement: &Statement) -> Option<Statement> {
     let select = first_marked(statement, is_marked)?;
-    if select.projection.iter().any(crate::engine::compat::expand::star_columns::mentions_columns) {
+    if select.projection.iter().any(crate::engine::compat::ast::mentions_columns) {
         return None;
     }
     let mut probe = Parser::new(&DuckDbCompatDialect).try_with_sql("SELECT * FROM t").ok()?.parse_query().ok()?;

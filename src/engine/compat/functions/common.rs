@@ -94,7 +94,7 @@ impl ScalarUDFImpl for RowUdf {
         let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
         let data_type = self.return_type(&types)?;
         Ok(if self.json {
-            crate::engine::compat::json_marker::json_field(self.name)
+            crate::engine::compat::types::json_field(self.name)
         } else {
             Arc::new(Field::new(self.name, data_type, true))
         })

@@ -77,11 +77,11 @@ impl Dialect for DuckDbCompatDialect {
             let double = datafusion::sql::sqlparser::ast::DataType::Double(
                 datafusion::sql::sqlparser::ast::ExactNumberInfo::None,
             );
-            let base = crate::engine::compat::rewrite::ast::cast(expr.clone(), double);
+            let base = crate::engine::compat::ast::cast(expr.clone(), double);
             return Some(
                 parser
                     .parse_subexpr(POWER_PRECEDENCE)
-                    .map(|exponent| crate::engine::compat::rewrite::ast::call("power", vec![base, exponent])),
+                    .map(|exponent| crate::engine::compat::ast::call("power", vec![base, exponent])),
             );
         }
         // `s ^@ prefix` is starts_with, `l && m` list_has_any.
@@ -94,7 +94,7 @@ impl Dialect for DuckDbCompatDialect {
             return Some(
                 parser
                     .parse_subexpr(self.prec_value(Precedence::Like))
-                    .map(|right| crate::engine::compat::rewrite::ast::call(function, vec![expr.clone(), right])),
+                    .map(|right| crate::engine::compat::ast::call(function, vec![expr.clone(), right])),
             );
         }
         let negated = if parser.parse_keywords(&[Keyword::IS, Keyword::DISTINCT, Keyword::FROM]) {

@@ -136,5 +136,5 @@ pub(crate) fn marker_args(item: &SelectItem, name: &str) -> Option<Vec<Expr>> {
     if !f.name.to_string().eq_ignore_ascii_case(name) {
         return None;
     }
-    crate::engine::compat::rewrite::ast::positional_args(f)
+    crate::engine::compat::ast::positional_args(f)
 }

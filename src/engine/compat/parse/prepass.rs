@@ -47,8 +47,8 @@ pub(crate) fn takes_lambda(name: &str) -> bool {
 pub(crate) fn prepared(sql: &str) -> Cow<'_, str> {
     let mut text = Cow::Borrowed(sql);
     for pass in [
-        crate::engine::compat::functions::aggregate::aggregate_states::exported_states,
-        crate::engine::compat::rewrite::comprehensions::comprehensions_as_lambdas,
+        crate::engine::compat::parse::export_states::exported_states,
+        crate::engine::compat::parse::comprehensions::comprehensions_as_lambdas,
         globs_as_regexes,
         filter_where,
         crate::engine::compat::parse::syntax_forms::bare_values,
@@ -347,9 +347,9 @@ fn fields_of_parameters(mut body: Expr, params: &OneOrManyWithParens<LambdaFunct
         {
             let mut value = Expr::Identifier(Ident::new(first.value.to_lowercase()));
             for field in fields {
-                value = crate::engine::compat::rewrite::ast::call(
+                value = crate::engine::compat::ast::call(
                     "get_field",
-                    vec![value, crate::engine::compat::rewrite::ast::text(&field.value)],
+                    vec![value, crate::engine::compat::ast::text(&field.value)],
                 );
             }
             *e = value;
@@ -363,9 +363,9 @@ fn fields_of_parameters(mut body: Expr, params: &OneOrManyWithParens<LambdaFunct
             let fields = access_chain.iter().take_while(|a| matches!(a, AccessExpr::Dot(Expr::Identifier(_)))).count();
             for access in &access_chain[..fields] {
                 if let AccessExpr::Dot(Expr::Identifier(field)) = access {
-                    value = crate::engine::compat::rewrite::ast::call(
+                    value = crate::engine::compat::ast::call(
                         "get_field",
-                        vec![value, crate::engine::compat::rewrite::ast::text(&field.value)],
+                        vec![value, crate::engine::compat::ast::text(&field.value)],
                     );
                 }
             }
@@ -404,7 +404,7 @@ fn list_literals_as_calls(mut body: Expr) -> Expr {
         if let Expr::Array(list) = e
             && !list.elem.is_empty()
         {
-            *e = crate::engine::compat::rewrite::ast::call("make_array", list.elem.clone());
+            *e = crate::engine::compat::ast::call("make_array", list.elem.clone());
         }
         std::ops::ControlFlow::<()>::Continue(())
     });

@@ -58,7 +58,7 @@ impl DuckDbSubscripts {
 /// Whether a field is text, and whether that text is DuckDB's JSON.
 fn text_kind(field: &Field) -> Option<bool> {
     matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-        .then(|| crate::engine::compat::json_marker::is_json(field))
+        .then(|| crate::engine::compat::types::is_json(field))
 }
 
 impl ExprPlanner for DuckDbSubscripts {

@@ -27,7 +27,7 @@ pub(crate) fn try_cast(expr: &datafusion::sql::sqlparser::ast::Expr) -> Option<d
     if !f.name.to_string().eq_ignore_ascii_case("try") {
         return None;
     }
-    let args = crate::engine::compat::rewrite::ast::plain_args(f)?;
+    let args = crate::engine::compat::ast::plain_args(f)?;
     let [SqlExpr::Cast { expr, data_type, array, format, .. }] = args.as_slice() else {
         return None;
     };

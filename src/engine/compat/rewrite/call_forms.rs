@@ -6,7 +6,7 @@ use datafusion::sql::sqlparser::ast::{
     DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Value, ValueWithSpan,
 };
 
-use crate::engine::compat::rewrite::ast::{call, plain_args, text};
+use crate::engine::compat::ast::{call, plain_args, text};
 
 /// `list_zip(l1, ..., [truncate])`: DataFusion's `arrays_zip`; a constant `true` last cuts the
 /// lists to the shortest first.
@@ -70,9 +70,9 @@ pub(crate) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     // `mode() WITHIN GROUP (ORDER BY x DESC)`: `mode(x ORDER BY x DESC)`.
     if name == "mode"
         && let [order] = f.within_group.as_slice()
-        && crate::engine::compat::rewrite::ast::positional_args(f).is_some_and(|a| a.is_empty())
+        && crate::engine::compat::ast::positional_args(f).is_some_and(|a| a.is_empty())
     {
-        return Some(crate::engine::compat::rewrite::ast::call_with(
+        return Some(crate::engine::compat::ast::call_with(
             "mode",
             vec![order.expr.clone()],
             vec![datafusion::sql::sqlparser::ast::FunctionArgumentClause::OrderBy(vec![order.clone()])],
@@ -135,16 +135,13 @@ pub(crate) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
             // The Monday of the ISO year's first week.
             let week = call("date_trunc", vec![text("week"), value.clone()]);
             let weeks_in = call("date_part", vec![text("week"), value.clone()]);
-            let back = crate::engine::compat::rewrite::ast::concat(
-                crate::engine::compat::rewrite::ast::cast(weeks_in, SqlType::Varchar(None)),
+            let back = crate::engine::compat::ast::concat(
+                crate::engine::compat::ast::cast(weeks_in, SqlType::Varchar(None)),
                 text(" weeks"),
             );
-            let back =
-                crate::engine::compat::rewrite::ast::cast(back, SqlType::Interval { fields: None, precision: None });
-            let one_week = crate::engine::compat::rewrite::ast::cast(
-                text("1 week"),
-                SqlType::Interval { fields: None, precision: None },
-            );
+            let back = crate::engine::compat::ast::cast(back, SqlType::Interval { fields: None, precision: None });
+            let one_week =
+                crate::engine::compat::ast::cast(text("1 week"), SqlType::Interval { fields: None, precision: None });
             return Some(Expr::BinaryOp {
                 left: Box::new(Expr::BinaryOp {
                     left: Box::new(week),
@@ -161,7 +158,7 @@ pub(crate) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if matches!(name, "list_position" | "array_position" | "list_indexof" | "array_indexof")
         && let [list, Expr::Value(ValueWithSpan { value: Value::Null, .. })] = args.as_slice()
     {
-        let is_null = crate::engine::compat::rewrite::ast::element_lambda(|e| Expr::IsNull(Box::new(e)));
+        let is_null = crate::engine::compat::ast::element_lambda(|e| Expr::IsNull(Box::new(e)));
         let flags = call("list_transform", vec![list.clone(), is_null]);
         return Some(call("array_position", vec![flags, Expr::value(Value::Boolean(true))]));
     }
@@ -228,7 +225,7 @@ pub(crate) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
                 right: Box::new(Expr::IsNotNull(Box::new(key))),
             };
         }
-        let collected = crate::engine::compat::rewrite::ast::call_with(
+        let collected = crate::engine::compat::ast::call_with(
             "array_agg",
             vec![value.clone()],
             vec![datafusion::sql::sqlparser::ast::FunctionArgumentClause::OrderBy(vec![order])],
@@ -277,10 +274,10 @@ pub(crate) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
     if name == "json_group_object"
         && let [key, value] = args.as_slice()
     {
-        let key_text = crate::engine::compat::rewrite::ast::cast(key.clone(), SqlType::Varchar(None));
+        let key_text = crate::engine::compat::ast::cast(key.clone(), SqlType::Varchar(None));
         let value_json = call("coalesce", vec![call("to_json", vec![value.clone()]), text("null")]);
         // `||` (not concat) so that a NULL key drops its pair.
-        let joined = crate::engine::compat::rewrite::ast::concat;
+        let joined = crate::engine::compat::ast::concat;
         let pair = joined(joined(call("json_quote", vec![key_text]), text(":")), value_json);
         let mut pairs = renamed(f, "string_agg");
         if let Expr::Function(g) = &mut pairs
@@ -291,10 +288,7 @@ pub(crate) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
                 FunctionArg::Unnamed(FunctionArgExpr::Expr(text(","))),
             ];
         }
-        return Some(crate::engine::compat::rewrite::ast::cast(
-            joined(joined(text("{"), pairs), text("}")),
-            SqlType::JSON,
-        ));
+        return Some(crate::engine::compat::ast::cast(joined(joined(text("{"), pairs), text("}")), SqlType::JSON));
     }
     if matches!(name, "list_zip" | "array_zip") {
         return Some(zipped(&args));
@@ -383,7 +377,7 @@ pub(crate) fn rewrite(name: &str, f: &Function) -> Option<Expr> {
 fn ordered_quantile(name: &str, f: &Function) -> Option<Expr> {
     use datafusion::sql::sqlparser::ast::{CastKind, FunctionArgumentClause, UnaryOperator};
     let FunctionArguments::List(list) = &f.args else { return None };
-    let args = crate::engine::compat::rewrite::ast::positional_args(f)?;
+    let args = crate::engine::compat::ast::positional_args(f)?;
     let (function, value, quantile, order) = match name {
         "percentile_cont" | "percentile_disc" if f.within_group.len() == 1 && args.len() == 1 => {
             let function = if name == "percentile_cont" { "quantile_cont" } else { "quantile_disc" };

@@ -11,8 +11,8 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::visit_expressions_mut;
 
+use crate::engine::compat::ast::{call, call_with, null_text, plain_args, text, without_nulls};
 use crate::engine::compat::functions::json::json_path::json_call;
-use crate::engine::compat::rewrite::ast::{call, call_with, null_text, plain_args, text, without_nulls};
 use crate::engine::compat::rewrite::json_casts::is_json_type;
 use crate::engine::compat::rewrite::names::fold_identifier;
 use crate::error::{Error, Result};
@@ -62,15 +62,14 @@ pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         crate::engine::compat::rewrite::call_forms::duckdb_type(data_type);
     }
     use crate::engine::compat::{
-        functions::text::binary_functions::blob_literal, rewrite::ast::duckdb_substring, rewrite::ast::overlay_call,
-        rewrite::json_casts,
+        ast::duckdb_substring, ast::overlay_call, functions::text::binary_functions::blob_literal, rewrite::json_casts,
     };
     let forms: [fn(&Expr) -> Option<Expr>; 13] = [
-        crate::engine::compat::rewrite::ast::chained_call,
+        crate::engine::compat::ast::chained_call,
         crate::engine::compat::planner::try_calls::try_cast,
-        crate::engine::compat::rewrite::ast::extract_call,
-        crate::engine::compat::rewrite::ast::text_subscript,
-        crate::engine::compat::rewrite::ast::boolean_test,
+        crate::engine::compat::ast::extract_call,
+        crate::engine::compat::ast::text_subscript,
+        crate::engine::compat::ast::boolean_test,
         crate::engine::compat::functions::aggregate::aggregate_states::state_cast,
         crate::engine::compat::functions::regex::regex_quantified::quantified_match,
         crate::engine::compat::functions::regex::regex_quantified::similar_to,
@@ -148,7 +147,7 @@ pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         }
         // `INTERVAL (expr) DAY`: that many units.
         Expr::Interval(Interval { value, leading_field: Some(unit), last_field: None, .. }) => {
-            crate::engine::compat::rewrite::ast::units_interval((**value).clone(), &unit.to_string())
+            crate::engine::compat::ast::units_interval((**value).clone(), &unit.to_string())
         }
         Expr::Function(f) => match rewrite_function(f)? {
             Some(e) => e,
@@ -250,7 +249,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         return Ok(Some(sorted));
     }
     // A macro's named parameters (`sep := '-'`) are its arguments in order.
-    if let Some(args) = crate::engine::compat::rewrite::ast::positional_args(f)
+    if let Some(args) = crate::engine::compat::ast::positional_args(f)
         && let Some(mut expanded) = crate::engine::compat::rewrite::templates::expand(&name, &args)?
     {
         // The template's own calls (`last_day`, `json_extract`) are DuckDB's too.
@@ -264,7 +263,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         arity(&name, args, 1, &format!("{name}(timestamp)"))?;
         Ok(call("date_part", vec![text(part), args[0].clone()]))
     };
-    if let Some(to) = crate::engine::compat::rewrite::renames::datafusion_name(&name)
+    if let Some(to) = crate::engine::compat::renames::datafusion_name(&name)
         && to != name
     {
         let Expr::Function(g) = renamed(f, to) else { unreachable!("renamed gives a function") };
@@ -294,11 +293,11 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
         "to_timestamp" if args.len() == 1 => {
             let double = SqlType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None);
             let micros = Expr::BinaryOp {
-                left: Box::new(crate::engine::compat::rewrite::ast::cast(args[0].clone(), double)),
+                left: Box::new(crate::engine::compat::ast::cast(args[0].clone(), double)),
                 op: BinaryOperator::Multiply,
                 right: Box::new(Expr::value(Value::Number("1000000".into(), false))),
             };
-            let whole = crate::engine::compat::rewrite::ast::cast(call("round", vec![micros]), SqlType::BigInt(None));
+            let whole = crate::engine::compat::ast::cast(call("round", vec![micros]), SqlType::BigInt(None));
             as_instant(call("to_timestamp_micros", vec![whole]))
         }
         // With one argument, DuckDB's add and subtract are unary + and -.
@@ -384,7 +383,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
                 op: BinaryOperator::Multiply,
                 right: Box::new(Expr::value(Value::Number(factor.to_string(), false))),
             };
-            crate::engine::compat::rewrite::ast::units_interval(count, unit)
+            crate::engine::compat::ast::units_interval(count, unit)
         }
         "json_extract_string" | "json_extract" => {
             arity(&name, &args, 2, "a JSON value and a path such as '$.userId'")?;

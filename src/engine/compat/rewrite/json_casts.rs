@@ -4,18 +4,11 @@
 
 use datafusion::sql::sqlparser::ast::{DataType as SqlType, Expr};
 
-use crate::engine::compat::rewrite::ast::call;
+use crate::engine::compat::ast::call;
 
 pub(crate) fn is_json_type(data_type: &SqlType) -> bool {
     matches!(data_type, SqlType::JSON | SqlType::JSONB)
         || matches!(data_type, SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("json"))
-}
-
-pub(crate) fn is_text_type(data_type: &SqlType) -> bool {
-    matches!(
-        data_type,
-        SqlType::Varchar(_) | SqlType::Text | SqlType::String(_) | SqlType::Char(_) | SqlType::CharVarying(_)
-    ) || matches!(data_type, SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("string"))
 }
 
 /// A call of this layer's that gives JSON from a cast, a literal or an extraction.
@@ -33,7 +26,9 @@ pub(crate) fn rewritten(expr: &Expr) -> Option<Expr> {
             call("json_cast", vec![Expr::Value(typed.value.clone())])
         }
         // Expressions are rewritten inner first: the JSON is already a json_cast/json_mark call.
-        Expr::Cast { kind, data_type, expr: value, array, format } if makes_json(value) && !is_text_type(data_type) => {
+        Expr::Cast { kind, data_type, expr: value, array, format }
+            if makes_json(value) && !crate::engine::compat::types::is_text_type(data_type) =>
+        {
             Expr::Cast {
                 kind: kind.clone(),
                 data_type: data_type.clone(),

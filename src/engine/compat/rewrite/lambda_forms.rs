@@ -10,7 +10,7 @@ use datafusion::sql::sqlparser::ast::{
     LambdaSyntax, OneOrManyWithParens, Value, VisitMut, VisitorMut,
 };
 
-use crate::engine::compat::rewrite::ast::{call, text};
+use crate::engine::compat::ast::{call, text};
 
 /// `expr` inlined when it is an `invoke` of a lambda with as many arguments as parameters.
 pub(crate) fn inline(expr: &mut Expr) {

@@ -30,7 +30,7 @@ struct Rename {
 /// unnest's alias renamed (in the SELECT and the query's ORDER BY).
 pub(crate) fn lateral_unnests(query: &mut Query) {
     let mut renames = Vec::new();
-    crate::engine::compat::rewrite::ast::for_each_select(&mut query.body, &mut |select| {
+    crate::engine::compat::ast::for_each_select(&mut query.body, &mut |select| {
         json_tables_of_constants(select);
         while let Some(rename) = one_lateral_unnest(select) {
             if let Some(row) = &rename.row {
@@ -125,7 +125,7 @@ fn json_table_call(factor: &TableFactor) -> Option<(Expr, Option<&TableAlias>)> 
             _ => None,
         })
         .collect::<Option<Vec<_>>>()?;
-    Some((crate::engine::compat::rewrite::ast::call(rows, args), alias))
+    Some((crate::engine::compat::ast::call(rows, args), alias))
 }
 
 fn reads_columns(expr: &Expr) -> bool {
@@ -206,7 +206,7 @@ fn unnest_call(factor: &TableFactor) -> Option<(Expr, Option<&TableAlias>, bool)
                 _ => None,
             })
             .collect::<Option<Vec<_>>>()?;
-        let list = crate::engine::compat::rewrite::ast::call(&function.value.to_lowercase(), args);
+        let list = crate::engine::compat::ast::call(&function.value.to_lowercase(), args);
         return reads_columns(&list).then_some((list, alias.as_ref(), false));
     }
     let (list, alias) = match factor {

@@ -13,7 +13,7 @@ pub(crate) fn duckdb_like(expr: &mut Expr) -> Result<()> {
     };
     // `ESCAPE NULL` makes the match NULL, as any NULL operand does.
     if matches!(escape_char.as_ref().map(|v| &v.value), Some(Value::Null)) {
-        *expr = crate::engine::compat::rewrite::ast::cast(
+        *expr = crate::engine::compat::ast::cast(
             Expr::value(Value::Null),
             datafusion::sql::sqlparser::ast::DataType::Boolean,
         );

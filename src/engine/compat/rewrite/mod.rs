@@ -1,10 +1,8 @@
 //! The statement's tree rewritten into what DataFusion plans: DuckDB's calls, query forms,
 //! lambdas and names.
 
-pub(crate) mod ast;
 pub(crate) mod call_forms;
 pub(crate) mod calls;
-pub(crate) mod comprehensions;
 pub(crate) mod json_casts;
 pub(crate) mod lambda_forms;
 pub(crate) mod lateral_unnest;
@@ -13,6 +11,5 @@ pub(crate) mod names;
 pub(crate) mod ordered_aggregates;
 pub(crate) mod query_forms;
 pub(crate) mod refusals;
-pub(crate) mod renames;
 pub(crate) mod result_names;
 pub(crate) mod templates;

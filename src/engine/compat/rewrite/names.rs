@@ -138,7 +138,7 @@ pub(crate) fn name_result_columns(query: &mut Query, namer: &Namer) {
     // DataFusion's ORDER BY ALL takes only plain columns; positions work for any expression.
     // (COLUMNS(...) items are counted once expanded: crate::engine::compat::expand::star_columns does it then.)
     if let Some(OrderBy { kind: OrderByKind::All(options), .. }) = &query.order_by
-        && !select.projection.iter().any(crate::engine::compat::expand::star_columns::mentions_columns)
+        && !select.projection.iter().any(crate::engine::compat::ast::mentions_columns)
         && select
             .projection
             .iter()
@@ -189,7 +189,7 @@ pub(crate) fn name_result_columns(query: &mut Query, namer: &Namer) {
         };
         // COLUMNS(...) names its copies once expanded (crate::engine::compat::expand::star_columns).
         if matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
-            || crate::engine::compat::expand::star_columns::mentions_columns(expr)
+            || crate::engine::compat::ast::mentions_columns(expr)
         {
             continue;
         }
@@ -280,8 +280,8 @@ pub(crate) fn name_aggregated_casts(expr: &mut Expr) {
     for arg in &mut list.args {
         if let FunctionArg::Unnamed(FunctionArgExpr::Expr(cast @ Expr::Cast { .. })) = arg {
             let Expr::Cast { data_type, .. } = &*cast else { continue };
-            let type_name = crate::engine::compat::rewrite::ast::text(&data_type.to_string());
-            *cast = crate::engine::compat::rewrite::ast::call(NAMED_CAST, vec![cast.clone(), type_name]);
+            let type_name = crate::engine::compat::ast::text(&data_type.to_string());
+            *cast = crate::engine::compat::ast::call(NAMED_CAST, vec![cast.clone(), type_name]);
         }
     }
 }

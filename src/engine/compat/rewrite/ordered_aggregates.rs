@@ -8,7 +8,7 @@ use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments,
 };
 
-use crate::engine::compat::rewrite::ast::{call, call_with, text};
+use crate::engine::compat::ast::{call, call_with, text};
 
 /// The rewrite of an aggregate ordered by its own value; `None` for any other call.
 pub(crate) fn sorted(name: &str, f: &Function) -> Option<Expr> {

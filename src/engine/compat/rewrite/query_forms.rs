@@ -42,7 +42,7 @@ impl VisitorMut for DuckDbQueries {
         if let SetExpr::Values(values) = query.body.as_mut() {
             floating_values(&mut values.rows.iter_mut().map(|row| &mut row.content).collect::<Vec<_>>());
         }
-        crate::engine::compat::rewrite::ast::for_each_select(&mut query.body, &mut |select| {
+        crate::engine::compat::ast::for_each_select(&mut query.body, &mut |select| {
             // `FROM userList` alone is DuckDB's `SELECT * FROM userList`.
             if select.projection.is_empty() {
                 select.projection.push(SelectItem::Wildcard(Default::default()));
@@ -107,7 +107,7 @@ pub(crate) fn floating_column(cells: &mut [&mut Expr]) {
             matches!(&**cell, Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if n.contains('.'));
         let division = matches!(&**cell, Expr::BinaryOp { op: BinaryOperator::Divide, .. });
         if decimal || division {
-            **cell = crate::engine::compat::rewrite::ast::cast((**cell).clone(), data_type.clone());
+            **cell = crate::engine::compat::ast::cast((**cell).clone(), data_type.clone());
         }
     }
 }

@@ -6,7 +6,6 @@
 //! rows). DuckDB's own layouts (a state cast to its STRUCT) are not
 //! reproduced, and the states of other aggregates are refused by `combine` with a message.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef};
@@ -18,11 +17,9 @@ use datafusion::logical_expr::{
     ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::sql::sqlparser::ast::Expr;
-use datafusion::sql::sqlparser::keywords::Keyword;
-use datafusion::sql::sqlparser::tokenizer::Token;
 
 use crate::engine::compat::functions::common::{columnar, row_udf};
-use crate::engine::compat::json_marker::{aggregate_state, state_field};
+use crate::engine::compat::types::{aggregate_state, state_field};
 
 /// `finalize(state)`: the aggregate's result a state holds.
 pub(crate) fn finalize() -> ScalarUDF {
@@ -46,47 +43,6 @@ pub(crate) fn combine_aggr() -> AggregateUDF {
     AggregateUDF::new_from_impl(CombineAggr { signature: Signature::any(1, Volatility::Immutable) })
 }
 
-/// `f(args) EXPORT_STATE` written as `aggregate_state('f', f(args))`; where the aggregate's name
-/// cannot be found (after a FILTER clause), as `f(args)`.
-pub(crate) fn exported_states(sql: &str) -> Cow<'_, str> {
-    if !sql.to_ascii_lowercase().contains("export_state") {
-        return Cow::Borrowed(sql);
-    }
-    let Some(tokens) = crate::engine::compat::parse::tokens::significant_tokens(sql) else { return Cow::Borrowed(sql) };
-    let offset = crate::engine::compat::parse::tokens::offsets(sql);
-    // (start, end, replacement)
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    for k in 1..tokens.len() {
-        let exported = matches!(&tokens[k].token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("export_state"));
-        if !exported || tokens[k - 1].token != Token::RParen {
-            continue;
-        }
-        let (state_start, state_end) = (offset(tokens[k].span.start), offset(tokens[k].span.end));
-        let name = opening_paren(&tokens, k - 1).and_then(|open| {
-            // An ordered aggregate's state (`list(x ORDER BY y)`) is named apart: its order would
-            // not survive combining.
-            let ordered =
-                tokens[open..k].iter().any(|t| matches!(&t.token, Token::Word(w) if w.keyword == Keyword::ORDER));
-            match &tokens[open.checked_sub(1)?].token {
-                Token::Word(w) if !w.value.eq_ignore_ascii_case("filter") => {
-                    let name = w.value.to_lowercase();
-                    let start = offset(tokens[open - 1].span.start);
-                    Some((start, if ordered { format!("{name} (ordered)") } else { name }))
-                }
-                _ => None,
-            }
-        });
-        match name {
-            Some((start, name)) => {
-                edits.push((state_start, state_end, ")".into()));
-                edits.push((start, start, format!("aggregate_state('{}', ", name.replace('\'', "''"))));
-            }
-            None => edits.push((state_start, state_end, String::new())),
-        }
-    }
-    crate::engine::compat::parse::tokens::edited(sql, edits)
-}
-
 /// A cast of an exported state is a cast of its value (a plain value, no longer a state).
 pub(crate) fn state_cast(expr: &Expr) -> Option<Expr> {
     let Expr::Cast { kind, expr: value, data_type, array, format } = expr else { return None };
@@ -98,7 +54,7 @@ pub(crate) fn state_cast(expr: &Expr) -> Option<Expr> {
     if !f.name.to_string().eq_ignore_ascii_case("aggregate_state") {
         return None;
     }
-    let value = crate::engine::compat::rewrite::ast::call("finalize", vec![inner.clone()]);
+    let value = crate::engine::compat::ast::call("finalize", vec![inner.clone()]);
     let cast_to = |data_type: &datafusion::sql::sqlparser::ast::DataType| Expr::Cast {
         kind: kind.clone(),
         expr: Box::new(value.clone()),
@@ -111,9 +67,9 @@ pub(crate) fn state_cast(expr: &Expr) -> Option<Expr> {
         && let [field] = fields.as_slice()
         && let Some(name) = &field.field_name
     {
-        return Some(crate::engine::compat::rewrite::ast::call(
+        return Some(crate::engine::compat::ast::call(
             "named_struct",
-            vec![crate::engine::compat::rewrite::ast::text(&name.value), cast_to(&field.field_type)],
+            vec![crate::engine::compat::ast::text(&name.value), cast_to(&field.field_type)],
         ));
     }
     let cast = cast_to(data_type);
@@ -128,10 +84,7 @@ pub(crate) fn to_state(args: &[Expr]) -> Option<Expr> {
         return None;
     };
     let field = |f: &str| {
-        crate::engine::compat::rewrite::ast::call(
-            "get_field",
-            vec![layout.clone(), crate::engine::compat::rewrite::ast::text(f)],
-        )
+        crate::engine::compat::ast::call("get_field", vec![layout.clone(), crate::engine::compat::ast::text(f)])
     };
     let value = match name.to_lowercase().as_str() {
         "first" | "last" | "any_value" | "arbitrary" | "min" | "max" => field("value"),
@@ -140,28 +93,10 @@ pub(crate) fn to_state(args: &[Expr]) -> Option<Expr> {
         "list" | "array_agg" if rest.len() == 1 => layout.clone(),
         _ => return None,
     };
-    Some(crate::engine::compat::rewrite::ast::call(
+    Some(crate::engine::compat::ast::call(
         "aggregate_state",
-        vec![crate::engine::compat::rewrite::ast::text(&name.to_lowercase()), value],
+        vec![crate::engine::compat::ast::text(&name.to_lowercase()), value],
     ))
-}
-
-/// The index of the `(` that the `)` at `close` ends.
-fn opening_paren(tokens: &[datafusion::sql::sqlparser::tokenizer::TokenWithSpan], close: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for i in (0..=close).rev() {
-        match tokens[i].token {
-            Token::RParen => depth += 1,
-            Token::LParen => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// How two states of an aggregate make one.
@@ -390,15 +325,6 @@ impl Accumulator for CombineAccumulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_exported_state_names_its_aggregate() {
-        assert_eq!(
-            exported_states("SELECT finalize(sum(x) EXPORT_STATE), count(*) export_state FROM t"),
-            "SELECT finalize(aggregate_state('sum', sum(x) )), aggregate_state('count', count(*) ) FROM t"
-        );
-        assert_eq!(exported_states("SELECT 'export_state' AS s"), "SELECT 'export_state' AS s");
-    }
 
     #[test]
     fn states_combine_as_their_aggregate_does() {

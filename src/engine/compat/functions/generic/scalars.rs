@@ -119,8 +119,8 @@ impl ScalarUDFImpl for DuckDbScalar {
             Kind::Len => len(&arrays[0])?,
             Kind::TypeOf => {
                 let name = match args.arg_fields.first() {
-                    Some(field) => crate::engine::field_type_name(field),
-                    None => crate::engine::sql_type_name(arrays[0].data_type()),
+                    Some(field) => crate::engine::compat::types::field_type_name(field),
+                    None => crate::engine::compat::types::sql_type_name(arrays[0].data_type()),
                 };
                 Arc::new(StringArray::from(vec![name; rows])) as ArrayRef
             }

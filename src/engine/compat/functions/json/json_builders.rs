@@ -40,7 +40,7 @@ fn value(column: &ArrayRef, field: Option<&FieldRef>, row: usize) -> Value {
     }
     let written = sql_json_value(column.as_ref(), row);
     match written {
-        Value::String(text) if field.is_some_and(|f| crate::engine::compat::json_marker::is_json(f)) => {
+        Value::String(text) if field.is_some_and(|f| crate::engine::compat::types::is_json(f)) => {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         }
         other => other,
@@ -67,7 +67,7 @@ impl ScalarUDFImpl for JsonBuilder {
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
         self.return_type(&types)?;
-        Ok(crate::engine::compat::json_marker::json_field(self.name))
+        Ok(crate::engine::compat::types::json_field(self.name))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

@@ -4,7 +4,7 @@
 
 use datafusion::sql::sqlparser::ast::{Expr, Value, ValueWithSpan};
 
-use crate::engine::compat::rewrite::ast::{call, null_text};
+use crate::engine::compat::ast::{call, null_text};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

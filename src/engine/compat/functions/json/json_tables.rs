@@ -40,7 +40,7 @@ fn row_fields() -> Fields {
     COLUMNS
         .iter()
         .map(|name| match *name {
-            "value" | "atom" => crate::engine::compat::json_marker::json_field(name),
+            "value" | "atom" => crate::engine::compat::types::json_field(name),
             "id" | "parent" => Arc::new(Field::new(*name, DataType::UInt64, true)),
             _ => Arc::new(Field::new(*name, DataType::Utf8, true)),
         })

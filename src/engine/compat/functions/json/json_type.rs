@@ -13,7 +13,7 @@ use datafusion::logical_expr::{
 };
 
 use crate::engine::compat::functions::common::invalid;
-use crate::engine::compat::json_marker::json_field;
+use crate::engine::compat::types::json_field;
 
 /// The JSON marking functions: `json_mark(text)` marks JSON text as JSON (the results of
 /// `json_extract` and `->`), `json_cast(value)` is DuckDB's `CAST(value AS JSON)` (text is

@@ -21,7 +21,7 @@ pub(crate) fn has_wildcard(path: &str) -> bool {
 
 pub(crate) fn json_wildcard_functions() -> Vec<ScalarUDF> {
     let json_list = |_: &[DataType]| {
-        let item = crate::engine::compat::json_marker::json_field("item").as_ref().clone();
+        let item = crate::engine::compat::types::json_field("item").as_ref().clone();
         Ok(DataType::List(Arc::new(item)))
     };
     let text_list = |_: &[DataType]| Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))));
@@ -124,7 +124,7 @@ fn extract_all(arrays: &[ArrayRef], as_text: bool) -> Result<ArrayRef> {
     let item = if as_text {
         Field::new_list_field(DataType::Utf8, true)
     } else {
-        crate::engine::compat::json_marker::json_field("item").as_ref().clone()
+        crate::engine::compat::types::json_field("item").as_ref().clone()
     };
     let mut out = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(item));
     for (document, path) in documents.iter().zip(&paths) {

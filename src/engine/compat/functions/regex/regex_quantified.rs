@@ -8,8 +8,8 @@ use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
 
+use crate::engine::compat::ast::{call, text};
 use crate::engine::compat::functions::common::{lists, row_udf, shared, texts};
-use crate::engine::compat::rewrite::ast::{call, text};
 
 const NAME: &str = "regexp_quantified";
 
@@ -91,7 +91,7 @@ fn quantified(arrays: &[ArrayRef]) -> Result<ArrayRef> {
 /// matches anywhere. As `regexp_like(s, '^(?:' || p || ')$')`, DuckDB's `regexp_full_match`.
 pub(crate) fn similar_to(expr: &Expr) -> Option<Expr> {
     let Expr::SimilarTo { negated, expr, pattern, escape_char: None } = expr else { return None };
-    let concat = crate::engine::compat::rewrite::ast::concat;
+    let concat = crate::engine::compat::ast::concat;
     let anchored = concat(concat(text("^(?:"), Expr::Nested(pattern.clone())), text(")$"));
     let matched = call("regexp_like", vec![(**expr).clone(), anchored]);
     Some(if *negated {

@@ -16,9 +16,9 @@ use datafusion::logical_expr::{
 };
 use datafusion::sql::sqlparser::ast::Expr;
 
+use crate::engine::compat::ast::call;
 use crate::engine::compat::functions::common::columnar;
-use crate::engine::compat::rewrite::ast::call;
-use crate::engine::compat::rewrite::json_casts::is_text_type;
+use crate::engine::compat::types::is_text_type;
 
 const NAME: &str = "varchar_text";
 

@@ -350,3 +350,15 @@ fn chained(f: &Function, name: &Ident, receiver: Expr) -> Expr {
     }
     Expr::Function(g)
 }
+/// Whether `e` is a call of DuckDB's `COLUMNS(...)`.
+pub(crate) fn is_columns_call(e: &Expr) -> bool {
+    matches!(e, Expr::Function(f) if matches!(f.name.0.as_slice(), [datafusion::sql::sqlparser::ast::ObjectNamePart::Identifier(i)] if i.value.eq_ignore_ascii_case("columns")))
+}
+
+/// Whether `node` calls `COLUMNS(...)` anywhere.
+pub(crate) fn mentions_columns<T: datafusion::sql::sqlparser::ast::Visit>(node: &T) -> bool {
+    datafusion::sql::sqlparser::ast::visit_expressions(node, |e| {
+        if is_columns_call(e) { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+    })
+    .is_break()
+}
