@@ -172,43 +172,25 @@ impl Engine {
         let state = self.ctx.state();
         let aliases = compat::written_aliases(&statement);
         let mut statement = statement;
-        // DuckDB's COLUMNS(...): the FROM clause's columns learnt by planning `SELECT * FROM` it.
-        while let Some(probe) = compat::columns_probe(&statement) {
-            let plan = state
-                .statement_to_plan(DFStatement::Statement(Box::new(probe)))
-                .await
-                .map_err(|e| compat::explained(Error::query(e)))?;
-            let columns: Vec<compat::SourceColumn> =
-                plan.schema().iter().map(|(q, f)| (q.map(|q| q.table().to_string()), f.name().clone())).collect();
-            compat::expand_columns(&mut statement, &columns)?;
-        }
-        // DuckDB's UNPIVOT: its table's columns learnt by planning `SELECT * FROM` it.
-        while let Some(probe) = compat::unpivot_probe(&statement) {
-            let plan = state
-                .statement_to_plan(DFStatement::Statement(Box::new(probe)))
-                .await
-                .map_err(|e| compat::explained(Error::query(e)))?;
-            let names: Vec<String> = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
-            compat::expand_unpivot(&mut statement, &names)?;
-        }
-        // DuckDB's PIVOT: its columns learnt by running the probes it needs.
-        while let Some(compat::PivotProbes { values, columns }) = compat::pivot_probes(&statement) {
-            let mut found = Vec::with_capacity(values.len());
-            for probe in values {
-                found.push(self.statement_texts(probe).await?);
+        // DuckDB's COLUMNS(...), UNPIVOT and PIVOT: expanded once probes say which columns and
+        // values they cover.
+        let aggregates = state.aggregate_functions().keys().cloned().collect::<std::collections::HashSet<_>>();
+        while let Some(expansion) = compat::next_expansion(&statement) {
+            let mut planned = Vec::with_capacity(expansion.plans.len());
+            for probe in &expansion.plans {
+                let plan = state
+                    .statement_to_plan(DFStatement::Statement(Box::new(probe.clone())))
+                    .await
+                    .map_err(|e| compat::explained(Error::query(e)))?;
+                planned.push(
+                    plan.schema().iter().map(|(q, f)| (q.map(|q| q.table().to_string()), f.name().clone())).collect(),
+                );
             }
-            let names = match columns {
-                Some(probe) => {
-                    let plan = state
-                        .statement_to_plan(DFStatement::Statement(Box::new(probe)))
-                        .await
-                        .map_err(|e| compat::explained(Error::query(e)))?;
-                    plan.schema().fields().iter().map(|f| f.name().clone()).collect()
-                }
-                None => Vec::new(),
-            };
-            let aggregates = state.aggregate_functions();
-            compat::expand_pivot(&mut statement, &found, &names, &|name| aggregates.contains_key(name))?;
+            let mut texts = Vec::with_capacity(expansion.runs.len());
+            for probe in &expansion.runs {
+                texts.push(self.statement_texts(probe.clone()).await?);
+            }
+            compat::expand(&mut statement, expansion, &planned, &texts, &|name| aggregates.contains(name))?;
         }
         let plan = loop {
             match state.statement_to_plan(DFStatement::Statement(Box::new(statement.clone()))).await {

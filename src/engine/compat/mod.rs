@@ -29,9 +29,7 @@ use crate::error::{Error, Result, one_line};
 use parse::dialect::DuckDbCompatDialect;
 
 pub(crate) use expand::aliases::expand_alias;
-pub(crate) use expand::pivots::{PivotProbes, expand_pivot, pivot_probes};
-pub(crate) use expand::star_columns::{SourceColumn, columns_probe, expand_columns};
-pub(crate) use expand::unpivots::{expand_unpivot, unpivot_probe};
+pub(crate) use expand::{expand, next as next_expansion};
 pub(crate) use rewrite::names::written_aliases;
 pub(crate) use rewrite::refusals::explained;
 

@@ -1,7 +1,67 @@
 //! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, `PIVOT`, `UNPIVOT`
-//! and aliases used later in their SELECT.
+//! and aliases used later in their SELECT. Each asks for probes — statements to plan (for the
+//! columns they would have) or to run (for the values they find) — and is expanded with the
+//! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
 
 pub(crate) mod aliases;
 pub(crate) mod pivots;
 pub(crate) mod star_columns;
 pub(crate) mod unpivots;
+
+use datafusion::sql::sqlparser::ast::Statement;
+
+use crate::error::Result;
+pub(crate) use star_columns::SourceColumn;
+
+/// The next expansion a statement needs, and the probes it asks for.
+pub(crate) struct Expansion {
+    kind: Kind,
+    /// Statements to plan: their columns (with the table each comes from) answer.
+    pub(crate) plans: Vec<Statement>,
+    /// Statements to run: the texts of their first column answer.
+    pub(crate) runs: Vec<Statement>,
+}
+
+enum Kind {
+    Columns,
+    Unpivot,
+    /// Whether the last plan probe is the PIVOT's source (for its implicit GROUP BY).
+    Pivot {
+        source_planned: bool,
+    },
+}
+
+/// The statement's next expansion, if it needs one: `COLUMNS(...)` first, then UNPIVOT, then
+/// PIVOT.
+pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
+    if let Some(probe) = star_columns::columns_probe(statement) {
+        return Some(Expansion { kind: Kind::Columns, plans: vec![probe], runs: Vec::new() });
+    }
+    if let Some(probe) = unpivots::unpivot_probe(statement) {
+        return Some(Expansion { kind: Kind::Unpivot, plans: vec![probe], runs: Vec::new() });
+    }
+    let pivots::PivotProbes { values, columns } = pivots::pivot_probes(statement)?;
+    let source_planned = columns.is_some();
+    Some(Expansion { kind: Kind::Pivot { source_planned }, plans: columns.into_iter().collect(), runs: values })
+}
+
+/// Expands `statement` with the answers to `expansion`'s probes, in their order: the columns of
+/// each planned probe, the texts of each run one. `is_aggregate` says whether a name is an
+/// aggregate function (PIVOT's USING).
+pub(crate) fn expand(
+    statement: &mut Statement,
+    expansion: Expansion,
+    planned: &[Vec<SourceColumn>],
+    texts: &[Vec<String>],
+    is_aggregate: &dyn Fn(&str) -> bool,
+) -> Result<()> {
+    let names = |columns: &Vec<SourceColumn>| columns.iter().map(|(_, name)| name.clone()).collect::<Vec<_>>();
+    match expansion.kind {
+        Kind::Columns => star_columns::expand_columns(statement, planned.first().map_or(&[][..], Vec::as_slice)),
+        Kind::Unpivot => unpivots::expand_unpivot(statement, &planned.first().map(names).unwrap_or_default()),
+        Kind::Pivot { source_planned } => {
+            let columns = if source_planned { planned.first().map(names).unwrap_or_default() } else { Vec::new() };
+            pivots::expand_pivot(statement, texts, &columns, is_aggregate)
+        }
+    }
+}
