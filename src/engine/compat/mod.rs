@@ -22,11 +22,12 @@ use datafusion::sql::sqlparser::ast::{
     Expr, ObjectName, ObjectNamePart, Statement, VisitMut, visit_expressions_mut, visit_relations, visit_relations_mut,
 };
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
-use datafusion::sql::sqlparser::tokenizer::Token;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::category::Category;
 use crate::error::{Error, Result, one_line};
 use parse::dialect::DuckDbCompatDialect;
+use parse::tokens::Text;
 
 pub(crate) use expand::aliases::expand_alias;
 pub(crate) use expand::{expand, next as next_expansion};
@@ -137,13 +138,11 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
 /// with more is refused up front.
 const MAX_OPERATORS: usize = 2_000;
 
-fn check_size(sql: &str) -> Result<()> {
+fn check_size(tokens: &[TokenWithSpan]) -> Result<()> {
     use datafusion::sql::sqlparser::keywords::Keyword;
-    use datafusion::sql::sqlparser::tokenizer::Tokenizer;
-    let Ok(tokens) = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize() else { return Ok(()) };
     let operators = tokens
         .iter()
-        .filter(|t| match t {
+        .filter(|t| match &t.token {
             Token::Plus | Token::Minus | Token::Mul | Token::Div | Token::Mod | Token::StringConcat => true,
             Token::Eq | Token::Neq | Token::Lt | Token::Gt | Token::LtEq | Token::GtEq => true,
             Token::Word(w) => {
@@ -162,18 +161,23 @@ fn check_size(sql: &str) -> Result<()> {
 
 /// Splits `sql` into statements, refuses those that write, and rewrites the rest.
 pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
-    let pivoted = expand::pivots::pivots_as_selects(sql)?;
-    let sql = &*parse::prepass::prepared(&pivoted);
-    check_size(sql)?;
+    let mut text = Text::new(sql);
+    text.run(expand::pivots::pivots_as_selects, false)?;
+    parse::prepare(&mut text)?;
+    check_size(text.significant())?;
+    let (sql, tokens) = text.into_parts();
+    let sql = sql.as_str();
     // DuckDB takes expressions nested far deeper than the parser's default of 50 levels; the
     // size check above bounds the stack the planner needs.
-    let mut statements = Parser::new(&DuckDbCompatDialect)
-        .with_recursion_limit(256)
-        .try_with_sql(sql)
-        .and_then(|mut parser| parser.parse_statements())
-        .map_err(|e| {
-            unsupported_statement(sql).or_else(|| rewrite::refusals::lambda(sql)).unwrap_or_else(|| parse_error(e))
-        })?;
+    let parser = Parser::new(&DuckDbCompatDialect).with_recursion_limit(256);
+    let parser = match tokens {
+        Some(tokens) => Ok(parser.with_tokens_with_locations(tokens)),
+        // The parser tokenizes again, to say what is wrong.
+        None => parser.try_with_sql(sql),
+    };
+    let mut statements = parser.and_then(|mut parser| parser.parse_statements()).map_err(|e| {
+        unsupported_statement(sql).or_else(|| rewrite::refusals::lambda(sql)).unwrap_or_else(|| parse_error(e))
+    })?;
     if statements.is_empty() {
         return Err(Error::Query("no SQL statement was given".into()));
     }
@@ -201,7 +205,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     }
     // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
-        parse::prepass::to_lambdas(expr);
+        rewrite::lambdas::to_lambdas(expr);
         rewrite::lambda_forms::inline(expr);
         rewrite::lambda_forms::indexed(expr);
         ControlFlow::<()>::Continue(())

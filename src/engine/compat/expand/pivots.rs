@@ -16,11 +16,12 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
-use datafusion::sql::sqlparser::tokenizer::Token;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::engine::compat::ast::{call, text};
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 use crate::engine::compat::parse::markers::{Clauses, edit_first_marked, first_marked, marker_args, split_top_level};
+use crate::engine::compat::parse::tokens::{Edit, offsets};
 use crate::error::{Error, Result};
 
 const ON: &str = "__pivot_on";
@@ -29,12 +30,11 @@ const USING: &str = "__pivot_using";
 
 /// `sql` with each PIVOT and UNPIVOT (a statement's first word, or just after a `(`) written as
 /// a SELECT of markers; `sql` itself when it has none.
-pub(crate) fn pivots_as_selects(sql: &str) -> Result<std::borrow::Cow<'_, str>> {
+pub(crate) fn pivots_as_selects(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
     if !sql.to_ascii_lowercase().contains("pivot") {
-        return Ok(sql.into());
+        return Ok(Vec::new());
     }
-    let Some(tokens) = crate::engine::compat::parse::tokens::significant_tokens(sql) else { return Ok(sql.into()) };
-    let offset = crate::engine::compat::parse::tokens::offsets(sql);
+    let offset = offsets(sql);
     let is_pivot =
         |i: usize| matches!(&tokens[i].token, Token::Word(w) if matches!(w.keyword, Keyword::PIVOT | Keyword::UNPIVOT));
     // A PIVOT starts a statement (or its query, after the CTEs: `WITH u AS (...) PIVOT u ...`)
@@ -84,14 +84,7 @@ pub(crate) fn pivots_as_selects(sql: &str) -> Result<std::borrow::Cow<'_, str>> 
         };
         edits.push((start, end, select));
     }
-    if edits.is_empty() {
-        return Ok(sql.into());
-    }
-    let mut text = sql.to_string();
-    for (start, end, select) in edits.into_iter().rev() {
-        text.replace_range(start..end, &select);
-    }
-    Ok(text.into())
+    Ok(edits)
 }
 
 /// The clauses of one PIVOT (the text after the word) as a SELECT of markers.
@@ -355,18 +348,23 @@ fn used_columns(on: &[Expr], aggregates: &[(Expr, String, bool)]) -> Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::compat::parse::tokens::after;
+
+    fn selects(sql: &str) -> Result<String> {
+        after(pivots_as_selects, false, sql)
+    }
 
     #[test]
     fn a_pivot_reads_as_a_select_of_markers() {
         assert_eq!(
-            pivots_as_selects("PIVOT activity ON type USING count(*) AS n GROUP BY ts::DATE ORDER BY 1").unwrap(),
+            selects("PIVOT activity ON type USING count(*) AS n GROUP BY ts::DATE ORDER BY 1").unwrap(),
             "SELECT ts::DATE, __pivot_on(type), __pivot_using(count(*), 'n', true) FROM activity GROUP BY ts::DATE ORDER BY 1"
         );
         assert_eq!(
-            pivots_as_selects("SELECT * FROM (PIVOT t ON y IN (2020, 2021) USING sum(x)) p").unwrap(),
+            selects("SELECT * FROM (PIVOT t ON y IN (2020, 2021) USING sum(x)) p").unwrap(),
             "SELECT * FROM (SELECT __pivot_on(y), __pivot_in(2020, 2021), __pivot_using(sum(x), 'sum(x)', false) FROM t) p"
         );
-        assert_eq!(pivots_as_selects("SELECT 'pivot' AS p").unwrap(), "SELECT 'pivot' AS p");
-        assert!(pivots_as_selects("PIVOT activity USING count(*)").is_err());
+        assert_eq!(selects("SELECT 'pivot' AS p").unwrap(), "SELECT 'pivot' AS p");
+        assert!(selects("PIVOT activity USING count(*)").is_err());
     }
 }

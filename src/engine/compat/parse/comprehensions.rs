@@ -1,34 +1,27 @@
 //! DuckDB's list comprehensions, `[expr FOR x IN list IF cond]`, written as the lambda calls
 //! they mean: `list_transform(list_filter(list, x -> (cond)), x -> (expr))`.
 
-use std::borrow::Cow;
-
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
-/// `sql` with its list comprehensions (innermost first) as lambda calls.
-pub(crate) fn comprehensions_as_lambdas(sql: &str) -> Cow<'_, str> {
+use crate::engine::compat::parse::tokens::{Edit, offsets};
+use crate::error::Result;
+
+/// The first list comprehension that holds no other, as a lambda call; run until there is none,
+/// it reaches nested ones.
+pub(crate) fn comprehensions_as_lambdas(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
     if !sql.to_ascii_lowercase().contains("for") {
-        return Cow::Borrowed(sql);
+        return Ok(Vec::new());
     }
-    let mut text = sql.to_string();
-    let mut changed = false;
-    // Each pass rewrites one comprehension that holds no other; a few passes reach nested ones.
-    for _ in 0..16 {
-        let Some((start, end, replacement)) = innermost(&text) else { break };
-        text.replace_range(start..end, &replacement);
-        changed = true;
-    }
-    if changed { Cow::Owned(text) } else { Cow::Borrowed(sql) }
+    Ok(innermost(sql, tokens).into_iter().collect())
 }
 
 fn is_keyword(token: &TokenWithSpan, keyword: Keyword) -> bool {
     matches!(&token.token, Token::Word(w) if w.keyword == keyword && w.quote_style.is_none())
 }
 
-fn innermost(sql: &str) -> Option<(usize, usize, String)> {
-    let tokens = crate::engine::compat::parse::tokens::significant_tokens(sql)?;
-    let offset = crate::engine::compat::parse::tokens::offsets(sql);
+fn innermost(sql: &str, tokens: &[TokenWithSpan]) -> Option<Edit> {
+    let offset = offsets(sql);
     for (open, token) in tokens.iter().enumerate() {
         if token.token != Token::LBracket {
             continue;
@@ -100,18 +93,23 @@ fn innermost(sql: &str) -> Option<(usize, usize, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::comprehensions_as_lambdas;
+    use crate::engine::compat::parse::tokens::after;
+
+    fn prepared(sql: &str) -> String {
+        after(comprehensions_as_lambdas, true, sql).unwrap()
+    }
 
     #[test]
     fn comprehensions_become_transforms_and_filters() {
         assert_eq!(
-            comprehensions_as_lambdas("SELECT [x + 1 FOR x IN [1, 2, 3] IF x > 1]"),
+            prepared("SELECT [x + 1 FOR x IN [1, 2, 3] IF x > 1]"),
             "SELECT list_transform(list_filter([1, 2, 3], x -> (x > 1)), x -> (x + 1))"
         );
         assert_eq!(
-            comprehensions_as_lambdas("SELECT [[y FOR y IN x] FOR x IN l]"),
+            prepared("SELECT [[y FOR y IN x] FOR x IN l]"),
             "SELECT list_transform(l, x -> (list_transform(x, y -> (y))))"
         );
-        assert_eq!(comprehensions_as_lambdas("SELECT [1, 2] FROM t FOR UPDATE"), "SELECT [1, 2] FROM t FOR UPDATE");
+        assert_eq!(prepared("SELECT [1, 2] FROM t FOR UPDATE"), "SELECT [1, 2] FROM t FOR UPDATE");
     }
 }

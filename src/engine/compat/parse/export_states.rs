@@ -1,28 +1,27 @@
 //! DuckDB's `agg(x) EXPORT_STATE`, prepared in the text before parsing (the parser does not take
 //! it): written as `aggregate_state('agg', agg(x))`, which the aggregate-state functions read.
 
-use std::borrow::Cow;
-
 use datafusion::sql::sqlparser::keywords::Keyword;
-use datafusion::sql::sqlparser::tokenizer::Token;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use crate::engine::compat::parse::tokens::{Edit, offsets};
+use crate::error::Result;
 
 /// `f(args) EXPORT_STATE` written as `aggregate_state('f', f(args))`; where the aggregate's name
 /// cannot be found (after a FILTER clause), as `f(args)`.
-pub(crate) fn exported_states(sql: &str) -> Cow<'_, str> {
+pub(crate) fn exported_states(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
     if !sql.to_ascii_lowercase().contains("export_state") {
-        return Cow::Borrowed(sql);
+        return Ok(Vec::new());
     }
-    let Some(tokens) = crate::engine::compat::parse::tokens::significant_tokens(sql) else { return Cow::Borrowed(sql) };
-    let offset = crate::engine::compat::parse::tokens::offsets(sql);
-    // (start, end, replacement)
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let offset = offsets(sql);
+    let mut edits: Vec<Edit> = Vec::new();
     for k in 1..tokens.len() {
         let exported = matches!(&tokens[k].token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("export_state"));
         if !exported || tokens[k - 1].token != Token::RParen {
             continue;
         }
         let (state_start, state_end) = (offset(tokens[k].span.start), offset(tokens[k].span.end));
-        let name = opening_paren(&tokens, k - 1).and_then(|open| {
+        let name = opening_paren(tokens, k - 1).and_then(|open| {
             // An ordered aggregate's state (`list(x ORDER BY y)`) is named apart: its order would
             // not survive combining.
             let ordered =
@@ -44,11 +43,11 @@ pub(crate) fn exported_states(sql: &str) -> Cow<'_, str> {
             None => edits.push((state_start, state_end, String::new())),
         }
     }
-    crate::engine::compat::parse::tokens::edited(sql, edits)
+    Ok(edits)
 }
 
 /// The index of the `(` that the `)` at `close` ends.
-fn opening_paren(tokens: &[datafusion::sql::sqlparser::tokenizer::TokenWithSpan], close: usize) -> Option<usize> {
+fn opening_paren(tokens: &[TokenWithSpan], close: usize) -> Option<usize> {
     let mut depth = 0usize;
     for i in (0..=close).rev() {
         match tokens[i].token {
@@ -67,14 +66,19 @@ fn opening_paren(tokens: &[datafusion::sql::sqlparser::tokenizer::TokenWithSpan]
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::exported_states;
+    use crate::engine::compat::parse::tokens::after;
+
+    fn prepared(sql: &str) -> String {
+        after(exported_states, false, sql).unwrap()
+    }
 
     #[test]
     fn an_exported_state_names_its_aggregate() {
         assert_eq!(
-            exported_states("SELECT finalize(sum(x) EXPORT_STATE), count(*) export_state FROM t"),
+            prepared("SELECT finalize(sum(x) EXPORT_STATE), count(*) export_state FROM t"),
             "SELECT finalize(aggregate_state('sum', sum(x) )), aggregate_state('count', count(*) ) FROM t"
         );
-        assert_eq!(exported_states("SELECT 'export_state' AS s"), "SELECT 'export_state' AS s");
+        assert_eq!(prepared("SELECT 'export_state' AS s"), "SELECT 'export_state' AS s");
     }
 }

@@ -1,9 +1,44 @@
 //! The text and the dialect: DuckDB's syntax the parser does not take, prepared in the text before
-//! parsing, over one token stream.
+//! parsing by passes over one token stream.
 pub(crate) mod comprehensions;
 pub(crate) mod dialect;
 pub(crate) mod export_states;
+pub(crate) mod globs;
+pub(crate) mod lambdas;
 pub(crate) mod markers;
-pub(crate) mod prepass;
 pub(crate) mod syntax_forms;
 pub(crate) mod tokens;
+
+use crate::engine::compat::parse::tokens::{Pass, Text};
+use crate::error::Result;
+
+/// The passes that prepare a statement's text for the parser, in order, each with whether it runs
+/// again until it has nothing left to change (a form nested in its own kind).
+const PASSES: [(Pass, bool); 9] = [
+    (export_states::exported_states, false),
+    (comprehensions::comprehensions_as_lambdas, true),
+    (globs::globs_as_regexes, false),
+    (syntax_forms::filter_where, false),
+    (syntax_forms::bare_values, false),
+    (syntax_forms::in_lists, false),
+    (syntax_forms::digit_separators, false),
+    (syntax_forms::materialized_hints, false),
+    // Last: the lambdas the passes before may have written.
+    (lambdas::arrows_for_lambdas, false),
+];
+
+/// `text` as the parser takes it.
+pub(crate) fn prepare(text: &mut Text) -> Result<()> {
+    for (pass, repeat) in PASSES {
+        text.run(pass, repeat)?;
+    }
+    Ok(())
+}
+
+/// `sql` prepared, for the passes' tests.
+#[cfg(test)]
+pub(crate) fn prepared(sql: &str) -> String {
+    let mut text = Text::new(sql);
+    prepare(&mut text).expect("the passes take this text");
+    text.sql().to_string()
+}

@@ -1,20 +1,37 @@
 //! DuckDB syntax forms the parser does not take, written in the text before parsing:
-//! `FROM VALUES (1), (2) AS t(x)` without parentheses, `x IN [1, 2]` (membership in a list),
+//! `FILTER (cond)` without `WHERE`, `FROM VALUES (1), (2) AS t(x)` without parentheses, `x IN [1, 2]` (membership in a list),
 //! digit separators (`1_000_000`) and `WITH t AS [NOT] MATERIALIZED (...)`.
 
-use std::borrow::Cow;
-
 use datafusion::sql::sqlparser::keywords::Keyword;
-use datafusion::sql::sqlparser::tokenizer::Token;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::engine::compat::parse::tokens::{edited, offsets, significant_tokens};
+use crate::engine::compat::parse::tokens::{Edit, offsets};
+use crate::error::Result;
+
+/// An aggregate's `FILTER (cond)` written `FILTER (WHERE cond)`, as DuckDB also accepts.
+pub(crate) fn filter_where(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    if !sql.to_ascii_lowercase().contains("filter") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let mut edits = Vec::new();
+    for window in tokens.windows(4) {
+        let [close, filter, open, next] = window else { continue };
+        let is_filter = matches!(&filter.token, Token::Word(w) if w.keyword == Keyword::FILTER);
+        let has_where = matches!(&next.token, Token::Word(w) if w.keyword == Keyword::WHERE);
+        if close.token == Token::RParen && is_filter && open.token == Token::LParen && !has_where {
+            let at = offset(next.span.start);
+            edits.push((at, at, "WHERE ".into()));
+        }
+    }
+    Ok(edits)
+}
 
 /// DuckDB's `FROM VALUES (1), (2) AS t(x)` with the VALUES in parentheses, as the parser takes it.
-pub(crate) fn bare_values(sql: &str) -> Cow<'_, str> {
+pub(crate) fn bare_values(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
     if !sql.to_ascii_lowercase().contains("values") {
-        return Cow::Borrowed(sql);
+        return Ok(Vec::new());
     }
-    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
     let offset = offsets(sql);
     let keyword =
         |i: usize, k: Keyword| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.keyword == k);
@@ -44,28 +61,21 @@ pub(crate) fn bare_values(sql: &str) -> Cow<'_, str> {
             at += 1;
         }
         if let Some(end) = end {
-            edits.push((offset(tokens[i].span.start), end));
+            let start = offset(tokens[i].span.start);
+            edits.push((start, start, "(".into()));
+            edits.push((end, end, ")".into()));
         }
     }
-    if edits.is_empty() {
-        return Cow::Borrowed(sql);
-    }
-    let mut text = sql.to_string();
-    for (start, end) in edits.into_iter().rev() {
-        text.insert(end, ')');
-        text.insert(start, '(');
-    }
-    Cow::Owned(text)
+    Ok(edits)
 }
 
 /// DuckDB's `x IN [1, 2]` (membership in a list) as `x = ANY([1, 2])`, `NOT IN` as `<> ALL`.
-pub(crate) fn in_lists(sql: &str) -> Cow<'_, str> {
+pub(crate) fn in_lists(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
     if !sql.contains('[') {
-        return Cow::Borrowed(sql);
+        return Ok(Vec::new());
     }
-    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
     let offset = offsets(sql);
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
     for i in 0..tokens.len().saturating_sub(1) {
         let is_in = matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::IN && w.quote_style.is_none());
         if !is_in || tokens[i + 1].token != Token::LBracket {
@@ -89,16 +99,15 @@ pub(crate) fn in_lists(sql: &str) -> Cow<'_, str> {
         let after = offset(tokens[close].span.end);
         edits.push((after, after, ")".into()));
     }
-    edited(sql, edits)
+    Ok(edits)
 }
 
 /// DuckDB's `1_000_000` (underscores between digits) as `1000000`: the tokenizer reads a number
 /// and then a word `_000_000`.
-pub(crate) fn digit_separators(sql: &str) -> Cow<'_, str> {
+pub(crate) fn digit_separators(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
     if !sql.contains('_') {
-        return Cow::Borrowed(sql);
+        return Ok(Vec::new());
     }
-    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
     let offset = offsets(sql);
     let mut edits = Vec::new();
     for pair in tokens.windows(2) {
@@ -114,16 +123,15 @@ pub(crate) fn digit_separators(sql: &str) -> Cow<'_, str> {
             ));
         }
     }
-    edited(sql, edits)
+    Ok(edits)
 }
 
 /// `WITH t AS MATERIALIZED (...)` (and `NOT MATERIALIZED`): a hint DuckDB takes and the parser
 /// does not; the CTE means the same without it.
-pub(crate) fn materialized_hints(sql: &str) -> Cow<'_, str> {
+pub(crate) fn materialized_hints(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
     if !sql.to_ascii_lowercase().contains("materialized") {
-        return Cow::Borrowed(sql);
+        return Ok(Vec::new());
     }
-    let Some(tokens) = significant_tokens(sql) else { return Cow::Borrowed(sql) };
     let offset = offsets(sql);
     let word = |i: usize, k: Keyword| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.keyword == k);
     let mut edits = Vec::new();
@@ -142,12 +150,12 @@ pub(crate) fn materialized_hints(sql: &str) -> Cow<'_, str> {
             edits.push((offset(tokens[i].span.start), offset(tokens[i + hint - 1].span.end), String::new()));
         }
     }
-    edited(sql, edits)
+    Ok(edits)
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::compat::parse::prepass::prepared;
+    use crate::engine::compat::parse::prepared;
 
     #[test]
     fn membership_in_a_list_is_a_quantified_comparison() {
@@ -175,5 +183,13 @@ mod tests {
             "SELECT * FROM (VALUES (0), (1, (2))) AS t(x) JOIN (VALUES ('a')) v ON true"
         );
         assert_eq!(prepared("SELECT * FROM (VALUES (1)) t"), "SELECT * FROM (VALUES (1)) t");
+    }
+
+    #[test]
+    fn a_filter_clause_gets_its_where() {
+        assert_eq!(
+            prepared("SELECT count(*) FILTER (type LIKE 'M%'), sum(x) FILTER (WHERE x > 0), filter(l, x -> x > 1)"),
+            "SELECT count(*) FILTER (WHERE type LIKE 'M%'), sum(x) FILTER (WHERE x > 0), filter(l, x -> ( x > 1))"
+        );
     }
 }

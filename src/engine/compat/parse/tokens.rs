@@ -1,17 +1,98 @@
-//! The tokens of a SQL text as the passes over it before parsing read them: without
-//! whitespace, each with its place, and the byte offsets of those places.
+//! The text of a statement as the passes before parsing read it: tokenized once, each pass
+//! given its tokens (without whitespace, each with its place) and answering with edits, the
+//! text tokenized again only after a pass changed it; the last tokens are the parser's.
 
 use std::borrow::Cow;
 
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
+use crate::error::Result;
+
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
-/// The tokens of `sql` without whitespace, with their places; `None` if it does not tokenize
-/// (the parser then says what is wrong).
+/// A change to the text: the bytes `start..end` replaced.
+pub(crate) type Edit = (usize, usize, String);
+
+/// A pass over the text before parsing: the edits it makes to `sql`, whose significant tokens
+/// are given.
+pub(crate) type Pass = fn(&str, &[TokenWithSpan]) -> Result<Vec<Edit>>;
+
+/// A statement's text and its tokens, kept in step.
+pub(crate) struct Text {
+    sql: String,
+    /// Every token (whitespace too), with its place; `None` when the text does not tokenize (the
+    /// parser then says what is wrong).
+    tokens: Option<Vec<TokenWithSpan>>,
+    /// The same without whitespace, as the passes read them.
+    significant: Vec<TokenWithSpan>,
+}
+
+impl Text {
+    pub(crate) fn new(sql: &str) -> Text {
+        let mut text = Text { sql: sql.to_string(), tokens: None, significant: Vec::new() };
+        text.tokenize();
+        text
+    }
+
+    fn tokenize(&mut self) {
+        self.tokens = tokenized(&self.sql);
+        self.significant = self.tokens.iter().flatten().filter(|t| !is_whitespace(t)).cloned().collect();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The significant tokens (no whitespace), as the passes read them.
+    pub(crate) fn significant(&self) -> &[TokenWithSpan] {
+        &self.significant
+    }
+
+    /// The text and every token, for the parser; no tokens when the text does not tokenize.
+    pub(crate) fn into_parts(self) -> (String, Option<Vec<TokenWithSpan>>) {
+        (self.sql, self.tokens)
+    }
+
+    /// Runs `pass` and applies its edits (with `repeat`, again until it has none: each run
+    /// rewrites what holds no other of its kind); a text that does not tokenize is left as is.
+    pub(crate) fn run(&mut self, pass: Pass, repeat: bool) -> Result<()> {
+        for _ in 0..if repeat { 16 } else { 1 } {
+            if self.tokens.is_none() {
+                return Ok(());
+            }
+            let edits = pass(&self.sql, &self.significant)?;
+            if edits.is_empty() {
+                return Ok(());
+            }
+            self.sql = edited(&self.sql, edits).into_owned();
+            self.tokenize();
+        }
+        Ok(())
+    }
+}
+
+/// `sql` after `pass` alone, for the passes' tests.
+#[cfg(test)]
+pub(crate) fn after(pass: Pass, repeat: bool, sql: &str) -> Result<String> {
+    let mut text = Text::new(sql);
+    text.run(pass, repeat)?;
+    Ok(text.sql().to_string())
+}
+
+fn is_whitespace(token: &TokenWithSpan) -> bool {
+    matches!(token.token, Token::Whitespace(_))
+}
+
+fn tokenized(sql: &str) -> Option<Vec<TokenWithSpan>> {
+    Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location().ok()
+}
+
+/// The tokens of `sql` without whitespace, with their places, for a reader of a text that is no
+/// statement of its own (a PIVOT's clauses); `None` if it does not tokenize.
 pub(crate) fn significant_tokens(sql: &str) -> Option<Vec<TokenWithSpan>> {
-    let tokens = Tokenizer::new(&DuckDbCompatDialect, sql).tokenize_with_location().ok()?;
-    Some(tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect())
+    let tokens = tokenized(sql)?;
+    Some(tokens.into_iter().filter(|t| !is_whitespace(t)).collect())
 }
 
 /// Byte offsets of the tokenizer's (line, column) locations, columns counted in characters.
@@ -24,7 +105,7 @@ pub(crate) fn offsets(sql: &str) -> impl Fn(Location) -> usize + '_ {
 }
 
 /// `sql` with each `(start, end, replacement)` byte range replaced; borrowed when there is none.
-pub(crate) fn edited(sql: &str, mut edits: Vec<(usize, usize, String)>) -> Cow<'_, str> {
+pub(crate) fn edited(sql: &str, mut edits: Vec<Edit>) -> Cow<'_, str> {
     if edits.is_empty() {
         return Cow::Borrowed(sql);
     }

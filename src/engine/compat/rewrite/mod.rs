@@ -5,6 +5,7 @@ pub(crate) mod call_forms;
 pub(crate) mod calls;
 pub(crate) mod json_casts;
 pub(crate) mod lambda_forms;
+pub(crate) mod lambdas;
 pub(crate) mod lateral_unnest;
 pub(crate) mod like;
 pub(crate) mod names;

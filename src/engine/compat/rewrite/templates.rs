@@ -119,7 +119,7 @@ pub(crate) fn expand(name: &str, args: &[Expr]) -> Result<Option<Expr>> {
     let mut expr = parser.parse_expr().map_err(|e| Error::internal("expanding a DuckDB function")(e.to_string()))?;
     // Lambdas among the arguments print as arrows: read them as lambdas again.
     let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut expr, |e: &mut Expr| {
-        crate::engine::compat::parse::prepass::to_lambdas(e);
+        crate::engine::compat::rewrite::lambdas::to_lambdas(e);
         std::ops::ControlFlow::<()>::Continue(())
     });
     Ok(Some(expr))

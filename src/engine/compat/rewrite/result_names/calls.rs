@@ -34,7 +34,7 @@ impl Namer<'_> {
             Some(name) => name.to_string(),
             None => function_name(&f.name),
         };
-        let lambdas = crate::engine::compat::parse::prepass::takes_lambda(&f.name.to_string().to_ascii_lowercase());
+        let lambdas = crate::engine::compat::parse::lambdas::takes_lambda(&f.name.to_string().to_ascii_lowercase());
         let mut text = match &f.args {
             FunctionArguments::None => return name,
             FunctionArguments::Subquery(query) => format!("{name}({query})"),
@@ -52,8 +52,9 @@ impl Namer<'_> {
                             left,
                             op: BinaryOperator::Arrow,
                             right,
-                        })) if lambdas && crate::engine::compat::parse::prepass::parameters(left).is_some() => {
-                            let params = crate::engine::compat::parse::prepass::parameters(left).into_iter().flatten();
+                        })) if lambdas && crate::engine::compat::rewrite::lambdas::parameters(left).is_some() => {
+                            let params =
+                                crate::engine::compat::rewrite::lambdas::parameters(left).into_iter().flatten();
                             let params: Vec<String> = params.map(|p| identifier(&p.name)).collect();
                             format!("(lambda {}: {})", params.join(", "), self.write(right))
                         }
