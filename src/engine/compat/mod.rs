@@ -37,66 +37,7 @@ pub(crate) use rewrite::refusals::explained;
 /// Adds the DuckDB functions and typing rules to a session.
 pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()> {
     datafusion_functions_json::register_all(ctx)?;
-    for udf in functions::json::deep_json::deep_json_functions() {
-        SessionContext::register_udf(ctx, udf);
-    }
-    for udf in functions::generic::scalars::scalar_functions() {
-        SessionContext::register_udf(ctx, udf);
-    }
-    for udaf in functions::aggregate::aggregates::aggregate_functions()
-        .into_iter()
-        .chain(functions::aggregate::temporal_aggregates::temporal_aggregates())
-    {
-        SessionContext::register_udaf(ctx, udaf);
-    }
-    SessionContext::register_udaf(
-        ctx,
-        datafusion::logical_expr::AggregateUDF::new_from_impl(functions::aggregate::checked_sum::CheckedSum::new()),
-    );
-    SessionContext::register_higher_order_function(
-        ctx,
-        std::sync::Arc::new(functions::list::list_reduce::list_reduce()),
-    );
-    SessionContext::register_udf(ctx, functions::aggregate::aggregate_states::finalize());
-    SessionContext::register_udaf(ctx, functions::aggregate::aggregate_states::combine_aggr());
-    for udf in functions::aggregate::aggregate_states::state_functions() {
-        SessionContext::register_udf(ctx, udf);
-    }
-    SessionContext::register_udf(ctx, functions::datetime::time_zones::at_time_zone());
-    SessionContext::register_udf(ctx, functions::datetime::complete_parts::date_sub());
-    SessionContext::register_udf(ctx, functions::datetime::complete_parts::age());
-    SessionContext::register_udf(ctx, functions::text::text_casts::varchar_text());
-    SessionContext::register_udf(ctx, functions::aggregate::histograms::binned_histogram());
-    SessionContext::register_udf(ctx, rewrite::names::named_cast());
-    SessionContext::register_udf(ctx, planner::try_calls::try_placeholder());
-    SessionContext::register_udf(ctx, functions::regex::regex_quantified::regexp_quantified());
-    SessionContext::register_udf(ctx, functions::datetime::time_buckets::time_bucket());
-    SessionContext::register_udf(ctx, functions::json::json_contains::json_contains());
-    for udf in functions::text::formatting::functions()
-        .into_iter()
-        .chain(functions::json::json_builders::functions())
-        .chain(functions::text::text_functions::text_functions())
-        .chain(functions::json::json_edit::json_edit_functions())
-        .chain(functions::datetime::strptime::strptime_functions())
-        .chain(functions::json::json_transform::json_transform_functions())
-        .chain(functions::list::list_functions::list_functions())
-        .chain(functions::generic::generic_functions::generic_functions())
-        .chain(functions::regex::regexp_struct::regexp_struct_functions())
-        .chain(functions::list::list_aggregates::list_aggregate_functions())
-        .chain(functions::json::json_type::json_type_functions())
-        .chain(functions::json::json_wildcards::json_wildcard_functions())
-        .chain(functions::list::vector_functions::vector_functions())
-        .chain(functions::list::struct_functions::struct_functions())
-        .chain(functions::text::string_tools::string_tools())
-        .chain(functions::generic::file_paths::path_functions())
-        .chain(functions::text::binary_functions::binary_functions())
-        .chain(functions::list::list_coercion::list_membership_functions())
-        .chain(functions::json::json_tables::json_table_functions())
-        .chain(functions::json::json_raw::row_path_functions())
-        .chain(functions::text::case_mapping::case_functions())
-    {
-        SessionContext::register_udf(ctx, udf);
-    }
+    functions::register(ctx);
     ctx.register_function_rewrite(Arc::new(planner::typing::DuckDbSemantics))?;
     Ok(())
 }

@@ -169,3 +169,8 @@ pub(crate) fn map_texts(array: &ArrayRef, f: impl Fn(&str) -> Result<String>) ->
     let out: Vec<Option<String>> = values.iter().map(|v| v.as_deref().map(&f).transpose()).collect::<Result<_>>()?;
     Ok(shared(datafusion::arrow::array::StringArray::from(out)))
 }
+
+/// An argument cast to text, as one array.
+pub(crate) fn strings(array: &ArrayRef) -> Result<ArrayRef> {
+    Ok(cast(array, &DataType::Utf8)?)
+}

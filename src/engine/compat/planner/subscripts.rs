@@ -25,15 +25,15 @@ pub(crate) struct DuckDbSubscripts {
 impl DuckDbSubscripts {
     pub(crate) fn new() -> Self {
         let [text_element, text_slice] = ["text_element", "text_slice"].map(|name| {
-            let udf = crate::engine::compat::functions::text::string_tools::string_tools()
+            let udf = crate::engine::compat::functions::text::string_tools::functions()
                 .into_iter()
                 .find(|u| u.name() == name);
             Arc::new(udf.unwrap_or_else(|| unreachable!("string_tools defines {name}")))
         });
-        let json_mark = crate::engine::compat::functions::json::json_type::json_type_functions()
+        let json_mark = crate::engine::compat::functions::json::json_type::functions()
             .into_iter()
             .find(|u| u.name() == "json_mark");
-        let json_key = crate::engine::compat::functions::json::json_raw::row_path_functions()
+        let json_key = crate::engine::compat::functions::json::json_raw::functions()
             .into_iter()
             .find(|u| u.name() == "json_path_json");
         DuckDbSubscripts {

@@ -12,13 +12,6 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
 
-use crate::engine::compat::functions::common::row_udf;
-
-/// `try(x)` before planning replaces it: the value itself.
-pub(crate) fn try_placeholder() -> ScalarUDF {
-    row_udf("try", "one expression: try(expr)", 1..=1, |t| Ok(t[0].clone()), |a| Ok(a[0].clone()))
-}
-
 /// `try(CAST(x AS t))` as `TRY_CAST(x AS t)`, before planning: the cast may be planned as more
 /// than one call (a text read as an integer), each of which could fail.
 pub(crate) fn try_cast(expr: &datafusion::sql::sqlparser::ast::Expr) -> Option<datafusion::sql::sqlparser::ast::Expr> {

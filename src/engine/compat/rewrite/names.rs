@@ -281,53 +281,10 @@ pub(crate) fn name_aggregated_casts(expr: &mut Expr) {
         if let FunctionArg::Unnamed(FunctionArgExpr::Expr(cast @ Expr::Cast { .. })) = arg {
             let Expr::Cast { data_type, .. } = &*cast else { continue };
             let type_name = crate::engine::compat::ast::text(&data_type.to_string());
-            *cast = crate::engine::compat::ast::call(NAMED_CAST, vec![cast.clone(), type_name]);
+            *cast = crate::engine::compat::ast::call(
+                crate::engine::compat::functions::generic::named_cast::NAMED_CAST,
+                vec![cast.clone(), type_name],
+            );
         }
-    }
-}
-
-const NAMED_CAST: &str = "named_cast";
-
-pub(crate) fn named_cast() -> datafusion::logical_expr::ScalarUDF {
-    datafusion::logical_expr::ScalarUDF::new_from_impl(NamedCast {
-        signature: datafusion::logical_expr::Signature::any(2, datafusion::logical_expr::Volatility::Immutable),
-    })
-}
-
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct NamedCast {
-    signature: datafusion::logical_expr::Signature,
-}
-
-impl datafusion::logical_expr::ScalarUDFImpl for NamedCast {
-    fn name(&self) -> &str {
-        NAMED_CAST
-    }
-
-    fn signature(&self) -> &datafusion::logical_expr::Signature {
-        &self.signature
-    }
-
-    fn return_type(
-        &self,
-        args: &[datafusion::arrow::datatypes::DataType],
-    ) -> datafusion::common::Result<datafusion::arrow::datatypes::DataType> {
-        Ok(args[0].clone())
-    }
-
-    fn simplify(
-        &self,
-        mut args: Vec<datafusion::logical_expr::Expr>,
-        _info: &datafusion::logical_expr::simplify::SimplifyContext,
-    ) -> datafusion::common::Result<datafusion::logical_expr::simplify::ExprSimplifyResult> {
-        args.truncate(1);
-        Ok(datafusion::logical_expr::simplify::ExprSimplifyResult::Simplified(args.remove(0)))
-    }
-
-    fn invoke_with_args(
-        &self,
-        args: datafusion::logical_expr::ScalarFunctionArgs,
-    ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
-        Ok(args.args[0].clone())
     }
 }

@@ -32,7 +32,7 @@ pub(crate) fn finalize() -> ScalarUDF {
     )
 }
 
-pub(crate) fn state_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
         ScalarUDF::new_from_impl(Marked::new(MarkedKind::Export)),
         ScalarUDF::new_from_impl(Marked::new(MarkedKind::Combine)),

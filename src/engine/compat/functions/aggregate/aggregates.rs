@@ -12,7 +12,7 @@ use datafusion::physical_expr::expressions::Literal;
 
 use crate::engine::compat::functions::datetime::temporal_values::{self, is_temporal, kept};
 
-pub(crate) fn aggregate_functions() -> Vec<AggregateUDF> {
+pub(crate) fn functions() -> Vec<AggregateUDF> {
     [
         Collect::Mode,
         Collect::QuantileDisc,
@@ -34,7 +34,7 @@ pub(crate) fn aggregate_functions() -> Vec<AggregateUDF> {
 
 /// One of these aggregates, by name.
 pub(crate) fn aggregate_named(name: &str) -> Option<std::sync::Arc<AggregateUDF>> {
-    aggregate_functions().into_iter().find(|f| f.name() == name).map(std::sync::Arc::new)
+    functions().into_iter().find(|f| f.name() == name).map(std::sync::Arc::new)
 }
 
 /// Aggregates that need every value of a group: `mode`, the exact quantiles (DataFusion's

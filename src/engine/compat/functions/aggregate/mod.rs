@@ -1,7 +1,23 @@
-//! DuckDB's aggregates.
+//! DuckDB's aggregates, their exported states and histograms.
 
 pub(crate) mod aggregate_states;
 pub(crate) mod aggregates;
 pub(crate) mod checked_sum;
 pub(crate) mod histograms;
 pub(crate) mod temporal_aggregates;
+
+use datafusion::logical_expr::AggregateUDF;
+
+use crate::engine::compat::functions::LayerFunction;
+
+/// The family's functions, as a session registers them.
+pub(crate) fn functions() -> Vec<LayerFunction> {
+    let mut functions: Vec<LayerFunction> = aggregates::functions().into_iter().map(LayerFunction::from).collect();
+    functions.extend(temporal_aggregates::temporal_aggregates().into_iter().map(LayerFunction::from));
+    functions.push(AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()).into());
+    functions.extend(aggregate_states::functions().into_iter().map(LayerFunction::from));
+    functions.push(aggregate_states::finalize().into());
+    functions.push(aggregate_states::combine_aggr().into());
+    functions.push(histograms::binned_histogram().into());
+    functions
+}

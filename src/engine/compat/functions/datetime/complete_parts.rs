@@ -13,7 +13,8 @@ use datafusion::arrow::datatypes::{DataType, TimestampMicrosecondType};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
-use crate::engine::compat::functions::generic::scalars::{naive, per_row_difference, timestamps_micros};
+use crate::engine::compat::functions::datetime::common::{naive, timestamps_micros};
+use crate::engine::compat::functions::datetime::date_diff::per_row_difference;
 
 pub(crate) fn date_sub() -> ScalarUDF {
     ScalarUDF::new_from_impl(DateSub { signature: Signature::any(3, Volatility::Immutable) })

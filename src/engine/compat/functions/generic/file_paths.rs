@@ -10,7 +10,7 @@ use datafusion::logical_expr::ScalarUDF;
 
 use crate::engine::compat::functions::common::{invalid, row_udf, shared, texts};
 
-pub(crate) fn path_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
     vec![
         row_udf("parse_dirname", "parse_dirname(path [, separator])", 1..=2, utf8, |a| path_part(a, PathPart::Top)),

@@ -1,21 +1,39 @@
-//! DuckDB's generic functions that DataFusion lacks: `bit_count(x)`; `sleep_ms(ms)` and `pg_sleep(seconds)`,
+//! DuckDB's generic functions that DataFusion lacks: `len` (of a text or a list), `bit_count(x)`; `sleep_ms(ms)` and `pg_sleep(seconds)`,
 //! which wait (per row) and answer NULL; `error(message)`, which fails the query, and
 //! `assert_true(condition [, message])`, which fails it unless every row's condition holds (and
 //! is NULL otherwise).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, new_null_array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray, new_null_array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ScalarUDF, Volatility};
 
-use crate::engine::compat::functions::common::{doubles, row_udf_with, texts};
+use crate::engine::compat::functions::common::{doubles, row_udf_with, strings, texts};
 
-pub(crate) fn generic_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     let null = |_: &[DataType]| Ok(DataType::Null);
     vec![
+        // `try(x)` as planned, before `planner::try_calls` replaces it: the value itself.
+        row_udf_with(
+            Volatility::Immutable,
+            "try",
+            "one expression: try(expr)",
+            1..=1,
+            |t| Ok(t[0].clone()),
+            |a| Ok(a[0].clone()),
+        ),
+        row_udf_with(
+            Volatility::Immutable,
+            "len",
+            "one argument: len(string or list)",
+            1..=1,
+            |_| Ok(DataType::Int64),
+            |a| len(&a[0]),
+        ),
         row_udf_with(Volatility::Volatile, "sleep_ms", "one argument: sleep_ms(milliseconds)", 1..=1, null, |a| {
             sleep(a, 1.0)
         }),
@@ -90,5 +108,26 @@ fn bit_count(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         .iter()
         .map(|v| v.map(|v| (v as u64 & (u64::MAX >> (64 - width))).count_ones() as i8))
         .collect();
-    Ok(std::sync::Arc::new(counts))
+    Ok(Arc::new(counts))
+}
+
+/// `len` of a string (characters) or of a list (elements).
+fn len(array: &ArrayRef) -> Result<ArrayRef> {
+    Ok(match array.data_type() {
+        DataType::List(_) => {
+            let list = array.as_list::<i32>();
+            Arc::new(
+                (0..list.len()).map(|r| list.is_valid(r).then(|| list.value_length(r) as i64)).collect::<Int64Array>(),
+            )
+        }
+        DataType::LargeList(_) => {
+            let list = array.as_list::<i64>();
+            Arc::new((0..list.len()).map(|r| list.is_valid(r).then(|| list.value_length(r))).collect::<Int64Array>())
+        }
+        _ => {
+            let texts = strings(array)?;
+            let texts: &StringArray = texts.as_string::<i32>();
+            Arc::new(texts.iter().map(|t| t.map(|s| s.chars().count() as i64)).collect::<Int64Array>())
+        }
+    })
 }

@@ -1,5 +1,18 @@
-//! DuckDB's generic functions, and the scalar functions of several families kept as one UDF type.
+//! DuckDB's generic functions (`len`, `typeof`, `error`, ...), file paths, and the helper
+//! functions the rewrites write.
 
 pub(crate) mod file_paths;
 pub(crate) mod generic_functions;
-pub(crate) mod scalars;
+pub(crate) mod named_cast;
+pub(crate) mod type_of;
+
+use crate::engine::compat::functions::LayerFunction;
+
+/// The family's functions, as a session registers them.
+pub(crate) fn functions() -> Vec<LayerFunction> {
+    [generic_functions::functions(), type_of::functions(), file_paths::functions(), named_cast::functions()]
+        .into_iter()
+        .flatten()
+        .map(LayerFunction::from)
+        .collect()
+}

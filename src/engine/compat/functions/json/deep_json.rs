@@ -21,7 +21,7 @@ use crate::engine::compat::functions::json::json_raw;
 /// opening brackets can have been refused for their depth.
 const PARSER_DEPTH: usize = 200;
 
-pub(crate) fn deep_json_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     use datafusion_functions_json::udfs::{json_as_text_udf, json_get_json_udf};
     [(json_get_json_udf(), false), (json_as_text_udf(), true)]
         .into_iter()

@@ -15,7 +15,7 @@ use crate::encode::sql_json_value;
 use crate::engine::compat::functions::common::{invalid, row_udf, row_udf_json, shared};
 use crate::engine::compat::functions::json::json_path::{PathStep, array_index, parse_json_path};
 
-pub(crate) fn json_edit_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
     let many = usize::MAX;
     vec![
@@ -326,7 +326,7 @@ fn structure(value: &Value) -> Value {
             let merged = a.iter().map(structure).reduce(merge_structures).unwrap_or_else(|| Value::from("NULL"));
             Value::Array(vec![merged])
         }
-        scalar => Value::from(crate::engine::compat::functions::generic::scalars::duckdb_json_type(scalar)),
+        scalar => Value::from(crate::engine::compat::functions::json::json_inspect::duckdb_json_type(scalar)),
     }
 }
 

@@ -137,7 +137,7 @@ fn lenient_text(text: &str) -> String {
 /// `json_path_json(json, path)` and `json_path_text(json, path)`: the JSON (or the text, a
 /// string without its quotes) at each row's path, a DuckDB path or key as text or an element's
 /// position as an integer.
-pub(crate) fn row_path_functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
+pub(crate) fn functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
     use crate::engine::compat::functions::common::{row_udf, row_udf_json};
     use datafusion::arrow::datatypes::DataType;
     vec![

@@ -20,7 +20,7 @@ use crate::engine::compat::functions::json::json_path::{PathStep, parse_json_pat
 pub(crate) const COLUMNS: [&str; 8] = ["key", "value", "type", "atom", "id", "parent", "fullkey", "path"];
 
 /// The functions that make the rows: `json_each_rows` and `json_tree_rows`.
-pub(crate) fn json_table_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
         row_udf("json_each_rows", "json_each(json [, path])", 1..=2, |_| Ok(rows_type()), |a| rows(a, false)),
         row_udf("json_tree_rows", "json_tree(json [, path])", 1..=2, |_| Ok(rows_type()), |a| rows(a, true)),
@@ -203,7 +203,7 @@ fn append(fields: &mut StructBuilder, row: Row) {
     };
     text(0, fields, row.key.as_deref());
     text(1, fields, Some(&row.value.to_string()));
-    text(2, fields, Some(crate::engine::compat::functions::generic::scalars::duckdb_json_type(&row.value)));
+    text(2, fields, Some(crate::engine::compat::functions::json::json_inspect::duckdb_json_type(&row.value)));
     text(3, fields, atom.as_deref());
     if let Some(b) = fields.field_builder::<UInt64Builder>(4) {
         b.append_value(row.id);

@@ -15,7 +15,7 @@ use datafusion::logical_expr::{
 };
 use serde_json::Value;
 
-pub(crate) fn json_transform_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     [("json_transform", false, "from_json"), ("json_transform_strict", true, "from_json_strict")]
         .into_iter()
         .map(|(name, strict, alias)| {

@@ -18,7 +18,7 @@ use crate::engine::compat::types::json_field;
 /// The JSON marking functions: `json_mark(text)` marks JSON text as JSON (the results of
 /// `json_extract` and `->`), `json_cast(value)` is DuckDB's `CAST(value AS JSON)` (text is
 /// checked and kept as written, other values written as JSON).
-pub(crate) fn json_type_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     let mut udfs: Vec<ScalarUDF> = [("json_mark", false), ("json_cast", true)]
         .into_iter()
         .map(|(name, checked)| {

@@ -19,7 +19,7 @@ pub(crate) fn has_wildcard(path: &str) -> bool {
     path.starts_with('$') && (path.contains("[*]") || path.contains(".*") || path.contains(".."))
 }
 
-pub(crate) fn json_wildcard_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     let json_list = |_: &[DataType]| {
         let item = crate::engine::compat::types::json_field("item").as_ref().clone();
         Ok(DataType::List(Arc::new(item)))

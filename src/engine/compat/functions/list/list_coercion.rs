@@ -15,7 +15,7 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-pub(crate) fn list_membership_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     use datafusion::functions_nested::array_has::{array_has_all_udf, array_has_any_udf, array_has_udf};
     use datafusion::functions_nested::{position::array_position_udf, set_ops::array_intersect_udf};
     [
@@ -162,11 +162,11 @@ mod tests {
 
     #[test]
     fn numbers_meet_before_the_list_functions_coerce() {
-        let has = &list_membership_functions()[0];
+        let has = &functions()[0];
         let list_of = |t: DataType| DataType::new_list(t, true);
         let types = has.coerce_types(&[list_of(DataType::Decimal128(2, 1)), DataType::Int64]).unwrap();
         assert!(matches!(&types[1], DataType::Decimal128(..)), "{types:?}");
-        let any = &list_membership_functions()[2];
+        let any = &functions()[2];
         let types = any.coerce_types(&[list_of(DataType::Boolean), list_of(DataType::Int64)]).unwrap();
         assert_eq!(types[0], list_of(DataType::Int64));
     }

@@ -15,7 +15,7 @@ use datafusion::logical_expr::ScalarUDF;
 
 use crate::engine::compat::functions::common::{list_type, lists, row_udf, shared};
 
-pub(crate) fn list_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
         row_udf("list_where", "list_where(list, mask)", 2..=2, |t| list_type(&t[0]), list_where)
             .with_aliases(["array_where"]),

@@ -13,7 +13,7 @@ use datafusion::logical_expr::{
 
 use crate::engine::compat::functions::common::{columnar, row_udf};
 
-pub(crate) fn struct_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
         row_udf(
             "struct_keys",

@@ -23,7 +23,7 @@ enum Measure {
     Euclidean,
 }
 
-pub(crate) fn vector_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     let double = |t: &[DataType]| Ok(float_of(&t[0]));
     let measure =
         |name: &'static str, aliases: [&'static str; 3], runs: crate::engine::compat::functions::common::Runs| {

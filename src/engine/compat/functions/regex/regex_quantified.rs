@@ -66,10 +66,7 @@ fn quantified(arrays: &[ArrayRef]) -> Result<ArrayRef> {
             if !compiled.contains_key(&key) {
                 compiled.insert(
                     key.clone(),
-                    crate::engine::compat::functions::text::text_functions::compile(
-                        pattern,
-                        insensitive.then_some("i"),
-                    )?,
+                    crate::engine::compat::functions::regex::common::compile(pattern, insensitive.then_some("i"))?,
                 );
             }
             let matched = compiled[&key].is_match(subject) != negated;

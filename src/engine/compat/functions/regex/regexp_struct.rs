@@ -16,12 +16,12 @@ use datafusion::logical_expr::{
 };
 
 use crate::engine::compat::functions::common::{invalid, texts};
-use crate::engine::compat::functions::text::text_functions::{compile, for_each_match};
+use crate::engine::compat::functions::regex::common::{compile, for_each_match};
 
 pub(crate) const EXTRACT: &str = "regexp_extract_struct";
 pub(crate) const EXTRACT_ALL: &str = "regexp_extract_all_struct";
 
-pub(crate) fn regexp_struct_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     [(EXTRACT, false), (EXTRACT_ALL, true)]
         .into_iter()
         .map(|(name, all)| {

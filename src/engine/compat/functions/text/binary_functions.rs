@@ -12,7 +12,7 @@ use datafusion::sql::sqlparser::ast::{DataType as SqlType, Expr, Value, ValueWit
 
 use crate::engine::compat::functions::common::{integers, invalid, row_udf, shared, texts};
 
-pub(crate) fn binary_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     let blob = |_: &[DataType]| Ok(DataType::Binary);
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
     let unsigned = |_: &[DataType]| Ok(DataType::UInt64);

@@ -13,7 +13,7 @@ use datafusion::logical_expr::ScalarUDF;
 
 use crate::engine::compat::functions::common::row_udf;
 
-pub(crate) fn case_functions() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     let text = |_: &[DataType]| Ok(DataType::Utf8);
     vec![
         row_udf("upper", "one argument: upper(text)", 1..=1, text, |a| mapped(&a[0], upper_char)),

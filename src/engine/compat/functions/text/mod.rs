@@ -1,8 +1,33 @@
 //! DuckDB's text functions.
 
 pub(crate) mod binary_functions;
+pub(crate) mod byte_sizes;
 pub(crate) mod case_mapping;
+pub(crate) mod distances;
 pub(crate) mod formatting;
+pub(crate) mod number_text;
+pub(crate) mod string_split;
 pub(crate) mod string_tools;
 pub(crate) mod text_casts;
-pub(crate) mod text_functions;
+
+use crate::engine::compat::functions::LayerFunction;
+
+/// The family's functions, as a session registers them.
+pub(crate) fn functions() -> Vec<LayerFunction> {
+    let mut functions: Vec<LayerFunction> = [
+        formatting::functions(),
+        case_mapping::functions(),
+        string_split::functions(),
+        distances::functions(),
+        byte_sizes::functions(),
+        number_text::functions(),
+        string_tools::functions(),
+        binary_functions::functions(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(LayerFunction::from)
+    .collect();
+    functions.push(text_casts::varchar_text().into());
+    functions
+}

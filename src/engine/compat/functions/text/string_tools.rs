@@ -11,7 +11,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use crate::engine::compat::functions::common::{doubles, integers, invalid, map_texts, row_udf, shared, texts};
 
-pub(crate) fn string_tools() -> Vec<ScalarUDF> {
+pub(crate) fn functions() -> Vec<ScalarUDF> {
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
     let double = |_: &[DataType]| Ok(DataType::Float64);
     vec![
