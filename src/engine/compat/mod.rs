@@ -3,14 +3,14 @@
 //! ([`expressions`]) before planning, adds the functions DataFusion lacks ([`functions`],
 //! [`aggregates`]) and applies DuckDB's typing rules after planning ([`semantics`]).
 
-mod ast;
+pub(crate) mod ast;
+pub(crate) mod catalogue;
 mod expand;
-mod functions;
+pub(crate) mod functions;
 mod keywords;
 pub(crate) mod parse;
 mod planner;
-mod renames;
-mod rewrite;
+pub(crate) mod rewrite;
 pub(crate) mod types;
 
 use std::ops::ControlFlow;

@@ -19,6 +19,7 @@ use datafusion::prelude::SessionContext;
 use regex::Regex;
 use serde::Deserialize;
 
+use super::readme::{replace_readme_section, served_tables};
 use crate::encode::display_text;
 use crate::engine::compat::types::field_type_name;
 use crate::engine::{Engine, EngineOptions};
@@ -291,23 +292,6 @@ fn readme_section(classified: &BTreeMap<String, Classified>) -> String {
     text
 }
 
-/// The README with the section between `start` and `end` replaced (written back when `bless`):
-/// the README as it was, and as it should be.
-pub(super) fn replace_readme_section(start: &str, end: &str, section: &str, bless: bool) -> (String, String) {
-    // The catalogue and sqllogic tests may bless at once: one read-modify-write at a time.
-    static README: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = README.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let from = readme.find(start).unwrap_or_else(|| panic!("the README has the marker {start}"));
-    let to = readme.find(end).unwrap_or_else(|| panic!("the README has the marker {end}")) + end.len();
-    let updated = format!("{}{}{}", &readme[..from], section, &readme[to..]);
-    if bless {
-        std::fs::write(&path, &updated).unwrap();
-    }
-    (readme, updated)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duckdbs_catalogue_gives_the_classified_answers() {
     let cases = load_cases();
@@ -323,6 +307,8 @@ async fn duckdbs_catalogue_gives_the_classified_answers() {
         std::fs::write(fixture("classification.tsv"), &text).unwrap();
     }
     let (readme, updated) = replace_readme_section(README_START, README_END, &readme_section(&classified), bless);
+    let families: BTreeMap<String, String> = classified.iter().map(|(e, c)| (e.clone(), c.family.clone())).collect();
+    let (served_readme, served_updated) = served_tables(&families, bless);
     assert!(panics.is_empty(), "{} catalogue functions panic:\n{}", panics.len(), panics.join("\n"));
     if std::env::var_os("CATALOGUE_BLESS").is_some() {
         return;
@@ -353,9 +339,23 @@ async fn duckdbs_catalogue_gives_the_classified_answers() {
         changes.join("\n")
     );
     assert!(
-        readme == updated,
+        readme == updated && served_readme == served_updated,
         "the README's compatibility section is out of date: CATALOGUE_BLESS=1 cargo test --lib catalogue"
     );
+}
+
+/// Every function of DuckDB's catalogue in the families tested has its row in the catalogue of
+/// names, which says how it is served.
+#[test]
+fn every_duckdb_function_tested_is_in_the_catalogue_of_names() {
+    let missing: Vec<String> = load_cases()
+        .into_iter()
+        .map(|case| case.entry)
+        .filter(|entry| !entry.starts_with("CAST AS ") && crate::engine::compat::catalogue::served(entry).is_none())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(missing.is_empty(), "not in src/engine/compat/catalogue/names.tsv: {missing:?}");
 }
 
 /// `list_aggregate` answers over lists, and a wrong aggregate is refused at planning (not a

@@ -4,4 +4,5 @@
 
 mod catalogue;
 mod fuzz;
+mod readme;
 mod sqllogic;

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::catalogue::{answer, replace_readme_section, same_rows, show_rows};
+use super::catalogue::{answer, same_rows, show_rows};
+use super::readme::replace_readme_section;
 use crate::engine::{Engine, EngineOptions};
 
 #[derive(Deserialize)]

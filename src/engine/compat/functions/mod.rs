@@ -43,6 +43,7 @@ impl From<HigherOrderUDF> for LayerFunction {
 
 impl LayerFunction {
     /// The names a query may call it by: its name and its aliases.
+    #[cfg(test)]
     pub(crate) fn names(&self) -> Vec<String> {
         let (name, aliases) = match self {
             LayerFunction::Scalar(f) => (f.name(), f.aliases()),

@@ -25,10 +25,10 @@ pub(crate) struct DuckDbSubscripts {
 impl DuckDbSubscripts {
     pub(crate) fn new() -> Self {
         let [text_element, text_slice] = ["text_element", "text_slice"].map(|name| {
-            let udf = crate::engine::compat::functions::text::string_tools::functions()
+            let udf = crate::engine::compat::functions::text::character_positions::functions()
                 .into_iter()
                 .find(|u| u.name() == name);
-            Arc::new(udf.unwrap_or_else(|| unreachable!("string_tools defines {name}")))
+            Arc::new(udf.unwrap_or_else(|| unreachable!("character_positions defines {name}")))
         });
         let json_mark = crate::engine::compat::functions::json::json_type::functions()
             .into_iter()

@@ -1,16 +1,17 @@
 //! The statement's tree rewritten into what DataFusion plans: DuckDB's calls, query forms,
 //! lambdas and names.
 
-pub(crate) mod call_forms;
 pub(crate) mod calls;
+pub(crate) mod expression_forms;
 pub(crate) mod json_casts;
 pub(crate) mod lambda_forms;
 pub(crate) mod lambdas;
 pub(crate) mod lateral_unnest;
 pub(crate) mod like;
 pub(crate) mod names;
-pub(crate) mod ordered_aggregates;
 pub(crate) mod query_forms;
 pub(crate) mod refusals;
+pub(crate) mod reshapes;
 pub(crate) mod result_names;
 pub(crate) mod templates;
+pub(crate) mod type_names;

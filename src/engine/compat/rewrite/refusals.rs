@@ -16,6 +16,9 @@ pub(crate) fn explained(err: Error) -> Error {
         return err;
     };
     let name = rest.split('\'').next().unwrap_or_default().to_lowercase();
+    if let Some(instead) = crate::engine::compat::catalogue::refusal(&name) {
+        return Error::Query(format!("the function {name}() is not supported by carto-activity: {instead}"));
+    }
     Error::Query(format!(
         "the function {name}() is not supported by carto-activity: write a function the README's DuckDB compatibility section lists as identical or rewritten instead"
     ))

@@ -16,7 +16,6 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
     ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::sql::sqlparser::ast::Expr;
 
 use crate::engine::compat::functions::common::{columnar, row_udf};
 use crate::engine::compat::types::{aggregate_state, state_field};
@@ -41,62 +40,6 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
 
 pub(crate) fn combine_aggr() -> AggregateUDF {
     AggregateUDF::new_from_impl(CombineAggr { signature: Signature::any(1, Volatility::Immutable) })
-}
-
-/// A cast of an exported state is a cast of its value (a plain value, no longer a state).
-pub(crate) fn state_cast(expr: &Expr) -> Option<Expr> {
-    let Expr::Cast { kind, expr: value, data_type, array, format } = expr else { return None };
-    let mut inner = value.as_ref();
-    while let Expr::Nested(e) = inner {
-        inner = e;
-    }
-    let Expr::Function(f) = inner else { return None };
-    if !f.name.to_string().eq_ignore_ascii_case("aggregate_state") {
-        return None;
-    }
-    let value = crate::engine::compat::ast::call("finalize", vec![inner.clone()]);
-    let cast_to = |data_type: &datafusion::sql::sqlparser::ast::DataType| Expr::Cast {
-        kind: kind.clone(),
-        expr: Box::new(value.clone()),
-        data_type: data_type.clone(),
-        array: *array,
-        format: format.clone(),
-    };
-    // A state of one value (first, last, any_value) read as DuckDB's layout, `{'value': v}`.
-    if let datafusion::sql::sqlparser::ast::DataType::Struct(fields, _) = data_type
-        && let [field] = fields.as_slice()
-        && let Some(name) = &field.field_name
-    {
-        return Some(crate::engine::compat::ast::call(
-            "named_struct",
-            vec![crate::engine::compat::ast::text(&name.value), cast_to(&field.field_type)],
-        ));
-    }
-    let cast = cast_to(data_type);
-    Some(crate::engine::compat::functions::text::text_casts::text_cast(&cast).unwrap_or(cast))
-}
-
-/// `to_aggregate_state(layout, 'agg', types)`: DuckDB's layout of a state as this layer's state —
-/// the `value` of first/last/any_value/min/max, the `arg` of arg_min/arg_max, a list as it is.
-pub(crate) fn to_state(args: &[Expr]) -> Option<Expr> {
-    use datafusion::sql::sqlparser::ast::{Value, ValueWithSpan};
-    let [layout, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(name), .. }), rest @ ..] = args else {
-        return None;
-    };
-    let field = |f: &str| {
-        crate::engine::compat::ast::call("get_field", vec![layout.clone(), crate::engine::compat::ast::text(f)])
-    };
-    let value = match name.to_lowercase().as_str() {
-        "first" | "last" | "any_value" | "arbitrary" | "min" | "max" => field("value"),
-        "arg_min" | "arg_max" | "argmin" | "argmax" | "min_by" | "max_by" => field("arg"),
-        // More arguments than the types: an ordered list's layout.
-        "list" | "array_agg" if rest.len() == 1 => layout.clone(),
-        _ => return None,
-    };
-    Some(crate::engine::compat::ast::call(
-        "aggregate_state",
-        vec![crate::engine::compat::ast::text(&name.to_lowercase()), value],
-    ))
 }
 
 /// How two states of an aggregate make one.

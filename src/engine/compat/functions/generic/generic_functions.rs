@@ -1,4 +1,5 @@
-//! DuckDB's generic functions that DataFusion lacks: `len` (of a text or a list), `bit_count(x)`; `sleep_ms(ms)` and `pg_sleep(seconds)`,
+//! DuckDB's generic functions that DataFusion lacks: `len` (of a text or a list), `bit_count(x)`,
+//! `nextafter(x, toward)`; `sleep_ms(ms)` and `pg_sleep(seconds)`,
 //! which wait (per row) and answer NULL; `error(message)`, which fails the query, and
 //! `assert_true(condition [, message])`, which fails it unless every row's condition holds (and
 //! is NULL otherwise).
@@ -47,6 +48,14 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             1..=1,
             |_| Ok(DataType::Int8),
             bit_count,
+        ),
+        row_udf_with(
+            Volatility::Immutable,
+            "nextafter",
+            "nextafter(x, toward)",
+            2..=2,
+            |_| Ok(DataType::Float64),
+            nextafter,
         ),
         // Volatile, so that planning does not fold them: they fail only for the rows that reach them.
         row_udf_with(Volatility::Volatile, "error", "one argument: error(message)", 1..=1, null, raise),
@@ -130,4 +139,27 @@ fn len(array: &ArrayRef) -> Result<ArrayRef> {
             Arc::new(texts.iter().map(|t| t.map(|s| s.chars().count() as i64)).collect::<Int64Array>())
         }
     })
+}
+
+/// The next double after `x` toward `toward`.
+fn nextafter(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let (x, toward) = (doubles(&arrays[0])?, doubles(&arrays[1])?);
+    let step = |x: f64, y: f64| -> f64 {
+        if x.is_nan() || y.is_nan() {
+            return f64::NAN;
+        }
+        if x == y {
+            return y;
+        }
+        if x == 0.0 {
+            let tiny = f64::from_bits(1);
+            return if y > 0.0 { tiny } else { -tiny };
+        }
+        let bits = x.to_bits();
+        let up = (y > x) == (x > 0.0);
+        f64::from_bits(if up { bits + 1 } else { bits - 1 })
+    };
+    Ok(Arc::new(datafusion::arrow::array::Float64Array::from_iter(
+        (0..x.len()).map(|r| x[r].zip(toward[r]).map(|(a, b)| step(a, b))),
+    )))
 }

@@ -57,7 +57,7 @@ static AGGREGATES: LazyLock<HashMap<String, Arc<AggregateUDF>>> = LazyLock::new(
 
 fn aggregate_named(name: &str) -> Result<Arc<AggregateUDF>> {
     let name = name.to_lowercase();
-    let name = crate::engine::compat::renames::datafusion_name(&name).map_or(name.clone(), str::to_string);
+    let name = crate::engine::compat::catalogue::datafusion_name(&name).map_or(name.clone(), str::to_string);
     match AGGREGATES.get(&name) {
         Some(udaf) => Ok(udaf.clone()),
         None => plan_err!("list_aggregate: unknown aggregate function '{name}'"),

@@ -1,4 +1,4 @@
-//! DuckDB's functions between text, numbers and BLOBs: `unhex`/`from_hex`, `to_binary`/`bin`,
+//! DuckDB's functions between text, numbers and BLOBs: `to_hex`, `unhex`/`from_hex`, `to_binary`/`bin`,
 //! `from_binary`/`unbin`, `sha1`, `sha256`, `md5_number` (and its upper and lower halves); and BLOB literals,
 //! whose `\xAA` escapes are bytes (`'\xff'::BLOB`, `BLOB '\x00'`).
 
@@ -17,6 +17,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
     let utf8 = |_: &[DataType]| Ok(DataType::Utf8);
     let unsigned = |_: &[DataType]| Ok(DataType::UInt64);
     vec![
+        row_udf("to_hex", "one argument: to_hex(value)", 1..=1, utf8, to_hex),
         row_udf("unhex", "one argument: unhex(text)", 1..=1, blob, |a| decode(&a[0], Base::Hex)),
         row_udf("from_hex", "one argument: from_hex(text)", 1..=1, blob, |a| decode(&a[0], Base::Hex)),
         row_udf("from_binary", "one argument: from_binary(text)", 1..=1, blob, |a| decode(&a[0], Base::Binary)),
@@ -203,4 +204,28 @@ mod tests {
         let bad: ArrayRef = Arc::new(StringArray::from(vec!["xyz"]));
         assert!(decode(&bad, Base::Binary).is_err());
     }
+}
+
+/// DuckDB's `to_hex`: an integer in upper-case hexadecimal (two's complement when negative), text
+/// and blobs byte by byte.
+fn to_hex(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let array = &arrays[0];
+    let hex_bytes = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02X}")).collect::<String>();
+    let out: Vec<Option<String>> = match array.data_type() {
+        DataType::UInt64 | DataType::UInt32 | DataType::UInt16 | DataType::UInt8 => {
+            let values = datafusion::arrow::compute::cast(array, &DataType::UInt64)?;
+            values
+                .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+                .iter()
+                .map(|v| v.map(|v| format!("{v:X}")))
+                .collect()
+        }
+        t if t.is_integer() || t.is_null() => integers(array)?.iter().map(|v| v.map(|v| format!("{v:X}"))).collect(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
+            let values = datafusion::arrow::compute::cast(array, &DataType::Binary)?;
+            values.as_binary::<i32>().iter().map(|v| v.map(hex_bytes)).collect()
+        }
+        _ => texts(array)?.iter().map(|v| v.as_deref().map(|t| hex_bytes(t.as_bytes()))).collect(),
+    };
+    Ok(shared(StringArray::from(out)))
 }

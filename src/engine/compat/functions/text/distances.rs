@@ -1,4 +1,5 @@
-//! DuckDB's distances between texts: `damerau_levenshtein`, `mismatches`/`hamming` and `jaccard`.
+//! DuckDB's distances between texts: `damerau_levenshtein`, `mismatches`/`hamming`, `jaccard`,
+//! and the Jaro similarities.
 
 use std::collections::HashMap;
 
@@ -7,10 +8,11 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 
-use crate::engine::compat::functions::common::{invalid, row_udf, shared, texts};
+use crate::engine::compat::functions::common::{doubles, invalid, row_udf, shared, texts};
 
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     let int64 = |_: &[DataType]| Ok(DataType::Int64);
+    let double = |_: &[DataType]| Ok(DataType::Float64);
     vec![
         row_udf("damerau_levenshtein", "damerau_levenshtein(a, b)", 2..=2, int64, |a| {
             pairs(a, |x, y| {
@@ -20,7 +22,11 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         }),
         row_udf("mismatches", "mismatches(a, b)", 2..=2, int64, mismatches),
         row_udf("hamming", "hamming(a, b)", 2..=2, int64, mismatches),
-        row_udf("jaccard", "jaccard(a, b)", 2..=2, |_| Ok(DataType::Float64), jaccard),
+        row_udf("jaccard", "jaccard(a, b)", 2..=2, double, jaccard),
+        row_udf("jaro_similarity", "jaro_similarity(a, b [, cutoff])", 2..=3, double, |a| similarity(a, strsim::jaro)),
+        row_udf("jaro_winkler_similarity", "jaro_winkler_similarity(a, b [, cutoff])", 2..=3, double, |a| {
+            similarity(a, strsim::jaro_winkler)
+        }),
     ]
 }
 
@@ -117,4 +123,22 @@ mod tests {
         assert_eq!(damerau_levenshtein(&chars("ca"), &chars("abc")), 2);
         assert_eq!(damerau_levenshtein(&chars(""), &chars("ñandú")), 5);
     }
+}
+
+fn similarity(arrays: &[ArrayRef], measure: fn(&str, &str) -> f64) -> Result<ArrayRef> {
+    let (a, b) = (texts(&arrays[0])?, texts(&arrays[1])?);
+    let cutoffs = arrays.get(2).map(doubles).transpose()?;
+    let out: Vec<Option<f64>> = (0..a.len())
+        .map(|r| {
+            let (Some(x), Some(y)) = (&a[r], &b[r]) else { return None };
+            // Two empty texts are not alike in DuckDB (0.0); below the cutoff is 0.
+            let score = if x.is_empty() && y.is_empty() { 0.0 } else { measure(x, y) };
+            let cutoff = match &cutoffs {
+                Some(c) => c[r]?,
+                None => 0.0,
+            };
+            Some(if score >= cutoff { score } else { 0.0 })
+        })
+        .collect();
+    Ok(shared(Float64Array::from(out)))
 }

@@ -3,12 +3,14 @@
 pub(crate) mod binary_functions;
 pub(crate) mod byte_sizes;
 pub(crate) mod case_mapping;
+pub(crate) mod character_positions;
 pub(crate) mod distances;
 pub(crate) mod formatting;
+pub(crate) mod graphemes;
 pub(crate) mod number_text;
 pub(crate) mod string_split;
-pub(crate) mod string_tools;
 pub(crate) mod text_casts;
+pub(crate) mod urls;
 
 use crate::engine::compat::functions::LayerFunction;
 
@@ -21,7 +23,9 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
         distances::functions(),
         byte_sizes::functions(),
         number_text::functions(),
-        string_tools::functions(),
+        graphemes::functions(),
+        character_positions::functions(),
+        urls::functions(),
         binary_functions::functions(),
     ]
     .into_iter()

@@ -1,0 +1,210 @@
+//! Date and time calls in DuckDB's shapes: `strftime` with its arguments either way round,
+//! `to_timestamp(seconds)`, the part functions (`year(t)`, `epoch(t)`, `dayname(t)`, ...),
+//! `to_days(n)` and the other interval makers, `date_add`, `last_day`, `date_part` of a list of
+//! parts or a NULL part, and `date_trunc`'s other names for its units.
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, CastKind, DataType as SqlType, ExactNumberInfo, Expr, Function, TimezoneInfo, Value, ValueWithSpan,
+};
+
+use crate::engine::compat::ast::{arity, as_instant, call, cast, interval, plain_args, text};
+use crate::error::Result;
+
+/// DuckDB takes the format first or second; `%f` is microseconds (chrono's `%6f`).
+pub(super) fn strftime(_: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    let [first, second] = args.as_slice() else { return Ok(None) };
+    let (mut format, value) = match first {
+        Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) if s.contains('%') => {
+            (first.clone(), second.clone())
+        }
+        _ => (second.clone(), first.clone()),
+    };
+    if let Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) = &mut format {
+        *s = s.replace("%f", "%6f");
+    }
+    Ok(Some(call("to_char", vec![value, format])))
+}
+
+/// DuckDB's `to_timestamp(seconds)` is an instant, rounded to the nearest microsecond.
+pub(super) fn to_timestamp(_: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    let [seconds] = args.as_slice() else { return Ok(None) };
+    let micros = Expr::BinaryOp {
+        left: Box::new(cast(seconds.clone(), SqlType::Double(ExactNumberInfo::None))),
+        op: BinaryOperator::Multiply,
+        right: Box::new(Expr::value(Value::Number("1000000".into(), false))),
+    };
+    let whole = cast(call("round", vec![micros]), SqlType::BigInt(None));
+    Ok(Some(as_instant(call("to_timestamp_micros", vec![whole]))))
+}
+
+/// The interval makers: `to_days(n)` is `n` days.
+pub(super) const TO_UNITS: &[&str] = &[
+    "to_years",
+    "to_months",
+    "to_days",
+    "to_hours",
+    "to_minutes",
+    "to_seconds",
+    "to_weeks",
+    "to_milliseconds",
+    "to_microseconds",
+    "to_quarters",
+    "to_decades",
+    "to_centuries",
+    "to_millennia",
+];
+
+pub(super) fn to_units(name: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    arity(name, &args, 1, &format!("{name}(number)"))?;
+    // DataFusion multiplies no interval by a number: the interval is written as text.
+    let (factor, unit) = match &name[3..] {
+        "quarters" => (3, "months"),
+        "decades" => (10, "years"),
+        "centuries" => (100, "years"),
+        "millennia" => (1000, "years"),
+        "weeks" => (7, "days"),
+        unit => (1, unit),
+    };
+    let count = Expr::BinaryOp {
+        left: Box::new(args[0].clone()),
+        op: BinaryOperator::Multiply,
+        right: Box::new(Expr::value(Value::Number(factor.to_string(), false))),
+    };
+    Ok(Some(crate::engine::compat::ast::units_interval(count, unit)))
+}
+
+/// The part functions: `year(t)` is `date_part('year', t)`.
+pub(super) const PARTS: &[&str] = &[
+    "epoch",
+    "hour",
+    "minute",
+    "second",
+    "year",
+    "month",
+    "day",
+    "quarter",
+    "week",
+    "dayofyear",
+    "doy",
+    "dayofweek",
+    "dow",
+    "isodow",
+];
+
+pub(super) fn part(name: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    arity(name, &args, 1, &format!("{name}(timestamp)"))?;
+    let part = match name {
+        "dayofyear" => "doy",
+        "dayofweek" => "dow",
+        other => other,
+    };
+    Ok(Some(call("date_part", vec![text(part), args[0].clone()])))
+}
+
+/// `dayname(t)` and `monthname(t)`: the names in English.
+pub(super) fn names(name: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    arity(name, &args, 1, &format!("{name}(timestamp)"))?;
+    Ok(Some(call("to_char", vec![args[0].clone(), text(if name == "dayname" { "%A" } else { "%B" })])))
+}
+
+pub(super) fn date_add(name: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    arity(name, &args, 2, "date_add(date, INTERVAL ...)")?;
+    Ok(Some(Expr::Nested(Box::new(Expr::BinaryOp {
+        left: Box::new(args[0].clone()),
+        op: BinaryOperator::Plus,
+        right: Box::new(args[1].clone()),
+    }))))
+}
+
+/// The last day of the date's month.
+pub(super) fn last_day(name: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    arity(name, &args, 1, "last_day(date)")?;
+    let month = call("date_trunc", vec![text("month"), args[0].clone()]);
+    let end = Expr::BinaryOp {
+        left: Box::new(Expr::BinaryOp {
+            left: Box::new(month),
+            op: BinaryOperator::Plus,
+            right: Box::new(interval("1 month")),
+        }),
+        op: BinaryOperator::Minus,
+        right: Box::new(interval("1 day")),
+    };
+    Ok(Some(cast(end, SqlType::Date)))
+}
+
+/// `date_part(['year', 'month'], t)`: a STRUCT of each part.
+pub(super) fn parts_struct(_: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    let [Expr::Array(parts), value] = args.as_slice() else { return Ok(None) };
+    let mut fields = Vec::with_capacity(parts.elem.len() * 2);
+    for part in &parts.elem {
+        fields.push(part.clone());
+        fields.push(call("date_part", vec![part.clone(), value.clone()]));
+    }
+    // A NULL value has a NULL struct of parts, not a struct of NULLs.
+    let parts = call("named_struct", fields);
+    let is_null = Expr::IsNull(Box::new(value.clone()));
+    Ok(Some(crate::engine::compat::ast::case_when(is_null, Expr::value(Value::Null), Some(parts))))
+}
+
+/// `date_trunc('microseconds' | 'us' | 'isoyear', t)`: DuckDB's other names for the parts.
+pub(super) fn truncation_units(_: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    let [Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(part), .. }), value] = args.as_slice() else {
+        return Ok(None);
+    };
+    let Some(unit) = truncation_unit(part) else { return Ok(None) };
+    if unit != "isoyear" {
+        return Ok(Some(call("date_trunc", vec![text(unit), value.clone()])));
+    }
+    // The Monday of the ISO year's first week.
+    let as_interval = |e: Expr| cast(e, SqlType::Interval { fields: None, precision: None });
+    let week = call("date_trunc", vec![text("week"), value.clone()]);
+    let weeks_in = call("date_part", vec![text("week"), value.clone()]);
+    let back = as_interval(crate::engine::compat::ast::concat(cast(weeks_in, SqlType::Varchar(None)), text(" weeks")));
+    Ok(Some(Expr::BinaryOp {
+        left: Box::new(Expr::BinaryOp { left: Box::new(week), op: BinaryOperator::Minus, right: Box::new(back) }),
+        op: BinaryOperator::Plus,
+        right: Box::new(as_interval(text("1 week"))),
+    }))
+}
+
+/// DataFusion's name for a DuckDB `date_trunc` part written otherwise (plural or abbreviated),
+/// or `isoyear`; `None` for the names DataFusion takes as they are.
+fn truncation_unit(part: &str) -> Option<&'static str> {
+    Some(match part.to_lowercase().as_str() {
+        "microseconds" | "us" | "usec" | "usecs" | "usecond" | "useconds" => "microsecond",
+        "milliseconds" | "ms" | "msec" | "msecs" | "msecond" | "mseconds" => "millisecond",
+        "seconds" | "sec" | "secs" | "s" => "second",
+        "minutes" | "min" | "mins" | "m" => "minute",
+        "hours" | "hr" | "hrs" | "h" => "hour",
+        "days" | "d" | "dayofmonth" => "day",
+        "weeks" | "w" | "weekofyear" => "week",
+        "months" | "mon" | "mons" => "month",
+        "quarters" => "quarter",
+        "years" | "y" | "yr" | "yrs" => "year",
+        "isoyear" => "isoyear",
+        _ => return None,
+    })
+}
+
+/// A NULL part: NULL (DataFusion asks for a constant part).
+pub(super) fn null_part(name: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    let [null @ Expr::Value(ValueWithSpan { value: Value::Null, .. }), _] = args.as_slice() else {
+        return Ok(None);
+    };
+    let data_type = if name.contains("part") {
+        SqlType::Double(ExactNumberInfo::None)
+    } else {
+        SqlType::Timestamp(None, TimezoneInfo::None)
+    };
+    Ok(Some(Expr::Cast { kind: CastKind::Cast, expr: Box::new(null.clone()), data_type, array: false, format: None }))
+}

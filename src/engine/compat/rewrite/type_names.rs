@@ -1,0 +1,49 @@
+//! DuckDB's names of types that DataFusion does not know.
+
+use datafusion::sql::sqlparser::ast::DataType as SqlType;
+
+/// DuckDB's type names that DataFusion does not know, as the type that holds the same values:
+/// JSON and UUID are text, HUGEINT a 38-digit DECIMAL, DATETIME a TIMESTAMP, UINTEGER ...
+pub(crate) fn duckdb_type(data_type: &mut SqlType) {
+    use datafusion::sql::sqlparser::ast::{ArrayElemTypeDef, ExactNumberInfo};
+    let replacement = match data_type {
+        // Types inside types: `STRUCT(n UBIGINT)[]`.
+        SqlType::Struct(fields, _) => {
+            fields.iter_mut().for_each(|f| duckdb_type(&mut f.field_type));
+            return;
+        }
+        SqlType::Array(
+            ArrayElemTypeDef::AngleBracket(inner)
+            | ArrayElemTypeDef::SquareBracket(inner, _)
+            | ArrayElemTypeDef::Parenthesis(inner),
+        ) => {
+            duckdb_type(inner);
+            return;
+        }
+        SqlType::JSON | SqlType::JSONB | SqlType::Uuid => SqlType::Varchar(None),
+        SqlType::HugeInt | SqlType::Int128 => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
+        SqlType::UHugeInt => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
+        SqlType::Int64 => SqlType::BigInt(None),
+        SqlType::Int32 => SqlType::Int(None),
+        SqlType::UBigInt | SqlType::UInt64 => SqlType::BigIntUnsigned(None),
+        SqlType::UInt32 => SqlType::IntUnsigned(None),
+        SqlType::USmallInt | SqlType::UInt16 => SqlType::SmallIntUnsigned(None),
+        SqlType::UTinyInt | SqlType::UInt8 => SqlType::TinyIntUnsigned(None),
+        SqlType::Datetime(_) | SqlType::TimestampNtz(_) => {
+            SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
+        }
+        SqlType::Blob(_) | SqlType::Binary(_) | SqlType::Varbinary(_) => SqlType::Bytea,
+        SqlType::Custom(name, _) => match name.to_string().to_ascii_uppercase().as_str() {
+            "UINTEGER" => SqlType::IntUnsigned(None),
+            "JSON" | "UUID" => SqlType::Varchar(None),
+            "BLOB" | "BYTES" => SqlType::Bytea,
+            // DuckDB's timestamps of other precisions.
+            "TIMESTAMP_S" => SqlType::Timestamp(Some(0), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
+            "TIMESTAMP_MS" => SqlType::Timestamp(Some(3), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
+            "TIMESTAMP_NS" => SqlType::Timestamp(Some(9), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
+            _ => return,
+        },
+        _ => return,
+    };
+    *data_type = replacement;
+}
