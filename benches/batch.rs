@@ -8,6 +8,8 @@
 //! an HTML report over 90 days of the same size (no peer: DuckDB has no report), and last the
 //! warm queries over 7, 30, 90 and 365 days at one rate (`BATCH_RANGE_EVENTS`).
 
+#[path = "../tests/cli/common/job_files.rs"]
+mod job_files;
 #[path = "../tests/cli/common/server.rs"]
 #[allow(dead_code)]
 mod server;

@@ -1,3 +1,6 @@
+//! The `carto-activity` executable: parses the flags, runs the command, maps its error to an
+//! exit status.
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -22,6 +22,7 @@ use std::time::{Duration, SystemTime};
 use chrono::NaiveDate;
 
 mod clear;
+mod day_file;
 pub(crate) mod fill;
 mod lock;
 pub(crate) mod manifest;

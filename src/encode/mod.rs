@@ -1,12 +1,12 @@
 //! Arrow values as text, the one encoding of every output: JSON values (query --json, NDJSON,
 //! the report's tables), CSV cells and DuckDB-style table cells ([`text`]). Printing is elsewhere.
 
+mod csv_cells;
 mod text;
 
+pub use csv_cells::{write_csv_header, write_csv_rows};
 pub use text::{display_text, unnamed_struct};
 use text::{interval_text, non_finite};
-
-use std::io::Write;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
@@ -156,7 +156,7 @@ fn utc(unit: &TimeUnit, value: i64) -> Option<DateTime<Utc>> {
     }
 }
 
-fn timestamp_at(array: &dyn Array, unit: &TimeUnit, row: usize) -> Option<DateTime<Utc>> {
+pub(super) fn timestamp_at(array: &dyn Array, unit: &TimeUnit, row: usize) -> Option<DateTime<Utc>> {
     let value = match unit {
         TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row),
         TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row),
@@ -291,7 +291,7 @@ fn list_json(values: &dyn Array, style: Timestamps) -> Value {
     Value::Array((0..values.len()).map(|i| styled_json(values, i, style)).collect())
 }
 
-fn formatted(array: &dyn Array, row: usize, null: &str) -> String {
+pub(super) fn formatted(array: &dyn Array, row: usize, null: &str) -> String {
     let options = FormatOptions::new().with_null(null);
     match ArrayFormatter::try_new(array, &options) {
         Ok(f) => f.value(row).to_string(),
@@ -299,56 +299,10 @@ fn formatted(array: &dyn Array, row: usize, null: &str) -> String {
     }
 }
 
-pub fn write_csv_header<W: Write>(writer: &mut csv::Writer<W>, schema: &Schema) -> csv::Result<()> {
-    writer.write_record(schema.fields().iter().map(|f| f.name()))
-}
-
-/// Rows as CSV, with the same cell encoding for query output and exports.
-pub fn write_csv_rows<W: Write>(writer: &mut csv::Writer<W>, batch: &RecordBatch) -> csv::Result<()> {
-    let columns: Vec<&ArrayRef> = batch.columns().iter().collect();
-    for row in 0..batch.num_rows() {
-        writer.write_record(columns.iter().map(|c| csv_text(c.as_ref(), row)))?;
-    }
-    Ok(())
-}
-
-/// CSV cells: empty for NULL, ISO 8601 timestamps (see [`iso_timestamp`]), lists and structs as JSON.
-fn csv_text(array: &dyn Array, row: usize) -> String {
-    if array.is_null(row) {
-        return String::new();
-    }
-    match array.data_type() {
-        DataType::Timestamp(unit, zone) => {
-            timestamp_at(array, unit, row).map(|t| iso_timestamp(t, zone.is_some())).unwrap_or_default()
-        }
-        DataType::List(_)
-        | DataType::LargeList(_)
-        | DataType::FixedSizeList(_, _)
-        | DataType::Struct(_)
-        | DataType::Map(_, _) => json_value(array, row).to_string(),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _) => {
-            match json_value(array, row) {
-                Value::String(s) => s,
-                other => other.to_string(),
-            }
-        }
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            non_finite(array, row).unwrap_or_else(|| formatted(array, row, ""))
-        }
-        DataType::Interval(_) => interval_text(array, row).unwrap_or_default(),
-        DataType::Binary
-        | DataType::LargeBinary
-        | DataType::BinaryView
-        | DataType::FixedSizeBinary(_)
-        | DataType::Time32(_)
-        | DataType::Time64(_) => display_text(array, row),
-        _ => formatted(array, row, ""),
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use csv_cells::csv_text;
     use datafusion::arrow::array::{
         Float64Array, Int64Array, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
     };

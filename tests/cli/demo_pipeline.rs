@@ -1,5 +1,5 @@
 //! The pipeline end to end on the demo source: queries checked against DuckDB over the same
-//! cached files, the per-day cache, exports, and every way a command can be used wrongly.
+//! cached files, the per-day cache, and every way a command can be used wrongly.
 
 use std::path::Path;
 
@@ -250,96 +250,6 @@ fn without_demo_no_source_is_configured() {
         .output()
         .unwrap();
     assert_clean_failure(&out, 2, "unknown --source");
-}
-
-#[test]
-fn export_writes_files_that_read_back_as_the_query_does() {
-    let env = Env::new();
-    let (start, end) = ("2025-10-01", "2025-10-03");
-    let out_dir = env.dir.path().join("out");
-    for format in ["csv", "parquet"] {
-        let out = env
-            .demo()
-            .args(["export", "--start-date", start, "--end-date", end, "--format", format, "--output-dir"])
-            .arg(&out_dir)
-            .output()
-            .unwrap();
-        assert_success(&out);
-    }
-    let counts = env.query_json(
-        start,
-        end,
-        "SELECT (SELECT count(*) FROM activity) AS activity, (SELECT count(*) FROM apiUsage) AS api_usage, \
-                (SELECT count(*) FROM userList) AS users, (SELECT count(*) FROM groupList) AS groups",
-    );
-    for (category, key) in
-        [("activity", "activity"), ("apiUsage", "api_usage"), ("userList", "users"), ("groupList", "groups")]
-    {
-        for (ext, reader) in [("csv", "read_csv"), ("parquet", "read_parquet")] {
-            let file = out_dir.join(format!("{category}_{start}_{end}.{ext}"));
-            assert!(file.is_file(), "{}", file.display());
-            let theirs = crate::common::duckdb(&json!({
-                "tables": {},
-                "sql": format!("SELECT count(*) AS n FROM {reader}('{}')", file.display()),
-            }));
-            assert_eq!(theirs[0]["n"], counts[0][key], "{category}.{ext}");
-        }
-    }
-    // The CSV holds the same values as the query: compare one category whole.
-    let ours =
-        env.query_json(start, end, "SELECT user_id, email, role, created_at, group_ids FROM userList ORDER BY user_id");
-    let theirs = crate::common::duckdb(&json!({
-        "tables": {},
-        "sql": format!(
-            "SELECT user_id, email, role, created_at, CAST(group_ids AS VARCHAR[]) AS group_ids \
-             FROM read_csv('{}', types={{'group_ids': 'JSON', 'created_at': 'TIMESTAMPTZ'}}) ORDER BY user_id",
-            out_dir.join(format!("userList_{start}_{end}.csv")).display()
-        ),
-    }));
-    assert_same_rows(&ours, &theirs, true);
-
-    // An existing file is refused without --overwrite, and left alone.
-    let before = std::fs::read(out_dir.join(format!("activity_{start}_{end}.csv"))).unwrap();
-    let out = env
-        .demo()
-        .args(["export", "--start-date", start, "--end-date", end, "--category", "activity", "--output-dir"])
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert_clean_failure(&out, 4, "--overwrite");
-    assert_eq!(before, std::fs::read(out_dir.join(format!("activity_{start}_{end}.csv"))).unwrap());
-    let out = env
-        .demo()
-        .args([
-            "export",
-            "--start-date",
-            start,
-            "--end-date",
-            end,
-            "--category",
-            "activity",
-            "--overwrite",
-            "--output-dir",
-        ])
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert_success(&out);
-    let names: Vec<String> =
-        std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
-    assert_eq!(names.len(), 8, "no temporary files left: {names:?}");
-}
-
-#[test]
-fn export_defaults_to_csv_in_activity_data() {
-    let env = Env::new();
-    let out = env
-        .demo()
-        .args(["export", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--category", "groupList"])
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert!(env.dir.path().join("activity-data/groupList_2025-10-01_2025-10-01.csv").is_file());
 }
 
 #[test]

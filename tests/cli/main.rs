@@ -4,19 +4,12 @@
 
 mod common;
 
-mod api_source;
-mod bad_input;
-mod confinement;
-mod defects;
-mod demo_cache;
 mod demo_pipeline;
 mod duckdb_compat;
 mod exports;
-mod folder_source;
-mod hostile;
-mod inferred_range;
 mod mcp;
-mod reliability;
 mod report;
+mod resilience;
 mod shell;
+mod sources;
 mod sync;

@@ -6,6 +6,7 @@
 mod complete;
 mod dot;
 mod session;
+mod statements;
 
 use std::borrow::Cow;
 use std::io::IsTerminal;
@@ -24,8 +25,9 @@ use crate::cli::ShellArgs;
 use crate::context::Context;
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
-use complete::{SqlCompleter, StatementValidator, Vocabulary, no_code, statement_complete};
+use complete::{SqlCompleter, Vocabulary};
 use session::{Flow, Session};
+use statements::{StatementValidator, no_code, statement_complete};
 
 /// Statements kept in the history file.
 const HISTORY_ENTRIES: usize = 10_000;

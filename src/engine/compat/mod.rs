@@ -1,7 +1,9 @@
-//! The DuckDB compatibility layer: parses SQL as DuckDB writes it ([`dialect`]), applies
-//! DuckDB's naming rules ([`names`]) and translates its functions and operators
-//! ([`expressions`]) before planning, adds the functions DataFusion lacks ([`functions`],
-//! [`aggregates`]) and applies DuckDB's typing rules after planning ([`semantics`]).
+//! The DuckDB compatibility layer, in the order a statement goes through it: [`parse`] (DuckDB's
+//! syntax as DataFusion's parser takes it, text passes over one token stream), [`rewrite`] (the
+//! tree rewritten into what DataFusion plans: calls, query forms, names), [`expand`] (expansions
+//! that ask the engine first: `COLUMNS`, `PIVOT`, `UNPIVOT`, aliases), [`planner`] (DuckDB's
+//! typing rules and operators once types are known) and [`functions`] (what DataFusion lacks, by
+//! family). [`catalogue`] says how each DuckDB function name is served.
 
 pub(crate) mod ast;
 pub(crate) mod catalogue;

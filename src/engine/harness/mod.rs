@@ -3,6 +3,7 @@
 //! which never reads it.
 
 mod catalogue;
+mod catalogue_rows;
 mod fuzz;
 mod readme;
 mod sqllogic;

@@ -3,4 +3,5 @@
 
 pub(crate) mod client;
 pub(crate) mod credentials;
+mod retry;
 pub mod wire;

@@ -2,6 +2,7 @@
 
 use super::*;
 use datafusion::arrow::array::{Array, AsArray};
+use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 fn day(s: &str) -> NaiveDate {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+mod job_files;
 pub mod server;
 
 use std::cell::Cell;

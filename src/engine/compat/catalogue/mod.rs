@@ -51,7 +51,7 @@ pub(crate) fn entries() -> &'static [(&'static str, Served)] {
     &ENTRIES
 }
 
-fn rows() -> impl Iterator<Item = Result<(&'static str, Served), String>> {
+pub(crate) fn rows() -> impl Iterator<Item = Result<(&'static str, Served), String>> {
     TABLE.lines().filter(|line| !line.starts_with('#') && !line.trim().is_empty()).map(|line| {
         let mut fields = line.split('\t');
         let (name, kind, detail) =
@@ -91,6 +91,3 @@ pub(crate) fn refusal(name: &str) -> Option<&'static str> {
         _ => None,
     }
 }
-
-#[cfg(test)]
-mod checks;

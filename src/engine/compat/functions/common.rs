@@ -26,17 +26,32 @@ pub(crate) struct RowUdf {
     json: bool,
 }
 
-impl PartialEq for RowUdf {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
+/// Equality and hashing of a UDF by its name, for UDFs whose other fields (closures, wrapped
+/// functions) do not compare: DataFusion compares and hashes functions when it dedups plans.
+macro_rules! compared_by_name {
+    ($udf:ty, $this:ident => $name:expr) => {
+        impl $udf {
+            fn compared_name(&self) -> &str {
+                let $this = self;
+                $name
+            }
+        }
+        impl PartialEq for $udf {
+            fn eq(&self, other: &Self) -> bool {
+                self.compared_name() == other.compared_name()
+            }
+        }
+        impl Eq for $udf {}
+        impl std::hash::Hash for $udf {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.compared_name().hash(state);
+            }
+        }
+    };
 }
-impl Eq for RowUdf {}
-impl std::hash::Hash for RowUdf {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-    }
-}
+pub(crate) use compared_by_name;
+
+compared_by_name!(RowUdf, udf => udf.name);
 
 /// A UDF called `name`, taking `arity` arguments of any type (`usage` is the error's hint).
 pub(crate) fn row_udf(

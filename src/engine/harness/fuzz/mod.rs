@@ -7,7 +7,9 @@
 //! `cargo test` runs 2,000 queries from seed 1. More: `CARTO_FUZZ_QUERIES=20000
 //! CARTO_FUZZ_SEED=7 cargo test --lib fuzz`; `CARTO_FUZZ_REPORT=FILE` writes every mismatch there.
 
+mod expressions;
 mod grammar;
+mod tables;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

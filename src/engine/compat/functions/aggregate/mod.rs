@@ -1,9 +1,10 @@
 //! DuckDB's aggregates, their exported states and histograms.
 
 pub(crate) mod aggregate_states;
-pub(crate) mod aggregates;
 pub(crate) mod checked_sum;
+pub(crate) mod collecting;
 pub(crate) mod histograms;
+mod statistics;
 pub(crate) mod temporal_aggregates;
 
 use datafusion::logical_expr::AggregateUDF;
@@ -12,7 +13,7 @@ use crate::engine::compat::functions::LayerFunction;
 
 /// The family's functions, as a session registers them.
 pub(crate) fn functions() -> Vec<LayerFunction> {
-    let mut functions: Vec<LayerFunction> = aggregates::functions().into_iter().map(LayerFunction::from).collect();
+    let mut functions: Vec<LayerFunction> = collecting::functions().into_iter().map(LayerFunction::from).collect();
     functions.extend(temporal_aggregates::temporal_aggregates().into_iter().map(LayerFunction::from));
     functions.push(AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()).into());
     functions.extend(aggregate_states::functions().into_iter().map(LayerFunction::from));

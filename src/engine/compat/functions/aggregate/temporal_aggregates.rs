@@ -24,14 +24,8 @@ pub(crate) fn temporal_aggregates() -> Vec<AggregateUDF> {
     [(median_udaf(), true), (avg_udaf(), false)]
         .into_iter()
         .filter_map(|(inner, median)| {
-            let other = crate::engine::compat::functions::aggregate::aggregates::aggregate_named(if median {
-                "quantile_cont"
-            } else {
-                "temporal_avg"
-            })?;
-            let text = median
-                .then(|| crate::engine::compat::functions::aggregate::aggregates::aggregate_named("quantile_disc"))
-                .flatten();
+            let other = super::collecting::aggregate_named(if median { "quantile_cont" } else { "temporal_avg" })?;
+            let text = median.then(|| super::collecting::aggregate_named("quantile_disc")).flatten();
             Some(AggregateUDF::new_from_impl(Widened {
                 inner,
                 other,
@@ -52,17 +46,7 @@ struct Widened {
     signature: Signature,
 }
 
-impl PartialEq for Widened {
-    fn eq(&self, other: &Self) -> bool {
-        self.inner.name() == other.inner.name()
-    }
-}
-impl Eq for Widened {}
-impl std::hash::Hash for Widened {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.inner.name().hash(state);
-    }
-}
+crate::engine::compat::functions::common::compared_by_name!(Widened, udf => udf.inner.name());
 
 fn is_text(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)

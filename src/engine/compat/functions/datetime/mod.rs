@@ -5,6 +5,7 @@ pub(crate) mod complete_parts;
 pub(crate) mod date_diff;
 pub(crate) mod intervals;
 pub(crate) mod strptime;
+mod strptime_parser;
 pub(crate) mod temporal_values;
 pub(crate) mod time_buckets;
 pub(crate) mod time_zones;

@@ -36,17 +36,7 @@ struct AnyDepth {
     as_text: bool,
 }
 
-impl PartialEq for AnyDepth {
-    fn eq(&self, other: &Self) -> bool {
-        self.inner.name() == other.inner.name()
-    }
-}
-impl Eq for AnyDepth {}
-impl std::hash::Hash for AnyDepth {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.inner.name().hash(state);
-    }
-}
+crate::engine::compat::functions::common::compared_by_name!(AnyDepth, udf => udf.inner.name());
 
 impl ScalarUDFImpl for AnyDepth {
     fn name(&self) -> &str {

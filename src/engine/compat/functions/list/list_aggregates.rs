@@ -46,7 +46,7 @@ const LIST_FORMS: [(&str, &str); 23] = [
 /// The aggregates a list may be run through, by DuckDB's names and DataFusion's.
 static AGGREGATES: LazyLock<HashMap<String, Arc<AggregateUDF>>> = LazyLock::new(|| {
     let mut all: HashMap<String, Arc<AggregateUDF>> = HashMap::new();
-    let ours = crate::engine::compat::functions::aggregate::aggregates::functions().into_iter().map(Arc::new);
+    let ours = crate::engine::compat::functions::aggregate::collecting::functions().into_iter().map(Arc::new);
     for udaf in datafusion::functions_aggregate::all_default_aggregate_functions().into_iter().chain(ours) {
         for name in std::iter::once(udaf.name().to_string()).chain(udaf.aliases().iter().cloned()) {
             all.insert(name, udaf.clone());

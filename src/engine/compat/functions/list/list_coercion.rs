@@ -44,17 +44,7 @@ struct NumberCoercing {
     signature: Signature,
 }
 
-impl PartialEq for NumberCoercing {
-    fn eq(&self, other: &Self) -> bool {
-        self.inner.name() == other.inner.name()
-    }
-}
-impl Eq for NumberCoercing {}
-impl std::hash::Hash for NumberCoercing {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.inner.name().hash(state);
-    }
-}
+crate::engine::compat::functions::common::compared_by_name!(NumberCoercing, udf => udf.inner.name());
 
 impl ScalarUDFImpl for NumberCoercing {
     fn name(&self) -> &str {

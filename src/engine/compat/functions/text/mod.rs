@@ -5,6 +5,7 @@ pub(crate) mod byte_sizes;
 pub(crate) mod case_mapping;
 pub(crate) mod character_positions;
 pub(crate) mod distances;
+mod format_specs;
 pub(crate) mod formatting;
 pub(crate) mod graphemes;
 pub(crate) mod number_text;

@@ -10,6 +10,7 @@ use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
 use datafusion::physical_expr::expressions::Literal;
 
+use super::statistics::{decimal_mad, discrete_index, doubles, entropy, exact_mean, median, most_frequent};
 use crate::engine::compat::functions::datetime::temporal_values::{self, is_temporal, kept};
 
 pub(crate) fn functions() -> Vec<AggregateUDF> {
@@ -44,7 +45,7 @@ pub(crate) fn aggregate_named(name: &str) -> Option<std::sync::Arc<AggregateUDF>
 /// (DuckDB's `avg` of dates, timestamps, times and intervals). `quantile_cont` and `mad` take
 /// temporal values too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Collect {
+pub(super) enum Collect {
     Mode,
     QuantileDisc,
     QuantileCont,
@@ -342,43 +343,6 @@ impl CollectAccumulator {
     }
 }
 
-/// DuckDB's element for a discrete quantile `q` of `n` sorted values: `max(1, n - floor(n - n q)) - 1`.
-fn discrete_index(n: usize, q: f64, exact: Option<(i128, i128)>) -> usize {
-    let floored = match exact {
-        Some((integral, scaling)) => ((n as i128 * scaling - n as i128 * integral) / scaling).max(0) as usize,
-        None => (n as f64 - n as f64 * q).floor().max(0.0) as usize,
-    };
-    n.saturating_sub(floored).max(1) - 1
-}
-
-fn doubles(values: &[ScalarValue]) -> Vec<f64> {
-    values.iter().filter_map(|v| if let ScalarValue::Float64(Some(x)) = v { Some(*x) } else { None }).collect()
-}
-
-/// Linear interpolation at the middle rank of sorted values, as DuckDB's median.
-fn median(sorted: &[f64]) -> f64 {
-    let position = (sorted.len() - 1) as f64 * 0.5;
-    let (lower, upper) = (sorted[position.floor() as usize], sorted[position.ceil() as usize]);
-    lower + (upper - lower) * (position - position.floor())
-}
-
-/// The median absolute deviation of DECIMALs as DuckDB computes it: in the decimal's integers,
-/// each median interpolated with its fraction truncated (the MAD of -128 and 127 is 127).
-fn decimal_mad(values: &[f64], scale: i8) -> f64 {
-    let unit = 10f64.powi(i32::from(scale));
-    let median = |sorted: &[f64]| {
-        let position = (sorted.len() - 1) as f64 * 0.5;
-        let (lower, upper) = (sorted[position.floor() as usize], sorted[position.ceil() as usize]);
-        lower + ((upper - lower) * (position - position.floor())).trunc()
-    };
-    let mut scaled: Vec<f64> = values.iter().map(|v| (v * unit).round()).collect();
-    scaled.sort_by(f64::total_cmp);
-    let middle = median(&scaled);
-    let mut deviations: Vec<f64> = scaled.iter().map(|v| (v - middle).abs()).collect();
-    deviations.sort_by(f64::total_cmp);
-    median(&deviations) / unit
-}
-
 /// DuckDB's formulas for the moment statistics, the product and the median absolute deviation;
 /// `None` for the other aggregates, `Some(None)` where DuckDB answers NULL.
 fn statistic(kind: Collect, values: &[ScalarValue]) -> Option<Option<f64>> {
@@ -423,44 +387,4 @@ fn statistic(kind: Collect, values: &[ScalarValue]) -> Option<Option<f64>> {
         Collect::TemporalAvg => Some(exact_mean(&x)),
         _ => return None,
     })
-}
-
-/// The mean of whole numbers (microseconds), summed exactly and rounded to the nearest (a half
-/// down), as DuckDB averages temporal values.
-fn exact_mean(values: &[f64]) -> f64 {
-    let n = values.len() as i128;
-    let sum: i128 = values.iter().map(|v| *v as i128).sum();
-    let (quotient, remainder) = (sum.div_euclid(n), sum.rem_euclid(n));
-    (quotient + i128::from(2 * remainder > n)) as f64
-}
-
-/// The `k` most frequent values, the more frequent first; among equally frequent ones, the first seen.
-fn most_frequent(values: &[ScalarValue], k: usize) -> Vec<ScalarValue> {
-    let mut counts: Vec<(&ScalarValue, usize)> = Vec::new();
-    let mut index: std::collections::HashMap<&ScalarValue, usize> = std::collections::HashMap::new();
-    for value in values {
-        let at = *index.entry(value).or_insert_with(|| {
-            counts.push((value, 0));
-            counts.len() - 1
-        });
-        counts[at].1 += 1;
-    }
-    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-    counts.into_iter().take(k).map(|(value, _)| value.clone()).collect()
-}
-
-/// The entropy in bits of the values' distribution (NULLs left out).
-fn entropy(values: &[ScalarValue]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    let n = sorted.len() as f64;
-    let mut total = 0.0;
-    let mut i = 0;
-    while i < sorted.len() {
-        let run = sorted[i..].iter().take_while(|v| *v == &sorted[i]).count();
-        let p = run as f64 / n;
-        total -= p * p.log2();
-        i += run;
-    }
-    total
 }
