@@ -8,6 +8,7 @@ mod demo_pipeline;
 mod duckdb_compat;
 mod exports;
 mod mcp;
+mod published;
 mod report;
 mod resilience;
 mod shell;

@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 /// over them.
 #[rustfmt::skip]
 const TEMPLATES: &[(&[&str], usize, &str)] = &[
+    // DuckDB reads `date(x)` as the cast it spells (its name included).
+    (&["date"], 1, "CAST($1 AS DATE)"),
     (&["millisecond"], 1, "CAST(trunc(date_part('microsecond', $1) / 1000) AS BIGINT)"),
     (&["microsecond"], 1, "CAST(date_part('microsecond', $1) AS BIGINT)"),
     (&["nanosecond"], 1, "CAST(date_part('nanosecond', $1) AS BIGINT)"),

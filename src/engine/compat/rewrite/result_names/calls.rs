@@ -13,6 +13,17 @@ impl Namer<'_> {
     /// A call: its name in lower case (quoted if a keyword), `DISTINCT`, arguments, an argument
     /// `ORDER BY`, `WITHIN GROUP`, `FILTER` and `OVER` as DuckDB writes them.
     pub(crate) fn function(&self, f: &Function, renamed: Option<&str>) -> String {
+        // DuckDB reads `date(x)` as the cast, and names it so.
+        if renamed.is_none()
+            && function_name(&f.name) == "date"
+            && let FunctionArguments::List(list) = &f.args
+            && let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice()
+            && list.duplicate_treatment.is_none()
+            && f.over.is_none()
+            && f.filter.is_none()
+        {
+            return format!("CAST({} AS DATE)", self.write(arg));
+        }
         // `a.b.f(x)` is a method call on the column `a.b`: `f(a.b, x)`; on a one-part name
         // DuckDB reads a call of `f` in schema `a`, and writes `a.f(x)`.
         if renamed.is_none() && f.name.0.len() > 1 {
