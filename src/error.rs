@@ -147,6 +147,21 @@ impl Error {
             ));
         }
         let message = one_line(&strip_datafusion_prefixes(&err));
+        if message.starts_with("Physical plan does not support logical expression") {
+            return Error::Query(
+                "this subquery cannot be computed where it stands (a correlated EXISTS, IN or scalar subquery inside an aggregate's FILTER or argument, or a join condition): compute it in a WHERE filter, or join the subquery's table and aggregate".into(),
+            );
+        }
+        // A panic inside the engine's tasks comes back as an error naming the task.
+        if let Some((_, detail)) = message.split_once("panicked with message ") {
+            let detail = detail.trim_matches('"');
+            if detail.contains("offset overflow") || detail.contains("overflow") && detail.contains("offset") {
+                return Error::Query(
+                    "a result column would hold more than 2 GiB of text or list items in one batch, more than the engine can hold: aggregate less (e.g. sum(length(s)) instead of length(string_agg(s, '')))".into(),
+                );
+            }
+            return Error::Panicked(detail.to_string());
+        }
         if let Some(name) = message.strip_prefix("table function '").and_then(|m| m.split('\'').next())
             && name != "unnest"
         {

@@ -101,11 +101,9 @@ fn check(sql: &str, ours: &[Value], theirs: &[Value]) -> Result<(), String> {
         return Err("the rows differ".into());
     }
     let columns = names(ours).unwrap_or_default();
-    let keys = match order_keys(sql, &columns) {
-        Some(keys) => keys,
-        None if limited => columns,
-        None => return Ok(()),
-    };
+    // Without an ORDER BY on output columns, which rows a LIMIT keeps, and in which order, is
+    // the engine's choice (DuckDB's too): only their number and names are fixed.
+    let Some(keys) = order_keys(sql, &columns) else { return Ok(()) };
     let ours_keys: Vec<Value> = ours.iter().map(|r| Value::Array(row_key(r, &keys))).collect();
     let theirs_keys: Vec<Value> = theirs.iter().map(|r| Value::Array(row_key(r, &keys))).collect();
     if !same_value(&Value::Array(ours_keys), &Value::Array(theirs_keys)) {

@@ -146,6 +146,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
         }
         _ => {}
     }
+    rewrite::subqueries::outside_filters(statement);
     // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
         rewrite::lambdas::to_lambdas(expr);

@@ -25,6 +25,7 @@ fn is_timestamptz(data_type: &SqlType) -> bool {
 
 pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     crate::engine::compat::rewrite::like::duckdb_like(expr)?;
+    crate::engine::compat::rewrite::expression_forms::distinct_order_keys(expr);
     if let Expr::Array(list) = expr {
         crate::engine::compat::rewrite::query_forms::floating_column(&mut list.elem.iter_mut().collect::<Vec<_>>());
     }

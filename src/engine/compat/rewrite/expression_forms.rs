@@ -4,8 +4,8 @@
 //! length, and casts of exported aggregate states.
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, Value,
-    ValueWithSpan,
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments,
+    Ident, ObjectName, Value, ValueWithSpan,
 };
 
 use crate::engine::compat::ast::{call, plain_args};
@@ -269,4 +269,25 @@ pub(crate) fn state_cast(expr: &Expr) -> Option<Expr> {
     }
     let cast = cast_to(data_type);
     Some(crate::engine::compat::functions::text::text_casts::text_cast(&cast).unwrap_or(cast))
+}
+
+/// An aggregate's argument `ORDER BY` with each key once: a key after the same key orders
+/// nothing more (DuckDB ignores it; DataFusion's sort asserts on it).
+pub(crate) fn distinct_order_keys(expr: &mut Expr) {
+    let Expr::Function(f) = expr else { return };
+    let keys = match &mut f.args {
+        FunctionArguments::List(list) => list.clauses.iter_mut().find_map(|c| match c {
+            FunctionArgumentClause::OrderBy(keys) => Some(keys),
+            _ => None,
+        }),
+        _ => None,
+    };
+    for keys in keys.into_iter().chain(Some(&mut f.within_group)) {
+        let mut seen: Vec<Expr> = Vec::new();
+        keys.retain(|key| {
+            let new = !seen.contains(&key.expr);
+            seen.push(key.expr.clone());
+            new
+        });
+    }
 }

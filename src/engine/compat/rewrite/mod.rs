@@ -13,5 +13,6 @@ pub(crate) mod query_forms;
 pub(crate) mod refusals;
 pub(crate) mod reshapes;
 pub(crate) mod result_names;
+pub(crate) mod subqueries;
 pub(crate) mod templates;
 pub(crate) mod type_names;

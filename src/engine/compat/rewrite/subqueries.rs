@@ -1,0 +1,333 @@
+//! `EXISTS (...)` and `x IN (SELECT ...)` outside a filter — in a select list, a `CASE`, an
+//! `ORDER BY` — as counts DataFusion can plan: it turns them into joins only where they filter
+//! (a conjunct of `WHERE`), and fails on them anywhere else. A count of the subquery's rows is
+//! a scalar subquery, which it decorrelates.
+//!
+//! - `EXISTS (SELECT ... FROM f WHERE w)` → `coalesce((SELECT count(*) FROM f WHERE w), 0) > 0`
+//!   (other subqueries are counted whole: `(SELECT count(*) FROM (q))`);
+//! - `x IN (SELECT e FROM f WHERE w)` (or any subquery of one column) → with three counts, SQL's three-valued answer: FALSE when
+//!   the subquery has no rows, NULL when `x` is NULL, TRUE on a match, NULL when `e` has a NULL,
+//!   else FALSE. The match is counted on a list of the values (`array_has`), so that `x` is never
+//!   read inside the subquery, where its names could mean the subquery's own columns.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, GroupByExpr, Query, Select, SelectItem, SetExpr, Statement, TableFactor, Visit, VisitMut,
+    Visitor, VisitorMut, visit_expressions_mut,
+};
+use datafusion::sql::sqlparser::parser::Parser;
+
+use crate::engine::compat::ast::for_each_select;
+use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
+
+/// DuckDB's aggregates (and their common aliases): a subquery whose select list calls one is
+/// not a set of rows to count.
+const AGGREGATES: &[&str] = &[
+    "any_value",
+    "approx_count_distinct",
+    "approx_quantile",
+    "arg_max",
+    "arg_min",
+    "argmax",
+    "argmin",
+    "array_agg",
+    "avg",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "bool_and",
+    "bool_or",
+    "corr",
+    "count",
+    "count_if",
+    "covar_pop",
+    "covar_samp",
+    "entropy",
+    "favg",
+    "first",
+    "fsum",
+    "group_concat",
+    "histogram",
+    "kurtosis",
+    "last",
+    "list",
+    "listagg",
+    "mad",
+    "max",
+    "max_by",
+    "mean",
+    "median",
+    "min",
+    "min_by",
+    "mode",
+    "product",
+    "quantile",
+    "quantile_cont",
+    "quantile_disc",
+    "regr_slope",
+    "sem",
+    "skewness",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "string_agg",
+    "sum",
+    "var_pop",
+    "var_samp",
+    "variance",
+];
+
+/// Rewrites the subqueries of every select list, `ORDER BY` and `GROUP BY` of the statement.
+pub(crate) fn outside_filters(statement: &mut Statement) {
+    let _ = statement.visit(&mut SelectLists);
+}
+
+struct SelectLists;
+
+impl VisitorMut for SelectLists {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        for_each_select(&mut query.body, &mut |select| {
+            for item in &mut select.projection {
+                if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
+                    rewrite_all(e);
+                }
+            }
+            if let GroupByExpr::Expressions(keys, _) = &mut select.group_by {
+                keys.iter_mut().for_each(rewrite_all);
+            }
+        });
+        if let Some(order_by) = &mut query.order_by
+            && let datafusion::sql::sqlparser::ast::OrderByKind::Expressions(keys) = &mut order_by.kind
+        {
+            keys.iter_mut().for_each(|key| rewrite_all(&mut key.expr));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn rewrite_all(expr: &mut Expr) {
+    let _ = visit_expressions_mut(expr, |e: &mut Expr| {
+        if let Some(counted) = counted(e) {
+            *e = counted;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// The count form of an `EXISTS` or `IN (subquery)`, when it has one.
+fn counted(expr: &Expr) -> Option<Expr> {
+    let text = match expr {
+        Expr::Exists { subquery, negated } => {
+            let compare = if *negated { "=" } else { ">" };
+            match with_projection(subquery, "count(*)") {
+                Some(count) => format!("coalesce(({count}), 0) {compare} 0"),
+                None => format!("(SELECT count(*) FROM ({subquery}) AS subquery_rows) {compare} 0"),
+            }
+        }
+        Expr::InSubquery { expr: x, subquery, negated } => {
+            let (rows, values, nulls) = match only_item(subquery) {
+                Some(element) => (
+                    with_projection(subquery, "count(*)")?,
+                    with_projection(subquery, &format!("array_agg({element})"))?,
+                    with_projection(subquery, &format!("count(*) - count({element})"))?,
+                ),
+                // Other subqueries (set operations, grouping) through their one column.
+                None => (
+                    format!("SELECT count(*) FROM ({subquery}) AS subquery_rows"),
+                    format!("SELECT array_agg(v) FROM ({subquery}) AS subquery_rows(v)"),
+                    format!("SELECT count(*) - count(v) FROM ({subquery}) AS subquery_rows(v)"),
+                ),
+            };
+            let answer = format!(
+                "CASE WHEN coalesce(({rows}), 0) = 0 THEN false WHEN ({x}) IS NULL THEN NULL \
+                 WHEN array_has(({values}), ({x})) THEN true WHEN coalesce(({nulls}), 0) > 0 THEN NULL ELSE false END"
+            );
+            if *negated { format!("NOT ({answer})") } else { answer }
+        }
+        _ => return None,
+    };
+    Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
+}
+
+/// The subquery with its select list replaced by `projection`, when it is one plain SELECT whose
+/// rows are its FROM's rows under its WHERE (no grouping, aggregate, window or limit).
+fn with_projection(query: &Query, projection: &str) -> Option<String> {
+    if query.with.is_some() || query.limit_clause.is_some() || query.fetch.is_some() {
+        return None;
+    }
+    let SetExpr::Select(select) = query.body.as_ref() else { return None };
+    let grouped = !matches!(&select.group_by, GroupByExpr::Expressions(keys, _) if keys.is_empty());
+    if grouped || select.having.is_some() || select.qualify.is_some() || !select.named_window.is_empty() {
+        return None;
+    }
+    if select.projection.iter().any(|item| aggregates(item)) {
+        return None;
+    }
+    if let Some(keyed) = with_keys(select, projection) {
+        return Some(keyed);
+    }
+    let mut select = select.clone();
+    select.distinct = None;
+    let parsed = Parser::new(&DuckDbCompatDialect).try_with_sql(projection).ok()?.parse_expr().ok()?;
+    select.projection = vec![SelectItem::UnnamedExpr(parsed)];
+    Some(select.to_string())
+}
+
+/// `SELECT projection FROM t AS a WHERE f(a.x) = outer.y AND ...` with each computed key of a
+/// correlated equality made a column first: `FROM (SELECT *, f(a.x) AS correlated_key_1 FROM t
+/// AS a) AS a WHERE a.correlated_key_1 = outer.y AND ...`. DataFusion decorrelates a scalar
+/// subquery whose correlated equalities compare columns, not computed values.
+fn with_keys(select: &Select, projection: &str) -> Option<String> {
+    let [from] = select.from.as_slice() else { return None };
+    let TableFactor::Table { name, alias, args: None, .. } = &from.relation else { return None };
+    if !from.joins.is_empty() || alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
+        return None;
+    }
+    let qualifier =
+        alias.as_ref().map_or_else(|| name.0.last().map(|p| p.to_string()), |a| Some(a.name.to_string()))?;
+    let mut conjuncts = Vec::new();
+    split_and(select.selection.as_ref()?, &mut conjuncts);
+    let (mut keys, mut kept) = (Vec::new(), Vec::new());
+    for conjunct in conjuncts {
+        if let Expr::BinaryOp { left, op: BinaryOperator::Eq, right } = &conjunct {
+            let side =
+                |e: &Expr| !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) && reads_only(e, &qualifier);
+            let (inner, outer) = match (side(left), side(right)) {
+                (true, false) if reads_outside(right, &qualifier) => (left, right),
+                (false, true) if reads_outside(left, &qualifier) => (right, left),
+                _ => {
+                    kept.push(conjunct.to_string());
+                    continue;
+                }
+            };
+            keys.push(format!("{inner} AS correlated_key_{}", keys.len() + 1));
+            kept.push(format!("{qualifier}.correlated_key_{} = {outer}", keys.len()));
+        } else {
+            kept.push(conjunct.to_string());
+        }
+    }
+    if keys.is_empty() {
+        return None;
+    }
+    let table = match alias {
+        Some(alias) => format!("{name} AS {}", alias.name),
+        None => name.to_string(),
+    };
+    Some(format!(
+        "SELECT {projection} FROM (SELECT *, {} FROM {table}) AS {qualifier} WHERE {}",
+        keys.join(", "),
+        kept.join(" AND ")
+    ))
+}
+
+fn split_and(expr: &Expr, into: &mut Vec<Expr>) {
+    match expr {
+        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
+            split_and(left, into);
+            split_and(right, into);
+        }
+        Expr::Nested(inner) if matches!(inner.as_ref(), Expr::BinaryOp { op: BinaryOperator::And, .. }) => {
+            split_and(inner, into)
+        }
+        other => into.push(other.clone()),
+    }
+}
+
+/// The column references of an expression: each as (qualifier, if any).
+fn references(expr: &Expr) -> Vec<Option<String>> {
+    let mut found = Vec::new();
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions(expr, |e: &Expr| {
+        match e {
+            Expr::Identifier(_) => found.push(None),
+            Expr::CompoundIdentifier(parts) if parts.len() > 1 => found.push(Some(parts[0].value.clone())),
+            Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => found.push(Some(String::new())),
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
+/// Whether `expr` reads columns, all of the subquery's table (qualified by it, or not at all).
+fn reads_only(expr: &Expr, qualifier: &str) -> bool {
+    let refs = references(expr);
+    !refs.is_empty() && refs.iter().all(|r| r.as_ref().is_none_or(|q| q.eq_ignore_ascii_case(qualifier)))
+}
+
+/// Whether `expr` reads columns, all qualified by another name than the subquery's table.
+fn reads_outside(expr: &Expr, qualifier: &str) -> bool {
+    let refs = references(expr);
+    !refs.is_empty()
+        && refs.iter().all(|r| r.as_ref().is_some_and(|q| !q.is_empty() && !q.eq_ignore_ascii_case(qualifier)))
+}
+
+/// The one expression a plain subquery selects.
+fn only_item(query: &Query) -> Option<String> {
+    with_projection(query, "1")?;
+    let SetExpr::Select(select) = query.body.as_ref() else { return None };
+    match select.projection.as_slice() {
+        [SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }] => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether a select item calls an aggregate or a window function (in a nested subquery too:
+/// then it is left alone).
+fn aggregates(item: &SelectItem) -> bool {
+    struct Finder(bool);
+    impl Visitor for Finder {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            if let Expr::Function(f) = expr {
+                let name = f.name.to_string().to_ascii_lowercase();
+                if f.over.is_some() || AGGREGATES.contains(&name.as_str()) {
+                    self.0 = true;
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut finder = Finder(false);
+    let _ = item.visit(&mut finder);
+    finder.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(sql: &str) -> String {
+        let mut statements = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap();
+        outside_filters(&mut statements[0]);
+        statements[0].to_string()
+    }
+
+    #[test]
+    fn exists_and_in_outside_filters_become_counts() {
+        let exists = rewritten("SELECT EXISTS (SELECT 1 FROM t WHERE t.a = u.a) AS e FROM u");
+        assert!(exists.contains("coalesce((SELECT count(*) FROM t WHERE t.a = u.a), 0) > 0 AS e"), "{exists}");
+        let grouped = rewritten("SELECT NOT EXISTS (SELECT a FROM t GROUP BY a) FROM u");
+        assert!(
+            grouped.contains("(SELECT count(*) FROM (SELECT a FROM t GROUP BY a) AS subquery_rows) = 0"),
+            "{grouped}"
+        );
+        let member = rewritten("SELECT u.a IN (SELECT b FROM t) FROM u");
+        assert!(member.contains("array_has((SELECT array_agg(b) FROM t), (u.a))"), "{member}");
+        // In a filter DataFusion plans them as joins: left as written.
+        let filter = "SELECT a FROM u WHERE EXISTS (SELECT 1 FROM t WHERE t.a = u.a)";
+        assert_eq!(rewritten(filter), filter);
+        // An aggregate's one row always exists: the subquery is counted whole.
+        let aggregate = rewritten("SELECT u.a IN (SELECT max(b) FROM t) FROM u");
+        assert!(aggregate.contains("array_has((SELECT array_agg(v) FROM (SELECT max(b) FROM t) AS subquery_rows (v))"));
+        // A computed key of a correlated equality is made a column first.
+        let keyed = rewritten("SELECT EXISTS (SELECT 1 FROM t AS a WHERE lower(a.x) = u.y AND a.z = 1) FROM u");
+        assert!(
+            keyed.contains("FROM (SELECT *, lower(a.x) AS correlated_key_1 FROM t AS a) AS a WHERE a.correlated_key_1 = u.y AND a.z = 1"),
+            "{keyed}"
+        );
+    }
+}
