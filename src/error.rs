@@ -147,9 +147,11 @@ impl Error {
             ));
         }
         let message = one_line(&strip_datafusion_prefixes(&err));
-        if message.starts_with("Physical plan does not support logical expression") {
+        if message.starts_with("Physical plan does not support logical expression")
+            || message.starts_with("Correlated scalar subquery can only be used in")
+        {
             return Error::Query(
-                "this subquery cannot be computed where it stands (a correlated EXISTS, IN or scalar subquery inside an aggregate's FILTER or argument, or a join condition): compute it in a WHERE filter, or join the subquery's table and aggregate".into(),
+                "this subquery cannot be computed where it stands (a correlated EXISTS, IN or scalar subquery inside an aggregate's FILTER or argument, an ORDER BY, or a join condition): compute it in a WHERE filter or the select list, or join the subquery's table and aggregate".into(),
             );
         }
         // A panic inside the engine's tasks comes back as an error naming the task.
@@ -202,6 +204,18 @@ pub(crate) fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_panics_and_unplannable_subqueries_read_as_ours() {
+        let plan =
+            DataFusionError::NotImplemented("Physical plan does not support logical expression Exists(..)".into());
+        assert!(Error::query(plan).to_string().starts_with("this subquery cannot be computed where it stands"));
+        let panic = DataFusionError::External("task 6 panicked with message \"offset overflow\"".into());
+        let message = Error::query(panic).to_string();
+        assert!(message.contains("more than 2 GiB") && !message.contains("task"), "{message}");
+        let other = DataFusionError::External("task 2 panicked with message \"assertion failed\"".into());
+        assert!(matches!(Error::query(other), Error::Panicked(detail) if detail == "assertion failed"));
+    }
 
     #[test]
     fn messages_collapse_to_one_line() {

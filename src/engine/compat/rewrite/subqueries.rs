@@ -78,6 +78,9 @@ const AGGREGATES: &[&str] = &[
     "variance",
 ];
 
+/// Functions that return rows, not a value: a subquery selecting one has other rows than its FROM.
+const SET_RETURNING: &[&str] = &["generate_subscripts", "regexp_split_to_table", "string_split_to_table", "unnest"];
+
 /// Rewrites the subqueries of every select list, `ORDER BY` and `GROUP BY` of the statement.
 pub(crate) fn outside_filters(statement: &mut Statement) {
     let _ = statement.visit(&mut SelectLists);
@@ -274,8 +277,8 @@ fn only_item(query: &Query) -> Option<String> {
     }
 }
 
-/// Whether a select item calls an aggregate or a window function (in a nested subquery too:
-/// then it is left alone).
+/// Whether a select item calls an aggregate, a window function or a function that returns rows
+/// (in a nested subquery too: then it is left alone).
 fn aggregates(item: &SelectItem) -> bool {
     struct Finder(bool);
     impl Visitor for Finder {
@@ -283,7 +286,7 @@ fn aggregates(item: &SelectItem) -> bool {
         fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
             if let Expr::Function(f) = expr {
                 let name = f.name.to_string().to_ascii_lowercase();
-                if f.over.is_some() || AGGREGATES.contains(&name.as_str()) {
+                if f.over.is_some() || AGGREGATES.contains(&name.as_str()) || SET_RETURNING.contains(&name.as_str()) {
                     self.0 = true;
                     return ControlFlow::Break(());
                 }

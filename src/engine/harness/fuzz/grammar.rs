@@ -205,7 +205,7 @@ impl Generator {
 
     fn with_subquery(&mut self) -> Query {
         let condition = self.expr(&API_USAGE, Ty::Bool, 1);
-        let sql = match self.rng.random_range(0..5) {
+        let sql = match self.rng.random_range(0..9) {
             0 => format!(
                 "SELECT l.email, l.role FROM userList l WHERE l.user_id IN (SELECT u.user_id FROM apiUsage u WHERE {condition})"
             ),
@@ -216,6 +216,22 @@ impl Generator {
                 "SELECT l.email FROM userList l WHERE NOT EXISTS (SELECT 1 FROM apiUsage u WHERE u.user_id = l.user_id AND {condition})"
             ),
             3 => format!("SELECT l.role, (SELECT count(*) FROM apiUsage u WHERE {condition}) AS n FROM userList l"),
+            // Correlated subqueries in select lists, keyed on columns and on computed values (named:
+            // DuckDB names an unnamed subquery by its own rendering of it, which this layer lacks).
+            4 => format!(
+                "SELECT l.email, EXISTS (SELECT 1 FROM apiUsage u WHERE u.user_id = l.user_id AND {condition}) AS used FROM userList l"
+            ),
+            5 => format!(
+                "SELECT l.email, NOT EXISTS (SELECT 1 FROM activity a WHERE a.data->>'userId' = l.user_id AND a.type LIKE '{}%') AS quiet FROM userList l",
+                self.pick(&["Map", "Workflow", "User", "Sql"])
+            ),
+            6 => format!(
+                "SELECT l.role, l.user_id IN (SELECT u.user_id FROM apiUsage u WHERE {condition}) AS used, count(*) AS n FROM userList l GROUP BY ALL"
+            ),
+            7 => format!(
+                "SELECT g.group_alias, g.group_id NOT IN (SELECT unnest(l.group_ids) FROM userList l WHERE l.role = '{}') AS unused FROM groupList g",
+                self.pick(&["Admin", "Editor", "Viewer"])
+            ),
             _ => format!(
                 "SELECT s.metric, s.total FROM (SELECT u.metric, sum(u.amount) AS total FROM apiUsage u WHERE {condition} GROUP BY u.metric) s WHERE s.total > {}",
                 self.rng.random_range(0..2000)
