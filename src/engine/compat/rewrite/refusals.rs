@@ -4,14 +4,26 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::category::Category;
+use crate::engine::compat::catalogue::{self, Served};
 use crate::error::Error;
 
 /// DataFusion's "Invalid function 'x'" as a refusal that names DuckDB's function and an
-/// equivalent; other errors as they are.
+/// equivalent, or the function meant; its "table 'datafusion.public.x' not found" as the tables
+/// there are; other errors as they are.
 pub(crate) fn explained(err: Error) -> Error {
     let Error::Query(message) = &err else {
         return err;
     };
+    if let Some(rest) = message.strip_prefix("table '") {
+        let name = rest.split('\'').next().unwrap_or_default();
+        let name = name.strip_prefix("datafusion.public.").unwrap_or(name);
+        let tables: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
+        let meant = closest(name, tables.iter().copied()).map_or_else(String::new, |t| format!(" (did you mean {t}?)"));
+        return Error::Query(format!(
+            "there is no table {name}{meant}: the tables are activity, apiUsage, userList and groupList (`tables` lists their columns)"
+        ));
+    }
     let Some(rest) = message.split("Invalid function '").nth(1) else {
         return err;
     };
@@ -19,9 +31,25 @@ pub(crate) fn explained(err: Error) -> Error {
     if let Some(instead) = crate::engine::compat::catalogue::refusal(&name) {
         return Error::Query(format!("the function {name}() is not supported by carto-activity: {instead}"));
     }
+    let served = catalogue::entries().iter().filter(|(_, s)| !matches!(s, Served::Refused(_) | Served::Helper(_)));
+    if catalogue::served(&name).is_none()
+        && let Some(meant) = closest(&name, served.map(|(n, _)| *n))
+    {
+        return Error::Query(format!("there is no function {name}(): did you mean {meant}()?"));
+    }
     Error::Query(format!(
         "the function {name}() is not supported by carto-activity: write a function the README's DuckDB compatibility section lists as identical or rewritten instead"
     ))
+}
+
+/// The candidate nearest `name` (in any case) within two edits, if one is.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let name = name.to_lowercase();
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(&name, &c.to_lowercase()), c))
+        .filter(|(distance, _)| *distance <= 2.min(name.len() / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
 }
 
 /// A lambda that did not parse (outside the functions that take one), explained; `None` for other SQL.
@@ -34,4 +62,21 @@ pub(crate) fn lambda(sql: &str) -> Option<Error> {
             "this lambda is not supported by carto-activity (lambdas work in list_transform/apply, list_filter/filter and any_match with one parameter, and in list_reduce with (acc, x [, i])): unnest the list in a subquery instead, e.g. (SELECT list(x + 1) FROM unnest([1, 2]) AS t(x))".into(),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_tables_and_functions_name_what_was_meant() {
+        let table = explained(Error::Query("table 'datafusion.public.users' not found".into())).to_string();
+        assert!(table.starts_with("there is no table users: the tables are activity"), "{table}");
+        let typo = explained(Error::Query("table 'datafusion.public.userlists' not found".into())).to_string();
+        assert!(typo.contains("did you mean userList?"), "{typo}");
+        let function = explained(Error::Query("Invalid function 'json_extract_strng'.".into())).to_string();
+        assert!(function.contains("did you mean json_extract_string()?"), "{function}");
+        let far = explained(Error::Query("Invalid function 'frobnicate'.".into())).to_string();
+        assert!(far.contains("frobnicate() is not supported"), "{far}");
+    }
 }
