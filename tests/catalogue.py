@@ -210,7 +210,7 @@ def duckdb_answer(con, sql):
     try:
         rows = con.execute(f"SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({sql}) q").fetchall()
         types = con.execute(f"SELECT typeof(COLUMNS(*)) FROM ({sql}) q LIMIT 1").fetchall()
-    except (duckdb.Error, UnicodeDecodeError):
+    except Exception:
         return None
     if not rows:
         types = [[d[1] for d in con.execute(f"DESCRIBE {sql}").fetchall()]]

@@ -12,6 +12,7 @@ mod known_files;
 pub(crate) use known_files::check_cache_path;
 mod listing;
 mod shredded;
+mod union_order;
 mod yielding;
 
 pub(crate) use day_filter::DaySpan;
@@ -132,6 +133,7 @@ impl Engine {
             .with_default_features()
             .with_expr_planners(compat::expr_planners())
             .with_physical_optimizer_rule(Arc::new(yielding::YieldAfterJoins))
+            .with_physical_optimizer_rule(Arc::new(union_order::UnionInputsInOrder))
             .build();
         let mut ctx = SessionContext::new_with_state(state);
         compat::register(&mut ctx).map_err(Error::query)?;

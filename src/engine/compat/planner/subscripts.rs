@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field};
-use datafusion::common::{Column, DFSchema, Result, ScalarValue, TableReference};
+use datafusion::common::{Column, DFSchema, Result, ScalarValue, TableReference, plan_err};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawFieldAccessExpr};
 use datafusion::logical_expr::{Expr, ExprSchemable, GetFieldAccess, ScalarUDF, lit};
@@ -67,6 +67,17 @@ impl ExprPlanner for DuckDbSubscripts {
         access: RawFieldAccessExpr,
         schema: &DFSchema,
     ) -> Result<PlannerResult<RawFieldAccessExpr>> {
+        // DataFusion's map lookup fails an assertion on keys of nested types.
+        if let Ok((_, field)) = access.expr.to_field(schema)
+            && let DataType::Map(entries, _) = field.data_type()
+            && let DataType::Struct(parts) = entries.data_type()
+            && parts.first().is_some_and(|key| key.data_type().is_nested())
+            && matches!(access.field_access, GetFieldAccess::ListIndex { .. })
+        {
+            return plan_err!(
+                "a subscript of a map whose keys are lists or structs is not supported: unnest map_entries(m) and filter on the key instead"
+            );
+        }
         let Some(json) = access.expr.to_field(schema).ok().and_then(|(_, field)| text_kind(&field)) else {
             return Ok(PlannerResult::Original(access));
         };
