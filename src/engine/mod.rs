@@ -90,6 +90,16 @@ fn missing_field(err: &datafusion::error::DataFusionError) -> Option<String> {
     }
 }
 
+/// A column the plan lacks as written but has in another case: (as written, as it is).
+fn field_in_other_case(err: &datafusion::error::DataFusionError) -> Option<(String, String)> {
+    let datafusion::error::DataFusionError::SchemaError(schema_error, _) = err.find_root() else { return None };
+    let datafusion::common::SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref() else {
+        return None;
+    };
+    let actual = valid_fields.iter().find(|v| v.name.eq_ignore_ascii_case(&field.name) && v.name != field.name)?;
+    Some((field.name.clone(), actual.name.clone()))
+}
+
 /// SQL read as DuckDB's dialect, rewritten for this engine and checked read-only: the
 /// statements to plan, and the tables they read (the categories to fetch).
 pub(crate) struct Prepared {
@@ -199,6 +209,10 @@ impl Engine {
                 Ok(plan) => break plan,
                 // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
                 Err(e) if missing_field(&e).is_some_and(|name| compat::expand_alias(&mut statement, &name)) => {}
+                // A name DuckDB matches in another case: spelled as the column is, and planned again.
+                Err(e)
+                    if field_in_other_case(&e)
+                        .is_some_and(|(written, actual)| compat::spell_as(&mut statement, &written, &actual)) => {}
                 Err(e) => return Err(compat::explained(Error::query(e))),
             }
         };

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, Query, SelectItem, SetExpr, Statement,
-    TableAlias, TableFactor, Value, VisitorMut,
+    TableAlias, TableFactor, Value, VisitorMut, visit_expressions_mut,
 };
 
 use crate::category::Category;
@@ -287,4 +287,27 @@ pub(crate) fn name_aggregated_casts(expr: &mut Expr) {
             );
         }
     }
+}
+
+/// Every reference to the column `written` (in any case) spelled `actual`, quoted: DuckDB
+/// matches names in any case, quoted or not, where DataFusion matches a quoted or aliased
+/// `"ColID"` only as written. Whether a reference changed.
+pub(crate) fn spell_as(statement: &mut Statement, written: &str, actual: &str) -> bool {
+    let mut changed = false;
+    let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+        let ident = match expr {
+            Expr::Identifier(ident) => Some(ident),
+            Expr::CompoundIdentifier(parts) => parts.last_mut(),
+            _ => None,
+        };
+        if let Some(ident) = ident
+            && ident.value.eq_ignore_ascii_case(written)
+            && (ident.value != actual || ident.quote_style.is_none())
+        {
+            *ident = Ident::with_quote('"', actual);
+            changed = true;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    changed
 }
