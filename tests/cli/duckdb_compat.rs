@@ -172,6 +172,10 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
             "SELECT count(*) FROM activity a ASOF JOIN userList u ON a.data->>'userId' = u.user_id AND a.ts >= u.created_at",
             "ASOF JOIN",
         ),
+        (
+            "WITH RECURSIVE t(k, v) USING KEY (k) AS (SELECT 1, 1 UNION SELECT k, v + 1 FROM t WHERE v < 3) SELECT * FROM t",
+            "USING KEY",
+        ),
     ];
     let out = env
         .demo()

@@ -68,6 +68,11 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
             "ASOF JOIN is not supported: write a LEFT JOIN on the keys and a.ts >= b.ts, then QUALIFY row_number() OVER (PARTITION BY a's key ORDER BY b.ts DESC) = 1".into(),
         ));
     }
+    if words.windows(2).any(|w| w == ["USING", "KEY"]) && words.contains(&"RECURSIVE") {
+        return Some(Error::Query(
+            "recursive CTEs with USING KEY are not supported: write WITH RECURSIVE ... UNION ALL, then keep the last row of each key in the outer query (QUALIFY row_number() OVER (PARTITION BY key ORDER BY step DESC) = 1)".into(),
+        ));
+    }
     if words.windows(2).any(|w| w == ["USING", "SAMPLE"]) {
         return Some(Error::Query(
             "USING SAMPLE is not supported: write ... ORDER BY random() LIMIT n for a sample of n rows".into(),
