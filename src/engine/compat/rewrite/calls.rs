@@ -41,7 +41,7 @@ pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         crate::engine::compat::rewrite::type_names::duckdb_type(data_type);
     }
     use crate::engine::compat::rewrite::expression_forms as forms;
-    let forms: [fn(&Expr) -> Option<Expr>; 13] = [
+    let forms: [fn(&Expr) -> Option<Expr>; 14] = [
         forms::chained_call,
         crate::engine::compat::planner::try_calls::try_cast,
         forms::extract_call,
@@ -55,6 +55,7 @@ pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         forms::duckdb_substring,
         forms::overlay_call,
         crate::engine::compat::functions::text::text_casts::text_cast,
+        crate::engine::compat::functions::text::list_texts::list_cast,
     ];
     if let Some(rewritten) = forms.iter().find_map(|form| form(expr)) {
         // A form may give a DuckDB function of this layer (`EXTRACT(century ...)`): its call too.
