@@ -1,9 +1,13 @@
 //! DuckDB's struct functions that DataFusion lacks: `struct_keys(s)`, `struct_values(s)` (an
-//! unnamed struct of the values), `struct_extract_at(s, i)` (1-based) and `struct_concat(a, b, ...)`.
+//! unnamed struct of the values), `struct_extract_at(s, i)` (1-based), `struct_concat(a, b, ...)`,
+//! and `struct_contains(s, v)` / `struct_position(s, v)` (whether, and where, a field equals `v`:
+//! numbers compared as numbers, other values only with values of their own type).
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListBuilder, StringBuilder, StructArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int32Array, ListBuilder, StringBuilder, StructArray,
+};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{Result, ScalarValue, plan_err};
@@ -25,7 +29,73 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         row_udf("struct_values", "one argument: struct_values(struct)", 1..=1, |t| unnamed(&t[0]), struct_values),
         row_udf("struct_concat", "struct_concat(struct, struct, ...)", 1..=usize::MAX, concatenated, struct_concat),
         ScalarUDF::new_from_impl(StructExtractAt { signature: Signature::any(2, Volatility::Immutable) }),
+        row_udf(
+            "struct_contains",
+            "struct_contains(struct, value)",
+            2..=2,
+            |_| Ok(DataType::Boolean),
+            |a| {
+                let found = positions(a, false)?;
+                Ok(Arc::new(BooleanArray::from_iter(found.into_iter().map(|p| p.map(|p| p > 0)))) as ArrayRef)
+            },
+        ),
+        row_udf(
+            "struct_position",
+            "struct_position(struct, value)",
+            2..=2,
+            |_| Ok(DataType::Int32),
+            |a| {
+                let found = positions(a, true)?;
+                Ok(Arc::new(Int32Array::from_iter(found.into_iter().map(|p| p.filter(|p| *p > 0)))) as ArrayRef)
+            },
+        ),
     ]
+}
+
+/// For each row, the 1-based position of the first field equal to the value (0 for none); `None`
+/// for a NULL struct, or a NULL value unless `null_matches` (then the first NULL field).
+fn positions(arrays: &[ArrayRef], null_matches: bool) -> Result<Vec<Option<i32>>> {
+    let (structs, values) = (&arrays[0], &arrays[1]);
+    let columns: Vec<ArrayRef> = structs.as_struct_opt().map(|s| s.columns().to_vec()).unwrap_or_default();
+    let mut out = Vec::with_capacity(structs.len());
+    for row in 0..structs.len() {
+        let value = ScalarValue::try_from_array(values, row)?;
+        if structs.data_type().is_null() || structs.is_null(row) || (value.is_null() && !null_matches) {
+            out.push(None);
+            continue;
+        }
+        let mut found = 0;
+        for (index, column) in columns.iter().enumerate() {
+            let field = ScalarValue::try_from_array(column, row)?;
+            let equal = match (field.is_null(), value.is_null()) {
+                (true, true) => true,
+                (false, false) => same_value(&field, &value),
+                _ => false,
+            };
+            if equal {
+                found = index as i32 + 1;
+                break;
+            }
+        }
+        out.push(Some(found));
+    }
+    Ok(out)
+}
+
+/// Numbers compared as numbers; other values only with values of their type.
+fn same_value(field: &ScalarValue, value: &ScalarValue) -> bool {
+    let (a, b) = (field.data_type(), value.data_type());
+    if a.is_numeric() && b.is_numeric() {
+        return match (field.cast_to(&DataType::Float64), value.cast_to(&DataType::Float64)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        };
+    }
+    let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8);
+    if text(&a) && text(&b) {
+        return field.cast_to(&DataType::Utf8).ok() == value.cast_to(&DataType::Utf8).ok();
+    }
+    a == b && field == value
 }
 
 fn fields_of(data_type: &DataType) -> Result<Fields> {
