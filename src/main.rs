@@ -1,9 +1,11 @@
 //! The `carto-activity` executable: parses the flags, runs the command, maps its error to an
 //! exit status.
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
 use carto_activity::cli::Cli;
 use carto_activity::error::{Error, exit};
@@ -16,6 +18,17 @@ fn main() -> ExitCode {
             // Help and --version print to stdout and succeed.
             let _ = err.print();
             return ExitCode::from(exit::OK as u8);
+        }
+        // No command (`carto-activity` alone, or with only global flags): the help, laid out as
+        // help, on stderr.
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+            ) =>
+        {
+            let _ = write!(std::io::stderr(), "{}", Cli::command().render_help());
+            return ExitCode::from(exit::USAGE as u8);
         }
         Err(err) => {
             Printer::usage_error(&err.render().to_string());

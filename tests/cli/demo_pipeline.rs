@@ -285,6 +285,12 @@ fn help_and_version_succeed_and_bad_flags_do_not() {
     assert_success(&env.cmd().arg("--version").output().unwrap());
     let out = env.cmd().args(["query", "--frobnicate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // No command: the help as help (a line per command), on stderr, and a usage status.
+    let out = env.cmd().output().unwrap();
+    let help = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty() && help.lines().any(|l| l.trim_start().starts_with("query")), "{help}");
+    assert!(help.lines().count() > 10, "{help}");
     let out = env
         .demo()
         .args(["export", "--start-date", "2025-10-01", "--end-date", "2025-10-01", "--category", "events"])
