@@ -157,7 +157,7 @@ impl Error {
         // A panic inside the engine's tasks comes back as an error naming the task.
         if let Some((_, detail)) = message.split_once("panicked with message ") {
             let detail = detail.trim_matches('"');
-            if detail.contains("offset overflow") || detail.contains("overflow") && detail.contains("offset") {
+            if detail.contains("overflow") && detail.contains("offset") {
                 return Error::Query(
                     "a result column would hold more than 2 GiB of text or list items in one batch, more than the engine can hold: aggregate less (e.g. sum(length(s)) instead of length(string_agg(s, '')))".into(),
                 );

@@ -55,7 +55,7 @@ fn order_keys(sql: &str, columns: &[String]) -> Option<Vec<String>> {
         return None;
     }
     let clause = &sql[at + "ORDER BY".len()..];
-    let clause = clause.split(|c: char| c == '\n').collect::<Vec<_>>().join(" ");
+    let clause = clause.replace('\n', " ");
     let clause = match clause.to_ascii_uppercase().find(" LIMIT ") {
         Some(limit) => clause[..limit].to_string(),
         None => clause,

@@ -189,3 +189,9 @@ pub(crate) fn map_texts(array: &ArrayRef, f: impl Fn(&str) -> Result<String>) ->
 pub(crate) fn strings(array: &ArrayRef) -> Result<ArrayRef> {
     Ok(cast(array, &DataType::Utf8)?)
 }
+
+/// Whether an Arrow type is text (DuckDB's VARCHAR, in any of Arrow's layouts).
+pub(crate) fn is_text(data_type: &datafusion::arrow::datatypes::DataType) -> bool {
+    use datafusion::arrow::datatypes::DataType;
+    matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}

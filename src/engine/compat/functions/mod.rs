@@ -64,9 +64,12 @@ impl LayerFunction {
     }
 }
 
+/// A family: its name and its `functions()` list.
+type Family = (&'static str, fn() -> Vec<LayerFunction>);
+
 /// Every family's functions, each with its family's name.
 pub(crate) fn functions() -> Vec<(&'static str, LayerFunction)> {
-    let families: [(&'static str, fn() -> Vec<LayerFunction>); 7] = [
+    let families: [Family; 7] = [
         ("text", text::functions),
         ("regex", regex::functions),
         ("datetime", datetime::functions),

@@ -166,7 +166,7 @@ fn with_projection(query: &Query, projection: &str) -> Option<String> {
     if grouped || select.having.is_some() || select.qualify.is_some() || !select.named_window.is_empty() {
         return None;
     }
-    if select.projection.iter().any(|item| aggregates(item)) {
+    if select.projection.iter().any(aggregates) {
         return None;
     }
     if let Some(keyed) = with_keys(select, projection) {

@@ -16,6 +16,7 @@ use datafusion::logical_expr::{
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Literal;
 
+use crate::engine::compat::functions::common::is_text;
 use crate::engine::compat::functions::datetime::temporal_values::is_temporal;
 
 /// `median` and `avg`, taking temporal values (and `median` text) too.
@@ -47,10 +48,6 @@ struct Widened {
 }
 
 crate::engine::compat::functions::common::compared_by_name!(Widened, udf => udf.inner.name());
-
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
-}
 
 impl Widened {
     /// The aggregate that takes values of type `t` in place of DataFusion's, if one does.

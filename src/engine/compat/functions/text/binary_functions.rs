@@ -181,6 +181,30 @@ fn to_binary(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     Ok(shared(StringArray::from(out)))
 }
 
+/// DuckDB's `to_hex`: an integer in upper-case hexadecimal (two's complement when negative), text
+/// and blobs byte by byte.
+fn to_hex(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let array = &arrays[0];
+    let hex_bytes = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02X}")).collect::<String>();
+    let out: Vec<Option<String>> = match array.data_type() {
+        DataType::UInt64 | DataType::UInt32 | DataType::UInt16 | DataType::UInt8 => {
+            let values = datafusion::arrow::compute::cast(array, &DataType::UInt64)?;
+            values
+                .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+                .iter()
+                .map(|v| v.map(|v| format!("{v:X}")))
+                .collect()
+        }
+        t if t.is_integer() || t.is_null() => integers(array)?.iter().map(|v| v.map(|v| format!("{v:X}"))).collect(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
+            let values = datafusion::arrow::compute::cast(array, &DataType::Binary)?;
+            values.as_binary::<i32>().iter().map(|v| v.map(hex_bytes)).collect()
+        }
+        _ => texts(array)?.iter().map(|v| v.as_deref().map(|t| hex_bytes(t.as_bytes()))).collect(),
+    };
+    Ok(shared(StringArray::from(out)))
+}
+
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::array::Array;
@@ -204,28 +228,4 @@ mod tests {
         let bad: ArrayRef = Arc::new(StringArray::from(vec!["xyz"]));
         assert!(decode(&bad, Base::Binary).is_err());
     }
-}
-
-/// DuckDB's `to_hex`: an integer in upper-case hexadecimal (two's complement when negative), text
-/// and blobs byte by byte.
-fn to_hex(arrays: &[ArrayRef]) -> Result<ArrayRef> {
-    let array = &arrays[0];
-    let hex_bytes = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02X}")).collect::<String>();
-    let out: Vec<Option<String>> = match array.data_type() {
-        DataType::UInt64 | DataType::UInt32 | DataType::UInt16 | DataType::UInt8 => {
-            let values = datafusion::arrow::compute::cast(array, &DataType::UInt64)?;
-            values
-                .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
-                .iter()
-                .map(|v| v.map(|v| format!("{v:X}")))
-                .collect()
-        }
-        t if t.is_integer() || t.is_null() => integers(array)?.iter().map(|v| v.map(|v| format!("{v:X}"))).collect(),
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
-            let values = datafusion::arrow::compute::cast(array, &DataType::Binary)?;
-            values.as_binary::<i32>().iter().map(|v| v.map(hex_bytes)).collect()
-        }
-        _ => texts(array)?.iter().map(|v| v.as_deref().map(|t| hex_bytes(t.as_bytes()))).collect(),
-    };
-    Ok(shared(StringArray::from(out)))
 }

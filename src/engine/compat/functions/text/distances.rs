@@ -112,19 +112,6 @@ fn jaccard(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     Ok(shared(Float64Array::from(out)))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distances_are_duckdbs() {
-        let chars = |s: &str| s.chars().collect::<Vec<_>>();
-        assert_eq!(damerau_levenshtein(&chars("hello"), &chars("ehlo")), 2);
-        assert_eq!(damerau_levenshtein(&chars("ca"), &chars("abc")), 2);
-        assert_eq!(damerau_levenshtein(&chars(""), &chars("ñandú")), 5);
-    }
-}
-
 fn similarity(arrays: &[ArrayRef], measure: fn(&str, &str) -> f64) -> Result<ArrayRef> {
     let (a, b) = (texts(&arrays[0])?, texts(&arrays[1])?);
     let cutoffs = arrays.get(2).map(doubles).transpose()?;
@@ -141,4 +128,17 @@ fn similarity(arrays: &[ArrayRef], measure: fn(&str, &str) -> f64) -> Result<Arr
         })
         .collect();
     Ok(shared(Float64Array::from(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances_are_duckdbs() {
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        assert_eq!(damerau_levenshtein(&chars("hello"), &chars("ehlo")), 2);
+        assert_eq!(damerau_levenshtein(&chars("ca"), &chars("abc")), 2);
+        assert_eq!(damerau_levenshtein(&chars(""), &chars("ñandú")), 5);
+    }
 }

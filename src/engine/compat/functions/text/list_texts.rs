@@ -14,6 +14,7 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Sca
 use datafusion::sql::sqlparser::ast::{ArrayElemTypeDef, DataType as SqlType, Expr};
 
 use crate::engine::compat::ast::call;
+use crate::engine::compat::functions::common::is_text;
 
 const NAME: &str = "list_from_text";
 
@@ -50,10 +51,6 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ListFromText {
     signature: Signature,
-}
-
-fn is_text(data_type: &DataType) -> bool {
-    matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
 /// Lists of text, `depth` deep.

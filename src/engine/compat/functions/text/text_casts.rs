@@ -18,6 +18,7 @@ use datafusion::sql::sqlparser::ast::Expr;
 
 use crate::engine::compat::ast::call;
 use crate::engine::compat::functions::common::columnar;
+use crate::engine::compat::functions::common::is_text;
 use crate::engine::compat::types::is_text_type;
 
 const NAME: &str = "varchar_text";
@@ -39,10 +40,6 @@ pub(crate) fn varchar_text() -> ScalarUDF {
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct VarcharText {
     signature: Signature,
-}
-
-fn is_text(data_type: &DataType) -> bool {
-    matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
 impl ScalarUDFImpl for VarcharText {
