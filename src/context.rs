@@ -109,8 +109,8 @@ impl Context {
         Ok(self.source()?.identity())
     }
 
-    /// The newest day that is whole at the source: the API's 05:00 UTC rule; for the demo and
-    /// folders, yesterday (UTC).
+    /// The newest day that is whole at the source: the API's 05:00 UTC rule (the demo keeps it
+    /// too); for folders, yesterday (UTC).
     pub(crate) fn newest_complete_day(&self) -> Result<chrono::NaiveDate> {
         let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
         Ok(self.source()?.newest_ready_day().unwrap_or(yesterday))

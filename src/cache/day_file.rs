@@ -5,14 +5,16 @@
 use std::fs::File;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::metadata::KeyValue;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::atomic::{Staged, stage};
+use crate::cache::manifest::EVENT_TYPES_KEY;
 use crate::cache::{FileFacts, SourceCache};
 use crate::category::Category;
 use crate::error::{Error, Result};
@@ -100,6 +102,12 @@ impl OpenFile {
             } else {
                 rows
             };
+            if sorted {
+                writer.append_key_value_metadata(KeyValue::new(
+                    EVENT_TYPES_KEY.to_string(),
+                    serde_json::to_string(&distinct_sorted(&rows)).unwrap_or_default(),
+                ));
+            }
             writer.write(&rows).and_then(|()| writer.flush()).map_err(|e| failed("cannot write", &e))?;
             Ok(writer)
         }));
@@ -117,6 +125,20 @@ impl OpenFile {
             Encoder::Gone => Err(Error::internal("writing the cache")("the file failed before".into())),
         }
     }
+}
+
+/// The distinct values of the `type` column of rows sorted by it.
+fn distinct_sorted(rows: &RecordBatch) -> Vec<String> {
+    let Some(types) = rows.column_by_name("type").and_then(|c| c.as_string_opt::<i32>()) else {
+        return Vec::new();
+    };
+    let mut distinct: Vec<String> = Vec::new();
+    for value in types.iter().flatten() {
+        if distinct.last().is_none_or(|last| last != value) {
+            distinct.push(value.to_string());
+        }
+    }
+    distinct
 }
 
 pub(super) type FileKey = (Category, Option<NaiveDate>);

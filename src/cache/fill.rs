@@ -106,7 +106,7 @@ fn ready_part(source: &Source, range: DateRange, printer: &Printer) -> Option<Da
     let days =
         if first_missing == range.end { format!("{}", range.end) } else { format!("{first_missing}..{}", range.end) };
     printer.warn(&format!(
-        "{days} not complete at CARTO yet (a day is complete at 05:00 UTC the next day: {} at {} 05:00 UTC), so left out of the results",
+        "{days} not complete yet (CARTO completes a day at 05:00 UTC the next day: {} at {} 05:00 UTC), so left out of the results",
         range.end,
         range.end + Duration::days(1)
     ));

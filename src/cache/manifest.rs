@@ -41,6 +41,35 @@ pub struct FileFacts {
     pub footer_bytes: u64,
     /// CRC-32 of the whole file.
     pub crc32: u32,
+    /// The event types of an `activity` file, sorted; none for other files and for files
+    /// written before the cache recorded them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+}
+
+/// The Parquet metadata key under which each row group of an `activity` file lists its event
+/// types: the manifest keeps them, so a query can say which types a range never holds.
+pub(crate) const EVENT_TYPES_KEY: &str = "carto-activity.event_types";
+
+/// The event types a file's row groups list (see [`EVENT_TYPES_KEY`]), or
+/// `None` when it lists none (a file with no rows lists an empty set).
+fn event_types(metadata: &datafusion::parquet::file::metadata::ParquetMetaData) -> Option<Vec<String>> {
+    let listed: Vec<&String> = metadata
+        .file_metadata()
+        .key_value_metadata()
+        .into_iter()
+        .flatten()
+        .filter(|kv| kv.key == EVENT_TYPES_KEY)
+        .filter_map(|kv| kv.value.as_ref())
+        .collect();
+    if listed.is_empty() && metadata.file_metadata().num_rows() > 0 {
+        return None;
+    }
+    let mut types = std::collections::BTreeSet::new();
+    for list in listed {
+        types.extend(serde_json::from_str::<Vec<String>>(list).ok()?);
+    }
+    Some(types.into_iter().collect())
 }
 
 /// Size and modification time of a file as the file system has them now.
@@ -78,6 +107,7 @@ impl FileFacts {
             }
         }
         let footer_bytes = footer_length(&mut file, bytes)?;
+        let event_types = (category == Category::Activity).then(|| event_types(&metadata)).flatten();
         Some(FileFacts {
             rows: u64::try_from(metadata.file_metadata().num_rows()).ok()?,
             bytes,
@@ -87,6 +117,7 @@ impl FileFacts {
             row_groups: metadata.num_row_groups(),
             footer_bytes,
             crc32: checksum(path).ok()?,
+            event_types,
         })
     }
 
@@ -94,7 +125,7 @@ impl FileFacts {
     #[cfg(test)]
     pub(crate) fn example(rows: u64, bytes: u64) -> FileFacts {
         let (mtime_ns, min_ts, max_ts, row_groups, footer_bytes, crc32) = (0, None, None, 1, 8, 0);
-        FileFacts { rows, bytes, mtime_ns, min_ts, max_ts, row_groups, footer_bytes, crc32 }
+        FileFacts { rows, bytes, mtime_ns, min_ts, max_ts, row_groups, footer_bytes, crc32, event_types: None }
     }
 
     /// Whether `path` still has the size and modification time recorded here.

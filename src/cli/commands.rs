@@ -150,9 +150,6 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    #[command(flatten)]
-    pub range: OptionalRangeArgs,
-
     /// SQL to run; several statements separated by `;` run in order
     #[arg(long, value_name = "SQL", conflicts_with = "file", allow_hyphen_values = true)]
     pub sql: Option<String>,
@@ -160,6 +157,9 @@ pub struct QueryArgs {
     /// Read the SQL from a file (`-` for standard input)
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub range: OptionalRangeArgs,
 
     /// Same as `--format json`
     #[arg(long, conflicts_with = "format")]

@@ -10,29 +10,34 @@ use crate::context::Settings;
 use crate::source::SourceChoice;
 use crate::source::carto::wire;
 
+/// The headings the flags every command takes are shown under, after the command's own.
+const SRC: &str = "Source and credentials";
+const CACHE: &str = "Cache and resources";
+const OUT: &str = "Output";
+
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Where the data comes from: `api` (CARTO's Activity Data API, the default), `demo` (a
     /// built-in synthetic organisation) or a folder of exported files
-    #[arg(long, global = true, value_name = "SOURCE", value_parser = SourceChoice::parse)]
+    #[arg(help_heading = SRC, long, global = true, value_name = "SOURCE", value_parser = SourceChoice::parse)]
     pub source: Option<SourceChoice>,
 
     /// Shorthand for `--source demo`
-    #[arg(long, global = true, conflicts_with = "source")]
+    #[arg(help_heading = SRC, long, global = true, conflicts_with = "source")]
     pub demo: bool,
 
     /// CARTO OAuth access token of an Admin user (else an M2M client from CARTO_CLIENT_ID and
     /// CARTO_CLIENT_SECRET, else CARTO's CLI credentials file)
-    #[arg(long, global = true, env = "CARTO_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(help_heading = SRC, long, global = true, env = "CARTO_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub token: Option<String>,
 
     /// Client id of a CARTO M2M OAuth client (with CARTO_CLIENT_SECRET)
-    #[arg(long, global = true, env = "CARTO_CLIENT_ID", value_name = "ID", hide_short_help = true)]
+    #[arg(help_heading = SRC, long, global = true, env = "CARTO_CLIENT_ID", value_name = "ID", hide_short_help = true)]
     pub client_id: Option<String>,
 
     /// Client secret of a CARTO M2M OAuth client: set it in the environment rather than on the
     /// command line, where other users can see it
-    #[arg(
+    #[arg(help_heading = SRC, 
         long,
         global = true,
         env = "CARTO_CLIENT_SECRET",
@@ -43,58 +48,58 @@ pub struct GlobalArgs {
     pub client_secret: Option<String>,
 
     /// Profile of ~/.carto_credentials.json [default: its current profile]
-    #[arg(long, global = true, env = "CARTO_PROFILE", value_name = "NAME")]
+    #[arg(help_heading = SRC, long, global = true, env = "CARTO_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 
     /// CARTO's Activity Data host
-    #[arg(long, global = true, env = "CARTO_ACTIVITY_API_URL", value_name = "URL",
+    #[arg(help_heading = SRC, long, global = true, env = "CARTO_ACTIVITY_API_URL", value_name = "URL",
           default_value = wire::DEFAULT_API_URL)]
     pub api_url: String,
 
     /// CARTO's OAuth host, for M2M clients
-    #[arg(long, global = true, env = "CARTO_AUTH_URL", value_name = "URL",
+    #[arg(help_heading = SRC, long, global = true, env = "CARTO_AUTH_URL", value_name = "URL",
           default_value = wire::DEFAULT_AUTH_URL)]
     pub auth_url: String,
 
     /// How long to wait for a CARTO export job, in seconds
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 1800,
+    #[arg(help_heading = SRC, long, global = true, value_name = "SECONDS", default_value_t = 1800,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub wait_timeout: u64,
 
     /// How long a connection to CARTO may stay silent before the request is retried, in seconds
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60,
+    #[arg(help_heading = SRC, long, global = true, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub read_timeout: u64,
 
     /// The file format CARTO's jobs are asked for (both hold the same data)
-    #[arg(long, global = true, value_parser = named::<wire::FileFormat>(), value_name = "FORMAT", default_value = "parquet")]
+    #[arg(help_heading = SRC, long, global = true, value_parser = named::<wire::FileFormat>(), value_name = "FORMAT", default_value = "parquet")]
     pub download_format: wire::FileFormat,
 
     /// Events per day of the demo organisation (part of its cache identity)
-    #[arg(long, global = true, value_name = "N", default_value_t = 20_000,
+    #[arg(help_heading = SRC, long, global = true, value_name = "N", default_value_t = 20_000,
           value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub demo_events_per_day: u32,
 
     /// Cache folder [default: the user's cache folder, e.g. ~/.cache/carto-activity]
-    #[arg(long, global = true, env = "CARTO_ACTIVITY_CACHE_DIR", value_name = "DIR")]
+    #[arg(help_heading = CACHE, long, global = true, env = "CARTO_ACTIVITY_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
     /// Memory the engine may hold for sorts, joins and aggregates (e.g. 4GB, 512MB); past it
     /// they spill to the cache folder or the query fails [default: 60% of the machine's memory]
-    #[arg(long, global = true, env = "CARTO_ACTIVITY_MEMORY_LIMIT", value_name = "SIZE", value_parser = parse_size)]
+    #[arg(help_heading = CACHE, long, global = true, env = "CARTO_ACTIVITY_MEMORY_LIMIT", value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
 
     /// Print nothing but results and errors
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(help_heading = OUT, short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
     /// Say more about what happens (cache hits, files written)
-    #[arg(short, long, global = true, action = ArgAction::Count)]
+    #[arg(help_heading = OUT, short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
     /// Parse every JSON payload at query time instead of reading the cache's shredded columns
     /// (for comparing answers and timings)
-    #[arg(long, global = true, hide_short_help = true)]
+    #[arg(help_heading = CACHE, long, global = true, hide_short_help = true)]
     pub no_shredding: bool,
 }
 

@@ -25,26 +25,65 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// A command's examples, under the heading clap gives its own sections.
+fn examples(lines: &[&str]) -> String {
+    let mut text = String::from("\x1b[1m\x1b[4mExamples:\x1b[0m");
+    for line in lines {
+        text.push_str("\n  ");
+        text.push_str(line);
+    }
+    text
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run SQL (DuckDB dialect) over the activity, apiUsage, userList and groupList tables
+    #[command(after_help = examples(&[
+        "carto-activity --demo query --sql \"SELECT type, count(*) FROM activity GROUP BY 1 ORDER BY 2 DESC\"",
+        "carto-activity query --start-date 2025-10-01 --end-date 2025-10-31 --json -f top_maps.sql",
+        "echo \"SELECT email, role FROM userList\" | carto-activity query --format csv",
+    ]))]
     Query(QueryArgs),
     /// Write whole categories of a date range to files
+    #[command(after_help = examples(&[
+        "carto-activity export --start-date 2025-10-01 --end-date 2025-10-31 --format parquet \\\n      --output-dir ./activity",
+        "carto-activity export --start-date 2025-01-01 --end-date 2025-12-31 --category activity \\\n      --format parquet --partition-by month --output-dir s3://bucket/carto",
+        "carto-activity export --output-dir ./maps \\\n      --sql \"SELECT * FROM activity WHERE type = 'MapCreated' AND ts >= '2025-10-01'\"",
+    ]))]
     Export(ExportArgs),
     /// Write a self-contained HTML report of adoption and quota, with charts
+    #[command(after_help = examples(&[
+        "carto-activity --demo report --start-date 2025-10-01 --end-date 2025-10-31 -o october.html",
+        "carto-activity report --start-date 2025-10-01 --end-date 2025-10-31 --spec panels.toml -o -",
+    ]))]
     Report(ReportArgs),
     /// An interactive SQL shell over a range, with completion of tables, functions, event types
     /// and JSON keys, and DuckDB's dot commands (.help lists them)
+    #[command(after_help = examples(&[
+        "carto-activity --demo shell",
+        "carto-activity shell --start-date 2025-10-01 --end-date 2025-10-31",
+    ]))]
     Shell(ShellArgs),
     /// Keep a warehouse table current: append the complete days DEST lacks to Delta Lake tables
     /// (or hive-partitioned Parquet), one table per category; safe to re-run and to kill
+    #[command(after_help = examples(&[
+        "carto-activity sync --to ./lake --from 2025-01-01",
+        "carto-activity sync --to s3://bucket/carto-activity --json      # nightly, from a scheduler",
+        "carto-activity sync --to ./hive --format parquet --category activity --from 2025-10-01",
+    ]))]
     Sync(SyncArgs),
     /// List the tables with their columns and types
+    #[command(after_help = examples(&["carto-activity tables"]))]
     Tables,
     /// Serve the tables to AI agents over the Model Context Protocol (stdio): query, tables,
     /// event_types, json_keys, export and report as tools
+    #[command(after_help = examples(&[
+        "carto-activity --demo mcp",
+        "carto-activity mcp --write-root ./agent-files    # the client starts it; exports land there",
+    ]))]
     Mcp(McpArgs),
     /// Inspect or empty the local cache
+    #[command(after_help = examples(&["carto-activity cache list", "carto-activity cache clear demo-s42-e20000"]))]
     Cache {
         #[command(subcommand)]
         command: CacheCommand,
@@ -78,6 +117,28 @@ mod tests {
     #[test]
     fn flags_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every example of every command's help parses as that command, and fits a terminal.
+    #[test]
+    fn examples_in_the_help_parse() {
+        let mut seen = 0;
+        for command in Cli::command().get_subcommands() {
+            let Some(help) = command.get_after_help() else { continue };
+            let text = help.to_string();
+            assert!(text.lines().all(|l| l.len() <= 100), "a line wider than a terminal: {text}");
+            for line in text.replace("\\\n", " ").lines().skip(1) {
+                let line = line.split("  #").next().unwrap_or_default();
+                let line = line.rsplit(" | ").next().unwrap_or_default();
+                let words = shlex::split(line).unwrap_or_else(|| panic!("not shell words: {line}"));
+                assert_eq!(words[0], "carto-activity");
+                let cli = Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{line}: {e}"));
+                let named = format!("{:?}", cli.command).to_lowercase();
+                assert!(named.starts_with(command.get_name()), "{line} is an example of {}", command.get_name());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 16, "{seen} examples");
     }
 
     #[test]

@@ -23,8 +23,13 @@ pub(super) async fn run(context: &Context, args: QueryArgs) -> Result<()> {
     // Every statement is planned before any runs: an unknown table or column in the third
     // statement fails the command before the first prints anything.
     let mut frames = Vec::with_capacity(statements.len());
+    let mut warnings = Vec::new();
     for statement in statements {
+        warnings.extend(engine.unheld_event_types(&statement));
         frames.push(engine.plan(statement).await?);
+    }
+    for warning in warnings {
+        context.printer().warn(&warning);
     }
     let count = frames.len();
     context.printer().timing("statements planned");

@@ -2,7 +2,7 @@
 //! and the key paths of their JSON payloads (the MCP tools and the shell's completion and dot
 //! commands ask the same questions).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
@@ -34,28 +34,39 @@ pub(crate) struct PayloadKeys {
     pub keys: Vec<KeyPath>,
 }
 
-/// Walks the payloads of `event_type` (every type when `None`): all of them, or the first
-/// `sample` when given, which bounds the time on a large range.
+/// Walks the payloads of `event_type` (every type when `None`): all of them, or at most
+/// `per_type` of each type when given, which bounds the time on a large range and still finds
+/// the keys of the rarest types.
 pub(crate) async fn payload_keys(
     engine: &Engine,
     event_type: Option<&str>,
-    sample: Option<usize>,
+    per_type: Option<usize>,
 ) -> Result<PayloadKeys> {
     let filter = event_type.map(|t| format!(" WHERE type = '{}'", t.replace('\'', "''"))).unwrap_or_default();
-    let limit = sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-    let sql = format!("SELECT data FROM activity{filter}{limit}");
+    let limit = per_type.filter(|_| event_type.is_some()).map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let sql = format!("SELECT type, data FROM activity{filter}{limit}");
     let [statement] = <[_; 1]>::try_from(prepare(&sql)?).map_err(|_| Error::Internal("one statement".into()))?;
     let mut stream = engine.execute(statement).await?;
     let mut paths: BTreeMap<String, (u64, Value)> = BTreeMap::new();
+    let mut taken: HashMap<String, usize> = HashMap::new();
     let mut payloads = 0;
+    let text = |array: &dyn Array| {
+        datafusion::arrow::compute::cast(array, &DataType::Utf8).map_err(|e| Error::query(e.into()))
+    };
     while let Some(batch) = stream.next().await {
         let batch: RecordBatch = batch.map_err(Error::query)?;
-        let column =
-            datafusion::arrow::compute::cast(batch.column(0), &DataType::Utf8).map_err(|e| Error::query(e.into()))?;
-        let texts = column.as_string::<i32>();
+        let (types, data) = (text(batch.column(0))?, text(batch.column(1))?);
+        let (types, texts) = (types.as_string::<i32>(), data.as_string::<i32>());
         for row in 0..texts.len() {
             if texts.is_null(row) {
                 continue;
+            }
+            if let Some(cap) = per_type {
+                let seen = taken.entry(types.value(row).to_string()).or_default();
+                if *seen >= cap {
+                    continue;
+                }
+                *seen += 1;
             }
             payloads += 1;
             if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(texts.value(row)) {
@@ -96,5 +107,20 @@ mod tests {
         let counts: Vec<(&str, u64)> = paths.iter().map(|(k, (n, _))| (k.as_str(), *n)).collect();
         assert_eq!(counts, vec![("a", 2), ("l", 1), ("m", 2), ("m.id", 2), ("m.t", 1)]);
         assert_eq!(paths["m.id"].1, json!("x"), "the first value seen is the example");
+    }
+
+    /// Without a type, a few payloads of every type are read: the rare types' keys are found.
+    #[tokio::test]
+    async fn a_sample_per_type_finds_the_rare_keys() {
+        let (_dir, engine) = crate::engine::tests::demo_day_engine(3_000);
+        let all = payload_keys(&engine, None, None).await.unwrap();
+        let sampled = payload_keys(&engine, None, Some(3)).await.unwrap();
+        let types = engine.first_column_texts(EVENT_TYPES_SQL).await.unwrap().len() as u64;
+        assert!(sampled.payloads <= 3 * types && sampled.payloads < all.payloads / 10, "{}", sampled.payloads);
+        let paths = |keys: &PayloadKeys| keys.keys.iter().map(|k| k.path.clone()).collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(paths(&sampled), paths(&all), "every key of the day, from a few payloads of each type");
+        let one = payload_keys(&engine, Some("WorkflowExecutionFailed"), Some(2)).await.unwrap();
+        assert_eq!(one.payloads, 2);
+        assert!(one.keys.iter().any(|k| k.path == "errorMessage"));
     }
 }

@@ -7,6 +7,7 @@ mod day_filter;
 pub(crate) mod explore;
 #[cfg(test)]
 mod harness;
+mod held_types;
 mod known_files;
 
 pub(crate) use known_files::check_cache_path;
@@ -42,6 +43,8 @@ pub(crate) struct Engine {
     /// The shared cache lock the registered files are read under (none for a session over no
     /// cached files).
     _lease: Option<Arc<SourceLock>>,
+    /// The event types of the `activity` files registered, when they all list theirs.
+    held_types: std::sync::Mutex<Option<std::collections::BTreeSet<String>>>,
 }
 
 /// How an engine runs plans.
@@ -150,7 +153,7 @@ impl Engine {
         if options.shredding {
             ctx.add_analyzer_rule(Arc::new(ReadShreddedColumns));
         }
-        Ok(Engine { ctx, _lease: lease })
+        Ok(Engine { ctx, _lease: lease, held_types: std::sync::Mutex::new(None) })
     }
 
     /// Registers `category` as a table over exactly these cached files (none: an empty table,
@@ -161,7 +164,24 @@ impl Engine {
         let table: Arc<dyn TableProvider> =
             if category == Category::Activity { Arc::new(ShreddedTable::new(table)) } else { Arc::new(table) };
         self.ctx.register_table(table_name(category), table).map_err(Error::query)?;
+        if category == Category::Activity
+            && let Ok(mut held) = self.held_types.lock()
+        {
+            *held = held_types::of_files(files);
+        }
         Ok(())
+    }
+
+    /// Warnings for the event types `statement` compares `type` with that the days registered
+    /// never hold (none when the cache does not say which types its files hold).
+    pub(crate) fn unheld_event_types(&self, statement: &Statement) -> Vec<String> {
+        if !compat::referenced_categories(std::slice::from_ref(statement)).contains(&Category::Activity) {
+            return Vec::new();
+        }
+        match self.held_types.lock().as_deref() {
+            Ok(Some(held)) => held_types::warnings(statement, held),
+            _ => Vec::new(),
+        }
     }
 
     /// Plans one prepared (read-only, rewritten) statement, without running it.
@@ -328,9 +348,8 @@ mod tests {
         EngineOptions::new(1, true)
     }
 
-    /// A user's column named like a hidden one is an ordinary column: it is shown.
-    #[tokio::test]
-    async fn a_column_named_like_a_hidden_one_is_kept() {
+    /// An engine over one cached demo day of `events_per_day` (the folder lives as long as it).
+    pub(crate) fn demo_day_engine(events_per_day: u32) -> (tempfile::TempDir, Engine) {
         let dir = tempfile::tempdir().unwrap();
         let cache = crate::cache::Cache::locate(Some(dir.path().to_path_buf())).unwrap();
         let source = cache.source("t");
@@ -339,11 +358,18 @@ mod tests {
             source.clone(),
             std::collections::BTreeMap::from([(Category::Activity, vec![day])]),
         );
-        let batch = crate::source::demo::DemoOrg::new(42, 50).activity(day).unwrap();
+        let batch = crate::source::demo::DemoOrg::new(42, events_per_day).activity(day).unwrap();
         crate::source::RowSink::write_dated(&mut writer, Category::Activity, &batch).unwrap();
         let written: Vec<KnownFile> = writer.commit().unwrap().into_iter().map(|(_, file)| file).collect();
         let engine = Engine::new(options(), None).unwrap();
         engine.register(Category::Activity, &written).unwrap();
+        (dir, engine)
+    }
+
+    /// A user's column named like a hidden one is an ordinary column: it is shown.
+    #[tokio::test]
+    async fn a_column_named_like_a_hidden_one_is_kept() {
+        let (_dir, engine) = demo_day_engine(50);
         for sql in [
             "SELECT type AS __data_userId, 1 AS x FROM activity LIMIT 1",
             "SELECT * FROM (SELECT data->>'userId' AS u, type AS __data_mapid FROM activity) t LIMIT 1",

@@ -118,8 +118,9 @@ impl Source {
     /// The newest day the source can deliver whole; later days are neither fetched nor cached.
     pub(crate) fn newest_ready_day(&self) -> Option<NaiveDate> {
         match self {
-            Source::Demo(_) | Source::Folder(_) => None,
-            Source::Api(_) => Some(api::newest_ready_day(chrono::Utc::now())),
+            Source::Folder(_) => None,
+            // The demo keeps the API's rule, so scripts tried on it behave the same on CARTO.
+            Source::Demo(_) | Source::Api(_) => Some(api::newest_ready_day(chrono::Utc::now())),
         }
     }
 

@@ -273,7 +273,9 @@ fn describe_and_case_insensitive_table_names() {
         "2025-10-01",
         "SELECT count(*) AS n FROM \"userList\" JOIN USERLIST u2 USING (user_id)",
     );
-    assert_eq!(rows, json!([{"n": 300}]));
+    let members = env.query_json("2025-10-01", "2025-10-01", "SELECT count(*) AS n FROM userlist");
+    assert!(members[0]["n"].as_i64().unwrap() > 200);
+    assert_eq!(rows, members, "a table in any case, quoted or not");
     let rows = env.query_json("2025-10-01", "2025-10-01", "SELECT count(*) AS n FROM APIUSAGE WHERE amount > 0");
     assert!(rows[0]["n"].as_i64().unwrap() > 0);
 }

@@ -56,6 +56,13 @@ fn an_mcp_client_gets_what_the_cli_gives() {
         assert!(text.contains(needle) && !text.contains('\n') && !text.starts_with("error:"), "{step}: {text}");
     }
     assert_eq!(report["after_errors"]["structured"]["rows"], serde_json::json!([{"answer": 42}]));
+    // The text part is compact: CSV, names then DuckDB types, every row whole; errors name the
+    // tool's arguments, not the command line's flags.
+    let text: Vec<&str> = report["query"]["text"].as_str().unwrap().lines().collect();
+    assert_eq!(text[..2], ["type,n,first", "VARCHAR,BIGINT,TIMESTAMP WITH TIME ZONE"]);
+    assert_eq!(text.len() - 2, cli.as_array().unwrap().len());
+    let bad_date = report["bad_date"]["text"].as_str().unwrap();
+    assert!(bad_date.contains("`start_date`") && !bad_date.contains("--"), "{bad_date}");
 
     // event_types and json_keys agree with DuckDB over the same cached files.
     let types = env.duckdb(

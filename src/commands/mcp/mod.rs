@@ -115,7 +115,7 @@ impl ServerHandler for Server {
                 result.content = vec![ContentBlock::text(answer.text)];
                 result.into()
             }
-            Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]).into(),
+            Err(e) => CallToolResult::error(vec![ContentBlock::text(in_argument_names(&e.to_string()))]).into(),
         })
     }
 
@@ -170,9 +170,48 @@ pub(super) struct Answer {
     pub text: String,
 }
 
+/// The command-line flags a message names, as the tool arguments an agent passes.
+const ARGUMENTS: [(&str, &str); 7] = [
+    ("--start-date", "start_date"),
+    ("--end-date", "end_date"),
+    ("--output-dir", "output_dir"),
+    ("--output", "output"),
+    ("--format", "format"),
+    ("--category", "categories"),
+    ("--sql", "sql"),
+];
+
+/// `message` with its flags (clap's `'--start-date <DATE>'` or a bare `--start-date`) named as
+/// the arguments an agent passed (`start_date`): an agent sent no flags.
+fn in_argument_names(message: &str) -> String {
+    let mut text = message.to_string();
+    for (flag, argument) in ARGUMENTS {
+        let named = format!("`{argument}`");
+        while let Some(start) = text.find(&format!("'{flag} <")) {
+            let Some(end) = text[start + 1..].find('\'').map(|e| start + 1 + e) else { break };
+            text.replace_range(start..=end, &named);
+        }
+        text = text.replace(flag, &named);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_the_arguments_an_agent_passed() {
+        assert_eq!(
+            in_argument_names("invalid value '2025-13-01' for '--start-date <DATE>': not a date"),
+            "invalid value '2025-13-01' for `start_date`: not a date"
+        );
+        assert_eq!(
+            in_argument_names("--start-date 2025-10-09 is after --end-date 2025-10-01: swap them or fix one"),
+            "`start_date` 2025-10-09 is after `end_date` 2025-10-01: swap them or fix one"
+        );
+        assert_eq!(in_argument_names("'--output-dir <DIR|URL>' is outside"), "`output_dir` is outside");
+    }
 
     #[test]
     fn the_compatibility_section_is_served_whole() {

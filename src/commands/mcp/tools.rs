@@ -12,11 +12,13 @@ use crate::category::Category;
 use crate::cli::{Cli, Command};
 use crate::context::{Context, Parallelism};
 use crate::dates::DateRange;
-use crate::encode::{json_value, object_keys};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::Schema;
+
+use crate::encode::{json_value, object_keys, write_csv_header, write_csv_rows};
 use crate::engine::explore::{EVENT_TYPES_SQL, PayloadKeys, payload_keys};
 use crate::engine::{Prepared, sql_type_name};
 use crate::error::{Error, Result};
-use crate::output::render_table;
 
 const DEFAULT_MAX_ROWS: u64 = 500;
 
@@ -302,7 +304,7 @@ where
             .map(|(f, key)| json!({ "name": key, "type": sql_type_name(f.data_type()) }))
             .collect();
         let truncated = count > rows.len();
-        let mut text = render_table(&schema, &shown);
+        let mut text = csv_with_types(&schema, &shown)?;
         if truncated {
             text.push_str(&format!("\n{count} rows ({} shown: raise max_rows for more)", rows.len()));
         }
@@ -311,6 +313,21 @@ where
     }
     let structured = if results.len() == 1 { results.remove(0) } else { json!({ "results": results }) };
     Ok(Answer { structured, text: texts.join("\n\n") })
+}
+
+/// A result as text an agent reads cheaply and whole: CSV whose first row names the columns
+/// and second gives their DuckDB types (ClickHouse's CSVWithNamesAndTypes), values as
+/// `--format csv` writes them, never cut.
+fn csv_with_types(schema: &Schema, batches: &[RecordBatch]) -> Result<String> {
+    let failed = |e: &dyn std::fmt::Display| Error::internal("writing a result as CSV")(e.to_string());
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    write_csv_header(&mut writer, schema).map_err(|e| failed(&e))?;
+    writer.write_record(schema.fields().iter().map(|f| sql_type_name(f.data_type()))).map_err(|e| failed(&e))?;
+    for batch in batches {
+        write_csv_rows(&mut writer, batch).map_err(|e| failed(&e))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| failed(&e))?;
+    Ok(String::from_utf8_lossy(&bytes).trim_end().to_string())
 }
 
 /// Every payload of `event_type` over the range, walked: each key path with the number of

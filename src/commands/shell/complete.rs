@@ -15,8 +15,10 @@ use crate::engine::Engine;
 use crate::engine::explore::{EVENT_TYPES_SQL, payload_keys};
 use crate::shred::shredded_paths;
 
-/// Payloads read for a key completion: enough to see every key of a type, bounded in time.
+/// Payloads read for a key completion of one type: enough to see its every key, bounded in time.
 const KEY_SAMPLE: usize = 2_000;
+/// Payloads read of each type when the statement names none: the rarest types' keys are found.
+const KEY_SAMPLE_PER_TYPE: usize = 50;
 
 const KEYWORDS: &[&str] = &[
     "SELECT",
@@ -145,9 +147,10 @@ impl Vocabulary {
             let mut paths: Vec<String> = shredded_paths().collect();
             if let Some(engine) = self.engine.clone() {
                 let wanted = event_type.clone();
+                let sample = if wanted.is_some() { KEY_SAMPLE } else { KEY_SAMPLE_PER_TYPE };
                 let sampled = self
                     .runtime
-                    .block_on(async move { payload_keys(&engine, wanted.as_deref(), Some(KEY_SAMPLE)).await.ok() });
+                    .block_on(async move { payload_keys(&engine, wanted.as_deref(), Some(sample)).await.ok() });
                 match sampled {
                     // The sample of one type has the last word: a shredded path it lacks is not offered.
                     Some(found) if event_type.is_some() => paths = found.keys.into_iter().map(|k| k.path).collect(),

@@ -34,7 +34,7 @@ use parse::tokens::Text;
 pub(crate) use expand::aliases::expand_alias;
 pub(crate) use expand::{expand, next as next_expansion};
 pub(crate) use rewrite::names::{spell_as, written_aliases};
-pub(crate) use rewrite::refusals::explained;
+pub(crate) use rewrite::refusals::{closest, explained};
 
 /// Adds the DuckDB functions and typing rules to a session.
 pub(crate) fn register(ctx: &mut SessionContext) -> datafusion::error::Result<()> {

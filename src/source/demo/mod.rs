@@ -1,12 +1,15 @@
 //! A deterministic synthetic organisation, so that everything works without a CARTO account.
 //!
-//! Everything derives from a seed: the people, groups, maps, workflows and connections from the
-//! seed alone, and a day's events and API usage from (seed, day, scale) alone, so any range
-//! gives the same rows for a given day.
+//! The people (with when they joined, left and how active they are) and everything they make
+//! over the years (with owner, creation and deletion) derive from the seed alone; a day's events
+//! and API usage from (seed, day, scale) alone, so any range gives the same rows for a given day.
+//! Each day, members act by the chance of their activity level (weekends much less); the
+//! timeline's creations, deletions, invitations and departures happen when it says, and the rest
+//! of the day's events use what exists that day, by the people who act.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use datafusion::arrow::array::{
     ArrayRef, Float64Array, ListBuilder, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
 };
@@ -19,49 +22,36 @@ use rand_chacha::ChaCha8Rng;
 use crate::category::Category;
 use crate::dates::epoch_day;
 
+mod day;
 mod fetch;
 mod payloads;
+mod people;
+mod things;
 mod vocabulary;
 
 pub(crate) use fetch::fetch;
+use people::Person;
+use things::Things;
 use vocabulary::*;
 
 pub const DEFAULT_SEED: u64 = 42;
-const USERS: usize = 300;
-const MAPS: usize = 1_500;
-const WORKFLOWS: usize = 600;
-const CONNECTIONS: usize = 40;
-
-struct User {
-    id: String,
-    email: String,
-    role: &'static str,
-    created_at: i64,
-    group_ids: Vec<String>,
-    /// How active this person is, relative to others.
-    activity: f64,
-}
-
-struct Resource {
-    id: String,
-    title: String,
-    owner: usize,
-    provider: &'static str,
-}
 
 /// The organisation: people and things, derived from the seed alone.
 pub struct DemoOrg {
     seed: u64,
     events_per_day: u32,
-    users: Vec<User>,
+    people: Vec<Person>,
+    group_ids: Vec<Vec<String>>,
     groups: Vec<(String, &'static str)>,
-    maps: Vec<Resource>,
-    workflows: Vec<Resource>,
-    connections: Vec<Resource>,
+    /// Made on first use: a query over cached days never needs it.
+    things: OnceLock<Things>,
     types: Vec<EventType>,
-    type_index: WeightedIndex<f64>,
-    map_index: WeightedIndex<f64>,
-    workflow_index: WeightedIndex<f64>,
+    /// The types of the day's use (the timeline's own events weigh nothing here).
+    usage_index: WeightedIndex<f64>,
+    /// The types a day's use falls back on: a login when nothing exists yet, a request that
+    /// opens the first conversation.
+    logins: usize,
+    ai_request: usize,
 }
 
 fn id(rng: &mut impl RngCore, prefix: &str, hex_len: usize) -> String {
@@ -90,10 +80,6 @@ fn pick_weighted<T: Copy>(rng: &mut impl Rng, items: &[(T, u32)]) -> T {
     items[items.len() - 1].0
 }
 
-fn zipf_weights(n: usize, s: f64) -> WeightedIndex<f64> {
-    WeightedIndex::new((0..n).map(|i| 1.0 / (1.0 + i as f64).powf(s))).expect("weights are positive and finite")
-}
-
 fn micros_at(day: NaiveDate, micros_of_day: i64) -> i64 {
     Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)).timestamp_micros() + micros_of_day
 }
@@ -103,71 +89,48 @@ impl DemoOrg {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let groups: Vec<(String, &'static str)> =
             GROUP_ALIASES.iter().map(|alias| (id(&mut rng, "grp_", 12), *alias)).collect();
-        let first_day = NaiveDate::from_ymd_opt(2016, 1, 1).expect("valid date");
-        let users = (0..USERS)
-            .map(|i| {
-                let first = pick(&mut rng, &FIRST_NAMES);
-                let last = pick(&mut rng, &LAST_NAMES);
-                let domain = pick_weighted(&mut rng, &DOMAINS);
-                let role = match rng.random_range(0..100) {
-                    0..5 => "Admin",
-                    5..50 => "Editor",
-                    _ => "Viewer",
-                };
-                // The founding admins date from 2015; the rest joined over the years since,
-                // a few of them after the demo's favourite month (October 2025).
-                let created_day = if i < 8 {
-                    NaiveDate::from_ymd_opt(2015, 2, 1 + i as u32).expect("valid date")
-                } else {
-                    first_day + chrono::Duration::days(rng.random_range(0..3_900))
-                };
-                let created_at = micros_at(created_day, rng.random_range(8 * 3600..18 * 3600) * 1_000_000);
-                let n_groups = rng.random_range(0..=3);
-                let mut group_ids: Vec<String> = Vec::new();
-                for _ in 0..n_groups {
+        let people = people::people(&mut rng);
+        let group_ids = people
+            .iter()
+            .map(|_| {
+                let mut ids: Vec<String> = Vec::new();
+                for _ in 0..rng.random_range(0..=3) {
                     let g = pick(&mut rng, &groups).0.clone();
-                    if !group_ids.contains(&g) {
-                        group_ids.push(g);
+                    if !ids.contains(&g) {
+                        ids.push(g);
                     }
                 }
-                User {
-                    id: id(&mut rng, "auth0|", 24),
-                    email: format!("{}.{}{}@{}", first, last.replace('\'', ""), i, domain),
-                    role,
-                    created_at,
-                    group_ids,
-                    activity: 1.0 / (1.0 + (i % 97) as f64).powf(0.8),
-                }
+                ids
             })
-            .collect::<Vec<_>>();
-        let resources = |rng: &mut ChaCha8Rng, n: usize, prefix: &str, noun: &str| -> Vec<Resource> {
-            (0..n)
-                .map(|i| Resource {
-                    id: id(rng, prefix, 16),
-                    title: format!("{} #{}", pick(rng, &MAP_TITLES).replace("Store", noun), i),
-                    owner: rng.random_range(0..USERS),
-                    provider: PROVIDERS[rng.random_range(0..PROVIDERS.len())],
-                })
-                .collect()
-        };
-        let maps = resources(&mut rng, MAPS, "map_", "Store");
-        let workflows = resources(&mut rng, WORKFLOWS, "wf_", "Pipeline");
-        let connections = resources(&mut rng, CONNECTIONS, "conn_", "Warehouse");
+            .collect();
         let types = event_types();
-        let type_index = WeightedIndex::new(types.iter().map(|t| t.weight)).expect("positive weights");
+        let usage_index = WeightedIndex::new(
+            types.iter().map(|t| if LIFECYCLE.contains(&t.name.as_str()) { 0.0 } else { t.weight }),
+        )
+        .expect("positive weights");
+        let named = |name: &str| types.iter().position(|t| t.name == name).expect("in the vocabulary");
+        let (logins, ai_request) = (named("UserLogins"), named("AIRequest"));
         DemoOrg {
             seed,
             events_per_day,
-            users,
+            people,
+            group_ids,
             groups,
-            maps,
-            workflows,
-            connections,
+            things: OnceLock::new(),
             types,
-            type_index,
-            map_index: zipf_weights(MAPS, 1.1),
-            workflow_index: zipf_weights(WORKFLOWS, 1.0),
+            usage_index,
+            logins,
+            ai_request,
         }
+    }
+
+    fn things(&self) -> &Things {
+        self.things.get_or_init(|| things::timeline(self.seed, &self.people))
+    }
+
+    /// The position of an event type the generator names itself.
+    fn type_named(&self, name: &str) -> usize {
+        self.types.iter().position(|t| t.name == name).expect("the generator names types of its vocabulary")
     }
 
     pub fn events_per_day(&self) -> u32 {
@@ -180,25 +143,18 @@ impl DemoOrg {
         rng
     }
 
-    /// The users who exist on `day`, with their activity weights; `None` before the first
-    /// account was created, when the organisation has no events at all.
-    fn active_users(&self, day: NaiveDate) -> Option<(Vec<usize>, WeightedIndex<f64>)> {
-        let end_of_day = micros_at(day, 86_400_000_000);
-        let ids: Vec<usize> = (0..self.users.len()).filter(|&i| self.users[i].created_at < end_of_day).collect();
-        let weights = WeightedIndex::new(ids.iter().map(|&i| self.users[i].activity)).ok()?;
-        Some((ids, weights))
-    }
-
-    /// How many events happen on `day`: fewer at weekends, a little noise on weekdays.
+    /// How many events happen on `day` (about): fewer at weekends, a little noise on weekdays,
+    /// and a gentle growth over the months.
     pub fn events_on(&self, day: NaiveDate) -> usize {
-        use chrono::Datelike;
         let mut rng = self.day_rng(day, 0);
         let base = self.events_per_day as f64;
         let factor = match day.weekday() {
-            chrono::Weekday::Sat | chrono::Weekday::Sun => 0.25 + rng.random_range(0.0..0.1),
+            chrono::Weekday::Sat | chrono::Weekday::Sun => 0.12 + rng.random_range(0.0..0.08),
             _ => 0.9 + rng.random_range(0.0..0.2),
         };
-        ((base * factor).round() as usize).max(1)
+        let months_since_2025 = (day.year() - 2025) * 12 + day.month0() as i32;
+        let growth = (1.0 + 0.008 * months_since_2025 as f64).clamp(0.75, 1.25);
+        ((base * factor * growth).round() as usize).max(1)
     }
 
     /// One day of `activity`, ordered by time.
@@ -214,31 +170,21 @@ impl DemoOrg {
         day: NaiveDate,
         rows: usize,
     ) -> impl Iterator<Item = Result<RecordBatch, ArrowError>> + '_ {
-        let active = self.active_users(day);
-        let n = if active.is_some() { self.events_on(day) } else { 0 };
-        let mut rng = self.day_rng(day, 1);
-        let mut times: Vec<i64> = (0..n).map(|_| business_micros(&mut rng)).collect();
-        times.sort_unstable();
-        let mut start = 0;
+        let mut events = day::DayEvents::new(self, day);
         std::iter::from_fn(move || {
-            let (user_ids, user_index) = active.as_ref()?;
-            if start >= times.len() {
+            let events = events.as_mut()?;
+            let count = events.remaining().min(rows);
+            if count == 0 {
                 return None;
             }
-            let end = times.len().min(start.saturating_add(rows));
-            let count = end - start;
             let mut types = StringBuilder::with_capacity(count, count * 16);
             let mut data = StringBuilder::with_capacity(count, count * 260);
             let mut ts = Vec::with_capacity(count);
-            for &t in &times[start..end] {
-                let event = &self.types[self.type_index.sample(&mut rng)];
-                let user = &self.users[user_ids[user_index.sample(&mut rng)]];
-                let payload = self.payload(&mut rng, event, user);
-                types.append_value(&event.name);
+            while let Some((at, name, payload)) = (ts.len() < count).then(|| events.next_event()).flatten() {
+                types.append_value(name);
                 data.append_value(payload.to_string());
-                ts.push(micros_at(day, t));
+                ts.push(at);
             }
-            start = end;
             Some(RecordBatch::try_new(
                 Category::Activity.schema(),
                 vec![
@@ -250,10 +196,16 @@ impl DemoOrg {
         })
     }
 
-    /// One day of `apiUsage`: a row per (active user, metric), plus public usage with no user.
+    /// One day of `apiUsage`: rows per (person acting that day, metric) for some of them, on
+    /// the maps and workflows in use, plus public usage with no user.
     pub fn api_usage(&self, day: NaiveDate) -> Result<RecordBatch, ArrowError> {
-        let Some((user_ids, _)) = self.active_users(day) else {
+        let Some(cast) = self.cast(day) else {
             return Ok(RecordBatch::new_empty(Category::ApiUsage.schema()));
+        };
+        let things = self.things();
+        let (maps, workflows) = (things.maps.in_use(day), things.workflows.in_use(day));
+        let used = |in_use: &Option<things::InUse>, shelf: &things::Shelf, rng: &mut ChaCha8Rng| {
+            in_use.as_ref().map(|u| shelf.things[u.things[u.index.sample(rng)]].id.clone())
         };
         let mut rng = self.day_rng(day, 2);
         let midnight = micros_at(day, 0);
@@ -268,19 +220,17 @@ impl DemoOrg {
             } else {
                 (rng.random_range(1..40_000) as f64) / 4.0
             });
-            map_id.push((name == "maps_api_requests").then(|| self.maps[self.map_index.sample(rng)].id.clone()));
-            workflow_id.push(
-                (name == "workflow_executions").then(|| self.workflows[self.workflow_index.sample(rng)].id.clone()),
-            );
+            map_id.push(if name == "maps_api_requests" { used(&maps, &things.maps, rng) } else { None });
+            workflow_id.push(if name == "workflow_executions" { used(&workflows, &things.workflows, rng) } else { None });
             weight.push(w);
         };
-        for &u in &user_ids {
+        for &u in &cast.actors {
             if !rng.random_bool(share) {
                 continue;
             }
             for m in METRICS {
                 if rng.random_bool(0.45) {
-                    push(&mut rng, Some(&self.users[u].id), m);
+                    push(&mut rng, Some(&self.people[u].id), m);
                 }
             }
         }
@@ -302,23 +252,25 @@ impl DemoOrg {
         )
     }
 
+    /// The people with an account: those who left are gone from it (their events remain).
     pub fn user_list(&self) -> Result<RecordBatch, ArrowError> {
+        let members: Vec<usize> = (0..self.people.len()).filter(|&i| self.people[i].left.is_none()).collect();
         let mut groups = ListBuilder::new(StringBuilder::new());
-        for u in &self.users {
-            for g in &u.group_ids {
+        for &i in &members {
+            for g in &self.group_ids[i] {
                 groups.values().append_value(g);
             }
             groups.append(true);
         }
+        let people = || members.iter().map(|&i| &self.people[i]);
         RecordBatch::try_new(
             Category::UserList.schema(),
             vec![
-                Arc::new(StringArray::from_iter_values(self.users.iter().map(|u| &u.id))) as ArrayRef,
-                Arc::new(StringArray::from_iter_values(self.users.iter().map(|u| &u.email))),
-                Arc::new(StringArray::from_iter_values(self.users.iter().map(|u| u.role))),
+                Arc::new(StringArray::from_iter_values(people().map(|u| &u.id))) as ArrayRef,
+                Arc::new(StringArray::from_iter_values(people().map(|u| &u.email))),
+                Arc::new(StringArray::from_iter_values(people().map(|u| u.role))),
                 Arc::new(
-                    TimestampMicrosecondArray::from_iter_values(self.users.iter().map(|u| u.created_at))
-                        .with_timezone("UTC"),
+                    TimestampMicrosecondArray::from_iter_values(people().map(|u| u.created_at)).with_timezone("UTC"),
                 ),
                 Arc::new(groups.finish()),
             ],

@@ -39,6 +39,16 @@ pub(super) const MAP_TITLES: [&str; 12] = [
     "Bike lanes 🚲",
     "Census tracts",
 ];
+pub(super) const WORKFLOW_TITLES: [&str; 8] = [
+    "Nightly sales enrichment",
+    "Geocode new customers",
+    "Isochrones for stores",
+    "Actualización de catastro",
+    "Churn model, weekly",
+    "H3 footfall aggregation",
+    "Import \"partner\" feeds",
+    "Route optimisation – EU",
+];
 pub(super) const LOGIN_METHODS: [(&str, u32); 4] = [("password", 30), ("google", 35), ("sso", 30), ("saml", 5)];
 pub(super) const ERRORS: [&str; 5] = [
     "Permission denied for dataset analytics.sales",
@@ -73,7 +83,7 @@ pub(super) const METRICS: [(&str, f64); 7] = [
 ];
 
 /// How an event type's payload is built.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 pub(super) enum Payload {
     MapLoad,
     Map,
@@ -83,13 +93,33 @@ pub(super) enum Payload {
     Connection,
     Import,
     ImportFailed,
+    Agent,
     AiRequest,
     AiResponse,
     Token,
+    /// An account invited or deleted by an admin.
+    Member,
     ExportRequest,
     Generic,
     System,
 }
+
+/// The events that are a thing's or an account's life rather than its use: they happen
+/// exactly when the timeline says (their weight only orders the catalogue).
+pub(super) const LIFECYCLE: [&str; 12] = [
+    "MapCreated",
+    "MapDeleted",
+    "WorkflowCreated",
+    "WorkflowDeleted",
+    "ConnectionCreated",
+    "ConnectionDeleted",
+    "TokenCreated",
+    "TokenDeleted",
+    "AIAgentCreated",
+    "AIAgentDeleted",
+    "UserInvited",
+    "UserDeleted",
+];
 
 pub(super) struct EventType {
     pub(super) name: String,
@@ -99,7 +129,7 @@ pub(super) struct EventType {
 
 pub(super) fn event_types() -> Vec<EventType> {
     use Payload::*;
-    let main: [(&str, f64, Payload); 44] = [
+    let main: [(&str, f64, Payload); 45] = [
         ("MapLoadedEvent", 3000.0, MapLoad),
         ("SqlApiQuery", 900.0, Generic),
         ("WorkflowRun", 500.0, WorkflowRun),
@@ -131,16 +161,17 @@ pub(super) fn event_types() -> Vec<EventType> {
         ("TokenDeleted", 6.0, Token),
         ("MapUnpublished", 10.0, Map),
         ("ActivityDataExportRequest", 2.0, ExportRequest),
-        ("UserInvited", 4.0, Generic),
+        ("UserInvited", 4.0, Member),
         ("UserRoleChanged", 2.0, Generic),
-        ("UserDeleted", 1.0, Generic),
+        ("UserDeleted", 1.0, Member),
         ("GroupCreated", 0.5, Generic),
         ("GroupUpdated", 1.0, Generic),
         ("ApplicationCreated", 2.0, Generic),
         ("WorkflowScheduleCreated", 5.0, Workflow),
         ("WorkflowScheduleDeleted", 2.0, Workflow),
-        ("AIAgentCreated", 3.0, AiRequest),
-        ("AIAgentUpdated", 4.0, AiRequest),
+        ("AIAgentCreated", 3.0, Agent),
+        ("AIAgentUpdated", 4.0, Agent),
+        ("AIAgentDeleted", 0.5, Agent),
         ("BasemapChanged", 15.0, Map),
         ("QuotaThresholdReached", 1.0, System),
         ("MaintenanceWindowNotified", 0.3, System),

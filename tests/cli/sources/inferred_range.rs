@@ -124,7 +124,9 @@ fn the_days_come_from_the_filter_on_ts() {
 #[test]
 fn without_a_lower_bound_or_with_a_range_the_days_are_said() {
     let env = Env::new();
-    let newest = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+    // The demo keeps the API's rule: a day is complete at 05:00 UTC the next day.
+    let now = chrono::Utc::now();
+    let newest = now.date_naive() - chrono::Days::new(if chrono::Timelike::hour(&now) >= 5 { 1 } else { 2 });
     let out = env.demo().args(["query", "--format", "csv", "--sql", "SELECT count(*) FROM activity"]).output().unwrap();
     assert_success(&out);
     let said = String::from_utf8_lossy(&out.stderr);

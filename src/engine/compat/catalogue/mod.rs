@@ -84,6 +84,14 @@ pub(crate) fn datafusion_name(name: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether DuckDB has a function `name` (lower case), served here or not.
+pub(crate) fn duckdb_has(name: &str) -> bool {
+    static NAMES: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
+        include_str!("duckdb_functions.txt").lines().filter(|l| !l.starts_with('#')).collect()
+    });
+    NAMES.contains(name)
+}
+
 /// What to write instead of a DuckDB function this layer does not serve.
 pub(crate) fn refusal(name: &str) -> Option<&'static str> {
     match served(name)? {

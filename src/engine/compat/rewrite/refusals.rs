@@ -32,18 +32,23 @@ pub(crate) fn explained(err: Error) -> Error {
         return Error::Query(format!("the function {name}() is not supported by carto-activity: {instead}"));
     }
     let served = catalogue::entries().iter().filter(|(_, s)| !matches!(s, Served::Refused(_) | Served::Helper(_)));
-    if catalogue::served(&name).is_none()
-        && let Some(meant) = closest(&name, served.map(|(n, _)| *n))
-    {
-        return Error::Query(format!("there is no function {name}(): did you mean {meant}()?"));
+    let meant = closest(&name, served.map(|(n, _)| *n)).map(|m| format!(": did you mean {m}()?"));
+    if catalogue::duckdb_has(&name) {
+        return Error::Query(format!(
+            "DuckDB's function {name}() is not supported by carto-activity yet{}",
+            meant.unwrap_or_else(|| {
+                ": the README's DuckDB compatibility section lists the functions that are".to_string()
+            })
+        ));
     }
     Error::Query(format!(
-        "the function {name}() is not supported by carto-activity: write a function the README's DuckDB compatibility section lists as identical or rewritten instead"
+        "there is no function {name}(), in DuckDB or carto-activity{}",
+        meant.unwrap_or_else(|| ": the README's DuckDB compatibility section lists the functions there are".to_string())
     ))
 }
 
 /// The candidate nearest `name` (in any case) within two edits, if one is.
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let name = name.to_lowercase();
     candidates
         .map(|c| (strsim::damerau_levenshtein(&name, &c.to_lowercase()), c))
@@ -77,6 +82,8 @@ mod tests {
         let function = explained(Error::Query("Invalid function 'json_extract_strng'.".into())).to_string();
         assert!(function.contains("did you mean json_extract_string()?"), "{function}");
         let far = explained(Error::Query("Invalid function 'frobnicate'.".into())).to_string();
-        assert!(far.contains("frobnicate() is not supported"), "{far}");
+        assert!(far.starts_with("there is no function frobnicate(), in DuckDB or carto-activity: the README"), "{far}");
+        let duckdb_only = explained(Error::Query("Invalid function 'current_setting'.".into())).to_string();
+        assert!(duckdb_only.starts_with("DuckDB's function current_setting() is not supported by carto-activity yet"));
     }
 }
