@@ -37,7 +37,8 @@ pub struct GlobalArgs {
 
     /// Client secret of a CARTO M2M OAuth client: set it in the environment rather than on the
     /// command line, where other users can see it
-    #[arg(help_heading = SRC, 
+    #[arg(
+        help_heading = SRC,
         long,
         global = true,
         env = "CARTO_CLIENT_SECRET",

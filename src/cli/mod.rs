@@ -141,6 +141,47 @@ mod tests {
         assert!(seen >= 16, "{seen} examples");
     }
 
+    /// The flags a README section's tables name (the first word in backticks of each first cell).
+    fn readme_flags(readme: &str, heading: &str) -> std::collections::BTreeSet<String> {
+        let start = readme.find(heading).unwrap_or_else(|| panic!("the README has {heading}"));
+        let rest = &readme[start + heading.len()..];
+        let end = rest.find("\n### ").into_iter().chain(rest.find("\n## ")).min().unwrap_or(rest.len());
+        let flag = regex::Regex::new(r"`(--?[a-z][a-z-]*)").unwrap();
+        rest[..end]
+            .lines()
+            .filter(|line| line.starts_with("| `-"))
+            .flat_map(|line| {
+                let cell = line.split(" | ").next().unwrap_or_default();
+                flag.captures_iter(cell).map(|c| c[1].to_string()).collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// A command's flags as clap has them (`global`: the flags every command takes).
+    fn clap_flags(command: &clap::Command, global: bool) -> std::collections::BTreeSet<String> {
+        command
+            .get_arguments()
+            .filter(|a| a.is_global_set() == global && !["help", "version"].contains(&a.get_id().as_str()))
+            .flat_map(|a| {
+                let long = a.get_long().map(|l| format!("--{l}"));
+                let short = a.get_short().map(|s| format!("-{s}"));
+                long.into_iter().chain(short)
+            })
+            .collect()
+    }
+
+    /// Every flag in the README is clap's, and every flag clap has is in the README.
+    #[test]
+    fn the_readme_names_every_flag_as_the_help_does() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let cli = Cli::command();
+        for command in cli.get_subcommands().filter(|c| !["tables", "cache", "help"].contains(&c.get_name())) {
+            let heading = format!("### `{}`", command.get_name());
+            assert_eq!(readme_flags(&readme, &heading), clap_flags(command, false), "{heading}");
+        }
+        assert_eq!(readme_flags(&readme, "### Global flags"), clap_flags(&cli, true), "### Global flags");
+    }
+
     #[test]
     fn global_flags_go_before_or_after_the_subcommand() {
         for argv in [["carto-activity", "--demo", "tables"], ["carto-activity", "tables", "--demo"]] {

@@ -81,7 +81,7 @@ pub(crate) async fn payload_keys(
 }
 
 /// Counts each path of `object` once per payload (a path inside an array is not followed).
-fn record(object: &Map<String, Value>, prefix: &str, paths: &mut BTreeMap<String, (u64, Value)>) {
+pub(crate) fn record(object: &Map<String, Value>, prefix: &str, paths: &mut BTreeMap<String, (u64, Value)>) {
     for (key, value) in object {
         let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         let entry = paths.entry(path.clone()).or_insert_with(|| (0, value.clone()));
@@ -117,7 +117,8 @@ mod tests {
         let sampled = payload_keys(&engine, None, Some(3)).await.unwrap();
         let types = engine.first_column_texts(EVENT_TYPES_SQL).await.unwrap().len() as u64;
         assert!(sampled.payloads <= 3 * types && sampled.payloads < all.payloads / 10, "{}", sampled.payloads);
-        let paths = |keys: &PayloadKeys| keys.keys.iter().map(|k| k.path.clone()).collect::<std::collections::BTreeSet<_>>();
+        let paths =
+            |keys: &PayloadKeys| keys.keys.iter().map(|k| k.path.clone()).collect::<std::collections::BTreeSet<_>>();
         assert_eq!(paths(&sampled), paths(&all), "every key of the day, from a few payloads of each type");
         let one = payload_keys(&engine, Some("WorkflowExecutionFailed"), Some(2)).await.unwrap();
         assert_eq!(one.payloads, 2);

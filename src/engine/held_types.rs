@@ -34,7 +34,9 @@ pub(super) fn warnings(statement: &Statement, held: &BTreeSet<String>) -> Vec<St
                     }
                 }
             }
-            Expr::InList { expr, list, .. } if is_type_column(expr) => named.extend(list.iter().filter_map(text_literal)),
+            Expr::InList { expr, list, .. } if is_type_column(expr) => {
+                named.extend(list.iter().filter_map(text_literal))
+            }
             _ => {}
         }
         ControlFlow::<()>::Continue(())
@@ -43,10 +45,10 @@ pub(super) fn warnings(statement: &Statement, held: &BTreeSet<String>) -> Vec<St
         .into_iter()
         .filter(|name| !held.contains(name))
         .map(|name| {
-            let meant = closest(&name, held.iter().map(String::as_str))
-                .map_or_else(|| " (`SELECT DISTINCT type FROM activity` lists those there are)".to_string(), |t| {
-                    format!(": did you mean '{t}'?")
-                });
+            let meant = closest(&name, held.iter().map(String::as_str)).map_or_else(
+                || " (`SELECT DISTINCT type FROM activity` lists those there are)".to_string(),
+                |t| format!(": did you mean '{t}'?"),
+            );
             format!("no event of type '{name}' in the days read{meant}")
         })
         .collect()

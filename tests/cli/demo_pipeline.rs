@@ -325,3 +325,24 @@ fn sql_is_text_wherever_it_comes_from() {
     std::fs::write(&file, "\u{feff}-- header\nSELECT 3 AS n;\n-- trailing\n").unwrap();
     assert_eq!(run(&["-f", file.to_str().unwrap()]), json!([{"n": 3}]));
 }
+
+/// The demo keeps the API's rule: a day is served once complete (05:00 UTC the next day), so no
+/// event is later than the last complete day.
+#[test]
+fn the_demo_serves_no_day_before_it_is_complete() {
+    let env = Env::new();
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
+    let newest = today - chrono::Days::new(if chrono::Timelike::hour(&now) >= 5 { 1 } else { 2 });
+    let start = (today - chrono::Days::new(3)).to_string();
+    let sql = "SELECT CAST(max(ts) AS DATE) AS last FROM activity";
+    let out = env
+        .demo()
+        .args(["query", "--start-date", &start, "--end-date", &today.to_string(), "--format", "csv", "--sql", sql])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not complete yet") && stderr.contains(&today.to_string()), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().last(), Some(newest.to_string().as_str()));
+}

@@ -9,6 +9,7 @@ mod duckdb_compat;
 mod exports;
 mod mcp;
 mod published;
+mod readme;
 mod report;
 mod resilience;
 mod shell;

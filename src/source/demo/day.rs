@@ -2,9 +2,9 @@
 //! deletions, arrivals and departures), and the day's use of what exists, in time order.
 
 use chrono::NaiveDate;
+use rand::Rng;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
@@ -63,12 +63,20 @@ impl DemoOrg {
             for i in shelf.created_on(day) {
                 let thing = &shelf.things[i];
                 let about = About::Thing(kind, i);
-                fixed.push(Fixed { at: thing.created_at, event: self.type_named(created), user: Some(thing.owner), about });
+                fixed.push(Fixed {
+                    at: thing.created_at,
+                    event: self.type_named(created),
+                    user: Some(thing.owner),
+                    about,
+                });
             }
             for i in shelf.deleted_on(day) {
                 let thing = &shelf.things[i];
-                let by =
-                    if self.people[thing.owner].member_on(day) { thing.owner } else { an_admin(&mut rng, &self.people, day) };
+                let by = if self.people[thing.owner].member_on(day) {
+                    thing.owner
+                } else {
+                    an_admin(&mut rng, &self.people, day)
+                };
                 let at = thing.deleted.map_or(0, |(_, at)| at);
                 fixed.push(Fixed { at, event: self.type_named(deleted), user: Some(by), about: About::Thing(kind, i) });
             }
@@ -88,7 +96,12 @@ impl DemoOrg {
             if person.left == Some(day) {
                 let at = micros_at(day, business_micros(&mut rng));
                 let by = an_admin(&mut rng, &self.people, day);
-                fixed.push(Fixed { at, event: self.type_named("UserDeleted"), user: Some(by), about: About::Person(i) });
+                fixed.push(Fixed {
+                    at,
+                    event: self.type_named("UserDeleted"),
+                    user: Some(by),
+                    about: About::Person(i),
+                });
             }
         }
         fixed.sort_by_key(|f| f.at);
@@ -209,8 +222,8 @@ impl<'a> DayEvents<'a> {
         if payload == Payload::AiResponse && self.conversations.is_empty() {
             event = org.ai_request;
         }
-        let open_new =
-            self.conversations.is_empty() || (org.types[event].payload == Payload::AiRequest && self.rng.random_bool(0.3));
+        let open_new = self.conversations.is_empty()
+            || (org.types[event].payload == Payload::AiRequest && self.rng.random_bool(0.3));
         if open_new {
             let user = self.audience_member(&org.things().agents.things[i]);
             self.conversations.push((id(&mut self.rng, "conv_", 12), i, user));

@@ -104,10 +104,9 @@ impl DemoOrg {
             })
             .collect();
         let types = event_types();
-        let usage_index = WeightedIndex::new(
-            types.iter().map(|t| if LIFECYCLE.contains(&t.name.as_str()) { 0.0 } else { t.weight }),
-        )
-        .expect("positive weights");
+        let usage_index =
+            WeightedIndex::new(types.iter().map(|t| if LIFECYCLE.contains(&t.name.as_str()) { 0.0 } else { t.weight }))
+                .expect("positive weights");
         let named = |name: &str| types.iter().position(|t| t.name == name).expect("in the vocabulary");
         let (logins, ai_request) = (named("UserLogins"), named("AIRequest"));
         DemoOrg {
@@ -221,7 +220,11 @@ impl DemoOrg {
                 (rng.random_range(1..40_000) as f64) / 4.0
             });
             map_id.push(if name == "maps_api_requests" { used(&maps, &things.maps, rng) } else { None });
-            workflow_id.push(if name == "workflow_executions" { used(&workflows, &things.workflows, rng) } else { None });
+            workflow_id.push(if name == "workflow_executions" {
+                used(&workflows, &things.workflows, rng)
+            } else {
+                None
+            });
             weight.push(w);
         };
         for &u in &cast.actors {

@@ -17,7 +17,11 @@ pub(super) enum Subject<'a> {
     Thing(&'a Thing),
     Person(&'a Person),
     /// A turn of an AI conversation with an agent.
-    Conversation { agent: &'a Thing, id: &'a str, new: bool },
+    Conversation {
+        agent: &'a Thing,
+        id: &'a str,
+        new: bool,
+    },
 }
 
 impl DemoOrg {
@@ -99,10 +103,12 @@ impl DemoOrg {
                 p.insert("agentId".into(), json!(a.id));
                 p.insert("conversationId".into(), json!(conversation));
                 p.insert("isNewConversation".into(), json!(new));
-                p.insert("mapId".into(), json!(things.maps.things[a.link].id));
+                let map = &things.maps.things[a.link];
+                p.insert("mapId".into(), json!(map.id));
+                p.insert("map".into(), json!({"id": map.id, "title": map.title}));
                 p.insert("model".into(), json!(model(rng)));
                 p.insert("promptTokens".into(), json!(rng.random_range(50..4_000)));
-                let prompt: Vec<&str> = (0..rng.random_range(1..=5)).map(|_| *pick(rng, &PROMPTS)).collect();
+                let prompt: Vec<&str> = (0..rng.random_range(1..=4)).map(|_| *pick(rng, &PROMPTS)).collect();
                 p.insert("prompt".into(), json!(prompt.join(" ")));
             }
             (Payload::AiResponse, Subject::Conversation { agent: a, id: conversation, .. }) => {

@@ -115,10 +115,8 @@ fn people_act_by_their_level_and_rest_at_weekends() {
     }
     let by_day = |d: &str| active[&day(d)].len();
     // Daily active users vary from one weekday to the next, and weekends are far quieter.
-    let weekdays: HashSet<usize> = ["2025-10-06", "2025-10-07", "2025-10-08", "2025-10-09", "2025-10-10"]
-        .iter()
-        .map(|d| by_day(d))
-        .collect();
+    let weekdays: HashSet<usize> =
+        ["2025-10-06", "2025-10-07", "2025-10-08", "2025-10-09", "2025-10-10"].iter().map(|d| by_day(d)).collect();
     assert!(weekdays.len() > 1, "daily active users are not flat: {weekdays:?}");
     assert!(by_day("2025-10-11") * 3 < by_day("2025-10-10"), "{} at the weekend", by_day("2025-10-11"));
     // Some members do nothing in a month.
@@ -158,7 +156,8 @@ fn things_are_created_once_by_their_owner_and_not_used_after_deletion() {
     // Conversations answer requests made earlier that day, with the same agent.
     let mut asked: HashMap<&str, &str> = HashMap::new();
     for (_, kind, payload) in &events {
-        let (Some(conversation), Some(agent)) = (payload["conversationId"].as_str(), payload["agentId"].as_str()) else {
+        let (Some(conversation), Some(agent)) = (payload["conversationId"].as_str(), payload["agentId"].as_str())
+        else {
             continue;
         };
         match kind.as_str() {

@@ -290,7 +290,10 @@ fn days_not_yet_complete_are_named_and_not_cached() {
     let out = query(&mut with_token(&env, &server), &start, &today.to_string(), "SELECT count(*) AS n FROM activity");
     assert_success(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not complete yet (CARTO completes a day") && stderr.contains(&today.to_string()), "{stderr}");
+    assert!(
+        stderr.contains("not complete yet (CARTO completes a day") && stderr.contains(&today.to_string()),
+        "{stderr}"
+    );
     let job = &server.job_requests()[0];
     assert!(job.end_date < today, "today is not requested: {job:?}");
     let cached = crate::common::all_files(&env.cache().join(crate::common::LAYOUT))

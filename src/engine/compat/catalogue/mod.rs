@@ -86,9 +86,8 @@ pub(crate) fn datafusion_name(name: &str) -> Option<&'static str> {
 
 /// Whether DuckDB has a function `name` (lower case), served here or not.
 pub(crate) fn duckdb_has(name: &str) -> bool {
-    static NAMES: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
-        include_str!("duckdb_functions.txt").lines().filter(|l| !l.starts_with('#')).collect()
-    });
+    static NAMES: LazyLock<std::collections::HashSet<&'static str>> =
+        LazyLock::new(|| include_str!("duckdb_functions.txt").lines().filter(|l| !l.starts_with('#')).collect());
     NAMES.contains(name)
 }
 

@@ -43,7 +43,8 @@ pub(crate) fn explained(err: Error) -> Error {
     }
     Error::Query(format!(
         "there is no function {name}(), in DuckDB or carto-activity{}",
-        meant.unwrap_or_else(|| ": the README's DuckDB compatibility section lists the functions there are".to_string())
+        meant
+            .unwrap_or_else(|| ": the README's DuckDB compatibility section lists the functions there are".to_string())
     ))
 }
 
