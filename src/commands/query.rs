@@ -25,7 +25,7 @@ pub(super) async fn run(context: &Context, args: QueryArgs) -> Result<()> {
     let mut frames = Vec::with_capacity(statements.len());
     let mut warnings = Vec::new();
     for statement in statements {
-        warnings.extend(engine.unheld_event_types(&statement));
+        warnings.extend(engine.names_not_held(&statement));
         frames.push(engine.plan(statement).await?);
     }
     for warning in warnings {

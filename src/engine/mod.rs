@@ -172,16 +172,18 @@ impl Engine {
         Ok(())
     }
 
-    /// Warnings for the event types `statement` compares `type` with that the days registered
-    /// never hold (none when the cache does not say which types its files hold).
-    pub(crate) fn unheld_event_types(&self, statement: &Statement) -> Vec<String> {
+    /// Warnings for the names `statement` reads that the data never holds: event types it
+    /// compares `type` with that the days registered lack (when the cache says which types its
+    /// files hold), payload keys in another case than the payloads'.
+    pub(crate) fn names_not_held(&self, statement: &Statement) -> Vec<String> {
         if !compat::referenced_categories(std::slice::from_ref(statement)).contains(&Category::Activity) {
             return Vec::new();
         }
-        match self.held_types.lock().as_deref() {
-            Ok(Some(held)) => held_types::warnings(statement, held),
-            _ => Vec::new(),
+        let mut warnings = held_types::miscased_keys(statement);
+        if let Ok(Some(held)) = self.held_types.lock().as_deref() {
+            warnings.extend(held_types::warnings(statement, held));
         }
+        warnings
     }
 
     /// Plans one prepared (read-only, rewritten) statement, without running it.

@@ -122,7 +122,7 @@ impl<'c> Session<'c> {
         let engine = self.engine(&categories).await?;
         for statement in statements {
             let started = Instant::now();
-            for warning in engine.unheld_event_types(&statement) {
+            for warning in engine.names_not_held(&statement) {
                 self.context.printer().warn(&warning);
             }
             let stream = engine.plan(statement).await?.execute_stream().await.map_err(Error::query)?;
