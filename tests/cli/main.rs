@@ -8,6 +8,7 @@ mod demo_pipeline;
 mod duckdb_compat;
 mod exports;
 mod mcp;
+mod packaging;
 mod published;
 mod readme;
 mod report;
