@@ -71,6 +71,7 @@ async def main():
             out["unknown_table"] = result(await session.call_tool("query", {"sql": "SELECT * FROM nowhere", **RANGE}))
             out["bad_date"] = result(await session.call_tool("query", {"sql": "SELECT 1", "start_date": "2025-13-01", "end_date": END}))
             out["after_errors"] = result(await session.call_tool("query", {"sql": "SELECT 42 AS answer", **RANGE}))
+            out["typo"] = result(await session.call_tool("query", {"sql": "SELECT count(*) AS n FROM activity WHERE type = 'MapCreatd'", **RANGE}))
             out["tables"] = result(await session.call_tool("tables", {}))
             out["event_types"] = result(await session.call_tool("event_types", RANGE))
             out["json_keys"] = result(await session.call_tool("json_keys", {"event_type": "MapCreated", **RANGE}))

@@ -61,6 +61,10 @@ fn an_mcp_client_gets_what_the_cli_gives() {
     let text: Vec<&str> = report["query"]["text"].as_str().unwrap().lines().collect();
     assert_eq!(text[..2], ["type,n,first", "VARCHAR,BIGINT,TIMESTAMP WITH TIME ZONE"]);
     assert_eq!(text.len() - 2, cli.as_array().unwrap().len());
+    // An event type the days lack: DuckDB's answer, and a warning naming the type meant.
+    let typo = &report["typo"]["structured"];
+    assert_eq!(typo["rows"], serde_json::json!([{"n": 0}]));
+    assert!(typo["warnings"][0].as_str().unwrap().contains("did you mean 'MapCreated'?"), "{typo}");
     let bad_date = report["bad_date"]["text"].as_str().unwrap();
     assert!(bad_date.contains("`start_date`") && !bad_date.contains("--"), "{bad_date}");
 

@@ -276,7 +276,9 @@ where
     let engine = context.engine_over(&ranges, &categories, false, Parallelism::AllCores).await?;
     notify(1.0, "running the query").await;
     let mut frames = Vec::with_capacity(statements.len());
+    let mut warnings = Vec::new();
     for statement in statements {
+        warnings.extend(engine.names_not_held(&statement));
         frames.push(engine.plan(statement).await?);
     }
     let (mut results, mut texts) = (Vec::new(), Vec::new());
@@ -311,7 +313,12 @@ where
         texts.push(text);
         results.push(json!({ "columns": columns, "rows": rows, "row_count": count, "truncated": truncated }));
     }
-    let structured = if results.len() == 1 { results.remove(0) } else { json!({ "results": results }) };
+    let mut structured = if results.len() == 1 { results.remove(0) } else { json!({ "results": results }) };
+    // What a typo in an event type or a key leaves empty, said to the agent as to a user.
+    if !warnings.is_empty() {
+        texts.extend(warnings.iter().map(|w| format!("warning: {w}")));
+        structured["warnings"] = json!(warnings);
+    }
     Ok(Answer { structured, text: texts.join("\n\n") })
 }
 

@@ -71,9 +71,10 @@ impl VisitorMut for NameUnnamedSubqueries<'_> {
             }
             // DuckDB's `range(...)` and `generate_series(...)` name their column as themselves
             // (DataFusion: `value`).
-            TableFactor::Table { name, args: Some(_), alias, .. } => {
+            TableFactor::Table { name, args: Some(args), alias, .. } => {
                 let function = name.to_string().to_lowercase();
                 if matches!(function.as_str(), "range" | "generate_series") {
+                    crate::engine::compat::rewrite::type_names::timestamps_in_nanoseconds(&mut args.args);
                     let column = datafusion::sql::sqlparser::ast::TableAliasColumnDef::from_name(function.as_str());
                     match alias {
                         None => {

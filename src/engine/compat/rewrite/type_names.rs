@@ -29,9 +29,12 @@ pub(crate) fn duckdb_type(data_type: &mut SqlType) {
         SqlType::UInt32 => SqlType::IntUnsigned(None),
         SqlType::USmallInt | SqlType::UInt16 => SqlType::SmallIntUnsigned(None),
         SqlType::UTinyInt | SqlType::UInt8 => SqlType::TinyIntUnsigned(None),
+        // DuckDB's TIMESTAMP holds microseconds (years 290309 BC to 294247), where DataFusion's
+        // default nanoseconds end in 1677 and 2262.
         SqlType::Datetime(_) | SqlType::TimestampNtz(_) => {
-            SqlType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
+            SqlType::Timestamp(Some(6), datafusion::sql::sqlparser::ast::TimezoneInfo::None)
         }
+        SqlType::Timestamp(None, zone) => SqlType::Timestamp(Some(6), *zone),
         SqlType::Blob(_) | SqlType::Binary(_) | SqlType::Varbinary(_) => SqlType::Bytea,
         SqlType::Custom(name, _) => match name.to_string().to_ascii_uppercase().as_str() {
             "UINTEGER" => SqlType::IntUnsigned(None),
@@ -46,4 +49,19 @@ pub(crate) fn duckdb_type(data_type: &mut SqlType) {
         _ => return,
     };
     *data_type = replacement;
+}
+
+/// The timestamps among a `range`/`generate_series` table function's arguments, in
+/// nanoseconds: DataFusion's series of timestamps takes no other precision.
+pub(crate) fn timestamps_in_nanoseconds(args: &mut [datafusion::sql::sqlparser::ast::FunctionArg]) {
+    use datafusion::sql::sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, TypedString};
+    for arg in args {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(
+            Expr::Cast { data_type: SqlType::Timestamp(precision, _), .. }
+            | Expr::TypedString(TypedString { data_type: SqlType::Timestamp(precision, _), .. }),
+        )) = arg
+        {
+            *precision = Some(9);
+        }
+    }
 }
