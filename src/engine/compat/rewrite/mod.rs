@@ -2,6 +2,7 @@
 //! lambdas and names.
 
 pub(crate) mod calls;
+pub(crate) mod distinct_on;
 pub(crate) mod expression_forms;
 pub(crate) mod json_casts;
 pub(crate) mod lambda_forms;

@@ -38,6 +38,7 @@ impl VisitorMut for DuckDbQueries {
     }
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Error> {
+        crate::engine::compat::rewrite::distinct_on::ordered(query);
         crate::engine::compat::rewrite::lateral_unnest::lateral_unnests(query);
         if let SetExpr::Values(values) = query.body.as_mut() {
             floating_values(&mut values.rows.iter_mut().map(|row| &mut row.content).collect::<Vec<_>>());

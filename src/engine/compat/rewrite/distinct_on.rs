@@ -1,0 +1,149 @@
+//! `SELECT DISTINCT ON (k) ... ORDER BY x`: DuckDB keeps, of each `k`, the first row in the
+//! order `x` gives, and returns them in that order; DataFusion takes only an ORDER BY that
+//! starts with `k`. Written as DataFusion's form inside and sorted again outside:
+//! `SELECT * FROM (SELECT DISTINCT ON (k) ... ORDER BY k, x) ORDER BY x`.
+
+use datafusion::sql::sqlparser::ast::{Distinct, Expr, OrderByKind, Query, SelectItem, SetExpr, Value};
+use datafusion::sql::sqlparser::parser::Parser;
+
+use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
+
+pub(crate) fn ordered(query: &mut Query) {
+    if let Some(rewritten) = rewritten(query) {
+        *query = rewritten;
+        return;
+    }
+    // `ON (1)`, `ORDER BY 2` with an order that already starts with the distinct keys: the
+    // positions named, as DataFusion compares the expressions.
+    let SetExpr::Select(select) = query.body.as_mut() else { return };
+    let Some(Distinct::On(on)) = &select.distinct else { return };
+    if on.iter().any(crate::engine::compat::ast::mentions_columns) {
+        return;
+    }
+    let Some(named) = on.iter().map(|e| projected(&select.projection, e)).collect::<Option<Vec<_>>>() else {
+        return;
+    };
+    if let Some(OrderByKind::Expressions(order)) = query.order_by.as_mut().map(|o| &mut o.kind) {
+        for o in order.iter_mut() {
+            if let Some(e) = projected(&select.projection, &o.expr) {
+                o.expr = e;
+            }
+        }
+    }
+    select.distinct = Some(Distinct::On(named));
+}
+
+/// `e`, or the result column at its position when it is a number (`ON (1)`, `ORDER BY 2`).
+fn projected(projection: &[SelectItem], e: &Expr) -> Option<Expr> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => {
+                n.parse::<usize>().ok().and_then(|i| i.checked_sub(1)).and_then(|i| match projection.get(i)? {
+                    SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e.clone()),
+                    _ => None,
+                })
+            }
+            _ => None,
+        },
+        other => Some(other.clone()),
+    }
+}
+
+/// What a key names, for telling the same column apart from another: `t.i` and `i` are one.
+fn key(expr: &Expr) -> String {
+    match expr {
+        Expr::Identifier(ident) => ident.value.to_lowercase(),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_lowercase()).unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+fn rewritten(query: &Query) -> Option<Query> {
+    let SetExpr::Select(select) = query.body.as_ref() else { return None };
+    let Some(Distinct::On(on)) = &select.distinct else { return None };
+    // `ON (COLUMNS(...))` is expanded when planned, where the order is matched with it.
+    if on.iter().any(crate::engine::compat::ast::mentions_columns) {
+        return None;
+    }
+    let OrderByKind::Expressions(order) = &query.order_by.as_ref()?.kind else { return None };
+    let projected = |e: &Expr| projected(&select.projection, e);
+    let on: Vec<Expr> = on.iter().map(projected).collect::<Option<_>>()?;
+    let order_keys: Vec<Expr> = order.iter().map(|o| projected(&o.expr)).collect::<Option<_>>()?;
+    let on_keys: Vec<String> = on.iter().map(key).collect();
+    if order_keys.len() >= on.len() && on_keys.iter().zip(&order_keys).all(|(k, o)| *k == key(o)) {
+        return None;
+    }
+    // The outer sort reads the result: its keys must be result columns (named or by position).
+    let outputs: Option<Vec<String>> = select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::UnnamedExpr(e) => Some(key(e)),
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
+            _ => None,
+        })
+        .collect();
+    let readable = |o: &&datafusion::sql::sqlparser::ast::OrderByExpr| match &o.expr {
+        Expr::Value(_) => true,
+        Expr::Identifier(ident) => outputs.as_ref().is_none_or(|names| names.contains(&ident.value.to_lowercase())),
+        _ => false,
+    };
+    if !order.iter().all(|o| readable(&o)) {
+        return None;
+    }
+    // Inside: the distinct keys first, then the order's other keys (a key twice makes
+    // DataFusion's first_value fail).
+    let mut inner_keys: Vec<String> = on.iter().map(ToString::to_string).collect();
+    for (o, resolved) in order.iter().zip(&order_keys) {
+        if !on_keys.contains(&key(resolved)) {
+            let mut o = o.clone();
+            o.expr = resolved.clone();
+            inner_keys.push(o.to_string());
+        }
+    }
+    let mut inner = query.clone();
+    inner.limit_clause = None;
+    inner.with = None;
+    if let SetExpr::Select(select) = inner.body.as_mut() {
+        select.distinct = Some(Distinct::On(on.clone()));
+    }
+    let text = format!("SELECT 1 ORDER BY {}", inner_keys.join(", "));
+    let parsed = Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_query().ok()?;
+    inner.order_by = parsed.order_by;
+    let outer: Vec<String> = order.iter().map(ToString::to_string).collect();
+    let limit = query.limit_clause.as_ref().map(|l| format!(" {l}")).unwrap_or_default();
+    let with = query.with.as_ref().map(|w| format!("{w} ")).unwrap_or_default();
+    let text = format!("{with}SELECT * FROM ({inner}) AS __distinct_on ORDER BY {}{limit}", outer.join(", "));
+    Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_query().ok().map(|q| *q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten_sql(sql: &str) -> String {
+        let mut query = *Parser::new(&DuckDbCompatDialect).try_with_sql(sql).unwrap().parse_query().unwrap();
+        ordered(&mut query);
+        query.to_string()
+    }
+
+    #[test]
+    fn the_order_starts_with_the_distinct_keys_inside_and_is_kept_outside() {
+        assert_eq!(
+            rewritten_sql("SELECT DISTINCT ON (i) i, j FROM t ORDER BY j DESC LIMIT 3"),
+            "SELECT * FROM (SELECT DISTINCT ON (i) i, j FROM t ORDER BY i, j DESC) AS __distinct_on ORDER BY j DESC LIMIT 3"
+        );
+        assert_eq!(
+            rewritten_sql("SELECT DISTINCT ON (1) i, j FROM t ORDER BY j"),
+            "SELECT * FROM (SELECT DISTINCT ON (i) i, j FROM t ORDER BY i, j) AS __distinct_on ORDER BY j"
+        );
+        assert_eq!(
+            rewritten_sql("SELECT DISTINCT ON (2) i, j FROM t ORDER BY 2, 1"),
+            "SELECT DISTINCT ON (j) i, j FROM t ORDER BY j, i"
+        );
+        let not_a_result_column = "SELECT DISTINCT ON (i) i, j FROM t ORDER BY k";
+        assert_eq!(rewritten_sql(not_a_result_column), not_a_result_column);
+        let kept = "SELECT DISTINCT ON (i) i, j FROM t ORDER BY i, j";
+        assert_eq!(rewritten_sql(kept), kept, "already DataFusion's form");
+    }
+}
