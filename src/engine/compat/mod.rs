@@ -154,6 +154,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     rewrite::subqueries::outside_filters(statement);
     // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
     let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+        rewrite::array_subqueries::as_aggregate(expr);
         rewrite::lambdas::to_lambdas(expr);
         rewrite::lambda_forms::inline(expr);
         rewrite::lambda_forms::indexed(expr);

@@ -1,6 +1,7 @@
 //! The statement's tree rewritten into what DataFusion plans: DuckDB's calls, query forms,
 //! lambdas and names.
 
+pub(crate) mod array_subqueries;
 pub(crate) mod calls;
 pub(crate) mod distinct_on;
 pub(crate) mod expression_forms;
