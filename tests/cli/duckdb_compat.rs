@@ -176,6 +176,10 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
             "WITH RECURSIVE t(k, v) USING KEY (k) AS (SELECT 1, 1 UNION SELECT k, v + 1 FROM t WHERE v < 3) SELECT * FROM t",
             "USING KEY",
         ),
+        (
+            "SELECT count(*) OVER (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING EXCLUDE CURRENT ROW) FROM activity",
+            "EXCLUDE CURRENT ROW",
+        ),
     ];
     let out = env
         .demo()

@@ -14,7 +14,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 9] = [
+const PASSES: [(Pass, bool); 10] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -23,6 +23,7 @@ const PASSES: [(Pass, bool); 9] = [
     (syntax_forms::in_lists, false),
     (syntax_forms::digit_separators, false),
     (syntax_forms::materialized_hints, false),
+    (syntax_forms::frame_exclude_no_others, false),
     // Last: the lambdas the passes before may have written.
     (lambdas::arrows_for_lambdas, false),
 ];
