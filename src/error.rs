@@ -147,7 +147,11 @@ impl Error {
             ));
         }
         let message = one_line(&strip_datafusion_prefixes(&err));
-        if message.starts_with("Physical plan does not support logical expression")
+        // The decorrelating rules fail on subqueries they cannot rewrite, naming columns of
+        // their own making (`s.column1`): the user's subquery is what to name.
+        let decorrelating = err.to_string().contains("Optimizer rule 'decorrelate_");
+        if decorrelating
+            || message.starts_with("Physical plan does not support logical expression")
             || message.starts_with("Correlated scalar subquery can only be used in")
         {
             return Error::Query(
@@ -176,6 +180,20 @@ impl Error {
                 "this unnest() in FROM is not supported (FROM t, unnest(t.list) AS u(x) and CROSS JOIN unnest(...) are): unnest in a subquery instead, e.g. FROM (SELECT unnest(group_ids) AS group_id FROM userList)".into(),
             );
         }
+        if let Some(text) = message.strip_prefix("Cast error: Cannot cast string '")
+            && let Some((value, target)) = text.rsplit_once("' to value of ")
+        {
+            let what = match target.trim_end_matches(" type") {
+                "Date32" | "Date64" => "a date",
+                t if t.starts_with("Timestamp") => "a timestamp",
+                "Boolean" => "a boolean",
+                t if t.starts_with("Time") => "a time",
+                _ => "a number",
+            };
+            return Error::Query(format!(
+                "could not convert string '{value}' to {what}: fix the text, or write TRY_CAST(... AS type) to get NULL for what does not convert"
+            ));
+        }
         Error::Query(message)
     }
 }
@@ -188,6 +206,8 @@ fn strip_datafusion_prefixes(err: &DataFusionError) -> String {
         DataFusionError::SQL(e, _) => e.to_string(),
         DataFusionError::SchemaError(e, _) => e.to_string(),
         DataFusionError::Execution(msg) => msg.clone(),
+        // Arrow's own words without DataFusion's "Arrow error: " before them.
+        DataFusionError::ArrowError(e, _) => e.to_string(),
         // DataFusion asks for bug reports on its own tracker; ours is the one to write to.
         DataFusionError::Internal(msg) => {
             format!("internal error of the engine: {msg} (please report it to carto-activity with the SQL)")
@@ -204,6 +224,19 @@ pub(crate) fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn casts_of_text_that_does_not_convert_say_so() {
+        use datafusion::arrow::error::ArrowError;
+        let cast = ArrowError::CastError("Cannot cast string 'abc' to value of Float64 type".into());
+        let err = Error::query(DataFusionError::ArrowError(Box::new(cast), None)).to_string();
+        assert!(err.starts_with("could not convert string 'abc' to a number: "), "{err}");
+        let decorrelate = DataFusionError::Context(
+            "Optimizer rule 'decorrelate_predicate_subquery' failed".into(),
+            Box::new(DataFusionError::Plan("No field named s.column1".into())),
+        );
+        assert!(Error::query(decorrelate).to_string().starts_with("this subquery cannot be computed where it stands"));
+    }
 
     #[test]
     fn engine_panics_and_unplannable_subqueries_read_as_ours() {
