@@ -3,7 +3,8 @@
 # each with no network — the wheel into a fresh virtual environment, the npm packages into a
 # fresh prefix — and runs `carto-activity --version` and a demo query through each installed
 # command. Run by `cargo test --test cli -- --ignored packages_install` (it builds the dist
-# profile: long the first time). Prints the size of each package.
+# profile: long the first time; PROFILE=dev checks the packaging alone, quickly). Prints the size
+# of each package.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/carto-activity-target}"
@@ -11,10 +12,15 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$root"
 
-# The wheel, made by maturin from Cargo.toml alone.
-maturin build --locked --profile dist --out "$work/wheels" --compatibility linux >&2
+profile="${PROFILE:-dist}"
+# The wheel, made by maturin from Cargo.toml alone. maturin tags it for the CPython that built it
+# because jiter's optional pyo3 is in the lock file (maturin#2423); the executable does not link
+# Python, so it is tagged for any Python 3, as ruff's and uv's wheels are.
+maturin build --locked --profile "$profile" --out "$work/built" --compatibility linux >&2
+python3 -m wheel tags --python-tag py3 --abi-tag none "$work"/built/*.whl >&2
+mkdir -p "$work/wheels" && mv "$work"/built/*-py3-none-*.whl "$work/wheels/"
 wheel="$(ls "$work"/wheels/*.whl)"
-binary="$CARGO_TARGET_DIR/dist/carto-activity"
+binary="$CARGO_TARGET_DIR/$([ "$profile" = dev ] && echo debug || echo "$profile")/carto-activity"
 python3 .github/npm/package.py --binary "$binary" --platform linux-x64 --out "$work/npm" >&2
 python3 .github/npm/package.py --main --out "$work/npm" >&2
 
