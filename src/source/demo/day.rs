@@ -192,7 +192,7 @@ impl<'a> DayEvents<'a> {
             About::Person(i) => Subject::Person(&org.people[i]),
             About::Conversation(c, new) => {
                 let (id, agent, _) = &self.conversations[c];
-                Subject::Conversation { agent: &things.agents.things[*agent], id, new }
+                Subject::Conversation { agent: &things.shelf(Kind::Agent).things[*agent], id, new }
             }
         };
         let event = &org.types[event];
@@ -225,7 +225,7 @@ impl<'a> DayEvents<'a> {
         let open_new = self.conversations.is_empty()
             || (org.types[event].payload == Payload::AiRequest && self.rng.random_bool(0.3));
         if open_new {
-            let user = self.audience_member(&org.things().agents.things[i]);
+            let user = self.audience_member(&org.things().shelf(Kind::Agent).things[i]);
             self.conversations.push((id(&mut self.rng, "conv_", 12), i, user));
             return (event, Some(user), About::Conversation(self.conversations.len() - 1, true));
         }

@@ -31,7 +31,7 @@ mod vocabulary;
 
 pub(crate) use fetch::fetch;
 use people::Person;
-use things::Things;
+use things::{Kind, Things};
 use vocabulary::*;
 
 pub const DEFAULT_SEED: u64 = 42;
@@ -202,7 +202,7 @@ impl DemoOrg {
             return Ok(RecordBatch::new_empty(Category::ApiUsage.schema()));
         };
         let things = self.things();
-        let (maps, workflows) = (things.maps.in_use(day), things.workflows.in_use(day));
+        let (maps, workflows) = (things.shelf(Kind::Map).in_use(day), things.shelf(Kind::Workflow).in_use(day));
         let used = |in_use: &Option<things::InUse>, shelf: &things::Shelf, rng: &mut ChaCha8Rng| {
             in_use.as_ref().map(|u| shelf.things[u.things[u.index.sample(rng)]].id.clone())
         };
@@ -219,9 +219,9 @@ impl DemoOrg {
             } else {
                 (rng.random_range(1..40_000) as f64) / 4.0
             });
-            map_id.push(if name == "maps_api_requests" { used(&maps, &things.maps, rng) } else { None });
+            map_id.push(if name == "maps_api_requests" { used(&maps, &things.shelf(Kind::Map), rng) } else { None });
             workflow_id.push(if name == "workflow_executions" {
-                used(&workflows, &things.workflows, rng)
+                used(&workflows, &things.shelf(Kind::Workflow), rng)
             } else {
                 None
             });

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::DemoOrg;
 use super::people::Person;
-use super::things::Thing;
+use super::things::{Kind, Thing};
 use super::vocabulary::*;
 use super::{id, pick, pick_weighted};
 
@@ -39,7 +39,7 @@ impl DemoOrg {
             p.insert("userId".into(), json!(user.id));
         }
         let things = self.things();
-        let connection = |i: usize| &things.connections.things[i];
+        let connection = |i: usize| &things.shelf(Kind::Connection).things[i];
         let owner = |t: &Thing| &self.people[t.owner].id;
         match (event.payload, subject) {
             (Payload::MapLoad, Subject::Thing(m)) => {
@@ -93,7 +93,7 @@ impl DemoOrg {
                 }
             }
             (Payload::Agent, Subject::Thing(a)) => {
-                let map = &things.maps.things[a.link];
+                let map = &things.shelf(Kind::Map).things[a.link];
                 p.insert("agentId".into(), json!(a.id));
                 p.insert("agent".into(), json!({"id": a.id, "name": a.title, "ownerId": owner(a)}));
                 p.insert("mapId".into(), json!(map.id));
@@ -103,7 +103,7 @@ impl DemoOrg {
                 p.insert("agentId".into(), json!(a.id));
                 p.insert("conversationId".into(), json!(conversation));
                 p.insert("isNewConversation".into(), json!(new));
-                let map = &things.maps.things[a.link];
+                let map = &things.shelf(Kind::Map).things[a.link];
                 p.insert("mapId".into(), json!(map.id));
                 p.insert("map".into(), json!({"id": map.id, "title": map.title}));
                 p.insert("model".into(), json!(model(rng)));

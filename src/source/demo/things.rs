@@ -111,33 +111,16 @@ impl Shelf {
     }
 }
 
-pub(super) struct Things {
-    pub(super) connections: Shelf,
-    pub(super) maps: Shelf,
-    pub(super) workflows: Shelf,
-    pub(super) agents: Shelf,
-    pub(super) tokens: Shelf,
-}
+/// The shelves of the five kinds, in [`Kind::ALL`]'s order.
+pub(super) struct Things([Shelf; 5]);
 
 impl Things {
     pub(super) fn shelf(&self, kind: Kind) -> &Shelf {
-        match kind {
-            Kind::Connection => &self.connections,
-            Kind::Map => &self.maps,
-            Kind::Workflow => &self.workflows,
-            Kind::Agent => &self.agents,
-            Kind::Token => &self.tokens,
-        }
+        &self.0[kind as usize]
     }
 
     fn shelf_mut(&mut self, kind: Kind) -> &mut Shelf {
-        match kind {
-            Kind::Connection => &mut self.connections,
-            Kind::Map => &mut self.maps,
-            Kind::Workflow => &mut self.workflows,
-            Kind::Agent => &mut self.agents,
-            Kind::Token => &mut self.tokens,
-        }
+        &mut self.0[kind as usize]
     }
 }
 
@@ -149,14 +132,7 @@ const LAST_DAY: (i32, u32, u32) = (2030, 12, 31);
 pub(super) fn timeline(seed: u64, people: &[Person]) -> Things {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7468_696e_6773);
     let chooser = Chooser::new(people);
-    let empty = |kind| Shelf { kind, things: Vec::new(), deletions: Vec::new() };
-    let mut things = Things {
-        connections: empty(Kind::Connection),
-        maps: empty(Kind::Map),
-        workflows: empty(Kind::Workflow),
-        agents: empty(Kind::Agent),
-        tokens: empty(Kind::Token),
-    };
+    let mut things = Things(Kind::ALL.map(|kind| Shelf { kind, things: Vec::new(), deletions: Vec::new() }));
     let first = NaiveDate::from_ymd_opt(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2).expect("valid date");
     let last = NaiveDate::from_ymd_opt(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2).expect("valid date");
     for day in first.iter_days().take_while(|d| *d <= last) {
@@ -198,8 +174,8 @@ fn make(
     let owner = chooser.choose(rng, people, |p| p.member_on(day) && p.can_create(), 0);
     let link = match kind {
         Kind::Connection => 0,
-        Kind::Agent => recent_usable(rng, &things.maps, day)?,
-        _ => recent_usable(rng, &things.connections, day).unwrap_or(0),
+        Kind::Agent => recent_usable(rng, &things.shelf(Kind::Map), day)?,
+        _ => recent_usable(rng, &things.shelf(Kind::Connection), day).unwrap_or(0),
     };
     let created_at = micros_at(day, rng.random_range(7 * 3600..20 * 3600) * 1_000_000);
     let lived = rng.random_range(lifetime);
@@ -209,7 +185,7 @@ fn make(
     });
     if kind == Kind::Agent {
         // An agent goes with its map.
-        let map_gone = things.maps.things[link].deleted;
+        let map_gone = things.shelf(Kind::Map).things[link].deleted;
         if map_gone.is_some_and(|m| deleted.is_none_or(|d| m < d)) {
             deleted = map_gone;
         }
@@ -218,13 +194,13 @@ fn make(
     let provider = match kind {
         Kind::Connection => PROVIDERS[rng.random_range(0..PROVIDERS.len())],
         Kind::Agent => "carto",
-        _ => things.connections.things.get(link).map_or("carto_dw", |c| c.provider),
+        _ => things.shelf(Kind::Connection).things.get(link).map_or("carto_dw", |c| c.provider),
     };
     let title = match kind {
         Kind::Connection => format!("{provider} {}", ["prod", "analytics", "sandbox", "eu", "us"][n % 5]),
         Kind::Map => format!("{} #{n}", pick(rng, &MAP_TITLES)),
         Kind::Workflow => format!("{} #{n}", pick(rng, &WORKFLOW_TITLES)),
-        Kind::Agent => format!("Assistant for {}", things.maps.things[link].title),
+        Kind::Agent => format!("Assistant for {}", things.shelf(Kind::Map).things[link].title),
         Kind::Token => String::new(),
     };
     Some(Thing {
