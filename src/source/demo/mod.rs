@@ -219,9 +219,9 @@ impl DemoOrg {
             } else {
                 (rng.random_range(1..40_000) as f64) / 4.0
             });
-            map_id.push(if name == "maps_api_requests" { used(&maps, &things.shelf(Kind::Map), rng) } else { None });
+            map_id.push(if name == "maps_api_requests" { used(&maps, things.shelf(Kind::Map), rng) } else { None });
             workflow_id.push(if name == "workflow_executions" {
-                used(&workflows, &things.shelf(Kind::Workflow), rng)
+                used(&workflows, things.shelf(Kind::Workflow), rng)
             } else {
                 None
             });

@@ -174,8 +174,8 @@ fn make(
     let owner = chooser.choose(rng, people, |p| p.member_on(day) && p.can_create(), 0);
     let link = match kind {
         Kind::Connection => 0,
-        Kind::Agent => recent_usable(rng, &things.shelf(Kind::Map), day)?,
-        _ => recent_usable(rng, &things.shelf(Kind::Connection), day).unwrap_or(0),
+        Kind::Agent => recent_usable(rng, things.shelf(Kind::Map), day)?,
+        _ => recent_usable(rng, things.shelf(Kind::Connection), day).unwrap_or(0),
     };
     let created_at = micros_at(day, rng.random_range(7 * 3600..20 * 3600) * 1_000_000);
     let lived = rng.random_range(lifetime);
