@@ -155,7 +155,7 @@ impl Error {
             || message.starts_with("Correlated scalar subquery can only be used in")
         {
             return Error::Query(
-                "this subquery cannot be computed where it stands (a correlated EXISTS, IN or scalar subquery inside an aggregate's FILTER or argument, an ORDER BY, or a join condition): compute it in a WHERE filter or the select list, or join the subquery's table and aggregate".into(),
+                "this subquery cannot be computed where it stands: a subquery that reads the outer query's columns is computed when it compares them by equality (t.a = u.a) in a WHERE filter or the select list, not by another comparison (t.ts < u.ts), nor inside an aggregate's argument or FILTER, an ORDER BY or a join condition: join the subquery's table and aggregate instead (LEFT JOIN t ON ... GROUP BY ...)".into(),
             );
         }
         // A panic inside the engine's tasks comes back as an error naming the task.

@@ -7,8 +7,8 @@
 //!   (other subqueries are counted whole: `(SELECT count(*) FROM (q))`);
 //! - `x IN (SELECT e FROM f WHERE w)` (or any subquery of one column) → with three counts, SQL's three-valued answer: FALSE when
 //!   the subquery has no rows, NULL when `x` is NULL, TRUE on a match, NULL when `e` has a NULL,
-//!   else FALSE. The match is counted on a list of the values (`array_has`), so that `x` is never
-//!   read inside the subquery, where its names could mean the subquery's own columns.
+//!   else FALSE;
+//! - `x op ANY (...)` and `x op ALL (...)` the same way, the match against `min(e)` or `max(e)`.
 
 use std::ops::ControlFlow;
 
@@ -120,7 +120,7 @@ fn rewrite_all(expr: &mut Expr) {
     });
 }
 
-/// The count form of an `EXISTS` or `IN (subquery)`, when it has one.
+/// The count form of an `EXISTS`, `IN (subquery)` or `op ANY|ALL (subquery)`, when it has one.
 fn counted(expr: &Expr) -> Option<Expr> {
     let text = match expr {
         Expr::Exists { subquery, negated } => {
@@ -131,28 +131,94 @@ fn counted(expr: &Expr) -> Option<Expr> {
             }
         }
         Expr::InSubquery { expr: x, subquery, negated } => {
-            let (rows, values, nulls) = match only_item(subquery) {
-                Some(element) => (
-                    with_projection(subquery, "count(*)")?,
-                    with_projection(subquery, &format!("array_agg({element})"))?,
-                    with_projection(subquery, &format!("count(*) - count({element})"))?,
-                ),
-                // Other subqueries (set operations, grouping) through their one column.
-                None => (
-                    format!("SELECT count(*) FROM ({subquery}) AS subquery_rows"),
-                    format!("SELECT array_agg(v) FROM ({subquery}) AS subquery_rows(v)"),
-                    format!("SELECT count(*) - count(v) FROM ({subquery}) AS subquery_rows(v)"),
-                ),
-            };
-            let answer = format!(
-                "CASE WHEN coalesce(({rows}), 0) = 0 THEN false WHEN ({x}) IS NULL THEN NULL \
-                 WHEN array_has(({values}), ({x})) THEN true WHEN coalesce(({nulls}), 0) > 0 THEN NULL ELSE false END"
-            );
+            let answer = member(x, subquery)?;
             if *negated { format!("NOT ({answer})") } else { answer }
+        }
+        Expr::AnyOp { left: x, compare_op, right, .. } => {
+            let Expr::Subquery(subquery) = right.as_ref() else { return None };
+            match compare_op {
+                BinaryOperator::Eq => member(x, subquery)?,
+                op => quantified(x, subquery, false, some_holds(op)?, true)?,
+            }
+        }
+        Expr::AllOp { left: x, compare_op, right } => {
+            let Expr::Subquery(subquery) = right.as_ref() else { return None };
+            match compare_op {
+                BinaryOperator::NotEq => format!("NOT ({})", member(x, subquery)?),
+                op => quantified(x, subquery, true, some_fails(op)?, false)?,
+            }
         }
         _ => return None,
     };
     Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
+}
+
+/// `x IN (subquery)`: the match is counted on a list of the values (`array_has`), so that `x` is
+/// never read inside the subquery, where its names could mean the subquery's own columns.
+fn member(x: &Expr, subquery: &Query) -> Option<String> {
+    quantified(x, subquery, false, Test::Member, true)
+}
+
+/// What decides a quantified comparison, read on the subquery's non-NULL values.
+enum Test {
+    /// `x` is one of them.
+    Member,
+    /// `x op aggregate(e)`, the aggregate `min` or `max`.
+    Extreme(&'static str, &'static str),
+    /// `x` differs from one of them.
+    Differs,
+}
+
+/// SQL's three-valued answer of a quantified comparison over the subquery's one column `e`:
+/// `if_empty` without rows, NULL when `x` is NULL, `decided` when `test` holds, NULL when `e` has
+/// a NULL, else the opposite of `decided`.
+fn quantified(x: &Expr, subquery: &Query, if_empty: bool, test: Test, decided: bool) -> Option<String> {
+    let rows = aggregate_of(subquery, |_| "count(*)".to_string())?;
+    let nulls = aggregate_of(subquery, |e| format!("count(*) - count({e})"))?;
+    let of = |aggregate: &str| aggregate_of(subquery, |e| format!("{aggregate}({e})"));
+    let test = match test {
+        Test::Member => format!("array_has(({}), ({x}))", of("array_agg")?),
+        Test::Extreme(aggregate, op) => format!("({x}) {op} ({})", of(aggregate)?),
+        Test::Differs => format!("(({x}) <> ({}) OR ({x}) <> ({}))", of("min")?, of("max")?),
+    };
+    Some(format!(
+        "CASE WHEN coalesce(({rows}), 0) = 0 THEN {if_empty} WHEN ({x}) IS NULL THEN NULL \
+         WHEN {test} THEN {decided} WHEN coalesce(({nulls}), 0) > 0 THEN NULL ELSE {} END",
+        !decided
+    ))
+}
+
+/// When `x op ANY (...)` holds for some value: `x` against the values' extreme.
+fn some_holds(op: &BinaryOperator) -> Option<Test> {
+    Some(match op {
+        BinaryOperator::Lt => Test::Extreme("max", "<"),
+        BinaryOperator::LtEq => Test::Extreme("max", "<="),
+        BinaryOperator::Gt => Test::Extreme("min", ">"),
+        BinaryOperator::GtEq => Test::Extreme("min", ">="),
+        BinaryOperator::NotEq => Test::Differs,
+        _ => return None,
+    })
+}
+
+/// When `x op ALL (...)` fails for some value: `x` against the values' extreme.
+fn some_fails(op: &BinaryOperator) -> Option<Test> {
+    Some(match op {
+        BinaryOperator::Lt => Test::Extreme("min", ">="),
+        BinaryOperator::LtEq => Test::Extreme("min", ">"),
+        BinaryOperator::Gt => Test::Extreme("max", "<="),
+        BinaryOperator::GtEq => Test::Extreme("max", "<"),
+        BinaryOperator::Eq => Test::Differs,
+        _ => return None,
+    })
+}
+
+/// `SELECT aggregate(e)` over the subquery's rows, `e` its one column: its own select list
+/// replaced when it is a plain SELECT (a correlated one stays decorrelatable), else over it whole.
+fn aggregate_of(subquery: &Query, aggregate: impl Fn(&str) -> String) -> Option<String> {
+    match only_item(subquery) {
+        Some(element) => with_projection(subquery, &aggregate(&element)),
+        None => Some(format!("SELECT {} FROM ({subquery}) AS subquery_rows(v)", aggregate("v"))),
+    }
 }
 
 /// The subquery with its select list replaced by `projection`, when it is one plain SELECT whose
@@ -326,6 +392,15 @@ mod tests {
         // An aggregate's one row always exists: the subquery is counted whole.
         let aggregate = rewritten("SELECT u.a IN (SELECT max(b) FROM t) FROM u");
         assert!(aggregate.contains("array_has((SELECT array_agg(v) FROM (SELECT max(b) FROM t) AS subquery_rows (v))"));
+        let any = rewritten("SELECT u.a > ANY (SELECT b FROM t) FROM u");
+        assert!(any.contains("WHEN (u.a) > (SELECT min(b) FROM t) THEN true"), "{any}");
+        let all = rewritten("SELECT u.a <= ALL (SELECT b FROM t WHERE t.c = u.c) FROM u");
+        assert!(
+            all.contains(
+                "THEN true WHEN (u.a) IS NULL THEN NULL WHEN (u.a) > (SELECT min(b) FROM t WHERE t.c = u.c) THEN false"
+            ),
+            "{all}"
+        );
         // A computed key of a correlated equality is made a column first.
         let keyed = rewritten("SELECT EXISTS (SELECT 1 FROM t AS a WHERE lower(a.x) = u.y AND a.z = 1) FROM u");
         assert!(
