@@ -1,6 +1,6 @@
 //! DuckDB syntax forms the parser does not take, written in the text before parsing:
 //! `FILTER (cond)` without `WHERE`, `FROM VALUES (1), (2) AS t(x)` without parentheses, `x IN [1, 2]` (membership in a list),
-//! digit separators (`1_000_000`) and `WITH t AS [NOT] MATERIALIZED (...)`.
+//! digit separators (`1_000_000`), `WITH t AS [NOT] MATERIALIZED (...)` and `* EXCEPT (...)`.
 
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
@@ -177,6 +177,28 @@ pub(crate) fn frame_exclude_no_others(sql: &str, tokens: &[TokenWithSpan]) -> Re
     Ok(edits)
 }
 
+/// `* EXCEPT (a, b)`, DuckDB's other spelling of `* EXCLUDE (a, b)` (a `*` cannot stand before a
+/// set operation's EXCEPT, which follows a FROM or a select item, never a bare star).
+pub(crate) fn star_except(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    if !sql.to_ascii_lowercase().contains("except") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let significant: Vec<&TokenWithSpan> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let mut edits = Vec::new();
+    for window in significant.windows(3) {
+        let [star, except, next] = window else { continue };
+        let is_except =
+            matches!(&except.token, Token::Word(w) if w.keyword == Keyword::EXCEPT && w.quote_style.is_none());
+        let query_follows = matches!(&next.token, Token::Word(w)
+            if w.quote_style.is_none() && matches!(w.keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::FROM | Keyword::ALL | Keyword::DISTINCT));
+        if star.token == Token::Mul && is_except && !query_follows {
+            edits.push((offset(except.span.start), offset(except.span.end), "EXCLUDE".into()));
+        }
+    }
+    Ok(edits)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::engine::compat::parse::prepared;
@@ -189,6 +211,14 @@ mod tests {
             ),
             "SELECT sum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING ) AS others FROM t"
         );
+    }
+
+    #[test]
+    fn star_except_is_star_exclude() {
+        assert_eq!(prepared("SELECT * EXCEPT (i, j) FROM t"), "SELECT * EXCLUDE (i, j) FROM t");
+        assert_eq!(prepared("SELECT t.* except i FROM t"), "SELECT t.* EXCLUDE i FROM t");
+        let set_operation = "SELECT * FROM t EXCEPT SELECT * FROM u";
+        assert_eq!(prepared(set_operation), set_operation);
     }
 
     #[test]
