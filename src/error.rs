@@ -168,6 +168,9 @@ impl Error {
             }
             return Error::Panicked(detail.to_string());
         }
+        if let Some(unknown) = unknown_column(&message) {
+            return Error::Query(unknown);
+        }
         if let Some(name) = message.strip_prefix("table function '").and_then(|m| m.split('\'').next())
             && name != "unnest"
         {
@@ -216,6 +219,33 @@ fn strip_datafusion_prefixes(err: &DataFusionError) -> String {
     }
 }
 
+/// DataFusion's "No field named x. Did you mean 'y'? ... Valid fields are a, b." as one line that
+/// names the column, the closest one and the columns there are (no advice about its settings).
+fn unknown_column(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("No field named ")?;
+    let name_end = [". Did you mean", ". Valid fields are", ". Column names"]
+        .iter()
+        .filter_map(|marker| rest.find(marker))
+        .min()
+        .unwrap_or(rest.len());
+    let name = rest[..name_end].trim_end_matches('.');
+    let suggestion = rest.split_once("Did you mean '").and_then(|(_, s)| s.split_once("'?")).map(|(s, _)| s);
+    let columns = rest.split_once("Valid fields are ").map(|(_, list)| list.trim_end_matches('.'));
+    let mut text = format!("column {name} not found");
+    if let Some(columns) = columns.filter(|c| !c.is_empty()) {
+        const SHOWN: usize = 20;
+        let listed: Vec<&str> = columns.split(", ").collect();
+        let more = listed.len().saturating_sub(SHOWN);
+        let shown = listed[..listed.len().min(SHOWN)].join(", ");
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        text.push_str(&format!(": the columns there are {shown}{more}"));
+    }
+    if let Some(suggestion) = suggestion {
+        text.push_str(&format!(" (did you mean {suggestion}?)"));
+    }
+    Some(text)
+}
+
 /// Collapses a multi-line message into one line, so that every error is a single line on stderr.
 pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -224,6 +254,19 @@ pub(crate) fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_column_names_the_columns_there_are() {
+        let message = "No field named integers.\"J\". Did you mean 'integers.j'? Column names are case sensitive. You can use double quotes to refer to the integers.j column or disable the datafusion.sql_parser.enable_ident_normalization configuration. Valid fields are integers.i, integers.j.";
+        assert_eq!(
+            unknown_column(message).unwrap(),
+            "column integers.\"J\" not found: the columns there are integers.i, integers.j (did you mean integers.j?)"
+        );
+        assert_eq!(
+            unknown_column("No field named nope. Valid fields are t.a.").unwrap(),
+            "column nope not found: the columns there are t.a"
+        );
+    }
 
     #[test]
     fn casts_of_text_that_does_not_convert_say_so() {

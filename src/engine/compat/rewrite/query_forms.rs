@@ -49,6 +49,7 @@ impl VisitorMut for DuckDbQueries {
                 select.projection.push(SelectItem::Wildcard(Default::default()));
             }
             resolve_windows(select);
+            unqualified_exclusions(select);
             having_aliases(select);
             having_as_where(select);
             for from in &mut select.from {
@@ -65,6 +66,42 @@ impl VisitorMut for DuckDbQueries {
         match multiset_operations(&mut query.body) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
+        }
+    }
+}
+
+/// `* EXCLUDE (t.a)` over one relation, or `t.* EXCLUDE (t.a)`: the column by its own name, as
+/// DataFusion takes it (the qualifier can only name that relation); over a join it is left as
+/// written, to be refused.
+fn unqualified_exclusions(select: &mut Select) {
+    use datafusion::sql::sqlparser::ast::{ExcludeSelectItem, ObjectName, ObjectNamePart};
+    let one_relation = matches!(select.from.as_slice(), [from] if from.joins.is_empty());
+    for item in &mut select.projection {
+        let (options, own_relation) = match item {
+            SelectItem::Wildcard(options) => (options, one_relation),
+            SelectItem::QualifiedWildcard(_, options) => (options, true),
+            _ => continue,
+        };
+        let names: &mut [ObjectName] = match &mut options.opt_exclude {
+            Some(ExcludeSelectItem::Single(name)) => std::slice::from_mut(name),
+            Some(ExcludeSelectItem::Multiple(names)) => names,
+            None => continue,
+        };
+        for name in names {
+            if own_relation
+                && name.0.len() > 1
+                && let Some(last) = name.0.pop()
+            {
+                name.0 = vec![last];
+            }
+            // Unquoted, the name is any case (DataFusion compares the exclusions as written).
+            for part in &mut name.0 {
+                if let ObjectNamePart::Identifier(ident) = part
+                    && ident.quote_style.is_none()
+                {
+                    ident.value = ident.value.to_lowercase();
+                }
+            }
         }
     }
 }
