@@ -115,6 +115,7 @@ fn check_size(tokens: &[TokenWithSpan]) -> Result<()> {
 /// Splits `sql` into statements, refuses those that write, and rewrites the rest.
 pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
     let mut text = Text::new(sql);
+    text.run(expand::pivot_clauses::clauses_as_statements, true)?;
     text.run(expand::pivots::pivots_as_selects, false)?;
     parse::prepare(&mut text)?;
     check_size(text.significant())?;

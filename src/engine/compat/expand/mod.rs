@@ -4,6 +4,7 @@
 //! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
 
 pub(crate) mod aliases;
+pub(crate) mod pivot_clauses;
 pub(crate) mod pivots;
 pub(crate) mod star_columns;
 pub(crate) mod unpivots;
