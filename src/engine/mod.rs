@@ -209,20 +209,30 @@ impl Engine {
         // DuckDB's COLUMNS(...), UNPIVOT and PIVOT: expanded once probes say which columns and
         // values they cover.
         let aggregates = state.aggregate_functions().keys().cloned().collect::<std::collections::HashSet<_>>();
-        while let Some(expansion) = compat::next_expansion(&statement) {
+        // A name DuckDB matches in another case: spelled as the column is, and planned again.
+        let respelled = |statement: &mut Statement, e: &datafusion::error::DataFusionError| {
+            field_in_other_case(e).is_some_and(|(written, actual)| compat::spell_as(statement, &written, &actual))
+        };
+        'expanding: while let Some(expansion) = compat::next_expansion(&statement) {
             let mut planned = Vec::with_capacity(expansion.plans.len());
             for probe in &expansion.plans {
-                let plan = state
-                    .statement_to_plan(DFStatement::Statement(Box::new(probe.clone())))
-                    .await
-                    .map_err(|e| compat::explained(Error::query(e)))?;
+                let plan = match state.statement_to_plan(DFStatement::Statement(Box::new(probe.clone()))).await {
+                    Ok(plan) => plan,
+                    Err(e) if respelled(&mut statement, &e) => continue 'expanding,
+                    Err(e) => return Err(compat::explained(Error::query(e))),
+                };
                 planned.push(
                     plan.schema().iter().map(|(q, f)| (q.map(|q| q.table().to_string()), f.name().clone())).collect(),
                 );
             }
             let mut texts = Vec::with_capacity(expansion.runs.len());
             for probe in &expansion.runs {
-                texts.push(self.statement_texts(probe.clone()).await?);
+                let plan = match state.statement_to_plan(DFStatement::Statement(Box::new(probe.clone()))).await {
+                    Ok(plan) => plan,
+                    Err(e) if respelled(&mut statement, &e) => continue 'expanding,
+                    Err(e) => return Err(compat::explained(Error::query(e))),
+                };
+                texts.push(self.plan_texts(plan).await?);
             }
             compat::expand(&mut statement, expansion, &planned, &texts, &|name| aggregates.contains(name))?;
         }
@@ -231,10 +241,7 @@ impl Engine {
                 Ok(plan) => break plan,
                 // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
                 Err(e) if missing_field(&e).is_some_and(|name| compat::expand_alias(&mut statement, &name)) => {}
-                // A name DuckDB matches in another case: spelled as the column is, and planned again.
-                Err(e)
-                    if field_in_other_case(&e)
-                        .is_some_and(|(written, actual)| compat::spell_as(&mut statement, &written, &actual)) => {}
+                Err(e) if respelled(&mut statement, &e) => {}
                 Err(e) => return Err(compat::explained(Error::query(e))),
             }
         };
@@ -282,14 +289,8 @@ impl Engine {
         first_column(batches)
     }
 
-    /// Runs a prepared statement that needs no probe of its own, and collects its first column.
-    async fn statement_texts(&self, statement: Statement) -> Result<Vec<String>> {
-        let plan = self
-            .ctx
-            .state()
-            .statement_to_plan(DFStatement::Statement(Box::new(statement)))
-            .await
-            .map_err(|e| compat::explained(Error::query(e)))?;
+    /// Runs a planned probe, and collects its first column.
+    async fn plan_texts(&self, plan: LogicalPlan) -> Result<Vec<String>> {
         let batches =
             self.ctx.execute_logical_plan(plan).await.map_err(Error::query)?.collect().await.map_err(Error::query)?;
         first_column(batches)
