@@ -237,13 +237,28 @@ impl Engine {
             compat::expand(&mut statement, expansion, &planned, &texts, &|name| aggregates.contains(name))?;
         }
         let plan = loop {
-            match state.statement_to_plan(DFStatement::Statement(Box::new(statement.clone()))).await {
+            let error = match state.statement_to_plan(DFStatement::Statement(Box::new(statement.clone()))).await {
                 Ok(plan) => break plan,
-                // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
-                Err(e) if missing_field(&e).is_some_and(|name| compat::expand_alias(&mut statement, &name)) => {}
-                Err(e) if respelled(&mut statement, &e) => {}
-                Err(e) => return Err(compat::explained(Error::query(e))),
+                Err(e) => e,
+            };
+            // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
+            if missing_field(&error).is_some_and(|name| compat::expand_alias(&mut statement, &name))
+                || respelled(&mut statement, &error)
+            {
+                continue;
             }
+            // An ORDER BY ALL over a `*` that DataFusion could not plan: by position instead.
+            if let Some(options) = compat::ordered_by_all(&statement) {
+                match state.statement_to_plan(DFStatement::Statement(Box::new(compat::unordered(&statement)))).await {
+                    Ok(plan) => {
+                        compat::order_by_positions(&mut statement, plan.schema().fields().len(), options);
+                        continue;
+                    }
+                    Err(e) if respelled(&mut statement, &e) => continue,
+                    Err(_) => {}
+                }
+            }
+            return Err(compat::explained(Error::query(error)));
         };
         SQLOptions::new()
             .with_allow_ddl(false)

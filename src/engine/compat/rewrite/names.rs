@@ -6,8 +6,8 @@ use std::ops::ControlFlow;
 use std::sync::LazyLock;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, Query, SelectItem, SetExpr, Statement,
-    TableAlias, TableFactor, Value, VisitorMut, visit_expressions_mut,
+    Expr, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query, SelectItem,
+    SetExpr, Statement, TableAlias, TableFactor, Value, VisitorMut, visit_expressions_mut,
 };
 
 use crate::category::Category;
@@ -120,6 +120,38 @@ pub(crate) fn fold_identifier(ident: &mut Ident) {
         if lower != ident.value && (COLUMNS.contains(&lower) || Category::from_name(&lower).is_some()) {
             *ident = Ident::new(lower);
         }
+    }
+}
+
+/// The options of the statement's `ORDER BY ALL`, when the naming pass left it to be planned
+/// (its select list has a `*`).
+pub(crate) fn ordered_by_all(statement: &Statement) -> Option<OrderByOptions> {
+    match statement {
+        Statement::Query(query) => match &query.order_by {
+            Some(OrderBy { kind: OrderByKind::All(options), .. }) => Some(*options),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The statement without its ORDER BY, to learn how many columns it has.
+pub(crate) fn unordered(statement: &Statement) -> Statement {
+    let mut statement = statement.clone();
+    if let Statement::Query(query) = &mut statement {
+        query.order_by = None;
+    }
+    statement
+}
+
+/// `ORDER BY ALL` as the positions of its `columns` result columns: DataFusion's own ORDER BY ALL
+/// names them unquoted, which loses a column named in capitals (`"Country"`) or twice.
+pub(crate) fn order_by_positions(statement: &mut Statement, columns: usize, options: OrderByOptions) {
+    if let Statement::Query(query) = statement {
+        let exprs = (1..=columns)
+            .map(|i| OrderByExpr { expr: Expr::value(Value::Number(i.to_string(), false)), options, with_fill: None })
+            .collect();
+        query.order_by = Some(OrderBy { kind: OrderByKind::Expressions(exprs), interpolate: None });
     }
 }
 
