@@ -197,8 +197,31 @@ impl Error {
                 "could not convert string '{value}' to {what}: fix the text, or write TRY_CAST(... AS type) to get NULL for what does not convert"
             ));
         }
-        Error::Query(message)
+        Error::Query(in_our_words(&message))
     }
+}
+
+/// A message with the engine's nested prefixes and bug-tracker advice left out, and its types
+/// named as DuckDB names them.
+fn in_our_words(message: &str) -> String {
+    const PREFIXES: [&str; 6] = [
+        "Execution error: ",
+        "Error during planning: ",
+        "Internal error: ",
+        "This feature is not implemented: ",
+        "Arrow error: ",
+        "Invalid argument error: ",
+    ];
+    let mut text = message.to_string();
+    for prefix in PREFIXES {
+        text = text.replace(prefix, "");
+    }
+    if let Some(at) = text.find(" This issue was likely caused by a bug in DataFusion") {
+        let rest = &text[at..];
+        let end = rest.find("/issues").map_or(rest.len(), |i| i + "/issues".len());
+        text = format!("{}{}", &text[..at], rest[end..].trim_start_matches('.'));
+    }
+    crate::type_words::duckdb_type_words(&text)
 }
 
 /// DataFusion wraps messages as "Error during planning: ..." inside "Context(...)" layers;
@@ -254,6 +277,17 @@ pub(crate) fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_name_duckdb_types_without_the_engines_prefixes() {
+        let message = "Execution error: Function 'make_array' user-defined coercion failed with: Error during planning: Failed to unify argument types of make_array: [Struct(\"c0\": Utf8), Utf8].";
+        assert_eq!(
+            in_our_words(message),
+            "Function 'make_array' user-defined coercion failed with: Failed to unify argument types of make_array: [STRUCT(c0 VARCHAR), VARCHAR]."
+        );
+        let internal = "Internal error: f failed. This issue was likely caused by a bug in DataFusion's code. Please help us to resolve this by filing a bug report in our issue tracker: https://github.com/apache/datafusion/issues. No function matches";
+        assert_eq!(in_our_words(internal), "f failed. No function matches");
+    }
 
     #[test]
     fn an_unknown_column_names_the_columns_there_are() {

@@ -24,6 +24,7 @@ pub mod report;
 mod shred;
 pub mod source;
 mod sync;
+mod type_words;
 mod write_policy;
 
 pub use commands::{quiet_panics, run};

@@ -165,7 +165,7 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
         ("SELECT count(*) FROM activity USING SAMPLE 10%", "USING SAMPLE"),
         ("SUMMARIZE activity", "SUMMARIZE"),
         (
-            "SELECT * FROM (SELECT metric, amount FROM apiUsage) PIVOT (sum(amount) FOR metric IN ('lds_routing'))",
+            "SELECT * FROM (SELECT metric, user_id, amount FROM apiUsage) PIVOT (sum(amount) FOR (metric, user_id) IN (('lds_routing', 'u')))",
             "PIVOT (",
         ),
         (
