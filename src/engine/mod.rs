@@ -244,6 +244,9 @@ impl Engine {
             // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
             if missing_field(&error).is_some_and(|name| compat::expand_alias(&mut statement, &name))
                 || respelled(&mut statement, &error)
+                // Two result columns of one name, as DuckDB gives them: the later numbered.
+                || compat::duplicated_name(&error.to_string())
+                    .is_some_and(|name| compat::renumber(&mut statement, &name))
             {
                 continue;
             }
