@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value, visit_expressions,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value,
 };
 
 use super::compat::closest;
@@ -26,7 +26,7 @@ pub(super) fn of_files(files: &[KnownFile]) -> Option<BTreeSet<String>> {
 /// `held` lacks.
 pub(super) fn warnings(statement: &Statement, held: &BTreeSet<String>) -> Vec<String> {
     let mut named: BTreeSet<String> = BTreeSet::new();
-    let _ = visit_expressions(statement, |expr: &Expr| {
+    let _ = crate::engine::compat::ast::each_expr(statement, |expr: &Expr| {
         match expr {
             Expr::BinaryOp { left, op: BinaryOperator::Eq | BinaryOperator::NotEq, right } => {
                 for (column, value) in [(left, right), (right, left)] {
@@ -42,7 +42,7 @@ pub(super) fn warnings(statement: &Statement, held: &BTreeSet<String>) -> Vec<St
             }
             _ => {}
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     named
         .into_iter()
@@ -62,7 +62,7 @@ pub(super) fn warnings(statement: &Statement, held: &BTreeSet<String>) -> Vec<St
 pub(super) fn miscased_keys(statement: &Statement) -> Vec<String> {
     let known: Vec<String> = crate::shred::shredded_paths().collect();
     let mut warnings = BTreeSet::new();
-    let _ = visit_expressions(statement, |expr: &Expr| {
+    let _ = crate::engine::compat::ast::each_expr(statement, |expr: &Expr| {
         if let Some(path) = data_path(expr)
             && !known.contains(&path)
             && let Some(meant) = known.iter().find(|k| k.eq_ignore_ascii_case(&path))
@@ -71,7 +71,7 @@ pub(super) fn miscased_keys(statement: &Statement) -> Vec<String> {
                 "payload keys match in their case: the payloads have '{meant}', not '{path}' (which is NULL in every row)"
             ));
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     warnings.into_iter().collect()
 }

@@ -2,8 +2,10 @@
 
 use datafusion::sql::sqlparser::ast::{
     CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Select, SetExpr, Value,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Select, SetExpr, Value, Visit,
+    VisitMut, Visitor, VisitorMut,
 };
+use std::ops::ControlFlow;
 
 pub(crate) fn text(s: &str) -> Expr {
     Expr::value(Value::SingleQuotedString(s.to_string()))
@@ -130,10 +132,8 @@ pub(crate) fn is_columns_call(e: &Expr) -> bool {
 
 /// Whether `node` calls `COLUMNS(...)` anywhere.
 pub(crate) fn mentions_columns<T: datafusion::sql::sqlparser::ast::Visit>(node: &T) -> bool {
-    datafusion::sql::sqlparser::ast::visit_expressions(node, |e| {
-        if is_columns_call(e) { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
-    })
-    .is_break()
+    each_expr(node, |e| if is_columns_call(e) { ControlFlow::Break(None) } else { ControlFlow::Continue(()) })
+        .is_break()
 }
 
 /// `f` called by another name, its arguments and clauses kept.
@@ -185,4 +185,45 @@ pub(crate) fn as_instant(value: Expr) -> Expr {
 /// [`as_instant`] that gives NULL where the value is not one (`TRY_CAST`).
 pub(crate) fn try_as_instant(value: Expr) -> Expr {
     call("arrow_try_cast", vec![value, text("Timestamp(µs, \"UTC\")")])
+}
+
+/// Why a visit of expressions stopped: an error, or nothing (it found what it looked for).
+pub(crate) type Stop = Option<crate::error::Error>;
+
+/// The one visitor type every mutable visit of expressions goes through. sqlparser's traversal
+/// is generic over the visitor, so each closure handed to `visit_expressions_mut` would compile
+/// its own copy of the whole tree walk (hundreds of kilobytes each in the shipped executable).
+struct EachExprMut<'a>(&'a mut dyn FnMut(&mut Expr) -> ControlFlow<Stop>);
+
+impl VisitorMut for EachExprMut<'_> {
+    type Break = Stop;
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Stop> {
+        (self.0)(expr)
+    }
+}
+
+/// The same for visits that only read.
+struct EachExpr<'a>(&'a mut dyn FnMut(&Expr) -> ControlFlow<Stop>);
+
+impl Visitor for EachExpr<'_> {
+    type Break = Stop;
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<Stop> {
+        (self.0)(expr)
+    }
+}
+
+/// `f` on every expression of `node`, innermost first (as `visit_expressions_mut`).
+pub(crate) fn each_expr_mut<N: VisitMut + ?Sized>(
+    node: &mut N,
+    mut f: impl FnMut(&mut Expr) -> ControlFlow<Stop>,
+) -> ControlFlow<Stop> {
+    node.visit(&mut EachExprMut(&mut f))
+}
+
+/// `f` on every expression of `node`, outermost first (as `visit_expressions`).
+pub(crate) fn each_expr<N: Visit + ?Sized>(
+    node: &N,
+    mut f: impl FnMut(&Expr) -> ControlFlow<Stop>,
+) -> ControlFlow<Stop> {
+    node.visit(&mut EachExpr(&mut f))
 }

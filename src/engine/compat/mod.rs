@@ -21,7 +21,7 @@ use std::sync::Arc;
 use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{
-    Expr, ObjectName, ObjectNamePart, Statement, VisitMut, visit_expressions_mut, visit_relations, visit_relations_mut,
+    Expr, ObjectName, ObjectNamePart, Statement, VisitMut, visit_relations, visit_relations_mut,
 };
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
@@ -160,12 +160,12 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     }
     rewrite::subqueries::outside_filters(statement);
     // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
-    let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(statement, |expr: &mut Expr| {
         rewrite::array_subqueries::as_aggregate(expr);
         rewrite::lambdas::to_lambdas(expr);
         rewrite::lambda_forms::inline(expr);
         rewrite::lambda_forms::indexed(expr);
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     if let ControlFlow::Break(e) = statement.visit(&mut rewrite::query_forms::DuckDbQueries) {
         return Err(e);
@@ -175,16 +175,18 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
         ControlFlow::<()>::Continue(())
     });
     let _ = statement.visit(&mut rewrite::names::NameUnnamedSubqueries { count: 0, namer: &namer });
-    let outcome = visit_expressions_mut(statement, |expr: &mut Expr| match rewrite::calls::rewrite_expr(expr) {
-        Ok(()) => ControlFlow::Continue(()),
-        Err(e) => ControlFlow::Break(e),
+    let outcome = crate::engine::compat::ast::each_expr_mut(statement, |expr: &mut Expr| {
+        match rewrite::calls::rewrite_expr(expr) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(Some(e)),
+        }
     });
-    if let ControlFlow::Break(e) = outcome {
+    if let ControlFlow::Break(Some(e)) = outcome {
         return Err(e);
     }
-    let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(statement, |expr: &mut Expr| {
         rewrite::names::name_aggregated_casts(expr);
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     Ok(())
 }

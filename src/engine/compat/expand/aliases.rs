@@ -5,9 +5,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{
-    Expr, Query, SelectItem, SetExpr, Statement, TableFactor, visit_expressions_mut,
-};
+use datafusion::sql::sqlparser::ast::{Expr, Query, SelectItem, SetExpr, Statement, TableFactor};
 
 /// Replaces `name`, where it is an earlier select item's alias, by that item's expression.
 /// Whether anything was replaced.
@@ -63,12 +61,12 @@ fn in_set(set: &mut SetExpr, name: &str) -> bool {
 
 fn replace(expr: &mut Expr, name: &str, replacement: &Expr) -> bool {
     let mut changed = false;
-    let _ = visit_expressions_mut(expr, |e: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(expr, |e: &mut Expr| {
         if matches!(e, Expr::Identifier(ident) if ident.value.eq_ignore_ascii_case(name)) {
             *e = replacement.clone();
             changed = true;
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     changed
 }

@@ -12,7 +12,6 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, Statement, Value, ValueWithSpan,
-    visit_expressions,
 };
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -200,12 +199,12 @@ pub(crate) fn pivot_probes(statement: &Statement) -> Option<PivotProbes> {
 
 /// The template's `NULL AS __value` made the `ON` column.
 fn replace_null(probe: &mut Statement, column: &Expr) {
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(probe, |e: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(probe, |e: &mut Expr| {
         if matches!(e, Expr::Value(ValueWithSpan { value: Value::Null, .. })) {
             *e = column.clone();
-            return ControlFlow::Break(());
+            return ControlFlow::Break(None);
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
 }
 
@@ -290,7 +289,7 @@ fn expand(
         for (aggregate, name, aliased) in &aggregates {
             let mut expr = aggregate.clone();
             let mut aggregated = false;
-            let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut expr, |e: &mut Expr| {
+            let _ = crate::engine::compat::ast::each_expr_mut(&mut expr, |e: &mut Expr| {
                 if let Expr::Function(f) = e
                     && is_aggregate(&f.name.to_string().to_lowercase())
                 {
@@ -304,7 +303,7 @@ fn expand(
                         (existing, c) => existing.or(c.map(Box::new)),
                     };
                 }
-                ControlFlow::<()>::Continue(())
+                ControlFlow::Continue(())
             });
             if !aggregated {
                 return Err(Error::Query(format!(
@@ -337,10 +336,10 @@ fn used_columns(on: &[Expr], aggregates: &[(Expr, String, bool)]) -> Vec<String>
             Expr::CompoundIdentifier(parts) => used.extend(parts.last().map(|i| i.value.to_lowercase())),
             _ => {}
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     };
     for e in on.iter().chain(aggregates.iter().map(|(a, ..)| a)) {
-        let _ = visit_expressions(e, &mut note);
+        let _ = crate::engine::compat::ast::each_expr(e, &mut note);
     }
     used
 }

@@ -10,7 +10,7 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Distinct, ExcludeSelectItem, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
     ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
-    Value, ValueWithSpan, visit_expressions_mut,
+    Value, ValueWithSpan,
 };
 
 use crate::engine::compat::ast::{is_columns_call, mentions_columns};
@@ -148,14 +148,14 @@ fn named_copies(expr: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Ex
     let mut calls: Vec<(String, Vec<(String, Expr)>)> = Vec::new();
     let mut failure = None;
     let mut probe = expr.clone();
-    let _ = visit_expressions_mut(&mut probe, |e: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(&mut probe, |e: &mut Expr| {
         if is_columns_call(e) && !calls.iter().any(|(k, _)| *k == e.to_string()) {
             match matches(e, columns) {
                 Ok(m) => calls.push((e.to_string(), m)),
                 Err(err) => failure = Some(err),
             }
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     if let Some(err) = failure {
         return Err(err);
@@ -170,13 +170,13 @@ fn named_copies(expr: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Ex
     Ok((0..count)
         .map(|i| {
             let mut copy = expr.clone();
-            let _ = visit_expressions_mut(&mut copy, |e: &mut Expr| {
+            let _ = crate::engine::compat::ast::each_expr_mut(&mut copy, |e: &mut Expr| {
                 if is_columns_call(e)
                     && let Some((_, m)) = calls.iter().find(|(k, _)| *k == e.to_string())
                 {
                     *e = m[i].1.clone();
                 }
-                ControlFlow::<()>::Continue(())
+                ControlFlow::Continue(())
             });
             (calls[0].1[i].0.clone(), copy)
         })

@@ -7,7 +7,6 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, Expr, Function, Interval, TypedString, Value, ValueWithSpan,
-    visit_expressions_mut,
 };
 
 use crate::engine::compat::ast::{as_instant, call, renamed_call, text, try_as_instant};
@@ -168,12 +167,12 @@ fn interval_units(text: &str) -> String {
 
 /// Every expression in `expr` rewritten, innermost first.
 fn rewrite_all(expr: &mut Expr) -> Result<()> {
-    match visit_expressions_mut(expr, |e: &mut Expr| match rewrite_expr(e) {
+    match crate::engine::compat::ast::each_expr_mut(expr, |e: &mut Expr| match rewrite_expr(e) {
         Ok(()) => ControlFlow::Continue(()),
-        Err(e) => ControlFlow::Break(e),
+        Err(e) => ControlFlow::Break(Some(e)),
     }) {
-        ControlFlow::Break(e) => Err(e),
-        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(Some(e)) => Err(e),
+        ControlFlow::Break(None) | ControlFlow::Continue(()) => Ok(()),
     }
 }
 

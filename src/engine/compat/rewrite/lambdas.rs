@@ -53,7 +53,7 @@ fn fields_of_parameters(mut body: Expr, params: &OneOrManyWithParens<LambdaFunct
         OneOrManyWithParens::One(p) => vec![p.name.value.clone()],
         OneOrManyWithParens::Many(ps) => ps.iter().map(|p| p.name.value.clone()).collect(),
     };
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut body, |e: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(&mut body, |e: &mut Expr| {
         if let Expr::CompoundIdentifier(parts) = e
             && let [first, fields @ ..] = parts.as_slice()
             && !fields.is_empty()
@@ -90,7 +90,7 @@ fn fields_of_parameters(mut body: Expr, params: &OneOrManyWithParens<LambdaFunct
                 Expr::CompoundFieldAccess { root: Box::new(value), access_chain: rest }
             };
         }
-        std::ops::ControlFlow::<()>::Continue(())
+        std::ops::ControlFlow::Continue(())
     });
     body
 }
@@ -114,13 +114,13 @@ pub(crate) fn parameters(left: &Expr) -> Option<OneOrManyWithParens<LambdaFuncti
 /// `[x, 1]` in a lambda's body as `make_array(x, 1)`: DataFusion plans a list literal without the
 /// lambda's parameters in scope ("No field named x").
 fn list_literals_as_calls(mut body: Expr) -> Expr {
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut body, |e: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(&mut body, |e: &mut Expr| {
         if let Expr::Array(list) = e
             && !list.elem.is_empty()
         {
             *e = crate::engine::compat::ast::call("make_array", list.elem.clone());
         }
-        std::ops::ControlFlow::<()>::Continue(())
+        std::ops::ControlFlow::Continue(())
     });
     body
 }

@@ -12,7 +12,6 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, JoinOperator, ObjectName, ObjectNamePart, Query,
     Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor, TableWithJoins,
-    visit_expressions, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -41,7 +40,7 @@ pub(crate) fn lateral_unnests(query: &mut Query) {
         }
     });
     for rename in renames {
-        let _ = visit_expressions_mut(query, |e: &mut Expr| {
+        let _ = crate::engine::compat::ast::each_expr_mut(query, |e: &mut Expr| {
             if let Expr::CompoundIdentifier(parts) = e
                 && parts.len() == 2
                 && parts[0].value.eq_ignore_ascii_case(&rename.alias)
@@ -51,14 +50,14 @@ pub(crate) fn lateral_unnests(query: &mut Query) {
                     parts.insert(1, row.clone());
                 }
             }
-            ControlFlow::<()>::Continue(())
+            ControlFlow::Continue(())
         });
         if let Some(row) = &rename.row
             && let Some(order_by) = &mut query.order_by
         {
-            let _ = visit_expressions_mut(order_by, |e: &mut Expr| {
+            let _ = crate::engine::compat::ast::each_expr_mut(order_by, |e: &mut Expr| {
                 json_column(e, &rename.relation, row);
-                ControlFlow::<()>::Continue(())
+                ControlFlow::Continue(())
             });
         }
     }
@@ -102,9 +101,9 @@ fn name_json_columns(select: &mut Select, alias: &str) {
 /// The bare json_each columns of the SELECT (outside its FROM) read as the row's fields.
 fn bare_json_columns(select: &mut Select, relation: &str, row: &Ident) {
     let from = std::mem::take(&mut select.from);
-    let _ = visit_expressions_mut(select, |e: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(select, |e: &mut Expr| {
         json_column(e, relation, row);
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     select.from = from;
 }
@@ -129,8 +128,8 @@ fn json_table_call(factor: &TableFactor) -> Option<(Expr, Option<&TableAlias>)> 
 }
 
 fn reads_columns(expr: &Expr) -> bool {
-    visit_expressions(expr, |e| match e {
-        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => ControlFlow::Break(()),
+    crate::engine::compat::ast::each_expr(expr, |e| match e {
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => ControlFlow::Break(None),
         _ => ControlFlow::Continue(()),
     })
     .is_break()

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query, SelectItem,
-    SetExpr, Statement, TableAlias, TableFactor, Value, VisitorMut, visit_expressions_mut,
+    SetExpr, Statement, TableAlias, TableFactor, Value, VisitorMut,
 };
 
 use crate::category::Category;
@@ -327,7 +327,7 @@ pub(crate) fn name_aggregated_casts(expr: &mut Expr) {
 /// `"ColID"` only as written. Whether a reference changed.
 pub(crate) fn spell_as(statement: &mut Statement, written: &str, actual: &str) -> bool {
     let mut changed = false;
-    let _ = visit_expressions_mut(statement, |expr: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(statement, |expr: &mut Expr| {
         let ident = match expr {
             Expr::Identifier(ident) => Some(ident),
             Expr::CompoundIdentifier(parts) => parts.last_mut(),
@@ -340,7 +340,7 @@ pub(crate) fn spell_as(statement: &mut Statement, written: &str, actual: &str) -
             *ident = Ident::with_quote('"', actual);
             changed = true;
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     changed
 }

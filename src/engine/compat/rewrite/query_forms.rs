@@ -187,7 +187,7 @@ fn resolve_windows(select: &mut Select) {
             resolved.push((definition.0.value.clone(), spec));
         }
     }
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut select.projection, |expr: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(&mut select.projection, |expr: &mut Expr| {
         if let Expr::Function(f) = expr
             && let Some(WindowType::WindowSpec(spec)) = &mut f.over
             && let Some(name) = &spec.window_name
@@ -195,7 +195,7 @@ fn resolve_windows(select: &mut Select) {
         {
             *spec = built(spec, base);
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
 }
 
@@ -231,13 +231,13 @@ fn having_aliases(select: &mut Select) {
     if aliases.is_empty() {
         return;
     }
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(having, |e: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(having, |e: &mut Expr| {
         if let Expr::Identifier(i) = e
             && let Some((_, aliased)) = aliases.iter().find(|(alias, _)| *alias == i.value.to_lowercase())
         {
             *e = Expr::Nested(Box::new(aliased.clone()));
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
 }
 
@@ -296,19 +296,19 @@ fn having_as_where(select: &mut Select) {
     let ungrouped = matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty());
     let Some(having) = &select.having else { return };
     let mut calls = false;
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions(having, |e: &Expr| {
+    let _ = crate::engine::compat::ast::each_expr(having, |e: &Expr| {
         calls |= matches!(e, Expr::Function(_) | Expr::Subquery(_));
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     let mut columns = false;
     if !select.from.is_empty() {
         let mut look = |e: &Expr| {
             columns |=
                 matches!(e, Expr::Function(_) | Expr::Subquery(_) | Expr::Identifier(_) | Expr::CompoundIdentifier(_));
-            ControlFlow::<()>::Continue(())
+            ControlFlow::Continue(())
         };
-        let _ = datafusion::sql::sqlparser::ast::visit_expressions(having, &mut look);
-        let _ = datafusion::sql::sqlparser::ast::visit_expressions(&select.projection, &mut look);
+        let _ = crate::engine::compat::ast::each_expr(having, &mut look);
+        let _ = crate::engine::compat::ast::each_expr(&select.projection, &mut look);
         columns |= select
             .projection
             .iter()

@@ -14,7 +14,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, GroupByExpr, Query, Select, SelectItem, SetExpr, Statement, TableFactor, Visit, VisitMut,
-    Visitor, VisitorMut, visit_expressions_mut,
+    Visitor, VisitorMut,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -112,11 +112,11 @@ impl VisitorMut for SelectLists {
 }
 
 fn rewrite_all(expr: &mut Expr) {
-    let _ = visit_expressions_mut(expr, |e: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(expr, |e: &mut Expr| {
         if let Some(counted) = counted(e) {
             *e = counted;
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
 }
 
@@ -308,14 +308,14 @@ fn split_and(expr: &Expr, into: &mut Vec<Expr>) {
 /// The column references of an expression: each as (qualifier, if any).
 fn references(expr: &Expr) -> Vec<Option<String>> {
     let mut found = Vec::new();
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions(expr, |e: &Expr| {
+    let _ = crate::engine::compat::ast::each_expr(expr, |e: &Expr| {
         match e {
             Expr::Identifier(_) => found.push(None),
             Expr::CompoundIdentifier(parts) if parts.len() > 1 => found.push(Some(parts[0].value.clone())),
             Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => found.push(Some(String::new())),
             _ => {}
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
     found
 }

@@ -105,13 +105,13 @@ pub(crate) fn expand(name: &str, args: &[Expr]) -> Result<Option<Expr>> {
     // A lambda prints as `x -> x + 1`, which reads back as `(x -> x) + 1`: its body in parentheses.
     let mut args = args.to_vec();
     for arg in &mut args {
-        let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(arg, |e: &mut Expr| {
+        let _ = crate::engine::compat::ast::each_expr_mut(arg, |e: &mut Expr| {
             if let Expr::Lambda(lambda) = e
                 && !matches!(lambda.body.as_ref(), Expr::Nested(_))
             {
                 *lambda.body = Expr::Nested(lambda.body.clone());
             }
-            std::ops::ControlFlow::<()>::Continue(())
+            std::ops::ControlFlow::Continue(())
         });
     }
     for (i, arg) in args.iter().enumerate().rev() {
@@ -122,9 +122,9 @@ pub(crate) fn expand(name: &str, args: &[Expr]) -> Result<Option<Expr>> {
         .map_err(|e| Error::internal("expanding a DuckDB function")(e.to_string()))?;
     let mut expr = parser.parse_expr().map_err(|e| Error::internal("expanding a DuckDB function")(e.to_string()))?;
     // Lambdas among the arguments print as arrows: read them as lambdas again.
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut expr, |e: &mut Expr| {
+    let _ = crate::engine::compat::ast::each_expr_mut(&mut expr, |e: &mut Expr| {
         crate::engine::compat::rewrite::lambdas::to_lambdas(e);
-        std::ops::ControlFlow::<()>::Continue(())
+        std::ops::ControlFlow::Continue(())
     });
     Ok(Some(expr))
 }
