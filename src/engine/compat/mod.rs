@@ -149,11 +149,15 @@ pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
 fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     let namer = rewrite::result_names::Namer { sql };
     match statement {
-        Statement::Query(query) => rewrite::names::name_result_columns(query, &namer),
+        Statement::Query(query) => {
+            rewrite::names::name_result_columns(query, &namer);
+            rewrite::integer_literals::typed_as_duckdb(query);
+        }
         // `EXPLAIN <query>` explains the query as it will run.
         Statement::Explain { statement: inner, .. } => {
             if let Statement::Query(query) = inner.as_mut() {
                 rewrite::names::name_result_columns(query, &namer);
+                rewrite::integer_literals::typed_as_duckdb(query);
             }
         }
         _ => {}
