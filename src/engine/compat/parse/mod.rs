@@ -14,7 +14,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 11] = [
+const PASSES: [(Pass, bool); 12] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -25,6 +25,7 @@ const PASSES: [(Pass, bool); 11] = [
     (syntax_forms::materialized_hints, false),
     (syntax_forms::frame_exclude_no_others, false),
     (syntax_forms::star_except, false),
+    (syntax_forms::star_patterns, false),
     // Last: the lambdas the passes before may have written.
     (lambdas::arrows_for_lambdas, false),
 ];

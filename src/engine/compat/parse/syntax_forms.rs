@@ -1,6 +1,7 @@
 //! DuckDB syntax forms the parser does not take, written in the text before parsing:
 //! `FILTER (cond)` without `WHERE`, `FROM VALUES (1), (2) AS t(x)` without parentheses, `x IN [1, 2]` (membership in a list),
-//! digit separators (`1_000_000`), `WITH t AS [NOT] MATERIALIZED (...)` and `* EXCEPT (...)`.
+//! digit separators (`1_000_000`), `WITH t AS [NOT] MATERIALIZED (...)`, `* EXCEPT (...)` and
+//! `* LIKE 'pattern'`.
 
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
@@ -199,6 +200,53 @@ pub(crate) fn star_except(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edi
     Ok(edits)
 }
 
+/// `SELECT * LIKE 'col%'` (`ILIKE`, `SIMILAR TO 'regex'`): the columns whose names match, as
+/// `COLUMNS('regex')` selects them. (`NOT LIKE`, a qualified `t.*` and renaming patterns are left
+/// to the parser, which refuses them.)
+pub(crate) fn star_patterns(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    let lower = sql.to_ascii_lowercase();
+    if !lower.contains("like") && !lower.contains("similar") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let keyword = |i: usize, k: Keyword| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.keyword == k && w.quote_style.is_none());
+    let mut edits = Vec::new();
+    for i in 0..tokens.len() {
+        let bare_star = tokens[i].token == Token::Mul && i > 0 && tokens[i - 1].token != Token::Period;
+        if !bare_star {
+            continue;
+        }
+        let (pattern_at, regex): (usize, fn(&str) -> String) = if keyword(i + 1, Keyword::LIKE) {
+            (i + 2, |p| format!("^{}$", like_regex(p)))
+        } else if keyword(i + 1, Keyword::ILIKE) {
+            (i + 2, |p| format!("(?i)^{}$", like_regex(p)))
+        } else if keyword(i + 1, Keyword::SIMILAR) && keyword(i + 2, Keyword::TO) {
+            (i + 3, |p| format!("^(?:{p})$"))
+        } else {
+            continue;
+        };
+        let Some(Token::SingleQuotedString(pattern)) = tokens.get(pattern_at).map(|t| &t.token) else { continue };
+        if keyword(pattern_at + 1, Keyword::AS) {
+            continue;
+        }
+        let columns = format!("COLUMNS('{}')", regex(pattern).replace('\'', "''"));
+        edits.push((offset(tokens[i].span.start), offset(tokens[pattern_at].span.end), columns));
+    }
+    Ok(edits)
+}
+
+/// A LIKE pattern as an unanchored regular expression: `%` any text, `_` one character.
+fn like_regex(pattern: &str) -> String {
+    pattern
+        .chars()
+        .map(|c| match c {
+            '%' => ".*".to_string(),
+            '_' => ".".to_string(),
+            c => regex::escape(&c.to_string()),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::engine::compat::parse::prepared;
@@ -211,6 +259,16 @@ mod tests {
             ),
             "SELECT sum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING ) AS others FROM t"
         );
+    }
+
+    #[test]
+    fn star_patterns_are_columns_by_regex() {
+        assert_eq!(prepared("SELECT * LIKE 'col%' FROM t"), "SELECT COLUMNS('^col.*$') FROM t");
+        assert_eq!(prepared("SELECT * ILIKE 'a_b.c' FROM t"), "SELECT COLUMNS('(?i)^a.b\\.c$') FROM t");
+        assert_eq!(prepared("SELECT * SIMILAR TO 'n\\d+' FROM t"), "SELECT COLUMNS('^(?:n\\d+)$') FROM t");
+        for kept in ["SELECT t.* LIKE 'c%' FROM t", "SELECT x FROM t WHERE s LIKE 'a%'"] {
+            assert_eq!(prepared(kept), kept);
+        }
     }
 
     #[test]
