@@ -192,6 +192,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
         rewrite::names::name_aggregated_casts(expr);
         ControlFlow::Continue(())
     });
+    rewrite::nullable_subqueries::nullable(statement);
     Ok(())
 }
 
