@@ -236,11 +236,16 @@ impl Engine {
             }
             compat::expand(&mut statement, expansion, &planned, &texts, &|name| aggregates.contains(name))?;
         }
+        // Each retry below rewrites the statement once; a bound keeps a rewrite that feeds
+        // itself (an alias defined by its own name) from retrying for ever.
+        let mut retries_left = 64;
         let plan = loop {
             let error = match state.statement_to_plan(DFStatement::Statement(Box::new(statement.clone()))).await {
                 Ok(plan) => break plan,
+                Err(e) if retries_left == 0 => return Err(compat::explained(Error::query(e))),
                 Err(e) => e,
             };
+            retries_left -= 1;
             // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
             if missing_field(&error).is_some_and(|name| compat::expand_alias(&mut statement, &name))
                 || respelled(&mut statement, &error)

@@ -5,7 +5,9 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Expr, Query, SelectItem, SetExpr, Statement, TableFactor};
+use datafusion::sql::sqlparser::ast::{
+    Expr, Ident, Query, Select, SelectItem, SetExpr, Statement, TableFactor, VisitMut,
+};
 
 /// Replaces `name`, where it is an earlier select item's alias, by that item's expression.
 /// Whether anything was replaced.
@@ -43,13 +45,17 @@ fn in_set(set: &mut SetExpr, name: &str) -> bool {
                 return changed;
             };
             let replacement = Expr::Nested(Box::new(definition.clone()));
+            // In a subquery, the alias's columns are the outer query's, so they are qualified by
+            // its one relation (a subquery's own `email` would otherwise be read); over several
+            // relations they cannot be, and the alias is left unresolved there.
+            let qualified = one_relation(select).map(|relation| qualified(&replacement, &relation));
             for item in select.projection.iter_mut().skip(defined_at + 1) {
                 if let SelectItem::ExprWithAlias { expr, .. } | SelectItem::UnnamedExpr(expr) = item {
-                    changed |= replace(expr, name, &replacement);
+                    changed |= replace(expr, name, &replacement, qualified.as_ref());
                 }
             }
             if let Some(selection) = &mut select.selection {
-                changed |= replace(selection, name, &replacement);
+                changed |= replace(selection, name, &replacement, qualified.as_ref());
             }
             changed
         }
@@ -59,9 +65,31 @@ fn in_set(set: &mut SetExpr, name: &str) -> bool {
     }
 }
 
-fn replace(expr: &mut Expr, name: &str, replacement: &Expr) -> bool {
+/// Replaces `name` in `expr` by `replacement`, and inside its subqueries by `in_subqueries`
+/// (when there is none, it is left there as written).
+fn replace(expr: &mut Expr, name: &str, replacement: &Expr, in_subqueries: Option<&Expr>) -> bool {
+    // A name inside a subquery is first replaced (or hidden), so that the pass over the whole
+    // expression after it only meets the outer query's own uses.
+    let hidden = Expr::Identifier(Ident::new(format!("{name}\u{1}")));
     let mut changed = false;
     let _ = crate::engine::compat::ast::each_expr_mut(expr, |e: &mut Expr| {
+        if let Expr::Subquery(query) | Expr::Exists { subquery: query, .. } | Expr::InSubquery { subquery: query, .. } =
+            e
+        {
+            // (Hiding changes nothing: it must not count, or planning would be retried for ever.)
+            let replaced = replace_identifiers(query.as_mut(), name, in_subqueries.unwrap_or(&hidden));
+            changed |= replaced && in_subqueries.is_some();
+        }
+        ControlFlow::Continue(())
+    });
+    changed |= replace_identifiers(expr, name, replacement);
+    replace_identifiers(expr, &format!("{name}\u{1}"), &Expr::Identifier(Ident::new(name)));
+    changed
+}
+
+fn replace_identifiers<N: VisitMut>(node: &mut N, name: &str, replacement: &Expr) -> bool {
+    let mut changed = false;
+    let _ = crate::engine::compat::ast::each_expr_mut(node, |e: &mut Expr| {
         if matches!(e, Expr::Identifier(ident) if ident.value.eq_ignore_ascii_case(name)) {
             *e = replacement.clone();
             changed = true;
@@ -69,6 +97,33 @@ fn replace(expr: &mut Expr, name: &str, replacement: &Expr) -> bool {
         ControlFlow::Continue(())
     });
     changed
+}
+
+/// The name of a SELECT's one relation (its alias, or the table's name), when it reads one.
+fn one_relation(select: &Select) -> Option<Ident> {
+    let [from] = select.from.as_slice() else { return None };
+    if !from.joins.is_empty() {
+        return None;
+    }
+    match &from.relation {
+        TableFactor::Table { alias: Some(alias), .. } | TableFactor::Derived { alias: Some(alias), .. } => {
+            Some(alias.name.clone())
+        }
+        TableFactor::Table { name, alias: None, .. } => name.0.last().and_then(|part| part.as_ident()).cloned(),
+        _ => None,
+    }
+}
+
+/// `expr` with its unqualified column names qualified by `relation`.
+fn qualified(expr: &Expr, relation: &Ident) -> Expr {
+    let mut expr = expr.clone();
+    let _ = crate::engine::compat::ast::each_expr_mut(&mut expr, |e: &mut Expr| {
+        if let Expr::Identifier(ident) = e {
+            *e = Expr::CompoundIdentifier(vec![relation.clone(), ident.clone()]);
+        }
+        ControlFlow::Continue(())
+    });
+    expr
 }
 
 #[cfg(test)]
@@ -85,5 +140,24 @@ mod tests {
         let text = statement.to_string();
         assert!(text.contains("100.0 * (count(*)) / sum((count(*))) OVER ()"), "{text}");
         assert!(!expand_alias(&mut statement, "nothing"));
+        // Inside a subquery, the alias's columns are the outer relation's.
+        let [mut correlated] = <[Statement; 1]>::try_from(
+            crate::engine::compat::prepare(
+                "SELECT email AS e, (SELECT count(*) FROM userList v WHERE v.email <> e) AS n FROM userList u",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(expand_alias(&mut correlated, "e"));
+        let text = correlated.to_string();
+        assert!(text.contains("WHERE v.email <> (u.email)"), "{text}");
+        // Over two relations it stays unresolved, and nothing is said to have changed.
+        let [mut joined] = <[Statement; 1]>::try_from(
+            crate::engine::compat::prepare("SELECT email AS e, (SELECT count(*) FROM userList v WHERE v.email <> e) AS n FROM userList u, groupList g")
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(!expand_alias(&mut joined, "e"));
+        assert!(joined.to_string().contains("v.email <> e)"));
     }
 }
