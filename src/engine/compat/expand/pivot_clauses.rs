@@ -7,7 +7,7 @@
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::engine::compat::parse::tokens::{Edit, offsets};
+use crate::engine::compat::parse::tokens::{Edit, closing_paren, offsets, opening_paren};
 use crate::error::Result;
 
 /// The first PIVOT or UNPIVOT clause of `sql` as a statement in a subquery (run again until
@@ -30,7 +30,7 @@ pub(crate) fn clauses_as_statements(sql: &str, tokens: &[TokenWithSpan]) -> Resu
         if tokens.get(open).map(|t| &t.token) != Some(&Token::LParen) {
             continue;
         }
-        let Some(close) = closing(tokens, open) else { continue };
+        let Some(close) = closing_paren(tokens, open) else { continue };
         let Some(clause) = Clause::read(tokens, open + 1, close) else { continue };
         let start = offset(tokens[source].span.start);
         let source = text(source, at - 1);
@@ -78,7 +78,7 @@ fn source_start(tokens: &[TokenWithSpan], at: usize) -> Option<usize> {
         }
     }
     let start = if tokens[end].token == Token::RParen {
-        opening(tokens, end)?
+        opening_paren(tokens, end)?
     } else {
         let mut start = end;
         while start >= 2 && tokens[start - 1].token == Token::Period {
@@ -87,42 +87,6 @@ fn source_start(tokens: &[TokenWithSpan], at: usize) -> Option<usize> {
         start
     };
     (start > 0 && introduces(start - 1)).then_some(start)
-}
-
-/// The `(` that the `)` at `close` closes.
-fn opening(tokens: &[TokenWithSpan], close: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for i in (0..=close).rev() {
-        match tokens[i].token {
-            Token::RParen => depth += 1,
-            Token::LParen => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The `)` that closes the `(` at `open`.
-fn closing(tokens: &[TokenWithSpan], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, token) in tokens.iter().enumerate().skip(open) {
-        match token.token {
-            Token::LParen => depth += 1,
-            Token::RParen => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The inside of a clause, `... FOR column IN (...)`, one column and plain items.
@@ -145,7 +109,7 @@ impl Clause {
         let single = matches!(tokens.get(for_at + 1).map(|t| &t.token), Some(Token::Word(_)))
             && word(&tokens[for_at + 2]) == Some(Keyword::IN)
             && tokens[for_at + 3].token == Token::LParen
-            && closing(tokens, for_at + 3) == Some(close - 1);
+            && closing_paren(tokens, for_at + 3) == Some(close - 1);
         let renamed = (for_at + 4..close - 1).any(|i| word(&tokens[i]) == Some(Keyword::AS));
         (single && !renamed).then_some(Clause { for_at })
     }

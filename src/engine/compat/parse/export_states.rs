@@ -4,7 +4,7 @@
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::engine::compat::parse::tokens::{Edit, offsets};
+use crate::engine::compat::parse::tokens::{Edit, offsets, opening_paren};
 use crate::error::Result;
 
 /// `f(args) EXPORT_STATE` written as `aggregate_state('f', f(args))`; where the aggregate's name
@@ -44,24 +44,6 @@ pub(crate) fn exported_states(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec
         }
     }
     Ok(edits)
-}
-
-/// The index of the `(` that the `)` at `close` ends.
-fn opening_paren(tokens: &[TokenWithSpan], close: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for i in (0..=close).rev() {
-        match tokens[i].token {
-            Token::RParen => depth += 1,
-            Token::LParen => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 #[cfg(test)]

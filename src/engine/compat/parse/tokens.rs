@@ -104,6 +104,38 @@ pub(crate) fn offsets(sql: &str) -> impl Fn(Location) -> usize + '_ {
     }
 }
 
+/// The index of the `(` that the `)` at `close` ends.
+pub(crate) fn opening_paren(tokens: &[TokenWithSpan], close: usize) -> Option<usize> {
+    matching(tokens, (0..=close).rev(), &Token::RParen, &Token::LParen)
+}
+
+/// The index of the `)` that ends the `(` at `open`.
+pub(crate) fn closing_paren(tokens: &[TokenWithSpan], open: usize) -> Option<usize> {
+    matching(tokens, open..tokens.len(), &Token::LParen, &Token::RParen)
+}
+
+/// Walking `indices` from a bracket, the index where its depth comes back to zero.
+fn matching(
+    tokens: &[TokenWithSpan],
+    indices: impl Iterator<Item = usize>,
+    deeper: &Token,
+    back: &Token,
+) -> Option<usize> {
+    let mut depth = 0usize;
+    for i in indices {
+        let token = &tokens.get(i)?.token;
+        if token == deeper {
+            depth += 1;
+        } else if token == back {
+            depth = depth.checked_sub(1)?;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
 /// `sql` with each `(start, end, replacement)` byte range replaced; borrowed when there is none.
 pub(crate) fn edited(sql: &str, mut edits: Vec<Edit>) -> Cow<'_, str> {
     if edits.is_empty() {

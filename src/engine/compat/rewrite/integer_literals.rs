@@ -12,8 +12,8 @@ use crate::engine::compat::ast::for_each_select;
 
 /// The select lists and VALUES rows of `query` whose columns reach its result — its body, its
 /// CTEs and the subqueries of its FROM clauses — with their integer literals typed as DuckDB's.
-/// Not those of subqueries in expressions: DataFusion takes a scalar subquery of a non-NULL
-/// CAST for one that cannot be NULL, even when it has no row.
+/// Not those of subqueries in expressions: `SELECT (SELECT 1)` is still a BIGINT, as the README
+/// says.
 pub(crate) fn typed_as_duckdb(query: &mut Query) {
     if let Some(with) = &mut query.with {
         with.cte_tables.iter_mut().for_each(|cte| typed_as_duckdb(&mut cte.query));
