@@ -203,10 +203,11 @@ impl Context {
         for range_files in files {
             for (category, known) in range_files {
                 let held = all.entry(category).or_default();
-                // A snapshot is the same file in every range.
+                // A snapshot (or a month file) is the same file in several ranges.
                 for file in known {
-                    if !held.iter().any(|h| h.path == file.path) {
-                        held.push(file);
+                    match held.iter_mut().find(|h| h.path == file.path) {
+                        Some(same) => same.join(file),
+                        None => held.push(file),
                     }
                 }
             }

@@ -1,14 +1,12 @@
 //! `cache clear`: removes what the cache wrote, and only that. A folder is taken for a cache
-//! only with the CACHEDIR.TAG this program writes; inside it, only day files, snapshots and
+//! only with the CACHEDIR.TAG this program writes; inside it, only day and month files, snapshots and
 //! temporaries in category folders are deleted. Anything else is kept and named.
 
 use std::fs;
 use std::path::Path;
 
-use chrono::NaiveDate;
-
 use super::manifest::MANIFEST_FILE;
-use super::{CACHEDIR_TAG, Cache, EARLIER_LAYOUTS, SNAPSHOT_FILE, SourceCache};
+use super::{CACHEDIR_TAG, Cache, EARLIER_LAYOUTS, SNAPSHOT_FILE, SourceCache, Span};
 use crate::atomic::TEMP_PREFIX;
 use crate::category::Category;
 use crate::error::{Error, Result};
@@ -74,7 +72,7 @@ impl Cache {
 }
 
 impl SourceCache {
-    /// Deletes this source's day files, snapshots and temporaries, then the folders left empty.
+    /// Deletes this source's day and month files, snapshots and temporaries, then the folders left empty.
     fn remove_files(&self, cleared: &mut Cleared, printer: &Printer) -> Result<()> {
         // The manifest first: files it no longer describes are checked before any is served.
         if let Ok(entries) = fs::read_dir(&self.dir) {
@@ -114,10 +112,9 @@ impl SourceCache {
     }
 }
 
-/// Day files, snapshots and the temporaries they are written under.
+/// Day files, month files, snapshots and the temporaries they are written under.
 fn is_cache_file(name: &str) -> bool {
-    let day = name.strip_suffix(".parquet").is_some_and(|stem| NaiveDate::parse_from_str(stem, "%Y-%m-%d").is_ok());
-    day || name == SNAPSHOT_FILE || name.starts_with(TEMP_PREFIX)
+    Span::of(name).is_some() || name == SNAPSHOT_FILE || name.starts_with(TEMP_PREFIX)
 }
 
 fn remove_if_empty(dir: &Path) {

@@ -15,7 +15,7 @@ use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::atomic::{Staged, stage};
 use crate::cache::manifest::EVENT_TYPES_KEY;
-use crate::cache::{FileFacts, SourceCache};
+use crate::cache::{FileFacts, SourceCache, Span};
 use crate::category::Category;
 use crate::error::{Error, Result};
 use crate::shred;
@@ -23,7 +23,7 @@ use crate::shred;
 /// Small row groups bound the memory of each open day and let statistics prune well.
 pub(super) const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-fn cache_writer_properties() -> WriterProperties {
+pub(super) fn cache_writer_properties() -> WriterProperties {
     // Payloads are all different and long: a dictionary or min/max statistics of `data` cost
     // time at every write and never help (queries read its shredded columns, which keep both).
     let data = ColumnPath::from("data");
@@ -161,7 +161,7 @@ pub(super) fn finish((category, day): FileKey, mut file: OpenFile) -> Result<Fin
         .map_err(|e| Error::write(format!("cannot finish {}", staged.temp_path().display()))(e.to_string()))?;
     written.sync_all().map_err(Error::io("cannot sync", staged.temp_path()))?;
     drop(written);
-    let facts = FileFacts::read(staged.temp_path(), category, day).ok_or_else(|| {
+    let facts = FileFacts::read(staged.temp_path(), category, day.map(Span::Day)).ok_or_else(|| {
         Error::write(format!("cannot read back {}", staged.temp_path().display()))(
             "the file just written does not hold its day".into(),
         )

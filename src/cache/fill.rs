@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 
 use crate::cache::writer::CacheWriter;
-use crate::cache::{KnownFile, SourceCache, SourceLock};
+use crate::cache::{KnownFile, Manifest, SourceCache, SourceLock, Span};
 use crate::category::Category;
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
@@ -77,18 +77,18 @@ fn known_files(
 ) -> Option<Vec<RangeFiles>> {
     let manifest = store.recorded();
     let mut all = Vec::with_capacity(ready.len());
-    for (range, ready) in request.ranges.iter().zip(ready) {
+    for ready in ready {
         let mut files = RangeFiles::new();
         for &category in request.categories {
-            if fresh_snapshots && category.is_snapshot() && !store.snapshot_is_fresh(category) {
-                return None;
-            }
-            let paths = match (category.is_snapshot(), ready) {
-                (true, _) => store.files(category, range),
-                (false, Some(ready)) => store.files(category, ready),
-                (false, None) => vec![],
+            let known = if category.is_snapshot() {
+                if fresh_snapshots && !store.snapshot_is_fresh(category) {
+                    return None;
+                }
+                vec![store.known(&manifest, category, &store.snapshot_path(category))?]
+            } else {
+                let days: Vec<NaiveDate> = ready.iter().flat_map(|r| r.days()).collect();
+                store.known_days(&manifest, category, &days)?
             };
-            let known = paths.iter().map(|p| store.known(&manifest, category, p)).collect::<Option<Vec<_>>>()?;
             files.insert(category, known);
         }
         all.push(files);
@@ -131,11 +131,7 @@ async fn fill(
         days
     };
     for &category in categories {
-        let files = if category.is_snapshot() {
-            vec![store.snapshot_path(category)]
-        } else {
-            days.iter().map(|d| store.day_path(category, *d)).collect()
-        };
+        let files = store.files_to_check(category, &days);
         let damaged = store.vouch_for(&mut manifest, category, &files, printer)?;
         if !damaged.is_empty() {
             printer.warn(&format!("the cached {category} of {} was damaged: fetching it again", damaged.join(", ")));
@@ -148,7 +144,7 @@ async fn fill(
                 plan.snapshots.push(category);
             }
         } else {
-            let missing: Vec<_> = if refresh { days.clone() } else { store.missing_days(category, &days) };
+            let missing: Vec<_> = if refresh { days.clone() } else { store.missing_days(&manifest, category, &days) };
             if !missing.is_empty() {
                 plan.days.insert(category, missing);
             }
@@ -156,7 +152,8 @@ async fn fill(
     }
     if plan.is_empty() {
         printer.debug(&format!("cache: all {} days of {} are cached", days.len(), store.id()));
-        return manifest.save();
+        manifest.save()?;
+        return compact_months(store, &mut manifest, categories, &days, printer);
     }
     let started = Instant::now();
     let writer = CacheWriter::new(store.clone(), plan.days.clone());
@@ -181,5 +178,33 @@ async fn fill(
         store.id(),
         started.elapsed().as_secs_f64()
     ));
+    compact_months(store, &mut manifest, categories, &days, printer)
+}
+
+/// Rewrites each complete month of `days` as one file (see [`super::compact`]). A month that
+/// cannot be rewritten keeps its day files, which are as good: the user is told, nothing fails.
+fn compact_months(
+    store: &SourceCache,
+    manifest: &mut Manifest,
+    categories: &[Category],
+    days: &[NaiveDate],
+    printer: &Printer,
+) -> Result<()> {
+    let mut months: Vec<Span> = days.iter().map(|d| Span::month_of(*d)).collect();
+    months.dedup();
+    for &category in categories.iter().filter(|c| !c.is_snapshot()) {
+        for &month in &months {
+            let started = Instant::now();
+            match store.compact(manifest, category, month) {
+                Ok(false) => {}
+                Ok(true) => printer.debug(&format!(
+                    "cache: {category} of {} rewritten as one file in {:.2}s",
+                    month.file_name().trim_end_matches(".parquet"),
+                    started.elapsed().as_secs_f64()
+                )),
+                Err(e) => printer.warn(&format!("{e} (its days stay in day files, which serve as well)")),
+            }
+        }
+    }
     Ok(())
 }

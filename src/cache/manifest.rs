@@ -17,6 +17,7 @@ use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 use datafusion::parquet::file::statistics::Statistics;
 use serde::{Deserialize, Serialize};
 
+use super::Span;
 use crate::atomic::write_whole;
 use crate::category::Category;
 use crate::error::{Error, Result};
@@ -45,6 +46,42 @@ pub struct FileFacts {
     /// written before the cache recorded them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_types: Option<Vec<String>>,
+    /// A month file's days, in order: what each holds, so that a query of some of them counts
+    /// and prunes as over day files. None for a day file or a snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<Vec<DayFacts>>,
+}
+
+/// What a month file holds of one of its days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayFacts {
+    pub day: NaiveDate,
+    pub rows: u64,
+    pub min_ts: Option<i64>,
+    pub max_ts: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+}
+
+/// The Parquet metadata key under which a month file lists its days' facts (see [`DayFacts`]),
+/// so that its manifest entry can be rebuilt from the file alone.
+pub(crate) const DAYS_KEY: &str = "carto-activity.days";
+
+/// A month file's days as its footer lists them (see [`DAYS_KEY`]), if they add up to its rows
+/// and each lies in its own day of `span`.
+fn listed_days(metadata: &datafusion::parquet::file::metadata::ParquetMetaData, span: Span) -> Option<Vec<DayFacts>> {
+    let text = metadata.file_metadata().key_value_metadata()?.iter().find(|kv| kv.key == DAYS_KEY)?.value.as_ref()?;
+    let days: Vec<DayFacts> = serde_json::from_str(text).ok()?;
+    let total: u64 = days.iter().map(|d| d.rows).sum();
+    let in_order = days.windows(2).all(|w| w[0].day < w[1].day);
+    let (start, end) = span.micros();
+    let fits = days.iter().all(|d| {
+        let (day_start, day_end) = Span::Day(d.day).micros();
+        day_start >= start
+            && day_end <= end
+            && [d.min_ts, d.max_ts].iter().flatten().all(|t| (day_start..day_end).contains(t))
+    });
+    (in_order && fits && total == u64::try_from(metadata.file_metadata().num_rows()).ok()?).then_some(days)
 }
 
 /// The Parquet metadata key under which each row group of an `activity` file lists its event
@@ -72,6 +109,15 @@ fn event_types(metadata: &datafusion::parquet::file::metadata::ParquetMetaData) 
     Some(types.into_iter().collect())
 }
 
+/// The event types of `days` together, when each lists its own.
+pub(crate) fn union_of_types(days: &[DayFacts]) -> Option<Vec<String>> {
+    let mut types = std::collections::BTreeSet::new();
+    for day in days {
+        types.extend(day.event_types.clone()?);
+    }
+    Some(types.into_iter().collect())
+}
+
 /// Size and modification time of a file as the file system has them now.
 fn stat(path: &Path) -> std::io::Result<(u64, i128)> {
     let meta = std::fs::metadata(path)?;
@@ -79,10 +125,10 @@ fn stat(path: &Path) -> std::io::Result<(u64, i128)> {
 }
 
 impl FileFacts {
-    /// Reads `path` whole: its footer must parse and hold `category`'s columns and, for a
-    /// `day`, every row group's `ts` within that day. `None` when it does not: the file is not
-    /// what the cache would have written.
-    pub(crate) fn read(path: &Path, category: Category, day: Option<NaiveDate>) -> Option<FileFacts> {
+    /// Reads `path` whole: its footer must parse and hold `category`'s columns and, for a day
+    /// or a month `span`, every row group's `ts` within it (a month file also lists its days).
+    /// `None` when it does not: the file is not what the cache would have written.
+    pub(crate) fn read(path: &Path, category: Category, span: Option<Span>) -> Option<FileFacts> {
         let mut file = File::open(path).ok()?;
         let (bytes, mtime_ns) = stat(path).ok()?;
         let metadata = ParquetMetaDataReader::new().parse_and_finish(&file).ok()?;
@@ -100,14 +146,21 @@ impl FileFacts {
                 max_ts = Some(max_ts.map_or(*max, |m| m.max(*max)));
             }
         }
-        if let (Some(day), Some(min), Some(max)) = (day, min_ts, max_ts) {
-            let start = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros();
-            if min < start || max >= start.saturating_add(86_400_000_000) {
+        if let (Some(span), Some(min), Some(max)) = (span, min_ts, max_ts) {
+            let (start, end) = span.micros();
+            if min < start || max >= end {
                 return None;
             }
         }
+        let days = match span {
+            Some(span @ Span::Month(_)) => Some(listed_days(&metadata, span)?),
+            _ => None,
+        };
         let footer_bytes = footer_length(&mut file, bytes)?;
-        let event_types = (category == Category::Activity).then(|| event_types(&metadata)).flatten();
+        let event_types = match &days {
+            Some(days) => union_of_types(days),
+            None => (category == Category::Activity).then(|| event_types(&metadata)).flatten(),
+        };
         Some(FileFacts {
             rows: u64::try_from(metadata.file_metadata().num_rows()).ok()?,
             bytes,
@@ -118,6 +171,7 @@ impl FileFacts {
             footer_bytes,
             crc32: checksum(path).ok()?,
             event_types,
+            days,
         })
     }
 
@@ -125,7 +179,18 @@ impl FileFacts {
     #[cfg(test)]
     pub(crate) fn example(rows: u64, bytes: u64) -> FileFacts {
         let (mtime_ns, min_ts, max_ts, row_groups, footer_bytes, crc32) = (0, None, None, 1, 8, 0);
-        FileFacts { rows, bytes, mtime_ns, min_ts, max_ts, row_groups, footer_bytes, crc32, event_types: None }
+        FileFacts {
+            rows,
+            bytes,
+            mtime_ns,
+            min_ts,
+            max_ts,
+            row_groups,
+            footer_bytes,
+            crc32,
+            event_types: None,
+            days: None,
+        }
     }
 
     /// Whether `path` still has the size and modification time recorded here.

@@ -1,11 +1,12 @@
-//! The local cache: one Parquet file per (source, category, UTC day), plus snapshots of the
-//! user and group lists.
+//! The local cache: one Parquet file per (source, category, UTC day), a complete month of days
+//! rewritten as one file (see [`compact`]), plus snapshots of the user and group lists.
 //!
 //! ```text
 //! <root>/CACHEDIR.TAG
 //! <root>/locks/<source>.lock                    kept apart so that `cache clear` never deletes a held lock
 //! <root>/v3/<source>/manifest.json               what the cache knows of each file (see [`manifest`])
 //! <root>/v3/<source>/<category>/<YYYY-MM-DD>.parquet
+//! <root>/v3/<source>/<category>/<YYYY-MM>.parquet     a complete month, its days listed in the manifest
 //! <root>/v3/<source>/<category>/snapshot.parquet
 //! ```
 //!
@@ -22,19 +23,22 @@ use std::time::{Duration, SystemTime};
 use chrono::NaiveDate;
 
 mod clear;
+mod compact;
 mod day_file;
 pub(crate) mod fill;
+mod known;
 mod lock;
 pub(crate) mod manifest;
 mod verify;
 pub mod writer;
 
+pub use known::KnownFile;
+pub(crate) use known::Span;
 pub(crate) use lock::SourceLock;
 pub(crate) use manifest::{FileFacts, Manifest};
 
 use crate::atomic::TEMP_PREFIX;
 use crate::category::Category;
-use crate::dates::DateRange;
 use crate::error::{Error, Result};
 
 pub const LAYOUT_VERSION: &str = "v3";
@@ -58,23 +62,6 @@ pub struct SourceCache {
     id: String,
     dir: PathBuf,
     lock_path: PathBuf,
-}
-
-/// A cached file and what the manifest knows of it: what the engine registers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownFile {
-    pub path: PathBuf,
-    pub facts: FileFacts,
-}
-
-#[cfg(test)]
-impl KnownFile {
-    /// A file's facts read from the file itself, as for a file no manifest describes.
-    pub(crate) fn read(path: &Path, category: Category) -> KnownFile {
-        let day = path.file_name().and_then(|n| n.to_str()).and_then(day_of);
-        let facts = FileFacts::read(path, category, day).expect("a cache file");
-        KnownFile { path: path.to_path_buf(), facts }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,8 +164,9 @@ impl Cache {
                     let Some(name) = key.strip_prefix(category.name()).and_then(|k| k.strip_prefix('/')) else {
                         continue;
                     };
-                    match day_of(name) {
-                        Some(day) => entry.days.push(day),
+                    match Span::of(name) {
+                        Some(Span::Day(day)) => entry.days.push(day),
+                        Some(Span::Month(_)) => entry.days.extend(facts.days.iter().flatten().map(|d| d.day)),
                         None if name == SNAPSHOT_FILE => entry.has_snapshot = true,
                         None => continue,
                     }
@@ -186,18 +174,15 @@ impl Cache {
                 }
                 if entry.has_snapshot || !entry.days.is_empty() {
                     entry.days.sort();
+                    // A day refetched after its month was compacted is in both files until the
+                    // month is compacted again.
+                    entry.days.dedup();
                     entries.push(entry);
                 }
             }
         }
         Ok(entries)
     }
-}
-
-/// The day a day file's name is of (`2025-10-01.parquet`).
-fn day_of(file_name: &str) -> Option<NaiveDate> {
-    let stem = file_name.strip_suffix(".parquet")?;
-    NaiveDate::parse_from_str(stem, "%Y-%m-%d").ok()
 }
 
 impl SourceCache {
@@ -210,7 +195,11 @@ impl SourceCache {
     }
 
     pub fn day_path(&self, category: Category, day: NaiveDate) -> PathBuf {
-        self.category_dir(category).join(format!("{day}.parquet"))
+        self.span_path(category, Span::Day(day))
+    }
+
+    pub(crate) fn span_path(&self, category: Category, span: Span) -> PathBuf {
+        self.category_dir(category).join(span.file_name())
     }
 
     pub fn snapshot_path(&self, category: Category) -> PathBuf {
@@ -260,12 +249,6 @@ impl SourceCache {
         format!("{}/{name}", category.name())
     }
 
-    /// `path` with what `manifest` knows of it, if it still is the file described there.
-    pub(crate) fn known(&self, manifest: &Manifest, category: Category, path: &Path) -> Option<KnownFile> {
-        let facts = manifest.get(&self.key(category, path))?;
-        facts.describes(path).then(|| KnownFile { path: path.to_path_buf(), facts: facts.clone() })
-    }
-
     /// With the exclusive lock: checks those of `category`'s `files` that the manifest does not
     /// describe as they are (a crash before the manifest was written, a file changed since)
     /// and records the good ones. The others — a footer that does not parse, another
@@ -301,8 +284,8 @@ impl SourceCache {
                     file.display()
                 ));
             }
-            let day = file.file_name().and_then(|n| n.to_str()).and_then(day_of);
-            match FileFacts::read(file, category, day) {
+            let span = file.file_name().and_then(|n| n.to_str()).and_then(Span::of);
+            match FileFacts::read(file, category, span) {
                 // Touched or restored from a backup, the same bytes are still good; other bytes are not.
                 Some(facts) if recorded.is_none_or(|crc| crc == facts.crc32) => manifest.record(key, facts),
                 _ => {
@@ -322,11 +305,6 @@ impl SourceCache {
         }
     }
 
-    /// Those of `days` that have no cached file.
-    pub fn missing_days(&self, category: Category, days: &[NaiveDate]) -> Vec<NaiveDate> {
-        days.iter().copied().filter(|d| !self.day_path(category, *d).is_file()).collect()
-    }
-
     /// Whether the snapshot exists and is younger than [`SNAPSHOT_MAX_AGE`].
     pub fn snapshot_is_fresh(&self, category: Category) -> bool {
         fs::metadata(self.snapshot_path(category))
@@ -335,21 +313,12 @@ impl SourceCache {
             .and_then(|t| SystemTime::now().duration_since(t).ok())
             .is_some_and(|age| age < SNAPSHOT_MAX_AGE)
     }
-
-    /// The cached files that hold `category` over `range` (all of them must exist).
-    pub fn files(&self, category: Category, range: &DateRange) -> Vec<PathBuf> {
-        if category.is_snapshot() {
-            vec![self.snapshot_path(category)]
-        } else {
-            range.days().map(|d| self.day_path(category, d)).collect()
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dates::parse_date;
+    use crate::dates::{DateRange, parse_date};
 
     #[test]
     fn layout_is_versioned_per_source_and_category() {
@@ -375,7 +344,7 @@ mod tests {
         fs::write(s.dir.join(".tmp-manifest"), b"partial").unwrap();
         let facts = FileFacts::example(1, 5);
         let mut manifest = s.manifest(&crate::printer::Printer::new(true, 0));
-        s.record(&mut manifest, vec![(Category::Activity, KnownFile { path: recorded.clone(), facts })]);
+        s.record(&mut manifest, vec![(Category::Activity, KnownFile::whole(recorded.clone(), facts))]);
         manifest.save().unwrap();
         let entries = cache.list().unwrap();
         assert_eq!(entries.len(), 1);
@@ -383,7 +352,7 @@ mod tests {
         assert_eq!(entries[0].bytes, 5);
         assert!(s.known(&manifest, Category::Activity, &recorded).is_none(), "its mtime is not the recorded one");
         let range = DateRange::new(parse_date("2025-10-01").unwrap(), parse_date("2025-10-03").unwrap()).unwrap();
-        assert_eq!(s.missing_days(Category::Activity, &range.days().collect::<Vec<_>>()).len(), 1);
+        assert_eq!(s.missing_days(&manifest, Category::Activity, &range.days().collect::<Vec<_>>()).len(), 1);
         s.remove_stale_temporaries().unwrap();
         assert!(!s.category_dir(Category::Activity).join(".tmp-abc.parquet").exists());
         assert!(!s.dir.join(".tmp-manifest").exists());

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use super::manifest::checksum;
-use super::{Cache, SNAPSHOT_FILE, day_of};
+use super::{Cache, SNAPSHOT_FILE, Span};
 use crate::category::Category;
 use crate::error::{Error, Result};
 use crate::printer::Printer;
@@ -77,12 +77,12 @@ impl Cache {
 }
 
 impl super::SourceCache {
-    /// The day files and snapshot in `category`'s folder (not temporaries).
+    /// The day files, month files and snapshot in `category`'s folder (not temporaries).
     fn cache_files(&self, category: Category) -> Vec<PathBuf> {
         let Ok(entries) = fs::read_dir(self.category_dir(category)) else { return Vec::new() };
         let mut files: Vec<PathBuf> = entries
             .flatten()
-            .filter(|e| e.file_name().to_str().is_some_and(|n| n == SNAPSHOT_FILE || day_of(n).is_some()))
+            .filter(|e| e.file_name().to_str().is_some_and(|n| n == SNAPSHOT_FILE || Span::of(n).is_some()))
             .map(|e| e.path())
             .collect();
         files.sort();

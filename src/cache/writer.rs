@@ -166,7 +166,7 @@ impl CacheWriter {
             {
                 dirs.push(parent.to_path_buf());
             }
-            published.push((category, KnownFile { path: target, facts }));
+            published.push((category, KnownFile::whole(target, facts)));
         }
         for dir in dirs {
             sync_dir(&dir)?;
@@ -252,11 +252,18 @@ mod tests {
             )
             .unwrap();
         writer.write_dated(Category::Activity, &activity(vec![oct1 + 2 * MICROS_PER_DAY - 1])).unwrap();
-        assert_eq!(source.missing_days(Category::Activity, &days).len(), 3, "nothing visible before commit");
+        assert_eq!(
+            source.missing_days(&source.recorded(), Category::Activity, &days).len(),
+            3,
+            "nothing visible before commit"
+        );
         assert_eq!(writer.commit().unwrap().len(), 2);
         assert_eq!(rows(&source.day_path(Category::Activity, range.start)), 1);
         assert_eq!(rows(&source.day_path(Category::Activity, range.end)), 1);
-        assert_eq!(source.missing_days(Category::Activity, &days), vec![parse_date("2025-10-02").unwrap()]);
+        assert_eq!(
+            source.missing_days(&source.recorded(), Category::Activity, &days),
+            vec![parse_date("2025-10-02").unwrap()]
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::cache::KnownFile;
 pub(super) fn of_files(files: &[KnownFile]) -> Option<BTreeSet<String>> {
     let mut held = BTreeSet::new();
     for file in files {
-        held.extend(file.facts.event_types.clone()?);
+        held.extend(file.read_facts().event_types?);
     }
     Some(held)
 }

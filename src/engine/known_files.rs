@@ -16,17 +16,18 @@ use datafusion::datasource::TableType;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingTableUrl, PartitionedFile};
-use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::Result as DFResult;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::expr_rewriter::unnormalize_col;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, col, lit};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 
-use crate::cache::KnownFile;
+use crate::cache::{FileFacts, KnownFile};
 use crate::error::{Error, Result};
 
 /// The column whose range each file's facts give.
@@ -42,7 +43,10 @@ pub(crate) struct KnownFilesTable {
 
 #[derive(Debug)]
 struct Located {
-    known: KnownFile,
+    /// Of what is read: all of the file, or some days of a month file.
+    facts: FileFacts,
+    /// The `ts` ranges read, when only some days of the file are.
+    ranges: Option<Vec<(i64, i64)>>,
     location: datafusion::object_store::path::Path,
 }
 
@@ -57,7 +61,11 @@ impl KnownFilesTable {
         // Folders are resolved once each (a year is 365 files in one folder).
         let mut folders: Vec<(&Path, datafusion::object_store::path::Path)> = Vec::new();
         // A day without rows adds nothing to any answer: it is not read at all.
-        for known in files.iter().filter(|f| f.facts.rows > 0) {
+        for known in files {
+            let facts = known.read_facts();
+            if facts.rows == 0 {
+                continue;
+            }
             let (Some(folder), Some(name)) = (known.path.parent(), known.path.file_name()) else {
                 return Err(Error::Internal(format!("{} is not a file path", known.path.display())));
             };
@@ -70,7 +78,7 @@ impl KnownFilesTable {
                 }
             };
             let location = resolved.join(name.to_string_lossy().as_ref());
-            located.push(Located { known: known.clone(), location });
+            located.push(Located { facts, ranges: known.read_ranges(), location });
         }
         Ok(KnownFilesTable { schema, files: located, ts })
     }
@@ -79,7 +87,7 @@ impl KnownFilesTable {
     fn statistics<'a>(&self, files: impl IntoIterator<Item = &'a Located>) -> Statistics {
         let (mut rows, mut bytes, mut min, mut max) = (0u64, 0u64, None::<i64>, None::<i64>);
         for file in files {
-            let facts = &file.known.facts;
+            let facts = &file.facts;
             rows += facts.rows;
             bytes += facts.bytes;
             min = match (min, facts.min_ts) {
@@ -129,15 +137,50 @@ impl KnownFilesTable {
     }
 }
 
+impl KnownFilesTable {
+    /// When some of `files` are read for only some of their days: the predicate that keeps the
+    /// rows of what is read, `ts` within the ranges of all of them.
+    fn read_within(&self, state: &dyn Session, files: &[&Located]) -> DFResult<Option<Arc<dyn PhysicalExpr>>> {
+        let Some((_, tz)) = &self.ts else { return Ok(None) };
+        if files.iter().all(|f| f.ranges.is_none()) {
+            return Ok(None);
+        }
+        let mut ranges: Vec<(i64, i64)> = files
+            .iter()
+            .flat_map(|f| match (&f.ranges, f.facts.min_ts, f.facts.max_ts) {
+                (Some(ranges), _, _) => ranges.clone(),
+                (None, Some(min), Some(max)) => vec![(min, max.saturating_add(1))],
+                (None, _, _) => Vec::new(),
+            })
+            .collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
+        for (start, end) in ranges {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        let at = |micros: i64| lit(ScalarValue::TimestampMicrosecond(Some(micros), tz.clone()));
+        let within = merged
+            .into_iter()
+            .map(|(start, end)| col(TS).gt_eq(at(start)).and(col(TS).lt(at(end))))
+            .reduce(Expr::or)
+            .unwrap_or_else(|| lit(false));
+        let schema = DFSchema::try_from(self.schema.as_ref().clone())?;
+        state.create_physical_expr(within, &schema).map(Some)
+    }
+}
+
 /// The files' `ts` ranges and row counts, as a pruning predicate reads them.
 struct FileRanges<'a> {
     table: &'a KnownFilesTable,
 }
 
 impl FileRanges<'_> {
-    fn ts(&self, column: &Column, value: impl Fn(&KnownFile) -> Option<i64>) -> Option<ArrayRef> {
+    fn ts(&self, column: &Column, value: impl Fn(&Located) -> Option<i64>) -> Option<ArrayRef> {
         let (_, tz) = self.table.ts.as_ref().filter(|_| column.name == TS)?;
-        let values: Vec<Option<i64>> = self.table.files.iter().map(|f| value(&f.known)).collect();
+        let values: Vec<Option<i64>> = self.table.files.iter().map(value).collect();
         Some(Arc::new(TimestampMicrosecondArray::from(values).with_timezone_opt(tz.clone())))
     }
 }
@@ -156,7 +199,7 @@ impl PruningStatistics for FileRanges<'_> {
         (column.name == TS).then(|| Arc::new(UInt64Array::from(vec![0; self.table.files.len()])) as ArrayRef)
     }
     fn row_counts(&self) -> Option<ArrayRef> {
-        Some(Arc::new(UInt64Array::from_iter_values(self.table.files.iter().map(|f| f.known.facts.rows))))
+        Some(Arc::new(UInt64Array::from_iter_values(self.table.files.iter().map(|f| f.facts.rows))))
     }
     fn contained(
         &self,
@@ -169,7 +212,7 @@ impl PruningStatistics for FileRanges<'_> {
 
 /// `files` in `groups` runs of about equal bytes, each in the given order.
 fn grouped<'a>(files: &[&'a Located], groups: usize) -> Vec<Vec<&'a Located>> {
-    let total: u64 = files.iter().map(|f| f.known.facts.bytes).sum();
+    let total: u64 = files.iter().map(|f| f.facts.bytes).sum();
     let per_group = total.div_ceil(groups.max(1) as u64).max(1);
     let mut out: Vec<Vec<&Located>> = vec![Vec::new()];
     let mut filled = 0;
@@ -178,7 +221,7 @@ fn grouped<'a>(files: &[&'a Located], groups: usize) -> Vec<Vec<&'a Located>> {
             out.push(Vec::new());
             filled = 0;
         }
-        filled += file.known.facts.bytes;
+        filled += file.facts.bytes;
         if let Some(group) = out.last_mut() {
             group.push(*file);
         }
@@ -210,7 +253,14 @@ impl TableProvider for KnownFilesTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
+        let mut options = state.table_options().parquet.clone();
+        let mut source = ParquetSource::new(TableSchema::from(self.schema.clone()));
+        if let Some(within) = self.read_within(state, &kept)? {
+            // Some days of a month file: its other rows are left out as the scan reads.
+            options.global.pushdown_filters = true;
+            source = source.with_predicate(within);
+        }
+        let format = ParquetFormat::default().with_options(options);
         let groups = grouped(&kept, state.config_options().execution.target_partitions)
             .into_iter()
             .map(|group| {
@@ -218,7 +268,7 @@ impl TableProvider for KnownFilesTable {
                 let files = group
                     .into_iter()
                     .map(|file| {
-                        let facts = &file.known.facts;
+                        let facts = &file.facts;
                         let mut partitioned = PartitionedFile::new_from_meta(datafusion::object_store::ObjectMeta {
                             location: file.location.clone(),
                             last_modified: chrono::DateTime::from_timestamp_nanos(
@@ -239,8 +289,7 @@ impl TableProvider for KnownFilesTable {
                 FileGroup::new(files).with_statistics(Arc::new(statistics))
             })
             .collect();
-        let source = format.file_source(TableSchema::from(self.schema.clone()));
-        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
+        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
             .with_file_groups(groups)
             .with_statistics(self.statistics(kept.iter().copied()))
             .with_projection_indices(projection.cloned())?
@@ -301,7 +350,7 @@ mod tests {
     fn located(day: u32, bytes: u64) -> Located {
         let facts = FileFacts::example(1, bytes);
         let path = format!("/c/activity/2025-10-{day:02}.parquet");
-        Located { known: KnownFile { path: path.clone().into(), facts }, location: path.as_str().into() }
+        Located { facts, ranges: None, location: path.as_str().into() }
     }
 
     #[test]
@@ -310,7 +359,7 @@ mod tests {
             [10, 10, 10, 10, 40, 5, 5].iter().enumerate().map(|(i, b)| located(i as u32 + 1, *b)).collect();
         let refs: Vec<&Located> = files.iter().collect();
         let days = |groups: Vec<Vec<&Located>>| -> Vec<Vec<u64>> {
-            groups.iter().map(|g| g.iter().map(|f| f.known.facts.bytes).collect()).collect()
+            groups.iter().map(|g| g.iter().map(|f| f.facts.bytes).collect()).collect()
         };
         assert_eq!(days(grouped(&refs, 2)), vec![vec![10, 10, 10, 10, 40], vec![5, 5]]);
         assert_eq!(days(grouped(&refs, 1)), vec![vec![10, 10, 10, 10, 40, 5, 5]], "one partition reads days in order");

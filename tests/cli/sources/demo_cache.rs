@@ -1,6 +1,7 @@
 //! The per-day cache on the demo source: only missing days are fetched, a day is the same
 //! whatever range produced it, processes share it, it can be listed, verified and cleared, a
-//! damaged day is fetched again, and warm queries read the manifest instead of the files.
+//! damaged day is fetched again, warm queries read the manifest instead of the files, and a
+//! complete month becomes one file that answers as its days did.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -272,4 +273,59 @@ fn the_manifest_answers_warm_queries_and_verify_finds_what_it_cannot_see() {
     assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), expected);
     let out = env.cmd().args(["cache", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("2025-10-04"), "listed from the manifest written again");
+}
+
+#[test]
+fn a_complete_month_becomes_one_file_that_answers_as_its_days() {
+    let env = Env::new();
+    let sql =
+        "SELECT CAST(ts AS DATE) AS day, type, count(*) AS n, min(ts) AS first FROM activity GROUP BY ALL ORDER BY ALL";
+    let rows = |value: Value| value.as_array().cloned().unwrap();
+    let days_of = |all: &[Value], from: &str, to: &str| -> Vec<Value> {
+        all.iter().filter(|r| (from..=to).contains(&r["day"].as_str().unwrap())).cloned().collect()
+    };
+    // All of September but its last day: day files, whose answers DuckDB confirms.
+    let mut month = rows(env.query_json("2025-09-01", "2025-09-29", sql));
+    crate::common::assert_same_rows(&Value::from(month.clone()), &env.duckdb("2025-09-01", "2025-09-29", sql), true);
+    // Its last day completes it: the month is rewritten as one file.
+    month.extend(rows(env.query_json("2025-09-30", "2025-09-30", sql)));
+    let folder = env.cache().join(crate::common::LAYOUT).join(crate::common::DEMO_ID).join("activity");
+    assert!(folder.join("2025-09.parquet").is_file());
+    assert!(env.day_files("activity", "2025-09-01", "2025-09-30").is_empty(), "its day files are gone");
+    assert!(cached_days(&env).iter().any(|l| l.contains("activity") && l.contains(" 30 ")), "{:?}", cached_days(&env));
+    assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
+    // Some of its days: only theirs, counted from the manifest, nothing fetched.
+    let some = days_of(&month, "2025-09-03", "2025-09-05");
+    let out = env
+        .demo()
+        .args(["-v", "query", "--start-date", "2025-09-03", "--end-date", "2025-09-05", "--json", "--sql", sql])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("fetched"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(rows(serde_json::from_slice(&out.stdout).unwrap()), some);
+    let total: u64 = some.iter().map(|r| r["n"].as_u64().unwrap()).sum();
+    let count = env.query_json("2025-09-03", "2025-09-05", "SELECT count(*) AS n FROM activity");
+    assert_eq!(count[0]["n"].as_u64(), Some(total));
+    // A day fetched again is read from its own file, then the month is rewritten with it.
+    let out = env
+        .demo()
+        .args(["query", "--no-cache", "--start-date", "2025-09-04", "--end-date", "2025-09-04", "--json", "--sql", sql])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(rows(serde_json::from_slice(&out.stdout).unwrap()), days_of(&month, "2025-09-04", "2025-09-04"));
+    assert!(env.day_files("activity", "2025-09-01", "2025-09-30").is_empty());
+    assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
+    // A damaged month file is fetched again, as a damaged day is.
+    flip_middle_byte(&folder.join("2025-09.parquet"));
+    let out = env.cmd().args(["cache", "verify"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2025-09.parquet"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(rows(env.query_json("2025-09-03", "2025-09-05", sql)), some);
+    assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
+    assert!(folder.join("2025-09.parquet").is_file());
 }

@@ -1,0 +1,201 @@
+//! Compaction: a complete month of day files rewritten as one file (`2025-10.parquet`), the days
+//! one after the other, packed whole into row groups, so that a year is 12 files to open rather
+//! than 365. The manifest keeps each day's facts (see [`super::manifest::DayFacts`]): a query of
+//! some of its days counts and prunes as it would over day files. A day fetched again later has a
+//! file of its own, which is read instead, until the month is rewritten with it.
+
+use std::fs::{self, File};
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use datafusion::parquet::file::metadata::KeyValue;
+
+use super::day_file::{ROW_GROUP_ROWS, cache_writer_properties};
+use super::manifest::{DAYS_KEY, DayFacts, FileFacts, Manifest};
+use super::{KnownFile, SourceCache, Span};
+use crate::atomic::{stage, sync_dir};
+use crate::category::Category;
+use crate::error::{Error, Result};
+use crate::shred::cached_schema;
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// Rows read at a time from the files being merged.
+const BATCH_ROWS: usize = 8192;
+
+/// Where one day of the month is read from.
+enum Part {
+    DayFile(KnownFile),
+    /// The month's current file, which lists these facts for the day.
+    MonthFile(DayFacts),
+}
+
+impl SourceCache {
+    /// Rewrites `category`'s `month` as one file when every day of it is cached and some are in
+    /// day files; then removes those day files. Returns whether it did. Call with the exclusive
+    /// lock: until the manifest is saved, the day files are what a reader sees.
+    pub(super) fn compact(&self, manifest: &mut Manifest, category: Category, month: Span) -> Result<bool> {
+        let month_path = self.span_path(category, month);
+        let current = self.known(manifest, category, &month_path);
+        let listed = current.as_ref().and_then(|f| f.facts.days.clone()).unwrap_or_default();
+        let mut parts = Vec::new();
+        for day in month.days() {
+            match self.known(manifest, category, &self.day_path(category, day)) {
+                Some(file) => parts.push(Part::DayFile(file)),
+                None => match listed.iter().find(|d| d.day == day) {
+                    Some(facts) => parts.push(Part::MonthFile(facts.clone())),
+                    None => return Ok(false),
+                },
+            }
+        }
+        if !parts.iter().any(|p| matches!(p, Part::DayFile(_))) {
+            return Ok(false);
+        }
+        let name = month.file_name();
+        let failed = |e: &dyn std::fmt::Display| {
+            Error::write(format!(
+                "cannot rewrite the cached {category} of {} as one file",
+                name.trim_end_matches(".parquet")
+            ))(e.to_string())
+        };
+        let (file, staged) = stage(&month_path, 0o600, ".parquet")?;
+        let schema = cached_schema(category);
+        let mut writer =
+            ArrowWriter::try_new(file, schema.clone(), Some(cache_writer_properties())).map_err(|e| failed(&e))?;
+        let mut month_rows = match &current {
+            Some(file) => Some(MonthRows::open(file)?),
+            None => None,
+        };
+        let mut days = Vec::with_capacity(parts.len());
+        let mut replaced = Vec::new();
+        for part in parts {
+            let facts = match &part {
+                Part::DayFile(file) => day_facts(file, &file.path),
+                Part::MonthFile(facts) => Some(facts.clone()),
+            }
+            .ok_or_else(|| failed(&"a day file does not name its day"))?;
+            // Days are kept whole in a row group, so that its `ts` statistics prune by day.
+            let buffered = writer.in_progress_rows();
+            if buffered > 0 && buffered as u64 + facts.rows > ROW_GROUP_ROWS as u64 {
+                writer.flush().map_err(|e| failed(&e))?;
+            }
+            let mut written = 0u64;
+            let mut write = |batch: RecordBatch| -> std::result::Result<(), String> {
+                let batch =
+                    RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).map_err(|e| e.to_string())?;
+                written += batch.num_rows() as u64;
+                writer.write(&batch).map_err(|e| e.to_string())
+            };
+            match part {
+                Part::DayFile(file) => {
+                    for batch in reader(&file.path)? {
+                        write(batch.map_err(|e| failed(&e))?).map_err(|e| failed(&e))?;
+                    }
+                    replaced.push(file.path);
+                }
+                Part::MonthFile(facts) => match month_rows.as_mut() {
+                    Some(rows) => rows.copy_day(facts.day, &mut write).map_err(|e| failed(&e))?,
+                    None => return Err(failed(&"the month's file is gone")),
+                },
+            }
+            if written != facts.rows {
+                return Err(failed(&format!("{} holds {written} rows where {} were recorded", facts.day, facts.rows)));
+            }
+            days.push(facts);
+        }
+        let listing = serde_json::to_string(&days).map_err(|e| failed(&e))?;
+        writer.append_key_value_metadata(KeyValue::new(DAYS_KEY.to_string(), listing));
+        let file = writer.into_inner().map_err(|e| failed(&e))?;
+        file.sync_all().map_err(Error::io("cannot sync", staged.temp_path()))?;
+        drop(file);
+        let facts = FileFacts::read(staged.temp_path(), category, Some(month))
+            .ok_or_else(|| failed(&"the file just written does not read back"))?;
+        staged.publish()?;
+        manifest.record(self.key(category, &month_path), facts);
+        for path in &replaced {
+            manifest.forget(&self.key(category, path));
+        }
+        manifest.save()?;
+        for path in &replaced {
+            match fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io("cannot remove", path)(e)),
+                _ => {}
+            }
+        }
+        sync_dir(&self.category_dir(category))?;
+        Ok(true)
+    }
+}
+
+/// A day file's facts as its month file lists them.
+fn day_facts(file: &KnownFile, path: &std::path::Path) -> Option<DayFacts> {
+    let Span::Day(day) = Span::of(path.file_name()?.to_str()?)? else { return None };
+    let facts = &file.facts;
+    Some(DayFacts {
+        day,
+        rows: facts.rows,
+        min_ts: facts.min_ts,
+        max_ts: facts.max_ts,
+        event_types: facts.event_types.clone(),
+    })
+}
+
+fn reader(path: &std::path::Path) -> Result<ParquetRecordBatchReader> {
+    let file = File::open(path).map_err(Error::io("cannot open", path))?;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|builder| builder.with_batch_size(BATCH_ROWS).build())
+        .map_err(|e| Error::write(format!("cannot read {}", path.display()))(e.to_string()))
+}
+
+/// A month file's rows, read once from front to back and handed out day by day (the file holds
+/// its days one after the other).
+struct MonthRows {
+    reader: ParquetRecordBatchReader,
+    /// Rows read but of a later day than the last one asked for.
+    held: Option<RecordBatch>,
+    last_day: i64,
+}
+
+impl MonthRows {
+    fn open(file: &KnownFile) -> Result<MonthRows> {
+        Ok(MonthRows { reader: reader(&file.path)?, held: None, last_day: i64::MIN })
+    }
+
+    /// Hands `day`'s rows to `write`, skipping those of earlier days (which a day file replaces).
+    fn copy_day(
+        &mut self,
+        day: NaiveDate,
+        write: &mut impl FnMut(RecordBatch) -> std::result::Result<(), String>,
+    ) -> std::result::Result<(), String> {
+        let wanted = Span::Day(day).micros().0.div_euclid(MICROS_PER_DAY);
+        loop {
+            let batch = match self.held.take() {
+                Some(batch) => batch,
+                None => match self.reader.next() {
+                    Some(batch) => batch.map_err(|e| e.to_string())?,
+                    None => return Ok(()),
+                },
+            };
+            let ts = batch.column_by_name("ts").and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>());
+            let Some(ts) = ts else { return Err("the month's file has no `ts` column".into()) };
+            let days: Vec<i64> = ts.values().iter().map(|t| t.div_euclid(MICROS_PER_DAY)).collect();
+            let in_order = days.first().is_none_or(|first| *first >= self.last_day)
+                && days.windows(2).all(|pair| pair[0] <= pair[1]);
+            if !in_order {
+                return Err("the month's file does not hold its days in order".into());
+            }
+            let from = days.partition_point(|d| *d < wanted);
+            let to = days.partition_point(|d| *d <= wanted);
+            self.last_day = days[..to].last().copied().unwrap_or(self.last_day);
+            if to > from {
+                write(batch.slice(from, to - from))?;
+            }
+            if to < batch.num_rows() {
+                self.held = Some(batch.slice(to, batch.num_rows() - to));
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! What the engine is given of the cache: files with their facts and, for a month file read for
+//! only some of its days, those days; and the spans (a day, a month) a dated file's name covers.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+
+use super::manifest::{DayFacts, FileFacts, Manifest, union_of_types};
+use crate::category::Category;
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// The days a dated cache file holds: one UTC day (`2025-10-01.parquet`), or a whole calendar
+/// month once compacted (`2025-10.parquet`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Span {
+    Day(NaiveDate),
+    /// Named by its first day.
+    Month(NaiveDate),
+}
+
+impl Span {
+    /// The span a file name gives, if it names one.
+    pub(crate) fn of(file_name: &str) -> Option<Span> {
+        let stem = file_name.strip_suffix(".parquet")?;
+        match stem.len() {
+            10 => NaiveDate::parse_from_str(stem, "%Y-%m-%d").ok().map(Span::Day),
+            7 => NaiveDate::parse_from_str(&format!("{stem}-01"), "%Y-%m-%d").ok().map(Span::Month),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn month_of(day: NaiveDate) -> Span {
+        Span::Month(day.with_day(1).unwrap_or(day))
+    }
+
+    pub(crate) fn file_name(self) -> String {
+        match self {
+            Span::Day(day) => format!("{day}.parquet"),
+            Span::Month(first) => format!("{}.parquet", first.format("%Y-%m")),
+        }
+    }
+
+    /// Its days, in order.
+    pub(crate) fn days(self) -> Vec<NaiveDate> {
+        match self {
+            Span::Day(day) => vec![day],
+            Span::Month(first) => first.iter_days().take_while(|d| d.month() == first.month()).collect(),
+        }
+    }
+
+    /// Its `ts` range in µs since the epoch: from its first instant, up to (not including) the
+    /// next span's.
+    pub(crate) fn micros(self) -> (i64, i64) {
+        let days = self.days();
+        let first = days.first().map_or(0, |d| d.signed_duration_since(epoch()).num_days());
+        let start = first.saturating_mul(MICROS_PER_DAY);
+        (start, start.saturating_add(MICROS_PER_DAY.saturating_mul(days.len() as i64)))
+    }
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+/// A cached file and what the manifest knows of it: what the engine registers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFile {
+    pub path: PathBuf,
+    pub facts: FileFacts,
+    /// For a month file read for only some of its days: those days, in order.
+    pub part: Option<Vec<DayFacts>>,
+}
+
+impl KnownFile {
+    /// All of `path`.
+    pub(crate) fn whole(path: PathBuf, facts: FileFacts) -> KnownFile {
+        KnownFile { path, facts, part: None }
+    }
+
+    /// Of a month file, `days` only (all of it when they are all its days).
+    pub(crate) fn days_of(path: PathBuf, facts: FileFacts, days: Vec<DayFacts>) -> KnownFile {
+        let all = facts.days.as_ref().is_some_and(|listed| listed.len() == days.len());
+        KnownFile { path, facts, part: (!all).then_some(days) }
+    }
+
+    /// The facts of what is read: the whole file's, or the chosen days' rows, `ts` range and
+    /// event types (with the whole file's bytes).
+    pub(crate) fn read_facts(&self) -> FileFacts {
+        let Some(days) = &self.part else { return self.facts.clone() };
+        FileFacts {
+            rows: days.iter().map(|d| d.rows).sum(),
+            min_ts: days.iter().filter_map(|d| d.min_ts).min(),
+            max_ts: days.iter().filter_map(|d| d.max_ts).max(),
+            event_types: union_of_types(days),
+            ..self.facts.clone()
+        }
+    }
+
+    /// The `ts` ranges to read when only some days are: each run of consecutive days as one
+    /// range, in µs since the epoch, from its first instant up to the next day's.
+    pub(crate) fn read_ranges(&self) -> Option<Vec<(i64, i64)>> {
+        let days = self.part.as_ref()?;
+        let mut ranges: Vec<(i64, i64)> = Vec::new();
+        for day in days {
+            let (start, end) = Span::Day(day.day).micros();
+            match ranges.last_mut() {
+                Some(last) if last.1 == start => last.1 = end,
+                _ => ranges.push((start, end)),
+            }
+        }
+        Some(ranges)
+    }
+
+    /// Reads `other`'s days of the same file as well (the engine over several ranges).
+    pub(crate) fn join(&mut self, other: KnownFile) {
+        match (&mut self.part, other.part) {
+            (Some(days), Some(more)) => {
+                days.extend(more);
+                days.sort_by_key(|d| d.day);
+                days.dedup_by_key(|d| d.day);
+                if self.facts.days.as_ref().is_some_and(|listed| listed.len() == days.len()) {
+                    self.part = None;
+                }
+            }
+            (part, _) => *part = None,
+        }
+    }
+}
+
+impl super::SourceCache {
+    /// `path` with what `manifest` knows of it, if it still is the file described there.
+    pub(crate) fn known(&self, manifest: &Manifest, category: Category, path: &Path) -> Option<KnownFile> {
+        let facts = manifest.get(&self.key(category, path))?;
+        facts.describes(path).then(|| KnownFile::whole(path.to_path_buf(), facts.clone()))
+    }
+
+    /// The files that hold `days` of a dated category, in day order: each day's own file, or
+    /// else its month's file (read for those of its days that have no file of their own).
+    /// `None` if a day is in neither, as the manifest describes them.
+    pub(crate) fn known_days(
+        &self,
+        manifest: &Manifest,
+        category: Category,
+        days: &[NaiveDate],
+    ) -> Option<Vec<KnownFile>> {
+        let mut files: Vec<KnownFile> = Vec::new();
+        let mut months: Vec<(NaiveDate, Option<KnownFile>)> = Vec::new();
+        for &day in days {
+            if let Some(file) = self.known(manifest, category, &self.day_path(category, day)) {
+                files.push(file);
+                continue;
+            }
+            let Span::Month(first) = Span::month_of(day) else { return None };
+            if !months.iter().any(|(m, _)| *m == first) {
+                months.push((first, self.known(manifest, category, &self.span_path(category, Span::Month(first)))));
+            }
+            let month = months.iter().find(|(m, _)| *m == first).and_then(|(_, file)| file.as_ref())?;
+            let facts = month.facts.days.iter().flatten().find(|d| d.day == day)?.clone();
+            match files.iter_mut().find(|f| f.path == month.path) {
+                Some(file) => file.join(KnownFile::days_of(month.path.clone(), month.facts.clone(), vec![facts])),
+                None => files.push(KnownFile::days_of(month.path.clone(), month.facts.clone(), vec![facts])),
+            }
+        }
+        Some(files)
+    }
+
+    /// Those of `days` that are neither in a day file nor in a month file the manifest lists
+    /// them in.
+    pub(crate) fn missing_days(&self, manifest: &Manifest, category: Category, days: &[NaiveDate]) -> Vec<NaiveDate> {
+        let in_month = |day: NaiveDate| {
+            let month = self.span_path(category, Span::month_of(day));
+            month.is_file()
+                && manifest
+                    .get(&self.key(category, &month))
+                    .is_some_and(|f| f.days.iter().flatten().any(|d| d.day == day))
+        };
+        days.iter().copied().filter(|d| !self.day_path(category, *d).is_file() && !in_month(*d)).collect()
+    }
+
+    /// The files `fill` checks before it fetches `days`: each day's, and their months'.
+    pub(crate) fn files_to_check(&self, category: Category, days: &[NaiveDate]) -> Vec<PathBuf> {
+        if category.is_snapshot() {
+            return vec![self.snapshot_path(category)];
+        }
+        let mut files: Vec<PathBuf> = days.iter().map(|d| self.day_path(category, *d)).collect();
+        let mut months: Vec<Span> = days.iter().map(|d| Span::month_of(*d)).collect();
+        months.dedup();
+        files.extend(months.into_iter().map(|m| self.span_path(category, m)));
+        files
+    }
+}
+
+#[cfg(test)]
+impl KnownFile {
+    /// A file's facts read from the file itself, as for a file no manifest describes.
+    pub(crate) fn read(path: &Path, category: crate::category::Category) -> KnownFile {
+        let span = path.file_name().and_then(|n| n.to_str()).and_then(Span::of);
+        let facts = FileFacts::read(path, category, span).expect("a cache file");
+        KnownFile::whole(path.to_path_buf(), facts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dates::parse_date;
+
+    fn day(text: &str) -> NaiveDate {
+        parse_date(text).unwrap()
+    }
+
+    #[test]
+    fn file_names_give_a_day_or_a_month() {
+        assert_eq!(Span::of("2025-10-01.parquet"), Some(Span::Day(day("2025-10-01"))));
+        assert_eq!(Span::of("2025-02.parquet"), Some(Span::Month(day("2025-02-01"))));
+        assert_eq!(Span::of("snapshot.parquet"), None);
+        assert_eq!(Span::of("2025-13.parquet"), None);
+        assert_eq!(Span::Month(day("2024-02-01")).days().len(), 29);
+        assert_eq!(Span::month_of(day("2024-02-17")).file_name(), "2024-02.parquet");
+        let second = NaiveDate::from_ymd_opt(1970, 1, 2).unwrap();
+        assert_eq!(Span::Day(second).micros(), (MICROS_PER_DAY, 2 * MICROS_PER_DAY));
+        let (start, end) = Span::Month(day("2025-10-01")).micros();
+        assert_eq!((end - start) / MICROS_PER_DAY, 31);
+        assert_eq!(start, Span::Day(day("2025-10-01")).micros().0);
+    }
+
+    #[test]
+    fn some_days_of_a_month_file_are_read_as_ranges() {
+        let facts_of = |d: &str, rows| DayFacts { day: day(d), rows, min_ts: None, max_ts: None, event_types: None };
+        let listed = vec![facts_of("2025-10-01", 1), facts_of("2025-10-02", 2), facts_of("2025-10-04", 4)];
+        let facts = FileFacts { days: Some(listed.clone()), ..FileFacts::example(7, 100) };
+        let mut file = KnownFile::days_of("m".into(), facts.clone(), listed[..2].to_vec());
+        assert_eq!(file.read_facts().rows, 3);
+        let (first, second) = (Span::Day(day("2025-10-01")).micros(), Span::Day(day("2025-10-02")).micros());
+        assert_eq!(file.read_ranges(), Some(vec![(first.0, second.1)]), "consecutive days are one range");
+        file.join(KnownFile::days_of("m".into(), facts.clone(), listed[2..].to_vec()));
+        assert_eq!(file.part, None, "all its days: the whole file");
+        assert_eq!(file.read_facts().rows, 7);
+        assert!(KnownFile::days_of("m".into(), facts, listed).part.is_none());
+    }
+}
