@@ -200,14 +200,19 @@ impl Context {
         let (options, filled) = self.filled(ranges, categories, refresh, parallelism).await?;
         let Some((files, lease)) = filled else { return empty_engine(&options) };
         let mut all = crate::cache::fill::RangeFiles::new();
+        // Where each file is in `all` (a year is hundreds of files: no search of the list).
+        let mut positions: std::collections::HashMap<(Category, std::path::PathBuf), usize> = Default::default();
         for range_files in files {
             for (category, known) in range_files {
                 let held = all.entry(category).or_default();
                 // A snapshot (or a month file) is the same file in several ranges.
                 for file in known {
-                    match held.iter_mut().find(|h| h.path == file.path) {
-                        Some(same) => same.join(file),
-                        None => held.push(file),
+                    match positions.entry((category, file.path.clone())) {
+                        std::collections::hash_map::Entry::Occupied(at) => held[*at.get()].join(file),
+                        std::collections::hash_map::Entry::Vacant(at) => {
+                            at.insert(held.len());
+                            held.push(file);
+                        }
                     }
                 }
             }

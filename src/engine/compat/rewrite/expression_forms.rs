@@ -92,14 +92,30 @@ pub(crate) fn text_subscript(expr: &Expr) -> Option<Expr> {
         Expr::Function(f) => {
             let name = f.name.to_string().to_ascii_lowercase();
             let args = plain_args(f)?;
-            let text = literal(args.first()?)?;
+            let first = args.first()?;
+            let text = literal(first);
+            // Of a value whose type only the planner knows: written as the subscript, which
+            // the planner reads by type (characters of text, elements of a list).
+            let subscript = |access: Subscript| {
+                let plain = !matches!(first, Expr::Value(ValueWithSpan { value: Value::Null, .. }));
+                plain.then(|| Expr::CompoundFieldAccess {
+                    root: Box::new(first.clone()),
+                    access_chain: vec![AccessExpr::Subscript(access)],
+                })
+            };
             match (name.as_str(), &args[1..]) {
-                ("array_extract" | "list_extract" | "list_element" | "array_element", [index]) => {
-                    Some(call("text_element", vec![text, index.clone()]))
-                }
-                ("array_slice" | "list_slice", [from, to]) => {
-                    Some(call("text_slice", vec![text, from.clone(), to.clone()]))
-                }
+                ("array_extract" | "list_extract" | "list_element" | "array_element", [index]) => match text {
+                    Some(text) => Some(call("text_element", vec![text, index.clone()])),
+                    None => subscript(Subscript::Index { index: index.clone() }),
+                },
+                ("array_slice" | "list_slice", [from, to]) => match text {
+                    Some(text) => Some(call("text_slice", vec![text, from.clone(), to.clone()])),
+                    None => subscript(Subscript::Slice {
+                        lower_bound: Some(from.clone()),
+                        upper_bound: Some(to.clone()),
+                        stride: None,
+                    }),
+                },
                 _ => None,
             }
         }
