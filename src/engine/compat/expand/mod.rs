@@ -1,4 +1,4 @@
-//! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, `PIVOT`, `UNPIVOT`
+//! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, `* RENAME`, `PIVOT`, `UNPIVOT`
 //! and aliases used later in their SELECT. Each asks for probes — statements to plan (for the
 //! columns they would have) or to run (for the values they find) — and is expanded with the
 //! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
@@ -7,6 +7,7 @@ pub(crate) mod aliases;
 pub(crate) mod pivot_clauses;
 pub(crate) mod pivots;
 pub(crate) mod star_columns;
+pub(crate) mod star_rename;
 pub(crate) mod unpivots;
 
 use datafusion::sql::sqlparser::ast::Statement;
@@ -25,6 +26,7 @@ pub(crate) struct Expansion {
 
 enum Kind {
     Columns,
+    Rename,
     Unpivot,
     /// Whether the last plan probe is the PIVOT's source (for its implicit GROUP BY).
     Pivot {
@@ -32,11 +34,14 @@ enum Kind {
     },
 }
 
-/// The statement's next expansion, if it needs one: `COLUMNS(...)` first, then UNPIVOT, then
-/// PIVOT.
+/// The statement's next expansion, if it needs one: `COLUMNS(...)` first, then `* RENAME`, then
+/// UNPIVOT, then PIVOT.
 pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     if let Some(probe) = star_columns::columns_probe(statement) {
         return Some(Expansion { kind: Kind::Columns, plans: vec![probe], runs: Vec::new() });
+    }
+    if let Some(probe) = star_rename::rename_probe(statement) {
+        return Some(Expansion { kind: Kind::Rename, plans: vec![probe], runs: Vec::new() });
     }
     if let Some(probe) = unpivots::unpivot_probe(statement) {
         return Some(Expansion { kind: Kind::Unpivot, plans: vec![probe], runs: Vec::new() });
@@ -59,6 +64,7 @@ pub(crate) fn expand(
     let names = |columns: &Vec<SourceColumn>| columns.iter().map(|(_, name)| name.clone()).collect::<Vec<_>>();
     match expansion.kind {
         Kind::Columns => star_columns::expand_columns(statement, planned.first().map_or(&[][..], Vec::as_slice)),
+        Kind::Rename => star_rename::expand_rename(statement, planned.first().map_or(&[][..], Vec::as_slice)),
         Kind::Unpivot => unpivots::expand_unpivot(statement, &planned.first().map(names).unwrap_or_default()),
         Kind::Pivot { source_planned } => {
             let columns = if source_planned { planned.first().map(names).unwrap_or_default() } else { Vec::new() };

@@ -128,6 +128,9 @@ impl Dialect for DuckDbCompatDialect {
     fn supports_select_wildcard_replace(&self) -> bool {
         true
     }
+    fn supports_select_wildcard_rename(&self) -> bool {
+        true
+    }
     fn supports_notnull_operator(&self) -> bool {
         true
     }
