@@ -144,24 +144,43 @@ impl super::SourceCache {
         category: Category,
         days: &[NaiveDate],
     ) -> Option<Vec<KnownFile>> {
-        let mut files: Vec<KnownFile> = Vec::new();
-        let mut months: Vec<(NaiveDate, Option<KnownFile>)> = Vec::new();
+        enum Place {
+            Day(KnownFile),
+            /// The month file at this index of `months`, where its first day read is.
+            Month(usize),
+        }
+        let mut places: Vec<Place> = Vec::new();
+        // Each month file read once, with the days chosen of it.
+        let mut months: Vec<(Span, KnownFile, Vec<DayFacts>)> = Vec::new();
         for &day in days {
             if let Some(file) = self.known(manifest, category, &self.day_path(category, day)) {
-                files.push(file);
+                places.push(Place::Day(file));
                 continue;
             }
-            let Span::Month(first) = Span::month_of(day) else { return None };
-            if !months.iter().any(|(m, _)| *m == first) {
-                months.push((first, self.known(manifest, category, &self.span_path(category, Span::Month(first)))));
-            }
-            let month = months.iter().find(|(m, _)| *m == first).and_then(|(_, file)| file.as_ref())?;
-            let facts = month.facts.days.iter().flatten().find(|d| d.day == day)?.clone();
-            match files.iter_mut().find(|f| f.path == month.path) {
-                Some(file) => file.join(KnownFile::days_of(month.path.clone(), month.facts.clone(), vec![facts])),
-                None => files.push(KnownFile::days_of(month.path.clone(), month.facts.clone(), vec![facts])),
-            }
+            let month = Span::month_of(day);
+            let at = match months.iter().position(|(m, ..)| *m == month) {
+                Some(at) => at,
+                None => {
+                    let file = self.known(manifest, category, &self.span_path(category, month))?;
+                    months.push((month, file, Vec::new()));
+                    places.push(Place::Month(months.len() - 1));
+                    months.len() - 1
+                }
+            };
+            let (_, file, chosen) = &mut months[at];
+            chosen.push(file.facts.days.iter().flatten().find(|d| d.day == day)?.clone());
         }
+        let mut months: Vec<Option<(Span, KnownFile, Vec<DayFacts>)>> = months.into_iter().map(Some).collect();
+        let files = places
+            .into_iter()
+            .filter_map(|place| match place {
+                Place::Day(file) => Some(file),
+                Place::Month(at) => months
+                    .get_mut(at)?
+                    .take()
+                    .map(|(_, file, chosen)| KnownFile::days_of(file.path, file.facts, chosen)),
+            })
+            .collect();
         Some(files)
     }
 
