@@ -32,11 +32,73 @@ enum Part {
     MonthFile(DayFacts),
 }
 
+impl super::Cache {
+    /// `cache compact`: every complete month of every source's day files rewritten as one file,
+    /// waiting for processes that use the source. Returns each source with its months rewritten.
+    pub(crate) fn compact(&self, printer: &crate::printer::Printer) -> Result<Vec<(String, u64)>> {
+        let mut report = Vec::new();
+        for id in self.sources()? {
+            let source = self.source(&id);
+            let lock = source.lock()?;
+            lock.exclusive(printer)?;
+            source.remove_stale_temporaries()?;
+            let mut manifest = source.manifest(printer);
+            let mut rewritten = 0;
+            for category in Category::ALL.into_iter().filter(|c| !c.is_snapshot()) {
+                let mut months: Vec<Span> = manifest
+                    .entries()
+                    .filter_map(|(key, _)| key.strip_prefix(category.name())?.strip_prefix('/'))
+                    .filter_map(|name| match Span::of(name)? {
+                        Span::Day(day) => Some(Span::month_of(day)),
+                        Span::Month(_) => None,
+                    })
+                    .collect();
+                months.dedup();
+                for month in months {
+                    rewritten += u64::from(source.compact_month(&mut manifest, category, month)?);
+                }
+            }
+            manifest.save()?;
+            report.push((id, rewritten));
+        }
+        Ok(report)
+    }
+}
+
 impl SourceCache {
+    /// With the exclusive lock, after a fill: each compacted month of `days` that a day fetched
+    /// again now overrides is rewritten with it, so that no day is in two files a query reads.
+    /// A month that cannot be rewritten is removed (its days are fetched again), with a warning.
+    pub(crate) fn merge_refetched_days(
+        &self,
+        manifest: &mut Manifest,
+        categories: &[Category],
+        days: &[NaiveDate],
+        printer: &crate::printer::Printer,
+    ) -> Result<()> {
+        let mut months: Vec<Span> = days.iter().map(|d| Span::month_of(*d)).collect();
+        months.dedup();
+        for &category in categories.iter().filter(|c| !c.is_snapshot()) {
+            for &month in &months {
+                let path = self.span_path(category, month);
+                if self.known(manifest, category, &path).is_none() {
+                    continue;
+                }
+                if let Err(e) = self.compact_month(manifest, category, month) {
+                    printer.warn(&format!("{e}: removing it, its days will be fetched again"));
+                    manifest.forget(&self.key(category, &path));
+                    manifest.save()?;
+                    fs::remove_file(&path).map_err(Error::io("cannot remove", &path))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Rewrites `category`'s `month` as one file when every day of it is cached and some are in
     /// day files; then removes those day files. Returns whether it did. Call with the exclusive
     /// lock: until the manifest is saved, the day files are what a reader sees.
-    pub(super) fn compact(&self, manifest: &mut Manifest, category: Category, month: Span) -> Result<bool> {
+    fn compact_month(&self, manifest: &mut Manifest, category: Category, month: Span) -> Result<bool> {
         let month_path = self.span_path(category, month);
         let current = self.known(manifest, category, &month_path);
         let listed = current.as_ref().and_then(|f| f.facts.days.clone()).unwrap_or_default();

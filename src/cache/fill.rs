@@ -7,7 +7,7 @@ use std::time::Instant;
 use chrono::{Duration, NaiveDate};
 
 use crate::cache::writer::CacheWriter;
-use crate::cache::{KnownFile, Manifest, SourceCache, SourceLock, Span};
+use crate::cache::{KnownFile, SourceCache, SourceLock};
 use crate::category::Category;
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
@@ -153,7 +153,7 @@ async fn fill(
     if plan.is_empty() {
         printer.debug(&format!("cache: all {} days of {} are cached", days.len(), store.id()));
         manifest.save()?;
-        return compact_months(store, &mut manifest, categories, &days, printer);
+        return store.merge_refetched_days(&mut manifest, categories, &days, printer);
     }
     let started = Instant::now();
     let writer = CacheWriter::new(store.clone(), plan.days.clone());
@@ -178,33 +178,5 @@ async fn fill(
         store.id(),
         started.elapsed().as_secs_f64()
     ));
-    compact_months(store, &mut manifest, categories, &days, printer)
-}
-
-/// Rewrites each complete month of `days` as one file (see [`super::compact`]). A month that
-/// cannot be rewritten keeps its day files, which are as good: the user is told, nothing fails.
-fn compact_months(
-    store: &SourceCache,
-    manifest: &mut Manifest,
-    categories: &[Category],
-    days: &[NaiveDate],
-    printer: &Printer,
-) -> Result<()> {
-    let mut months: Vec<Span> = days.iter().map(|d| Span::month_of(*d)).collect();
-    months.dedup();
-    for &category in categories.iter().filter(|c| !c.is_snapshot()) {
-        for &month in &months {
-            let started = Instant::now();
-            match store.compact(manifest, category, month) {
-                Ok(false) => {}
-                Ok(true) => printer.debug(&format!(
-                    "cache: {category} of {} rewritten as one file in {:.2}s",
-                    month.file_name().trim_end_matches(".parquet"),
-                    started.elapsed().as_secs_f64()
-                )),
-                Err(e) => printer.warn(&format!("{e} (its days stay in day files, which serve as well)")),
-            }
-        }
-    }
-    Ok(())
+    store.merge_refetched_days(&mut manifest, categories, &days, printer)
 }

@@ -170,6 +170,20 @@ impl super::SourceCache {
             let (_, file, chosen) = &mut months[at];
             chosen.push(file.facts.days.iter().flatten().find(|d| d.day == day)?.clone());
         }
+        // A day in its own file that its month's file lists too (fetched again since the month
+        // was compacted) would be read twice: not served until the fill rewrites the month.
+        let overlapping = places.iter().any(|place| match place {
+            Place::Day(file) => file.path.file_name().and_then(|n| n.to_str()).and_then(Span::of).is_some_and(|span| {
+                let Span::Day(day) = span else { return false };
+                months.iter().any(|(month, file, _)| {
+                    *month == Span::month_of(day) && file.facts.days.iter().flatten().any(|d| d.day == day)
+                })
+            }),
+            Place::Month(_) => false,
+        });
+        if overlapping {
+            return None;
+        }
         let mut months: Vec<Option<(Span, KnownFile, Vec<DayFacts>)>> = months.into_iter().map(Some).collect();
         let files = places
             .into_iter()

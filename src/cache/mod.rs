@@ -1,5 +1,5 @@
 //! The local cache: one Parquet file per (source, category, UTC day), a complete month of days
-//! rewritten as one file, plus snapshots of the user and group lists.
+//! rewritten as one file by `cache compact`, plus snapshots of the user and group lists.
 //!
 //! ```text
 //! <root>/CACHEDIR.TAG

@@ -99,6 +99,10 @@ pub enum CacheCommand {
     /// Read every cached file and check it against the manifest's checksum; damaged files are
     /// removed (the next query fetches them again) and the exit status is 4
     Verify,
+    /// Rewrite each complete month of cached days as one file: queries over whole months and
+    /// years open 12 files a year rather than 365 (a query of some days of a month then reads
+    /// that month's file)
+    Compact,
     /// Empty the cache, or only one source's part of it (as named by `cache list`)
     Clear {
         /// A source as `cache list` names it, e.g. demo-s42-e20000

@@ -1,4 +1,4 @@
-//! `cache path | list | verify | clear` and `tables`: what is cached, and what can be queried.
+//! `cache path | list | verify | compact | clear` and `tables`: what is cached, and what can be queried.
 
 use std::sync::Arc;
 
@@ -36,6 +36,21 @@ pub(super) fn run(context: &Context, command: CacheCommand) -> Result<()> {
             print_table(&batch)
         }
         CacheCommand::Verify => verify(context),
+        CacheCommand::Compact => {
+            let compacted = cache.compact(context.printer())?;
+            let batch = RecordBatch::try_from_iter(vec![
+                (
+                    "source",
+                    Arc::new(StringArray::from_iter_values(compacted.iter().map(|(s, _)| s.clone()))) as ArrayRef,
+                ),
+                (
+                    "months_rewritten",
+                    Arc::new(UInt64Array::from_iter_values(compacted.iter().map(|(_, n)| *n))) as ArrayRef,
+                ),
+            ])
+            .map_err(|e| Error::internal("reporting the compaction")(e.to_string()))?;
+            print_table(&batch)
+        }
         CacheCommand::Clear { cached_source } => {
             let cleared = cache.clear(cached_source.as_deref(), context.printer())?;
             if cleared.names.is_empty() {

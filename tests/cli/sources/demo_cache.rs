@@ -1,7 +1,7 @@
 //! The per-day cache on the demo source: only missing days are fetched, a day is the same
 //! whatever range produced it, processes share it, it can be listed, verified and cleared, a
 //! damaged day is fetched again, warm queries read the manifest instead of the files, and a
-//! complete month becomes one file that answers as its days did.
+//! complete month compacted into one file answers as its days did.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -276,7 +276,7 @@ fn the_manifest_answers_warm_queries_and_verify_finds_what_it_cannot_see() {
 }
 
 #[test]
-fn a_complete_month_becomes_one_file_that_answers_as_its_days() {
+fn a_compacted_month_is_one_file_that_answers_as_its_days() {
     let env = Env::new();
     let sql =
         "SELECT CAST(ts AS DATE) AS day, type, count(*) AS n, min(ts) AS first FROM activity GROUP BY ALL ORDER BY ALL";
@@ -287,8 +287,14 @@ fn a_complete_month_becomes_one_file_that_answers_as_its_days() {
     // All of September but its last day: day files, whose answers DuckDB confirms.
     let mut month = rows(env.query_json("2025-09-01", "2025-09-29", sql));
     crate::common::assert_same_rows(&Value::from(month.clone()), &env.duckdb("2025-09-01", "2025-09-29", sql), true);
-    // Its last day completes it: the month is rewritten as one file.
+    // Its last day completes it; `cache compact` rewrites it as one file.
     month.extend(rows(env.query_json("2025-09-30", "2025-09-30", sql)));
+    let compact = || {
+        let out = env.cmd().args(["cache", "compact"]).output().unwrap();
+        assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(compact().contains(" 1 "), "one month rewritten");
     let folder = env.cache().join(crate::common::LAYOUT).join(crate::common::DEMO_ID).join("activity");
     assert!(folder.join("2025-09.parquet").is_file());
     assert!(env.day_files("activity", "2025-09-01", "2025-09-30").is_empty(), "its day files are gone");
@@ -307,7 +313,7 @@ fn a_complete_month_becomes_one_file_that_answers_as_its_days() {
     let total: u64 = some.iter().map(|r| r["n"].as_u64().unwrap()).sum();
     let count = env.query_json("2025-09-03", "2025-09-05", "SELECT count(*) AS n FROM activity");
     assert_eq!(count[0]["n"].as_u64(), Some(total));
-    // A day fetched again is read from its own file, then the month is rewritten with it.
+    // A day fetched again is merged into its month's file by the same fill.
     let out = env
         .demo()
         .args(["query", "--no-cache", "--start-date", "2025-09-04", "--end-date", "2025-09-04", "--json", "--sql", sql])
@@ -316,6 +322,7 @@ fn a_complete_month_becomes_one_file_that_answers_as_its_days() {
     assert_success(&out);
     assert_eq!(rows(serde_json::from_slice(&out.stdout).unwrap()), days_of(&month, "2025-09-04", "2025-09-04"));
     assert!(env.day_files("activity", "2025-09-01", "2025-09-30").is_empty());
+    assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
     assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
     // A damaged month file is fetched again, as a damaged day is.
     flip_middle_byte(&folder.join("2025-09.parquet"));
@@ -327,5 +334,8 @@ fn a_complete_month_becomes_one_file_that_answers_as_its_days() {
     );
     assert_eq!(rows(env.query_json("2025-09-03", "2025-09-05", sql)), some);
     assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
+    assert!(!folder.join("2025-09.parquet").exists(), "fetched again as days");
+    compact();
     assert!(folder.join("2025-09.parquet").is_file());
+    assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
 }
