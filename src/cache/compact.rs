@@ -36,13 +36,7 @@ impl super::Cache {
     /// `cache compact`: every complete month of every source's day files rewritten as one file,
     /// waiting for processes that use the source. Returns each source with its months rewritten.
     pub(crate) fn compact(&self, printer: &crate::printer::Printer) -> Result<Vec<(String, u64)>> {
-        let mut report = Vec::new();
-        for id in self.sources()? {
-            let source = self.source(&id);
-            let lock = source.lock()?;
-            lock.exclusive(printer)?;
-            source.remove_stale_temporaries()?;
-            let mut manifest = source.manifest(printer);
+        self.each_source_exclusive(printer, |source, manifest| {
             let mut rewritten = 0;
             for category in Category::ALL.into_iter().filter(|c| !c.is_snapshot()) {
                 let mut months: Vec<Span> = manifest
@@ -55,13 +49,11 @@ impl super::Cache {
                     .collect();
                 months.dedup();
                 for month in months {
-                    rewritten += u64::from(source.compact_month(&mut manifest, category, month)?);
+                    rewritten += u64::from(source.compact_month(manifest, category, month)?);
                 }
             }
-            manifest.save()?;
-            report.push((id, rewritten));
-        }
-        Ok(report)
+            Ok((source.id().to_string(), rewritten))
+        })
     }
 }
 

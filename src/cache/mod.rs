@@ -152,6 +152,26 @@ impl Cache {
         Ok(ids)
     }
 
+    /// `f` on each source in turn, with its exclusive lock held (waiting for processes that use
+    /// it), its temporaries removed and its manifest loaded, which is saved after.
+    pub(crate) fn each_source_exclusive<T>(
+        &self,
+        printer: &crate::printer::Printer,
+        mut f: impl FnMut(&SourceCache, &mut Manifest) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut results = Vec::new();
+        for id in self.sources()? {
+            let source = self.source(&id);
+            let lock = source.lock()?;
+            lock.exclusive(printer)?;
+            source.remove_stale_temporaries()?;
+            let mut manifest = source.manifest(printer);
+            results.push(f(&source, &mut manifest)?);
+            manifest.save()?;
+        }
+        Ok(results)
+    }
+
     /// What each source holds, by category, from the manifests alone (no file is opened).
     pub fn list(&self) -> Result<Vec<Entry>> {
         let mut entries = Vec::new();

@@ -28,21 +28,15 @@ impl Cache {
     /// Checks every file of every source, waiting for processes that use it. Damaged files are
     /// removed, so that no query serves them.
     pub(crate) fn verify(&self, printer: &Printer) -> Result<Vec<Verified>> {
-        let mut report = Vec::new();
-        for id in self.sources()? {
-            let source = self.source(&id);
-            let lock = source.lock()?;
-            lock.exclusive(printer)?;
-            source.remove_stale_temporaries()?;
-            let mut manifest = source.manifest(printer);
-            let mut verified = Verified { source: id.clone(), ..Verified::default() };
+        self.each_source_exclusive(printer, |source, manifest| {
+            let mut verified = Verified { source: source.id().to_string(), ..Verified::default() };
             for category in Category::ALL {
                 // Files the manifest describes as they are: their bytes against the checksum.
                 // The others (changed, unrecorded) are checked as a query would check them.
                 let mut unsure = Vec::new();
                 for path in source.cache_files(category) {
                     let key = source.key(category, &path);
-                    match source.known(&manifest, category, &path) {
+                    match source.known(manifest, category, &path) {
                         Some(known) if checksum(&path).is_ok_and(|crc| crc == known.facts.crc32) => {
                             verified.files += 1;
                             verified.bytes += known.facts.bytes;
@@ -55,7 +49,7 @@ impl Cache {
                         None => unsure.push(path),
                     }
                 }
-                let removed = source.vouch_for(&mut manifest, category, &unsure, printer)?;
+                let removed = source.vouch_for(manifest, category, &unsure, printer)?;
                 for path in unsure.iter().filter(|p| p.exists()) {
                     verified.files += 1;
                     verified.recorded += 1;
@@ -69,10 +63,8 @@ impl Cache {
             for key in gone {
                 manifest.forget(&key);
             }
-            manifest.save()?;
-            report.push(verified);
-        }
-        Ok(report)
+            Ok(verified)
+        })
     }
 }
 

@@ -41,7 +41,13 @@ fn first_select(query: &mut Query) -> Option<&mut Select> {
 pub(crate) fn columns_probe(statement: &Statement) -> Option<Statement> {
     let Statement::Query(query) = statement else { return None };
     let mut query = query.clone();
-    let from = first_select(&mut query)?.from.clone();
+    let mut probe = star_probe(first_select(&mut query)?.from.clone())?;
+    probe.with = query.with.clone();
+    Some(Statement::Query(probe))
+}
+
+/// `SELECT * FROM <from>`: the probe that learns a FROM clause's columns.
+pub(crate) fn star_probe(from: Vec<datafusion::sql::sqlparser::ast::TableWithJoins>) -> Option<Box<Query>> {
     let mut probe =
         datafusion::sql::sqlparser::parser::Parser::new(&crate::engine::compat::parse::dialect::DuckDbCompatDialect)
             .try_with_sql("SELECT * FROM placeholder")
@@ -51,8 +57,7 @@ pub(crate) fn columns_probe(statement: &Statement) -> Option<Statement> {
     if let SetExpr::Select(select) = probe.body.as_mut() {
         select.from = from;
     }
-    probe.with = query.with.clone();
-    Some(Statement::Query(probe))
+    Some(probe)
 }
 
 /// The first SELECT using COLUMNS, expanded over `columns` (those of its FROM clause).

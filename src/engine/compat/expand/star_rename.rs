@@ -79,29 +79,20 @@ pub(crate) fn rename_probe(statement: &Statement) -> Option<Statement> {
         });
         from
     };
-    let mut probe = query.clone();
     // In a CTE, only the CTEs before it are known (and the later ones may not plan yet).
+    let mut with = query.with.clone();
     let ctes = query.with.as_ref().map_or(&[][..], |w| w.cte_tables.as_slice());
     let from = match ctes.iter().position(|cte| from_of(&cte.query).is_some()) {
         Some(at) => {
-            if let Some(with) = &mut probe.with {
+            if let Some(with) = &mut with {
                 with.cte_tables.truncate(at);
             }
             from_of(&ctes[at].query)
         }
         None => from_of(&Query { with: None, ..query.as_ref().clone() }),
     };
-    let mut select =
-        datafusion::sql::sqlparser::parser::Parser::new(&crate::engine::compat::parse::dialect::DuckDbCompatDialect)
-            .try_with_sql("SELECT * FROM placeholder")
-            .ok()?
-            .parse_select()
-            .ok()?;
-    select.from = from?;
-    probe.body = Box::new(SetExpr::Select(Box::new(select)));
-    probe.order_by = None;
-    probe.limit_clause = None;
-    probe.fetch = None;
+    let mut probe = super::star_columns::star_probe(from?)?;
+    probe.with = with;
     Some(Statement::Query(probe))
 }
 
