@@ -247,7 +247,7 @@ fn main() {
 
 /// Warm times as the range grows: the same events a weekday (`BATCH_RANGE_EVENTS`, default
 /// 4,000) over 7, 30, 90, 365 and 730 days ending at [`END`], beside DuckDB reading exactly the
-/// files the cache reads for each range (day files, and month files once a month is complete).
+/// files the cache reads for each range (day files, and month files after `cache compact`).
 fn range_axis(work: &Path, duckdb: &Path, runs: usize) {
     let per_day: u64 = std::env::var("BATCH_RANGE_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(4000);
     let cache = work.join("range-cache");

@@ -53,6 +53,9 @@ impl DateRange {
     }
 }
 
+/// Microseconds in a UTC day, the unit of the cache's `ts`.
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+
 /// Days since 1970-01-01, the unit of Arrow's Date32.
 pub fn epoch_day(day: NaiveDate) -> i32 {
     day.num_days_from_ce() - EPOCH_DAYS_FROM_CE

@@ -1,8 +1,9 @@
 //! Compaction: a complete month of day files rewritten as one file (`2025-10.parquet`), the days
 //! one after the other, packed whole into row groups, so that a year is 12 files to open rather
-//! than 365. The manifest keeps each day's facts (see [`super::manifest::DayFacts`]): a query of
-//! some of its days counts and prunes as it would over day files. A day fetched again later has a
-//! file of its own, which is read instead, until the month is rewritten with it.
+//! than 365. The manifest keeps each day's facts (see [`super::manifest::DayFacts`]), so that a
+//! query of some of its days reads only those (a `ts` predicate in the scan) and still learns
+//! their rows and event types. A day fetched again later is merged into its month by the same
+//! fill ([`SourceCache::merge_refetched_days`]).
 
 use std::fs::{self, File};
 
@@ -18,18 +19,17 @@ use super::manifest::{DAYS_KEY, DayFacts, FileFacts, Manifest};
 use super::{KnownFile, SourceCache, Span};
 use crate::atomic::{stage, sync_dir};
 use crate::category::Category;
+use crate::dates::{MICROS_PER_DAY, epoch_day};
 use crate::error::{Error, Result};
 use crate::shred::cached_schema;
 
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// Rows read at a time from the files being merged.
 const BATCH_ROWS: usize = 8192;
 
-/// Where one day of the month is read from.
+/// Where one day of the month is read from: its own file, or the month's current file.
 enum Part {
     DayFile(KnownFile),
-    /// The month's current file, which lists these facts for the day.
-    MonthFile(DayFacts),
+    MonthFile,
 }
 
 impl super::Cache {
@@ -97,14 +97,19 @@ impl SourceCache {
         let mut parts = Vec::new();
         for day in month.days() {
             match self.known(manifest, category, &self.day_path(category, day)) {
-                Some(file) => parts.push(Part::DayFile(file)),
+                Some(file) => {
+                    let facts = &file.facts;
+                    let (rows, min_ts, max_ts, event_types) =
+                        (facts.rows, facts.min_ts, facts.max_ts, facts.event_types.clone());
+                    parts.push((DayFacts { day, rows, min_ts, max_ts, event_types }, Part::DayFile(file)));
+                }
                 None => match listed.iter().find(|d| d.day == day) {
-                    Some(facts) => parts.push(Part::MonthFile(facts.clone())),
+                    Some(facts) => parts.push((facts.clone(), Part::MonthFile)),
                     None => return Ok(false),
                 },
             }
         }
-        if !parts.iter().any(|p| matches!(p, Part::DayFile(_))) {
+        if !parts.iter().any(|(_, p)| matches!(p, Part::DayFile(_))) {
             return Ok(false);
         }
         let name = month.file_name();
@@ -118,18 +123,10 @@ impl SourceCache {
         let schema = cached_schema(category);
         let mut writer =
             ArrowWriter::try_new(file, schema.clone(), Some(cache_writer_properties())).map_err(|e| failed(&e))?;
-        let mut month_rows = match &current {
-            Some(file) => Some(MonthRows::open(file)?),
-            None => None,
-        };
+        let mut month_rows = current.as_ref().map(|file| MonthRows::open(&file.path)).transpose()?;
         let mut days = Vec::with_capacity(parts.len());
         let mut replaced = Vec::new();
-        for part in parts {
-            let facts = match &part {
-                Part::DayFile(file) => day_facts(file, &file.path),
-                Part::MonthFile(facts) => Some(facts.clone()),
-            }
-            .ok_or_else(|| failed(&"a day file does not name its day"))?;
+        for (facts, part) in parts {
             // Days are kept whole in a row group, so that its `ts` statistics prune by day.
             let buffered = writer.in_progress_rows();
             if buffered > 0 && buffered as u64 + facts.rows > ROW_GROUP_ROWS as u64 {
@@ -149,7 +146,7 @@ impl SourceCache {
                     }
                     replaced.push(file.path);
                 }
-                Part::MonthFile(facts) => match month_rows.as_mut() {
+                Part::MonthFile => match month_rows.as_mut() {
                     Some(rows) => rows.copy_day(facts.day, &mut write).map_err(|e| failed(&e))?,
                     None => return Err(failed(&"the month's file is gone")),
                 },
@@ -173,27 +170,15 @@ impl SourceCache {
         }
         manifest.save()?;
         for path in &replaced {
-            match fs::remove_file(path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io("cannot remove", path)(e)),
-                _ => {}
+            if let Err(e) = fs::remove_file(path)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(Error::io("cannot remove", path)(e));
             }
         }
         sync_dir(&self.category_dir(category))?;
         Ok(true)
     }
-}
-
-/// A day file's facts as its month file lists them.
-fn day_facts(file: &KnownFile, path: &std::path::Path) -> Option<DayFacts> {
-    let Span::Day(day) = Span::of(path.file_name()?.to_str()?)? else { return None };
-    let facts = &file.facts;
-    Some(DayFacts {
-        day,
-        rows: facts.rows,
-        min_ts: facts.min_ts,
-        max_ts: facts.max_ts,
-        event_types: facts.event_types.clone(),
-    })
 }
 
 fn reader(path: &std::path::Path) -> Result<ParquetRecordBatchReader> {
@@ -213,8 +198,8 @@ struct MonthRows {
 }
 
 impl MonthRows {
-    fn open(file: &KnownFile) -> Result<MonthRows> {
-        Ok(MonthRows { reader: reader(&file.path)?, held: None, last_day: i64::MIN })
+    fn open(path: &std::path::Path) -> Result<MonthRows> {
+        Ok(MonthRows { reader: reader(path)?, held: None, last_day: i64::MIN })
     }
 
     /// Hands `day`'s rows to `write`, skipping those of earlier days (which a day file replaces).
@@ -223,7 +208,7 @@ impl MonthRows {
         day: NaiveDate,
         write: &mut impl FnMut(RecordBatch) -> std::result::Result<(), String>,
     ) -> std::result::Result<(), String> {
-        let wanted = Span::Day(day).micros().0.div_euclid(MICROS_PER_DAY);
+        let wanted = i64::from(epoch_day(day));
         loop {
             let batch = match self.held.take() {
                 Some(batch) => batch,

@@ -78,6 +78,7 @@ fn known_files(
     let manifest = store.recorded();
     let mut all = Vec::with_capacity(ready.len());
     for ready in ready {
+        let days: Vec<NaiveDate> = ready.iter().flat_map(|r| r.days()).collect();
         let mut files = RangeFiles::new();
         for &category in request.categories {
             let known = if category.is_snapshot() {
@@ -86,7 +87,6 @@ fn known_files(
                 }
                 vec![store.known(&manifest, category, &store.snapshot_path(category))?]
             } else {
-                let days: Vec<NaiveDate> = ready.iter().flat_map(|r| r.days()).collect();
                 store.known_days(&manifest, category, &days)?
             };
             files.insert(category, known);

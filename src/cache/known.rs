@@ -7,8 +7,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::manifest::{DayFacts, FileFacts, Manifest, union_of_types};
 use crate::category::Category;
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
+use crate::dates::{MICROS_PER_DAY, epoch_day};
 
 /// The days a dated cache file holds: one UTC day (`2025-10-01.parquet`), or a whole calendar
 /// month once compacted (`2025-10.parquet`).
@@ -52,15 +51,13 @@ impl Span {
     /// Its `ts` range in µs since the epoch: from its first instant, up to (not including) the
     /// next span's.
     pub(crate) fn micros(self) -> (i64, i64) {
-        let days = self.days();
-        let first = days.first().map_or(0, |d| d.signed_duration_since(epoch()).num_days());
-        let start = first.saturating_mul(MICROS_PER_DAY);
-        (start, start.saturating_add(MICROS_PER_DAY.saturating_mul(days.len() as i64)))
+        let (first, count) = match self {
+            Span::Day(day) => (day, 1),
+            Span::Month(first) => (first, self.days().len() as i64),
+        };
+        let start = i64::from(epoch_day(first)) * MICROS_PER_DAY;
+        (start, start + count * MICROS_PER_DAY)
     }
-}
-
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
 }
 
 /// A cached file and what the manifest knows of it: what the engine registers.
@@ -145,7 +142,7 @@ impl super::SourceCache {
         days: &[NaiveDate],
     ) -> Option<Vec<KnownFile>> {
         enum Place {
-            Day(KnownFile),
+            Day(NaiveDate, KnownFile),
             /// The month file at this index of `months`, where its first day read is.
             Month(usize),
         }
@@ -154,7 +151,7 @@ impl super::SourceCache {
         let mut months: Vec<(Span, KnownFile, Vec<DayFacts>)> = Vec::new();
         for &day in days {
             if let Some(file) = self.known(manifest, category, &self.day_path(category, day)) {
-                places.push(Place::Day(file));
+                places.push(Place::Day(day, file));
                 continue;
             }
             let month = Span::month_of(day);
@@ -173,11 +170,8 @@ impl super::SourceCache {
         // A day in its own file that its month's file lists too (fetched again since the month
         // was compacted) would be read twice: not served until the fill rewrites the month.
         let overlapping = places.iter().any(|place| match place {
-            Place::Day(file) => file.path.file_name().and_then(|n| n.to_str()).and_then(Span::of).is_some_and(|span| {
-                let Span::Day(day) = span else { return false };
-                months.iter().any(|(month, file, _)| {
-                    *month == Span::month_of(day) && file.facts.days.iter().flatten().any(|d| d.day == day)
-                })
+            Place::Day(day, _) => months.iter().any(|(month, file, _)| {
+                *month == Span::month_of(*day) && file.facts.days.iter().flatten().any(|d| d.day == *day)
             }),
             Place::Month(_) => false,
         });
@@ -188,7 +182,7 @@ impl super::SourceCache {
         let files = places
             .into_iter()
             .filter_map(|place| match place {
-                Place::Day(file) => Some(file),
+                Place::Day(_, file) => Some(file),
                 Place::Month(at) => months
                     .get_mut(at)?
                     .take()
@@ -271,5 +265,34 @@ mod tests {
         assert_eq!(file.part, None, "all its days: the whole file");
         assert_eq!(file.read_facts().rows, 7);
         assert!(KnownFile::days_of("m".into(), facts, listed).part.is_none());
+    }
+
+    #[test]
+    fn a_day_in_its_own_file_and_in_its_month_is_not_served() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let source = super::super::Cache::locate(Some(dir.path().to_path_buf())).unwrap().source("x");
+        std::fs::create_dir_all(source.category_dir(Category::Activity)).unwrap();
+        let mut manifest = source.recorded();
+        let record = |manifest: &mut Manifest, path: PathBuf, days: Option<Vec<DayFacts>>| {
+            std::fs::write(&path, b"bytes").unwrap();
+            let meta = std::fs::metadata(&path).unwrap();
+            let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+            let facts = FileFacts { mtime_ns, days, ..FileFacts::example(1, meta.len()) };
+            manifest.record(source.key(Category::Activity, &path), facts);
+        };
+        let listed = |d: &str| DayFacts { day: day(d), rows: 1, min_ts: None, max_ts: None, event_types: None };
+        record(
+            &mut manifest,
+            source.span_path(Category::Activity, Span::month_of(day("2025-10-01"))),
+            Some(vec![listed("2025-10-01"), listed("2025-10-02")]),
+        );
+        let both = [day("2025-10-01"), day("2025-10-02")];
+        let month_only = source.known_days(&manifest, Category::Activity, &both).unwrap();
+        assert_eq!(month_only.len(), 1);
+        assert!(month_only[0].part.is_none(), "all the month's days: read whole");
+        record(&mut manifest, source.day_path(Category::Activity, day("2025-10-02")), None);
+        assert_eq!(source.known_days(&manifest, Category::Activity, &both), None, "2025-10-02 would be read twice");
+        assert_eq!(source.known_days(&manifest, Category::Activity, &both[1..]).map(|f| f.len()), Some(1));
     }
 }

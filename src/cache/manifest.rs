@@ -46,8 +46,8 @@ pub struct FileFacts {
     /// written before the cache recorded them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_types: Option<Vec<String>>,
-    /// A month file's days, in order: what each holds, so that a query of some of them counts
-    /// and prunes as over day files. None for a day file or a snapshot.
+    /// A month file's days, in order: what each holds, so that a query of some of them reads
+    /// and describes only those. None for a day file or a snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days: Option<Vec<DayFacts>>,
 }

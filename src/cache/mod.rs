@@ -194,8 +194,8 @@ impl Cache {
                 }
                 if entry.has_snapshot || !entry.days.is_empty() {
                     entry.days.sort();
-                    // A day refetched after its month was compacted is in both files until the
-                    // month is compacted again.
+                    // A day fetched again after its month was compacted is in both files if the
+                    // fill was stopped before it merged the day into the month.
                     entry.days.dedup();
                     entries.push(entry);
                 }

@@ -13,12 +13,10 @@ use super::day_file::{FileKey, Finished, OpenFile, finish, open_file};
 use crate::atomic::sync_dir;
 use crate::cache::{KnownFile, SourceCache};
 use crate::category::Category;
-use crate::dates::from_epoch_day;
+use crate::dates::{MICROS_PER_DAY, from_epoch_day};
 use crate::error::{Error, Result};
 use crate::shred;
 use crate::source::RowSink;
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// Writes the days (and snapshots) one fetch produces; nothing is visible until `commit`.
 pub struct CacheWriter {

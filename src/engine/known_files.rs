@@ -135,11 +135,10 @@ impl KnownFilesTable {
         }
         keep
     }
-}
 
-impl KnownFilesTable {
     /// When some of `files` are read for only some of their days: the predicate that keeps the
-    /// rows of what is read, `ts` within the ranges of all of them.
+    /// rows of what is read, `ts` within the ranges of all of them. One predicate serves the
+    /// whole scan because no day is in two of the files (`SourceCache::known_days` makes sure).
     fn read_within(&self, state: &dyn Session, files: &[&Located]) -> DFResult<Option<Arc<dyn PhysicalExpr>>> {
         let Some((_, tz)) = &self.ts else { return Ok(None) };
         if files.iter().all(|f| f.ranges.is_none()) {

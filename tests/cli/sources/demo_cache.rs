@@ -300,29 +300,25 @@ fn a_compacted_month_is_one_file_that_answers_as_its_days() {
     assert!(env.day_files("activity", "2025-09-01", "2025-09-30").is_empty(), "its day files are gone");
     assert!(cached_days(&env).iter().any(|l| l.contains("activity") && l.contains(" 30 ")), "{:?}", cached_days(&env));
     assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
-    // Some of its days: only theirs, counted from the manifest, nothing fetched.
+    // With global flags, then `query` with its own.
+    let query_with = |global: &[&str], own: &[&str], start: &str, end: &str| {
+        let range = ["--start-date", start, "--end-date", end, "--json", "--sql", sql];
+        let out = env.demo().args(global).arg("query").args(own).args(range).output().unwrap();
+        assert_success(&out);
+        out
+    };
+    // Some of its days: only theirs, nothing fetched.
     let some = days_of(&month, "2025-09-03", "2025-09-05");
-    let out = env
-        .demo()
-        .args(["-v", "query", "--start-date", "2025-09-03", "--end-date", "2025-09-05", "--json", "--sql", sql])
-        .output()
-        .unwrap();
-    assert_success(&out);
+    let out = query_with(&["-v"], &[], "2025-09-03", "2025-09-05");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("fetched"), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(rows(serde_json::from_slice(&out.stdout).unwrap()), some);
     let total: u64 = some.iter().map(|r| r["n"].as_u64().unwrap()).sum();
     let count = env.query_json("2025-09-03", "2025-09-05", "SELECT count(*) AS n FROM activity");
     assert_eq!(count[0]["n"].as_u64(), Some(total));
     // A day fetched again is merged into its month's file by the same fill.
-    let out = env
-        .demo()
-        .args(["query", "--no-cache", "--start-date", "2025-09-04", "--end-date", "2025-09-04", "--json", "--sql", sql])
-        .output()
-        .unwrap();
-    assert_success(&out);
+    let out = query_with(&[], &["--no-cache"], "2025-09-04", "2025-09-04");
     assert_eq!(rows(serde_json::from_slice(&out.stdout).unwrap()), days_of(&month, "2025-09-04", "2025-09-04"));
     assert!(env.day_files("activity", "2025-09-01", "2025-09-30").is_empty());
-    assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
     assert_eq!(rows(env.query_json("2025-09-01", "2025-09-30", sql)), month);
     // A damaged month file is fetched again, as a damaged day is.
     flip_middle_byte(&folder.join("2025-09.parquet"));
