@@ -1,11 +1,14 @@
-//! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, `* RENAME`, `PIVOT`, `UNPIVOT`
+//! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, `* RENAME`, join
+//! conditions with subqueries, `PIVOT`, `UNPIVOT`
 //! and aliases used later in their SELECT. Each asks for probes — statements to plan (for the
 //! columns they would have) or to run (for the values they find) — and is expanded with the
 //! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
 
 pub(crate) mod aliases;
+pub(crate) mod join_conditions;
 pub(crate) mod pivot_clauses;
 pub(crate) mod pivots;
+mod selects;
 pub(crate) mod star_columns;
 pub(crate) mod star_rename;
 pub(crate) mod unpivots;
@@ -27,6 +30,7 @@ pub(crate) struct Expansion {
 enum Kind {
     Columns,
     Rename,
+    JoinCondition,
     Unpivot,
     /// Whether the last plan probe is the PIVOT's source (for its implicit GROUP BY).
     Pivot {
@@ -34,14 +38,18 @@ enum Kind {
     },
 }
 
-/// The statement's next expansion, if it needs one: `COLUMNS(...)` first, then `* RENAME`, then
-/// UNPIVOT, then PIVOT.
+/// The statement's next expansion, if it needs one: `COLUMNS(...)` first, then `* RENAME` (both
+/// write stars out, before a join adds columns to hide from them), then a join condition with a
+/// subquery, then UNPIVOT, then PIVOT.
 pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     if let Some(probe) = star_columns::columns_probe(statement) {
         return Some(Expansion { kind: Kind::Columns, plans: vec![probe], runs: Vec::new() });
     }
     if let Some(probe) = star_rename::rename_probe(statement) {
         return Some(Expansion { kind: Kind::Rename, plans: vec![probe], runs: Vec::new() });
+    }
+    if let Some(plans) = join_conditions::join_probes(statement) {
+        return Some(Expansion { kind: Kind::JoinCondition, plans, runs: Vec::new() });
     }
     if let Some(probe) = unpivots::unpivot_probe(statement) {
         return Some(Expansion { kind: Kind::Unpivot, plans: vec![probe], runs: Vec::new() });
@@ -65,6 +73,10 @@ pub(crate) fn expand(
     match expansion.kind {
         Kind::Columns => star_columns::expand_columns(statement, planned.first().map_or(&[][..], Vec::as_slice)),
         Kind::Rename => star_rename::expand_rename(statement, planned.first().map_or(&[][..], Vec::as_slice)),
+        Kind::JoinCondition => match planned {
+            [left, right] => join_conditions::expand_join(statement, left, right),
+            _ => Err(crate::error::Error::Query("a join condition with a subquery could not be rewritten".into())),
+        },
         Kind::Unpivot => unpivots::expand_unpivot(statement, &planned.first().map(names).unwrap_or_default()),
         Kind::Pivot { source_planned } => {
             let columns = if source_planned { planned.first().map(names).unwrap_or_default() } else { Vec::new() };

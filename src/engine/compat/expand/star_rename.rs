@@ -4,52 +4,13 @@
 //! excluded, replaced as `REPLACE` says, and named as `RENAME` says.
 
 use datafusion::sql::sqlparser::ast::{
-    ExcludeSelectItem, Expr, Ident, Query, RenameSelectItem, Select, SelectItem, SelectItemQualifiedWildcardKind,
-    SetExpr, Statement, TableFactor, WildcardAdditionalOptions,
+    ExcludeSelectItem, Expr, Ident, RenameSelectItem, Select, SelectItem, SelectItemQualifiedWildcardKind, Statement,
+    WildcardAdditionalOptions,
 };
 
 use super::SourceColumn;
+use super::selects::{each_select, first_select_in_scope};
 use crate::error::{Error, Result};
-
-/// Calls `f` on each SELECT of the query, those of CTEs and FROM subqueries before the SELECT
-/// that reads them, until it returns true.
-fn each_select(query: &mut Query, f: &mut dyn FnMut(&mut Select) -> bool) -> bool {
-    fn body(set: &mut SetExpr, f: &mut dyn FnMut(&mut Select) -> bool) -> bool {
-        match set {
-            SetExpr::Select(select) => {
-                for from in &mut select.from {
-                    let factors =
-                        std::iter::once(&mut from.relation).chain(from.joins.iter_mut().map(|j| &mut j.relation));
-                    for factor in factors {
-                        if table(factor, f) {
-                            return true;
-                        }
-                    }
-                }
-                f(select)
-            }
-            SetExpr::SetOperation { left, right, .. } => body(left, f) || body(right, f),
-            SetExpr::Query(q) => each_select(q, f),
-            _ => false,
-        }
-    }
-    fn table(factor: &mut TableFactor, f: &mut dyn FnMut(&mut Select) -> bool) -> bool {
-        match factor {
-            TableFactor::Derived { subquery, .. } => each_select(subquery, f),
-            TableFactor::NestedJoin { table_with_joins, .. } => {
-                table(&mut table_with_joins.relation, f)
-                    || table_with_joins.joins.iter_mut().any(|j| table(&mut j.relation, f))
-            }
-            _ => false,
-        }
-    }
-    if let Some(with) = &mut query.with
-        && with.cte_tables.iter_mut().any(|cte| each_select(&mut cte.query, f))
-    {
-        return true;
-    }
-    body(&mut query.body, f)
-}
 
 fn renames(select: &Select) -> bool {
     select.projection.iter().any(|item| options(item).is_some())
@@ -67,31 +28,8 @@ fn options(item: &SelectItem) -> Option<&WildcardAdditionalOptions> {
 
 /// `WITH ... SELECT * FROM <the FROM of the first SELECT with a renaming star>`.
 pub(crate) fn rename_probe(statement: &Statement) -> Option<Statement> {
-    let Statement::Query(query) = statement else { return None };
-    let from_of = |query: &Query| {
-        let mut searched = query.clone();
-        let mut from = None;
-        each_select(&mut searched, &mut |select| {
-            if renames(select) {
-                from = Some(select.from.clone());
-            }
-            from.is_some()
-        });
-        from
-    };
-    // In a CTE, only the CTEs before it are known (and the later ones may not plan yet).
-    let mut with = query.with.clone();
-    let ctes = query.with.as_ref().map_or(&[][..], |w| w.cte_tables.as_slice());
-    let from = match ctes.iter().position(|cte| from_of(&cte.query).is_some()) {
-        Some(at) => {
-            if let Some(with) = &mut with {
-                with.cte_tables.truncate(at);
-            }
-            from_of(&ctes[at].query)
-        }
-        None => from_of(&Query { with: None, ..query.as_ref().clone() }),
-    };
-    let mut probe = super::star_columns::star_probe(from?)?;
+    let (with, select) = first_select_in_scope(statement, &renames)?;
+    let mut probe = super::star_columns::star_probe(select.from)?;
     probe.with = with;
     Some(Statement::Query(probe))
 }

@@ -6,6 +6,7 @@ pub(crate) mod calls;
 pub(crate) mod distinct_on;
 pub(crate) mod duplicate_names;
 pub(crate) mod expression_forms;
+pub(crate) mod fromless_subqueries;
 pub(crate) mod integer_literals;
 pub(crate) mod json_casts;
 pub(crate) mod lambda_forms;

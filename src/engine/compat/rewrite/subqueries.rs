@@ -345,7 +345,7 @@ fn only_item(query: &Query) -> Option<String> {
 
 /// Whether a select item calls an aggregate, a window function or a function that returns rows
 /// (in a nested subquery too: then it is left alone).
-fn aggregates(item: &SelectItem) -> bool {
+pub(crate) fn aggregates(item: &SelectItem) -> bool {
     struct Finder(bool);
     impl Visitor for Finder {
         type Break = ();

@@ -1,0 +1,228 @@
+//! Joins whose ON condition holds a subquery — `l LEFT JOIN r ON EXISTS (SELECT 1 FROM s WHERE
+//! s.a = l.a AND s.b = r.b)`, `... ON r.i IN (SELECT ...)`. DataFusion computes subqueries only
+//! in filters and select lists, so the pairs of rows that match are found by a filter over both
+//! sides, then joined back by value:
+//!
+//! ```sql
+//! l KIND JOIN (r INNER|LEFT JOIN (SELECT DISTINCT l.a AS __pair_l0, r.b AS __pair_r0, TRUE AS __pair_m
+//!                                FROM l CROSS JOIN r WHERE <condition>) AS __pairs
+//!              ON r.b IS NOT DISTINCT FROM __pairs.__pair_r0)
+//!   ON l.a IS NOT DISTINCT FROM __pairs.__pair_l0 AND __pairs.__pair_m
+//! ```
+//!
+//! Rows equal in every column match the same rows, so matching by value gives each row its own
+//! matches (DISTINCT keeps one pair per pair of values). Inside, the right side keeps its
+//! unmatched rows (a LEFT join) where the join keeps them (RIGHT, FULL). The pairs' columns are
+//! left out of the SELECT's stars. Both sides' columns come from probes, as for `COLUMNS(...)`.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Distinct, ExcludeSelectItem, Expr, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Select,
+    SelectItem, SetExpr, Statement, TableAlias, TableFactor, TableWithJoins, Value,
+};
+
+use super::SourceColumn;
+use super::selects::{each_select, first_select_in_scope};
+use crate::engine::compat::ast::each_expr;
+use crate::error::{Error, Result};
+
+const PAIRS: &str = "__pairs";
+const MATCHED: &str = "__pair_m";
+
+/// The ON condition of a join DuckDB allows a subquery in, if the join has one.
+fn subquery_condition(join: &Join) -> Option<&Expr> {
+    if matches!(join.relation, TableFactor::Derived { lateral: true, .. }) {
+        return None;
+    }
+    let (JoinOperator::Join(JoinConstraint::On(condition))
+    | JoinOperator::Inner(JoinConstraint::On(condition))
+    | JoinOperator::Left(JoinConstraint::On(condition))
+    | JoinOperator::LeftOuter(JoinConstraint::On(condition))
+    | JoinOperator::Right(JoinConstraint::On(condition))
+    | JoinOperator::RightOuter(JoinConstraint::On(condition))
+    | JoinOperator::FullOuter(JoinConstraint::On(condition))) = &join.join_operator
+    else {
+        return None;
+    };
+    let subquery = each_expr(condition, |e| match e {
+        Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => ControlFlow::Break(None),
+        _ => ControlFlow::Continue(()),
+    });
+    subquery.is_break().then_some(condition)
+}
+
+/// Where the SELECT's first such join is: the FROM item, and the join in it.
+fn subquery_join(select: &Select) -> Option<(usize, usize)> {
+    select.from.iter().enumerate().find_map(|(at, from)| {
+        from.joins.iter().position(|join| subquery_condition(join).is_some()).map(|join| (at, join))
+    })
+}
+
+/// `SELECT * FROM <left side>` and `SELECT * FROM <right side>` of the first such join.
+pub(crate) fn join_probes(statement: &Statement) -> Option<Vec<Statement>> {
+    let (with, select) = first_select_in_scope(statement, &|select| subquery_join(select).is_some())?;
+    let (at, join) = subquery_join(&select)?;
+    let from = &select.from[at];
+    let sides = [
+        TableWithJoins { relation: from.relation.clone(), joins: from.joins[..join].to_vec() },
+        TableWithJoins { relation: from.joins[join].relation.clone(), joins: Vec::new() },
+    ];
+    sides
+        .into_iter()
+        .map(|side| {
+            let mut probe = super::star_columns::star_probe(vec![side])?;
+            probe.with = with.clone();
+            Some(Statement::Query(probe))
+        })
+        .collect()
+}
+
+/// The first such join, its matching pairs found apart over `left`'s and `right`'s columns.
+pub(crate) fn expand_join(statement: &mut Statement, left: &[SourceColumn], right: &[SourceColumn]) -> Result<()> {
+    let Statement::Query(query) = statement else { return Ok(()) };
+    let mut outcome = Ok(());
+    each_select(query, &mut |select| match subquery_join(select) {
+        Some((at, join)) => {
+            outcome = pair_up(select, at, join, left, right);
+            true
+        }
+        None => false,
+    });
+    outcome
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::with_quote('"', name)
+}
+
+fn column(relation: &str, name: &str) -> Expr {
+    Expr::CompoundIdentifier(vec![ident(relation), ident(name)])
+}
+
+fn and(conditions: impl IntoIterator<Item = Expr>) -> Expr {
+    let mut conditions = conditions.into_iter();
+    let first = conditions.next().unwrap_or(Expr::Value(Value::Boolean(true).into()));
+    conditions.fold(first, |all, next| Expr::BinaryOp {
+        left: Box::new(all),
+        op: BinaryOperator::And,
+        right: Box::new(next),
+    })
+}
+
+/// Each column as `relation.name`, and the pairs' name for it (`__pair_l0`, ...).
+fn sides_columns(columns: &[SourceColumn], side: char) -> Result<Vec<(Expr, String)>> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(k, (relation, name))| match relation {
+            Some(relation) => Ok((column(relation, name), format!("__pair_{side}{k}"))),
+            None => Err(Error::Query(format!(
+                "a join condition with a subquery needs every column named by its table: give the table of {name} an alias"
+            ))),
+        })
+        .collect()
+}
+
+fn pair_up(select: &mut Select, at: usize, join: usize, left: &[SourceColumn], right: &[SourceColumn]) -> Result<()> {
+    let (left, right) = (sides_columns(left, 'l')?, sides_columns(right, 'r')?);
+    let from = &mut select.from[at];
+    let Join { relation, join_operator, .. } = from.joins.remove(join);
+    // The join's kind, and whether it keeps the right side's unmatched rows.
+    let (condition, kind, keeps_right): (_, fn(JoinConstraint) -> JoinOperator, _) = match join_operator {
+        JoinOperator::Join(JoinConstraint::On(c)) | JoinOperator::Inner(JoinConstraint::On(c)) => {
+            (c, JoinOperator::Inner, false)
+        }
+        JoinOperator::Left(JoinConstraint::On(c)) | JoinOperator::LeftOuter(JoinConstraint::On(c)) => {
+            (c, JoinOperator::LeftOuter, false)
+        }
+        JoinOperator::Right(JoinConstraint::On(c)) | JoinOperator::RightOuter(JoinConstraint::On(c)) => {
+            (c, JoinOperator::RightOuter, true)
+        }
+        JoinOperator::FullOuter(JoinConstraint::On(c)) => (c, JoinOperator::FullOuter, true),
+        _ => return Err(Error::Query("a join condition with a subquery is supported after ON only".into())),
+    };
+    let mut both = TableWithJoins { relation: from.relation.clone(), joins: from.joins[..join].to_vec() };
+    both.joins.push(Join {
+        relation: relation.clone(),
+        global: false,
+        join_operator: JoinOperator::CrossJoin(JoinConstraint::None),
+    });
+    let pairs = TableFactor::Derived {
+        lateral: false,
+        subquery: Box::new(pairs_query(&left, &right, both, condition)?),
+        alias: Some(TableAlias { explicit: true, name: ident(PAIRS), columns: Vec::new(), at: None }),
+        sample: None,
+    };
+    let same = |columns: &[(Expr, String)]| {
+        columns
+            .iter()
+            .map(|(expr, name)| Expr::IsNotDistinctFrom(Box::new(expr.clone()), Box::new(column(PAIRS, name))))
+            .collect::<Vec<_>>()
+    };
+    let right_constraint = JoinConstraint::On(and(same(&right)));
+    let right_with_pairs = TableWithJoins {
+        relation,
+        joins: vec![Join {
+            relation: pairs,
+            global: false,
+            join_operator: if keeps_right {
+                JoinOperator::LeftOuter(right_constraint)
+            } else {
+                JoinOperator::Inner(right_constraint)
+            },
+        }],
+    };
+    let left_constraint = JoinConstraint::On(and(same(&left).into_iter().chain([column(PAIRS, MATCHED)])));
+    from.joins.insert(
+        join,
+        Join {
+            relation: TableFactor::NestedJoin { table_with_joins: Box::new(right_with_pairs), alias: None },
+            global: false,
+            join_operator: kind(left_constraint),
+        },
+    );
+    let hidden: Vec<String> =
+        left.iter().chain(&right).map(|(_, name)| name.clone()).chain([MATCHED.to_string()]).collect();
+    hide_from_stars(select, &hidden);
+    Ok(())
+}
+
+/// `SELECT DISTINCT <left's columns>, <right's>, TRUE AS __pair_m FROM <both> WHERE <condition>`.
+fn pairs_query(
+    left: &[(Expr, String)],
+    right: &[(Expr, String)],
+    both: TableWithJoins,
+    condition: Expr,
+) -> Result<datafusion::sql::sqlparser::ast::Query> {
+    let mut query = *super::star_columns::star_probe(vec![both])
+        .ok_or_else(|| Error::Query("a join condition with a subquery could not be rewritten".into()))?;
+    if let SetExpr::Select(select) = query.body.as_mut() {
+        select.distinct = Some(Distinct::Distinct);
+        select.projection = left
+            .iter()
+            .chain(right)
+            .map(|(expr, name)| SelectItem::ExprWithAlias { expr: expr.clone(), alias: ident(name) })
+            .chain([SelectItem::ExprWithAlias {
+                expr: Expr::Value(Value::Boolean(true).into()),
+                alias: ident(MATCHED),
+            }])
+            .collect();
+        select.selection = Some(condition);
+    }
+    Ok(query)
+}
+
+/// The SELECT's unqualified stars leave out the pairs' columns.
+fn hide_from_stars(select: &mut Select, hidden: &[String]) {
+    for item in &mut select.projection {
+        let SelectItem::Wildcard(options) = item else { continue };
+        let mut excluded = match options.opt_exclude.take() {
+            Some(ExcludeSelectItem::Single(name)) => vec![name],
+            Some(ExcludeSelectItem::Multiple(names)) => names,
+            None => Vec::new(),
+        };
+        excluded.extend(hidden.iter().map(|name| ObjectName::from(vec![ident(name)])));
+        options.opt_exclude = Some(ExcludeSelectItem::Multiple(excluded));
+    }
+}
