@@ -3,6 +3,7 @@
 pub(crate) mod comprehensions;
 pub(crate) mod dialect;
 pub(crate) mod export_states;
+pub(crate) mod frame_excludes;
 pub(crate) mod globs;
 pub(crate) mod lambdas;
 pub(crate) mod markers;
@@ -23,7 +24,7 @@ const PASSES: [(Pass, bool); 12] = [
     (syntax_forms::in_lists, false),
     (syntax_forms::digit_separators, false),
     (syntax_forms::materialized_hints, false),
-    (syntax_forms::frame_exclude_no_others, false),
+    (frame_excludes::frame_excludes, false),
     (syntax_forms::star_except, false),
     (syntax_forms::star_patterns, false),
     // Last: the lambdas the passes before may have written.

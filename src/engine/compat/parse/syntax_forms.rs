@@ -154,30 +154,6 @@ pub(crate) fn materialized_hints(sql: &str, tokens: &[TokenWithSpan]) -> Result<
     Ok(edits)
 }
 
-/// A window frame's `EXCLUDE NO OTHERS`: the frame as it is, which DuckDB accepts spelled out
-/// and the parser does not (the other exclusions change the answer and are left to fail).
-pub(crate) fn frame_exclude_no_others(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
-    if !sql.to_ascii_lowercase().contains("others") {
-        return Ok(Vec::new());
-    }
-    let offset = offsets(sql);
-    let is = |i: usize, text: &str| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(text));
-    // The next significant token after `i`.
-    let next = |i: usize| (i + 1..tokens.len()).find(|&j| !matches!(tokens[j].token, Token::Whitespace(_)));
-    let mut edits = Vec::new();
-    for i in 0..tokens.len() {
-        if !is(i, "exclude") {
-            continue;
-        }
-        let Some(no) = next(i).filter(|&j| is(j, "no")) else { continue };
-        let Some(others) = next(no).filter(|&j| is(j, "others")) else { continue };
-        if next(others).is_some_and(|j| tokens[j].token == Token::RParen) {
-            edits.push((offset(tokens[i].span.start), offset(tokens[others].span.end), String::new()));
-        }
-    }
-    Ok(edits)
-}
-
 /// `* EXCEPT (a, b)`, DuckDB's other spelling of `* EXCLUDE (a, b)` (a `*` cannot stand before a
 /// set operation's EXCEPT, which follows a FROM or a select item, never a bare star).
 pub(crate) fn star_except(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
@@ -250,16 +226,6 @@ fn like_regex(pattern: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::engine::compat::parse::prepared;
-
-    #[test]
-    fn a_frame_that_excludes_no_others_is_the_frame() {
-        assert_eq!(
-            prepared(
-                "SELECT sum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING EXCLUDE NO OTHERS) AS others FROM t"
-            ),
-            "SELECT sum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING ) AS others FROM t"
-        );
-    }
 
     #[test]
     fn star_patterns_are_columns_by_regex() {

@@ -23,3 +23,4 @@ pub(crate) mod row_subqueries;
 pub(crate) mod subqueries;
 pub(crate) mod templates;
 pub(crate) mod type_names;
+pub(crate) mod window_exclusions;

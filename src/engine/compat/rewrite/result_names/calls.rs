@@ -8,6 +8,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 use super::{Namer, identifier};
+use crate::engine::compat::parse::frame_excludes::exclusion;
 
 impl Namer<'_> {
     /// A call: its name in lower case (quoted if a keyword), `DISTINCT`, arguments, an argument
@@ -99,8 +100,11 @@ impl Namer<'_> {
         match &f.over {
             Some(WindowType::WindowSpec(spec)) => {
                 let mut parts = Vec::new();
-                if !spec.partition_by.is_empty() {
-                    parts.push(format!("PARTITION BY {}", self.list(&spec.partition_by)));
+                // A frame's EXCLUDE is marked as the first partition key, and written last.
+                let excluded = exclusion(spec);
+                let partition_by = &spec.partition_by[usize::from(excluded.is_some())..];
+                if !partition_by.is_empty() {
+                    parts.push(format!("PARTITION BY {}", self.list(partition_by)));
                 }
                 if !spec.order_by.is_empty() {
                     parts.push(format!("ORDER BY {}", self.order_items(&spec.order_by)));
@@ -114,6 +118,9 @@ impl Namer<'_> {
                     if written != "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW" {
                         parts.push(written);
                     }
+                }
+                if let Some(excluded) = excluded {
+                    parts.push(format!("EXCLUDE {}", excluded.words()));
                 }
                 text.push_str(&format!(" OVER ({})", parts.join(" ")));
             }
