@@ -1,5 +1,5 @@
-//! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, `* RENAME`, join
-//! conditions with subqueries, `PIVOT`, `UNPIVOT`
+//! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, stars with options
+//! (`* RENAME`, `* EXCLUDE (t.a)`), join conditions with subqueries, `PIVOT`, `UNPIVOT`
 //! and aliases used later in their SELECT. Each asks for probes — statements to plan (for the
 //! columns they would have) or to run (for the values they find) — and is expanded with the
 //! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
@@ -10,7 +10,7 @@ pub(crate) mod pivot_clauses;
 pub(crate) mod pivots;
 mod selects;
 pub(crate) mod star_columns;
-pub(crate) mod star_rename;
+pub(crate) mod star_options;
 pub(crate) mod unpivots;
 
 use datafusion::sql::sqlparser::ast::Statement;
@@ -29,7 +29,7 @@ pub(crate) struct Expansion {
 
 enum Kind {
     Columns,
-    Rename,
+    StarOptions,
     JoinCondition,
     Unpivot,
     /// Whether the last plan probe is the PIVOT's source (for its implicit GROUP BY).
@@ -38,15 +38,14 @@ enum Kind {
     },
 }
 
-/// The statement's next expansion, if it needs one: `COLUMNS(...)` first, then `* RENAME` (both
-/// write stars out, before a join adds columns to hide from them), then a join condition with a
-/// subquery, then UNPIVOT, then PIVOT.
+/// The statement's next expansion, if it needs one: `COLUMNS(...)` first, then stars with
+/// options (both write stars out), then a join condition with a subquery, then UNPIVOT, then PIVOT.
 pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     if let Some(probe) = star_columns::columns_probe(statement) {
         return Some(Expansion { kind: Kind::Columns, plans: vec![probe], runs: Vec::new() });
     }
-    if let Some(probe) = star_rename::rename_probe(statement) {
-        return Some(Expansion { kind: Kind::Rename, plans: vec![probe], runs: Vec::new() });
+    if let Some(probe) = star_options::star_options_probe(statement) {
+        return Some(Expansion { kind: Kind::StarOptions, plans: vec![probe], runs: Vec::new() });
     }
     if let Some(plans) = join_conditions::join_probes(statement) {
         return Some(Expansion { kind: Kind::JoinCondition, plans, runs: Vec::new() });
@@ -72,7 +71,9 @@ pub(crate) fn expand(
     let names = |columns: &Vec<SourceColumn>| columns.iter().map(|(_, name)| name.clone()).collect::<Vec<_>>();
     match expansion.kind {
         Kind::Columns => star_columns::expand_columns(statement, planned.first().map_or(&[][..], Vec::as_slice)),
-        Kind::Rename => star_rename::expand_rename(statement, planned.first().map_or(&[][..], Vec::as_slice)),
+        Kind::StarOptions => {
+            star_options::expand_star_options(statement, planned.first().map_or(&[][..], Vec::as_slice))
+        }
         Kind::JoinCondition => match planned {
             [left, right] => join_conditions::expand_join(statement, left, right),
             _ => Err(crate::error::Error::Query("a join condition with a subquery could not be rewritten".into())),

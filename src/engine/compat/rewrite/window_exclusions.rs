@@ -234,7 +234,10 @@ mod tests {
         let text = rewritten(
             "SELECT rank() OVER w, sum(x) OVER w FROM t WINDOW w AS (ORDER BY x ROWS UNBOUNDED PRECEDING EXCLUDE CURRENT ROW)",
         );
-        assert!(text.starts_with("SELECT rank() OVER (ORDER BY x ROWS UNBOUNDED PRECEDING), list_aggregate("), "{text}");
+        assert!(
+            text.starts_with("SELECT rank() OVER (ORDER BY x ROWS UNBOUNDED PRECEDING), list_aggregate("),
+            "{text}"
+        );
         assert!(text.ends_with("WINDOW w AS (ORDER BY x ROWS UNBOUNDED PRECEDING)"), "{text}");
         assert!(!text.contains("__exclude"), "{text}");
     }

@@ -1,45 +1,50 @@
-//! `* RENAME (a AS b)` and `t.* RENAME a AS b`: DuckDB's star with some columns renamed where
-//! they stand. DataFusion refuses RENAME, so the star is written out over the columns of the
-//! SELECT's FROM clause (planned first, as for `COLUMNS(...)`): each column in turn, less those
-//! excluded, replaced as `REPLACE` says, and named as `RENAME` says.
+//! Stars with options — `* RENAME (a AS b)`, `t.* RENAME a AS b`, `* EXCLUDE (t.a)`,
+//! `* EXCLUDE ("A")`, `* REPLACE (...)` — as DuckDB reads them. DataFusion refuses RENAME and
+//! qualified or differently cased names in EXCLUDE, so the star is written out over the columns
+//! of the SELECT's FROM clause (planned first, as for `COLUMNS(...)`): each column in turn, less
+//! those excluded, replaced as `REPLACE` says, and named as `RENAME` says.
 
 use datafusion::sql::sqlparser::ast::{
-    ExcludeSelectItem, Expr, Ident, RenameSelectItem, Select, SelectItem, SelectItemQualifiedWildcardKind, Statement,
-    WildcardAdditionalOptions,
+    ExcludeSelectItem, Expr, Ident, ObjectName, RenameSelectItem, Select, SelectItem, SelectItemQualifiedWildcardKind,
+    Statement, WildcardAdditionalOptions,
 };
 
 use super::SourceColumn;
 use super::selects::{each_select, first_select_in_scope};
 use crate::error::{Error, Result};
 
-fn renames(select: &Select) -> bool {
+fn has_star_options(select: &Select) -> bool {
     select.projection.iter().any(|item| options(item).is_some())
 }
 
-/// The options of a star that renames.
+/// The options of a star that is written out here: one that renames, excludes or replaces
+/// (DataFusion takes neither a qualified nor a differently cased name in EXCLUDE, nor a column
+/// that a USING join holds once).
 fn options(item: &SelectItem) -> Option<&WildcardAdditionalOptions> {
     match item {
         SelectItem::Wildcard(options) | SelectItem::QualifiedWildcard(_, options) => {
-            options.opt_rename.is_some().then_some(options)
+            let written_out =
+                options.opt_rename.is_some() || options.opt_exclude.is_some() || options.opt_replace.is_some();
+            written_out.then_some(options)
         }
         _ => None,
     }
 }
 
-/// `WITH ... SELECT * FROM <the FROM of the first SELECT with a renaming star>`.
-pub(crate) fn rename_probe(statement: &Statement) -> Option<Statement> {
-    let (with, select) = first_select_in_scope(statement, &renames)?;
+/// `WITH ... SELECT * FROM <the FROM of the first SELECT with a star that has options>`.
+pub(crate) fn star_options_probe(statement: &Statement) -> Option<Statement> {
+    let (with, select) = first_select_in_scope(statement, &has_star_options)?;
     let mut probe = super::star_columns::star_probe(select.from)?;
     probe.with = with;
     Some(Statement::Query(probe))
 }
 
-/// The first SELECT with a renaming star, its stars written out over `columns` (its FROM's).
-pub(crate) fn expand_rename(statement: &mut Statement, columns: &[SourceColumn]) -> Result<()> {
+/// The first SELECT with a star that has options, its stars written out over `columns` (its FROM's).
+pub(crate) fn expand_star_options(statement: &mut Statement, columns: &[SourceColumn]) -> Result<()> {
     let Statement::Query(query) = statement else { return Ok(()) };
     let mut outcome = Ok(());
     each_select(query, &mut |select| {
-        if renames(select) {
+        if has_star_options(select) {
             outcome = write_out(select, columns);
             return true;
         }
@@ -79,9 +84,15 @@ fn written_out(
     columns: &[SourceColumn],
 ) -> Result<Vec<SelectItem>> {
     let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    // A name as written, without its quotes (DuckDB also takes `EXCLUDE ('i')`).
+    let unquoted = |name: &ObjectName| {
+        let parts: Vec<String> =
+            name.0.iter().map(|p| p.as_ident().map_or_else(|| p.to_string(), |i| i.value.clone())).collect();
+        parts.join(".")
+    };
     let excluded: Vec<String> = match &options.opt_exclude {
-        Some(ExcludeSelectItem::Single(name)) => vec![name.to_string()],
-        Some(ExcludeSelectItem::Multiple(names)) => names.iter().map(|n| n.to_string()).collect(),
+        Some(ExcludeSelectItem::Single(name)) => vec![unquoted(name)],
+        Some(ExcludeSelectItem::Multiple(names)) => names.iter().map(unquoted).collect(),
         None => Vec::new(),
     };
     let renames: Vec<(&Ident, &Ident)> = match &options.opt_rename {
