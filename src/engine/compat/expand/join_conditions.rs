@@ -222,7 +222,7 @@ fn hide_from_stars(select: &mut Select, hidden: &[String]) {
             Some(ExcludeSelectItem::Multiple(names)) => names,
             None => Vec::new(),
         };
-        excluded.extend(hidden.iter().map(|name| ObjectName::from(vec![ident(name)])));
+        excluded.extend(hidden.iter().map(|name| ObjectName::from(vec![Ident::new(name)])));
         options.opt_exclude = Some(ExcludeSelectItem::Multiple(excluded));
     }
 }

@@ -5,6 +5,7 @@
 //! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
 
 pub(crate) mod aliases;
+mod from_columns;
 pub(crate) mod join_conditions;
 pub(crate) mod pivot_clauses;
 pub(crate) mod pivots;
@@ -44,8 +45,8 @@ pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     if let Some(probe) = star_columns::columns_probe(statement) {
         return Some(Expansion { kind: Kind::Columns, plans: vec![probe], runs: Vec::new() });
     }
-    if let Some(probe) = star_options::star_options_probe(statement) {
-        return Some(Expansion { kind: Kind::StarOptions, plans: vec![probe], runs: Vec::new() });
+    if let Some(plans) = star_options::star_options_probes(statement) {
+        return Some(Expansion { kind: Kind::StarOptions, plans, runs: Vec::new() });
     }
     if let Some(plans) = join_conditions::join_probes(statement) {
         return Some(Expansion { kind: Kind::JoinCondition, plans, runs: Vec::new() });
@@ -71,9 +72,7 @@ pub(crate) fn expand(
     let names = |columns: &Vec<SourceColumn>| columns.iter().map(|(_, name)| name.clone()).collect::<Vec<_>>();
     match expansion.kind {
         Kind::Columns => star_columns::expand_columns(statement, planned.first().map_or(&[][..], Vec::as_slice)),
-        Kind::StarOptions => {
-            star_options::expand_star_options(statement, planned.first().map_or(&[][..], Vec::as_slice))
-        }
+        Kind::StarOptions => star_options::expand_star_options(statement, planned),
         Kind::JoinCondition => match planned {
             [left, right] => join_conditions::expand_join(statement, left, right),
             _ => Err(crate::error::Error::Query("a join condition with a subquery could not be rewritten".into())),

@@ -104,7 +104,7 @@ fn unsupported(what: &str) -> Error {
 /// The frame as written, or DuckDB's default: from the partition's start to the current row's
 /// last peer with an ORDER BY, the whole partition without.
 fn frame_of(spec: &WindowSpec) -> WindowFrame {
-    spec.window_frame.clone().unwrap_or_else(|| WindowFrame {
+    spec.window_frame.clone().unwrap_or(WindowFrame {
         units: if spec.order_by.is_empty() { WindowFrameUnits::Rows } else { WindowFrameUnits::Range },
         start_bound: WindowFrameBound::Preceding(None),
         end_bound: Some(if spec.order_by.is_empty() {

@@ -192,13 +192,16 @@ pub(super) fn string_agg(_: &str, f: &Function) -> Result<Option<Expr>> {
     })
 }
 
-/// `arg_max(value, ordering)` (and `arg_min`, `max_by`, `min_by`, the `_null` forms): the value at
-/// the row where the ordering is largest (smallest), ignoring NULL orderings (and NULL values,
-/// but for the `_null` forms).
+/// `arg_max(value, ordering)` (and `arg_min`, `max_by`, `min_by`, the `_null` and `_nulls_last`
+/// forms): the value at the row where the ordering is largest (smallest), ignoring NULL
+/// orderings and NULL values (the `_null` forms keep NULL values, the `_nulls_last` forms keep
+/// both, NULL orderings last). With a count `n`, the values of the first `n` such rows, as a list.
 pub(super) fn arg_extreme(name: &str, f: &Function) -> Result<Option<Expr>> {
     let Some(args) = plain_args(f) else { return Ok(None) };
-    arity(name, &args, 2, &format!("{name}(value, ordering)"))?;
-    let largest = matches!(name, "arg_max" | "max_by" | "arg_max_null");
+    if args.len() != 3 {
+        arity(name, &args, 2, &format!("{name}(value, ordering[, n])"))?;
+    }
+    let largest = matches!(name, "arg_max" | "max_by" | "arg_max_null" | "arg_max_nulls_last");
     // A bare number would be read as a column position: `(0)` is the value.
     let ordering = match &args[1] {
         number @ Expr::Value(ValueWithSpan { value: Value::Number(..), .. }) => Expr::Nested(Box::new(number.clone())),
@@ -209,21 +212,34 @@ pub(super) fn arg_extreme(name: &str, f: &Function) -> Result<Option<Expr>> {
         options: OrderByOptions { asc: Some(!largest), nulls_first: Some(false) },
         with_fill: None,
     };
-    let mut not_null = Expr::IsNotNull(Box::new(args[1].clone()));
-    if !name.ends_with("_null") {
-        let value = Box::new(Expr::IsNotNull(Box::new(args[0].clone())));
-        not_null = Expr::BinaryOp { left: Box::new(not_null), op: BinaryOperator::And, right: value };
-    }
-    let filter = match &f.filter {
-        Some(existing) => Expr::BinaryOp { left: existing.clone(), op: BinaryOperator::And, right: Box::new(not_null) },
-        None => not_null,
+    let not_null = match name {
+        _ if name.ends_with("_nulls_last") => None,
+        _ if name.ends_with("_null") => Some(Expr::IsNotNull(Box::new(args[1].clone()))),
+        _ => Some(Expr::BinaryOp {
+            left: Box::new(Expr::IsNotNull(Box::new(args[1].clone()))),
+            op: BinaryOperator::And,
+            right: Box::new(Expr::IsNotNull(Box::new(args[0].clone()))),
+        }),
+    };
+    let filter = match (&f.filter, not_null) {
+        (Some(existing), Some(not_null)) => Some(Box::new(Expr::BinaryOp {
+            left: existing.clone(),
+            op: BinaryOperator::And,
+            right: Box::new(not_null),
+        })),
+        (Some(existing), None) => Some(existing.clone()),
+        (None, not_null) => not_null.map(Box::new),
     };
     let clauses = vec![FunctionArgumentClause::OrderBy(vec![order])];
-    let mut first = call_with("first_value", vec![args[0].clone()], clauses, Some(Box::new(filter)));
-    if let Expr::Function(g) = &mut first {
+    let aggregate = if args.len() == 3 { "array_agg" } else { "first_value" };
+    let mut extreme = call_with(aggregate, vec![args[0].clone()], clauses, filter);
+    if let Expr::Function(g) = &mut extreme {
         g.over = f.over.clone();
     }
-    Ok(Some(first))
+    Ok(Some(match args.get(2) {
+        Some(n) => call("array_slice", vec![extreme, Expr::value(Value::Number("1".into(), false)), n.clone()]),
+        None => extreme,
+    }))
 }
 
 /// `string_agg(x, sep ORDER BY x)` and `list(x ORDER BY x)` — ordered by the aggregated value

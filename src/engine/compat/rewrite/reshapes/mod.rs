@@ -73,7 +73,10 @@ pub(crate) const CALLS: &[(&[&str], Reshape)] = &[
     (&["dayname", "monthname"], datetime::names),
     (&["date_add"], datetime::date_add),
     (&["last_day"], datetime::last_day),
-    (&["arg_max", "max_by", "arg_min", "min_by", "arg_max_null", "arg_min_null"], aggregate::arg_extreme),
+    (
+        &["arg_max", "max_by", "arg_min", "min_by", "arg_max_null", "arg_min_null", "arg_max_nulls_last", "arg_min_nulls_last"],
+        aggregate::arg_extreme,
+    ),
 ];
 
 /// The first reshape of `table` that changes the call `f` named `name`.
