@@ -1,9 +1,10 @@
-//! DuckDB's list, vector and struct functions.
+//! DuckDB's list, vector, struct and map functions.
 
 pub(crate) mod list_aggregates;
 pub(crate) mod list_coercion;
 pub(crate) mod list_functions;
 pub(crate) mod list_reduce;
+pub(crate) mod map_functions;
 pub(crate) mod struct_functions;
 pub(crate) mod vector_functions;
 
@@ -16,6 +17,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
         list_aggregates::functions(),
         vector_functions::functions(),
         struct_functions::functions(),
+        map_functions::functions(),
         list_coercion::functions(),
     ]
     .into_iter()
