@@ -213,7 +213,16 @@ impl Engine {
         let respelled = |statement: &mut Statement, e: &datafusion::error::DataFusionError| {
             field_in_other_case(e).is_some_and(|(written, actual)| compat::spell_as(statement, &written, &actual))
         };
+        // Each expansion writes out one construct; a bound keeps one that finds its own output
+        // again from expanding for ever.
+        let mut expansions_left = 256;
         'expanding: while let Some(expansion) = compat::next_expansion(&statement) {
+            expansions_left -= 1;
+            if expansions_left == 0 {
+                return Err(Error::Query(
+                    "the query has more than 256 constructs to write out (stars, PIVOTs, joins computed apart): split it into several queries".into(),
+                ));
+            }
             let mut planned = Vec::with_capacity(expansion.plans.len());
             for probe in &expansion.plans {
                 let plan = match state.statement_to_plan(DFStatement::Statement(Box::new(probe.clone()))).await {

@@ -66,7 +66,7 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
     }
     if words.windows(2).any(|w| w == ["ASOF", "JOIN"] || w == ["ASOF", "LEFT"]) {
         return Some(Error::Query(
-            "ASOF JOIN is not supported: write a LEFT JOIN on the keys and a.ts >= b.ts, then QUALIFY row_number() OVER (PARTITION BY a's key ORDER BY b.ts DESC) = 1".into(),
+            "ASOF JOIN is supported with ON only (not USING, SEMI or ANTI): write ASOF [LEFT] JOIN b ON a.key = b.key AND a.ts >= b.ts".into(),
         ));
     }
     if words.windows(2).any(|w| w == ["USING", "KEY"]) && words.contains(&"RECURSIVE") {

@@ -52,17 +52,19 @@ fn subquery_condition(join: &Join) -> Option<&Expr> {
     subquery.is_break().then_some(condition)
 }
 
-/// Where the SELECT's first such join is: the FROM item, and the join in it.
-fn subquery_join(select: &Select) -> Option<(usize, usize)> {
-    select.from.iter().enumerate().find_map(|(at, from)| {
-        from.joins.iter().position(|join| subquery_condition(join).is_some()).map(|join| (at, join))
-    })
+/// Where the SELECT's first join that `wanted` picks is: the FROM item, and the join in it.
+pub(super) fn first_join(select: &Select, wanted: fn(&Join) -> bool) -> Option<(usize, usize)> {
+    select.from.iter().enumerate().find_map(|(at, from)| from.joins.iter().position(wanted).map(|join| (at, join)))
 }
 
-/// `SELECT * FROM <left side>` and `SELECT * FROM <right side>` of the first such join.
-pub(crate) fn join_probes(statement: &Statement) -> Option<Vec<Statement>> {
-    let (with, select) = first_select_in_scope(statement, &|select| subquery_join(select).is_some())?;
-    let (at, join) = subquery_join(&select)?;
+fn subquery_join(select: &Select) -> Option<(usize, usize)> {
+    first_join(select, |join| subquery_condition(join).is_some())
+}
+
+/// `SELECT * FROM <left side>` and `SELECT * FROM <right side>` of the first join `wanted` picks.
+pub(super) fn side_probes(statement: &Statement, wanted: fn(&Join) -> bool) -> Option<Vec<Statement>> {
+    let (with, select) = first_select_in_scope(statement, &|select| first_join(select, wanted).is_some())?;
+    let (at, join) = first_join(&select, wanted)?;
     let from = &select.from[at];
     let sides = [
         TableWithJoins { relation: from.relation.clone(), joins: from.joins[..join].to_vec() },
@@ -76,6 +78,11 @@ pub(crate) fn join_probes(statement: &Statement) -> Option<Vec<Statement>> {
             Some(Statement::Query(probe))
         })
         .collect()
+}
+
+/// The probes of the first join whose condition holds a subquery.
+pub(crate) fn join_probes(statement: &Statement) -> Option<Vec<Statement>> {
+    side_probes(statement, |join| subquery_condition(join).is_some())
 }
 
 /// The first such join, its matching pairs found apart over `left`'s and `right`'s columns.
@@ -92,15 +99,15 @@ pub(crate) fn expand_join(statement: &mut Statement, left: &[SourceColumn], righ
     outcome
 }
 
-fn ident(name: &str) -> Ident {
+pub(super) fn ident(name: &str) -> Ident {
     Ident::with_quote('"', name)
 }
 
-fn column(relation: &str, name: &str) -> Expr {
+pub(super) fn column(relation: &str, name: &str) -> Expr {
     Expr::CompoundIdentifier(vec![ident(relation), ident(name)])
 }
 
-fn and(conditions: impl IntoIterator<Item = Expr>) -> Expr {
+pub(super) fn and(conditions: impl IntoIterator<Item = Expr>) -> Expr {
     let mut conditions = conditions.into_iter();
     let first = conditions.next().unwrap_or(Expr::Value(Value::Boolean(true).into()));
     conditions.fold(first, |all, next| Expr::BinaryOp {
@@ -111,14 +118,14 @@ fn and(conditions: impl IntoIterator<Item = Expr>) -> Expr {
 }
 
 /// Each column as `relation.name`, and the pairs' name for it (`__pair_l0`, ...).
-fn sides_columns(columns: &[SourceColumn], side: char) -> Result<Vec<(Expr, String)>> {
+pub(super) fn sides_columns(columns: &[SourceColumn], side: char) -> Result<Vec<(Expr, String)>> {
     columns
         .iter()
         .enumerate()
         .map(|(k, (relation, name))| match relation {
             Some(relation) => Ok((column(relation, name), format!("__pair_{side}{k}"))),
             None => Err(Error::Query(format!(
-                "a join condition with a subquery needs every column named by its table: give the table of {name} an alias"
+                "a join computed apart (a subquery in ON, ASOF) needs every column named by its table: give the table of {name} an alias"
             ))),
         })
         .collect()
@@ -214,7 +221,7 @@ fn pairs_query(
 }
 
 /// The SELECT's unqualified stars leave out the pairs' columns.
-fn hide_from_stars(select: &mut Select, hidden: &[String]) {
+pub(super) fn hide_from_stars(select: &mut Select, hidden: &[String]) {
     for item in &mut select.projection {
         let SelectItem::Wildcard(options) = item else { continue };
         let mut excluded = match options.opt_exclude.take() {

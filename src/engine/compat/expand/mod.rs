@@ -1,10 +1,11 @@
 //! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, stars with options
-//! (`* RENAME`, `* EXCLUDE (t.a)`), join conditions with subqueries, `PIVOT`, `UNPIVOT`
+//! (`* RENAME`, `* EXCLUDE (t.a)`), join conditions with subqueries, ASOF joins, `PIVOT`, `UNPIVOT`
 //! and aliases used later in their SELECT. Each asks for probes — statements to plan (for the
 //! columns they would have) or to run (for the values they find) — and is expanded with the
 //! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
 
 pub(crate) mod aliases;
+pub(crate) mod asof_joins;
 mod from_columns;
 pub(crate) mod join_conditions;
 pub(crate) mod pivot_clauses;
@@ -32,6 +33,7 @@ enum Kind {
     Columns,
     StarOptions,
     JoinCondition,
+    AsofJoin,
     Unpivot,
     /// Whether the last plan probe is the PIVOT's source (for its implicit GROUP BY).
     Pivot {
@@ -40,8 +42,10 @@ enum Kind {
 }
 
 /// The statement's next expansion, if it needs one: `COLUMNS(...)` first, then stars with
-/// options (both write stars out), then a join condition with a subquery, then UNPIVOT, then PIVOT.
+/// options (both write stars out), then a join condition with a subquery, then an ASOF join, then
+/// UNPIVOT, then PIVOT.
 pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
+    let statement = explained(statement);
     if let Some(probe) = star_columns::columns_probe(statement) {
         return Some(Expansion { kind: Kind::Columns, plans: vec![probe], runs: Vec::new() });
     }
@@ -50,6 +54,9 @@ pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     }
     if let Some(plans) = join_conditions::join_probes(statement) {
         return Some(Expansion { kind: Kind::JoinCondition, plans, runs: Vec::new() });
+    }
+    if let Some(plans) = asof_joins::asof_probes(statement) {
+        return Some(Expansion { kind: Kind::AsofJoin, plans, runs: Vec::new() });
     }
     if let Some(probe) = unpivots::unpivot_probe(statement) {
         return Some(Expansion { kind: Kind::Unpivot, plans: vec![probe], runs: Vec::new() });
@@ -69,6 +76,7 @@ pub(crate) fn expand(
     texts: &[Vec<String>],
     is_aggregate: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
+    let statement = explained_mut(statement);
     let names = |columns: &Vec<SourceColumn>| columns.iter().map(|(_, name)| name.clone()).collect::<Vec<_>>();
     match expansion.kind {
         Kind::Columns => star_columns::expand_columns(statement, planned.first().map_or(&[][..], Vec::as_slice)),
@@ -77,10 +85,29 @@ pub(crate) fn expand(
             [left, right] => join_conditions::expand_join(statement, left, right),
             _ => Err(crate::error::Error::Query("a join condition with a subquery could not be rewritten".into())),
         },
+        Kind::AsofJoin => match planned {
+            [left, _] => asof_joins::expand_asof(statement, left),
+            _ => Err(crate::error::Error::Query("an ASOF JOIN could not be rewritten".into())),
+        },
         Kind::Unpivot => unpivots::expand_unpivot(statement, &planned.first().map(names).unwrap_or_default()),
         Kind::Pivot { source_planned } => {
             let columns = if source_planned { planned.first().map(names).unwrap_or_default() } else { Vec::new() };
             pivots::expand_pivot(statement, texts, &columns, is_aggregate)
         }
+    }
+}
+
+/// The statement an `EXPLAIN` explains (expanded as it will run), or the statement itself.
+fn explained(statement: &Statement) -> &Statement {
+    match statement {
+        Statement::Explain { statement, .. } => statement,
+        other => other,
+    }
+}
+
+fn explained_mut(statement: &mut Statement) -> &mut Statement {
+    match statement {
+        Statement::Explain { statement, .. } => statement,
+        other => other,
     }
 }

@@ -109,7 +109,13 @@ fn write_out(select: &mut Select, planned: &[Vec<SourceColumn>]) -> Result<()> {
                 if options != &no_options =>
             {
                 let qualifier = name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.clone()).unwrap_or_default();
-                projection.extend(written_out(options, &of_relation(&qualifier))?);
+                let columns = of_relation(&qualifier);
+                if columns.is_empty() {
+                    return Err(Error::Query(format!(
+                        "{qualifier}.* with EXCLUDE, REPLACE or RENAME names no table of the FROM clause (the fields of a struct are not supported there): write the columns out"
+                    )));
+                }
+                projection.extend(written_out(options, &columns)?);
             }
             SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::Expr(_), options)
                 if options != &no_options =>

@@ -1,0 +1,173 @@
+//! DuckDB's ASOF joins (marked by `parse::asof_joins`): each left row is matched with the right
+//! rows whose value in the condition's inequality is the closest on its side (the latest
+//! `r.t <= l.t` for `l.t >= r.t`, the earliest `r.t >= l.t` for `l.t <= r.t`), among those
+//! that meet the rest of the condition. The closest value per left row is found by a grouped
+//! join, and the join is then made on it:
+//!
+//! ```sql
+//! l [LEFT] JOIN (r JOIN (SELECT l.a AS __pair_l0, ..., max(r.t) AS __pair_best
+//!                        FROM l JOIN r ON <condition> GROUP BY l.a, ...) AS __pairs
+//!                ON r.t = __pairs.__pair_best)
+//!   ON l.a IS NOT DISTINCT FROM __pairs.__pair_l0 AND ... AND <condition>
+//! ```
+//!
+//! Right rows tied on the closest value all match, where DuckDB keeps one of them.
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, GroupByExpr, Join, JoinConstraint, JoinOperator, Select, SelectItem, SetExpr, Statement,
+    TableAlias, TableFactor, TableWithJoins,
+};
+
+use super::SourceColumn;
+use super::from_columns::relation_names;
+use super::join_conditions::{and, column, first_join, hide_from_stars, ident, side_probes, sides_columns};
+use super::selects::each_select;
+use crate::engine::compat::ast::call;
+use crate::engine::compat::parse::asof_joins::ASOF_MARKER;
+use crate::error::{Error, Result};
+
+const PAIRS: &str = "__pairs";
+const BEST: &str = "__pair_best";
+
+fn is_marker(e: &Expr) -> bool {
+    matches!(e, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case(ASOF_MARKER))
+}
+
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
+            let mut all = conjuncts(left);
+            all.extend(conjuncts(right));
+            all
+        }
+        other => vec![other],
+    }
+}
+
+fn asof_condition(join: &Join) -> Option<&Expr> {
+    let (JoinOperator::Join(JoinConstraint::On(condition))
+    | JoinOperator::Inner(JoinConstraint::On(condition))
+    | JoinOperator::Left(JoinConstraint::On(condition))
+    | JoinOperator::LeftOuter(JoinConstraint::On(condition))) = &join.join_operator
+    else {
+        return None;
+    };
+    conjuncts(condition).into_iter().any(is_marker).then_some(condition)
+}
+
+/// `SELECT * FROM <left side>` and `SELECT * FROM <right side>` of the first ASOF join.
+pub(crate) fn asof_probes(statement: &Statement) -> Option<Vec<Statement>> {
+    side_probes(statement, |join| asof_condition(join).is_some())
+}
+
+/// The first ASOF join, computed over its left side's columns.
+pub(crate) fn expand_asof(statement: &mut Statement, left: &[SourceColumn]) -> Result<()> {
+    let Statement::Query(query) = statement else { return Ok(()) };
+    let mut outcome = Ok(());
+    each_select(query, &mut |select| match first_join(select, |join| asof_condition(join).is_some()) {
+        Some((at, join)) => {
+            outcome = match_closest(select, at, join, left);
+            true
+        }
+        None => false,
+    });
+    outcome
+}
+
+fn refused(what: &str) -> Error {
+    Error::Query(format!("ASOF JOIN {what}: write ON l.key = r.key AND l.t >= r.t, with the right side named"))
+}
+
+/// Whether `e` reads a column of the relations named `names`.
+fn reads(e: &Expr, names: &[datafusion::sql::sqlparser::ast::Ident]) -> bool {
+    crate::engine::compat::ast::each_expr(e, |e| match e {
+        Expr::CompoundIdentifier(parts)
+            if parts.len() > 1 && names.iter().any(|n| n.value.eq_ignore_ascii_case(&parts[0].value)) =>
+        {
+            std::ops::ControlFlow::Break(None)
+        }
+        _ => std::ops::ControlFlow::Continue(()),
+    })
+    .is_break()
+}
+
+fn match_closest(select: &mut Select, at: usize, join: usize, left: &[SourceColumn]) -> Result<()> {
+    let left = sides_columns(left, 'l')?;
+    let from = &mut select.from[at];
+    let Join { relation, join_operator, .. } = from.joins.remove(join);
+    let (condition, kind): (_, fn(JoinConstraint) -> JoinOperator) = match join_operator {
+        JoinOperator::Join(JoinConstraint::On(c)) | JoinOperator::Inner(JoinConstraint::On(c)) => {
+            (c, JoinOperator::Inner)
+        }
+        JoinOperator::Left(JoinConstraint::On(c)) | JoinOperator::LeftOuter(JoinConstraint::On(c)) => {
+            (c, JoinOperator::LeftOuter)
+        }
+        _ => return Err(refused("takes ON")),
+    };
+    let parts: Vec<Expr> = conjuncts(&condition).into_iter().filter(|e| !is_marker(e)).cloned().collect();
+    let right_names = relation_names(&[TableWithJoins { relation: relation.clone(), joins: Vec::new() }])
+        .ok_or_else(|| refused("needs its right side named"))?;
+    // The inequality: one side reads the right relation, the other does not.
+    let (right_value, later) = parts
+        .iter()
+        .find_map(|e| {
+            let Expr::BinaryOp { left: a, op, right: b } = e else { return None };
+            let greater = match op {
+                BinaryOperator::Gt | BinaryOperator::GtEq => true,
+                BinaryOperator::Lt | BinaryOperator::LtEq => false,
+                _ => return None,
+            };
+            match (reads(a, &right_names), reads(b, &right_names)) {
+                (false, true) => Some((b.as_ref().clone(), greater)),
+                (true, false) => Some((a.as_ref().clone(), !greater)),
+                _ => None,
+            }
+        })
+        .ok_or_else(|| refused("needs one inequality between the two sides"))?;
+    let closest = call(if later { "max" } else { "min" }, vec![right_value.clone()]);
+    let mut both = TableWithJoins { relation: from.relation.clone(), joins: from.joins[..join].to_vec() };
+    both.joins.push(Join {
+        relation: relation.clone(),
+        global: false,
+        join_operator: JoinOperator::Inner(JoinConstraint::On(and(parts.clone()))),
+    });
+    let mut pairs = *super::star_columns::star_probe(vec![both]).ok_or_else(|| refused("could not be rewritten"))?;
+    if let SetExpr::Select(pairs_select) = pairs.body.as_mut() {
+        pairs_select.projection = left
+            .iter()
+            .map(|(expr, name)| SelectItem::ExprWithAlias { expr: expr.clone(), alias: ident(name) })
+            .chain([SelectItem::ExprWithAlias { expr: closest, alias: ident(BEST) }])
+            .collect();
+        pairs_select.group_by =
+            GroupByExpr::Expressions(left.iter().map(|(expr, _)| expr.clone()).collect(), Vec::new());
+    }
+    let pairs = TableFactor::Derived {
+        lateral: false,
+        subquery: Box::new(pairs),
+        alias: Some(TableAlias { explicit: true, name: ident(PAIRS), columns: Vec::new(), at: None }),
+        sample: None,
+    };
+    let on_best =
+        Expr::BinaryOp { left: Box::new(right_value), op: BinaryOperator::Eq, right: Box::new(column(PAIRS, BEST)) };
+    let right_with_pairs = TableWithJoins {
+        relation,
+        joins: vec![Join {
+            relation: pairs,
+            global: false,
+            join_operator: JoinOperator::Inner(JoinConstraint::On(on_best)),
+        }],
+    };
+    let same =
+        left.iter().map(|(expr, name)| Expr::IsNotDistinctFrom(Box::new(expr.clone()), Box::new(column(PAIRS, name))));
+    from.joins.insert(
+        join,
+        Join {
+            relation: TableFactor::NestedJoin { table_with_joins: Box::new(right_with_pairs), alias: None },
+            global: false,
+            join_operator: kind(JoinConstraint::On(and(same.chain(parts)))),
+        },
+    );
+    let hidden: Vec<String> = left.iter().map(|(_, name)| name.clone()).chain([BEST.to_string()]).collect();
+    hide_from_stars(select, &hidden);
+    Ok(())
+}

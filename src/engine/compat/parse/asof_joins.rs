@@ -1,0 +1,87 @@
+//! DuckDB's `ASOF [LEFT] JOIN r ON <equalities> AND l.t >= r.t`, which the parser does not take:
+//! written as the plain join with a marker as its condition's first conjunct
+//! (`JOIN r ON __asof_join() AND ...`), for `expand::asof_joins` to compute. A join written with
+//! USING keeps its ASOF, and fails to parse with the message that says what to write.
+
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use crate::engine::compat::parse::tokens::{Edit, offsets};
+use crate::error::Result;
+
+/// The marker's name.
+pub(crate) const ASOF_MARKER: &str = "__asof_join";
+
+pub(crate) fn asof_joins(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    if !sql.to_ascii_lowercase().contains("asof") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let is = |i: usize, text: &str| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(text));
+    // The next significant token after `i`.
+    let next = |i: usize| (i + 1..tokens.len()).find(|&j| !matches!(tokens[j].token, Token::Whitespace(_)));
+    let mut edits = Vec::new();
+    for i in 0..tokens.len() {
+        if !is(i, "asof") {
+            continue;
+        }
+        let Some(after_asof) = next(i) else { continue };
+        // Whether a row has a match does not depend on which match is the closest.
+        if is(after_asof, "semi") || is(after_asof, "anti") {
+            edits.push((offset(tokens[i].span.start), offset(tokens[after_asof].span.start), String::new()));
+            continue;
+        }
+        let mut join = after_asof;
+        if is(join, "left") {
+            match next(join) {
+                Some(j) => join = j,
+                None => continue,
+            }
+        }
+        if !is(join, "join") {
+            continue;
+        }
+        // The ON of this join: at its own depth, before anything that ends the join.
+        let mut depth = 0usize;
+        let mut on = None;
+        for (j, token) in tokens.iter().enumerate().skip(join + 1) {
+            match &token.token {
+                Token::LParen => depth += 1,
+                Token::RParen if depth == 0 => break,
+                Token::RParen => depth -= 1,
+                Token::SemiColon => break,
+                Token::Word(_) if depth == 0 && is(j, "on") => {
+                    on = Some(j);
+                    break;
+                }
+                Token::Word(_)
+                    if depth == 0
+                        && ["using", "join", "where", "group", "order", "limit", "union", "natural"]
+                            .iter()
+                            .any(|k| is(j, k)) =>
+                {
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(on) = on else { continue };
+        edits.push((offset(tokens[i].span.start), offset(tokens[after_asof].span.start), String::new()));
+        let at = offset(tokens[on].span.end);
+        edits.push((at, at, format!(" {ASOF_MARKER}() AND")));
+    }
+    Ok(edits)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::compat::parse::prepared;
+
+    #[test]
+    fn asof_joins_become_marked_joins() {
+        assert_eq!(
+            prepared("SELECT * FROM l ASOF LEFT JOIN r ON l.k = r.k AND l.t >= r.t"),
+            "SELECT * FROM l LEFT JOIN r ON __asof_join() AND l.k = r.k AND l.t >= r.t"
+        );
+        assert_eq!(prepared("SELECT * FROM l ASOF JOIN r USING (k, t)"), "SELECT * FROM l ASOF JOIN r USING (k, t)");
+    }
+}
