@@ -154,30 +154,94 @@ pub(super) fn parts_struct(_: &str, f: &Function) -> Result<Option<Expr>> {
     Ok(Some(crate::engine::compat::ast::case_when(is_null, Expr::value(Value::Null), Some(parts))))
 }
 
-/// `date_trunc('microseconds' | 'us' | 'isoyear', t)`: DuckDB's other names for the parts.
+/// `date_trunc('microseconds' | 'us' | 'isoyear' | 'decade', t)`: DuckDB's other names for the
+/// parts, and its parts DataFusion lacks; a part that is not a constant (a column) chooses among
+/// them row by row.
 pub(super) fn truncation_units(_: &str, f: &Function) -> Result<Option<Expr>> {
     let Some(args) = plain_args(f) else { return Ok(None) };
-    let [Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(part), .. }), value] = args.as_slice() else {
-        return Ok(None);
-    };
-    let Some(unit) = truncation_unit(part) else { return Ok(None) };
-    if unit != "isoyear" {
-        return Ok(Some(call("date_trunc", vec![text(unit), value.clone()])));
+    match args.as_slice() {
+        [Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(part), .. }), value] => {
+            Ok(truncation_unit(part).map(|unit| truncated(unit, value)))
+        }
+        [Expr::Value(_), _] => Ok(None),
+        [part, value] => {
+            let part = call("lower", vec![cast(part.clone(), SqlType::Varchar(None))]);
+            let conditions = TRUNCATION_SPELLINGS.iter().map(|(unit, spellings)| {
+                let spelled = Expr::InList {
+                    expr: Box::new(part.clone()),
+                    list: spellings.iter().map(|s| text(s)).collect(),
+                    negated: false,
+                };
+                (spelled, truncated(unit, value))
+            });
+            Ok(Some(conditions.rev().fold(Expr::value(Value::Null), |otherwise, (when, then)| {
+                crate::engine::compat::ast::case_when(when, then, Some(otherwise))
+            })))
+        }
+        _ => Ok(None),
     }
-    // The Monday of the ISO year's first week.
+}
+
+/// DuckDB's spellings of each part `date_trunc` takes, by the unit it truncates to.
+const TRUNCATION_SPELLINGS: &[(&str, &[&str])] = &[
+    ("microsecond", &["microsecond", "microseconds", "us", "usec", "usecs", "usecond", "useconds"]),
+    ("millisecond", &["millisecond", "milliseconds", "ms", "msec", "msecs", "msecond", "mseconds"]),
+    ("second", &["second", "seconds", "sec", "secs", "s"]),
+    ("minute", &["minute", "minutes", "min", "mins", "m"]),
+    ("hour", &["hour", "hours", "hr", "hrs", "h"]),
+    ("day", &["day", "days", "d", "dayofmonth"]),
+    ("week", &["week", "weeks", "w", "weekofyear"]),
+    ("month", &["month", "months", "mon", "mons"]),
+    ("quarter", &["quarter", "quarters"]),
+    ("year", &["year", "years", "y", "yr", "yrs"]),
+    ("isoyear", &["isoyear"]),
+    ("decade", &["decade", "decades", "dec"]),
+    ("century", &["century", "centuries", "cent", "c"]),
+    ("millennium", &["millennium", "millennia", "millenium", "mil", "mils"]),
+];
+
+/// `t` truncated to `unit` (a name of `TRUNCATION_SPELLINGS`).
+fn truncated(unit: &str, value: &Expr) -> Expr {
     let as_interval = |e: Expr| cast(e, SqlType::Interval { fields: None, precision: None });
-    let week = call("date_trunc", vec![text("week"), value.clone()]);
-    let weeks_in = call("date_part", vec![text("week"), value.clone()]);
-    let back = as_interval(crate::engine::compat::ast::concat(cast(weeks_in, SqlType::Varchar(None)), text(" weeks")));
-    Ok(Some(Expr::BinaryOp {
-        left: Box::new(Expr::BinaryOp { left: Box::new(week), op: BinaryOperator::Minus, right: Box::new(back) }),
-        op: BinaryOperator::Plus,
-        right: Box::new(as_interval(text("1 week"))),
-    }))
+    let years = match unit {
+        "decade" => 10,
+        "century" => 100,
+        "millennium" => 1000,
+        "isoyear" => {
+            // The Monday of the ISO year's first week.
+            let week = call("date_trunc", vec![text("week"), value.clone()]);
+            let weeks_in = call("date_part", vec![text("week"), value.clone()]);
+            let back =
+                as_interval(crate::engine::compat::ast::concat(cast(weeks_in, SqlType::Varchar(None)), text(" weeks")));
+            return Expr::BinaryOp {
+                left: Box::new(Expr::BinaryOp {
+                    left: Box::new(week),
+                    op: BinaryOperator::Minus,
+                    right: Box::new(back),
+                }),
+                op: BinaryOperator::Plus,
+                right: Box::new(as_interval(text("1 week"))),
+            };
+        }
+        unit => return call("date_trunc", vec![text(unit), value.clone()]),
+    };
+    // The year less its years into the decade, century or millennium.
+    let year = cast(call("date_part", vec![text("year"), value.clone()]), SqlType::BigInt(None));
+    let into = Expr::BinaryOp {
+        left: Box::new(year),
+        op: BinaryOperator::Modulo,
+        right: Box::new(Expr::value(Value::Number(years.to_string(), false))),
+    };
+    let back = as_interval(crate::engine::compat::ast::concat(cast(into, SqlType::Varchar(None)), text(" years")));
+    Expr::BinaryOp {
+        left: Box::new(call("date_trunc", vec![text("year"), value.clone()])),
+        op: BinaryOperator::Minus,
+        right: Box::new(back),
+    }
 }
 
 /// DataFusion's name for a DuckDB `date_trunc` part written otherwise (plural or abbreviated),
-/// or `isoyear`; `None` for the names DataFusion takes as they are.
+/// or a part DataFusion lacks; `None` for the names DataFusion takes as they are.
 fn truncation_unit(part: &str) -> Option<&'static str> {
     Some(match part.to_lowercase().as_str() {
         "microseconds" | "us" | "usec" | "usecs" | "usecond" | "useconds" => "microsecond",
@@ -191,6 +255,9 @@ fn truncation_unit(part: &str) -> Option<&'static str> {
         "quarters" => "quarter",
         "years" | "y" | "yr" | "yrs" => "year",
         "isoyear" => "isoyear",
+        "decade" | "decades" | "dec" => "decade",
+        "century" | "centuries" | "cent" | "c" => "century",
+        "millennium" | "millennia" | "millenium" | "mil" | "mils" => "millennium",
         _ => return None,
     })
 }
