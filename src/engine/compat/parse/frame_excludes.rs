@@ -6,7 +6,7 @@
 use datafusion::sql::sqlparser::ast::{Expr, WindowSpec};
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::engine::compat::parse::tokens::{Edit, offsets, opening_paren};
+use crate::engine::compat::parse::tokens::{Edit, is_word, next_significant, offsets, opening_paren};
 use crate::error::Result;
 
 /// Which rows a frame leaves out, as its marker names them and as DuckDB writes them.
@@ -41,9 +41,8 @@ pub(crate) fn frame_excludes(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<
         return Ok(Vec::new());
     }
     let offset = offsets(sql);
-    let is = |i: usize, text: &str| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(text));
-    // The next significant token after `i`.
-    let next = |i: usize| (i + 1..tokens.len()).find(|&j| !matches!(tokens[j].token, Token::Whitespace(_)));
+    let is = |i: usize, text: &str| is_word(tokens, i, text);
+    let next = |i: usize| next_significant(tokens, i);
     let mut edits = Vec::new();
     for i in 0..tokens.len() {
         if !is(i, "exclude") {

@@ -104,6 +104,16 @@ pub(crate) fn offsets(sql: &str) -> impl Fn(Location) -> usize + '_ {
     }
 }
 
+/// Whether the token at `i` is the unquoted word `text`, in any case.
+pub(crate) fn is_word(tokens: &[TokenWithSpan], i: usize, text: &str) -> bool {
+    matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(text))
+}
+
+/// The index of the next token after `i` that is not whitespace.
+pub(crate) fn next_significant(tokens: &[TokenWithSpan], i: usize) -> Option<usize> {
+    (i + 1..tokens.len()).find(|&j| !matches!(tokens[j].token, Token::Whitespace(_)))
+}
+
 /// The index of the `(` that the `)` at `close` ends.
 pub(crate) fn opening_paren(tokens: &[TokenWithSpan], close: usize) -> Option<usize> {
     matching(tokens, (0..=close).rev(), &Token::RParen, &Token::LParen)
