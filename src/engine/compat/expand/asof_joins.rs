@@ -1,4 +1,4 @@
-//! DuckDB's ASOF joins (marked by `parse::asof_joins`): each left row is matched with the right
+//! DuckDB's ASOF joins (marked by `parse::join_forms`): each left row is matched with the right
 //! rows whose value in the condition's inequality is the closest on its side (the latest
 //! `r.t <= l.t` for `l.t >= r.t`, the earliest `r.t >= l.t` for `l.t <= r.t`), among those
 //! that meet the rest of the condition. The closest value per left row is found by a grouped
@@ -23,7 +23,7 @@ use super::from_columns::relation_names;
 use super::join_conditions::{and, column, first_join, hide_from_stars, ident, side_probes, sides_columns};
 use super::selects::each_select;
 use crate::engine::compat::ast::call;
-use crate::engine::compat::parse::asof_joins::ASOF_MARKER;
+use crate::engine::compat::parse::join_forms::ASOF_MARKER;
 use crate::error::{Error, Result};
 
 const PAIRS: &str = "__pairs";

@@ -220,10 +220,10 @@ fn pairs_query(
     Ok(query)
 }
 
-/// The SELECT's unqualified stars leave out the pairs' columns.
+/// The SELECT's stars leave out the columns `hidden`.
 pub(super) fn hide_from_stars(select: &mut Select, hidden: &[String]) {
     for item in &mut select.projection {
-        let SelectItem::Wildcard(options) = item else { continue };
+        let (SelectItem::Wildcard(options) | SelectItem::QualifiedWildcard(_, options)) = item else { continue };
         let mut excluded = match options.opt_exclude.take() {
             Some(ExcludeSelectItem::Single(name)) => vec![name],
             Some(ExcludeSelectItem::Multiple(names)) => names,

@@ -1,5 +1,5 @@
 //! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, stars with options
-//! (`* RENAME`, `* EXCLUDE (t.a)`), join conditions with subqueries, ASOF joins, `PIVOT`, `UNPIVOT`
+//! (`* RENAME`, `* EXCLUDE (t.a)`), POSITIONAL, ASOF and subquery-conditioned joins, `PIVOT`, `UNPIVOT`
 //! and aliases used later in their SELECT. Each asks for probes — statements to plan (for the
 //! columns they would have) or to run (for the values they find) — and is expanded with the
 //! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
@@ -10,6 +10,7 @@ mod from_columns;
 pub(crate) mod join_conditions;
 pub(crate) mod pivot_clauses;
 pub(crate) mod pivots;
+pub(crate) mod positional_joins;
 mod selects;
 pub(crate) mod star_columns;
 pub(crate) mod star_options;
@@ -30,6 +31,7 @@ pub(crate) struct Expansion {
 }
 
 enum Kind {
+    PositionalJoin,
     Columns,
     StarOptions,
     JoinCondition,
@@ -41,11 +43,15 @@ enum Kind {
     },
 }
 
-/// The statement's next expansion, if it needs one: `COLUMNS(...)` first, then stars with
+/// The statement's next expansion, if it needs one: a POSITIONAL JOIN, `COLUMNS(...)`, then stars with
 /// options (both write stars out), then a join condition with a subquery, then an ASOF join, then
 /// UNPIVOT, then PIVOT.
 pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     let statement = explained(statement);
+    // First: the other probes cannot plan the form it is written in.
+    if positional_joins::has_positional(statement) {
+        return Some(Expansion { kind: Kind::PositionalJoin, plans: Vec::new(), runs: Vec::new() });
+    }
     if let Some(probe) = star_columns::columns_probe(statement) {
         return Some(Expansion { kind: Kind::Columns, plans: vec![probe], runs: Vec::new() });
     }
@@ -79,6 +85,7 @@ pub(crate) fn expand(
     let statement = explained_mut(statement);
     let names = |columns: &Vec<SourceColumn>| columns.iter().map(|(_, name)| name.clone()).collect::<Vec<_>>();
     match expansion.kind {
+        Kind::PositionalJoin => positional_joins::expand_positional(statement),
         Kind::Columns => star_columns::expand_columns(statement, planned.first().map_or(&[][..], Vec::as_slice)),
         Kind::StarOptions => star_options::expand_star_options(statement, planned),
         Kind::JoinCondition => match planned {

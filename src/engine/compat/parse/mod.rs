@@ -1,11 +1,11 @@
 //! The text and the dialect: DuckDB's syntax the parser does not take, prepared in the text before
 //! parsing by passes over one token stream.
-pub(crate) mod asof_joins;
 pub(crate) mod comprehensions;
 pub(crate) mod dialect;
 pub(crate) mod export_states;
 pub(crate) mod frame_excludes;
 pub(crate) mod globs;
+pub(crate) mod join_forms;
 pub(crate) mod lambdas;
 pub(crate) mod markers;
 pub(crate) mod syntax_forms;
@@ -16,7 +16,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 13] = [
+const PASSES: [(Pass, bool); 14] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -26,7 +26,8 @@ const PASSES: [(Pass, bool); 13] = [
     (syntax_forms::digit_separators, false),
     (syntax_forms::materialized_hints, false),
     (frame_excludes::frame_excludes, false),
-    (asof_joins::asof_joins, false),
+    (join_forms::asof_joins, false),
+    (join_forms::positional_joins, false),
     (syntax_forms::star_except, false),
     (syntax_forms::star_patterns, false),
     // Last: the lambdas the passes before may have written.

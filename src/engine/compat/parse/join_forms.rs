@@ -1,12 +1,13 @@
-//! DuckDB's `ASOF [LEFT] JOIN r ON <equalities> AND l.t >= r.t`, which the parser does not take:
-//! written as the plain join with a marker as its condition's first conjunct
+//! DuckDB's joins the parser does not take.
+//!
+//! `ASOF [LEFT] JOIN r ON <equalities> AND l.t >= r.t` is written as the plain join with a marker as its condition's first conjunct
 //! (`JOIN r ON __asof_join() AND ...`), for `expand::asof_joins` to compute. A join written with
 //! USING keeps its ASOF, and fails to parse with the message that says what to write.
 
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::engine::compat::parse::tokens::{Edit, is_word, next_significant, offsets};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The marker's name.
 pub(crate) const ASOF_MARKER: &str = "__asof_join";
@@ -71,12 +72,39 @@ pub(crate) fn asof_joins(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit
     Ok(edits)
 }
 
+/// `l POSITIONAL JOIN r` written `l OUTER APPLY r`, which the parser takes and DuckDB does not
+/// have, for `expand::positional_joins` to pair the rows by position. APPLY written as such is
+/// refused first.
+pub(crate) fn positional_joins(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    let lower = sql.to_ascii_lowercase();
+    if !lower.contains("positional") && !lower.contains("apply") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let is = |i: usize, text: &str| is_word(tokens, i, text);
+    let next = |i: usize| next_significant(tokens, i);
+    let mut edits = Vec::new();
+    for i in 0..tokens.len() {
+        if (is(i, "outer") || is(i, "cross")) && next(i).is_some_and(|j| is(j, "apply")) {
+            return Err(Error::Query(
+                "OUTER APPLY and CROSS APPLY are not DuckDB's SQL: write LEFT JOIN LATERAL (...) ON true".into(),
+            ));
+        }
+        if is(i, "positional")
+            && let Some(join) = next(i).filter(|&j| is(j, "join"))
+        {
+            edits.push((offset(tokens[i].span.start), offset(tokens[join].span.end), "OUTER APPLY".to_string()));
+        }
+    }
+    Ok(edits)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::engine::compat::parse::prepared;
 
     #[test]
-    fn asof_joins_become_marked_joins() {
+    fn asof_and_positional_joins_become_forms_the_parser_takes() {
         assert_eq!(
             prepared("SELECT * FROM l ASOF LEFT JOIN r ON l.k = r.k AND l.t >= r.t"),
             "SELECT * FROM l LEFT JOIN r ON __asof_join() AND l.k = r.k AND l.t >= r.t"
