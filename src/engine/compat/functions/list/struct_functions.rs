@@ -1,5 +1,7 @@
 //! DuckDB's struct functions that DataFusion lacks: `struct_keys(s)`, `struct_values(s)` (an
 //! unnamed struct of the values), `struct_extract_at(s, i)` (1-based), `struct_concat(a, b, ...)`,
+//! `struct_update(s, updates)` (fields replaced or added, `rewrite::reshapes` writing the named
+//! arguments as a struct),
 //! and `struct_contains(s, v)` / `struct_position(s, v)` (whether, and where, a field equals `v`:
 //! numbers compared as numbers, other values only with values of their own type).
 
@@ -28,6 +30,13 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         ),
         row_udf("struct_values", "one argument: struct_values(struct)", 1..=1, |t| unnamed(&t[0]), struct_values),
         row_udf("struct_concat", "struct_concat(struct, struct, ...)", 1..=usize::MAX, concatenated, struct_concat),
+        row_udf(
+            "struct_update",
+            "struct_update(struct, name := value, ...)",
+            2..=2,
+            |t| updated(t).map(|(t, _)| t),
+            struct_update,
+        ),
         ScalarUDF::new_from_impl(StructExtractAt { signature: Signature::any(2, Volatility::Immutable) }),
         row_udf(
             "struct_contains",
@@ -155,6 +164,46 @@ fn struct_concat(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     // NULL where any input is NULL.
     let nulls: NullBuffer = (0..arrays[0].len()).map(|r| arrays.iter().all(|a| a.is_valid(r))).collect();
     Ok(Arc::new(StructArray::try_new(fields, columns, Some(nulls))?))
+}
+
+/// The type of `struct_update(s, updates)`: `s`'s fields, each replaced by the update of its name
+/// (in any case) where there is one, then the other updates; and where each field comes from
+/// (`true`: the updates).
+fn updated(types: &[DataType]) -> Result<(DataType, Vec<(bool, usize)>)> {
+    let (target, updates) = (fields_of(&types[0])?, fields_of(&types[1])?);
+    let mut fields: Vec<FieldRef> = Vec::new();
+    let mut sources = Vec::new();
+    for (at, field) in target.iter().enumerate() {
+        match updates.iter().position(|u| u.name().eq_ignore_ascii_case(field.name())) {
+            Some(update) => {
+                fields.push(Arc::new(Field::new(field.name(), updates[update].data_type().clone(), true)));
+                sources.push((true, update));
+            }
+            None => {
+                fields.push(field.clone());
+                sources.push((false, at));
+            }
+        }
+    }
+    for (at, update) in updates.iter().enumerate() {
+        if !target.iter().any(|f| f.name().eq_ignore_ascii_case(update.name())) {
+            fields.push(update.clone());
+            sources.push((true, at));
+        }
+    }
+    Ok((DataType::Struct(fields.into()), sources))
+}
+
+fn struct_update(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let types: Vec<DataType> = arrays.iter().map(|a| a.data_type().clone()).collect();
+    let (DataType::Struct(fields), sources) = updated(&types)? else { unreachable!("a struct") };
+    let (target, updates) = (arrays[0].as_struct(), arrays[1].as_struct());
+    let columns: Vec<ArrayRef> = sources
+        .iter()
+        .map(|&(from_updates, at)| if from_updates { updates.column(at).clone() } else { target.column(at).clone() })
+        .collect();
+    // NULL where the struct updated is NULL.
+    Ok(Arc::new(StructArray::try_new(fields, columns, target.nulls().cloned())?))
 }
 
 /// `struct_extract_at(s, i)`: the i-th field (from 1); the position must be a constant.

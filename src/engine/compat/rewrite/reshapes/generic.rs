@@ -20,6 +20,25 @@ pub(super) fn struct_pack(_: &str, f: &Function) -> Result<Option<Expr>> {
     Ok(Some(call("named_struct", args)))
 }
 
+/// `struct_update(s, a := 1, b := 'x')` as `struct_update(s, named_struct('a', 1, 'b', 'x'))`,
+/// the two-struct form this layer's function takes.
+pub(super) fn struct_update(_: &str, f: &Function) -> Result<Option<Expr>> {
+    let FunctionArguments::List(list) = &f.args else { return Ok(None) };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(target)), updates @ ..] = list.args.as_slice() else {
+        return Ok(None);
+    };
+    let mut fields = Vec::new();
+    for arg in updates {
+        let FunctionArg::Named { name, arg: FunctionArgExpr::Expr(value), .. } = arg else { return Ok(None) };
+        fields.push(text(&name.value));
+        fields.push(value.clone());
+    }
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(call("struct_update", vec![target.clone(), call("named_struct", fields)])))
+}
+
 pub(super) fn lead_lag(name: &str, f: &Function) -> Result<Option<Expr>> {
     Ok(crate::engine::compat::rewrite::query_forms::lead_lag(name, f))
 }

@@ -29,6 +29,7 @@ const DATE_PARTS: &[&str] = &["date_part", "datepart", "date_trunc", "datetrunc"
 #[rustfmt::skip]
 pub(crate) const FORMS: &[(&[&str], Reshape)] = &[
     (&["struct_pack"], generic::struct_pack),
+    (&["struct_update"], generic::struct_update),
     (QUANTILES, aggregate::ordered_quantile),
     (&["mode"], aggregate::mode_within_group),
     (&["lead", "lag"], generic::lead_lag),
