@@ -16,7 +16,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 14] = [
+const PASSES: [(Pass, bool); 15] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -30,6 +30,7 @@ const PASSES: [(Pass, bool); 14] = [
     (join_forms::positional_joins, false),
     (syntax_forms::star_except, false),
     (syntax_forms::star_patterns, false),
+    (syntax_forms::from_first_clauses, false),
     // Last: the lambdas the passes before may have written.
     (lambdas::arrows_for_lambdas, false),
 ];

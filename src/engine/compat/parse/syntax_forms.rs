@@ -1,12 +1,12 @@
 //! DuckDB syntax forms the parser does not take, written in the text before parsing:
 //! `FILTER (cond)` without `WHERE`, `FROM VALUES (1), (2) AS t(x)` without parentheses, `x IN [1, 2]` (membership in a list),
-//! digit separators (`1_000_000`), `WITH t AS [NOT] MATERIALIZED (...)`, `* EXCEPT (...)` and
-//! `* LIKE 'pattern'`.
+//! digit separators (`1_000_000`), `WITH t AS [NOT] MATERIALIZED (...)`, `* EXCEPT (...)`,
+//! `* LIKE 'pattern'` and a FROM-first query's clauses without SELECT (`FROM t WHERE ...`).
 
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::engine::compat::parse::tokens::{Edit, offsets};
+use crate::engine::compat::parse::tokens::{Edit, is_word, offsets, opening_paren};
 use crate::error::Result;
 
 /// An aggregate's `FILTER (cond)` written `FILTER (WHERE cond)`, as DuckDB also accepts.
@@ -223,9 +223,76 @@ fn like_regex(pattern: &str) -> String {
         .collect()
 }
 
+/// DuckDB's FROM-first query without SELECT but with a WHERE, GROUP BY, HAVING, QUALIFY or
+/// WINDOW (`FROM t WHERE x > 1`): `SELECT *` written before that clause, as the parser takes it
+/// (`FROM t SELECT * WHERE x > 1`; it takes `FROM t` alone).
+pub(crate) fn from_first_clauses(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    if !sql.to_ascii_lowercase().contains("from") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let significant: Vec<usize> =
+        (0..tokens.len()).filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_))).collect();
+    let word = |i: usize, words: &[&str]| words.iter().any(|w| is_word(tokens, i, w));
+    let mut edits = Vec::new();
+    for (k, &i) in significant.iter().enumerate() {
+        if !is_word(tokens, i, "from") {
+            continue;
+        }
+        // A query starts here: the statement's start, after `(`, after a set operation, or after
+        // a CTE's body (`AS (...)`).
+        let starts_query = match k.checked_sub(1).map(|p| significant[p]) {
+            None => true,
+            Some(p) => match &tokens[p].token {
+                Token::LParen => true,
+                Token::RParen => opening_paren(tokens, p)
+                    .and_then(|open| significant.iter().rev().find(|&&q| q < open))
+                    .is_some_and(|&q| word(q, &["as", "materialized"])),
+                _ => word(p, &["union", "intersect", "except", "all", "distinct"]),
+            },
+        };
+        if !starts_query {
+            continue;
+        }
+        let mut depth = 0usize;
+        for &j in &significant[k + 1..] {
+            match &tokens[j].token {
+                Token::LParen => depth += 1,
+                Token::RParen if depth == 0 => break,
+                Token::RParen => depth -= 1,
+                Token::SemiColon if depth == 0 => break,
+                Token::Word(_) if depth == 0 => {
+                    if word(j, &["select", "union", "intersect", "except", "order", "limit"]) {
+                        break;
+                    }
+                    if word(j, &["where", "group", "having", "qualify", "window"]) {
+                        let at = offset(tokens[j].span.start);
+                        edits.push((at, at, "SELECT * ".to_string()));
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(edits)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::engine::compat::parse::prepared;
+
+    #[test]
+    fn from_first_queries_with_clauses_select_every_column() {
+        assert_eq!(prepared("FROM t WHERE x > 1"), "FROM t SELECT * WHERE x > 1");
+        assert_eq!(
+            prepared("WITH c AS (FROM t WHERE x IN (SELECT 1)) FROM c GROUP BY ALL"),
+            "WITH c AS (FROM t SELECT * WHERE x IN (SELECT 1)) FROM c SELECT * GROUP BY ALL"
+        );
+        for kept in ["FROM t SELECT x WHERE x > 1", "SELECT count(*) FROM t WHERE x > 1", "FROM t ORDER BY x"] {
+            assert_eq!(prepared(kept), kept);
+        }
+    }
 
     #[test]
     fn star_patterns_are_columns_by_regex() {
