@@ -3,6 +3,7 @@
 pub(crate) mod aggregate_states;
 pub(crate) mod checked_sum;
 pub(crate) mod collecting;
+pub(crate) mod decimal_average;
 pub(crate) mod histograms;
 mod statistics;
 pub(crate) mod temporal_aggregates;
@@ -16,6 +17,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
     let mut functions: Vec<LayerFunction> = collecting::functions().into_iter().map(LayerFunction::from).collect();
     functions.extend(temporal_aggregates::temporal_aggregates().into_iter().map(LayerFunction::from));
     functions.push(AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()).into());
+    functions.push(AggregateUDF::new_from_impl(decimal_average::DecimalAverage::new()).into());
     functions.extend(aggregate_states::functions().into_iter().map(LayerFunction::from));
     functions.push(aggregate_states::finalize().into());
     functions.push(aggregate_states::combine_aggr().into());
