@@ -50,6 +50,7 @@ const TEMPLATES: &[(&[&str], usize, &str)] = &[
     (&["isfinite"], 1, "NOT isnan(CAST($1 AS DOUBLE)) AND abs(CAST($1 AS DOUBLE)) <> CAST('inf' AS DOUBLE)"),
     (&["histogram"], 1, "list_histogram(array_agg($1))"),
     (&["histogram"], 2, "binned_histogram(array_agg($1), $2)"),
+    (&["histogram_exact"], 2, "exact_histogram(array_agg($1), $2)"),
     // The weights of rows whose value or weight is NULL count for nothing.
     (&["weighted_avg", "wavg"], 2, "sum(CAST($1 AS DOUBLE) * $2) / sum(CASE WHEN $1 IS NOT NULL AND $2 IS NOT NULL THEN CAST($2 AS DOUBLE) END)"),
     // Away from zero to the next even integer.

@@ -1,6 +1,7 @@
 //! DuckDB's binned `histogram(x, bins)`: a MAP from each bin's upper bound to how many values
 //! fall in it (the first bin whose bound is at or above the value), every bin listed; values
 //! above the last bound count in an "other" bin keyed by the type's largest value ('' for text).
+//! `histogram_exact(x, bins)` the same with each value counted in the bin equal to it.
 //! Written as `binned_histogram(list(x), bins)`.
 
 use std::sync::Arc;
@@ -14,7 +15,13 @@ use datafusion::logical_expr::ScalarUDF;
 use crate::engine::compat::functions::common::{invalid, list_type, lists, row_udf};
 
 pub(crate) fn binned_histogram() -> ScalarUDF {
-    row_udf("binned_histogram", "histogram(x, bins)", 2..=2, |t| map_type(&t[1]), binned)
+    row_udf("binned_histogram", "histogram(x, bins)", 2..=2, |t| map_type(&t[1]), |a| histogram(a, false))
+}
+
+/// `histogram_exact(x, bins)`: the values equal to each bin, and those equal to none in the
+/// other bin.
+pub(crate) fn exact_histogram() -> ScalarUDF {
+    row_udf("exact_histogram", "histogram_exact(x, bins)", 2..=2, |t| map_type(&t[1]), |a| histogram(a, true))
 }
 
 fn entries(key: &DataType) -> Fields {
@@ -45,7 +52,9 @@ fn other_bin(data_type: &DataType) -> Result<ScalarValue> {
     })
 }
 
-fn binned(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+/// Each value counted in the first bin at least as large (`exact`: the bin equal to it), or else
+/// in the other bin.
+fn histogram(arrays: &[ArrayRef], exact: bool) -> Result<ArrayRef> {
     let DataType::Map(entries_field, _) = map_type(arrays[1].data_type())? else { unreachable!("a map") };
     let DataType::Struct(fields) = entries_field.data_type() else { unreachable!("map entries are a struct") };
     let key_type = fields[0].data_type().clone();
@@ -69,7 +78,9 @@ fn binned(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         for i in 0..row_values.len() {
             if row_values.is_valid(i) {
                 let value = ScalarValue::try_from_array(&row_values, i)?;
-                tally[bounds.partition_point(|b| b.partial_cmp(&value).is_some_and(|o| o.is_lt()))] += 1;
+                let at = bounds.partition_point(|b| b.partial_cmp(&value).is_some_and(|o| o.is_lt()));
+                let bin = if exact && bounds.get(at) != Some(&value) { bounds.len() } else { at };
+                tally[bin] += 1;
             }
         }
         let above = tally[bounds.len()];
