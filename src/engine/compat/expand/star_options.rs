@@ -136,6 +136,11 @@ fn same(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
+/// Whether `name` (`a`, or `t.a` as a qualified RENAME is written) names the column.
+fn names(column: &StarColumn, name: &str) -> bool {
+    same(&column.name, name) || same(&format!("{}.{}", column.table, column.name), name)
+}
+
 /// The star's columns as select items.
 fn written_out(options: &WildcardAdditionalOptions, columns: &[StarColumn]) -> Result<Vec<SelectItem>> {
     // A name as written, without its quotes (DuckDB also takes `EXCLUDE ('i')`).
@@ -159,7 +164,7 @@ fn written_out(options: &WildcardAdditionalOptions, columns: &[StarColumn]) -> R
         .filter(|c| !excluded.iter().any(|e| same(e, &c.name) || same(e, &format!("{}.{}", c.table, c.name))))
         .collect();
     for (old, _) in &renames {
-        if !kept.iter().any(|c| same(&c.name, &old.value)) {
+        if !kept.iter().any(|c| names(c, &old.value)) {
             let names: Vec<&str> = kept.iter().map(|c| c.name.as_str()).collect();
             return Err(Error::Query(format!(
                 "RENAME names the column {}, which the star does not select (it selects {})",
@@ -179,7 +184,7 @@ fn written_out(options: &WildcardAdditionalOptions, columns: &[StarColumn]) -> R
                 .map(|r| r.expr.clone());
             let named = replaced.is_some() || !matches!(column.expr, Expr::CompoundIdentifier(_));
             let reference = replaced.unwrap_or_else(|| column.expr.clone());
-            match renames.iter().find(|(old, _)| same(&old.value, &column.name)) {
+            match renames.iter().find(|(old, _)| names(column, &old.value)) {
                 Some((_, new)) => SelectItem::ExprWithAlias { expr: reference, alias: (*new).clone() },
                 None if named => {
                     SelectItem::ExprWithAlias { expr: reference, alias: Ident::with_quote('"', &column.name) }

@@ -16,7 +16,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 15] = [
+const PASSES: [(Pass, bool); 16] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -31,6 +31,7 @@ const PASSES: [(Pass, bool); 15] = [
     (syntax_forms::star_except, false),
     (syntax_forms::star_patterns, false),
     (syntax_forms::from_first_clauses, false),
+    (syntax_forms::qualified_renames, false),
     // Last: the lambdas the passes before may have written.
     (lambdas::arrows_for_lambdas, false),
 ];

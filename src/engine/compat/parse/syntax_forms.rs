@@ -223,6 +223,59 @@ fn like_regex(pattern: &str) -> String {
         .collect()
 }
 
+/// A qualified name in a star's RENAME (`* RENAME (t.a AS b)`), which the parser does not take:
+/// written as one quoted name (`"t.a" AS b`), which `expand::star_options` reads as qualified.
+pub(crate) fn qualified_renames(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    if !sql.to_ascii_lowercase().contains("rename") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let significant: Vec<usize> =
+        (0..tokens.len()).filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_))).collect();
+    let plain = |i: usize| matches!(&tokens[i].token, Token::Word(w) if w.quote_style.is_none());
+    let mut edits = Vec::new();
+    for (k, &i) in significant.iter().enumerate() {
+        if !is_word(tokens, i, "rename") {
+            continue;
+        }
+        // The items: one, or a parenthesised list.
+        let listed = significant.get(k + 1).is_some_and(|&j| tokens[j].token == Token::LParen);
+        let mut at = k + 1 + usize::from(listed);
+        while let [Some(&first), Some(&dot), Some(&second)] =
+            [significant.get(at), significant.get(at + 1), significant.get(at + 2)]
+        {
+            if plain(first) && tokens[dot].token == Token::Period && plain(second) {
+                let written = &sql[offset(tokens[first].span.start)..offset(tokens[second].span.end)];
+                let quoted = format!("\"{}\"", written.replace(char::is_whitespace, ""));
+                edits.push((offset(tokens[first].span.start), offset(tokens[second].span.end), quoted));
+            }
+            if !listed {
+                break;
+            }
+            // The next item, after the comma at this depth.
+            let mut depth = 0usize;
+            let next = significant[at..].iter().position(|&j| match tokens[j].token {
+                Token::LParen => {
+                    depth += 1;
+                    false
+                }
+                Token::RParen if depth == 0 => true,
+                Token::RParen => {
+                    depth -= 1;
+                    false
+                }
+                Token::Comma => depth == 0,
+                _ => false,
+            });
+            match next {
+                Some(n) if tokens[significant[at + n]].token == Token::Comma => at += n + 1,
+                _ => break,
+            }
+        }
+    }
+    Ok(edits)
+}
+
 /// DuckDB's FROM-first query without SELECT but with a WHERE, GROUP BY, HAVING, QUALIFY or
 /// WINDOW (`FROM t WHERE x > 1`): `SELECT *` written before that clause, as the parser takes it
 /// (`FROM t SELECT * WHERE x > 1`; it takes `FROM t` alone).
@@ -281,6 +334,15 @@ pub(crate) fn from_first_clauses(sql: &str, tokens: &[TokenWithSpan]) -> Result<
 #[cfg(test)]
 mod tests {
     use crate::engine::compat::parse::prepared;
+
+    #[test]
+    fn qualified_names_in_rename_are_quoted_whole() {
+        assert_eq!(
+            prepared("SELECT * RENAME (t.i AS a, j AS b, u.k AS c) FROM t"),
+            "SELECT * RENAME (\"t.i\" AS a, j AS b, \"u.k\" AS c) FROM t"
+        );
+        assert_eq!(prepared("SELECT * RENAME t.i AS a FROM t"), "SELECT * RENAME \"t.i\" AS a FROM t");
+    }
 
     #[test]
     fn from_first_queries_with_clauses_select_every_column() {
