@@ -1,5 +1,6 @@
 //! DuckDB's `map_from_entries(list)`: a map from a list of two-field structs (key, value), as
-//! DuckDB builds it — a NULL list gives NULL, an empty list `{}`, and a NULL key is an error.
+//! DuckDB builds it — a NULL list gives NULL, an empty list `{}` (`[]` and NULL too, as maps of
+//! NULL keys and values), and a NULL key is an error.
 
 use std::sync::Arc;
 
@@ -24,6 +25,12 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
 
 /// The entries' fields: the struct's two fields, named as Arrow's maps name them.
 fn entry_fields(list: &DataType) -> Result<Fields> {
+    // NULL, or a list of nothing but NULLs (`[]`): a map of NULL keys and values, as in DuckDB.
+    let untyped =
+        || Fields::from(vec![Field::new("key", DataType::Null, false), Field::new("value", DataType::Null, true)]);
+    if list.is_null() {
+        return Ok(untyped());
+    }
     let (DataType::List(element) | DataType::LargeList(element)) = list else {
         return plan_err!("map_from_entries takes a list of (key, value) structs, not {list}");
     };
@@ -32,6 +39,7 @@ fn entry_fields(list: &DataType) -> Result<Fields> {
             Field::new("key", fields[0].data_type().clone(), false),
             Field::new("value", fields[1].data_type().clone(), true),
         ])),
+        DataType::Null => Ok(untyped()),
         other => plan_err!("map_from_entries takes a list of (key, value) structs, not a list of {other}"),
     }
 }
@@ -43,6 +51,15 @@ fn map_type(list: &DataType) -> Result<DataType> {
 
 fn map_from_entries(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     let fields = entry_fields(arrays[0].data_type())?;
+    let element_is_struct = matches!(arrays[0].data_type(), DataType::List(e) | DataType::LargeList(e) if matches!(e.data_type(), DataType::Struct(_)));
+    if !element_is_struct {
+        // NULL, or lists with no entries: empty maps where the list is not NULL.
+        let field = Arc::new(Field::new("entries", DataType::Struct(fields.clone()), false));
+        let entries = StructArray::new_null(fields.clone(), 0);
+        let lengths = std::iter::repeat_n(0, arrays[0].len());
+        let nulls = arrays[0].logical_nulls();
+        return Ok(Arc::new(MapArray::try_new(field, OffsetBuffer::from_lengths(lengths), entries, nulls, false)?));
+    }
     let (DataType::List(element) | DataType::LargeList(element)) = arrays[0].data_type() else {
         return plan_err!("map_from_entries takes a list of (key, value) structs");
     };
