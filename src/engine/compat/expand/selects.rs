@@ -63,14 +63,14 @@ pub(super) fn first_select_in_scope(
     };
     let mut with = query.with.clone();
     let ctes = query.with.as_ref().map_or(&[][..], |w| w.cte_tables.as_slice());
-    let select = match ctes.iter().position(|cte| first_in(&cte.query).is_some()) {
-        Some(at) => {
+    let select = match ctes.iter().enumerate().find_map(|(at, cte)| first_in(&cte.query).map(|s| (at, s))) {
+        Some((at, select)) => {
             if let Some(with) = &mut with {
                 with.cte_tables.truncate(at);
             }
-            first_in(&ctes[at].query)
+            select
         }
-        None => first_in(&Query { with: None, ..query.as_ref().clone() }),
+        None => first_in(&Query { with: None, ..query.as_ref().clone() })?,
     };
-    Some((with, select?))
+    Some((with, select))
 }
