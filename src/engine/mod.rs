@@ -249,7 +249,21 @@ impl Engine {
         // itself (an alias defined by its own name) from retrying for ever.
         let mut retries_left = 64;
         let plan = loop {
-            let error = match state.statement_to_plan(DFStatement::Statement(Box::new(statement.clone()))).await {
+            // An ORDER BY ALL over a `*`: DataFusion's would order by nothing; by position instead.
+            let attempt = match compat::ordered_by_all(&statement) {
+                Some(options) => {
+                    match state.statement_to_plan(DFStatement::Statement(Box::new(compat::unordered(&statement)))).await
+                    {
+                        Ok(plan) => {
+                            compat::order_by_positions(&mut statement, plan.schema().fields().len(), options);
+                            continue;
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                None => state.statement_to_plan(DFStatement::Statement(Box::new(statement.clone()))).await,
+            };
+            let error = match attempt {
                 Ok(plan) => break plan,
                 Err(e) if retries_left == 0 => return Err(compat::explained(Error::query(e))),
                 Err(e) => e,
@@ -263,17 +277,6 @@ impl Engine {
                     .is_some_and(|name| compat::renumber(&mut statement, &name))
             {
                 continue;
-            }
-            // An ORDER BY ALL over a `*` that DataFusion could not plan: by position instead.
-            if let Some(options) = compat::ordered_by_all(&statement) {
-                match state.statement_to_plan(DFStatement::Statement(Box::new(compat::unordered(&statement)))).await {
-                    Ok(plan) => {
-                        compat::order_by_positions(&mut statement, plan.schema().fields().len(), options);
-                        continue;
-                    }
-                    Err(e) if respelled(&mut statement, &e) => continue,
-                    Err(_) => {}
-                }
             }
             return Err(compat::explained(Error::query(error)));
         };

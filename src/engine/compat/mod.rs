@@ -117,7 +117,7 @@ fn check_size(tokens: &[TokenWithSpan]) -> Result<()> {
 pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
     let mut text = Text::new(sql);
     text.run(expand::pivot_clauses::clauses_as_statements, true)?;
-    text.run(expand::pivots::pivots_as_selects, false)?;
+    text.run(expand::pivot_statements::pivots_as_selects, true)?;
     parse::prepare(&mut text)?;
     check_size(text.significant())?;
     let (sql, tokens) = text.into_parts();

@@ -9,6 +9,7 @@ pub(crate) mod asof_joins;
 mod from_columns;
 pub(crate) mod join_conditions;
 pub(crate) mod pivot_clauses;
+pub(crate) mod pivot_statements;
 pub(crate) mod pivots;
 pub(crate) mod positional_joins;
 mod selects;
@@ -96,7 +97,7 @@ pub(crate) fn expand(
             [left, _] => asof_joins::expand_asof(statement, left),
             _ => Err(crate::error::Error::Query("an ASOF JOIN could not be rewritten".into())),
         },
-        Kind::Unpivot => unpivots::expand_unpivot(statement, &planned.first().map(names).unwrap_or_default()),
+        Kind::Unpivot => unpivots::expand_unpivot(statement, planned.first().map_or(&[][..], Vec::as_slice)),
         Kind::Pivot { source_planned } => {
             let columns = if source_planned { planned.first().map(names).unwrap_or_default() } else { Vec::new() };
             pivots::expand_pivot(statement, texts, &columns, is_aggregate)

@@ -1,8 +1,8 @@
 //! The PIVOT and UNPIVOT clauses of a FROM item (`FROM t PIVOT (sum(x) FOR k IN ('a', 'b'))`,
 //! `FROM t UNPIVOT (v FOR k IN (a, b))`) written as DuckDB's statements in a subquery, which
 //! mean the same (the pivot groups by every other column): `FROM (PIVOT t ON k IN ('a', 'b')
-//! USING sum(x))`, `FROM (UNPIVOT t ON a, b INTO NAME k VALUE v)`. Forms the statements do not
-//! have (several `FOR` columns, `INCLUDE NULLS`, renamed `IN` items) are left to be refused.
+//! USING sum(x))`, `FROM (UNPIVOT t ON a, b INTO NAME k VALUE v)`, with several `FOR` columns,
+//! a `GROUP BY`, renamed items, groups of columns and `INCLUDE NULLS` carried over.
 
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
@@ -24,31 +24,40 @@ pub(crate) fn clauses_as_statements(sql: &str, tokens: &[TokenWithSpan]) -> Resu
         };
         let Some(source) = source_start(tokens, at) else { continue };
         let mut open = at + 1;
-        if keyword == Keyword::UNPIVOT && word(&tokens[open]) == Some(Keyword::EXCLUDE) {
+        let mut nulls = "";
+        if keyword == Keyword::UNPIVOT && matches!(word(&tokens[open]), Some(Keyword::EXCLUDE | Keyword::INCLUDE)) {
+            if word(&tokens[open]) == Some(Keyword::INCLUDE) {
+                nulls = "INCLUDE NULLS ";
+            }
             open += 2;
         }
         if tokens.get(open).map(|t| &t.token) != Some(&Token::LParen) {
             continue;
         }
         let Some(close) = closing_paren(tokens, open) else { continue };
-        let Some(clause) = Clause::read(tokens, open + 1, close) else { continue };
+        let Some(for_at) = top_level_for(tokens, open + 1, close) else { continue };
         let start = offset(tokens[source].span.start);
         let source = text(source, at - 1);
         let statement = match keyword {
             Keyword::PIVOT => {
-                let aggregates = aliased(tokens, open + 1, clause.for_at, &text);
-                let column = text(clause.for_at + 1, clause.for_at + 1);
-                let values = text(clause.for_at + 3, close - 1);
-                format!("(PIVOT {source} ON {column} IN {values} USING {aggregates})")
+                let Some((columns, groups)) = pivot_columns(tokens, for_at + 1, close, &text) else { continue };
+                let aggregates = aliased(tokens, open + 1, for_at, &text);
+                let group_by = groups.map(|g| format!(" GROUP BY {g}")).unwrap_or_default();
+                format!("(PIVOT {source} ON {} USING {aggregates}{group_by})", columns.join(", "))
             }
             _ => {
-                if clause.for_at != open + 2 {
+                let in_list = for_at + 3;
+                let single = word(&tokens[for_at + 2]) == Some(Keyword::IN)
+                    && tokens[in_list].token == Token::LParen
+                    && closing_paren(tokens, in_list) == Some(close - 1);
+                if !single || for_at <= open + 1 {
                     continue;
                 }
-                let value = text(open + 1, open + 1);
-                let name = text(clause.for_at + 1, clause.for_at + 1);
-                let columns = text(clause.for_at + 4, close - 2);
-                format!("(UNPIVOT {source} ON {columns} INTO NAME {name} VALUE {value})")
+                let values = text(open + 1, for_at - 1);
+                let values = values.trim().strip_prefix('(').and_then(|v| v.strip_suffix(')')).unwrap_or(&values);
+                let name = text(for_at + 1, for_at + 1);
+                let columns = text(in_list + 1, close - 2);
+                format!("(UNPIVOT {nulls}{source} ON {columns} INTO NAME {name} VALUE {values})")
             }
         };
         return Ok(vec![(start, offset(tokens[close].span.end), statement)]);
@@ -89,30 +98,41 @@ fn source_start(tokens: &[TokenWithSpan], at: usize) -> Option<usize> {
     (start > 0 && introduces(start - 1)).then_some(start)
 }
 
-/// The inside of a clause, `... FOR column IN (...)`, one column and plain items.
-struct Clause {
-    for_at: usize,
+/// Where the clause's FOR is, at its own level.
+fn top_level_for(tokens: &[TokenWithSpan], start: usize, close: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    (start..close).find(|&i| {
+        match tokens[i].token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ => {}
+        }
+        depth == 0 && word(&tokens[i]) == Some(Keyword::FOR)
+    })
 }
 
-impl Clause {
-    fn read(tokens: &[TokenWithSpan], start: usize, close: usize) -> Option<Clause> {
-        let mut depth = 0i32;
-        let for_at = (start..close).find(|&i| {
-            match tokens[i].token {
-                Token::LParen => depth += 1,
-                Token::RParen => depth -= 1,
-                _ => {}
-            }
-            depth == 0 && word(&tokens[i]) == Some(Keyword::FOR)
-        })?;
-        // `FOR k IN ( ... ) )`: one column, one list that ends the clause, no item renamed.
-        let single = matches!(tokens.get(for_at + 1).map(|t| &t.token), Some(Token::Word(_)))
-            && word(&tokens[for_at + 2]) == Some(Keyword::IN)
-            && tokens[for_at + 3].token == Token::LParen
-            && closing_paren(tokens, for_at + 3) == Some(close - 1);
-        let renamed = (for_at + 4..close - 1).any(|i| word(&tokens[i]) == Some(Keyword::AS));
-        (single && !renamed).then_some(Clause { for_at })
+/// A PIVOT's `column IN (...)` items after FOR (several: `FOR a IN (...) b IN (...)`), as the
+/// statement's ON writes them, and the text of its GROUP BY.
+fn pivot_columns(
+    tokens: &[TokenWithSpan],
+    mut at: usize,
+    close: usize,
+    text: &dyn Fn(usize, usize) -> String,
+) -> Option<(Vec<String>, Option<String>)> {
+    let mut columns = Vec::new();
+    while at < close {
+        if word(&tokens[at]) == Some(Keyword::GROUP) && word(&tokens[at + 1]) == Some(Keyword::BY) {
+            return (!columns.is_empty() && at + 2 < close).then(|| (columns, Some(text(at + 2, close - 1))));
+        }
+        let is_column = matches!(tokens[at].token, Token::Word(_));
+        if !is_column || word(&tokens[at + 1]) != Some(Keyword::IN) || tokens[at + 2].token != Token::LParen {
+            return None;
+        }
+        let end = closing_paren(tokens, at + 2)?;
+        columns.push(text(at, end));
+        at = end + 1;
     }
+    (!columns.is_empty()).then_some((columns, None))
 }
 
 /// The aggregates between `start` and `end`, each alias written after AS (`sum(x) total` is
@@ -164,13 +184,16 @@ mod tests {
             rewritten("SELECT * FROM produce UNPIVOT (sales FOR quarter IN (q1, q2))"),
             "SELECT * FROM (UNPIVOT produce ON q1, q2 INTO NAME quarter VALUE sales)"
         );
-        // The statements themselves, and forms they do not have, are left as written.
-        for kept in [
-            "PIVOT sales ON month USING sum(amount)",
-            "SELECT * FROM t PIVOT (min(a) FOR (b, c) IN ((1, 2)))",
-            "SELECT * FROM t UNPIVOT INCLUDE NULLS (v FOR k IN (a, b))",
-        ] {
-            assert_eq!(rewritten(kept), kept);
-        }
+        // Several FOR columns, a GROUP BY, renamed values; UNPIVOT's groups and NULLs option.
+        assert_eq!(
+            rewritten("FROM t PIVOT (sum(x) FOR y IN (1, 2) m IN ('a' AS b) GROUP BY k) p"),
+            "FROM (PIVOT t ON y IN (1, 2), m IN ('a' AS b) USING sum(x) GROUP BY k) p"
+        );
+        assert_eq!(
+            rewritten("FROM t UNPIVOT INCLUDE NULLS ((v, w) FOR n IN ((a, b) AS 'x', (c, d)))"),
+            "FROM (UNPIVOT INCLUDE NULLS t ON (a, b) AS 'x', (c, d) INTO NAME n VALUE v, w)"
+        );
+        // The statements themselves are left as written.
+        assert_eq!(rewritten("PIVOT sales ON month USING sum(amount)"), "PIVOT sales ON month USING sum(amount)");
     }
 }

@@ -106,13 +106,14 @@ pub(crate) fn expand_columns(statement: &mut Statement, columns: &[SourceColumn]
     if let Some(Distinct::On(on)) = &mut select.distinct {
         let mut keys = Vec::with_capacity(on.len());
         for key in std::mem::take(on) {
-            if mentions_columns(&key) { keys.extend(expanded(&key, columns)?) } else { keys.push(key) }
+            if mentions_columns(&key) { keys.extend(expanded_columns(&key, columns)?) } else { keys.push(key) }
         }
         *on = keys;
     }
     select.projection = projection;
     if let Some(selection) = select.selection.take() {
-        let copies = if mentions_columns(&selection) { expanded(&selection, columns)? } else { vec![selection] };
+        let copies =
+            if mentions_columns(&selection) { expanded_columns(&selection, columns)? } else { vec![selection] };
         select.selection = copies.into_iter().reduce(|a, b| Expr::BinaryOp {
             left: Box::new(a),
             op: BinaryOperator::And,
@@ -144,7 +145,7 @@ pub(crate) fn expand_columns(statement: &mut Statement, columns: &[SourceColumn]
 
 /// One copy of `expr` per matching column, each COLUMNS call replaced by its column (several
 /// calls in one expression are taken side by side, as DuckDB does).
-fn expanded(expr: &Expr, columns: &[SourceColumn]) -> Result<Vec<Expr>> {
+pub(crate) fn expanded_columns(expr: &Expr, columns: &[SourceColumn]) -> Result<Vec<Expr>> {
     Ok(named_copies(expr, columns)?.into_iter().map(|(_, copy)| copy).collect())
 }
 

@@ -4,7 +4,7 @@ use std::any::TypeId;
 
 use datafusion::sql::sqlparser::ast::Expr;
 use datafusion::sql::sqlparser::dialect::{Dialect, DuckDbDialect, Precedence};
-use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::keywords::{Keyword, RESERVED_FOR_COLUMN_ALIAS};
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
 
@@ -26,6 +26,15 @@ impl Dialect for DuckDbCompatDialect {
     }
     fn supports_trailing_commas(&self) -> bool {
         true
+    }
+    // Words DuckDB does not reserve, which the parser would take for the end of a list after a
+    // trailing comma (`f(a, top)`) or refuse as an alias (`SELECT 1 top`).
+    fn is_column_alias(&self, kw: &Keyword, _parser: &mut Parser) -> bool {
+        !RESERVED_FOR_COLUMN_ALIAS.contains(kw)
+            || matches!(
+                kw,
+                Keyword::TOP | Keyword::SORT | Keyword::VIEW | Keyword::MINUS | Keyword::CLUSTER | Keyword::DISTRIBUTE
+            )
     }
     fn supports_filter_during_aggregation(&self) -> bool {
         true

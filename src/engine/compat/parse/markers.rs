@@ -3,7 +3,9 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Expr, Query, Select, SelectItem, SetExpr, Statement, VisitMut, VisitorMut};
+use datafusion::sql::sqlparser::ast::{
+    Expr, Query, Select, SelectItem, SetExpr, Statement, TableWithJoins, VisitMut, VisitorMut, With,
+};
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
@@ -51,6 +53,11 @@ impl<'a> Clauses<'a> {
     pub(crate) fn subject(&self, name: &str) -> Option<&'a str> {
         let text = self.found.iter().find(|c| c.0 == name).map(|c| self.text[..c.1].trim())?;
         (!text.is_empty()).then_some(text)
+    }
+
+    /// The text before the first clause (all of it without one).
+    pub(crate) fn lead(&self) -> &'a str {
+        self.text[..self.found.first().map_or(self.text.len(), |c| c.1)].trim()
     }
 
     /// The body of the clause `name`, up to the next clause.
@@ -126,6 +133,38 @@ pub(crate) fn edit_first_marked(
     let _ = statement.visit(&mut editor);
     editor.2
 }
+
+/// The statement's CTEs for a probe of its first marked SELECT: those before the CTE that holds
+/// it (a CTE holding markers cannot plan).
+pub(crate) fn unmarked_ctes(statement: &Statement, marked: fn(&Select) -> bool) -> Option<With> {
+    let Statement::Query(query) = statement else { return None };
+    let mut with = query.with.clone()?;
+    if let Some(at) = with.cte_tables.iter().position(|cte| first_marked_in(&cte.query, marked)) {
+        with.cte_tables.truncate(at);
+    }
+    Some(with)
+}
+
+fn first_marked_in(query: &Query, marked: fn(&Select) -> bool) -> bool {
+    first_marked(&Statement::Query(Box::new(query.clone())), marked).is_some()
+}
+
+/// Whether a FROM clause reads a pivot not yet written out (its markers): a pivot of it waits.
+pub(crate) fn reads_markers(from: &[TableWithJoins]) -> bool {
+    from.iter().any(|table| {
+        crate::engine::compat::ast::each_expr(table, |e: &Expr| match e {
+            Expr::Function(f)
+                if MARKER_PREFIXES.iter().any(|m| f.name.to_string().to_ascii_lowercase().starts_with(m)) =>
+            {
+                ControlFlow::Break(None)
+            }
+            _ => ControlFlow::Continue(()),
+        })
+        .is_break()
+    })
+}
+
+const MARKER_PREFIXES: [&str; 2] = ["__pivot_", "__unpivot_"];
 
 /// The arguments of a projection item that is the marker `name`.
 pub(crate) fn marker_args(item: &SelectItem, name: &str) -> Option<Vec<Expr>> {

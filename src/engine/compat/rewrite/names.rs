@@ -170,7 +170,9 @@ pub(crate) fn name_result_columns(query: &mut Query, namer: &Namer) {
     };
     // DataFusion's ORDER BY ALL takes only plain columns; positions work for any expression.
     // (COLUMNS(...) items are counted once expanded: crate::engine::compat::expand::star_columns does it then.)
+    // (A FROM-first query's empty list is every column: the engine counts them.)
     if let Some(OrderBy { kind: OrderByKind::All(options), .. }) = &query.order_by
+        && !select.projection.is_empty()
         && !select.projection.iter().any(crate::engine::compat::ast::mentions_columns)
         && select
             .projection
