@@ -301,7 +301,7 @@ pub(crate) fn name_aggregated_casts(expr: &mut Expr) {
         "max",
         "array_agg",
         "string_agg",
-        "approx_distinct",
+        "approx_count_distinct",
         "median",
         "bool_and",
         "bool_or",

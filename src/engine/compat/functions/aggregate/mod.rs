@@ -1,6 +1,7 @@
 //! DuckDB's aggregates, their exported states and histograms.
 
 pub(crate) mod aggregate_states;
+pub(crate) mod approx_count_distinct;
 pub(crate) mod checked_sum;
 pub(crate) mod collecting;
 pub(crate) mod decimal_average;
@@ -18,6 +19,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
     functions.extend(temporal_aggregates::temporal_aggregates().into_iter().map(LayerFunction::from));
     functions.push(AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()).into());
     functions.push(AggregateUDF::new_from_impl(decimal_average::DecimalAverage::new()).into());
+    functions.push(approx_count_distinct::udaf().into());
     functions.extend(aggregate_states::functions().into_iter().map(LayerFunction::from));
     functions.push(aggregate_states::finalize().into());
     functions.push(aggregate_states::combine_aggr().into());

@@ -1,6 +1,7 @@
-//! DuckDB's generic functions (`len`, `typeof`, `error`, ...), file paths, and the helper
+//! DuckDB's generic functions (`len`, `typeof`, `error`, `hash`, ...), file paths, and the helper
 //! functions the rewrites write.
 
+pub(crate) mod duckdb_hash;
 pub(crate) mod file_paths;
 pub(crate) mod generic_functions;
 pub(crate) mod named_cast;
@@ -10,9 +11,15 @@ use crate::engine::compat::functions::LayerFunction;
 
 /// The family's functions, as a session registers them.
 pub(crate) fn functions() -> Vec<LayerFunction> {
-    [generic_functions::functions(), type_of::functions(), file_paths::functions(), named_cast::functions()]
-        .into_iter()
-        .flatten()
-        .map(LayerFunction::from)
-        .collect()
+    [
+        generic_functions::functions(),
+        type_of::functions(),
+        file_paths::functions(),
+        named_cast::functions(),
+        duckdb_hash::functions(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(LayerFunction::from)
+    .collect()
 }

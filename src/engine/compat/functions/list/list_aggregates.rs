@@ -39,14 +39,17 @@ const LIST_FORMS: [(&str, &str); 23] = [
     ("list_bit_and", "bit_and"),
     ("list_bit_or", "bit_or"),
     ("list_bit_xor", "bit_xor"),
-    ("list_approx_count_distinct", "approx_distinct"),
+    ("list_approx_count_distinct", "approx_count_distinct"),
     ("list_any_value", "first_value"),
 ];
 
 /// The aggregates a list may be run through, by DuckDB's names and DataFusion's.
 static AGGREGATES: LazyLock<HashMap<String, Arc<AggregateUDF>>> = LazyLock::new(|| {
     let mut all: HashMap<String, Arc<AggregateUDF>> = HashMap::new();
-    let ours = crate::engine::compat::functions::aggregate::collecting::functions().into_iter().map(Arc::new);
+    let ours = crate::engine::compat::functions::aggregate::collecting::functions()
+        .into_iter()
+        .chain([crate::engine::compat::functions::aggregate::approx_count_distinct::udaf()])
+        .map(Arc::new);
     for udaf in datafusion::functions_aggregate::all_default_aggregate_functions().into_iter().chain(ours) {
         for name in std::iter::once(udaf.name().to_string()).chain(udaf.aliases().iter().cloned()) {
             all.insert(name, udaf.clone());
