@@ -18,7 +18,7 @@ const M: usize = 1 << P;
 /// The bits of a hash left for the register's value.
 const Q: usize = 64 - P as usize;
 /// 1 / (2 ln 2).
-const ALPHA: f64 = 0.721347520444481703680;
+const ALPHA: f64 = 0.721_347_520_444_481_7;
 
 pub(crate) fn udaf() -> AggregateUDF {
     AggregateUDF::new_from_impl(ApproxCountDistinct { signature: Signature::any(1, Volatility::Immutable) })
