@@ -13,6 +13,7 @@ mod known_files;
 pub(crate) use known_files::check_cache_path;
 mod listing;
 mod shredded;
+mod sort_keys;
 mod union_order;
 mod yielding;
 
@@ -145,6 +146,7 @@ impl Engine {
             .with_runtime_env(runtime)
             .with_default_features()
             .with_expr_planners(compat::expr_planners())
+            .with_optimizer_rules(sort_keys::optimizer_rules())
             .with_physical_optimizer_rule(Arc::new(yielding::YieldAfterJoins))
             .with_physical_optimizer_rule(Arc::new(union_order::UnionInputsInOrder))
             .build();
