@@ -301,7 +301,13 @@ pub(crate) fn from_first_clauses(sql: &str, tokens: &[TokenWithSpan]) -> Result<
                 Token::RParen => opening_paren(tokens, p)
                     .and_then(|open| significant.iter().rev().find(|&&q| q < open))
                     .is_some_and(|&q| word(q, &["as", "materialized"])),
-                _ => word(p, &["union", "intersect", "except", "all", "distinct"]),
+                // `UNION ALL FROM t`, not `a IS [NOT] DISTINCT FROM b`.
+                _ => {
+                    word(p, &["union", "intersect", "except"])
+                        || (word(p, &["all", "distinct"])
+                            && k >= 2
+                            && word(significant[k - 2], &["union", "intersect", "except"]))
+                }
             },
         };
         if !starts_query {
@@ -351,7 +357,12 @@ mod tests {
             prepared("WITH c AS (FROM t WHERE x IN (SELECT 1)) FROM c GROUP BY ALL"),
             "WITH c AS (FROM t SELECT * WHERE x IN (SELECT 1)) FROM c SELECT * GROUP BY ALL"
         );
-        for kept in ["FROM t SELECT x WHERE x > 1", "SELECT count(*) FROM t WHERE x > 1", "FROM t ORDER BY x"] {
+        for kept in [
+            "FROM t SELECT x WHERE x > 1",
+            "SELECT count(*) FROM t WHERE x > 1",
+            "FROM t ORDER BY x",
+            "SELECT a IS DISTINCT FROM b FROM t WHERE x > 1",
+        ] {
             assert_eq!(prepared(kept), kept);
         }
     }

@@ -33,6 +33,7 @@ const TEMPLATES: &[(&[&str], usize, &str)] = &[
     (&["struct_extract"], 2, "get_field($1, $2)"),
     (&["timezone"], 2, "at_time_zone($2, $1)"),
     // DuckDB's fmod takes the divisor's sign (a floored remainder), as a DOUBLE.
+    (&["geomean", "geometric_mean"], 1, "exp(avg(ln(CAST($1 AS DOUBLE))))"),
     (&["fmod"], 2, "CAST($1 AS DOUBLE) - CAST($2 AS DOUBLE) * floor(CAST($1 AS DOUBLE) / CAST($2 AS DOUBLE))"),
     (&["sign"], 1, "CAST(CASE WHEN isnan(CAST($1 AS DOUBLE)) THEN 0 ELSE signum($1) END AS TINYINT)"),
     (&["yearweek"], 1, "CAST(strftime($1, '%G') AS BIGINT) * 100 + CAST(strftime($1, '%V') AS BIGINT)"),

@@ -1,5 +1,5 @@
 //! DuckDB's generic functions that DataFusion lacks: `len` (of a text or a list), `bit_count(x)`,
-//! `nextafter(x, toward)`; `sleep_ms(ms)` and `pg_sleep(seconds)`,
+//! `nextafter(x, toward)`, `xor(a, b)`; `sleep_ms(ms)` and `pg_sleep(seconds)`,
 //! which wait (per row) and answer NULL; `error(message)`, which fails the query, and
 //! `assert_true(condition [, message])`, which fails it unless every row's condition holds (and
 //! is NULL otherwise).
@@ -48,6 +48,14 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             1..=1,
             |_| Ok(DataType::Int8),
             bit_count,
+        ),
+        row_udf_with(
+            Volatility::Immutable,
+            "xor",
+            "two integers: xor(a, b)",
+            2..=2,
+            |t| Ok(xor_type(&t[0], &t[1])),
+            xor,
         ),
         row_udf_with(
             Volatility::Immutable,
@@ -118,6 +126,50 @@ fn bit_count(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         .map(|v| v.map(|v| (v as u64 & (u64::MAX >> (64 - width))).count_ones() as i8))
         .collect();
     Ok(Arc::new(counts))
+}
+
+/// The type of `xor(a, b)`: the wider of the two integers, signed if either is (INTEGER for
+/// literals, as DuckDB types them).
+fn xor_type(a: &DataType, b: &DataType) -> DataType {
+    let rank = |t: &DataType| match t {
+        DataType::Int8 | DataType::UInt8 => (8, matches!(t, DataType::Int8)),
+        DataType::Int16 | DataType::UInt16 => (16, matches!(t, DataType::Int16)),
+        DataType::Int32 | DataType::UInt32 => (32, matches!(t, DataType::Int32)),
+        DataType::UInt64 => (64, false),
+        _ => (64, true),
+    };
+    let ((wa, sa), (wb, sb)) = (rank(a), rank(b));
+    match (wa.max(wb), sa || sb) {
+        (8, true) => DataType::Int8,
+        (8, false) => DataType::UInt8,
+        (16, true) => DataType::Int16,
+        (16, false) => DataType::UInt16,
+        (32, true) => DataType::Int32,
+        (32, false) => DataType::UInt32,
+        (_, false) => DataType::UInt64,
+        _ => DataType::Int64,
+    }
+}
+
+/// DuckDB's bitwise exclusive or of two integers.
+fn xor(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    use datafusion::arrow::datatypes::{Int64Type, UInt64Type};
+    let target = xor_type(arrays[0].data_type(), arrays[1].data_type());
+    let unsigned = matches!(target, DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64);
+    let wide = if unsigned { DataType::UInt64 } else { DataType::Int64 };
+    let (a, b) = (cast(&cast(&arrays[0], &target)?, &wide)?, cast(&cast(&arrays[1], &target)?, &wide)?);
+    let result: ArrayRef = if unsigned {
+        Arc::new(datafusion::arrow::compute::kernels::bitwise::bitwise_xor(
+            a.as_primitive::<UInt64Type>(),
+            b.as_primitive::<UInt64Type>(),
+        )?)
+    } else {
+        Arc::new(datafusion::arrow::compute::kernels::bitwise::bitwise_xor(
+            a.as_primitive::<Int64Type>(),
+            b.as_primitive::<Int64Type>(),
+        )?)
+    };
+    Ok(cast(&result, &target)?)
 }
 
 /// `len` of a string (characters) or of a list (elements).
