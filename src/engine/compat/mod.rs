@@ -163,6 +163,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
         _ => {}
     }
     rewrite::window_exclusions::exclusions(statement)?;
+    rewrite::window_arguments::window_forms(statement);
     rewrite::fromless_subqueries::inline(statement);
     rewrite::row_subqueries::rows_compared(statement);
     rewrite::subqueries::outside_filters(statement);

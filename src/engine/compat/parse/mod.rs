@@ -8,6 +8,7 @@ pub(crate) mod globs;
 pub(crate) mod join_forms;
 pub(crate) mod lambdas;
 pub(crate) mod markers;
+pub(crate) mod null_treatments;
 pub(crate) mod prefix_aliases;
 pub(crate) mod syntax_forms;
 pub(crate) mod tokens;
@@ -17,7 +18,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 17] = [
+const PASSES: [(Pass, bool); 18] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -28,6 +29,7 @@ const PASSES: [(Pass, bool); 17] = [
     (syntax_forms::digit_separators, false),
     (syntax_forms::materialized_hints, false),
     (frame_excludes::frame_excludes, false),
+    (null_treatments::null_treatments_first, false),
     (join_forms::asof_joins, false),
     (join_forms::positional_joins, false),
     (syntax_forms::star_except, false),

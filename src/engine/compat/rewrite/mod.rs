@@ -23,4 +23,5 @@ pub(crate) mod row_subqueries;
 pub(crate) mod subqueries;
 pub(crate) mod templates;
 pub(crate) mod type_names;
+pub(crate) mod window_arguments;
 pub(crate) mod window_exclusions;

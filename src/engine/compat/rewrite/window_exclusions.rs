@@ -21,7 +21,8 @@ use crate::engine::compat::parse::frame_excludes::{Exclusion, exclusion};
 use crate::error::{Error, Result};
 
 /// Functions whose answer does not depend on the frame.
-const FRAMELESS: &[&str] = &["row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"];
+pub(crate) const FRAMELESS: &[&str] =
+    &["row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"];
 
 pub(crate) fn exclusions(statement: &mut Statement) -> Result<()> {
     let _ = statement.visit(&mut NamedWindows);

@@ -1,7 +1,7 @@
 //! Date and time calls in DuckDB's shapes: `strftime` with its arguments either way round,
 //! `to_timestamp(seconds)`, the part functions (`year(t)`, `epoch(t)`, `dayname(t)`, ...),
 //! `to_days(n)` and the other interval makers, `date_add`, `last_day`, `date_part` of a list of
-//! parts or a NULL part, and `date_trunc`'s other names for its units.
+//! parts, a NULL part or a part read from a column, and `date_trunc`'s other names for its units.
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, ExactNumberInfo, Expr, Function, TimezoneInfo, Value, ValueWithSpan,
@@ -153,6 +153,56 @@ pub(super) fn parts_struct(_: &str, f: &Function) -> Result<Option<Expr>> {
     let is_null = Expr::IsNull(Box::new(value.clone()));
     Ok(Some(crate::engine::compat::ast::case_when(is_null, Expr::value(Value::Null), Some(parts))))
 }
+
+/// `date_part(part_column, t)`: the part named row by row (any of DuckDB's spellings), a DOUBLE as
+/// DuckDB gives it for a part that is not a constant; NULL for a NULL part, an error for a part
+/// it does not name.
+pub(super) fn column_part(_: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    let [part, value] = args.as_slice() else { return Ok(None) };
+    if matches!(part, Expr::Value(_) | Expr::Array(_)) {
+        return Ok(None);
+    }
+    let part = call("lower", vec![cast(part.clone(), SqlType::Varchar(None))]);
+    let spellings = TRUNCATION_SPELLINGS.iter().filter(|(unit, _)| *unit != "isoyear").chain(OTHER_PART_SPELLINGS);
+    let conditions: Vec<(Expr, Expr)> = spellings
+        .map(|(unit, spellings)| {
+            let spelled = Expr::InList {
+                expr: Box::new(part.clone()),
+                list: spellings.iter().map(|s| text(s)).collect(),
+                negated: false,
+            };
+            let value = match *unit {
+                "decade" | "century" | "millennium" => call(unit, vec![value.clone()]),
+                unit => call("date_part", vec![text(unit), value.clone()]),
+            };
+            (spelled, cast(value, SqlType::Double(ExactNumberInfo::None)))
+        })
+        .collect();
+    let null = cast(Expr::value(Value::Null), SqlType::Double(ExactNumberInfo::None));
+    let unknown = cast(
+        call(
+            "error",
+            vec![text(
+                "date_part: a part read from the column is none of DuckDB's (year, month, day, hour, minute, second, epoch, ...): fix the part's text",
+            )],
+        ),
+        SqlType::Double(ExactNumberInfo::None),
+    );
+    let chosen = conditions
+        .into_iter()
+        .rev()
+        .fold(unknown, |otherwise, (when, then)| crate::engine::compat::ast::case_when(when, then, Some(otherwise)));
+    Ok(Some(crate::engine::compat::ast::case_when(Expr::IsNull(Box::new(part)), null, Some(chosen))))
+}
+
+/// The parts `date_part` takes besides the units `date_trunc` truncates to.
+const OTHER_PART_SPELLINGS: &[(&str, &[&str])] = &[
+    ("dow", &["dow", "dayofweek", "weekday"]),
+    ("isodow", &["isodow"]),
+    ("doy", &["doy", "dayofyear"]),
+    ("epoch", &["epoch"]),
+];
 
 /// `date_trunc('microseconds' | 'us' | 'isoyear' | 'decade', t)`: DuckDB's other names for the
 /// parts, and its parts DataFusion lacks; a part that is not a constant (a column) chooses among

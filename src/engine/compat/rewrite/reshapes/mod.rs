@@ -41,6 +41,7 @@ pub(crate) const FORMS: &[(&[&str], Reshape)] = &[
     (&["list_position", "array_position", "list_indexof", "array_indexof"], list::null_position),
     (&["list_concat", "list_cat", "array_concat", "array_cat"], list::without_null_lists),
     (DATE_PARTS, datetime::null_part),
+    (&["date_part", "datepart"], datetime::column_part),
     (&["json_keys", "json_exists", "json_value", "json_type", "json_array_length"], json::path_lists),
     (&["min", "max", "arg_min", "argmin", "min_by", "arg_max", "argmax", "max_by"], aggregate::least_n),
     (&["sum", "avg", "mean"], aggregate::of_null),

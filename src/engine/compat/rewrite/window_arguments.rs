@@ -1,0 +1,97 @@
+//! Window calls DataFusion does not take as DuckDB writes them:
+//!
+//! - an argument ORDER BY over a whole partition (`first_value(x ORDER BY y) OVER (PARTITION BY
+//!   p)`, `lead(x ORDER BY y) OVER ()`), which orders the function's rows: the window is ordered
+//!   by it and framed over the whole partition (ranking functions and `lead`/`lag` unframed);
+//! - a frame that holds no row (`ROWS BETWEEN 3 FOLLOWING AND 1 FOLLOWING`), which DataFusion
+//!   refuses: the functions that ignore frames lose it, the others see only NULLs (a count of 0,
+//!   a sum of NULL), as over DuckDB's empty frame.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments, Statement, Value,
+    ValueWithSpan, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
+};
+
+use crate::engine::compat::ast::{case_when, each_expr_mut};
+use crate::engine::compat::rewrite::window_exclusions::FRAMELESS;
+
+/// Aggregates whose answer over no row is not their answer over one NULL (a list of one NULL).
+const COLLECTING: &[&str] = &["list", "array_agg", "histogram", "list_distinct"];
+
+pub(crate) fn window_forms(statement: &mut Statement) {
+    let _ = each_expr_mut(statement, |expr| {
+        if let Expr::Function(f) = expr {
+            ordered_by_argument(f);
+            without_empty_frame(f);
+        }
+        ControlFlow::Continue(())
+    });
+}
+
+fn ordered_by_argument(f: &mut Function) {
+    let name = f.name.to_string().to_ascii_lowercase();
+    let (Some(WindowType::WindowSpec(spec)), FunctionArguments::List(list)) = (&mut f.over, &mut f.args) else {
+        return;
+    };
+    let Some(at) = list.clauses.iter().position(|c| matches!(c, FunctionArgumentClause::OrderBy(_))) else { return };
+    // DuckDB orders the rows of the frame by it; only over a whole partition is that the
+    // window's order.
+    if !spec.order_by.is_empty() || spec.window_frame.is_some() {
+        return;
+    }
+    let frameless = FRAMELESS.contains(&name.as_str());
+    let FunctionArgumentClause::OrderBy(keys) = list.clauses.remove(at) else { return };
+    spec.order_by = keys;
+    spec.window_frame = (!frameless).then_some(WindowFrame {
+        units: WindowFrameUnits::Rows,
+        start_bound: WindowFrameBound::Preceding(None),
+        end_bound: Some(WindowFrameBound::Following(None)),
+    });
+}
+
+fn without_empty_frame(f: &mut Function) {
+    let name = f.name.to_string().to_ascii_lowercase();
+    let Some(WindowType::WindowSpec(spec)) = &mut f.over else { return };
+    let Some(frame) = &mut spec.window_frame else { return };
+    if !is_empty(frame) {
+        return;
+    }
+    if FRAMELESS.contains(&name.as_str()) {
+        spec.window_frame = None;
+        return;
+    }
+    if COLLECTING.contains(&name.as_str()) {
+        return;
+    }
+    let FunctionArguments::List(list) = &mut f.args else { return };
+    let Some(first) = list.args.first_mut() else { return };
+    let value = match first {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => e.clone(),
+        // count(*)
+        FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => Expr::value(Value::Number("1".into(), false)),
+        _ => return,
+    };
+    *first = FunctionArg::Unnamed(FunctionArgExpr::Expr(case_when(Expr::value(Value::Boolean(false)), value, None)));
+    *frame = WindowFrame {
+        units: WindowFrameUnits::Rows,
+        start_bound: WindowFrameBound::CurrentRow,
+        end_bound: Some(WindowFrameBound::CurrentRow),
+    };
+}
+
+/// Whether a frame's bounds, given as numbers, hold no row: its start after its end.
+fn is_empty(frame: &WindowFrame) -> bool {
+    let offset = |e: &Option<Box<Expr>>| match e.as_deref() {
+        Some(Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. })) => n.parse::<i64>().ok(),
+        _ => None,
+    };
+    let place = |bound: &WindowFrameBound| match bound {
+        WindowFrameBound::CurrentRow => Some(0),
+        WindowFrameBound::Preceding(n) => offset(n).map(|n| -n),
+        WindowFrameBound::Following(n) => offset(n),
+    };
+    let end = frame.end_bound.as_ref().unwrap_or(&WindowFrameBound::CurrentRow);
+    matches!((place(&frame.start_bound), place(end)), (Some(start), Some(end)) if start > end)
+}
