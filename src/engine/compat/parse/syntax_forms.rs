@@ -176,12 +176,12 @@ pub(crate) fn star_except(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edi
     Ok(edits)
 }
 
-/// `SELECT * LIKE 'col%'` (`ILIKE`, `SIMILAR TO 'regex'`): the columns whose names match, as
+/// `SELECT * LIKE 'col%'` (`ILIKE`, `SIMILAR TO 'regex'`, `~ 'regex'`, `~* 'regex'`): the columns whose names match, as
 /// `COLUMNS('regex')` selects them. (`NOT LIKE`, a qualified `t.*` and renaming patterns are left
 /// to the parser, which refuses them.)
 pub(crate) fn star_patterns(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
     let lower = sql.to_ascii_lowercase();
-    if !lower.contains("like") && !lower.contains("similar") {
+    if !lower.contains("like") && !lower.contains("similar") && !lower.contains('~') {
         return Ok(Vec::new());
     }
     let offset = offsets(sql);
@@ -198,6 +198,10 @@ pub(crate) fn star_patterns(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<E
             (i + 2, |p| format!("(?i)^{}$", like_regex(p)))
         } else if keyword(i + 1, Keyword::SIMILAR) && keyword(i + 2, Keyword::TO) {
             (i + 3, |p| format!("^(?:{p})$"))
+        } else if matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::Tilde)) {
+            (i + 2, |p| p.to_string())
+        } else if matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::TildeAsterisk)) {
+            (i + 2, |p| format!("(?i){p}"))
         } else {
             continue;
         };

@@ -1,7 +1,8 @@
 //! DuckDB's operators where DataFusion's differ in meaning or are missing: `l || m` of lists is
 //! NULL when either side is (DataFusion appends the NULL as an element, or skips a NULL list, as
 //! `list_concat` does), `l + m` of two lists concatenates them, and an INTERVAL (or a timestamp
-//! difference) times or divided by a number is an INTERVAL. An expression planner, since each
+//! difference) times or divided by a number is an INTERVAL, an integer in AND or OR is a truth
+//! value. An expression planner, since each
 //! operator's meaning depends on its operands' types, which the planner needs while planning.
 
 use std::sync::Arc;
@@ -44,6 +45,12 @@ impl ExprPlanner for DuckDbOperators {
             }
             BinaryOperator::Multiply if is_factor(&l) && is_span(&r) => {
                 Ok(PlannerResult::Planned(times(interval(right, &r), left)))
+            }
+            // DuckDB reads an integer as a truth value (zero is false) in AND and OR.
+            BinaryOperator::And | BinaryOperator::Or if l.is_integer() || r.is_integer() => {
+                let truth = |e: Expr, t: &DataType| if t.is_integer() { cast(e, DataType::Boolean) } else { e };
+                let (left, right) = (truth(left, &l), truth(right, &r));
+                Ok(PlannerResult::Planned(if op == BinaryOperator::And { left.and(right) } else { left.or(right) }))
             }
             _ => Ok(PlannerResult::Original(RawBinaryExpr { op, left, right })),
         }
