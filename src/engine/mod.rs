@@ -3,6 +3,7 @@
 //! holds its cache lease: the files it reads stay in place for as long as it lives.
 
 mod compat;
+mod correlated_keys;
 mod day_filter;
 pub(crate) mod explore;
 #[cfg(test)]
@@ -155,6 +156,8 @@ impl Engine {
         if options.shredding {
             ctx.add_analyzer_rule(Arc::new(ReadShreddedColumns));
         }
+        // After the shredded columns: a JSON key read from one is a column already.
+        ctx.add_analyzer_rule(Arc::new(correlated_keys::CorrelatedKeysAsColumns));
         Ok(Engine { ctx, _lease: lease, held_types: std::sync::Mutex::new(None) })
     }
 
