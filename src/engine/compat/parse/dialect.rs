@@ -4,7 +4,7 @@ use std::any::TypeId;
 
 use datafusion::sql::sqlparser::ast::Expr;
 use datafusion::sql::sqlparser::dialect::{Dialect, DuckDbDialect, Precedence};
-use datafusion::sql::sqlparser::keywords::{Keyword, RESERVED_FOR_COLUMN_ALIAS};
+use datafusion::sql::sqlparser::keywords::{Keyword, RESERVED_FOR_COLUMN_ALIAS, RESERVED_FOR_TABLE_ALIAS};
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
 
@@ -27,8 +27,13 @@ impl Dialect for DuckDbCompatDialect {
     fn supports_trailing_commas(&self) -> bool {
         true
     }
-    // Words DuckDB does not reserve, which the parser would take for the end of a list after a
-    // trailing comma (`f(a, top)`) or refuse as an alias (`SELECT 1 top`).
+    // Words DuckDB does not reserve, which the parser would refuse as a table's alias (`JOIN t
+    // top`), take for the end of a list after a trailing comma (`f(a, top)`) or refuse as a
+    // column's alias (`SELECT 1 top`).
+    fn is_table_alias(&self, kw: &Keyword, _parser: &mut Parser) -> bool {
+        !RESERVED_FOR_TABLE_ALIAS.contains(kw)
+            || matches!(kw, Keyword::TOP | Keyword::SORT | Keyword::VIEW | Keyword::MINUS)
+    }
     fn is_column_alias(&self, kw: &Keyword, _parser: &mut Parser) -> bool {
         !RESERVED_FOR_COLUMN_ALIAS.contains(kw)
             || matches!(

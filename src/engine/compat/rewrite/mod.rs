@@ -11,6 +11,7 @@ pub(crate) mod integer_literals;
 pub(crate) mod json_casts;
 pub(crate) mod lambda_forms;
 pub(crate) mod lambdas;
+pub(crate) mod lateral_limits;
 pub(crate) mod lateral_unnest;
 pub(crate) mod like;
 pub(crate) mod names;
