@@ -27,29 +27,26 @@ pub(crate) fn duckdb_listing(statement: &Statement) -> Result<Option<RecordBatch
     }
 }
 
-/// `DESCRIBE <table>`: each column with its DuckDB type and whether it may be NULL.
+/// `DESCRIBE <table>`: each column with its DuckDB type.
 fn describe(category: Category) -> Result<RecordBatch> {
-    let schema = category.schema();
-    described(schema.fields(), |f| f.is_nullable())
+    described(category.schema().fields())
 }
 
-/// `DESCRIBE <query>`: each result column with its DuckDB type (DuckDB says any result column may
-/// be NULL).
+/// `DESCRIBE <query>`: each result column with its DuckDB type.
 pub(crate) fn describe_result(schema: &datafusion::arrow::datatypes::Schema) -> Result<RecordBatch> {
-    described(schema.fields(), |_| true)
+    described(schema.fields())
 }
 
-/// DuckDB's six columns describing columns (`key`, `default` and `extra` empty here).
-fn described(
-    fields: &datafusion::arrow::datatypes::Fields,
-    nullable: impl Fn(&datafusion::arrow::datatypes::Field) -> bool,
-) -> Result<RecordBatch> {
+/// DuckDB's six columns describing columns (`key`, `default` and `extra` empty here). `null` is
+/// YES for every column: DuckDB says so of any column without a NOT NULL constraint, and the
+/// tables over the cached files (as over any Parquet file) declare none.
+fn described(fields: &datafusion::arrow::datatypes::Fields) -> Result<RecordBatch> {
     let none = || datafusion::arrow::array::new_null_array(&DataType::Utf8, fields.len());
     let text = |values: Vec<String>| Arc::new(StringArray::from(values)) as ArrayRef;
     RecordBatch::try_from_iter([
         ("column_name", text(fields.iter().map(|f| f.name().clone()).collect())),
         ("column_type", text(fields.iter().map(|f| field_type_name(f)).collect())),
-        ("null", text(fields.iter().map(|f| if nullable(f) { "YES" } else { "NO" }.to_string()).collect())),
+        ("null", text(vec!["YES".to_string(); fields.len()])),
         ("key", none()),
         ("default", none()),
         ("extra", none()),

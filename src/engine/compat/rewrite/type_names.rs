@@ -3,7 +3,8 @@
 use datafusion::sql::sqlparser::ast::DataType as SqlType;
 
 /// DuckDB's type names that DataFusion does not know, as the type that holds the same values:
-/// JSON and UUID are text, HUGEINT a 38-digit DECIMAL, DATETIME a TIMESTAMP, UINTEGER ...
+/// JSON and UUID are text, HUGEINT a 38-digit DECIMAL, BIGNUM a 76-digit one, DATETIME a TIMESTAMP,
+/// UINTEGER ...
 pub(crate) fn duckdb_type(data_type: &mut SqlType) {
     use datafusion::sql::sqlparser::ast::{ArrayElemTypeDef, ExactNumberInfo};
     let replacement = match data_type {
@@ -38,6 +39,8 @@ pub(crate) fn duckdb_type(data_type: &mut SqlType) {
         SqlType::Blob(_) | SqlType::Binary(_) | SqlType::Varbinary(_) => SqlType::Bytea,
         SqlType::Custom(name, _) => match name.to_string().to_ascii_uppercase().as_str() {
             "UINTEGER" => SqlType::IntUnsigned(None),
+            // DuckDB's integers of any size, as DataFusion's widest DECIMAL (76 digits) holds them.
+            "BIGNUM" | "VARINT" => SqlType::Decimal(ExactNumberInfo::PrecisionAndScale(76, 0)),
             "JSON" | "UUID" => SqlType::Varchar(None),
             "BLOB" | "BYTES" => SqlType::Bytea,
             // DuckDB's timestamps of other precisions.
