@@ -255,9 +255,13 @@ fn styled_json(array: &dyn Array, row: usize, style: Timestamps) -> Value {
             let (keys, values) = (entries.column(0), entries.column(1));
             let mut object = Map::new();
             for i in 0..entries.len() {
-                let key = match styled_json(keys.as_ref(), i, style) {
-                    Value::String(s) => s,
-                    other => other.to_string(),
+                // A float key that JSON has no number for, as its values are written.
+                let key = match (non_finite(keys.as_ref(), i).as_deref(), styled_json(keys.as_ref(), i, style)) {
+                    (Some("nan"), _) => "NaN".to_string(),
+                    (Some("inf"), _) => "Infinity".to_string(),
+                    (Some(_), _) => "-Infinity".to_string(),
+                    (None, Value::String(s)) => s,
+                    (None, other) => other.to_string(),
                 };
                 object.insert(key, styled_json(values.as_ref(), i, style));
             }

@@ -15,21 +15,23 @@ use datafusion::logical_expr::ScalarUDF;
 use crate::engine::compat::functions::common::{invalid, list_type, lists, row_udf};
 
 pub(crate) fn binned_histogram() -> ScalarUDF {
-    row_udf("binned_histogram", "histogram(x, bins)", 2..=2, |t| map_type(&t[1]), |a| histogram(a, false))
+    row_udf("binned_histogram", "histogram(x, bins)", 2..=2, |t| map_type(&t[0]), |a| histogram(a, false))
 }
 
 /// `histogram_exact(x, bins)`: the values equal to each bin, and those equal to none in the
 /// other bin.
 pub(crate) fn exact_histogram() -> ScalarUDF {
-    row_udf("exact_histogram", "histogram_exact(x, bins)", 2..=2, |t| map_type(&t[1]), |a| histogram(a, true))
+    row_udf("exact_histogram", "histogram_exact(x, bins)", 2..=2, |t| map_type(&t[0]), |a| histogram(a, true))
 }
 
 fn entries(key: &DataType) -> Fields {
     Fields::from(vec![Field::new("key", key.clone(), false), Field::new("value", DataType::UInt64, true)])
 }
 
-fn map_type(bins: &DataType) -> Result<DataType> {
-    let DataType::List(element) = list_type(bins)? else { unreachable!("list_type gives a list") };
+/// The MAP of bins to counts, keyed by the values' type (the bins are cast to it, as DuckDB binds
+/// them).
+fn map_type(values: &DataType) -> Result<DataType> {
+    let DataType::List(element) = list_type(values)? else { unreachable!("list_type gives a list") };
     Ok(DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries(element.data_type())), false)), false))
 }
 
@@ -55,7 +57,7 @@ fn other_bin(data_type: &DataType) -> Result<ScalarValue> {
 /// Each value counted in the first bin at least as large (`exact`: the bin equal to it), or else
 /// in the other bin.
 fn histogram(arrays: &[ArrayRef], exact: bool) -> Result<ArrayRef> {
-    let DataType::Map(entries_field, _) = map_type(arrays[1].data_type())? else { unreachable!("a map") };
+    let DataType::Map(entries_field, _) = map_type(arrays[0].data_type())? else { unreachable!("a map") };
     let DataType::Struct(fields) = entries_field.data_type() else { unreachable!("map entries are a struct") };
     let key_type = fields[0].data_type().clone();
     let (values, bins) = (lists(&arrays[0])?, lists(&arrays[1])?);
@@ -66,7 +68,7 @@ fn histogram(arrays: &[ArrayRef], exact: bool) -> Result<ArrayRef> {
             valid.push(false);
             continue;
         }
-        let row_bins = bins.value(row);
+        let row_bins = datafusion::arrow::compute::cast(&bins.value(row), &key_type)?;
         let mut bounds: Vec<ScalarValue> = (0..row_bins.len())
             .filter(|i| row_bins.is_valid(*i))
             .map(|i| ScalarValue::try_from_array(&row_bins, i))
@@ -74,7 +76,7 @@ fn histogram(arrays: &[ArrayRef], exact: bool) -> Result<ArrayRef> {
         bounds.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
         bounds.dedup();
         let mut tally = vec![0u64; bounds.len() + 1];
-        let row_values = datafusion::arrow::compute::cast(&values.value(row), &key_type)?;
+        let row_values = values.value(row);
         for i in 0..row_values.len() {
             if row_values.is_valid(i) {
                 let value = ScalarValue::try_from_array(&row_values, i)?;

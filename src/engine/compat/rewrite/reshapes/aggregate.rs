@@ -1,7 +1,7 @@
 //! Aggregates in DuckDB's shapes: ordered quantiles and `mode() WITHIN GROUP`, several quantiles
 //! at once, `min(x, n)` and `arg_max(a, x, n)`, aggregates of a bare NULL, aggregates ordered by
 //! their own value, `count_if`, `count_star`, `string_agg`'s default separator, `arg_max` and
-//! `arg_min`, and DuckDB's exported aggregate states.
+//! `arg_min`, `any_value` in an order, and DuckDB's exported aggregate states.
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, ExactNumberInfo, Expr, Function, FunctionArg, FunctionArgExpr,
@@ -305,4 +305,23 @@ pub(super) fn sorted(name: &str, f: &Function) -> Result<Option<Expr>> {
         let collected = collect(Some(Box::new(filter)));
         call("array_to_string", vec![sort(collected), separator])
     }))
+}
+
+/// `any_value(x ORDER BY k)`: the first value that is not NULL in that order (DataFusion's
+/// `any_value` takes no order): `first_value(x ORDER BY k) FILTER (WHERE x IS NOT NULL)`.
+pub(super) fn ordered_any_value(_: &str, f: &Function) -> Result<Option<Expr>> {
+    let FunctionArguments::List(list) = &f.args else { return Ok(None) };
+    let ordered = list.clauses.iter().any(|c| matches!(c, FunctionArgumentClause::OrderBy(_)));
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(value))] = list.args.as_slice() else { return Ok(None) };
+    if !ordered || f.over.is_some() {
+        return Ok(None);
+    }
+    let mut first = f.clone();
+    first.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("first_value"))]);
+    let present = Expr::IsNotNull(Box::new(value.clone()));
+    first.filter = Some(Box::new(match first.filter.take() {
+        Some(condition) => Expr::BinaryOp { left: condition, op: BinaryOperator::And, right: Box::new(present) },
+        None => present,
+    }));
+    Ok(Some(Expr::Function(first)))
 }

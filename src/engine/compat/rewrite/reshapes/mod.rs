@@ -32,6 +32,7 @@ pub(crate) const FORMS: &[(&[&str], Reshape)] = &[
     (&["struct_update"], generic::struct_update),
     (QUANTILES, aggregate::ordered_quantile),
     (&["mode"], aggregate::mode_within_group),
+    (&["any_value"], aggregate::ordered_any_value),
     (&["lead", "lag"], generic::lead_lag),
     (&["row"], generic::row),
     (&[], generic::tuple_arguments),
