@@ -18,8 +18,9 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
+use super::correlation::{Side, relation_names, side};
 use super::subqueries::aggregates;
-use crate::engine::compat::ast::{each_expr, for_each_select};
+use crate::engine::compat::ast::for_each_select;
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
 pub(crate) fn top_rows_per_key(statement: &mut Statement) {
@@ -34,25 +35,8 @@ pub(crate) fn top_rows_per_key(statement: &mut Statement) {
     let _ = statement.visit(&mut Queries);
 }
 
-/// The name a FROM item is known by.
-fn relation_name(factor: &TableFactor) -> Option<String> {
-    match factor {
-        TableFactor::Table { alias: Some(alias), .. }
-        | TableFactor::Derived { alias: Some(alias), .. }
-        | TableFactor::Function { alias: Some(alias), .. }
-        | TableFactor::UNNEST { alias: Some(alias), .. } => Some(alias.name.value.to_lowercase()),
-        TableFactor::Table { name, .. } => name.0.last().map(|p| p.to_string().trim_matches('"').to_lowercase()),
-        _ => None,
-    }
-}
-
 fn rewrite_select(select: &mut Select) {
-    let outer: HashSet<String> = select
-        .from
-        .iter()
-        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
-        .filter_map(relation_name)
-        .collect();
+    let outer = relation_names(&select.from);
     let mut keys_for_where: Vec<Expr> = Vec::new();
     let mut hidden: Vec<(String, Vec<String>)> = Vec::new();
     for (k, table) in select.from.iter_mut().enumerate() {
@@ -103,43 +87,6 @@ fn and(conditions: Vec<Expr>) -> Expr {
         .unwrap_or(Expr::value(Value::Boolean(true)))
 }
 
-/// Which side of the correlation an expression stands on.
-#[derive(PartialEq, Clone, Copy)]
-enum Side {
-    Inner,
-    Outer,
-    Mixed,
-    Constant,
-}
-
-fn side(e: &Expr, inner: &HashSet<String>, outer: &HashSet<String>) -> Side {
-    let (mut reads_inner, mut reads_outer, mut unknown) = (false, false, false);
-    let _ = each_expr(e, |e| {
-        match e {
-            Expr::Identifier(_) => reads_inner = true,
-            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
-                let qualifier = parts[parts.len() - 2].value.to_lowercase();
-                if inner.contains(&qualifier) {
-                    reads_inner = true;
-                } else if outer.contains(&qualifier) {
-                    reads_outer = true;
-                } else {
-                    unknown = true;
-                }
-            }
-            Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => unknown = true,
-            _ => {}
-        }
-        ControlFlow::Continue(())
-    });
-    match (reads_inner, reads_outer, unknown) {
-        (_, _, true) | (true, true, _) => Side::Mixed,
-        (true, false, _) => Side::Inner,
-        (false, true, _) => Side::Outer,
-        (false, false, _) => Side::Constant,
-    }
-}
-
 /// The lateral subquery rewritten, with its alias, the join conditions on its keys and the keys'
 /// names; `None` (and the relation untouched) when it is not of that form.
 fn decorrelated(factor: &mut TableFactor, outer: &HashSet<String>) -> Option<(String, Vec<Expr>, Vec<String>)> {
@@ -168,12 +115,7 @@ fn decorrelated(factor: &mut TableFactor, outer: &HashSet<String>) -> Option<(St
     if !plain {
         return None;
     }
-    let inner: HashSet<String> = body
-        .from
-        .iter()
-        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
-        .filter_map(relation_name)
-        .collect();
+    let inner = relation_names(&body.from);
     // The WHERE: equalities with the outer row, and conditions of the subquery's own.
     let mut own = Vec::new();
     let mut pairs = Vec::new();

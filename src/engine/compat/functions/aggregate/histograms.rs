@@ -2,11 +2,11 @@
 //! fall in it (the first bin whose bound is at or above the value), every bin listed; values
 //! above the last bound count in an "other" bin keyed by the type's largest value ('' for text).
 //! `histogram_exact(x, bins)` the same with each value counted in the bin equal to it.
-//! Written as `binned_histogram(list(x), bins)`.
+//! Written as `binned_histogram(list(x), bins)`; `is_histogram_other_bin(key)` tells the other bin.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, MapArray, StructArray, UInt64Array};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, MapArray, StructArray, UInt64Array};
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::{Result, ScalarValue};
@@ -16,6 +16,30 @@ use crate::engine::compat::functions::common::{invalid, list_type, lists, row_ud
 
 pub(crate) fn binned_histogram() -> ScalarUDF {
     row_udf("binned_histogram", "histogram(x, bins)", 2..=2, |t| map_type(&t[0]), |a| histogram(a, false))
+}
+
+/// `is_histogram_other_bin(bin)`: whether a histogram's key is its "other" bin (the type's
+/// largest value).
+pub(crate) fn is_other_bin() -> ScalarUDF {
+    row_udf(
+        "is_histogram_other_bin",
+        "is_histogram_other_bin(bin)",
+        1..=1,
+        |_| Ok(DataType::Boolean),
+        |a| {
+            let other = other_bin(a[0].data_type()).ok();
+            let flags: BooleanArray = (0..a[0].len())
+                .map(|i| {
+                    let value = ScalarValue::try_from_array(&a[0], i).ok()?;
+                    if value.is_null() {
+                        return None;
+                    }
+                    Some(other.as_ref().is_some_and(|o| *o == value))
+                })
+                .collect();
+            Ok(Arc::new(flags) as ArrayRef)
+        },
+    )
 }
 
 /// `histogram_exact(x, bins)`: the values equal to each bin, and those equal to none in the

@@ -25,5 +25,6 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
     functions.push(aggregate_states::combine_aggr().into());
     functions.push(histograms::binned_histogram().into());
     functions.push(histograms::exact_histogram().into());
+    functions.push(histograms::is_other_bin().into());
     functions
 }
