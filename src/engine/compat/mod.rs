@@ -166,6 +166,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     rewrite::window_arguments::window_forms(statement);
     rewrite::fromless_subqueries::inline(statement);
     rewrite::lateral_limits::top_rows_per_key(statement);
+    rewrite::fromless_laterals::computed_once_per_value(statement);
     rewrite::first_row_subqueries::first_rows(statement);
     rewrite::row_subqueries::rows_compared(statement);
     rewrite::subqueries::outside_filters(statement);

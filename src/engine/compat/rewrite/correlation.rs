@@ -1,11 +1,13 @@
 //! Which side of a correlated subquery a name belongs to, by its qualifier: a table of the
 //! subquery's FROM (or no qualifier) is the subquery's own, another table of the outer FROM the
-//! outer row's.
+//! outer row's. And what the rewrites of correlated subqueries share.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Expr, TableFactor, TableWithJoins};
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, Ident, ObjectName, Select, SelectItem, TableFactor, TableWithJoins, Value,
+};
 
 use crate::engine::compat::ast::each_expr;
 
@@ -63,5 +65,35 @@ pub(super) fn side(e: &Expr, inner: &HashSet<String>, outer: &HashSet<String>) -
         (true, false, _) => Side::Inner,
         (false, true, _) => Side::Outer,
         (false, false, _) => Side::Constant,
+    }
+}
+
+/// The conditions joined with AND (TRUE for none).
+pub(super) fn and(conditions: Vec<Expr>) -> Expr {
+    conditions
+        .into_iter()
+        .reduce(|a, b| Expr::BinaryOp { left: Box::new(a), op: BinaryOperator::And, right: Box::new(b) })
+        .unwrap_or(Expr::value(Value::Boolean(true)))
+}
+
+/// Columns a rewrite added to the relation `alias` left out of `*` and of `alias.*`.
+pub(super) fn hide_from_stars(select: &mut Select, alias: &str, names: &[String]) {
+    for item in &mut select.projection {
+        let options = match item {
+            SelectItem::Wildcard(options) => options,
+            SelectItem::QualifiedWildcard(kind, options)
+                if kind.to_string().trim_end_matches(".*").trim_matches('"').eq_ignore_ascii_case(alias) =>
+            {
+                options
+            }
+            _ => continue,
+        };
+        let mut excluded = match options.opt_exclude.take() {
+            Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Single(name)) => vec![name],
+            Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(names)) => names,
+            None => Vec::new(),
+        };
+        excluded.extend(names.iter().map(|n| ObjectName::from(vec![Ident::new(n)])));
+        options.opt_exclude = Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(excluded));
     }
 }

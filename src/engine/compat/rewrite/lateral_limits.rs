@@ -13,12 +13,12 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Ident, JoinConstraint, JoinOperator, LimitClause, ObjectName, OrderByKind,
-    Query, Select, SelectItem, SetExpr, Statement, TableFactor, Value, ValueWithSpan, VisitMut, VisitorMut,
+    BinaryOperator, Expr, GroupByExpr, Ident, JoinConstraint, JoinOperator, LimitClause, OrderByKind, Query, Select,
+    SelectItem, SetExpr, Statement, TableFactor, Value, ValueWithSpan, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
-use super::correlation::{Side, relation_names, side};
+use super::correlation::{Side, and, hide_from_stars, relation_names, side};
 use super::subqueries::aggregates;
 use crate::engine::compat::ast::for_each_select;
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
@@ -76,15 +76,8 @@ fn rewrite_select(select: &mut Select) {
         select.selection = Some(and(conditions.collect()));
     }
     for (alias, names) in hidden {
-        hide(select, &alias, &names);
+        hide_from_stars(select, &alias, &names);
     }
-}
-
-fn and(conditions: Vec<Expr>) -> Expr {
-    conditions
-        .into_iter()
-        .reduce(|a, b| Expr::BinaryOp { left: Box::new(a), op: BinaryOperator::And, right: Box::new(b) })
-        .unwrap_or(Expr::value(Value::Boolean(true)))
 }
 
 /// The lateral subquery rewritten, with its alias, the join conditions on its keys and the keys'
@@ -210,28 +203,6 @@ fn conjuncts(e: Option<Expr>) -> Vec<Expr> {
         }
         Some(e) => vec![e],
         None => Vec::new(),
-    }
-}
-
-/// The keys left out of `*` and of the lateral's own `l.*`.
-fn hide(select: &mut Select, alias: &str, names: &[String]) {
-    for item in &mut select.projection {
-        let options = match item {
-            SelectItem::Wildcard(options) => options,
-            SelectItem::QualifiedWildcard(kind, options)
-                if kind.to_string().trim_end_matches(".*").trim_matches('"').eq_ignore_ascii_case(alias) =>
-            {
-                options
-            }
-            _ => continue,
-        };
-        let mut excluded = match options.opt_exclude.take() {
-            Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Single(name)) => vec![name],
-            Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(names)) => names,
-            None => Vec::new(),
-        };
-        excluded.extend(names.iter().map(|n| ObjectName::from(vec![Ident::new(n)])));
-        options.opt_exclude = Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(excluded));
     }
 }
 

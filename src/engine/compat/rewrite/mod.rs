@@ -8,6 +8,7 @@ pub(crate) mod distinct_on;
 pub(crate) mod duplicate_names;
 pub(crate) mod expression_forms;
 pub(crate) mod first_row_subqueries;
+pub(crate) mod fromless_laterals;
 pub(crate) mod fromless_subqueries;
 pub(crate) mod integer_literals;
 pub(crate) mod json_casts;

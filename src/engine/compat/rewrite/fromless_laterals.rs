@@ -1,0 +1,224 @@
+//! A LATERAL subquery without a FROM clause — `FROM t, LATERAL (SELECT t.a + 1 AS b) s`,
+//! `LEFT JOIN LATERAL (SELECT x, y.q) v ON ...`, `LATERAL (VALUES (x)) s(y)` — one row per outer
+//! row, computed from it, which DataFusion cannot plan (every name in it is the outer row's).
+//! It is computed once per distinct value of the names it reads, over the relations before it
+//! (`SELECT DISTINCT t.a AS __lateral_outer_1, t.a + 1 AS b FROM t`), and joined back by those
+//! values (`IS NOT DISTINCT FROM`, a NULL meets a NULL); the added columns stay out of the stars.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, GroupByExpr, Ident, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr, Statement, TableFactor,
+    TableWithJoins, VisitMut, VisitorMut,
+};
+use datafusion::sql::sqlparser::parser::Parser;
+
+use super::correlation::{and, hide_from_stars, relation_names};
+use super::subqueries::aggregates;
+use crate::engine::compat::ast::{each_expr, for_each_select};
+use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
+
+pub(crate) fn computed_once_per_value(statement: &mut Statement) {
+    struct Queries;
+    impl VisitorMut for Queries {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            for_each_select(&mut query.body, &mut rewrite_select);
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = statement.visit(&mut Queries);
+}
+
+fn rewrite_select(select: &mut Select) {
+    let mut in_where: Vec<Expr> = Vec::new();
+    let mut hidden: Vec<(String, Vec<String>)> = Vec::new();
+    for k in 0..select.from.len() {
+        // `FROM a, LATERAL (...) s`: the values meet in the WHERE.
+        if k > 0 {
+            let before = select.from[..k].to_vec();
+            if let Some((alias, conditions, names)) = once_per_value(&mut select.from[k].relation, &before) {
+                in_where.extend(conditions);
+                hidden.push((alias, names));
+            }
+        }
+        // In a join, the relations before it in the same FROM item (its ON sees no others).
+        for j in 0..select.from[k].joins.len() {
+            let mut left = select.from[k].clone();
+            left.joins.truncate(j);
+            let before = vec![left];
+            let join = &mut select.from[k].joins[j];
+            let (constraint, cross) = match &mut join.join_operator {
+                JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => {
+                    (c, false)
+                }
+                JoinOperator::CrossJoin(c) => (c, true),
+                _ => continue,
+            };
+            if !matches!(constraint, JoinConstraint::On(_) | JoinConstraint::None) {
+                continue;
+            }
+            let Some((alias, conditions, names)) = once_per_value(&mut join.relation, &before) else { continue };
+            let on = match std::mem::replace(constraint, JoinConstraint::None) {
+                JoinConstraint::On(on) => std::iter::once(on).chain(conditions).collect(),
+                _ => conditions,
+            };
+            *constraint = JoinConstraint::On(and(on));
+            if cross {
+                let constraint = std::mem::replace(constraint, JoinConstraint::None);
+                join.join_operator = JoinOperator::Inner(constraint);
+            }
+            hidden.push((alias, names));
+        }
+    }
+    if !in_where.is_empty() {
+        let conditions = select.selection.take().into_iter().chain(in_where);
+        select.selection = Some(and(conditions.collect()));
+    }
+    for (alias, names) in hidden {
+        hide_from_stars(select, &alias, &names);
+    }
+}
+
+/// The lateral subquery computed over `before`, with its alias, the conditions that join it back
+/// and the names of the columns added; `None` (the relation untouched) when it is not of that form.
+fn once_per_value(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option<(String, Vec<Expr>, Vec<String>)> {
+    let TableFactor::Derived { lateral: true, subquery, alias: Some(alias), .. } = factor else { return None };
+    if subquery.with.is_some() || subquery.limit_clause.is_some() || subquery.order_by.is_some() {
+        return None;
+    }
+    // `VALUES (x, y)` is `SELECT x, y`, its columns named as the alias names them.
+    let select = match subquery.body.as_ref() {
+        SetExpr::Select(select) => (**select).clone(),
+        SetExpr::Values(values) if values.rows.len() == 1 && !alias.columns.is_empty() => {
+            let mut select = parsed("SELECT 1")?;
+            select.projection = values.rows[0].iter().cloned().map(SelectItem::UnnamedExpr).collect();
+            select
+        }
+        _ => return None,
+    };
+    let plain = select.from.is_empty()
+        && select.selection.is_none()
+        && select.having.is_none()
+        && select.qualify.is_none()
+        && select.distinct.is_none()
+        && matches!(&select.group_by, GroupByExpr::Expressions(keys, modifiers) if keys.is_empty() && modifiers.is_empty())
+        && !select.projection.iter().any(aggregates)
+        && select.projection.iter().all(|i| matches!(i, SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }));
+    if !plain {
+        return None;
+    }
+    // The outer names it reads (every name: it has no table of its own), each a table's before it.
+    let known = relation_names(before);
+    let mut names: Vec<Expr> = Vec::new();
+    let mut foreign = false;
+    let _ = each_expr(&select, |e| {
+        match e {
+            Expr::Identifier(_) => names.push(e.clone()),
+            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+                foreign |= !known.contains(&parts[parts.len() - 2].value.to_lowercase());
+                names.push(e.clone());
+            }
+            Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => foreign = true,
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    });
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.to_string()));
+    // A bare name the subquery also gives as a column would be ambiguous where they meet.
+    let outputs: Vec<String> = if alias.columns.is_empty() {
+        select
+            .projection
+            .iter()
+            .filter_map(|i| match i {
+                SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
+                SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.to_lowercase()),
+                SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
+                    parts.last().map(|i| i.value.to_lowercase())
+                }
+                _ => None,
+            })
+            .collect()
+    } else {
+        alias.columns.iter().map(|c| c.name.value.to_lowercase()).collect()
+    };
+    let ambiguous = names.iter().any(|n| matches!(n, Expr::Identifier(i) if outputs.contains(&i.value.to_lowercase())));
+    if names.is_empty() || foreign || ambiguous {
+        return None;
+    }
+    let added: Vec<String> = (1..=names.len()).map(|i| format!("__lateral_outer_{i}")).collect();
+    let mut computed = select;
+    computed.distinct = Some(datafusion::sql::sqlparser::ast::Distinct::Distinct);
+    computed.from = before.to_vec();
+    for (name, column) in names.iter().zip(&added) {
+        computed.projection.push(SelectItem::ExprWithAlias { expr: name.clone(), alias: Ident::new(column) });
+    }
+    if !alias.columns.is_empty() {
+        let given = alias.columns.len();
+        if given != computed.projection.len() - added.len() {
+            return None;
+        }
+        alias.columns.extend(
+            added
+                .iter()
+                .map(|c| datafusion::sql::sqlparser::ast::TableAliasColumnDef { name: Ident::new(c), data_type: None }),
+        );
+    }
+    let alias_name = alias.name.value.clone();
+    *subquery.body = SetExpr::Select(Box::new(computed));
+    if let TableFactor::Derived { lateral, .. } = factor {
+        *lateral = false;
+    }
+    let conditions = names
+        .into_iter()
+        .zip(&added)
+        .map(|(name, column)| {
+            Expr::IsNotDistinctFrom(
+                Box::new(Expr::CompoundIdentifier(vec![Ident::new(&alias_name), Ident::new(column)])),
+                Box::new(name),
+            )
+        })
+        .collect();
+    Some((alias_name, conditions, added))
+}
+
+fn parsed(sql: &str) -> Option<Select> {
+    let query = Parser::new(&DuckDbCompatDialect).try_with_sql(sql).ok()?.parse_query().ok()?;
+    match *query.body {
+        SetExpr::Select(select) => Some(*select),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(sql: &str) -> String {
+        let mut statement = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap().remove(0);
+        computed_once_per_value(&mut statement);
+        statement.to_string()
+    }
+
+    #[test]
+    fn a_fromless_lateral_is_computed_once_per_value() {
+        assert_eq!(
+            rewritten("SELECT * FROM t, LATERAL (SELECT t.a + 1 AS b) s"),
+            "SELECT * EXCLUDE (__lateral_outer_1) FROM t, (SELECT DISTINCT t.a + 1 AS b, t.a AS __lateral_outer_1 \
+             FROM t) s WHERE s.__lateral_outer_1 IS NOT DISTINCT FROM t.a"
+        );
+        assert_eq!(
+            rewritten("SELECT s.y FROM t LEFT JOIN LATERAL (VALUES (t.a)) s(y) ON s.y > 1"),
+            "SELECT s.y FROM t LEFT JOIN (SELECT DISTINCT t.a, t.a AS __lateral_outer_1 FROM t) s (y, __lateral_outer_1) \
+             ON s.y > 1 AND s.__lateral_outer_1 IS NOT DISTINCT FROM t.a"
+        );
+        // A table of another FROM item in a join's ON, a bare name it also gives: left as written.
+        for kept in [
+            "SELECT * FROM u, t LEFT JOIN LATERAL (SELECT u.a) AS s ON true",
+            "SELECT * FROM t, LATERAL (SELECT a) AS s",
+        ] {
+            assert_eq!(rewritten(kept), kept);
+        }
+    }
+}
