@@ -30,6 +30,8 @@ const TEMPLATES: &[(&[&str], usize, &str)] = &[
     (&["epoch_ns"], 1, "CAST(arrow_cast($1, 'Timestamp(Nanosecond, None)') AS BIGINT)"),
     (&["make_timestamp"], 1, "arrow_cast(to_timestamp_micros($1), 'Timestamp(Microsecond, None)')"),
     (&["make_timestamp"], 6, "arrow_cast(to_timestamp_micros(CAST(round((date_part('epoch', make_date($1, $2, $3)) + $4 * 3600 + $5 * 60 + $6) * 1000000) AS BIGINT)), 'Timestamp(Microsecond, None)')"),
+    // DuckDB's seconds may have a fraction (`make_time(h, m, 50.447)`): nanoseconds since midnight.
+    (&["make_time"], 3, "arrow_cast(CAST(round(($1 * 3600 + $2 * 60 + CAST($3 AS DOUBLE)) * 1000000) AS BIGINT) * 1000, 'Time64(Nanosecond)')"),
     (&["struct_extract"], 2, "get_field($1, $2)"),
     (&["timezone"], 2, "at_time_zone($2, $1)"),
     // DuckDB's fmod takes the divisor's sign (a floored remainder), as a DOUBLE.
