@@ -101,8 +101,16 @@ fn replace_identifiers<N: VisitMut>(node: &mut N, name: &str, replacement: &Expr
 
 /// The name of a SELECT's one relation (its alias, or the table's name), when it reads one.
 fn one_relation(select: &Select) -> Option<Ident> {
+    use datafusion::sql::sqlparser::ast::JoinOperator;
     let [from] = select.from.as_slice() else { return None };
-    if !from.joins.is_empty() {
+    // A SEMI or ANTI join's right side gives no columns.
+    let filtering = |op: &JoinOperator| {
+        matches!(
+            op,
+            JoinOperator::Semi(_) | JoinOperator::LeftSemi(_) | JoinOperator::Anti(_) | JoinOperator::LeftAnti(_)
+        )
+    };
+    if !from.joins.iter().all(|join| filtering(&join.join_operator)) {
         return None;
     }
     match &from.relation {

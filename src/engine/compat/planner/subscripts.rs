@@ -78,6 +78,29 @@ impl ExprPlanner for DuckDbSubscripts {
                 "a subscript of a map whose keys are lists or structs is not supported: unnest map_entries(m) and filter on the key instead"
             );
         }
+        // A numeric key of another width than the map's (`m[1]` of INTEGER keys): DataFusion
+        // compares them without a cast, and fails.
+        let map_key = match access.expr.to_field(schema) {
+            Ok((_, field)) => match field.data_type() {
+                DataType::Map(entries, _) => match entries.data_type() {
+                    DataType::Struct(parts) => parts.first().map(|key| key.data_type().clone()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        if let Some(key_type) = map_key.filter(DataType::is_numeric) {
+            return Ok(PlannerResult::Original(match access.field_access {
+                GetFieldAccess::ListIndex { key }
+                    if key.get_type(schema).is_ok_and(|t| t.is_numeric() && t != key_type) =>
+                {
+                    let key = Box::new(datafusion::logical_expr::cast(*key, key_type));
+                    RawFieldAccessExpr { field_access: GetFieldAccess::ListIndex { key }, expr: access.expr }
+                }
+                field_access => RawFieldAccessExpr { field_access, expr: access.expr },
+            }));
+        }
         let Some(json) = access.expr.to_field(schema).ok().and_then(|(_, field)| text_kind(&field)) else {
             return Ok(PlannerResult::Original(access));
         };
