@@ -149,7 +149,9 @@ impl Error {
         let message = one_line(&strip_datafusion_prefixes(&err));
         // The decorrelating rules fail on subqueries they cannot rewrite, naming columns of
         // their own making (`s.column1`): the user's subquery is what to name.
-        let decorrelating = err.to_string().contains("Optimizer rule 'decorrelate_");
+        let text = err.to_string();
+        let decorrelating =
+            text.contains("Optimizer rule 'decorrelate_") || text.contains("Optimizer rule 'scalar_subquery_to_join'");
         if decorrelating
             || message.starts_with("Physical plan does not support logical expression")
             || message.starts_with("Correlated scalar subquery can only be used in")
@@ -313,6 +315,11 @@ mod tests {
             Box::new(DataFusionError::Plan("No field named s.column1".into())),
         );
         assert!(Error::query(decorrelate).to_string().starts_with("this subquery cannot be computed where it stands"));
+        let scalar = DataFusionError::Context(
+            "Optimizer rule 'scalar_subquery_to_join' failed".into(),
+            Box::new(DataFusionError::Plan("No field named t.column1".into())),
+        );
+        assert!(Error::query(scalar).to_string().starts_with("this subquery cannot be computed where it stands"));
     }
 
     #[test]
