@@ -205,10 +205,23 @@ impl Generator {
 
     fn with_subquery(&mut self) -> Query {
         let condition = self.expr(&API_USAGE, Ty::Bool, 1);
-        let sql = match self.rng.random_range(0..9) {
+        let sql = match self.rng.random_range(0..13) {
             0 => format!(
                 "SELECT l.email, l.role FROM userList l WHERE l.user_id IN (SELECT u.user_id FROM apiUsage u WHERE {condition})"
             ),
+            // Each user's first rows in an order: a LATERAL with LIMIT, a scalar subquery's row.
+            9 => format!(
+                "SELECT l.email, t.metric, t.amount FROM userList l LEFT JOIN LATERAL (SELECT u.metric, u.amount FROM apiUsage u WHERE u.user_id = l.user_id AND {condition} ORDER BY u.amount DESC, u.metric, u.ts LIMIT {}) t ON true",
+                self.rng.random_range(1..3)
+            ),
+            10 => format!(
+                "SELECT l.email, (SELECT u.metric FROM apiUsage u WHERE u.user_id = l.user_id AND {condition} ORDER BY u.amount DESC, u.metric, u.ts LIMIT 1) AS top_metric FROM userList l"
+            ),
+            // Correlated on an expression of the subquery's rows; a LATERAL without FROM.
+            11 => format!(
+                "SELECT l.email, (SELECT count(*) FROM apiUsage u WHERE lower(u.user_id) = l.user_id AND {condition}) AS n FROM userList l"
+            ),
+            12 => "SELECT l.email, d.domain, d.n FROM userList l, LATERAL (SELECT split_part(l.email, '@', 2) AS domain, length(l.email) AS n) d".to_string(),
             1 => format!(
                 "SELECT l.email FROM userList l WHERE EXISTS (SELECT 1 FROM apiUsage u WHERE u.user_id = l.user_id AND {condition})"
             ),
