@@ -10,6 +10,7 @@ pub(crate) mod lambdas;
 pub(crate) mod markers;
 pub(crate) mod null_treatments;
 pub(crate) mod prefix_aliases;
+pub(crate) mod slice_ends;
 pub(crate) mod syntax_forms;
 pub(crate) mod tokens;
 
@@ -18,11 +19,12 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 18] = [
+const PASSES: [(Pass, bool); 19] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
     (prefix_aliases::prefix_aliases, false),
+    (slice_ends::empty_slice_ends, false),
     (syntax_forms::filter_where, false),
     (syntax_forms::bare_values, false),
     (syntax_forms::in_lists, false),

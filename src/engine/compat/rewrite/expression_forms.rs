@@ -52,6 +52,37 @@ pub(crate) fn text_subscript(expr: &Expr) -> Option<Expr> {
     let number = |n: &str| Expr::value(Value::Number(n.into(), false));
     match expr {
         Expr::CompoundFieldAccess { root, access_chain } => {
+            // `l[a:b:s]`: DuckDB's slice with a step (empty bounds are the list's ends).
+            if let Some((
+                AccessExpr::Subscript(Subscript::Slice { lower_bound, upper_bound, stride: Some(step) }),
+                before,
+            )) = access_chain.split_last()
+            {
+                let list = if before.is_empty() {
+                    (**root).clone()
+                } else {
+                    Expr::CompoundFieldAccess { root: root.clone(), access_chain: before.to_vec() }
+                };
+                let is_empty = |b: &Option<Expr>| match b {
+                    None => true,
+                    Some(Expr::Identifier(i)) => i.value == crate::engine::compat::parse::slice_ends::SLICE_END,
+                    Some(_) => false,
+                };
+                let bound =
+                    |b: &Option<Expr>| if is_empty(b) { number("0") } else { b.clone().unwrap_or_else(|| number("0")) };
+                let empty = |b: &Option<Expr>| Expr::value(Value::Boolean(is_empty(b)));
+                return Some(call(
+                    crate::engine::compat::functions::list::list_steps::NAME,
+                    vec![
+                        list,
+                        bound(lower_bound),
+                        bound(upper_bound),
+                        step.clone(),
+                        empty(lower_bound),
+                        empty(upper_bound),
+                    ],
+                ));
+            }
             // `t.col.field` names a column (and struct fields) up to its first subscript; a name
             // after a subscript, or after an expression, is a field of a value.
             let named = matches!(root.as_ref(), Expr::Identifier(_) | Expr::CompoundIdentifier(_));

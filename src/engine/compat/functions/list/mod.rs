@@ -4,6 +4,7 @@ pub(crate) mod list_aggregates;
 pub(crate) mod list_coercion;
 pub(crate) mod list_functions;
 pub(crate) mod list_reduce;
+pub(crate) mod list_steps;
 pub(crate) mod map_functions;
 pub(crate) mod struct_functions;
 pub(crate) mod vector_functions;
@@ -19,6 +20,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
         struct_functions::functions(),
         map_functions::functions(),
         list_coercion::functions(),
+        list_steps::functions(),
     ]
     .into_iter()
     .flatten()
