@@ -227,3 +227,54 @@ pub(crate) fn each_expr<N: Visit + ?Sized>(
 ) -> ControlFlow<Stop> {
     node.visit(&mut EachExpr(&mut f))
 }
+
+/// The conditions joined with AND (TRUE for none).
+pub(crate) fn and(conditions: impl IntoIterator<Item = Expr>) -> Expr {
+    conditions
+        .into_iter()
+        .reduce(|a, b| Expr::BinaryOp {
+            left: Box::new(a),
+            op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
+            right: Box::new(b),
+        })
+        .unwrap_or(Expr::value(Value::Boolean(true)))
+}
+
+/// Columns a rewrite added left out of the SELECT's stars: of every star, or (`relation`) of the
+/// bare star and that relation's own.
+pub(crate) fn hide_from_stars(select: &mut Select, relation: Option<&str>, hidden: &[String]) {
+    use datafusion::sql::sqlparser::ast::{ExcludeSelectItem, SelectItem};
+    for item in &mut select.projection {
+        let options = match item {
+            SelectItem::Wildcard(options) => options,
+            SelectItem::QualifiedWildcard(kind, options)
+                if relation.is_none_or(|r| {
+                    kind.to_string().trim_end_matches(".*").trim_matches('"').eq_ignore_ascii_case(r)
+                }) =>
+            {
+                options
+            }
+            _ => continue,
+        };
+        let mut excluded = match options.opt_exclude.take() {
+            Some(ExcludeSelectItem::Single(name)) => vec![name],
+            Some(ExcludeSelectItem::Multiple(names)) => names,
+            None => Vec::new(),
+        };
+        excluded.extend(hidden.iter().map(|name| ObjectName::from(vec![Ident::new(name)])));
+        options.opt_exclude = Some(ExcludeSelectItem::Multiple(excluded));
+    }
+}
+
+/// The SELECT that `sql` (one query, no set operation) is; what the parser says otherwise.
+pub(crate) fn parsed_select(sql: &str) -> std::result::Result<Select, String> {
+    let query =
+        datafusion::sql::sqlparser::parser::Parser::new(&crate::engine::compat::parse::dialect::DuckDbCompatDialect)
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_query())
+            .map_err(|e| e.to_string())?;
+    match *query.body {
+        SetExpr::Select(select) => Ok(*select),
+        other => Err(format!("{other} is not one SELECT")),
+    }
+}

@@ -20,9 +20,10 @@ use datafusion::sql::sqlparser::ast::{
 
 use super::SourceColumn;
 use super::from_columns::relation_names;
-use super::join_conditions::{and, column, first_join, hide_from_stars, ident, side_probes, sides_columns};
+use super::join_conditions::{column, first_join, ident, side_probes, sides_columns};
 use super::selects::each_select;
 use crate::engine::compat::ast::call;
+use crate::engine::compat::ast::{and, hide_from_stars};
 use crate::engine::compat::parse::join_forms::ASOF_MARKER;
 use crate::error::{Error, Result};
 
@@ -168,6 +169,6 @@ fn match_closest(select: &mut Select, at: usize, join: usize, left: &[SourceColu
         },
     );
     let hidden: Vec<String> = left.iter().map(|(_, name)| name.clone()).chain([BEST.to_string()]).collect();
-    hide_from_stars(select, &hidden);
+    hide_from_stars(select, None, &hidden);
     Ok(())
 }

@@ -18,13 +18,13 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Distinct, ExcludeSelectItem, Expr, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Select,
-    SelectItem, SetExpr, Statement, TableAlias, TableFactor, TableWithJoins, Value,
+    Distinct, Expr, Ident, Join, JoinConstraint, JoinOperator, Select, SelectItem, SetExpr, Statement, TableAlias,
+    TableFactor, TableWithJoins, Value,
 };
 
 use super::SourceColumn;
 use super::selects::{each_select, first_select_in_scope};
-use crate::engine::compat::ast::each_expr;
+use crate::engine::compat::ast::{and, each_expr, hide_from_stars};
 use crate::error::{Error, Result};
 
 const PAIRS: &str = "__pairs";
@@ -107,16 +107,6 @@ pub(super) fn column(relation: &str, name: &str) -> Expr {
     Expr::CompoundIdentifier(vec![ident(relation), ident(name)])
 }
 
-pub(super) fn and(conditions: impl IntoIterator<Item = Expr>) -> Expr {
-    let mut conditions = conditions.into_iter();
-    let first = conditions.next().unwrap_or(Expr::Value(Value::Boolean(true).into()));
-    conditions.fold(first, |all, next| Expr::BinaryOp {
-        left: Box::new(all),
-        op: BinaryOperator::And,
-        right: Box::new(next),
-    })
-}
-
 /// Each column as `relation.name`, and the pairs' name for it (`__pair_l0`, ...).
 pub(super) fn sides_columns(columns: &[SourceColumn], side: char) -> Result<Vec<(Expr, String)>> {
     columns
@@ -191,7 +181,7 @@ fn pair_up(select: &mut Select, at: usize, join: usize, left: &[SourceColumn], r
     );
     let hidden: Vec<String> =
         left.iter().chain(&right).map(|(_, name)| name.clone()).chain([MATCHED.to_string()]).collect();
-    hide_from_stars(select, &hidden);
+    hide_from_stars(select, None, &hidden);
     Ok(())
 }
 
@@ -218,18 +208,4 @@ fn pairs_query(
         select.selection = Some(condition);
     }
     Ok(query)
-}
-
-/// The SELECT's stars leave out the columns `hidden`.
-pub(super) fn hide_from_stars(select: &mut Select, hidden: &[String]) {
-    for item in &mut select.projection {
-        let (SelectItem::Wildcard(options) | SelectItem::QualifiedWildcard(_, options)) = item else { continue };
-        let mut excluded = match options.opt_exclude.take() {
-            Some(ExcludeSelectItem::Single(name)) => vec![name],
-            Some(ExcludeSelectItem::Multiple(names)) => names,
-            None => Vec::new(),
-        };
-        excluded.extend(hidden.iter().map(|name| ObjectName::from(vec![Ident::new(name)])));
-        options.opt_exclude = Some(ExcludeSelectItem::Multiple(excluded));
-    }
 }

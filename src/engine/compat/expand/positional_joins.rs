@@ -10,8 +10,9 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::parser::Parser;
 
 use super::from_columns::relation_names;
-use super::join_conditions::{column, first_join, hide_from_stars, ident};
+use super::join_conditions::{column, first_join, ident};
 use super::selects::each_select;
+use crate::engine::compat::ast::hide_from_stars;
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 use crate::error::{Error, Result};
 
@@ -125,6 +126,6 @@ fn number_rows(select: &mut Select, at: usize, join: usize) -> Result<()> {
     from.relation = left;
     from.joins[0] =
         Join { relation: right, global: false, join_operator: JoinOperator::FullOuter(JoinConstraint::On(same)) };
-    hide_from_stars(select, &[LEFT.to_string(), RIGHT.to_string()]);
+    hide_from_stars(select, None, &[LEFT.to_string(), RIGHT.to_string()]);
     Ok(())
 }

@@ -254,14 +254,7 @@ fn expanded(select: &Select, columns: &[SourceColumn]) -> Result<SetExpr> {
 }
 
 fn parsed_select(sql: &str) -> Result<Select> {
-    let query = Parser::new(&DuckDbCompatDialect)
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_query())
-        .map_err(|e| bad(&format!("its columns do not read as SQL ({e})")))?;
-    match *query.body {
-        SetExpr::Select(select) => Ok(*select),
-        _ => Err(bad("its columns do not read as SQL")),
-    }
+    crate::engine::compat::ast::parsed_select(sql).map_err(|e| bad(&format!("its columns do not read as SQL ({e})")))
 }
 
 #[cfg(test)]

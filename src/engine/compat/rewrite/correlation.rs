@@ -6,10 +6,10 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, Ident, ObjectName, Select, SelectItem, TableFactor, TableWithJoins, Value,
+    Expr, JoinConstraint, JoinOperator, Query, Select, Statement, TableFactor, TableWithJoins, VisitMut, VisitorMut,
 };
 
-use crate::engine::compat::ast::each_expr;
+use crate::engine::compat::ast::{and, each_expr, for_each_select, hide_from_stars};
 
 /// The name a FROM item is known by.
 pub(super) fn relation_name(factor: &TableFactor) -> Option<String> {
@@ -68,32 +68,72 @@ pub(super) fn side(e: &Expr, inner: &HashSet<String>, outer: &HashSet<String>) -
     }
 }
 
-/// The conditions joined with AND (TRUE for none).
-pub(super) fn and(conditions: Vec<Expr>) -> Expr {
-    conditions
-        .into_iter()
-        .reduce(|a, b| Expr::BinaryOp { left: Box::new(a), op: BinaryOperator::And, right: Box::new(b) })
-        .unwrap_or(Expr::value(Value::Boolean(true)))
+/// What a rewrite of a LATERAL subquery gives: its alias, the conditions that join it back to
+/// the rows before it, and the names of the columns it added.
+pub(super) type Decorrelated = (String, Vec<Expr>, Vec<String>);
+
+/// Each LATERAL of each SELECT rewritten by `decorrelate`, given the FROM items it may read (in a
+/// join, those before it in the same item: its ON sees no others), and joined back: in its ON (a
+/// CROSS JOIN becoming an INNER JOIN), or after a comma in the WHERE; the added columns are left
+/// out of the stars.
+pub(super) fn rewrite_laterals(
+    statement: &mut Statement,
+    decorrelate: fn(&mut TableFactor, &[TableWithJoins]) -> Option<Decorrelated>,
+) {
+    struct Queries(fn(&mut TableFactor, &[TableWithJoins]) -> Option<Decorrelated>);
+    impl VisitorMut for Queries {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            let decorrelate = self.0;
+            for_each_select(&mut query.body, &mut |select| joined_back(select, decorrelate));
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = statement.visit(&mut Queries(decorrelate));
 }
 
-/// Columns a rewrite added to the relation `alias` left out of `*` and of `alias.*`.
-pub(super) fn hide_from_stars(select: &mut Select, alias: &str, names: &[String]) {
-    for item in &mut select.projection {
-        let options = match item {
-            SelectItem::Wildcard(options) => options,
-            SelectItem::QualifiedWildcard(kind, options)
-                if kind.to_string().trim_end_matches(".*").trim_matches('"').eq_ignore_ascii_case(alias) =>
-            {
-                options
+fn joined_back(select: &mut Select, decorrelate: fn(&mut TableFactor, &[TableWithJoins]) -> Option<Decorrelated>) {
+    let mut in_where: Vec<Expr> = Vec::new();
+    let mut hidden: Vec<(String, Vec<String>)> = Vec::new();
+    for k in 0..select.from.len() {
+        if k > 0 {
+            let before = select.from[..k].to_vec();
+            if let Some((alias, conditions, names)) = decorrelate(&mut select.from[k].relation, &before) {
+                in_where.extend(conditions);
+                hidden.push((alias, names));
             }
-            _ => continue,
-        };
-        let mut excluded = match options.opt_exclude.take() {
-            Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Single(name)) => vec![name],
-            Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(names)) => names,
-            None => Vec::new(),
-        };
-        excluded.extend(names.iter().map(|n| ObjectName::from(vec![Ident::new(n)])));
-        options.opt_exclude = Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(excluded));
+        }
+        for j in 0..select.from[k].joins.len() {
+            let mut left = select.from[k].clone();
+            left.joins.truncate(j);
+            let join = &mut select.from[k].joins[j];
+            let (constraint, cross) = match &mut join.join_operator {
+                JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => {
+                    (c, false)
+                }
+                JoinOperator::CrossJoin(c) => (c, true),
+                _ => continue,
+            };
+            if !matches!(constraint, JoinConstraint::On(_) | JoinConstraint::None) {
+                continue;
+            }
+            let Some((alias, conditions, names)) = decorrelate(&mut join.relation, &[left]) else { continue };
+            let on: Vec<Expr> = match std::mem::replace(constraint, JoinConstraint::None) {
+                JoinConstraint::On(on) => std::iter::once(on).chain(conditions).collect(),
+                _ => conditions,
+            };
+            *constraint = JoinConstraint::On(and(on));
+            if cross {
+                let constraint = std::mem::replace(constraint, JoinConstraint::None);
+                join.join_operator = JoinOperator::Inner(constraint);
+            }
+            hidden.push((alias, names));
+        }
+    }
+    if !in_where.is_empty() {
+        select.selection = Some(and(select.selection.take().into_iter().chain(in_where)));
+    }
+    for (alias, names) in hidden {
+        hide_from_stars(select, Some(&alias), &names);
     }
 }

@@ -8,81 +8,20 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, GroupByExpr, Ident, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr, Statement, TableFactor,
-    TableWithJoins, VisitMut, VisitorMut,
+    Expr, GroupByExpr, Ident, SelectItem, SetExpr, Statement, TableFactor, TableWithJoins,
 };
-use datafusion::sql::sqlparser::parser::Parser;
 
-use super::correlation::{and, hide_from_stars, relation_names};
+use super::correlation::{Decorrelated, relation_names, rewrite_laterals};
 use super::subqueries::aggregates;
-use crate::engine::compat::ast::{each_expr, for_each_select};
-use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
+use crate::engine::compat::ast::each_expr;
 
 pub(crate) fn computed_once_per_value(statement: &mut Statement) {
-    struct Queries;
-    impl VisitorMut for Queries {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-            for_each_select(&mut query.body, &mut rewrite_select);
-            ControlFlow::Continue(())
-        }
-    }
-    let _ = statement.visit(&mut Queries);
-}
-
-fn rewrite_select(select: &mut Select) {
-    let mut in_where: Vec<Expr> = Vec::new();
-    let mut hidden: Vec<(String, Vec<String>)> = Vec::new();
-    for k in 0..select.from.len() {
-        // `FROM a, LATERAL (...) s`: the values meet in the WHERE.
-        if k > 0 {
-            let before = select.from[..k].to_vec();
-            if let Some((alias, conditions, names)) = once_per_value(&mut select.from[k].relation, &before) {
-                in_where.extend(conditions);
-                hidden.push((alias, names));
-            }
-        }
-        // In a join, the relations before it in the same FROM item (its ON sees no others).
-        for j in 0..select.from[k].joins.len() {
-            let mut left = select.from[k].clone();
-            left.joins.truncate(j);
-            let before = vec![left];
-            let join = &mut select.from[k].joins[j];
-            let (constraint, cross) = match &mut join.join_operator {
-                JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => {
-                    (c, false)
-                }
-                JoinOperator::CrossJoin(c) => (c, true),
-                _ => continue,
-            };
-            if !matches!(constraint, JoinConstraint::On(_) | JoinConstraint::None) {
-                continue;
-            }
-            let Some((alias, conditions, names)) = once_per_value(&mut join.relation, &before) else { continue };
-            let on = match std::mem::replace(constraint, JoinConstraint::None) {
-                JoinConstraint::On(on) => std::iter::once(on).chain(conditions).collect(),
-                _ => conditions,
-            };
-            *constraint = JoinConstraint::On(and(on));
-            if cross {
-                let constraint = std::mem::replace(constraint, JoinConstraint::None);
-                join.join_operator = JoinOperator::Inner(constraint);
-            }
-            hidden.push((alias, names));
-        }
-    }
-    if !in_where.is_empty() {
-        let conditions = select.selection.take().into_iter().chain(in_where);
-        select.selection = Some(and(conditions.collect()));
-    }
-    for (alias, names) in hidden {
-        hide_from_stars(select, &alias, &names);
-    }
+    rewrite_laterals(statement, once_per_value);
 }
 
 /// The lateral subquery computed over `before`, with its alias, the conditions that join it back
 /// and the names of the columns added; `None` (the relation untouched) when it is not of that form.
-fn once_per_value(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option<(String, Vec<Expr>, Vec<String>)> {
+fn once_per_value(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option<Decorrelated> {
     let TableFactor::Derived { lateral: true, subquery, alias: Some(alias), .. } = factor else { return None };
     if subquery.with.is_some() || subquery.limit_clause.is_some() || subquery.order_by.is_some() {
         return None;
@@ -91,7 +30,7 @@ fn once_per_value(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option
     let select = match subquery.body.as_ref() {
         SetExpr::Select(select) => (**select).clone(),
         SetExpr::Values(values) if values.rows.len() == 1 && !alias.columns.is_empty() => {
-            let mut select = parsed("SELECT 1")?;
+            let mut select = crate::engine::compat::ast::parsed_select("SELECT 1").ok()?;
             select.projection = values.rows[0].iter().cloned().map(SelectItem::UnnamedExpr).collect();
             select
         }
@@ -183,17 +122,12 @@ fn once_per_value(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option
     Some((alias_name, conditions, added))
 }
 
-fn parsed(sql: &str) -> Option<Select> {
-    let query = Parser::new(&DuckDbCompatDialect).try_with_sql(sql).ok()?.parse_query().ok()?;
-    match *query.body {
-        SetExpr::Select(select) => Some(*select),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use datafusion::sql::sqlparser::parser::Parser;
+
     use super::*;
+    use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
     fn rewritten(sql: &str) -> String {
         let mut statement = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap().remove(0);

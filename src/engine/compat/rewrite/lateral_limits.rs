@@ -9,83 +9,27 @@
 //! qualified by another table of the outer FROM is the outer row's. Subqueries that read the
 //! outer row otherwise, aggregate, or have an OFFSET are left as written.
 
-use std::collections::HashSet;
-use std::ops::ControlFlow;
-
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Ident, JoinConstraint, JoinOperator, LimitClause, OrderByKind, Query, Select,
-    SelectItem, SetExpr, Statement, TableFactor, Value, ValueWithSpan, VisitMut, VisitorMut,
+    BinaryOperator, Expr, GroupByExpr, Ident, LimitClause, OrderByKind, SelectItem, SetExpr, Statement, TableFactor,
+    TableWithJoins, Value, ValueWithSpan,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
-use super::correlation::{Side, and, hide_from_stars, relation_names, side};
+use super::correlation::{Decorrelated, Side, relation_names, rewrite_laterals, side};
 use super::subqueries::aggregates;
-use crate::engine::compat::ast::for_each_select;
+use crate::engine::compat::ast::and;
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
 pub(crate) fn top_rows_per_key(statement: &mut Statement) {
-    struct Queries;
-    impl VisitorMut for Queries {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-            for_each_select(&mut query.body, &mut rewrite_select);
-            ControlFlow::Continue(())
-        }
-    }
-    let _ = statement.visit(&mut Queries);
-}
-
-fn rewrite_select(select: &mut Select) {
-    let outer = relation_names(&select.from);
-    let mut keys_for_where: Vec<Expr> = Vec::new();
-    let mut hidden: Vec<(String, Vec<String>)> = Vec::new();
-    for (k, table) in select.from.iter_mut().enumerate() {
-        // `FROM a, LATERAL (...) l`: the keys join in the WHERE.
-        if k > 0
-            && let Some((alias, conditions, names)) = decorrelated(&mut table.relation, &outer)
-        {
-            keys_for_where.extend(conditions);
-            hidden.push((alias, names));
-        }
-        for join in &mut table.joins {
-            let (constraint, cross) = match &mut join.join_operator {
-                JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => {
-                    (c, false)
-                }
-                JoinOperator::CrossJoin(c) => (c, true),
-                _ => continue,
-            };
-            if !matches!(constraint, JoinConstraint::On(_) | JoinConstraint::None) {
-                continue;
-            }
-            let Some((alias, conditions, names)) = decorrelated(&mut join.relation, &outer) else { continue };
-            let on = match std::mem::replace(constraint, JoinConstraint::None) {
-                JoinConstraint::On(on) => std::iter::once(on).chain(conditions).collect(),
-                _ => conditions,
-            };
-            *constraint = JoinConstraint::On(and(on));
-            if cross {
-                let constraint = std::mem::replace(constraint, JoinConstraint::None);
-                join.join_operator = JoinOperator::Inner(constraint);
-            }
-            hidden.push((alias, names));
-        }
-    }
-    if !keys_for_where.is_empty() {
-        let conditions = select.selection.take().into_iter().chain(keys_for_where);
-        select.selection = Some(and(conditions.collect()));
-    }
-    for (alias, names) in hidden {
-        hide_from_stars(select, &alias, &names);
-    }
+    rewrite_laterals(statement, decorrelated);
 }
 
 /// The lateral subquery rewritten, with its alias, the join conditions on its keys and the keys'
 /// names; `None` (and the relation untouched) when it is not of that form.
-fn decorrelated(factor: &mut TableFactor, outer: &HashSet<String>) -> Option<(String, Vec<Expr>, Vec<String>)> {
+fn decorrelated(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option<Decorrelated> {
     let TableFactor::Derived { lateral: true, subquery, alias: Some(alias), .. } = factor else { return None };
     let alias_name = alias.name.value.clone();
-    let outer: HashSet<String> = outer.iter().filter(|n| **n != alias_name.to_lowercase()).cloned().collect();
+    let outer = relation_names(before);
     let limit = match &subquery.limit_clause {
         Some(LimitClause::LimitOffset {
             limit: Some(Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. })),

@@ -12,8 +12,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
-use super::correlation::hide_from_stars;
-use crate::engine::compat::ast::each_expr;
+use crate::engine::compat::ast::{each_expr, hide_from_stars};
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
 pub(crate) fn sorted_apart(statement: &mut Statement) {
@@ -62,7 +61,7 @@ fn sort_apart(query: &mut Query) -> Option<()> {
         .parse_query()
         .ok()?;
     let SetExpr::Select(outer) = sorter.body.as_mut() else { return None };
-    hide_from_stars(outer, "__sorted", &hidden);
+    hide_from_stars(outer, Some("__sorted"), &hidden);
     if let Some(datafusion::sql::sqlparser::ast::TableFactor::Derived { subquery, .. }) =
         outer.from.first_mut().map(|f| &mut f.relation)
     {

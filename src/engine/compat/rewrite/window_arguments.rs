@@ -18,7 +18,7 @@ use crate::engine::compat::ast::{case_when, each_expr_mut};
 use crate::engine::compat::rewrite::window_exclusions::FRAMELESS;
 
 /// Aggregates whose answer over no row is not their answer over one NULL (a list of one NULL).
-const COLLECTING: &[&str] = &["list", "array_agg", "histogram", "list_distinct"];
+const COLLECTING: &[&str] = &["list", "array_agg", "histogram"];
 
 pub(crate) fn window_forms(statement: &mut Statement) {
     let _ = each_expr_mut(statement, |expr| {
