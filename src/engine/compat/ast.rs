@@ -265,16 +265,3 @@ pub(crate) fn hide_from_stars(select: &mut Select, relation: Option<&str>, hidde
         options.opt_exclude = Some(ExcludeSelectItem::Multiple(excluded));
     }
 }
-
-/// The SELECT that `sql` (one query, no set operation) is; what the parser says otherwise.
-pub(crate) fn parsed_select(sql: &str) -> std::result::Result<Select, String> {
-    let query =
-        datafusion::sql::sqlparser::parser::Parser::new(&crate::engine::compat::parse::dialect::DuckDbCompatDialect)
-            .try_with_sql(sql)
-            .and_then(|mut p| p.parse_query())
-            .map_err(|e| e.to_string())?;
-    match *query.body {
-        SetExpr::Select(select) => Ok(*select),
-        other => Err(format!("{other} is not one SELECT")),
-    }
-}

@@ -254,7 +254,7 @@ fn expanded(select: &Select, columns: &[SourceColumn]) -> Result<SetExpr> {
 }
 
 fn parsed_select(sql: &str) -> Result<Select> {
-    crate::engine::compat::ast::parsed_select(sql).map_err(|e| bad(&format!("its columns do not read as SQL ({e})")))
+    crate::engine::compat::parse::parsed_select(sql).map_err(|e| bad(&format!("its columns do not read as SQL ({e})")))
 }
 
 #[cfg(test)]

@@ -50,6 +50,18 @@ pub(crate) fn prepare(text: &mut Text) -> Result<()> {
     Ok(())
 }
 
+/// The SELECT that `sql` (one query, no set operation) is; what the parser says otherwise.
+pub(crate) fn parsed_select(sql: &str) -> std::result::Result<datafusion::sql::sqlparser::ast::Select, String> {
+    let query = datafusion::sql::sqlparser::parser::Parser::new(&dialect::DuckDbCompatDialect)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_query())
+        .map_err(|e| e.to_string())?;
+    match *query.body {
+        datafusion::sql::sqlparser::ast::SetExpr::Select(select) => Ok(*select),
+        other => Err(format!("{other} is not one SELECT")),
+    }
+}
+
 /// `sql` prepared, for the passes' tests.
 #[cfg(test)]
 pub(crate) fn prepared(sql: &str) -> String {

@@ -30,7 +30,7 @@ fn once_per_value(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option
     let select = match subquery.body.as_ref() {
         SetExpr::Select(select) => (**select).clone(),
         SetExpr::Values(values) if values.rows.len() == 1 && !alias.columns.is_empty() => {
-            let mut select = crate::engine::compat::ast::parsed_select("SELECT 1").ok()?;
+            let mut select = crate::engine::compat::parse::parsed_select("SELECT 1").ok()?;
             select.projection = values.rows[0].iter().cloned().map(SelectItem::UnnamedExpr).collect();
             select
         }
