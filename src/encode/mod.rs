@@ -182,7 +182,16 @@ fn date_at(array: &dyn Array, row: usize) -> Option<String> {
         }
         _ => None,
     }?;
-    Some(date.format("%Y-%m-%d").to_string().trim_start_matches('+').to_string())
+    Some(duckdb_date(date))
+}
+
+/// A date as DuckDB writes it: years before 1 as `1994-08-14 (BC)` (the year before 1 AD is 1 BC).
+fn duckdb_date(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    if date.year() > 0 {
+        return date.format("%Y-%m-%d").to_string().trim_start_matches('+').to_string();
+    }
+    format!("{:04}-{:02}-{:02} (BC)", 1 - date.year(), date.month(), date.day())
 }
 
 fn number(n: Option<Number>) -> Value {
@@ -340,6 +349,13 @@ pub(crate) mod tests {
         assert_eq!(shown, ["nan", "inf", "-inf", "1.5"]);
         let cells: Vec<String> = (0..4).map(|i| csv_text(values.as_ref(), i)).collect();
         assert_eq!(cells, ["nan", "inf", "-inf", "1.5"]);
+    }
+
+    #[test]
+    fn dates_before_the_common_era_print_as_duckdb_prints_them() {
+        let dates: ArrayRef = Arc::new(datafusion::arrow::array::Date32Array::from(vec![-1_447_231, 0]));
+        let shown: Vec<String> = (0..2).map(|i| display_text(dates.as_ref(), i)).collect();
+        assert_eq!(shown, ["1994-08-14 (BC)", "1970-01-01"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub(crate) mod aliases;
 pub(crate) mod asof_joins;
+mod column_predicates;
 mod from_columns;
 pub(crate) mod join_conditions;
 pub(crate) mod pivot_clauses;

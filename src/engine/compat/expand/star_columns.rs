@@ -1,4 +1,4 @@
-//! DuckDB's `COLUMNS(...)` expressions: `COLUMNS('regex')`, `COLUMNS(*)` (with `EXCLUDE`),
+//! DuckDB's `COLUMNS(...)` expressions: `COLUMNS('regex')`, `COLUMNS(c -> c LIKE 'a%')`, `COLUMNS(*)` (with `EXCLUDE`),
 //! `COLUMNS(* REPLACE (x + 1 AS x))`, `COLUMNS(['a', 'b'])`, alone or inside an expression (`max(COLUMNS(*))`), in the select list
 //! (one result column per matching column), in DISTINCT ON (one key per column) and in WHERE (the
 //! conditions joined with AND).
@@ -233,6 +233,15 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>>
                 .map_err(|e| Error::Query(format!("COLUMNS('{pattern}'): not a regular expression ({e})")))?;
             columns.iter().filter(|(_, name)| regex.is_match(name)).collect()
         }
+        [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Lambda(lambda)))] => {
+            let mut chosen = Vec::new();
+            for column in columns {
+                if crate::engine::compat::expand::column_predicates::passes(lambda, &column.1)? {
+                    chosen.push(column);
+                }
+            }
+            chosen
+        }
         [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Array(names)))] => {
             let mut chosen = Vec::new();
             for name in &names.elem {
@@ -246,7 +255,7 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>>
         }
         _ => {
             return Err(Error::Query(format!(
-                "{call} is not supported: write COLUMNS(*), COLUMNS(* EXCLUDE (...)), COLUMNS('regex') or COLUMNS(['a', 'b'])"
+                "{call} is not supported: write COLUMNS(*), COLUMNS(* EXCLUDE (...)), COLUMNS('regex'), COLUMNS(c -> c LIKE 'a%') or COLUMNS(['a', 'b'])"
             )));
         }
     };

@@ -14,7 +14,7 @@ use crate::engine::compat::parse::tokens::{Edit, offsets};
 use crate::error::Result;
 
 /// The functions whose arguments may be lambdas, by DuckDB's names and DataFusion's.
-const TAKES_LAMBDA: [&str; 14] = [
+const TAKES_LAMBDA: [&str; 15] = [
     "list_transform",
     "array_transform",
     "apply",
@@ -29,6 +29,8 @@ const TAKES_LAMBDA: [&str; 14] = [
     "any_match",
     "list_any_match",
     "invoke",
+    // COLUMNS(c -> c LIKE 'a%'): a test on each column's name.
+    "columns",
 ];
 
 pub(crate) fn takes_lambda(name: &str) -> bool {

@@ -11,6 +11,7 @@ pub(crate) mod markers;
 pub(crate) mod null_treatments;
 pub(crate) mod prefix_aliases;
 pub(crate) mod slice_ends;
+pub(crate) mod star_forms;
 pub(crate) mod syntax_forms;
 pub(crate) mod tokens;
 
@@ -19,7 +20,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 19] = [
+const PASSES: [(Pass, bool); 21] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -34,10 +35,12 @@ const PASSES: [(Pass, bool); 19] = [
     (null_treatments::null_treatments_first, false),
     (join_forms::asof_joins, false),
     (join_forms::positional_joins, false),
-    (syntax_forms::star_except, false),
-    (syntax_forms::star_patterns, false),
+    (join_forms::typed_joins, false),
+    (star_forms::star_except, false),
+    (star_forms::star_replace_parens, false),
+    (star_forms::star_patterns, false),
     (syntax_forms::from_first_clauses, false),
-    (syntax_forms::qualified_renames, false),
+    (star_forms::qualified_renames, false),
     // Last: the lambdas the passes before may have written.
     (lambdas::arrows_for_lambdas, false),
 ];

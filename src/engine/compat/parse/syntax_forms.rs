@@ -154,132 +154,6 @@ pub(crate) fn materialized_hints(sql: &str, tokens: &[TokenWithSpan]) -> Result<
     Ok(edits)
 }
 
-/// `* EXCEPT (a, b)`, DuckDB's other spelling of `* EXCLUDE (a, b)` (a `*` cannot stand before a
-/// set operation's EXCEPT, which follows a FROM or a select item, never a bare star).
-pub(crate) fn star_except(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
-    if !sql.to_ascii_lowercase().contains("except") {
-        return Ok(Vec::new());
-    }
-    let offset = offsets(sql);
-    let significant: Vec<&TokenWithSpan> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
-    let mut edits = Vec::new();
-    for window in significant.windows(3) {
-        let [star, except, next] = window else { continue };
-        let is_except =
-            matches!(&except.token, Token::Word(w) if w.keyword == Keyword::EXCEPT && w.quote_style.is_none());
-        let query_follows = matches!(&next.token, Token::Word(w)
-            if w.quote_style.is_none() && matches!(w.keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::FROM | Keyword::ALL | Keyword::DISTINCT));
-        if star.token == Token::Mul && is_except && !query_follows {
-            edits.push((offset(except.span.start), offset(except.span.end), "EXCLUDE".into()));
-        }
-    }
-    Ok(edits)
-}
-
-/// `SELECT * LIKE 'col%'` (`ILIKE`, `SIMILAR TO 'regex'`, `~ 'regex'`, `~* 'regex'`): the columns whose names match, as
-/// `COLUMNS('regex')` selects them. (`NOT LIKE`, a qualified `t.*` and renaming patterns are left
-/// to the parser, which refuses them.)
-pub(crate) fn star_patterns(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
-    let lower = sql.to_ascii_lowercase();
-    if !lower.contains("like") && !lower.contains("similar") && !lower.contains('~') {
-        return Ok(Vec::new());
-    }
-    let offset = offsets(sql);
-    let keyword = |i: usize, k: Keyword| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.keyword == k && w.quote_style.is_none());
-    let mut edits = Vec::new();
-    for i in 0..tokens.len() {
-        let bare_star = tokens[i].token == Token::Mul && i > 0 && tokens[i - 1].token != Token::Period;
-        if !bare_star {
-            continue;
-        }
-        let (pattern_at, regex): (usize, fn(&str) -> String) = if keyword(i + 1, Keyword::LIKE) {
-            (i + 2, |p| format!("^{}$", like_regex(p)))
-        } else if keyword(i + 1, Keyword::ILIKE) {
-            (i + 2, |p| format!("(?i)^{}$", like_regex(p)))
-        } else if keyword(i + 1, Keyword::SIMILAR) && keyword(i + 2, Keyword::TO) {
-            (i + 3, |p| format!("^(?:{p})$"))
-        } else if matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::Tilde)) {
-            (i + 2, |p| p.to_string())
-        } else if matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::TildeAsterisk)) {
-            (i + 2, |p| format!("(?i){p}"))
-        } else {
-            continue;
-        };
-        let Some(Token::SingleQuotedString(pattern)) = tokens.get(pattern_at).map(|t| &t.token) else { continue };
-        if keyword(pattern_at + 1, Keyword::AS) {
-            continue;
-        }
-        let columns = format!("COLUMNS('{}')", regex(pattern).replace('\'', "''"));
-        edits.push((offset(tokens[i].span.start), offset(tokens[pattern_at].span.end), columns));
-    }
-    Ok(edits)
-}
-
-/// A LIKE pattern as an unanchored regular expression: `%` any text, `_` one character.
-fn like_regex(pattern: &str) -> String {
-    pattern
-        .chars()
-        .map(|c| match c {
-            '%' => ".*".to_string(),
-            '_' => ".".to_string(),
-            c => regex::escape(&c.to_string()),
-        })
-        .collect()
-}
-
-/// A qualified name in a star's RENAME (`* RENAME (t.a AS b)`), which the parser does not take:
-/// written as one quoted name (`"t.a" AS b`), which `expand::star_options` reads as qualified.
-pub(crate) fn qualified_renames(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
-    if !sql.to_ascii_lowercase().contains("rename") {
-        return Ok(Vec::new());
-    }
-    let offset = offsets(sql);
-    let significant: Vec<usize> =
-        (0..tokens.len()).filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_))).collect();
-    let plain = |i: usize| matches!(&tokens[i].token, Token::Word(w) if w.quote_style.is_none());
-    let mut edits = Vec::new();
-    for (k, &i) in significant.iter().enumerate() {
-        if !is_word(tokens, i, "rename") {
-            continue;
-        }
-        // The items: one, or a parenthesised list.
-        let listed = significant.get(k + 1).is_some_and(|&j| tokens[j].token == Token::LParen);
-        let mut at = k + 1 + usize::from(listed);
-        while let [Some(&first), Some(&dot), Some(&second)] =
-            [significant.get(at), significant.get(at + 1), significant.get(at + 2)]
-        {
-            if plain(first) && tokens[dot].token == Token::Period && plain(second) {
-                let written = &sql[offset(tokens[first].span.start)..offset(tokens[second].span.end)];
-                let quoted = format!("\"{}\"", written.replace(char::is_whitespace, ""));
-                edits.push((offset(tokens[first].span.start), offset(tokens[second].span.end), quoted));
-            }
-            if !listed {
-                break;
-            }
-            // The next item, after the comma at this depth.
-            let mut depth = 0usize;
-            let next = significant[at..].iter().position(|&j| match tokens[j].token {
-                Token::LParen => {
-                    depth += 1;
-                    false
-                }
-                Token::RParen if depth == 0 => true,
-                Token::RParen => {
-                    depth -= 1;
-                    false
-                }
-                Token::Comma => depth == 0,
-                _ => false,
-            });
-            match next {
-                Some(n) if tokens[significant[at + n]].token == Token::Comma => at += n + 1,
-                _ => break,
-            }
-        }
-    }
-    Ok(edits)
-}
-
 /// DuckDB's FROM-first query without SELECT but with a WHERE, GROUP BY, HAVING, QUALIFY or
 /// WINDOW (`FROM t WHERE x > 1`): `SELECT *` written before that clause, as the parser takes it
 /// (`FROM t SELECT * WHERE x > 1`; it takes `FROM t` alone).
@@ -346,15 +220,6 @@ mod tests {
     use crate::engine::compat::parse::prepared;
 
     #[test]
-    fn qualified_names_in_rename_are_quoted_whole() {
-        assert_eq!(
-            prepared("SELECT * RENAME (t.i AS a, j AS b, u.k AS c) FROM t"),
-            "SELECT * RENAME (\"t.i\" AS a, j AS b, \"u.k\" AS c) FROM t"
-        );
-        assert_eq!(prepared("SELECT * RENAME t.i AS a FROM t"), "SELECT * RENAME \"t.i\" AS a FROM t");
-    }
-
-    #[test]
     fn from_first_queries_with_clauses_select_every_column() {
         assert_eq!(prepared("FROM t WHERE x > 1"), "FROM t SELECT * WHERE x > 1");
         assert_eq!(
@@ -369,24 +234,6 @@ mod tests {
         ] {
             assert_eq!(prepared(kept), kept);
         }
-    }
-
-    #[test]
-    fn star_patterns_are_columns_by_regex() {
-        assert_eq!(prepared("SELECT * LIKE 'col%' FROM t"), "SELECT COLUMNS('^col.*$') FROM t");
-        assert_eq!(prepared("SELECT * ILIKE 'a_b.c' FROM t"), "SELECT COLUMNS('(?i)^a.b\\.c$') FROM t");
-        assert_eq!(prepared("SELECT * SIMILAR TO 'n\\d+' FROM t"), "SELECT COLUMNS('^(?:n\\d+)$') FROM t");
-        for kept in ["SELECT t.* LIKE 'c%' FROM t", "SELECT x FROM t WHERE s LIKE 'a%'"] {
-            assert_eq!(prepared(kept), kept);
-        }
-    }
-
-    #[test]
-    fn star_except_is_star_exclude() {
-        assert_eq!(prepared("SELECT * EXCEPT (i, j) FROM t"), "SELECT * EXCLUDE (i, j) FROM t");
-        assert_eq!(prepared("SELECT t.* except i FROM t"), "SELECT t.* EXCLUDE i FROM t");
-        let set_operation = "SELECT * FROM t EXCEPT SELECT * FROM u";
-        assert_eq!(prepared(set_operation), set_operation);
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         forms::duckdb_substring,
         forms::overlay_call,
         crate::engine::compat::functions::text::text_casts::text_cast,
-        crate::engine::compat::functions::text::list_texts::list_cast,
+        crate::engine::compat::functions::text::nested_texts::nested_cast,
     ];
     if let Some(rewritten) = forms.iter().find_map(|form| form(expr)) {
         // A form may give a DuckDB function of this layer (`EXTRACT(century ...)`): its call too.

@@ -2,6 +2,10 @@
 //! order `x` gives, and returns them in that order; DataFusion takes only an ORDER BY that
 //! starts with `k`. Written as DataFusion's form inside and sorted again outside:
 //! `SELECT * FROM (SELECT DISTINCT ON (k) ... ORDER BY k, x) ORDER BY x`.
+//!
+//! `SELECT DISTINCT a ... ORDER BY b`, with `b` not selected, DuckDB reads as `DISTINCT ON (a)`:
+//! of each distinct row the first in the order, in that order. Written as that DISTINCT ON with
+//! the order's keys as hidden columns, sorted outside and left out of the result.
 
 use datafusion::sql::sqlparser::ast::{Distinct, Expr, OrderByKind, Query, SelectItem, SetExpr, Value};
 use datafusion::sql::sqlparser::parser::Parser;
@@ -9,7 +13,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
 pub(crate) fn ordered(query: &mut Query) {
-    if let Some(rewritten) = rewritten(query) {
+    if let Some(rewritten) = distinct_ordered_by_others(query).or_else(|| rewritten(query)) {
         *query = rewritten;
         return;
     }
@@ -56,6 +60,83 @@ fn key(expr: &Expr) -> String {
         Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_lowercase()).unwrap_or_default(),
         other => other.to_string(),
     }
+}
+
+/// `SELECT DISTINCT a ... ORDER BY b` (b not a result column) as `DISTINCT ON (a)`, sorted by `b`
+/// carried as a hidden column; `None` for other queries.
+fn distinct_ordered_by_others(query: &Query) -> Option<Query> {
+    let SetExpr::Select(select) = query.body.as_ref() else { return None };
+    if !matches!(select.distinct, Some(Distinct::Distinct)) {
+        return None;
+    }
+    let OrderByKind::Expressions(order) = &query.order_by.as_ref()?.kind else { return None };
+    let items: Vec<(&Expr, Option<String>)> = select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::UnnamedExpr(e) => Some((e, None)),
+            SelectItem::ExprWithAlias { expr, alias } => Some((expr, Some(alias.value.to_lowercase()))),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    if items.iter().any(|(e, _)| crate::engine::compat::ast::mentions_columns(*e)) {
+        return None;
+    }
+    // Each order key as the expression it sorts by: a position or an alias is that item's.
+    let resolved = |e: &Expr| -> Expr {
+        match e {
+            Expr::Identifier(ident) => items
+                .iter()
+                .find(|(_, alias)| alias.as_deref() == Some(ident.value.to_lowercase().as_str()))
+                .map_or_else(|| e.clone(), |(item, _)| (*item).clone()),
+            other => projected(&select.projection, other).unwrap_or_else(|| other.clone()),
+        }
+    };
+    let selected: Vec<String> = items.iter().map(|(e, _)| key(e)).collect();
+    let order_keys: Vec<Expr> = order.iter().map(|o| resolved(&o.expr)).collect();
+    if order_keys.iter().all(|k| selected.contains(&key(k))) {
+        return None;
+    }
+    let mut inner = query.clone();
+    inner.limit_clause = None;
+    inner.with = None;
+    let hidden: Vec<String> = (1..=order.len()).map(|i| format!("__order_{i}")).collect();
+    if let SetExpr::Select(inner_select) = inner.body.as_mut() {
+        inner_select.distinct = Some(Distinct::On(items.iter().map(|(e, _)| (*e).clone()).collect()));
+        let extra = order_keys.iter().zip(&hidden).map(|(k, name)| format!("{k} AS {name}")).collect::<Vec<_>>();
+        let parsed = crate::engine::compat::parse::parsed_select(&format!("SELECT {}", extra.join(", "))).ok()?;
+        inner_select.projection.extend(parsed.projection);
+    }
+    // Inside: the distinct keys first, then the order's other keys, each once.
+    let mut inner_keys: Vec<String> = items.iter().map(|(e, _)| e.to_string()).collect();
+    let mut seen = selected.clone();
+    for (o, resolved) in order.iter().zip(&order_keys) {
+        if !seen.contains(&key(resolved)) {
+            seen.push(key(resolved));
+            let mut o = o.clone();
+            o.expr = resolved.clone();
+            inner_keys.push(o.to_string());
+        }
+    }
+    let text = format!("SELECT 1 ORDER BY {}", inner_keys.join(", "));
+    inner.order_by = Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_query().ok()?.order_by;
+    let outer: Vec<String> = order
+        .iter()
+        .zip(&hidden)
+        .map(|(o, name)| {
+            let mut o = o.clone();
+            o.expr = Expr::Identifier(datafusion::sql::sqlparser::ast::Ident::new(name));
+            o.to_string()
+        })
+        .collect();
+    let limit = query.limit_clause.as_ref().map(|l| format!(" {l}")).unwrap_or_default();
+    let with = query.with.as_ref().map(|w| format!("{w} ")).unwrap_or_default();
+    let text = format!(
+        "{with}SELECT * EXCLUDE ({}) FROM ({inner}) AS __distinct ORDER BY {}{limit}",
+        hidden.join(", "),
+        outer.join(", ")
+    );
+    Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_query().ok().map(|q| *q)
 }
 
 fn rewritten(query: &Query) -> Option<Query> {
@@ -145,5 +226,17 @@ mod tests {
         assert_eq!(rewritten_sql(not_a_result_column), not_a_result_column);
         let kept = "SELECT DISTINCT ON (i) i, j FROM t ORDER BY i, j";
         assert_eq!(rewritten_sql(kept), kept, "already DataFusion's form");
+    }
+
+    #[test]
+    fn distinct_ordered_by_a_column_not_selected_is_a_distinct_on() {
+        assert_eq!(
+            rewritten_sql("SELECT DISTINCT i % 2 AS m FROM t ORDER BY i DESC, m LIMIT 2"),
+            "SELECT * EXCLUDE (__order_1, __order_2) FROM (SELECT DISTINCT ON (i % 2) i % 2 AS m, i AS __order_1, \
+             i % 2 AS __order_2 FROM t ORDER BY i % 2, i DESC) AS __distinct ORDER BY __order_1 DESC, __order_2 LIMIT 2"
+        );
+        for kept in ["SELECT DISTINCT i AS k FROM t ORDER BY k", "SELECT DISTINCT i, j FROM t ORDER BY 2, t.i"] {
+            assert_eq!(rewritten_sql(kept), kept);
+        }
     }
 }

@@ -39,7 +39,8 @@ const TEMPLATES: &[(&[&str], usize, &str)] = &[
     (&["fmod"], 2, "CAST($1 AS DOUBLE) - CAST($2 AS DOUBLE) * floor(CAST($1 AS DOUBLE) / CAST($2 AS DOUBLE))"),
     (&["sign"], 1, "CAST(CASE WHEN isnan(CAST($1 AS DOUBLE)) THEN 0 ELSE signum($1) END AS TINYINT)"),
     (&["yearweek"], 1, "CAST(strftime($1, '%G') AS BIGINT) * 100 + CAST(strftime($1, '%V') AS BIGINT)"),
-    (&["list_string_agg", "array_string_agg"], 1, "array_to_string($1, ',')"),
+    // Over no value but NULLs, NULL (string_agg of no rows).
+    (&["list_string_agg", "array_string_agg"], 1, "CASE WHEN list_count($1) > 0 THEN array_to_string($1, ',') END"),
     (&["regexp_full_match"], 2, "regexp_like($1, '^(?:' || $2 || ')$')"),
     (&["regexp_full_match"], 3, "regexp_like($1, '^(?:' || $2 || ')$', $3)"),
     // DuckDB's code point of '' is -1.

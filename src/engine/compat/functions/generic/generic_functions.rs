@@ -62,7 +62,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             "nextafter",
             "nextafter(x, toward)",
             2..=2,
-            |_| Ok(DataType::Float64),
+            |t| Ok(if t.iter().all(|t| *t == DataType::Float32) { DataType::Float32 } else { DataType::Float64 }),
             nextafter,
         ),
         // Volatile, so that planning does not fold them: they fail only for the rows that reach them.
@@ -193,25 +193,41 @@ fn len(array: &ArrayRef) -> Result<ArrayRef> {
     })
 }
 
-/// The next double after `x` toward `toward`.
+/// The next double after `x` toward `toward`; the next float when both are floats, as DuckDB's
+/// FLOAT overload gives.
 fn nextafter(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     let (x, toward) = (doubles(&arrays[0])?, doubles(&arrays[1])?);
-    let step = |x: f64, y: f64| -> f64 {
-        if x.is_nan() || y.is_nan() {
-            return f64::NAN;
-        }
-        if x == y {
-            return y;
-        }
-        if x == 0.0 {
-            let tiny = f64::from_bits(1);
-            return if y > 0.0 { tiny } else { -tiny };
-        }
-        let bits = x.to_bits();
-        let up = (y > x) == (x > 0.0);
-        f64::from_bits(if up { bits + 1 } else { bits - 1 })
+    let pairs = (0..x.len()).map(|r| x[r].zip(toward[r]));
+    if arrays.iter().all(|a| *a.data_type() == DataType::Float32) {
+        let step = |(a, b): (f64, f64)| {
+            if a.is_nan() || b.is_nan() {
+                f32::NAN
+            } else {
+                next_float(a as f32, b as f32, f32::to_bits, f32::from_bits)
+            }
+        };
+        return Ok(Arc::new(datafusion::arrow::array::Float32Array::from_iter(pairs.map(|p| p.map(step)))));
+    }
+    let step = |(a, b): (f64, f64)| {
+        if a.is_nan() || b.is_nan() { f64::NAN } else { next_float(a, b, f64::to_bits, f64::from_bits) }
     };
-    Ok(Arc::new(datafusion::arrow::array::Float64Array::from_iter(
-        (0..x.len()).map(|r| x[r].zip(toward[r]).map(|(a, b)| step(a, b))),
-    )))
+    Ok(Arc::new(datafusion::arrow::array::Float64Array::from_iter(pairs.map(|p| p.map(step)))))
+}
+
+/// C's nextafter over a float type given by its bit conversions, for numbers (not NaN).
+fn next_float<F, B>(x: F, y: F, to_bits: fn(F) -> B, from_bits: fn(B) -> F) -> F
+where
+    F: Copy + PartialOrd + std::ops::Neg<Output = F> + Default,
+    B: Copy + std::ops::Add<Output = B> + std::ops::Sub<Output = B> + From<u8>,
+{
+    let zero = F::default();
+    if x == y {
+        return y;
+    }
+    if x == zero {
+        let tiny = from_bits(B::from(1));
+        return if y > zero { tiny } else { -tiny };
+    }
+    let up = (y > x) == (x > zero);
+    from_bits(if up { to_bits(x) + B::from(1) } else { to_bits(x) - B::from(1) })
 }

@@ -1,10 +1,11 @@
-//! DuckDB's generic functions (`len`, `typeof`, `error`, `hash`, ...), file paths, and the helper
+//! DuckDB's generic functions (`len`, `typeof`, `error`, `hash`, `create_sort_key`, ...), file paths, and the helper
 //! functions the rewrites write.
 
 pub(crate) mod duckdb_hash;
 pub(crate) mod file_paths;
 pub(crate) mod generic_functions;
 pub(crate) mod named_cast;
+pub(crate) mod sort_keys;
 pub(crate) mod type_of;
 
 use crate::engine::compat::functions::LayerFunction;
@@ -17,6 +18,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
         file_paths::functions(),
         named_cast::functions(),
         duckdb_hash::functions(),
+        sort_keys::functions(),
     ]
     .into_iter()
     .flatten()

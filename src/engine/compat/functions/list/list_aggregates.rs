@@ -182,6 +182,10 @@ impl ScalarUDFImpl for ListAggregate {
         let mut exprs: Vec<Arc<dyn PhysicalExpr>> = vec![Arc::new(Column::new("element", 0))];
         exprs.extend(constants.iter().map(|c| Arc::new(Literal::new(c.clone())) as Arc<dyn PhysicalExpr>));
         let return_field = Arc::new(Field::new(self.name, return_type.clone(), true));
+        // DuckDB's any_value skips NULLs (first does not).
+        let any_value = self.name == "list_any_value"
+            || matches!(&name, Some(ScalarValue::Utf8(Some(n)) | ScalarValue::Utf8View(Some(n))) if n.eq_ignore_ascii_case("any_value"));
+        let null = ScalarValue::try_from(&return_type)?;
         let mut results = Vec::with_capacity(rows);
         for row in 0..rows {
             if list.is_null(row) {
@@ -191,7 +195,7 @@ impl ScalarUDFImpl for ListAggregate {
             let mut accumulator = udaf.accumulator(AccumulatorArgs {
                 return_field: return_field.clone(),
                 schema: &schema,
-                ignore_nulls: false,
+                ignore_nulls: any_value,
                 order_bys: &[],
                 is_reversed: false,
                 name: self.name,
@@ -203,6 +207,14 @@ impl ScalarUDFImpl for ListAggregate {
             let mut inputs = vec![values.clone()];
             for constant in &constants {
                 inputs.push(constant.to_array_of_size(values.len())?);
+            }
+            // Over no value but NULLs, DuckDB's aggregates give NULL, but for the counting ones (0)
+            // and the list aggregate, which keeps the NULLs.
+            let keeps_nulls = udaf.name() == "array_agg" && !values.is_empty();
+            if values.null_count() == values.len() && !keeps_nulls {
+                let counts = ["count", "approx_count_distinct", "entropy"].contains(&udaf.name());
+                results.push(if counts { accumulator.evaluate()?.cast_to(&return_type)? } else { null.clone() });
+                continue;
             }
             accumulator.update_batch(&inputs)?;
             results.push(accumulator.evaluate()?.cast_to(&return_type)?);

@@ -4,6 +4,8 @@
 //! `array_intersect` refuse to coerce those, so each is wrapped: the arguments meet in a common
 //! number type first, then the function coerces and runs as it does. `array_position` of a
 //! struct or a map, which Arrow's comparison kernels refuse, compares values one by one.
+//! `list_has_any` and `list_has_all` skip NULL elements, as DuckDB's do (a NULL matches nothing and
+//! need not be matched).
 
 use std::sync::Arc;
 
@@ -93,6 +95,17 @@ impl ScalarUDFImpl for NumberCoercing {
         {
             return nested_position(list, value, args.number_rows);
         }
+        if matches!(self.inner.name(), "array_has_all" | "array_has_any") {
+            let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+            let rows = args.number_rows;
+            let lists = args.args.iter().map(|a| a.to_array(rows).and_then(without_null_elements));
+            let lists = lists.map(|l| l.map(ColumnarValue::Array)).collect::<Result<Vec<_>>>()?;
+            let result = self.inner.invoke_with_args(ScalarFunctionArgs { args: lists, ..args })?;
+            return match result {
+                ColumnarValue::Array(array) => crate::engine::compat::functions::common::columnar(array, scalar),
+                scalar_result => Ok(scalar_result),
+            };
+        }
         self.inner.invoke_with_args(args)
     }
 }
@@ -124,6 +137,28 @@ fn nested_position(list: &ColumnarValue, value: &ColumnarValue, rows: usize) -> 
         positions.push(found);
     }
     crate::engine::compat::functions::common::columnar(Arc::new(UInt64Array::from(positions)), scalar)
+}
+
+/// A list array with its NULL elements left out (NULL lists stay NULL).
+fn without_null_elements(array: datafusion::arrow::array::ArrayRef) -> Result<datafusion::arrow::array::ArrayRef> {
+    use datafusion::arrow::array::{Array, AsArray, ListArray};
+    use datafusion::arrow::buffer::OffsetBuffer;
+    let Some(lists) = array.as_list_opt::<i32>() else { return Ok(array) };
+    let offsets = lists.offsets();
+    let start = offsets.first().copied().unwrap_or(0) as usize;
+    let values = lists.values().slice(start, offsets.last().copied().unwrap_or(0) as usize - start);
+    if values.null_count() == 0 {
+        return Ok(array);
+    }
+    let lengths =
+        offsets.windows(2).map(|w| (w[0] as usize..w[1] as usize).filter(|&i| values.is_valid(i - start)).count());
+    let offsets = OffsetBuffer::from_lengths(lengths);
+    let values = datafusion::arrow::compute::filter(&values, &datafusion::arrow::compute::is_not_null(&values)?)?;
+    let field = match lists.data_type() {
+        DataType::List(f) => f.clone(),
+        _ => return Ok(array),
+    };
+    Ok(Arc::new(ListArray::try_new(field, offsets, values, lists.nulls().cloned())?))
 }
 
 fn element(t: &DataType) -> Option<DataType> {

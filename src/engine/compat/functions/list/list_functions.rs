@@ -117,7 +117,8 @@ fn list_histogram(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         take(list.values().as_ref(), &UInt32Array::from(firsts), None)?
     };
     let entries = StructArray::try_new(fields.clone(), vec![keys, shared(UInt64Array::from(counts))], None)?;
-    let nulls: NullBuffer = (0..list.len()).map(|r| list.is_valid(r)).collect();
+    // A list with no value but NULLs has no histogram (NULL), as DuckDB's aggregate of no rows.
+    let nulls: NullBuffer = (0..list.len()).map(|r| list.is_valid(r) && lengths[r] > 0).collect();
     Ok(Arc::new(MapArray::try_new(entries_field, OffsetBuffer::from_lengths(lengths), entries, Some(nulls), false)?))
 }
 

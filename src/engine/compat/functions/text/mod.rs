@@ -8,7 +8,7 @@ pub(crate) mod distances;
 mod format_specs;
 pub(crate) mod formatting;
 pub(crate) mod graphemes;
-pub(crate) mod list_texts;
+pub(crate) mod nested_texts;
 pub(crate) mod number_text;
 pub(crate) mod string_split;
 pub(crate) mod text_casts;
@@ -29,7 +29,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
         character_positions::functions(),
         urls::functions(),
         binary_functions::functions(),
-        list_texts::functions(),
+        nested_texts::functions(),
     ]
     .into_iter()
     .flatten()

@@ -240,7 +240,7 @@ const TRUNCATION_SPELLINGS: &[(&str, &[&str])] = &[
     ("minute", &["minute", "minutes", "min", "mins", "m"]),
     ("hour", &["hour", "hours", "hr", "hrs", "h"]),
     ("day", &["day", "days", "d", "dayofmonth"]),
-    ("week", &["week", "weeks", "w", "weekofyear"]),
+    ("week", &["week", "weeks", "w", "weekofyear", "yearweek"]),
     ("month", &["month", "months", "mon", "mons"]),
     ("quarter", &["quarter", "quarters"]),
     ("year", &["year", "years", "y", "yr", "yrs"]),
@@ -293,23 +293,11 @@ fn truncated(unit: &str, value: &Expr) -> Expr {
 /// DataFusion's name for a DuckDB `date_trunc` part written otherwise (plural or abbreviated),
 /// or a part DataFusion lacks; `None` for the names DataFusion takes as they are.
 fn truncation_unit(part: &str) -> Option<&'static str> {
-    Some(match part.to_lowercase().as_str() {
-        "microseconds" | "us" | "usec" | "usecs" | "usecond" | "useconds" => "microsecond",
-        "milliseconds" | "ms" | "msec" | "msecs" | "msecond" | "mseconds" => "millisecond",
-        "seconds" | "sec" | "secs" | "s" => "second",
-        "minutes" | "min" | "mins" | "m" => "minute",
-        "hours" | "hr" | "hrs" | "h" => "hour",
-        "days" | "d" | "dayofmonth" => "day",
-        "weeks" | "w" | "weekofyear" => "week",
-        "months" | "mon" | "mons" => "month",
-        "quarters" => "quarter",
-        "years" | "y" | "yr" | "yrs" => "year",
-        "isoyear" => "isoyear",
-        "decade" | "decades" | "dec" => "decade",
-        "century" | "centuries" | "cent" | "c" => "century",
-        "millennium" | "millennia" | "millenium" | "mil" | "mils" => "millennium",
-        _ => return None,
-    })
+    let part = part.to_lowercase();
+    let (unit, _) = TRUNCATION_SPELLINGS.iter().find(|(_, spellings)| spellings.contains(&part.as_str()))?;
+    let datafusion_takes =
+        ["microsecond", "millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year"];
+    (part != *unit || !datafusion_takes.contains(unit)).then_some(unit)
 }
 
 /// A NULL part: NULL (DataFusion asks for a constant part).

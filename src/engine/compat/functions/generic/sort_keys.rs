@@ -1,0 +1,91 @@
+//! `create_sort_key(x, 'ASC NULLS LAST' [, y, 'DESC NULLS FIRST', ...])`: one BLOB per row whose
+//! byte order is the order of the values under those modifiers, for sorting or comparing rows by
+//! several keys as one. The bytes are Arrow's row format (the encoding DataFusion's own sorts
+//! compare), not DuckDB's: blobs from DuckDB and from this tool order alike but are not equal.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, BinaryBuilder};
+use datafusion::arrow::compute::SortOptions;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::ScalarUDF;
+
+use crate::engine::compat::functions::common::{row_udf, texts};
+
+pub(crate) fn functions() -> Vec<ScalarUDF> {
+    vec![row_udf(
+        "create_sort_key",
+        "values each followed by its order: create_sort_key(x, 'ASC NULLS LAST', ...)",
+        2..=usize::MAX,
+        |_| Ok(DataType::Binary),
+        sort_keys,
+    )]
+}
+
+/// DuckDB's modifier text (`'DESC NULLS LAST'`, `'asc nulls first'`) as sort options; like
+/// DuckDB, the NULLs' place must be said.
+fn sort_options(modifier: &str) -> Option<SortOptions> {
+    let words: Vec<String> = modifier.split_whitespace().map(str::to_ascii_uppercase).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let (descending, rest) = match words.as_slice() {
+        ["ASC" | "ASCENDING", rest @ ..] => (false, rest),
+        ["DESC" | "DESCENDING", rest @ ..] => (true, rest),
+        rest => (false, rest),
+    };
+    let nulls_first = match rest {
+        ["NULLS", "LAST"] => false,
+        ["NULLS", "FIRST"] => true,
+        _ => return None,
+    };
+    Some(SortOptions { descending, nulls_first })
+}
+
+fn sort_keys(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    if !arrays.len().is_multiple_of(2) {
+        return exec_err!("create_sort_key takes pairs: a value, then its order ('ASC NULLS LAST')");
+    }
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for pair in arrays.chunks(2) {
+        let modifier = texts(&pair[1])?.into_iter().next().flatten().unwrap_or_default();
+        let Some(options) = sort_options(&modifier) else {
+            return exec_err!(
+                "create_sort_key: '{modifier}' is not an order: write 'ASC' or 'DESC', then NULLS FIRST or NULLS LAST"
+            );
+        };
+        fields.push(SortField::new_with_options(pair[0].data_type().clone(), options));
+        columns.push(pair[0].clone());
+    }
+    let converter = RowConverter::new(fields)?;
+    let rows = converter.convert_columns(&columns)?;
+    let mut keys = BinaryBuilder::with_capacity(rows.num_rows(), rows.size());
+    for row in rows.iter() {
+        keys.append_value(row.as_ref());
+    }
+    Ok(Arc::new(keys.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{AsArray, Int32Array, StringArray};
+
+    #[test]
+    fn keys_order_as_the_modifiers_say() {
+        let values: ArrayRef = Arc::new(Int32Array::from(vec![Some(2), None, Some(1)]));
+        let order = |modifier: &str| {
+            let modifiers: ArrayRef = Arc::new(StringArray::from(vec![modifier; 3]));
+            let keys = sort_keys(&[values.clone(), modifiers]).unwrap();
+            let keys = keys.as_binary::<i32>();
+            let mut rows: Vec<usize> = (0..3).collect();
+            rows.sort_by_key(|&r| keys.value(r).to_vec());
+            rows
+        };
+        assert_eq!(order("ASC NULLS LAST"), [2, 0, 1]);
+        assert_eq!(order("desc nulls first"), [1, 0, 2]);
+        assert_eq!(order("DESC NULLS LAST"), [0, 2, 1]);
+        assert!(sort_options("SIDEWAYS").is_none() && sort_options("DESC").is_none());
+    }
+}
