@@ -157,7 +157,7 @@ impl Error {
             || message.starts_with("Correlated scalar subquery can only be used in")
         {
             return Error::Query(
-                "this subquery cannot be computed where it stands: a subquery that reads the outer query's columns is computed when it compares them by equality (t.a = u.a) in a WHERE filter or the select list, not by another comparison (t.ts < u.ts), nor inside an aggregate's argument or FILTER, an ORDER BY or a join condition: join the subquery's table and aggregate instead (LEFT JOIN t ON ... GROUP BY ...)".into(),
+                "this subquery cannot be computed where it stands: a subquery that reads the outer query's columns is computed in a WHERE filter or the select list when it compares them by equality (t.a = u.a), or when it is one aggregate over one SELECT that reads them by qualified name (t.ts < u.ts), not when it reads an alias of the outer select list, nests another subquery, or stands inside an aggregate's argument or FILTER or a join condition: join the subquery's table and aggregate instead (LEFT JOIN t ON ... GROUP BY ...)".into(),
             );
         }
         // A panic inside the engine's tasks comes back as an error naming the task.

@@ -171,6 +171,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     rewrite::row_subqueries::rows_compared(statement);
     rewrite::subqueries::outside_filters(statement);
     rewrite::ordered_by_subqueries::sorted_apart(statement);
+    rewrite::domain_subqueries::decorrelated(statement);
     // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
     let _ = crate::engine::compat::ast::each_expr_mut(statement, |expr: &mut Expr| {
         rewrite::array_subqueries::as_aggregate(expr);

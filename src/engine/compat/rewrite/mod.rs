@@ -5,6 +5,7 @@ pub(crate) mod array_subqueries;
 pub(crate) mod calls;
 mod correlation;
 pub(crate) mod distinct_on;
+pub(crate) mod domain_subqueries;
 pub(crate) mod duplicate_names;
 pub(crate) mod expression_forms;
 pub(crate) mod first_row_subqueries;

@@ -205,9 +205,22 @@ impl Generator {
 
     fn with_subquery(&mut self) -> Query {
         let condition = self.expr(&API_USAGE, Ty::Bool, 1);
-        let sql = match self.rng.random_range(0..13) {
+        let sql = match self.rng.random_range(0..16) {
             0 => format!(
                 "SELECT l.email, l.role FROM userList l WHERE l.user_id IN (SELECT u.user_id FROM apiUsage u WHERE {condition})"
+            ),
+            // Correlated other than by equality: by an inequality, an OR, the outer row alone.
+            13 => format!(
+                "SELECT l.email, (SELECT count(*) FROM apiUsage u WHERE u.ts < l.created_at + INTERVAL {} DAY AND {condition}) AS n FROM userList l",
+                self.rng.random_range(0..400)
+            ),
+            14 => format!(
+                "SELECT l.email, (SELECT max(u.amount) FROM apiUsage u WHERE (u.user_id = l.user_id OR l.role = '{}') AND {condition}) AS m FROM userList l",
+                self.pick(&["Admin", "Editor", "Viewer"])
+            ),
+            15 => format!(
+                "SELECT l.email FROM userList l WHERE EXISTS (SELECT 1 FROM apiUsage u WHERE u.user_id <> l.user_id AND u.amount > length(l.email) * {} AND {condition})",
+                self.rng.random_range(1..200)
             ),
             // Each user's first rows in an order: a LATERAL with LIMIT, a scalar subquery's row.
             9 => format!(
