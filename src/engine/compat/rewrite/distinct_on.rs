@@ -63,12 +63,15 @@ fn key(expr: &Expr) -> String {
 }
 
 /// `SELECT DISTINCT a ... ORDER BY b` (b not a result column) as `DISTINCT ON (a)`, sorted by `b`
-/// carried as a hidden column; `None` for other queries.
+/// carried as a hidden column (`DISTINCT ON (k)` the same way, over its own keys); `None` for other
+/// queries.
 fn distinct_ordered_by_others(query: &Query) -> Option<Query> {
     let SetExpr::Select(select) = query.body.as_ref() else { return None };
-    if !matches!(select.distinct, Some(Distinct::Distinct)) {
-        return None;
-    }
+    let on = match &select.distinct {
+        Some(Distinct::Distinct) => None,
+        Some(Distinct::On(on)) => Some(on),
+        _ => return None,
+    };
     let OrderByKind::Expressions(order) = &query.order_by.as_ref()?.kind else { return None };
     let items: Vec<(&Expr, Option<String>)> = select
         .projection
@@ -79,7 +82,9 @@ fn distinct_ordered_by_others(query: &Query) -> Option<Query> {
             _ => None,
         })
         .collect::<Option<_>>()?;
-    if items.iter().any(|(e, _)| crate::engine::compat::ast::mentions_columns(*e)) {
+    if items.iter().any(|(e, _)| crate::engine::compat::ast::mentions_columns(*e))
+        || on.is_some_and(|on| on.iter().any(crate::engine::compat::ast::mentions_columns))
+    {
         return None;
     }
     // Each order key as the expression it sorts by: a position or an alias is that item's.
@@ -97,19 +102,24 @@ fn distinct_ordered_by_others(query: &Query) -> Option<Query> {
     if order_keys.iter().all(|k| selected.contains(&key(k))) {
         return None;
     }
+    // The distinct keys: DISTINCT ON's, or every selected item.
+    let distinct_keys: Vec<Expr> = match on {
+        Some(on) => on.iter().map(resolved).collect(),
+        None => items.iter().map(|(e, _)| (*e).clone()).collect(),
+    };
     let mut inner = query.clone();
     inner.limit_clause = None;
     inner.with = None;
     let hidden: Vec<String> = (1..=order.len()).map(|i| format!("__order_{i}")).collect();
     if let SetExpr::Select(inner_select) = inner.body.as_mut() {
-        inner_select.distinct = Some(Distinct::On(items.iter().map(|(e, _)| (*e).clone()).collect()));
+        inner_select.distinct = Some(Distinct::On(distinct_keys.clone()));
         let extra = order_keys.iter().zip(&hidden).map(|(k, name)| format!("{k} AS {name}")).collect::<Vec<_>>();
         let parsed = crate::engine::compat::parse::parsed_select(&format!("SELECT {}", extra.join(", "))).ok()?;
         inner_select.projection.extend(parsed.projection);
     }
     // Inside: the distinct keys first, then the order's other keys, each once.
-    let mut inner_keys: Vec<String> = items.iter().map(|(e, _)| e.to_string()).collect();
-    let mut seen = selected.clone();
+    let mut inner_keys: Vec<String> = distinct_keys.iter().map(ToString::to_string).collect();
+    let mut seen: Vec<String> = distinct_keys.iter().map(key).collect();
     for (o, resolved) in order.iter().zip(&order_keys) {
         if !seen.contains(&key(resolved)) {
             seen.push(key(resolved));
@@ -222,8 +232,6 @@ mod tests {
             rewritten_sql("SELECT DISTINCT ON (2) i, j FROM t ORDER BY 2, 1"),
             "SELECT DISTINCT ON (j) i, j FROM t ORDER BY j, i"
         );
-        let not_a_result_column = "SELECT DISTINCT ON (i) i, j FROM t ORDER BY k";
-        assert_eq!(rewritten_sql(not_a_result_column), not_a_result_column);
         let kept = "SELECT DISTINCT ON (i) i, j FROM t ORDER BY i, j";
         assert_eq!(rewritten_sql(kept), kept, "already DataFusion's form");
     }
@@ -234,6 +242,11 @@ mod tests {
             rewritten_sql("SELECT DISTINCT i % 2 AS m FROM t ORDER BY i DESC, m LIMIT 2"),
             "SELECT * EXCLUDE (__order_1, __order_2) FROM (SELECT DISTINCT ON (i % 2) i % 2 AS m, i AS __order_1, \
              i % 2 AS __order_2 FROM t ORDER BY i % 2, i DESC) AS __distinct ORDER BY __order_1 DESC, __order_2 LIMIT 2"
+        );
+        assert_eq!(
+            rewritten_sql("SELECT DISTINCT ON (i) i, j FROM t ORDER BY k"),
+            "SELECT * EXCLUDE (__order_1) FROM (SELECT DISTINCT ON (i) i, j, k AS __order_1 FROM t ORDER BY i, k) AS \
+             __distinct ORDER BY __order_1"
         );
         for kept in ["SELECT DISTINCT i AS k FROM t ORDER BY k", "SELECT DISTINCT i, j FROM t ORDER BY 2, t.i"] {
             assert_eq!(rewritten_sql(kept), kept);

@@ -6,6 +6,7 @@ pub(crate) mod checked_sum;
 pub(crate) mod collecting;
 pub(crate) mod decimal_average;
 pub(crate) mod histograms;
+pub(crate) mod kahan_sum;
 mod statistics;
 pub(crate) mod temporal_aggregates;
 
@@ -20,6 +21,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
     functions.push(AggregateUDF::new_from_impl(checked_sum::CheckedSum::new()).into());
     functions.push(AggregateUDF::new_from_impl(decimal_average::DecimalAverage::new()).into());
     functions.push(approx_count_distinct::udaf().into());
+    functions.push(kahan_sum::udaf().into());
     functions.extend(aggregate_states::functions().into_iter().map(LayerFunction::from));
     functions.push(aggregate_states::finalize().into());
     functions.push(aggregate_states::combine_aggr().into());

@@ -48,7 +48,10 @@ static AGGREGATES: LazyLock<HashMap<String, Arc<AggregateUDF>>> = LazyLock::new(
     let mut all: HashMap<String, Arc<AggregateUDF>> = HashMap::new();
     let ours = crate::engine::compat::functions::aggregate::collecting::functions()
         .into_iter()
-        .chain([crate::engine::compat::functions::aggregate::approx_count_distinct::udaf()])
+        .chain([
+            crate::engine::compat::functions::aggregate::approx_count_distinct::udaf(),
+            crate::engine::compat::functions::aggregate::kahan_sum::udaf(),
+        ])
         .map(Arc::new);
     for udaf in datafusion::functions_aggregate::all_default_aggregate_functions().into_iter().chain(ours) {
         for name in std::iter::once(udaf.name().to_string()).chain(udaf.aliases().iter().cloned()) {
