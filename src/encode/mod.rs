@@ -174,19 +174,19 @@ pub fn iso_timestamp(t: DateTime<Utc>, zoned: bool) -> String {
     if zoned { text } else { text.trim_end_matches('Z').to_string() }
 }
 
-fn date_at(array: &dyn Array, row: usize) -> Option<String> {
-    let date = match array.data_type() {
+fn date_at(array: &dyn Array, row: usize) -> Option<chrono::NaiveDate> {
+    match array.data_type() {
         DataType::Date32 => crate::dates::from_epoch_day(array.as_primitive::<Date32Type>().value(row) as i64),
         DataType::Date64 => {
             DateTime::from_timestamp_millis(array.as_primitive::<Date64Type>().value(row)).map(|t| t.date_naive())
         }
         _ => None,
-    }?;
-    Some(duckdb_date(date))
+    }
 }
 
-/// A date as DuckDB writes it: years before 1 as `1994-08-14 (BC)` (the year before 1 AD is 1 BC).
-fn duckdb_date(date: chrono::NaiveDate) -> String {
+/// A date as DuckDB writes it: years past 9999 without a sign, years before 1 as `1994-08-14 (BC)`
+/// (the year before 1 AD is 1 BC).
+pub(super) fn duckdb_date(date: chrono::NaiveDate) -> String {
     use chrono::Datelike;
     if date.year() > 0 {
         return date.format("%Y-%m-%d").to_string().trim_start_matches('+').to_string();
@@ -253,7 +253,10 @@ fn styled_json(array: &dyn Array, row: usize, style: Timestamps) -> Value {
         DataType::Timestamp(unit, zone) => {
             timestamp_at(array, unit, row).map_or(Value::Null, |t| Value::String(iso_timestamp(t, zone.is_some())))
         }
-        DataType::Date32 | DataType::Date64 => date_at(array, row).map_or(Value::Null, Value::String),
+        // ISO 8601, as timestamps: a year before 1 is 0 or negative (1 BC is 0000).
+        DataType::Date32 | DataType::Date64 => date_at(array, row).map_or(Value::Null, |d| {
+            Value::String(d.format("%Y-%m-%d").to_string().trim_start_matches('+').to_string())
+        }),
         DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => {
             let text = formatted(array, row, "");
             text.parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::String(text), Value::Number)

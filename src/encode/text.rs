@@ -27,8 +27,9 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
         |values: &dyn Array| (0..values.len()).map(|i| cell(values, i, !json_items)).collect::<Vec<_>>().join(", ");
     let text = match array.data_type() {
         DataType::Timestamp(unit, tz) => timestamp_at(array, unit, row).map_or_else(String::new, |t| {
-            // chrono writes years past 9999 as `+56858`; DuckDB without the sign.
-            let mut text = t.format("%Y-%m-%d %H:%M:%S%.f").to_string().trim_start_matches('+').to_string();
+            // chrono writes years past 9999 as `+56858`; DuckDB without the sign, and years before
+            // 1 as `1001-03-15 (BC) 20:38:40` (the year before 1 AD is 1 BC).
+            let mut text = format!("{} {}", super::duckdb_date(t.date_naive()), t.format("%H:%M:%S%.f"));
             if text.contains('.') {
                 let trimmed = text.trim_end_matches('0').trim_end_matches('.').len();
                 text.truncate(trimmed);
@@ -38,7 +39,7 @@ fn cell(array: &dyn Array, row: usize, nested: bool) -> String {
             }
             text
         }),
-        DataType::Date32 | DataType::Date64 => date_at(array, row).unwrap_or_default(),
+        DataType::Date32 | DataType::Date64 => date_at(array, row).map(super::duckdb_date).unwrap_or_default(),
         // DuckDB writes a TIME's fraction without trailing zeros (`10:11:12.5`).
         DataType::Time32(_) | DataType::Time64(_) => {
             let text = formatted(array, row, "NULL");

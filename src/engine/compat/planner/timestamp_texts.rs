@@ -136,7 +136,7 @@ fn far_timestamp(expr: &Expr, target: &DataType) -> Option<Expr> {
     let Expr::Literal(ScalarValue::Utf8(Some(text)), _) = expr else { return None };
     let DataType::Timestamp(unit, zone) = target else { return None };
     let parts = FAR_TIMESTAMP.captures(text)?;
-    let bc = parts.get(8).is_some();
+    let bc = parts.get(9).is_some() || parts.name("early_bc").is_some();
     let year: i64 = parts[1].parse().ok()?;
     let year = if bc { 1 - year } else { year };
     if (1678..=2261).contains(&year) {
@@ -144,11 +144,11 @@ fn far_timestamp(expr: &Expr, target: &DataType) -> Option<Expr> {
     }
     let number = |i: usize| parts.get(i).map_or(Some(0), |m| m.as_str().parse::<i64>().ok());
     let (month, day) = (number(2)?, number(3)?);
-    let (hour, minute, second) = (number(4)?, number(5)?, number(6)?);
+    let (hour, minute, second) = (number(5)?, number(6)?, number(7)?);
     if hour > 24 || minute > 59 || second > 59 || (hour == 24 && (minute, second) != (0, 0)) {
         return None;
     }
-    let fraction = parts.get(7).map_or(0, |m| {
+    let fraction = parts.get(8).map_or(0, |m| {
         let digits: String = m.as_str()[1..].chars().chain(std::iter::repeat('0')).take(6).collect();
         digits.parse::<i64>().unwrap_or(0)
     });
@@ -169,7 +169,10 @@ fn far_timestamp(expr: &Expr, target: &DataType) -> Option<Expr> {
 }
 
 static FAR_TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(\d{1,6})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(\(BC\))?\s*$")
+    // `(BC)` after the time, or after the date as DuckDB prints it (`1001-03-15 (BC) 20:38:40`).
+    Regex::new(
+        r"^\s*(\d{1,6})-(\d{1,2})-(\d{1,2})(?:\s*(?<early_bc>\(BC\)))?(?:[ T]\s*(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(\(BC\))?\s*$",
+    )
         .unwrap_or_else(|e| unreachable!("a valid regex: {e}"))
 });
 
@@ -216,6 +219,8 @@ mod tests {
         assert_eq!(at("9999-12-31 23:59:59"), micros(253_402_300_799_000_000));
         assert_eq!(at("2025-10-01 10:00:00"), None, "Arrow reads it");
         assert_eq!(at("0001-02-30"), None);
+        assert_eq!(at("1001-03-15 (BC) 20:38:40"), at("1001-03-15 20:38:40 (BC)"));
+        assert!(at("1001-03-15 (BC) 20:38:40").is_some());
     }
 
     #[test]
