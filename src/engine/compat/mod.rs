@@ -69,11 +69,6 @@ fn unsupported_statement(sql: &str) -> Option<Error> {
             "ASOF JOIN is supported with ON only (not USING, SEMI or ANTI): write ASOF [LEFT] JOIN b ON a.key = b.key AND a.ts >= b.ts".into(),
         ));
     }
-    if words.windows(2).any(|w| w == ["USING", "KEY"]) && words.contains(&"RECURSIVE") {
-        return Some(Error::Query(
-            "recursive CTEs with USING KEY are not supported: write WITH RECURSIVE ... UNION ALL, then keep the last row of each key in the outer query (QUALIFY row_number() OVER (PARTITION BY key ORDER BY step DESC) = 1)".into(),
-        ));
-    }
     if words.windows(2).any(|w| w[0] == "EXCLUDE" && ["CURRENT", "GROUP", "TIES"].contains(&w[1])) {
         return Some(Error::Query(
             "window frames with EXCLUDE CURRENT ROW, GROUP or TIES are not supported: write the frame without it and take the excluded rows out (count(x) OVER w - (x IS NOT NULL)::INT, or a self-join for min and max)".into(),

@@ -10,6 +10,7 @@ pub(crate) mod lambdas;
 pub(crate) mod markers;
 pub(crate) mod null_treatments;
 pub(crate) mod prefix_aliases;
+pub(crate) mod recursive_keys;
 pub(crate) mod slice_ends;
 pub(crate) mod star_forms;
 pub(crate) mod syntax_forms;
@@ -20,7 +21,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 21] = [
+const PASSES: [(Pass, bool); 23] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -40,7 +41,10 @@ const PASSES: [(Pass, bool); 21] = [
     (star_forms::star_replace_parens, false),
     (star_forms::star_patterns, false),
     (syntax_forms::from_first_clauses, false),
+    (syntax_forms::table_queries, false),
     (star_forms::qualified_renames, false),
+    // After the others: it parses the CTE's query, which they prepare.
+    (recursive_keys::keyed_recursions, false),
     // Last: the lambdas the passes before may have written.
     (lambdas::arrows_for_lambdas, false),
 ];

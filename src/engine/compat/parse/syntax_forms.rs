@@ -154,6 +154,28 @@ pub(crate) fn materialized_hints(sql: &str, tokens: &[TokenWithSpan]) -> Result<
     Ok(edits)
 }
 
+/// `TABLE t` as a query (`TABLE t ORDER BY x`, `... UNION TABLE t`), written `SELECT * FROM t`,
+/// which the parser takes with the clauses after it.
+pub(crate) fn table_queries(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    if !sql.to_ascii_lowercase().contains("table") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let starts_query = |i: usize| {
+        i == 0
+            || matches!(tokens[i - 1].token, Token::LParen | Token::RParen)
+            || ["union", "intersect", "except", "all", "distinct"].iter().any(|w| is_word(tokens, i - 1, w))
+    };
+    let mut edits = Vec::new();
+    for i in 0..tokens.len().saturating_sub(1) {
+        let named = matches!(&tokens[i + 1].token, Token::Word(_));
+        if is_word(tokens, i, "table") && named && starts_query(i) {
+            edits.push((offset(tokens[i].span.start), offset(tokens[i].span.end), "SELECT * FROM".to_string()));
+        }
+    }
+    Ok(edits)
+}
+
 /// DuckDB's FROM-first query without SELECT but with a WHERE, GROUP BY, HAVING, QUALIFY or
 /// WINDOW (`FROM t WHERE x > 1`): `SELECT *` written before that clause, as the parser takes it
 /// (`FROM t SELECT * WHERE x > 1`; it takes `FROM t` alone).
@@ -248,6 +270,15 @@ mod tests {
             prepared("WITH a AS MATERIALIZED (SELECT 1), b AS NOT MATERIALIZED (SELECT 2) SELECT 1 AS materialized"),
             "WITH a AS  (SELECT 1), b AS  (SELECT 2) SELECT 1 AS materialized"
         );
+    }
+
+    #[test]
+    fn table_queries_select_every_column() {
+        assert_eq!(
+            prepared("WITH t AS (SELECT 1 AS x) TABLE t ORDER BY x"),
+            "WITH t AS (SELECT 1 AS x) SELECT * FROM t ORDER BY x"
+        );
+        assert_eq!(prepared("SELECT 1 AS table_x"), "SELECT 1 AS table_x");
     }
 
     #[test]

@@ -1,0 +1,234 @@
+//! DuckDB's recursive CTEs with `USING KEY`: `WITH RECURSIVE t(k, v) USING KEY (k) AS (A UNION
+//! ALL B)` keeps one row per key, the one the latest iteration gave, while each iteration reads
+//! the rows the one before it gave; with aggregates in the key (`USING KEY (k, max(v))`) a column
+//! is that aggregate over every row the key had. The parser has no USING KEY, and each iteration
+//! reading the rows before it is what a recursive CTE with UNION ALL does; so the CTE is written
+//! as one that numbers its iterations (`__t_steps`), and `t` as its last row of each key (or its
+//! aggregates, grouped by the key):
+//!
+//! `WITH RECURSIVE __t_steps(k, v, __step) AS (SELECT __static.*, 0 FROM (A) AS __static UNION
+//! ALL <B reading __t_steps AS t, with t.__step + 1>), t(k, v) AS (SELECT * EXCLUDE (__step) FROM
+//! __t_steps QUALIFY row_number() OVER (PARTITION BY k ORDER BY __step DESC) = 1)`.
+//!
+//! What DuckDB adds to that — `recurring.t` (the rows kept so far), UNION without ALL, a CTE read
+//! twice in one iteration — is refused with what to write.
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, Ident, ObjectName, SelectItem, SetExpr, SetOperator, SetQuantifier, TableAlias, TableFactor,
+};
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
+use crate::engine::compat::parse::tokens::{Edit, closing_paren, is_word, offsets, opening_paren};
+use crate::error::{Error, Result};
+
+pub(crate) fn keyed_recursions(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    let upper = sql.to_ascii_uppercase();
+    if !upper.contains("KEY") || !upper.contains("RECURSIVE") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let text = |from: usize, to: usize| &sql[offset(tokens[from].span.start)..offset(tokens[to].span.end)];
+    let mut edits = Vec::new();
+    for i in 1..tokens.len().saturating_sub(2) {
+        if !is_word(tokens, i, "using") || !is_word(tokens, i + 1, "key") || tokens[i + 2].token != Token::LParen {
+            continue;
+        }
+        let refused = |why: &str| Error::Query(format!("recursive CTEs with USING KEY: {why}"));
+        // The CTE's name and column list before USING KEY.
+        let (name_at, columns) = if tokens[i - 1].token == Token::RParen {
+            let open = opening_paren(tokens, i - 1).ok_or_else(|| refused("its column list is not closed"))?;
+            let names: Vec<String> = tokens[open + 1..i - 1]
+                .iter()
+                .filter_map(|t| match &t.token {
+                    Token::Word(w) => Some(w.value.clone()),
+                    _ => None,
+                })
+                .collect();
+            (open.checked_sub(1).ok_or_else(|| refused("it has no name"))?, Some(names))
+        } else {
+            (i - 1, None)
+        };
+        let Token::Word(name) = &tokens[name_at].token else { return Err(refused("it has no name")) };
+        let name = name.value.clone();
+        let key_close = closing_paren(tokens, i + 2).ok_or_else(|| refused("its key list is not closed"))?;
+        let body_open = key_close + 2;
+        if !is_word(tokens, key_close + 1, "as") || tokens.get(body_open).map(|t| &t.token) != Some(&Token::LParen) {
+            return Err(refused("write name(columns) USING KEY (key) AS (query)"));
+        }
+        let body_close = closing_paren(tokens, body_open).ok_or_else(|| refused("its query is not closed"))?;
+        let keys = key_items(text(i + 3, key_close - 1))?;
+        let body = text(body_open + 1, body_close - 1);
+        let steps = format!("__{name}_steps");
+        let recursion = numbered_steps(body, &name, &steps)?;
+        let listed = |extra: &str| match &columns {
+            Some(columns) => format!("({}{extra})", columns.join(", ")),
+            None => String::new(),
+        };
+        let last = last_of_each_key(&keys, columns.as_deref(), &steps)?;
+        let replacement = format!("{steps}{} AS ({recursion}), {name}{} AS ({last})", listed(", __step"), listed(""));
+        edits.push((offset(tokens[name_at].span.start), offset(tokens[body_close].span.end), replacement));
+    }
+    Ok(edits)
+}
+
+/// One item of a USING KEY list: a key column, or an aggregate and the column it computes.
+enum KeyItem {
+    Key(String),
+    Aggregate { call: String, column: String },
+}
+
+fn key_items(list: &str) -> Result<Vec<KeyItem>> {
+    let select = crate::engine::compat::parse::parsed_select(&format!("SELECT {list}")).map_err(|e| {
+        Error::Query(format!("recursive CTEs with USING KEY: the key list ({list}) does not parse: {e}"))
+    })?;
+    select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::UnnamedExpr(Expr::Identifier(column)) => Ok(KeyItem::Key(column.value.clone())),
+            SelectItem::UnnamedExpr(Expr::Function(f)) => {
+                let args = crate::engine::compat::ast::plain_args(f).unwrap_or_default();
+                match args.first() {
+                    Some(Expr::Identifier(column)) => {
+                        Ok(KeyItem::Aggregate { call: f.to_string(), column: column.value.clone() })
+                    }
+                    _ => Err(Error::Query(format!(
+                        "recursive CTEs with USING KEY: name the column {f} computes: {f} AS column"
+                    ))),
+                }
+            }
+            SelectItem::ExprWithAlias { expr: expr @ Expr::Function(_), alias } => {
+                Ok(KeyItem::Aggregate { call: expr.to_string(), column: alias.value.clone() })
+            }
+            other => Err(Error::Query(format!(
+                "recursive CTEs with USING KEY: {other} is not a key column or an aggregate of one"
+            ))),
+        })
+        .collect()
+}
+
+/// The CTE's query with its iterations numbered: the static part as step 0, the recursive part
+/// reading `steps` (under the CTE's name) and giving the step after the one it reads.
+fn numbered_steps(body: &str, name: &str, steps: &str) -> Result<String> {
+    let refused = |why: String| Error::Query(format!("recursive CTEs with USING KEY: {why}"));
+    if body.to_ascii_lowercase().contains("recurring.") {
+        return Err(refused(format!(
+            "recurring.{name} (the rows kept so far) is not supported: join {name} with a CTE of its own instead"
+        )));
+    }
+    let mut query = Parser::new(&DuckDbCompatDialect)
+        .try_with_sql(body)
+        .and_then(|mut p| p.parse_query())
+        .map_err(|e| refused(format!("its query does not parse: {e}")))?;
+    let SetExpr::SetOperation { op: SetOperator::Union, set_quantifier, left, right } = query.body.as_mut() else {
+        return Err(refused("its query must be a start UNION ALL a step".into()));
+    };
+    if !matches!(set_quantifier, SetQuantifier::All) {
+        return Err(refused("write UNION ALL between the start and the step (UNION is not supported)".into()));
+    }
+    let SetExpr::Select(step) = right.as_mut() else {
+        return Err(refused("the step after UNION ALL must be one SELECT".into()));
+    };
+    let mut readers = Vec::new();
+    for table in &mut step.from {
+        for factor in std::iter::once(&mut table.relation).chain(table.joins.iter_mut().map(|j| &mut j.relation)) {
+            if let TableFactor::Table { name: table_name, alias, .. } = factor
+                && table_name.to_string().trim_matches('"').eq_ignore_ascii_case(name)
+            {
+                let reader = alias.as_ref().map_or_else(|| name.to_string(), |a| a.name.value.clone());
+                *table_name = ObjectName::from(vec![Ident::new(steps)]);
+                if alias.is_none() {
+                    *alias = Some(TableAlias { explicit: true, name: Ident::new(name), columns: Vec::new(), at: None });
+                }
+                readers.push(reader);
+            }
+        }
+    }
+    let [reader] = readers.as_slice() else {
+        return Err(refused(format!("the step must read {name} exactly once in its FROM clause")));
+    };
+    let next = Parser::new(&DuckDbCompatDialect)
+        .try_with_sql(&format!("{reader}.__step + 1"))
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| refused(e.to_string()))?;
+    step.projection.push(SelectItem::UnnamedExpr(next));
+    let start = format!("SELECT __static.*, 0 AS __step FROM ({left}) AS __static");
+    Ok(format!("{start} UNION ALL {right}"))
+}
+
+/// The rows `t` holds: the last of each key, or the key's aggregates (the other columns the last
+/// value).
+fn last_of_each_key(keys: &[KeyItem], columns: Option<&[String]>, steps: &str) -> Result<String> {
+    let key_columns: Vec<&str> = keys
+        .iter()
+        .filter_map(|k| match k {
+            KeyItem::Key(column) => Some(column.as_str()),
+            KeyItem::Aggregate { .. } => None,
+        })
+        .collect();
+    if key_columns.is_empty() {
+        return Err(Error::Query("recursive CTEs with USING KEY: the key list needs a key column".into()));
+    }
+    let aggregates: Vec<(&str, &str)> = keys
+        .iter()
+        .filter_map(|k| match k {
+            KeyItem::Aggregate { call, column } => Some((column.as_str(), call.as_str())),
+            KeyItem::Key(_) => None,
+        })
+        .collect();
+    if aggregates.is_empty() {
+        return Ok(format!(
+            "SELECT * EXCLUDE (__step) FROM {steps} QUALIFY row_number() OVER (PARTITION BY {} ORDER BY __step DESC) = 1",
+            key_columns.join(", ")
+        ));
+    }
+    let Some(columns) = columns else {
+        return Err(Error::Query(
+            "recursive CTEs with USING KEY and aggregates: list the CTE's columns (name(a, b) USING KEY ...)".into(),
+        ));
+    };
+    let items: Vec<String> = columns
+        .iter()
+        .map(|column| {
+            if key_columns.iter().any(|k| k.eq_ignore_ascii_case(column)) {
+                column.clone()
+            } else if let Some((_, call)) = aggregates.iter().find(|(c, _)| c.eq_ignore_ascii_case(column)) {
+                format!("{call} AS {column}")
+            } else {
+                format!("arg_max({column}, __step) AS {column}")
+            }
+        })
+        .collect();
+    Ok(format!("SELECT {} FROM {steps} GROUP BY {}", items.join(", "), key_columns.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::compat::parse::prepared;
+
+    #[test]
+    fn keyed_recursions_number_their_steps_and_keep_the_last_row_of_each_key() {
+        assert_eq!(
+            prepared(
+                "WITH RECURSIVE t(k, v) USING KEY (k) AS (SELECT 1, 0 UNION ALL SELECT k, v + 1 FROM t WHERE v < 3) TABLE t"
+            ),
+            "WITH RECURSIVE __t_steps(k, v, __step) AS (SELECT __static.*, 0 AS __step FROM (SELECT 1, 0) AS __static \
+             UNION ALL SELECT k, v + 1, t.__step + 1 FROM __t_steps AS t WHERE v < 3), t(k, v) AS (SELECT * EXCLUDE \
+             (__step) FROM __t_steps QUALIFY row_number() OVER (PARTITION BY k ORDER BY __step DESC) = 1) SELECT * FROM t"
+        );
+        assert!(
+            prepared("WITH RECURSIVE t(a, b) USING KEY (a, max(b)) AS (SELECT 1, 5 UNION ALL SELECT a, b - 1 FROM t n WHERE b > 0) TABLE t")
+                .contains("t(a, b) AS (SELECT a, max(b) AS b FROM __t_steps GROUP BY a)")
+        );
+    }
+
+    #[test]
+    fn what_duckdb_adds_is_refused() {
+        let mut text = crate::engine::compat::parse::tokens::Text::new(
+            "WITH RECURSIVE t(k) USING KEY (k) AS (SELECT 1 UNION SELECT k FROM t) TABLE t",
+        );
+        assert!(crate::engine::compat::parse::prepare(&mut text).is_err());
+    }
+}
