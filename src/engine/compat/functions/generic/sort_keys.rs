@@ -1,11 +1,12 @@
 //! `create_sort_key(x, 'ASC NULLS LAST' [, y, 'DESC NULLS FIRST', ...])`: one BLOB per row whose
 //! byte order is the order of the values under those modifiers, for sorting or comparing rows by
 //! several keys as one. The bytes are Arrow's row format (the encoding DataFusion's own sorts
-//! compare), not DuckDB's: blobs from DuckDB and from this tool order alike but are not equal.
+//! compare) after a byte that places NULLs, not DuckDB's: blobs from DuckDB and from this tool
+//! order alike but are not equal.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BinaryBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, BinaryBuilder};
 use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::row::{RowConverter, SortField};
@@ -46,8 +47,8 @@ fn sort_keys(arrays: &[ArrayRef]) -> Result<ArrayRef> {
     if !arrays.len().is_multiple_of(2) {
         return exec_err!("create_sort_key takes pairs: a value, then its order ('ASC NULLS LAST')");
     }
-    let mut fields = Vec::new();
-    let mut columns = Vec::new();
+    let rows = arrays.first().map_or(0, |a| a.len());
+    let mut keys: Vec<Vec<u8>> = vec![Vec::new(); rows];
     for pair in arrays.chunks(2) {
         let modifier = texts(&pair[1])?.into_iter().next().flatten().unwrap_or_default();
         let Some(options) = sort_options(&modifier) else {
@@ -55,16 +56,27 @@ fn sort_keys(arrays: &[ArrayRef]) -> Result<ArrayRef> {
                 "create_sort_key: '{modifier}' is not an order: write 'ASC' or 'DESC', then NULLS FIRST or NULLS LAST"
             );
         };
-        fields.push(SortField::new_with_options(pair[0].data_type().clone(), options));
-        columns.push(pair[0].clone());
+        // The modifier places a NULL value; a NULL inside a list or struct sorts as DuckDB sorts
+        // it there, as the largest value (last ascending, first descending). So the column is
+        // encoded with nested NULLs largest, after a byte of its own that places a NULL value.
+        let nested = SortOptions { descending: options.descending, nulls_first: options.descending };
+        let converter = RowConverter::new(vec![SortField::new_with_options(pair[0].data_type().clone(), nested)])?;
+        let encoded = converter.convert_columns(std::slice::from_ref(&pair[0]))?;
+        let null_place = if options.nulls_first { 0 } else { 2 };
+        for (row, key) in keys.iter_mut().enumerate() {
+            if pair[0].is_null(row) {
+                key.push(null_place);
+            } else {
+                key.push(1);
+                key.extend_from_slice(encoded.row(row).as_ref());
+            }
+        }
     }
-    let converter = RowConverter::new(fields)?;
-    let rows = converter.convert_columns(&columns)?;
-    let mut keys = BinaryBuilder::with_capacity(rows.num_rows(), rows.size());
-    for row in rows.iter() {
-        keys.append_value(row.as_ref());
+    let mut built = BinaryBuilder::with_capacity(rows, keys.iter().map(Vec::len).sum());
+    for key in keys {
+        built.append_value(key);
     }
-    Ok(Arc::new(keys.finish()))
+    Ok(Arc::new(built.finish()))
 }
 
 #[cfg(test)]
