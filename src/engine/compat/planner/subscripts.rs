@@ -1,7 +1,8 @@
 //! Subscripts DuckDB reads where DataFusion subscripts only lists and structs: `s[i]` and `s[i:j]`
 //! of text (characters), and on DuckDB's JSON `j.key`, `j['key']`, `j[0]` (an element, 0-based;
 //! `[-1]` the last) and `data.map.title` on a JSON column, each giving the JSON value there (a
-//! slice of JSON is a slice of its text, as in DuckDB). An expression planner, because the
+//! slice of JSON is a slice of its text, as in DuckDB); a struct's fields named in any case. An
+//! expression planner, because the
 //! planner types a subscript while planning it, before any rewrite of the plan could see the type.
 
 use std::sync::Arc;
@@ -100,6 +101,27 @@ impl ExprPlanner for DuckDbSubscripts {
                 }
                 field_access => RawFieldAccessExpr { field_access, expr: access.expr },
             }));
+        }
+        // A struct's fields are named in any case, as DuckDB's are (`s.HELLO`, `s['Hello']`).
+        if let Ok((_, field)) = access.expr.to_field(schema)
+            && let DataType::Struct(fields) = field.data_type()
+        {
+            let named = match &access.field_access {
+                GetFieldAccess::NamedStructField { name: ScalarValue::Utf8(Some(name)) } => Some(name.clone()),
+                GetFieldAccess::ListIndex { key } => match key.as_ref() {
+                    Expr::Literal(ScalarValue::Utf8(Some(name)), _) => Some(name.clone()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(name) = named
+                && !fields.iter().any(|f| f.name() == &name)
+                && let Some(actual) = fields.iter().find(|f| f.name().eq_ignore_ascii_case(&name))
+            {
+                let name = ScalarValue::Utf8(Some(actual.name().clone()));
+                let field_access = GetFieldAccess::NamedStructField { name };
+                return Ok(PlannerResult::Original(RawFieldAccessExpr { field_access, expr: access.expr }));
+            }
         }
         let Some(json) = access.expr.to_field(schema).ok().and_then(|(_, field)| text_kind(&field)) else {
             return Ok(PlannerResult::Original(access));

@@ -9,8 +9,14 @@ pub(crate) fn duckdb_type(data_type: &mut SqlType) {
     use datafusion::sql::sqlparser::ast::{ArrayElemTypeDef, ExactNumberInfo};
     let replacement = match data_type {
         // Types inside types: `STRUCT(n UBIGINT)[]`.
+        // Field names keep the case they are written in, as DuckDB's do (`STRUCT(HELLO INT)`).
         SqlType::Struct(fields, _) => {
-            fields.iter_mut().for_each(|f| duckdb_type(&mut f.field_type));
+            for field in fields.iter_mut() {
+                duckdb_type(&mut field.field_type);
+                if let Some(name) = field.field_name.as_mut() {
+                    name.quote_style.get_or_insert('"');
+                }
+            }
             return;
         }
         SqlType::Array(
