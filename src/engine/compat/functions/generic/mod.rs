@@ -1,10 +1,11 @@
-//! DuckDB's generic functions (`len`, `typeof`, `error`, `hash`, `create_sort_key`, ...), file paths, and the helper
+//! DuckDB's generic functions (`len`, `typeof`, `error`, `hash`, `create_sort_key`, `gamma`, `binom`, `roundbankers`, ...), file paths, and the helper
 //! functions the rewrites write.
 
 pub(crate) mod duckdb_hash;
 pub(crate) mod file_paths;
 pub(crate) mod generic_functions;
 pub(crate) mod named_cast;
+pub(crate) mod numeric_functions;
 pub(crate) mod sort_keys;
 pub(crate) mod type_of;
 
@@ -19,6 +20,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
         named_cast::functions(),
         duckdb_hash::functions(),
         sort_keys::functions(),
+        numeric_functions::functions(),
     ]
     .into_iter()
     .flatten()
