@@ -71,20 +71,29 @@ impl FunctionRewrite for DuckDbSemantics {
             };
             return Ok(Transformed::yes(rebuilt));
         }
-        // DuckDB reads '2.5' and '1e3' as integers too (rounded half away from zero): text that
-        // is no integer is read as a number first.
+        // DuckDB reads '2.5' and '1e3' as integers too (rounded half away from zero), and '1e3'
+        // as a DECIMAL: text that is no integer (or decimal) is read as a number first.
         if let Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field }) = &expr
-            && field.data_type().is_integer()
+            // (A DECIMAL of DuckDB's widths: the wider ones here are its BIGNUM, which reads no exponent.)
+            && (field.data_type().is_integer() || matches!(field.data_type(), DataType::Decimal128(..)))
             && let Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) = inner.get_type(schema)
         {
-            // A strict cast fails where the text is no number at all (a NULL reads as NULL).
+            let integer = field.data_type().is_integer();
+            let rounded = |number: Expr| if integer { round(number) } else { number };
+            // A strict cast fails where the text is no number at all (a NULL reads as NULL). A
+            // DECIMAL from the DOUBLE is tried only: planning evaluates both ways of a constant,
+            // and a DOUBLE near a DECIMAL's bounds may round past them where the text did not.
             let fallback = match &expr {
-                Expr::Cast(_) => Expr::Cast(Cast::new_from_field(
-                    Box::new(round(cast((**inner).clone(), DataType::Float64))),
+                Expr::Cast(_) if integer => Expr::Cast(Cast::new_from_field(
+                    Box::new(rounded(cast((**inner).clone(), DataType::Float64))),
+                    field.clone(),
+                )),
+                Expr::Cast(_) => Expr::TryCast(TryCast::new_from_field(
+                    Box::new(cast((**inner).clone(), DataType::Float64)),
                     field.clone(),
                 )),
                 _ => Expr::TryCast(TryCast::new_from_field(
-                    Box::new(round(Expr::TryCast(TryCast::new(inner.clone(), DataType::Float64)))),
+                    Box::new(rounded(Expr::TryCast(TryCast::new(inner.clone(), DataType::Float64)))),
                     field.clone(),
                 )),
             };
