@@ -2,7 +2,8 @@
 //! NULL when either side is (DataFusion appends the NULL as an element, or skips a NULL list, as
 //! `list_concat` does), `l + m` of two lists concatenates them, and an INTERVAL (or a timestamp
 //! difference) times or divided by a number is an INTERVAL, an integer in AND or OR is a truth
-//! value. An expression planner, since each
+//! value, text compared with a BOOLEAN is read as one and a BOOLEAN compared with a number as
+//! one. An expression planner, since each
 //! operator's meaning depends on its operands' types, which the planner needs while planning.
 
 use std::sync::Arc;
@@ -52,9 +53,37 @@ impl ExprPlanner for DuckDbOperators {
                 let (left, right) = (truth(left, &l), truth(right, &r));
                 Ok(PlannerResult::Planned(if op == BinaryOperator::And { left.and(right) } else { left.or(right) }))
             }
+            // DuckDB compares a BOOLEAN with text as a BOOLEAN (`flag = 'true'`).
+            BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
+                if (l == DataType::Boolean && is_text(&r)) || (is_text(&l) && r == DataType::Boolean) =>
+            {
+                let truth = |e: Expr, t: &DataType| if is_text(t) { cast(e, DataType::Boolean) } else { e };
+                Ok(PlannerResult::Original(RawBinaryExpr { op, left: truth(left, &l), right: truth(right, &r) }))
+            }
+            // ... and a BOOLEAN with a number as a number (true is 1: `true = 2` is false).
+            BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
+                if (l == DataType::Boolean && r.is_numeric()) || (l.is_numeric() && r == DataType::Boolean) =>
+            {
+                let number = |e: Expr, t: &DataType| if *t == DataType::Boolean { cast(e, DataType::Int64) } else { e };
+                Ok(PlannerResult::Original(RawBinaryExpr { op, left: number(left, &l), right: number(right, &r) }))
+            }
             _ => Ok(PlannerResult::Original(RawBinaryExpr { op, left, right })),
         }
     }
+}
+
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
 }
 
 /// `l || m`: NULL if either is, else the two lists' elements.

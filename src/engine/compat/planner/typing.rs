@@ -71,6 +71,15 @@ impl FunctionRewrite for DuckDbSemantics {
             };
             return Ok(Transformed::yes(rebuilt));
         }
+        // A DECIMAL as a BOOLEAN: true when it is not zero, as DuckDB casts it (Arrow has no such cast).
+        if let Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field }) = &expr
+            && field.data_type() == &DataType::Boolean
+            && let Ok(from) = inner.get_type(schema)
+            && is_decimal(&from)
+        {
+            let zero = Expr::Cast(Cast::new(Box::new(datafusion::logical_expr::lit(0)), from));
+            return Ok(Transformed::yes((**inner).clone().not_eq(zero)));
+        }
         // DuckDB reads '2.5' and '1e3' as integers too (rounded half away from zero), and '1e3'
         // as a DECIMAL: text that is no integer (or decimal) is read as a number first.
         if let Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field }) = &expr

@@ -1,5 +1,6 @@
 //! DuckDB's lateral `unnest` in FROM: `FROM userList u, unnest(u.group_ids) AS t(gid)` (or
-//! `CROSS JOIN unnest(...)`, `LATERAL unnest(...)`) is a row of `u` per element of its list.
+//! `CROSS JOIN unnest(...)`, `LATERAL unnest(...)`, `[LEFT] JOIN unnest(...) ON TRUE`) is a row of
+//! `u` per element of its list (with LEFT, one with a NULL element for an empty list).
 //! DataFusion has no lateral table functions, so the pair becomes one derived table that
 //! unnests in its projection: `(SELECT u.*, unnest(u.group_ids) AS gid FROM userList u) AS u`,
 //! and `t.gid` is read as `u.gid`. (`unnest(l) AS t` names the column `t`, a bare `unnest(l)`
@@ -10,8 +11,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, JoinOperator, ObjectName, ObjectNamePart, Query,
-    Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor, TableWithJoins,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, JoinConstraint, JoinOperator, ObjectName,
+    ObjectNamePart, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor,
+    TableWithJoins,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -256,13 +258,20 @@ fn one_lateral_unnest(select: &mut Select) -> Option<Rename> {
         target.joins = removed.joins;
         return Some(Rename { alias, relation: base.value, row: json.then_some(column) });
     }
-    // `FROM r CROSS JOIN unnest(...)`, `FROM r, LATERAL unnest(...)` read as a join.
+    // `FROM r CROSS JOIN unnest(...)`, `FROM r, LATERAL unnest(...)` read as a join; `JOIN
+    // unnest(...) ON TRUE` the same, and `LEFT JOIN unnest(...) ON TRUE` keeps a row (its element
+    // NULL) where the list is empty or NULL: an unnest of `[NULL]` there.
     for from in &mut select.from {
         let Some(first) = from.joins.first() else { continue };
-        if !matches!(first.join_operator, JoinOperator::CrossJoin(_)) {
-            continue;
-        }
+        let on_true = |c: &JoinConstraint| matches!(c, JoinConstraint::On(Expr::Value(v)) if v.value == datafusion::sql::sqlparser::ast::Value::Boolean(true));
+        let left = match &first.join_operator {
+            JoinOperator::CrossJoin(_) => false,
+            JoinOperator::Join(c) | JoinOperator::Inner(c) if on_true(c) => false,
+            JoinOperator::Left(c) | JoinOperator::LeftOuter(c) if on_true(c) => true,
+            _ => continue,
+        };
         let Some((list, alias, json)) = unnest_call(&first.relation) else { continue };
+        let list = if left && !json { with_a_null_for_none(list)? } else { list };
         let (column, alias) = names(alias, json, &first.relation);
         let base = relation_name(&from.relation)?;
         from.relation = unnested(from.relation.clone(), &base, list, column.clone())?;
@@ -270,6 +279,13 @@ fn one_lateral_unnest(select: &mut Select) -> Option<Rename> {
         return Some(Rename { alias, relation: base.value, row: json.then_some(column) });
     }
     None
+}
+
+/// `CASE WHEN len(list) > 0 THEN list ELSE [NULL] END`: a list that unnests to one NULL where it
+/// has no element.
+fn with_a_null_for_none(list: Expr) -> Option<Expr> {
+    let text = format!("CASE WHEN len({list}) > 0 THEN {list} ELSE [NULL] END");
+    Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
 }
 
 /// The unnest's column and the alias its references are qualified with (json_each's rows: a
@@ -335,6 +351,10 @@ mod tests {
         assert_eq!(
             rewritten("SELECT g FROM userList CROSS JOIN unnest(group_ids) AS g"),
             "SELECT g FROM (SELECT userList.*, unnest(group_ids) AS g FROM userList) AS userList"
+        );
+        assert_eq!(
+            rewritten("SELECT r, a.value FROM t LEFT JOIN UNNEST(t.l) AS a(value) ON TRUE"),
+            "SELECT r, t.value FROM (SELECT t.*, unnest(CASE WHEN len(t.l) > 0 THEN t.l ELSE [NULL] END) AS value FROM t) AS t"
         );
         // A list of constants is DataFusion's own unnest.
         assert_eq!(rewritten("SELECT * FROM userList, unnest([1, 2])"), "SELECT * FROM userList, unnest([1, 2])");
