@@ -3,7 +3,7 @@
 //! `list_concat` does), `l + m` of two lists concatenates them, and an INTERVAL (or a timestamp
 //! difference) times or divided by a number is an INTERVAL, an integer in AND or OR is a truth
 //! value, text compared with a BOOLEAN is read as one and a BOOLEAN compared with a number as
-//! one. An expression planner, since each
+//! one, and lists and structs are ordered with the NULLs inside them last. An expression planner, since each
 //! operator's meaning depends on its operands' types, which the planner needs while planning.
 
 use std::sync::Arc;
@@ -77,9 +77,42 @@ impl ExprPlanner for DuckDbOperators {
                 let number = |e: Expr, t: &DataType| if *t == DataType::Boolean { cast(e, DataType::Int64) } else { e };
                 Ok(PlannerResult::Original(RawBinaryExpr { op, left: number(left, &l), right: number(right, &r) }))
             }
+            // DuckDB orders lists and structs with a NULL inside as if it were the largest value
+            // (`{'a': NULL} > {'a': 1}`), where Arrow's comparison puts it first: both sides are
+            // compared by their sort keys, which order them as DuckDB does.
+            BinaryOperator::Lt | BinaryOperator::LtEq | BinaryOperator::Gt | BinaryOperator::GtEq
+                if is_nested(&l) && is_nested(&r) =>
+            {
+                let Some(common) = datafusion::logical_expr::type_coercion::binary::comparison_coercion(&l, &r) else {
+                    return Ok(PlannerResult::Original(RawBinaryExpr { op, left, right }));
+                };
+                let (left, right) = (cast(left, common.clone()), cast(right, common));
+                Ok(PlannerResult::Planned(by_sort_keys(left, &op, right)?))
+            }
             _ => Ok(PlannerResult::Original(RawBinaryExpr { op, left, right })),
         }
     }
+}
+
+fn is_nested(t: &DataType) -> bool {
+    is_list(t) || matches!(t, DataType::Struct(_))
+}
+
+/// `left op right` over their sort keys; NULL where either side is.
+fn by_sort_keys(left: Expr, op: &BinaryOperator, right: Expr) -> Result<Expr> {
+    let key = |e: Expr| {
+        let udf = crate::engine::compat::functions::generic::sort_keys::functions().remove(0);
+        Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(udf), vec![e, lit("ASC NULLS LAST")]))
+    };
+    let either_null = left.clone().is_null().or(right.clone().is_null());
+    let (l, r) = (key(left), key(right));
+    let compared = match op {
+        BinaryOperator::Lt => l.lt(r),
+        BinaryOperator::LtEq => l.lt_eq(r),
+        BinaryOperator::Gt => l.gt(r),
+        _ => l.gt_eq(r),
+    };
+    when(either_null, lit(ScalarValue::Boolean(None))).otherwise(compared)
 }
 
 fn is_text(t: &DataType) -> bool {
