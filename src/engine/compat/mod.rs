@@ -168,6 +168,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     rewrite::subqueries::outside_filters(statement);
     rewrite::ordered_by_subqueries::sorted_apart(statement);
     rewrite::domain_subqueries::decorrelated(statement);
+    rewrite::ordered_sources::kept(statement);
     // Before the JSON arrows are rewritten: those that are lambdas become lambdas.
     let _ = crate::engine::compat::ast::each_expr_mut(statement, |expr: &mut Expr| {
         rewrite::array_subqueries::as_aggregate(expr);

@@ -1,0 +1,169 @@
+//! DuckDB keeps the order of the subquery or CTE a query reads: `WITH x AS (SELECT ... ORDER BY
+//! created_at DESC) SELECT * FROM x LIMIT 3` gives the three latest rows. DataFusion drops a sort
+//! that nothing above it asks for, so that query would give any three. A query that reads one
+//! ordered subquery or CTE (no join, no grouping, no order of its own) is therefore sorted by the
+//! same keys: the subquery's columns they name, or (for a derived table) hidden columns it adds.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, GroupByExpr, Ident, OrderBy, OrderByExpr, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,
+    Value, VisitMut, VisitorMut,
+};
+
+use super::subqueries::aggregates;
+use crate::engine::compat::ast::hide_from_stars;
+
+pub(crate) fn kept(statement: &mut Statement) {
+    let _ = statement.visit(&mut Queries);
+}
+
+struct Queries;
+
+impl VisitorMut for Queries {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if query.order_by.is_none() {
+            let ctes: Vec<(String, Query)> = query
+                .with
+                .iter()
+                .flat_map(|w| w.cte_tables.iter().map(|c| (c.alias.name.value.to_lowercase(), (*c.query).clone())))
+                .collect();
+            query.order_by = outer_order(query, &ctes);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The order the query inherits from the one ordered source it reads, if it does.
+fn outer_order(query: &mut Query, ctes: &[(String, Query)]) -> Option<OrderBy> {
+    let SetExpr::Select(select) = query.body.as_mut() else { return None };
+    let plain = select.from.len() == 1
+        && select.from[0].joins.is_empty()
+        && select.distinct.is_none()
+        && select.having.is_none()
+        && matches!(&select.group_by, GroupByExpr::Expressions(keys, _) if keys.is_empty())
+        && !select.projection.iter().any(aggregates);
+    if !plain {
+        return None;
+    }
+    let (source, qualifier, derived) = match &mut select.from[0].relation {
+        TableFactor::Derived { lateral: false, subquery, alias, .. } => {
+            (subquery.as_mut(), alias.as_ref().map(|a| a.name.clone()), true)
+        }
+        TableFactor::Table { name, alias, args: None, .. } => {
+            let table = name.to_string().trim_matches('"').to_lowercase();
+            let (_, cte) = ctes.iter().find(|(n, _)| *n == table)?;
+            let qualifier = alias.as_ref().map_or_else(|| Ident::new(table.clone()), |a| a.name.clone());
+            // A CTE is read where it is defined; only the columns it already has can carry its order.
+            return order_by_columns(cte, Some(qualifier));
+        }
+        _ => return None,
+    };
+    if !derived {
+        return None;
+    }
+    if let Some(order) = order_by_columns(source, qualifier.clone()) {
+        return Some(order);
+    }
+    // Keys that are no column of the subquery: hidden columns it adds, left out of the stars.
+    let OrderByKind::Expressions(keys) = &source.order_by.as_ref()?.kind else { return None };
+    let keys = keys.clone();
+    let SetExpr::Select(inner) = source.body.as_mut() else { return None };
+    if inner.projection.is_empty() {
+        return None;
+    }
+    let hidden: Vec<String> = (1..=keys.len()).map(|i| format!("__source_order_{i}")).collect();
+    for (key, name) in keys.iter().zip(&hidden) {
+        inner.projection.push(SelectItem::ExprWithAlias { expr: key.expr.clone(), alias: Ident::new(name) });
+    }
+    let relation = qualifier.as_ref().map(|q| q.value.clone());
+    hide_from_stars(select, relation.as_deref(), &hidden);
+    let outer = keys
+        .iter()
+        .zip(&hidden)
+        .map(|(key, name)| OrderByExpr { expr: reference(qualifier.as_ref(), Ident::new(name)), ..key.clone() })
+        .collect();
+    Some(OrderBy { kind: OrderByKind::Expressions(outer), interpolate: None })
+}
+
+/// The source's order as keys over its output columns, if every key is one (by name or position).
+fn order_by_columns(source: &Query, qualifier: Option<Ident>) -> Option<OrderBy> {
+    let OrderByKind::Expressions(keys) = &source.order_by.as_ref()?.kind else { return None };
+    let SetExpr::Select(inner) = source.body.as_ref() else { return None };
+    // A FROM-first source without SELECT (`FROM t ORDER BY x`) has every column.
+    let star = inner.projection.is_empty()
+        || inner.projection.iter().any(|i| matches!(i, SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)));
+    let output = |name: &str| {
+        inner.projection.iter().any(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => alias.value.eq_ignore_ascii_case(name),
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value.eq_ignore_ascii_case(name),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
+                parts.last().is_some_and(|i| i.value.eq_ignore_ascii_case(name))
+            }
+            _ => false,
+        })
+    };
+    let mut outer = Vec::with_capacity(keys.len());
+    for key in keys {
+        // The column as the source names it (quoted or not, as written there).
+        let column = match &key.expr {
+            Expr::Identifier(i) if star || output(&i.value) => i.clone(),
+            Expr::CompoundIdentifier(parts) if star || parts.last().is_some_and(|i| output(&i.value)) => {
+                parts.last()?.clone()
+            }
+            Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => match inner.projection.get(n.parse::<usize>().ok()?.checked_sub(1)?)? {
+                    SelectItem::ExprWithAlias { alias, .. } => alias.clone(),
+                    SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.clone(),
+                    _ => return None,
+                },
+                _ => return None,
+            },
+            _ => return None,
+        };
+        outer.push(OrderByExpr { expr: reference(qualifier.as_ref(), column), ..key.clone() });
+    }
+    Some(OrderBy { kind: OrderByKind::Expressions(outer), interpolate: None })
+}
+
+fn reference(qualifier: Option<&Ident>, column: Ident) -> Expr {
+    match qualifier {
+        Some(q) => Expr::CompoundIdentifier(vec![q.clone(), column]),
+        None => Expr::Identifier(column),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+
+    fn rewritten(sql: &str) -> String {
+        let mut statement = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap().remove(0);
+        kept(&mut statement);
+        statement.to_string()
+    }
+
+    #[test]
+    fn a_query_keeps_the_order_of_its_source() {
+        assert_eq!(
+            rewritten("WITH x AS (SELECT email, t FROM u ORDER BY t DESC) SELECT * FROM x LIMIT 3"),
+            "WITH x AS (SELECT email, t FROM u ORDER BY t DESC) SELECT * FROM x ORDER BY x.t DESC LIMIT 3"
+        );
+        assert_eq!(
+            rewritten("SELECT e FROM (SELECT email AS e FROM u ORDER BY lower(t)) s"),
+            "SELECT e FROM (SELECT email AS e, lower(t) AS __source_order_1 FROM u ORDER BY lower(t)) s ORDER BY s.__source_order_1"
+        );
+        for kept_as_is in [
+            "SELECT count(*) FROM (SELECT * FROM u ORDER BY t) s",
+            "SELECT * FROM (SELECT * FROM u ORDER BY t) s ORDER BY e",
+            "SELECT * FROM (SELECT * FROM u ORDER BY t) s JOIN v ON true",
+            "SELECT * FROM (FROM u ORDER BY lower(t)) s",
+        ] {
+            assert_eq!(rewritten(kept_as_is), kept_as_is);
+        }
+    }
+}
