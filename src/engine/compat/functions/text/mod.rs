@@ -8,6 +8,7 @@ pub(crate) mod distances;
 mod format_specs;
 pub(crate) mod formatting;
 pub(crate) mod graphemes;
+mod nested_text_reader;
 pub(crate) mod nested_texts;
 pub(crate) mod number_text;
 pub(crate) mod string_split;
