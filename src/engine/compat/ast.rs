@@ -240,6 +240,19 @@ pub(crate) fn and(conditions: impl IntoIterator<Item = Expr>) -> Expr {
         .unwrap_or(Expr::value(Value::Boolean(true)))
 }
 
+/// The conjuncts of a condition (`a AND (b AND c)` is a, b and c).
+pub(crate) fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::BinaryOp { left, op: datafusion::sql::sqlparser::ast::BinaryOperator::And, right } => {
+            let mut all = conjuncts(left);
+            all.extend(conjuncts(right));
+            all
+        }
+        Expr::Nested(inner) => conjuncts(inner),
+        other => vec![other],
+    }
+}
+
 /// Columns a rewrite added left out of the SELECT's stars: of every star, or (`relation`) of the
 /// bare star and that relation's own.
 pub(crate) fn hide_from_stars(select: &mut Select, relation: Option<&str>, hidden: &[String]) {

@@ -23,7 +23,7 @@ use super::from_columns::relation_names;
 use super::join_conditions::{column, first_join, ident, side_probes, sides_columns};
 use super::selects::each_select;
 use crate::engine::compat::ast::call;
-use crate::engine::compat::ast::{and, hide_from_stars};
+use crate::engine::compat::ast::{and, conjuncts, hide_from_stars};
 use crate::engine::compat::parse::join_forms::ASOF_MARKER;
 use crate::error::{Error, Result};
 
@@ -32,17 +32,6 @@ const BEST: &str = "__pair_best";
 
 fn is_marker(e: &Expr) -> bool {
     matches!(e, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case(ASOF_MARKER))
-}
-
-fn conjuncts(e: &Expr) -> Vec<&Expr> {
-    match e {
-        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
-            let mut all = conjuncts(left);
-            all.extend(conjuncts(right));
-            all
-        }
-        other => vec![other],
-    }
 }
 
 fn asof_condition(join: &Join) -> Option<&Expr> {

@@ -53,29 +53,16 @@ impl ExprPlanner for DuckDbOperators {
                 let (left, right) = (truth(left, &l), truth(right, &r));
                 Ok(PlannerResult::Planned(if op == BinaryOperator::And { left.and(right) } else { left.or(right) }))
             }
-            // DuckDB compares a BOOLEAN with text as a BOOLEAN (`flag = 'true'`).
-            BinaryOperator::Eq
-            | BinaryOperator::NotEq
-            | BinaryOperator::Lt
-            | BinaryOperator::LtEq
-            | BinaryOperator::Gt
-            | BinaryOperator::GtEq
-                if (l == DataType::Boolean && is_text(&r)) || (is_text(&l) && r == DataType::Boolean) =>
-            {
-                let truth = |e: Expr, t: &DataType| if is_text(t) { cast(e, DataType::Boolean) } else { e };
-                Ok(PlannerResult::Original(RawBinaryExpr { op, left: truth(left, &l), right: truth(right, &r) }))
-            }
-            // ... and a BOOLEAN with a number as a number (true is 1: `true = 2` is false).
-            BinaryOperator::Eq
-            | BinaryOperator::NotEq
-            | BinaryOperator::Lt
-            | BinaryOperator::LtEq
-            | BinaryOperator::Gt
-            | BinaryOperator::GtEq
-                if (l == DataType::Boolean && r.is_numeric()) || (l.is_numeric() && r == DataType::Boolean) =>
-            {
-                let number = |e: Expr, t: &DataType| if *t == DataType::Boolean { cast(e, DataType::Int64) } else { e };
-                Ok(PlannerResult::Original(RawBinaryExpr { op, left: number(left, &l), right: number(right, &r) }))
+            // DuckDB compares a BOOLEAN with text as a BOOLEAN (`flag = 'true'`), and with a number
+            // as a number (true is 1: `true = 2` is false).
+            op if is_comparison(&op) && (booleans_with(&l, &r) || booleans_with(&r, &l)) => {
+                let adjusted = |e: Expr, t: &DataType, other: &DataType| match t {
+                    t if is_text(t) && *other == DataType::Boolean => cast(e, DataType::Boolean),
+                    DataType::Boolean if other.is_numeric() => cast(e, DataType::Int64),
+                    _ => e,
+                };
+                let (left, right) = (adjusted(left, &l, &r), adjusted(right, &r, &l));
+                Ok(PlannerResult::Original(RawBinaryExpr { op, left, right }))
             }
             // DuckDB orders lists and structs with a NULL inside as if it were the largest value
             // (`{'a': NULL} > {'a': 1}`), where Arrow's comparison puts it first: both sides are
@@ -113,6 +100,23 @@ fn by_sort_keys(left: Expr, op: &BinaryOperator, right: Expr) -> Result<Expr> {
         _ => l.gt_eq(r),
     };
     when(either_null, lit(ScalarValue::Boolean(None))).otherwise(compared)
+}
+
+fn is_comparison(op: &BinaryOperator) -> bool {
+    matches!(
+        op,
+        BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
+    )
+}
+
+/// A BOOLEAN on one side, text or a number on the other.
+fn booleans_with(one: &DataType, other: &DataType) -> bool {
+    *one == DataType::Boolean && (is_text(other) || other.is_numeric())
 }
 
 fn is_text(t: &DataType) -> bool {

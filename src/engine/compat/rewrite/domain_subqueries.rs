@@ -21,7 +21,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 use super::correlation::{Side, relation_name, relation_names, side};
 use super::subqueries::aggregates;
-use crate::engine::compat::ast::{each_expr, each_expr_mut, for_each_select};
+use crate::engine::compat::ast::{conjuncts, each_expr, each_expr_mut, for_each_select};
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
 pub(crate) fn decorrelated(statement: &mut Statement) {
@@ -178,18 +178,6 @@ fn over_domain(query: &Query, outer_from: &[TableWithJoins]) -> Option<Expr> {
         joined_back.join(" AND ")
     );
     Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
-}
-
-fn conjuncts(e: &Expr) -> Vec<&Expr> {
-    match e {
-        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
-            let mut all = conjuncts(left);
-            all.extend(conjuncts(right));
-            all
-        }
-        Expr::Nested(inner) => conjuncts(inner),
-        other => vec![other],
-    }
 }
 
 /// The FROM items of a FROM clause, joined or not; none when one is LATERAL (it reads others).
