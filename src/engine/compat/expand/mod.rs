@@ -9,6 +9,7 @@ pub(crate) mod asof_joins;
 mod column_predicates;
 mod from_columns;
 pub(crate) mod join_conditions;
+mod limit_subqueries;
 pub(crate) mod pivot_clauses;
 pub(crate) mod pivot_statements;
 pub(crate) mod pivots;
@@ -39,6 +40,7 @@ enum Kind {
     JoinCondition,
     AsofJoin,
     Unpivot,
+    LimitSubquery,
     /// Whether the last plan probe is the PIVOT's source (for its implicit GROUP BY).
     Pivot {
         source_planned: bool,
@@ -47,7 +49,7 @@ enum Kind {
 
 /// The statement's next expansion, if it needs one: a POSITIONAL JOIN, `COLUMNS(...)`, then stars with
 /// options (both write stars out), then a join condition with a subquery, then an ASOF join, then
-/// UNPIVOT, then PIVOT.
+/// a LIMIT subquery, then UNPIVOT, then PIVOT.
 pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     let statement = explained(statement);
     // First: the other probes cannot plan the form it is written in.
@@ -65,6 +67,9 @@ pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     }
     if let Some(plans) = asof_joins::asof_probes(statement) {
         return Some(Expansion { kind: Kind::AsofJoin, plans, runs: Vec::new() });
+    }
+    if let Some(probe) = limit_subqueries::limit_probe(statement) {
+        return Some(Expansion { kind: Kind::LimitSubquery, plans: Vec::new(), runs: vec![probe] });
     }
     if let Some(probe) = unpivots::unpivot_probe(statement) {
         return Some(Expansion { kind: Kind::Unpivot, plans: vec![probe], runs: Vec::new() });
@@ -99,6 +104,7 @@ pub(crate) fn expand(
             _ => Err(crate::error::Error::Query("an ASOF JOIN could not be rewritten".into())),
         },
         Kind::Unpivot => unpivots::expand_unpivot(statement, planned.first().map_or(&[][..], Vec::as_slice)),
+        Kind::LimitSubquery => limit_subqueries::expand_limit(statement, texts.first().map_or(&[][..], Vec::as_slice)),
         Kind::Pivot { source_planned } => {
             let columns = if source_planned { planned.first().map(names).unwrap_or_default() } else { Vec::new() };
             pivots::expand_pivot(statement, texts, &columns, is_aggregate)

@@ -1,0 +1,101 @@
+//! `LIMIT (SELECT k FROM t)` (and OFFSET): DuckDB computes the subquery first and limits by its
+//! value, where DataFusion takes only constants. The subquery is run as a probe and its value
+//! written in its place (no row or a NULL is no limit; a fraction counts its whole part, as
+//! `LIMIT 2.5` keeps two rows).
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, LimitClause, Query, Statement, Value, Visit, VisitMut, Visitor, VisitorMut,
+};
+
+use crate::error::{Error, Result};
+
+/// The first LIMIT or OFFSET subquery of the statement, as a statement to run.
+pub(crate) fn limit_probe(statement: &Statement) -> Option<Statement> {
+    struct First(Option<Query>);
+    impl Visitor for First {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+            if let Some(Expr::Subquery(subquery)) = bounds(query).into_iter().flatten().next() {
+                self.0 = Some((**subquery).clone());
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut first = First(None);
+    let _ = statement.visit(&mut first);
+    let mut probe = first.0?;
+    // It may read the statement's CTEs.
+    if probe.with.is_none()
+        && let Statement::Query(query) = statement
+    {
+        probe.with = query.with.clone();
+    }
+    Some(Statement::Query(Box::new(probe)))
+}
+
+/// The LIMIT and OFFSET expressions of a query that are subqueries.
+fn bounds(query: &Query) -> [Option<&Expr>; 2] {
+    let subquery = |e: &Expr| matches!(e, Expr::Subquery(_));
+    match &query.limit_clause {
+        Some(LimitClause::LimitOffset { limit, offset, .. }) => {
+            [limit.as_ref().filter(|e| subquery(e)), offset.as_ref().map(|o| &o.value).filter(|e| subquery(e))]
+        }
+        _ => [None, None],
+    }
+}
+
+/// The statement with its first LIMIT or OFFSET subquery replaced by the value it gave.
+pub(crate) fn expand_limit(statement: &mut Statement, texts: &[String]) -> Result<()> {
+    let value = match texts.first() {
+        None => None,
+        Some(text) => match text.trim().parse::<f64>() {
+            Ok(n) if n >= 0.0 && n.is_finite() => Some(n.trunc() as u64),
+            _ => {
+                return Err(Error::Query(format!(
+                    "the LIMIT or OFFSET subquery gave '{text}', not a count of rows: make it give a whole number"
+                )));
+            }
+        },
+    };
+    struct Replace(Option<u64>);
+    impl VisitorMut for Replace {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            let Some(LimitClause::LimitOffset { limit, offset, .. }) = &mut query.limit_clause else {
+                return ControlFlow::Continue(());
+            };
+            let number = |n: Option<u64>| n.map(|n| Expr::value(Value::Number(n.to_string(), false)));
+            if matches!(limit, Some(Expr::Subquery(_))) {
+                *limit = number(self.0);
+                return ControlFlow::Break(());
+            }
+            if let Some(o) = offset.as_mut().filter(|o| matches!(o.value, Expr::Subquery(_))) {
+                o.value = number(self.0).unwrap_or_else(|| Expr::value(Value::Number("0".into(), false)));
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = statement.visit(&mut Replace(value));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+
+    #[test]
+    fn a_limit_subquery_is_run_first_and_its_value_written_in() {
+        let mut statement =
+            Parser::parse_sql(&DuckDbCompatDialect, "SELECT * FROM t LIMIT (SELECT k FROM u)").unwrap().remove(0);
+        assert_eq!(limit_probe(&statement).unwrap().to_string(), "SELECT k FROM u");
+        expand_limit(&mut statement, &["2.5".to_string()]).unwrap();
+        assert_eq!(statement.to_string(), "SELECT * FROM t LIMIT 2");
+        assert!(expand_limit(&mut statement.clone(), &["many".to_string()]).is_err());
+    }
+}
