@@ -90,8 +90,23 @@ fn outer_order(query: &mut Query, ctes: &[(String, Query)]) -> Option<OrderBy> {
 
 /// The source's order as keys over its output columns, if every key is one (by name or position).
 fn order_by_columns(source: &Query, qualifier: Option<Ident>) -> Option<OrderBy> {
-    let OrderByKind::Expressions(keys) = &source.order_by.as_ref()?.kind else { return None };
     let SetExpr::Select(inner) = source.body.as_ref() else { return None };
+    let keys = match &source.order_by.as_ref()?.kind {
+        OrderByKind::Expressions(keys) => keys.clone(),
+        // ORDER BY ALL: every column, in order, when the select list names each.
+        OrderByKind::All(options) => inner
+            .projection
+            .iter()
+            .map(|item| {
+                let name = match item {
+                    SelectItem::ExprWithAlias { alias, .. } => alias.clone(),
+                    SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.clone(),
+                    _ => return None,
+                };
+                Some(OrderByExpr { expr: Expr::Identifier(name), options: *options, with_fill: None })
+            })
+            .collect::<Option<Vec<_>>>()?,
+    };
     // A FROM-first source without SELECT (`FROM t ORDER BY x`) has every column.
     let star = inner.projection.is_empty()
         || inner.projection.iter().any(|i| matches!(i, SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)));
@@ -106,7 +121,7 @@ fn order_by_columns(source: &Query, qualifier: Option<Ident>) -> Option<OrderBy>
         })
     };
     let mut outer = Vec::with_capacity(keys.len());
-    for key in keys {
+    for key in &keys {
         // The column as the source names it (quoted or not, as written there).
         let column = match &key.expr {
             Expr::Identifier(i) if star || output(&i.value) => i.clone(),
@@ -156,6 +171,12 @@ mod tests {
         assert_eq!(
             rewritten("SELECT e FROM (SELECT email AS e FROM u ORDER BY lower(t)) s"),
             "SELECT e FROM (SELECT email AS e, lower(t) AS __source_order_1 FROM u ORDER BY lower(t)) s ORDER BY s.__source_order_1"
+        );
+        assert_eq!(
+            rewritten(
+                "WITH c AS (SELECT a, count(*) AS n FROM u GROUP BY a ORDER BY ALL DESC) SELECT * FROM c LIMIT 2"
+            ),
+            "WITH c AS (SELECT a, count(*) AS n FROM u GROUP BY a ORDER BY ALL DESC) SELECT * FROM c ORDER BY c.a DESC, c.n DESC LIMIT 2"
         );
         for kept_as_is in [
             "SELECT count(*) FROM (SELECT * FROM u ORDER BY t) s",

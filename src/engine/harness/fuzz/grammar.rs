@@ -268,7 +268,10 @@ impl Generator {
 
     fn joined(&mut self) -> Query {
         let condition = self.expr(&API_USAGE, Ty::Bool, 1);
-        let sql = match self.rng.random_range(0..6) {
+        let sql = match self.rng.random_range(0..8) {
+            // A lateral unnest kept for users without groups; a join named by its type.
+            6 => "SELECT l.email, g.gid FROM userList l LEFT JOIN UNNEST(l.group_ids) AS g(gid) ON TRUE".to_string(),
+            7 => format!("SELECT l.email FROM userList l JOIN BY (TYPE semi) apiUsage u ON u.user_id = l.user_id AND {condition}"),
             0 => format!("SELECT l.role, u.metric, count(*) AS n FROM userList l JOIN apiUsage u ON u.user_id = l.user_id WHERE {condition} GROUP BY ALL"),
             1 => format!("SELECT l.email, sum(u.amount) AS total FROM userList l LEFT JOIN apiUsage u ON u.user_id = l.user_id AND {condition} GROUP BY l.email"),
             2 => "SELECT user_id, l.role, count(*) AS n FROM userList l JOIN apiUsage u USING (user_id) GROUP BY ALL".to_string(),
@@ -282,7 +285,12 @@ impl Generator {
     fn cte(&mut self, table: &Table) -> Query {
         let inner = self.grouped(table).sql;
         let inner = inner.split(" ORDER BY ").next().unwrap_or(&inner).to_string();
-        let sql = format!("WITH c AS ({inner}) SELECT * FROM c WHERE {} IS NOT NULL", self.alias(0));
+        // Or the first rows of the CTE in its own order (ORDER BY ALL: ties are identical rows).
+        let sql = if self.rng.random_bool(0.3) {
+            format!("WITH c AS ({inner} ORDER BY ALL DESC) SELECT * FROM c LIMIT {}", self.rng.random_range(1..4))
+        } else {
+            format!("WITH c AS ({inner}) SELECT * FROM c WHERE {} IS NOT NULL", self.alias(0))
+        };
         Query { sql, ordered: false }
     }
 
