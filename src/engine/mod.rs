@@ -13,6 +13,7 @@ mod known_files;
 
 pub(crate) use known_files::check_cache_path;
 mod listing;
+mod nested_order;
 mod shredded;
 mod sort_keys;
 mod union_order;
@@ -158,6 +159,7 @@ impl Engine {
         }
         // After the shredded columns: a JSON key read from one is a column already.
         ctx.add_analyzer_rule(Arc::new(correlated_keys::CorrelatedKeysAsColumns));
+        ctx.add_analyzer_rule(Arc::new(nested_order::NestedOrderAsDuckDb));
         Ok(Engine { ctx, _lease: lease, held_types: std::sync::Mutex::new(None) })
     }
 

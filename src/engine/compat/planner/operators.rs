@@ -88,7 +88,7 @@ fn is_nested(t: &DataType) -> bool {
 /// `left op right` over their sort keys; NULL where either side is.
 fn by_sort_keys(left: Expr, op: &BinaryOperator, right: Expr) -> Result<Expr> {
     let key = |e: Expr| {
-        let udf = crate::engine::compat::functions::generic::sort_keys::functions().remove(0);
+        let udf = crate::engine::compat::functions::generic::sort_keys::sort_key_udf();
         Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(udf), vec![e, lit("ASC NULLS LAST")]))
     };
     let either_null = left.clone().is_null().or(right.clone().is_null());

@@ -16,13 +16,18 @@ use datafusion::logical_expr::ScalarUDF;
 use crate::engine::compat::functions::common::{row_udf, texts};
 
 pub(crate) fn functions() -> Vec<ScalarUDF> {
-    vec![row_udf(
+    vec![sort_key_udf()]
+}
+
+/// `create_sort_key`, for the rewrites that order nested values as DuckDB does.
+pub(crate) fn sort_key_udf() -> ScalarUDF {
+    row_udf(
         "create_sort_key",
         "values each followed by its order: create_sort_key(x, 'ASC NULLS LAST', ...)",
         2..=usize::MAX,
         |_| Ok(DataType::Binary),
         sort_keys,
-    )]
+    )
 }
 
 /// DuckDB's modifier text (`'DESC NULLS LAST'`, `'asc nulls first'`) as sort options; like
