@@ -21,7 +21,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 23] = [
+const PASSES: [(Pass, bool); 24] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -42,6 +42,7 @@ const PASSES: [(Pass, bool); 23] = [
     (star_forms::star_patterns, false),
     (syntax_forms::from_first_clauses, false),
     (syntax_forms::table_queries, false),
+    (syntax_forms::extract_parts, false),
     (star_forms::qualified_renames, false),
     // After the others: it parses the CTE's query, which they prepare.
     (recursive_keys::keyed_recursions, false),

@@ -154,6 +154,22 @@ pub(crate) fn materialized_hints(sql: &str, tokens: &[TokenWithSpan]) -> Result<
     Ok(edits)
 }
 
+/// `EXTRACT(YEARWEEK FROM t)`, a part the parser does not take, as DuckDB's `yearweek(t)`.
+pub(crate) fn extract_parts(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
+    if !sql.to_ascii_lowercase().contains("yearweek") {
+        return Ok(Vec::new());
+    }
+    let offset = offsets(sql);
+    let mut edits = Vec::new();
+    for i in 0..tokens.len().saturating_sub(3) {
+        let extract = is_word(tokens, i, "extract") && tokens[i + 1].token == Token::LParen;
+        if extract && is_word(tokens, i + 2, "yearweek") && is_word(tokens, i + 3, "from") {
+            edits.push((offset(tokens[i].span.start), offset(tokens[i + 3].span.end), "yearweek(".to_string()));
+        }
+    }
+    Ok(edits)
+}
+
 /// `TABLE t` as a query (`TABLE t ORDER BY x`, `... UNION TABLE t`), written `SELECT * FROM t`,
 /// which the parser takes with the clauses after it.
 pub(crate) fn table_queries(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
@@ -270,6 +286,11 @@ mod tests {
             prepared("WITH a AS MATERIALIZED (SELECT 1), b AS NOT MATERIALIZED (SELECT 2) SELECT 1 AS materialized"),
             "WITH a AS  (SELECT 1), b AS  (SELECT 2) SELECT 1 AS materialized"
         );
+    }
+
+    #[test]
+    fn extracted_year_weeks_are_yearweek_calls() {
+        assert_eq!(prepared("SELECT EXTRACT(YEARWEEK FROM d) FROM t"), "SELECT yearweek( d) FROM t");
     }
 
     #[test]
