@@ -1,6 +1,7 @@
 //! DuckDB's lateral `unnest` in FROM: `FROM userList u, unnest(u.group_ids) AS t(gid)` (or
 //! `CROSS JOIN unnest(...)`, `LATERAL unnest(...)`, `[LEFT] JOIN unnest(...) ON TRUE`) is a row of
-//! `u` per element of its list (with LEFT, one with a NULL element for an empty list).
+//! `u` per element of its list (with LEFT, one with a NULL element for an empty list); an inner
+//! `JOIN ... ON cond` filters those rows, and `LATERAL (SELECT unnest(l))` is the same unnest.
 //! DataFusion has no lateral table functions, so the pair becomes one derived table that
 //! unnests in its projection: `(SELECT u.*, unnest(u.group_ids) AS gid FROM userList u) AS u`,
 //! and `t.gid` is read as `u.gid`. (`unnest(l) AS t` names the column `t`, a bare `unnest(l)`
@@ -224,6 +225,22 @@ fn unnest_call(factor: &TableFactor) -> Option<(Expr, Option<&TableAlias>, bool)
         TableFactor::Function { name, args, alias, with_ordinality: false, .. } if is_unnest(name) => {
             (only(args)?, alias.as_ref())
         }
+        // `LATERAL (SELECT unnest(t.l)) u(x)`: the same unnest.
+        TableFactor::Derived { lateral: true, subquery, alias, .. } => {
+            let SetExpr::Select(select) = subquery.body.as_ref() else { return None };
+            let plain = select.from.is_empty() && select.selection.is_none() && subquery.order_by.is_none();
+            let [
+                SelectItem::UnnamedExpr(Expr::Function(f)) | SelectItem::ExprWithAlias { expr: Expr::Function(f), .. },
+            ] = select.projection.as_slice()
+            else {
+                return None;
+            };
+            let FunctionArguments::List(args) = &f.args else { return None };
+            if !plain || !is_unnest(&f.name) {
+                return None;
+            }
+            (only(&args.args)?, alias.as_ref())
+        }
         _ => return None,
     };
     // A list of constants needs no row beside it: DataFusion unnests it as it is.
@@ -264,10 +281,14 @@ fn one_lateral_unnest(select: &mut Select) -> Option<Rename> {
     for from in &mut select.from {
         let Some(first) = from.joins.first() else { continue };
         let on_true = |c: &JoinConstraint| matches!(c, JoinConstraint::On(Expr::Value(v)) if v.value == datafusion::sql::sqlparser::ast::Value::Boolean(true));
-        let left = match &first.join_operator {
-            JoinOperator::CrossJoin(_) => false,
-            JoinOperator::Join(c) | JoinOperator::Inner(c) if on_true(c) => false,
-            JoinOperator::Left(c) | JoinOperator::LeftOuter(c) if on_true(c) => true,
+        // An inner join's condition filters the unnested rows: it moves to the WHERE.
+        let (left, condition) = match &first.join_operator {
+            JoinOperator::CrossJoin(_) => (false, None),
+            JoinOperator::Join(c) | JoinOperator::Inner(c) if on_true(c) => (false, None),
+            JoinOperator::Join(JoinConstraint::On(c)) | JoinOperator::Inner(JoinConstraint::On(c)) => {
+                (false, Some(c.clone()))
+            }
+            JoinOperator::Left(c) | JoinOperator::LeftOuter(c) if on_true(c) => (true, None),
             _ => continue,
         };
         let Some((list, alias, json)) = unnest_call(&first.relation) else { continue };
@@ -276,6 +297,14 @@ fn one_lateral_unnest(select: &mut Select) -> Option<Rename> {
         let base = relation_name(&from.relation)?;
         from.relation = unnested(from.relation.clone(), &base, list, column.clone())?;
         from.joins.remove(0);
+        if let Some(condition) = condition {
+            let kept = select.selection.take();
+            let condition = match condition {
+                nested @ Expr::Nested(_) => nested,
+                other => Expr::Nested(Box::new(other)),
+            };
+            select.selection = Some(crate::engine::compat::ast::and(kept.into_iter().chain([condition])));
+        }
         return Some(Rename { alias, relation: base.value, row: json.then_some(column) });
     }
     None
@@ -351,6 +380,10 @@ mod tests {
         assert_eq!(
             rewritten("SELECT g FROM userList CROSS JOIN unnest(group_ids) AS g"),
             "SELECT g FROM (SELECT userList.*, unnest(group_ids) AS g FROM userList) AS userList"
+        );
+        assert_eq!(
+            rewritten("SELECT * FROM t JOIN LATERAL (SELECT UNNEST(t.arr)) u(b) ON (i < b)"),
+            "SELECT * FROM (SELECT t.*, unnest(t.arr) AS b FROM t) AS t WHERE (i < b)"
         );
         assert_eq!(
             rewritten("SELECT r, a.value FROM t LEFT JOIN UNNEST(t.l) AS a(value) ON TRUE"),
