@@ -2,7 +2,8 @@
 //! `ORDER BY s DESC` puts `{'a': NULL}` before `{'a': 2}`; Arrow's sort places nested NULLs where
 //! it places NULL values (last for `DESC NULLS LAST`). Where the two differ the key is sorted by
 //! its DuckDB-ordered sort key (`create_sort_key(s, 'DESC NULLS LAST')`, ascending), which places
-//! both as DuckDB does.
+//! both as DuckDB does. `max(s)` and `min(s)` of a list or struct are the first value in that
+//! order (`first_value(s ORDER BY key DESC) FILTER (WHERE s IS NOT NULL)`), for the same reason.
 
 use std::sync::Arc;
 
@@ -10,8 +11,8 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
 use datafusion::error::Result;
-use datafusion::logical_expr::expr::{ScalarFunction, Sort};
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, lit};
+use datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction, Sort};
+use datafusion::logical_expr::{Aggregate, Expr, ExprSchemable, LogicalPlan, lit};
 use datafusion::optimizer::AnalyzerRule;
 
 #[derive(Debug)]
@@ -27,12 +28,14 @@ impl AnalyzerRule for NestedOrderAsDuckDb {
 }
 
 fn duckdb_order(node: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+    if let LogicalPlan::Aggregate(aggregate) = node {
+        return nested_extremes(aggregate);
+    }
     let LogicalPlan::Sort(mut sort) = node else { return Ok(Transformed::no(node)) };
     let schema = sort.input.schema().clone();
     let mut changed = false;
     for key in &mut sort.expr {
-        let nested =
-            matches!(key.expr.get_type(&schema), Ok(DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_)));
+        let nested = key.expr.get_type(&schema).is_ok_and(|t| is_nested(&t));
         // Arrow puts nested NULLs where NULL values go; DuckDB puts them last ascending, first
         // descending.
         if nested && key.nulls_first == key.asc {
@@ -50,4 +53,60 @@ fn duckdb_order(node: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
     }
     let node = LogicalPlan::Sort(sort);
     Ok(if changed { Transformed::yes(node) } else { Transformed::no(node) })
+}
+
+fn is_nested(t: &DataType) -> bool {
+    matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_))
+}
+
+/// `x`'s DuckDB-ordered sort key under `modifier` (`'DESC NULLS LAST'`).
+fn sort_key(x: Expr, modifier: &str) -> Expr {
+    let udf = crate::engine::compat::sort_key_function();
+    Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(udf), vec![x, lit(modifier.to_string())]))
+}
+
+/// An aggregation's `max` and `min` of lists and structs as the first value in DuckDB's order,
+/// under the names they had.
+fn nested_extremes(aggregate: Aggregate) -> Result<Transformed<LogicalPlan>> {
+    let schema = aggregate.input.schema().clone();
+    let mut changed = false;
+    let mut exprs = Vec::with_capacity(aggregate.aggr_expr.len());
+    for expr in &aggregate.aggr_expr {
+        let Expr::AggregateFunction(f) = expr else {
+            exprs.push(expr.clone());
+            continue;
+        };
+        let largest = match f.func.name() {
+            "max" => true,
+            "min" => false,
+            _ => {
+                exprs.push(expr.clone());
+                continue;
+            }
+        };
+        let [x] = f.params.args.as_slice() else {
+            exprs.push(expr.clone());
+            continue;
+        };
+        if !x.get_type(&schema).is_ok_and(|t| is_nested(&t)) || f.params.filter.is_some() {
+            exprs.push(expr.clone());
+            continue;
+        }
+        let key = Sort { expr: sort_key(x.clone(), "ASC NULLS LAST"), asc: !largest, nulls_first: false };
+        let first = AggregateFunction::new_udf(
+            datafusion::functions_aggregate::first_last::first_value_udaf(),
+            vec![x.clone()],
+            false,
+            Some(Box::new(x.clone().is_not_null())),
+            vec![key],
+            None,
+        );
+        exprs.push(Expr::AggregateFunction(first).alias(expr.schema_name().to_string()));
+        changed = true;
+    }
+    if !changed {
+        return Ok(Transformed::no(LogicalPlan::Aggregate(aggregate)));
+    }
+    let rebuilt = Aggregate::try_new(aggregate.input, aggregate.group_expr, exprs)?;
+    Ok(Transformed::yes(LogicalPlan::Aggregate(rebuilt)))
 }
