@@ -28,6 +28,19 @@ pub(super) fn pads(name: &str, f: &Function) -> Result<Option<Expr>> {
 /// (DataFusion would read `(?)`, which is no regex).
 pub(super) fn regex_options(name: &str, f: &Function) -> Result<Option<Expr>> {
     let Some(args) = plain_args(f) else { return Ok(None) };
+    // `regexp_matches(x, '.*')` matches any text and is NULL for a NULL: DataFusion's simplifier
+    // reads it as `x IS NOT NULL`, false for a NULL, so it is written so that NULL stays NULL.
+    if let [value, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(pattern), .. })] = args.as_slice()
+        && pattern == ".*"
+        && name != "regexp_replace"
+    {
+        let any = Expr::IsNotNull(Box::new(value.clone()));
+        return Ok(Some(Expr::Nested(Box::new(Expr::BinaryOp {
+            left: Box::new(any),
+            op: datafusion::sql::sqlparser::ast::BinaryOperator::Or,
+            right: Box::new(Expr::value(Value::Null)),
+        }))));
+    }
     if args.len() < 3 || (name == "regexp_replace" && args.len() == 3) {
         return Ok(None);
     }
