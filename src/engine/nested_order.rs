@@ -5,15 +5,14 @@
 //! both as DuckDB does. `max(s)` and `min(s)` of a list or struct are the first value in that
 //! order (`first_value(s ORDER BY key DESC) FILTER (WHERE s IS NOT NULL)`), for the same reason.
 
-use std::sync::Arc;
-
-use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
 use datafusion::error::Result;
-use datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction, Sort};
-use datafusion::logical_expr::{Aggregate, Expr, ExprSchemable, LogicalPlan, lit};
+use datafusion::logical_expr::expr::{AggregateFunction, Sort};
+use datafusion::logical_expr::{Aggregate, Expr, ExprSchemable, LogicalPlan};
 use datafusion::optimizer::AnalyzerRule;
+
+use crate::engine::compat::{is_nested, sort_key_of};
 
 #[derive(Debug)]
 pub(super) struct NestedOrderAsDuckDb;
@@ -44,25 +43,12 @@ fn duckdb_order(node: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
                 if key.asc { "ASC" } else { "DESC" },
                 if key.nulls_first { "FIRST" } else { "LAST" }
             );
-            let udf = crate::engine::compat::sort_key_function();
-            let keyed =
-                Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(udf), vec![key.expr.clone(), lit(modifier)]));
-            *key = Sort { expr: keyed, asc: true, nulls_first: false };
+            *key = Sort { expr: sort_key_of(key.expr.clone(), &modifier), asc: true, nulls_first: false };
             changed = true;
         }
     }
     let node = LogicalPlan::Sort(sort);
     Ok(if changed { Transformed::yes(node) } else { Transformed::no(node) })
-}
-
-fn is_nested(t: &DataType) -> bool {
-    matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_))
-}
-
-/// `x`'s DuckDB-ordered sort key under `modifier` (`'DESC NULLS LAST'`).
-fn sort_key(x: Expr, modifier: &str) -> Expr {
-    let udf = crate::engine::compat::sort_key_function();
-    Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(udf), vec![x, lit(modifier.to_string())]))
 }
 
 /// An aggregation's `max` and `min` of lists and structs as the first value in DuckDB's order,
@@ -92,7 +78,7 @@ fn nested_extremes(aggregate: Aggregate) -> Result<Transformed<LogicalPlan>> {
             exprs.push(expr.clone());
             continue;
         }
-        let key = Sort { expr: sort_key(x.clone(), "ASC NULLS LAST"), asc: !largest, nulls_first: false };
+        let key = Sort { expr: sort_key_of(x.clone(), "ASC NULLS LAST"), asc: !largest, nulls_first: false };
         let first = AggregateFunction::new_udf(
             datafusion::functions_aggregate::first_last::first_value_udaf(),
             vec![x.clone()],

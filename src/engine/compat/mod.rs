@@ -33,7 +33,7 @@ use parse::tokens::Text;
 
 pub(crate) use expand::aliases::expand_alias;
 pub(crate) use expand::{expand, next as next_expansion};
-pub(crate) use functions::generic::sort_keys::sort_key_udf as sort_key_function;
+pub(crate) use functions::generic::sort_keys::{is_nested, sort_key_of};
 pub(crate) use rewrite::duplicate_names::{duplicated_name, renumber};
 pub(crate) use rewrite::names::{order_by_positions, ordered_by_all, spell_as, unordered, written_aliases};
 pub(crate) use rewrite::refusals::{closest, explained};

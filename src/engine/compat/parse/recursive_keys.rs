@@ -42,7 +42,8 @@ pub(crate) fn keyed_recursions(sql: &str, tokens: &[TokenWithSpan]) -> Result<Ve
             let names: Vec<String> = tokens[open + 1..i - 1]
                 .iter()
                 .filter_map(|t| match &t.token {
-                    Token::Word(w) => Some(w.value.clone()),
+                    // As written (quoted or not), to be written again.
+                    Token::Word(w) => Some(w.to_string()),
                     _ => None,
                 })
                 .collect();
@@ -58,6 +59,9 @@ pub(crate) fn keyed_recursions(sql: &str, tokens: &[TokenWithSpan]) -> Result<Ve
             return Err(refused("write name(columns) USING KEY (key) AS (query)"));
         }
         let body_close = closing_paren(tokens, body_open).ok_or_else(|| refused("its query is not closed"))?;
+        if key_close == i + 3 || body_close == body_open + 1 {
+            return Err(refused("write a key column and a query: name(columns) USING KEY (key) AS (query)"));
+        }
         let keys = key_items(text(i + 3, key_close - 1))?;
         let body = text(body_open + 1, body_close - 1);
         let steps = format!("__{name}_steps");
@@ -73,7 +77,8 @@ pub(crate) fn keyed_recursions(sql: &str, tokens: &[TokenWithSpan]) -> Result<Ve
     Ok(edits)
 }
 
-/// One item of a USING KEY list: a key column, or an aggregate and the column it computes.
+/// One item of a USING KEY list: a key column, or an aggregate and the column it computes (names
+/// as written, quoted or not).
 enum KeyItem {
     Key(String),
     Aggregate { call: String, column: String },
@@ -87,12 +92,12 @@ fn key_items(list: &str) -> Result<Vec<KeyItem>> {
         .projection
         .iter()
         .map(|item| match item {
-            SelectItem::UnnamedExpr(Expr::Identifier(column)) => Ok(KeyItem::Key(column.value.clone())),
+            SelectItem::UnnamedExpr(Expr::Identifier(column)) => Ok(KeyItem::Key(column.to_string())),
             SelectItem::UnnamedExpr(Expr::Function(f)) => {
                 let args = crate::engine::compat::ast::plain_args(f).unwrap_or_default();
                 match args.first() {
                     Some(Expr::Identifier(column)) => {
-                        Ok(KeyItem::Aggregate { call: f.to_string(), column: column.value.clone() })
+                        Ok(KeyItem::Aggregate { call: f.to_string(), column: column.to_string() })
                     }
                     _ => Err(Error::Query(format!(
                         "recursive CTEs with USING KEY: name the column {f} computes: {f} AS column"
@@ -100,7 +105,7 @@ fn key_items(list: &str) -> Result<Vec<KeyItem>> {
                 }
             }
             SelectItem::ExprWithAlias { expr: expr @ Expr::Function(_), alias } => {
-                Ok(KeyItem::Aggregate { call: expr.to_string(), column: alias.value.clone() })
+                Ok(KeyItem::Aggregate { call: expr.to_string(), column: alias.to_string() })
             }
             other => Err(Error::Query(format!(
                 "recursive CTEs with USING KEY: {other} is not a key column or an aggregate of one"
@@ -189,12 +194,13 @@ fn last_of_each_key(keys: &[KeyItem], columns: Option<&[String]>, steps: &str) -
             "recursive CTEs with USING KEY and aggregates: list the CTE's columns (name(a, b) USING KEY ...)".into(),
         ));
     };
+    let same = |a: &str, b: &str| a.trim_matches('"').eq_ignore_ascii_case(b.trim_matches('"'));
     let items: Vec<String> = columns
         .iter()
         .map(|column| {
-            if key_columns.iter().any(|k| k.eq_ignore_ascii_case(column)) {
+            if key_columns.iter().any(|k| same(k, column)) {
                 column.clone()
-            } else if let Some((_, call)) = aggregates.iter().find(|(c, _)| c.eq_ignore_ascii_case(column)) {
+            } else if let Some((_, call)) = aggregates.iter().find(|(c, _)| same(c, column)) {
                 format!("{call} AS {column}")
             } else {
                 format!("arg_max({column}, __step) AS {column}")
@@ -225,10 +231,25 @@ mod tests {
     }
 
     #[test]
+    fn quoted_columns_are_written_as_quoted() {
+        assert!(
+            prepared("WITH RECURSIVE t(\"K\", v) USING KEY (\"K\", max(v)) AS (SELECT 1, 5 UNION ALL SELECT \"K\", v - 1 FROM t WHERE v > 0) TABLE t")
+                .contains("t(\"K\", v) AS (SELECT \"K\", max(v) AS v FROM __t_steps GROUP BY \"K\")")
+        );
+    }
+
+    #[test]
     fn what_duckdb_adds_is_refused() {
         let mut text = crate::engine::compat::parse::tokens::Text::new(
             "WITH RECURSIVE t(k) USING KEY (k) AS (SELECT 1 UNION SELECT k FROM t) TABLE t",
         );
         assert!(crate::engine::compat::parse::prepare(&mut text).is_err());
+        for empty in [
+            "WITH RECURSIVE t(k) USING KEY () AS (SELECT 1) TABLE t",
+            "WITH RECURSIVE t(k) USING KEY (k) AS () TABLE t",
+        ] {
+            let mut text = crate::engine::compat::parse::tokens::Text::new(empty);
+            assert!(crate::engine::compat::parse::prepare(&mut text).is_err(), "{empty}");
+        }
     }
 }

@@ -16,6 +16,9 @@ use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExp
 use datafusion::logical_expr::sqlparser::ast::BinaryOperator;
 use datafusion::logical_expr::{Expr, ExprSchemable, cast, lit, when};
 
+use crate::engine::compat::functions::common::is_text;
+use crate::engine::compat::functions::generic::sort_keys::{is_nested, sort_key_of};
+
 #[derive(Debug)]
 pub(crate) struct DuckDbOperators;
 
@@ -81,16 +84,9 @@ impl ExprPlanner for DuckDbOperators {
     }
 }
 
-fn is_nested(t: &DataType) -> bool {
-    is_list(t) || matches!(t, DataType::Struct(_))
-}
-
 /// `left op right` over their sort keys; NULL where either side is.
 fn by_sort_keys(left: Expr, op: &BinaryOperator, right: Expr) -> Result<Expr> {
-    let key = |e: Expr| {
-        let udf = crate::engine::compat::functions::generic::sort_keys::sort_key_udf();
-        Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(udf), vec![e, lit("ASC NULLS LAST")]))
-    };
+    let key = |e: Expr| sort_key_of(e, "ASC NULLS LAST");
     let either_null = left.clone().is_null().or(right.clone().is_null());
     let (l, r) = (key(left), key(right));
     let compared = match op {
@@ -117,10 +113,6 @@ fn is_comparison(op: &BinaryOperator) -> bool {
 /// A BOOLEAN on one side, text or a number on the other.
 fn booleans_with(one: &DataType, other: &DataType) -> bool {
     *one == DataType::Boolean && (is_text(other) || other.is_numeric())
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
 }
 
 /// `l || m`: NULL if either is, else the two lists' elements.

@@ -7,7 +7,9 @@
 //! of each distinct row the first in the order, in that order. Written as that DISTINCT ON with
 //! the order's keys as hidden columns, sorted outside and left out of the result.
 
-use datafusion::sql::sqlparser::ast::{Distinct, Expr, OrderByKind, Query, SelectItem, SetExpr, Value};
+use datafusion::sql::sqlparser::ast::{
+    Distinct, Expr, OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query, SelectItem, SetExpr, Value,
+};
 use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
@@ -117,19 +119,7 @@ fn distinct_ordered_by_others(query: &Query) -> Option<Query> {
         let parsed = crate::engine::compat::parse::parsed_select(&format!("SELECT {}", extra.join(", "))).ok()?;
         inner_select.projection.extend(parsed.projection);
     }
-    // Inside: the distinct keys first, then the order's other keys, each once.
-    let mut inner_keys: Vec<String> = distinct_keys.iter().map(ToString::to_string).collect();
-    let mut seen: Vec<String> = distinct_keys.iter().map(key).collect();
-    for (o, resolved) in order.iter().zip(&order_keys) {
-        if !seen.contains(&key(resolved)) {
-            seen.push(key(resolved));
-            let mut o = o.clone();
-            o.expr = resolved.clone();
-            inner_keys.push(o.to_string());
-        }
-    }
-    let text = format!("SELECT 1 ORDER BY {}", inner_keys.join(", "));
-    inner.order_by = Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_query().ok()?.order_by;
+    inner.order_by = Some(distinct_keys_first(&distinct_keys, order, &order_keys));
     let outer: Vec<String> = order
         .iter()
         .zip(&hidden)
@@ -139,13 +129,32 @@ fn distinct_ordered_by_others(query: &Query) -> Option<Query> {
             o.to_string()
         })
         .collect();
+    sorted_outside(query, &inner, &format!("* EXCLUDE ({})", hidden.join(", ")), "__distinct", &outer)
+}
+
+/// The inner query's order: the distinct keys first, then the order's other keys (as `resolved`
+/// spells them), each once — a key twice makes DataFusion's first_value fail.
+fn distinct_keys_first(distinct: &[Expr], order: &[OrderByExpr], resolved: &[Expr]) -> OrderBy {
+    let mut keys: Vec<OrderByExpr> = distinct
+        .iter()
+        .map(|e| OrderByExpr { expr: e.clone(), options: OrderByOptions::default(), with_fill: None })
+        .collect();
+    let mut seen: Vec<String> = distinct.iter().map(key).collect();
+    for (o, resolved) in order.iter().zip(resolved) {
+        if !seen.contains(&key(resolved)) {
+            seen.push(key(resolved));
+            keys.push(OrderByExpr { expr: resolved.clone(), ..o.clone() });
+        }
+    }
+    OrderBy { kind: OrderByKind::Expressions(keys), interpolate: None }
+}
+
+/// `WITH ... SELECT <items> FROM (<inner>) AS <alias> ORDER BY <outer> LIMIT ...`, with the
+/// query's own WITH and LIMIT.
+fn sorted_outside(query: &Query, inner: &Query, items: &str, alias: &str, outer: &[String]) -> Option<Query> {
     let limit = query.limit_clause.as_ref().map(|l| format!(" {l}")).unwrap_or_default();
     let with = query.with.as_ref().map(|w| format!("{w} ")).unwrap_or_default();
-    let text = format!(
-        "{with}SELECT * EXCLUDE ({}) FROM ({inner}) AS __distinct ORDER BY {}{limit}",
-        hidden.join(", "),
-        outer.join(", ")
-    );
+    let text = format!("{with}SELECT {items} FROM ({inner}) AS {alias} ORDER BY {}{limit}", outer.join(", "));
     Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_query().ok().map(|q| *q)
 }
 
@@ -182,30 +191,15 @@ fn rewritten(query: &Query) -> Option<Query> {
     if !order.iter().all(|o| readable(&o)) {
         return None;
     }
-    // Inside: the distinct keys first, then the order's other keys (a key twice makes
-    // DataFusion's first_value fail).
-    let mut inner_keys: Vec<String> = on.iter().map(ToString::to_string).collect();
-    for (o, resolved) in order.iter().zip(&order_keys) {
-        if !on_keys.contains(&key(resolved)) {
-            let mut o = o.clone();
-            o.expr = resolved.clone();
-            inner_keys.push(o.to_string());
-        }
-    }
     let mut inner = query.clone();
     inner.limit_clause = None;
     inner.with = None;
     if let SetExpr::Select(select) = inner.body.as_mut() {
         select.distinct = Some(Distinct::On(on.clone()));
     }
-    let text = format!("SELECT 1 ORDER BY {}", inner_keys.join(", "));
-    let parsed = Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_query().ok()?;
-    inner.order_by = parsed.order_by;
+    inner.order_by = Some(distinct_keys_first(&on, order, &order_keys));
     let outer: Vec<String> = order.iter().map(ToString::to_string).collect();
-    let limit = query.limit_clause.as_ref().map(|l| format!(" {l}")).unwrap_or_default();
-    let with = query.with.as_ref().map(|w| format!("{w} ")).unwrap_or_default();
-    let text = format!("{with}SELECT * FROM ({inner}) AS __distinct_on ORDER BY {}{limit}", outer.join(", "));
-    Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_query().ok().map(|q| *q)
+    sorted_outside(query, &inner, "*", "__distinct_on", &outer)
 }
 
 #[cfg(test)]

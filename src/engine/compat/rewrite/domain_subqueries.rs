@@ -107,7 +107,7 @@ fn over_domain(query: &Query, outer_from: &[TableWithJoins]) -> Option<Expr> {
     let inner = relation_names(&select.from);
     let outer: HashSet<String> = relation_names(outer_from).difference(&inner).cloned().collect();
     let (SelectItem::UnnamedExpr(value) | SelectItem::ExprWithAlias { expr: value, .. }) = item else { return None };
-    if side(value, &inner, &outer) != Side::Inner && side(value, &inner, &outer) != Side::Constant {
+    if !matches!(side(value, &inner, &outer), Side::Inner | Side::Constant) {
         return None;
     }
     let conjuncts = conjuncts(condition);
@@ -200,9 +200,7 @@ mod tests {
     use super::*;
 
     fn rewritten(sql: &str) -> String {
-        let mut statement = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap().remove(0);
-        decorrelated(&mut statement);
-        statement.to_string()
+        crate::engine::compat::rewrite::rewritten_by(decorrelated, sql)
     }
 
     #[test]

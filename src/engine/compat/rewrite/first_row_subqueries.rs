@@ -114,9 +114,7 @@ mod tests {
     use super::*;
 
     fn rewritten(sql: &str) -> String {
-        let mut statement = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap().remove(0);
-        first_rows(&mut statement);
-        statement.to_string()
+        crate::engine::compat::rewrite::rewritten_by(first_rows, sql)
     }
 
     #[test]

@@ -124,15 +124,10 @@ fn once_per_value(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option
 
 #[cfg(test)]
 mod tests {
-    use datafusion::sql::sqlparser::parser::Parser;
-
     use super::*;
-    use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
     fn rewritten(sql: &str) -> String {
-        let mut statement = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap().remove(0);
-        computed_once_per_value(&mut statement);
-        statement.to_string()
+        crate::engine::compat::rewrite::rewritten_by(computed_once_per_value, sql)
     }
 
     #[test]

@@ -155,9 +155,7 @@ mod tests {
     use super::*;
 
     fn rewritten(sql: &str) -> String {
-        let mut statement = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap().remove(0);
-        top_rows_per_key(&mut statement);
-        statement.to_string()
+        crate::engine::compat::rewrite::rewritten_by(top_rows_per_key, sql)
     }
 
     #[test]

@@ -33,3 +33,14 @@ pub(crate) mod templates;
 pub(crate) mod type_names;
 pub(crate) mod window_arguments;
 pub(crate) mod window_exclusions;
+
+/// `sql` after one rewrite of its statement, as text, for the rewrites' tests.
+#[cfg(test)]
+pub(crate) fn rewritten_by(rewrite: fn(&mut datafusion::sql::sqlparser::ast::Statement), sql: &str) -> String {
+    use datafusion::sql::sqlparser::parser::Parser;
+    let mut statement = Parser::parse_sql(&crate::engine::compat::parse::dialect::DuckDbCompatDialect, sql)
+        .expect("the test's SQL parses")
+        .remove(0);
+    rewrite(&mut statement);
+    statement.to_string()
+}

@@ -77,9 +77,7 @@ mod tests {
     use super::*;
 
     fn rewritten(sql: &str) -> String {
-        let mut statement = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap().remove(0);
-        sorted_apart(&mut statement);
-        statement.to_string()
+        crate::engine::compat::rewrite::rewritten_by(sorted_apart, sql)
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, GroupByExpr, Ident, OrderBy, OrderByExpr, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,
-    Value, VisitMut, VisitorMut,
+    Value, VisitMut, VisitorMut, With,
 };
 
 use super::subqueries::aggregates;
@@ -24,21 +24,17 @@ impl VisitorMut for Queries {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-        if query.order_by.is_none() {
-            let ctes: Vec<(String, Query)> = query
-                .with
-                .iter()
-                .flat_map(|w| w.cte_tables.iter().map(|c| (c.alias.name.value.to_lowercase(), (*c.query).clone())))
-                .collect();
-            query.order_by = outer_order(query, &ctes);
+        let Query { with, body, order_by, .. } = query;
+        if order_by.is_none() {
+            *order_by = outer_order(body, with.as_ref());
         }
         ControlFlow::Continue(())
     }
 }
 
 /// The order the query inherits from the one ordered source it reads, if it does.
-fn outer_order(query: &mut Query, ctes: &[(String, Query)]) -> Option<OrderBy> {
-    let SetExpr::Select(select) = query.body.as_mut() else { return None };
+fn outer_order(body: &mut SetExpr, with: Option<&With>) -> Option<OrderBy> {
+    let SetExpr::Select(select) = body else { return None };
     let plain = select.from.len() == 1
         && select.from[0].joins.is_empty()
         && select.distinct.is_none()
@@ -48,22 +44,19 @@ fn outer_order(query: &mut Query, ctes: &[(String, Query)]) -> Option<OrderBy> {
     if !plain {
         return None;
     }
-    let (source, qualifier, derived) = match &mut select.from[0].relation {
+    let (source, qualifier) = match &mut select.from[0].relation {
         TableFactor::Derived { lateral: false, subquery, alias, .. } => {
-            (subquery.as_mut(), alias.as_ref().map(|a| a.name.clone()), true)
+            (subquery.as_mut(), alias.as_ref().map(|a| a.name.clone()))
         }
         TableFactor::Table { name, alias, args: None, .. } => {
             let table = name.to_string().trim_matches('"').to_lowercase();
-            let (_, cte) = ctes.iter().find(|(n, _)| *n == table)?;
+            let cte = with?.cte_tables.iter().find(|c| c.alias.name.value.eq_ignore_ascii_case(&table))?;
             let qualifier = alias.as_ref().map_or_else(|| Ident::new(table.clone()), |a| a.name.clone());
             // A CTE is read where it is defined; only the columns it already has can carry its order.
-            return order_by_columns(cte, Some(qualifier));
+            return order_by_columns(&cte.query, Some(qualifier));
         }
         _ => return None,
     };
-    if !derived {
-        return None;
-    }
     if let Some(order) = order_by_columns(source, qualifier.clone()) {
         return Some(order);
     }
@@ -153,13 +146,9 @@ fn reference(qualifier: Option<&Ident>, column: Ident) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
-    use datafusion::sql::sqlparser::parser::Parser;
 
     fn rewritten(sql: &str) -> String {
-        let mut statement = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap().remove(0);
-        kept(&mut statement);
-        statement.to_string()
+        crate::engine::compat::rewrite::rewritten_by(kept, sql)
     }
 
     #[test]

@@ -11,7 +11,8 @@ use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::{Expr, ScalarUDF, lit};
 
 use crate::engine::compat::functions::common::{row_udf, texts};
 
@@ -19,8 +20,18 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![sort_key_udf()]
 }
 
-/// `create_sort_key`, for the rewrites that order nested values as DuckDB does.
-pub(crate) fn sort_key_udf() -> ScalarUDF {
+/// `create_sort_key(x, modifier)` as an expression: how the rewrites that order lists and structs
+/// as DuckDB does (a NULL inside them the largest value) compare and sort them.
+pub(crate) fn sort_key_of(x: Expr, modifier: &str) -> Expr {
+    Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(sort_key_udf()), vec![x, lit(modifier.to_string())]))
+}
+
+/// Whether values of `t` have NULLs inside them that Arrow orders otherwise than DuckDB.
+pub(crate) fn is_nested(t: &DataType) -> bool {
+    matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) | DataType::Struct(_))
+}
+
+fn sort_key_udf() -> ScalarUDF {
     row_udf(
         "create_sort_key",
         "values each followed by its order: create_sort_key(x, 'ASC NULLS LAST', ...)",
