@@ -14,6 +14,7 @@ mod known_files;
 pub(crate) use known_files::check_cache_path;
 mod listing;
 mod nested_order;
+mod outer_value_subqueries;
 mod shredded;
 mod sort_keys;
 mod union_order;
@@ -286,6 +287,10 @@ impl Engine {
                 continue;
             }
             return Err(compat::explained(Error::query(error)));
+        };
+        let plan = match outer_value_subqueries::unplannable(&state, &plan) {
+            true => outer_value_subqueries::computed(&self.ctx, &plan).await?.unwrap_or(plan),
+            false => plan,
         };
         SQLOptions::new()
             .with_allow_ddl(false)

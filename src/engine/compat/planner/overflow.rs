@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::compute::kernels::numeric;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, exec_err};
+use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, Operator, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, cast,
@@ -16,17 +16,45 @@ pub(crate) fn checked(op: Operator, left: Expr, l: &DataType, right: Expr, r: &D
     if !matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply) {
         return None;
     }
-    // Both sides in one type, as DataFusion's coercion would give them.
-    let common = if l == r {
-        l.clone()
-    } else if l.is_unsigned_integer() && r.is_unsigned_integer() {
-        DataType::UInt64
-    } else {
-        DataType::Int64
+    // (Two literals keep their planned types: a VALUES list is typed before this runs.)
+    let as_duckdb = |e: &Expr, t: &DataType, other: &Expr, other_type: &DataType| match is_integer_literal(other) {
+        true => t.clone(),
+        false => literal_type(e, other_type).unwrap_or_else(|| t.clone()),
     };
+    let common = common_integer(&as_duckdb(&left, l, &right, r), &as_duckdb(&right, r, &left, l));
     let side = |e: Expr, t: &DataType| if *t == common { e } else { cast(e, common.clone()) };
-    let udf = ScalarUDF::new_from_impl(CheckedArithmetic { op, signature: Signature::any(2, Volatility::Immutable) });
+    let udf =
+        ScalarUDF::new_from_impl(CheckedArithmetic { op, signature: Signature::user_defined(Volatility::Immutable) });
     Some(Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(udf), vec![side(left, l), side(right, r)])))
+}
+
+/// The type DuckDB gives an integer literal beside an operand of type `other`: that type when
+/// the value fits it (`smallint_column + 1` is a SMALLINT), else INTEGER or BIGINT by its size.
+fn literal_type(e: &Expr, other: &DataType) -> Option<DataType> {
+    let Expr::Literal(ScalarValue::Int64(Some(value)), _) = e else { return None };
+    let fits = |t: &DataType| ScalarValue::Int64(Some(*value)).cast_to(t).is_ok();
+    if other.is_integer() && fits(other) {
+        return Some(other.clone());
+    }
+    Some(if fits(&DataType::Int32) { DataType::Int32 } else { DataType::Int64 })
+}
+
+fn is_integer_literal(e: &Expr) -> bool {
+    matches!(e, Expr::Literal(ScalarValue::Int64(_), _))
+}
+
+/// The type DuckDB computes `l op r` in: the wider of two signed or two unsigned types; a
+/// signed type wider than the unsigned one; else BIGINT (DuckDB's HUGEINT for a UBIGINT with
+/// a signed type, which Arrow lacks).
+fn common_integer(l: &DataType, r: &DataType) -> DataType {
+    let width = |t: &DataType| t.primitive_width().unwrap_or(8);
+    let wider = if width(l) >= width(r) { l } else { r };
+    match (l.is_signed_integer(), r.is_signed_integer()) {
+        (true, true) | (false, false) => wider.clone(),
+        (true, false) if width(l) > width(r) => l.clone(),
+        (false, true) if width(r) > width(l) => r.clone(),
+        _ => DataType::Int64,
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -50,6 +78,15 @@ impl ScalarUDFImpl for CheckedArithmetic {
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         Ok(args[0].clone())
+    }
+
+    /// Both sides in one type again where a plan retyped one after this was planned (an outer
+    /// reference read as the column it stands for).
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        match args {
+            [l, r] if l.is_integer() && r.is_integer() => Ok(vec![common_integer(l, r); 2]),
+            _ => Ok(args.to_vec()),
+        }
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -77,5 +114,32 @@ impl ScalarUDFImpl for CheckedArithmetic {
             return Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&result, 0)?));
         }
         Ok(ColumnarValue::Array(result))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DuckDB 2.0's `typeof(a + b)` for columns of these types (HUGEINT read as BIGINT).
+    #[test]
+    fn integers_meet_in_duckdbs_type() {
+        use DataType::*;
+        let types = [Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64];
+        let duckdb = [
+            [Int8, Int16, Int32, Int64, Int64, Int64, Int64, Int64],
+            [Int16, Int16, Int32, Int64, Int16, Int64, Int64, Int64],
+            [Int32, Int32, Int32, Int64, Int32, Int32, Int64, Int64],
+            [Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64],
+            [Int64, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64],
+            [Int64, Int64, Int32, Int64, UInt16, UInt16, UInt32, UInt64],
+            [Int64, Int64, Int64, Int64, UInt32, UInt32, UInt32, UInt64],
+            [Int64, Int64, Int64, Int64, UInt64, UInt64, UInt64, UInt64],
+        ];
+        for (l, row) in types.iter().zip(&duckdb) {
+            for (r, expected) in types.iter().zip(row) {
+                assert_eq!(&common_integer(l, r), expected, "{l} + {r}");
+            }
+        }
     }
 }
