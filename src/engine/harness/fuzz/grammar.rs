@@ -205,7 +205,7 @@ impl Generator {
 
     fn with_subquery(&mut self) -> Query {
         let condition = self.expr(&API_USAGE, Ty::Bool, 1);
-        let sql = match self.rng.random_range(0..16) {
+        let sql = match self.rng.random_range(0..19) {
             0 => format!(
                 "SELECT l.email, l.role FROM userList l WHERE l.user_id IN (SELECT u.user_id FROM apiUsage u WHERE {condition})"
             ),
@@ -221,6 +221,19 @@ impl Generator {
             15 => format!(
                 "SELECT l.email FROM userList l WHERE EXISTS (SELECT 1 FROM apiUsage u WHERE u.user_id <> l.user_id AND u.amount > length(l.email) * {} AND {condition})",
                 self.rng.random_range(1..200)
+            ),
+            // Correlated under a LIMIT: computed once per outer value.
+            16 => format!(
+                "SELECT l.email, (SELECT sum(t.amount) FROM (SELECT u.amount FROM apiUsage u WHERE u.user_id = l.user_id AND {condition} ORDER BY u.amount DESC, u.ts LIMIT {}) t) AS top_sum FROM userList l",
+                self.rng.random_range(1..4)
+            ),
+            17 => format!(
+                "SELECT l.email, l.role {} ANY (SELECT m.role FROM userList m WHERE m.created_at < l.created_at ORDER BY m.created_at DESC, m.email LIMIT {}) AS like_recent FROM userList l",
+                self.pick(&["=", "<>", "<", ">="]),
+                self.rng.random_range(1..4)
+            ),
+            18 => format!(
+                "SELECT l.email, EXISTS (SELECT 1 FROM (SELECT u.metric FROM apiUsage u WHERE u.user_id = l.user_id AND {condition} LIMIT 1)) AS any_use FROM userList l"
             ),
             // Each user's first rows in an order: a LATERAL with LIMIT, a scalar subquery's row.
             9 => format!(
