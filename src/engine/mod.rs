@@ -97,6 +97,27 @@ fn missing_field(err: &datafusion::error::DataFusionError) -> Option<String> {
     }
 }
 
+/// A bare name planning found no column for that names a table whose columns it has: (the
+/// name, those columns in order).
+fn missing_table_row(err: &datafusion::error::DataFusionError) -> Option<(String, Vec<String>)> {
+    let datafusion::error::DataFusionError::SchemaError(schema_error, _) = err.find_root() else { return None };
+    let datafusion::common::SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref() else {
+        return None;
+    };
+    if field.relation.is_some() {
+        return None;
+    }
+    let mut columns: Vec<String> = Vec::new();
+    for valid in valid_fields {
+        if valid.relation.as_ref().is_some_and(|r| r.table().eq_ignore_ascii_case(&field.name))
+            && !columns.contains(&valid.name)
+        {
+            columns.push(valid.name.clone());
+        }
+    }
+    Some((field.name.clone(), columns)).filter(|(_, columns)| !columns.is_empty())
+}
+
 /// A column the plan lacks as written but has in another case: (as written, as it is).
 fn field_in_other_case(err: &datafusion::error::DataFusionError) -> Option<(String, String)> {
     let datafusion::error::DataFusionError::SchemaError(schema_error, _) = err.find_root() else { return None };
@@ -280,6 +301,9 @@ impl Engine {
             // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
             if missing_field(&error).is_some_and(|name| compat::expand_alias(&mut statement, &name))
                 || respelled(&mut statement, &error)
+                // A table's name as a column: DuckDB's row of that table.
+                || missing_table_row(&error)
+                    .is_some_and(|(table, columns)| compat::table_as_row(&mut statement, &table, &columns))
                 // Two result columns of one name, as DuckDB gives them: the later numbered.
                 || compat::duplicated_name(&error.to_string())
                     .is_some_and(|name| compat::renumber(&mut statement, &name))

@@ -1,6 +1,6 @@
 //! Plan-time expansions that need the engine to look first: `COLUMNS(...)`, stars with options
 //! (`* RENAME`, `* EXCLUDE (t.a)`), POSITIONAL, ASOF and subquery-conditioned joins, `PIVOT`, `UNPIVOT`
-//! and aliases used later in their SELECT. Each asks for probes — statements to plan (for the
+//! aliases used later in their SELECT, and a table's name read as its row. Each asks for probes — statements to plan (for the
 //! columns they would have) or to run (for the values they find) — and is expanded with the
 //! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
 
@@ -17,6 +17,7 @@ pub(crate) mod positional_joins;
 mod selects;
 pub(crate) mod star_columns;
 pub(crate) mod star_options;
+pub(crate) mod table_rows;
 pub(crate) mod unpivots;
 
 use datafusion::sql::sqlparser::ast::Statement;
