@@ -197,8 +197,27 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>>
             "COLUMNS takes one argument: COLUMNS(*), COLUMNS('regex') or COLUMNS(['a', 'b'])".into(),
         ));
     };
+    // This layer's `COLUMNS(test, 't')` (DuckDB's `t.* LIKE ...`): among table t's columns.
+    let (args, candidates) = match list.args.as_slice() {
+        [
+            test,
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(ValueWithSpan {
+                value: Value::SingleQuotedString(table),
+                ..
+            }))),
+        ] => {
+            let of_table: Vec<SourceColumn> = columns
+                .iter()
+                .filter(|(q, _)| q.as_deref().is_some_and(|q| q.eq_ignore_ascii_case(table)))
+                .cloned()
+                .collect();
+            (std::slice::from_ref(test), std::borrow::Cow::Owned(of_table))
+        }
+        args => (args, std::borrow::Cow::Borrowed(columns)),
+    };
+    let candidates = candidates.as_ref();
     // `COLUMNS(* REPLACE (x + 1 AS x))`: those columns as the expressions given.
-    let replaced: Vec<(String, Expr)> = match list.args.as_slice() {
+    let replaced: Vec<(String, Expr)> = match args {
         [FunctionArg::Unnamed(FunctionArgExpr::WildcardWithOptions(options))] => options
             .opt_replace
             .iter()
@@ -206,8 +225,8 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>>
             .collect(),
         _ => vec![],
     };
-    let chosen: Vec<&SourceColumn> = match list.args.as_slice() {
-        [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] => columns.iter().collect(),
+    let chosen: Vec<&SourceColumn> = match args {
+        [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] => candidates.iter().collect(),
         [FunctionArg::Unnamed(FunctionArgExpr::WildcardWithOptions(options))]
             if options.opt_rename.is_none() && options.opt_ilike.is_none() && options.opt_except.is_none() =>
         {
@@ -221,7 +240,7 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>>
                     matches!(name.0.last(), Some(ObjectNamePart::Identifier(i)) if i.value.eq_ignore_ascii_case(column))
                 })
             };
-            columns.iter().filter(|(_, name)| !is_excluded(name)).collect()
+            candidates.iter().filter(|(_, name)| !is_excluded(name)).collect()
         }
         [
             FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(ValueWithSpan {
@@ -231,11 +250,11 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>>
         ] => {
             let regex = regex::Regex::new(pattern)
                 .map_err(|e| Error::Query(format!("COLUMNS('{pattern}'): not a regular expression ({e})")))?;
-            columns.iter().filter(|(_, name)| regex.is_match(name)).collect()
+            candidates.iter().filter(|(_, name)| regex.is_match(name)).collect()
         }
         [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Lambda(lambda)))] => {
             let mut chosen = Vec::new();
-            for column in columns {
+            for column in candidates {
                 if crate::engine::compat::expand::column_predicates::passes(lambda, &column.1)? {
                     chosen.push(column);
                 }
@@ -248,7 +267,7 @@ fn matches(call: &Expr, columns: &[SourceColumn]) -> Result<Vec<(String, Expr)>>
                 let Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(name), .. }) = name else {
                     return Err(Error::Query("COLUMNS([...]) takes a list of column names as text".into()));
                 };
-                let column = columns.iter().find(|(_, c)| c.eq_ignore_ascii_case(name));
+                let column = candidates.iter().find(|(_, c)| c.eq_ignore_ascii_case(name));
                 chosen.push(column.ok_or_else(|| Error::Query(format!("COLUMNS: there is no column {name}")))?);
             }
             chosen

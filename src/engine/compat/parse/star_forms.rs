@@ -76,8 +76,9 @@ pub(crate) fn star_except(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edi
 
 /// `SELECT * LIKE 'col%'` (`ILIKE`, `SIMILAR TO 'regex'`, `~ 'regex'`, `~* 'regex'`): the columns
 /// whose names match, as `COLUMNS('regex')` selects them; negated or with an `ESCAPE`, as
-/// `COLUMNS(c -> c NOT LIKE 'col%')` selects them. (A qualified `t.*` and renaming patterns are
-/// left to the parser, which refuses them.)
+/// `COLUMNS(c -> c NOT LIKE 'col%')` selects them; a qualified `t.*`, as this layer's
+/// `COLUMNS(..., 't')` selects them among `t`'s. (Renaming patterns are left to the parser,
+/// which refuses them.)
 pub(crate) fn star_patterns(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edit>> {
     let lower = sql.to_ascii_lowercase();
     if !lower.contains("like") && !lower.contains("similar") && !lower.contains('~') {
@@ -91,10 +92,15 @@ pub(crate) fn star_patterns(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<E
     };
     let mut edits = Vec::new();
     for i in 0..tokens.len() {
-        let bare_star = tokens[i].token == Token::Mul && i > 0 && tokens[i - 1].token != Token::Period;
-        if !bare_star {
+        if tokens[i].token != Token::Mul || i == 0 {
             continue;
         }
+        // `t.*`: the table's name, and where the star begins.
+        let (table, start) = match (&tokens[i - 1].token, i.checked_sub(2).map(|j| &tokens[j].token)) {
+            (Token::Period, Some(Token::Word(w))) => (Some(w.value.clone()), i - 2),
+            (Token::Period, _) => continue,
+            _ => (None, i),
+        };
         let negated = keyword(i + 1, Keyword::NOT);
         let at = if negated { i + 2 } else { i + 1 };
         let (operator, pattern_at, regex): (&str, usize, fn(&str) -> String) = if keyword(at, Keyword::LIKE) {
@@ -118,15 +124,19 @@ pub(crate) fn star_patterns(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<E
             continue;
         }
         let quoted = |t: &str| format!("'{}'", t.replace('\'', "''"));
-        let columns = match &escape {
-            None if !negated => format!("COLUMNS({})", quoted(&regex(&pattern))),
+        let test = match &escape {
+            None if !negated => quoted(&regex(&pattern)),
             _ => {
                 let not = if negated { "NOT " } else { "" };
                 let escape = escape.as_deref().map(|e| format!(" ESCAPE {}", quoted(e))).unwrap_or_default();
-                format!("COLUMNS(__column -> __column {not}{operator} {}{escape})", quoted(&pattern))
+                format!("__column -> __column {not}{operator} {}{escape}", quoted(&pattern))
             }
         };
-        edits.push((offset(tokens[i].span.start), offset(tokens[end].span.end), columns));
+        let columns = match &table {
+            Some(table) => format!("COLUMNS({test}, {})", quoted(table)),
+            None => format!("COLUMNS({test})"),
+        };
+        edits.push((offset(tokens[start].span.start), offset(tokens[end].span.end), columns));
     }
     Ok(edits)
 }
@@ -226,7 +236,11 @@ mod tests {
             prepared("SELECT * NOT LIKE '\\_%' ESCAPE '\\' AS v FROM t"),
             "SELECT COLUMNS(__column -> ( __column NOT LIKE '\\_%' ESCAPE '\\')) AS v FROM t"
         );
-        for kept in ["SELECT t.* LIKE 'c%' FROM t", "SELECT x FROM t WHERE s LIKE 'a%'"] {
+        assert_eq!(
+            prepared("SELECT t.* LIKE 'c%', u.* NOT LIKE 'c%' FROM t, u"),
+            "SELECT COLUMNS('^c.*$', 't'), COLUMNS(__column -> ( __column NOT LIKE 'c%'), 'u') FROM t, u"
+        );
+        for kept in ["SELECT x FROM t WHERE s LIKE 'a%'"] {
             assert_eq!(prepared(kept), kept);
         }
     }

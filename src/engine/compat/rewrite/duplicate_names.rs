@@ -16,6 +16,8 @@ pub(crate) fn duplicated_name(message: &str) -> Option<String> {
         } else {
             message.split_once(" and unqualified field name ")?.1.split_once(" which would be ambiguous")?.0
         };
+    // `t.i + 100 AS i` is named by its alias; `t.i` by its column.
+    let named = named.rsplit_once(" AS ").map_or(named, |(_, alias)| alias);
     Some(named.rsplit('.').next().unwrap_or(named).trim_matches('"').to_lowercase())
 }
 
