@@ -184,6 +184,18 @@ mod tests {
         assert_eq!(rows(exists).await, ["true", "true", "false", "false"]);
     }
 
+    /// A LATERAL with a UNION (DataFusion decorrelates neither), as DuckDB 2.0 answers.
+    #[tokio::test]
+    async fn a_lateral_join_is_computed_per_outer_value() {
+        let sql = "WITH l(a) AS (VALUES (1), (2), (NULL)), r(b) AS (VALUES (1), (2), (2)) \
+            SELECT coalesce(CAST(l.a AS VARCHAR), 'NULL') || ':' || coalesce(CAST(q.n AS VARCHAR), 'NULL') \
+            FROM l LEFT JOIN LATERAL (SELECT r.b AS n FROM r WHERE r.b = l.a UNION ALL SELECT l.a * 10) q ON true ORDER BY 1";
+        assert_eq!(texts(sql).await.unwrap(), ["1:1", "1:10", "2:2", "2:2", "2:20", "NULL:NULL"]);
+        let none =
+            "WITH l(a) AS (SELECT 1 WHERE false) SELECT q.n FROM l, LATERAL (SELECT l.a AS n UNION ALL SELECT 2) q";
+        assert!(texts(none).await.unwrap().is_empty());
+    }
+
     #[tokio::test]
     async fn a_scalar_subquery_of_two_rows_fails_as_in_duckdb() {
         let sql = format!("{T}SELECT (SELECT u.k FROM t u WHERE u.k > t.k LIMIT 2) FROM t");
