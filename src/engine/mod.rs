@@ -312,7 +312,7 @@ impl Engine {
             }
             return Err(compat::explained(Error::query(error)));
         };
-        let plan = match outer_value_subqueries::unplannable(&state, &plan) {
+        let plan = match outer_value_subqueries::unplannable(&state, &plan).await {
             true => outer_value_subqueries::computed(&self.ctx, &plan).await?.unwrap_or(plan),
             false => plan,
         };

@@ -23,13 +23,20 @@ use crate::error::{Error, Result};
 /// The distinct outer values one subquery is computed for.
 const MOST_VALUES: usize = 1024;
 
-/// Whether `plan` holds a subquery that DataFusion's optimizer fails on or leaves in place
-/// (its physical planner runs none).
-pub(super) fn unplannable(state: &SessionState, plan: &LogicalPlan) -> bool {
+/// Whether `plan` holds a subquery that DataFusion fails on: its optimizer fails or leaves the
+/// subquery in place (its physical planner computes none), or the plan it makes is not one
+/// its physical planner can run (a decorrelation that lost a column).
+pub(super) async fn unplannable(state: &SessionState, plan: &LogicalPlan) -> bool {
     // (An EXPLAIN shows DataFusion's own plan: it holds the plan unoptimized.)
-    !matches!(plan, LogicalPlan::Explain(_) | LogicalPlan::Analyze(_))
-        && holds_subquery(plan)
-        && !state.optimize(plan).is_ok_and(|optimized| !holds_subquery(&optimized))
+    if matches!(plan, LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)) || !holds_subquery(plan) {
+        return false;
+    }
+    match state.optimize(plan) {
+        Ok(optimized) if !holds_subquery(&optimized) => {
+            state.query_planner().create_physical_plan(&optimized, state).await.is_err()
+        }
+        _ => true,
+    }
 }
 
 /// `plan` with the subquery expressions and lateral joins DataFusion cannot plan computed per
@@ -43,7 +50,7 @@ pub(super) async fn computed(ctx: &SessionContext, plan: &LogicalPlan) -> Result
 
 /// Runs `plan`, computing its subqueries per outer value first when DataFusion cannot.
 pub(super) async fn rows(ctx: &SessionContext, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
-    let plan = match unplannable(&ctx.state(), &plan) {
+    let plan = match unplannable(&ctx.state(), &plan).await {
         true => Box::pin(computed(ctx, &plan)).await?.unwrap_or(plan),
         false => plan,
     };
@@ -114,6 +121,10 @@ pub(super) fn duckdb_binds_otherwise(plan: &LogicalPlan) -> bool {
     let outer_names = |plan: &LogicalPlan| {
         let mut names = Vec::new();
         let _ = plan.apply_with_subqueries(|node| {
+            // The layer's pairs of a join condition read the outer row where the condition did.
+            if matches!(node, LogicalPlan::SubqueryAlias(a) if a.alias.table() == crate::engine::compat::JOIN_PAIRS) {
+                return Ok(TreeNodeRecursion::Jump);
+            }
             for expr in node.expressions() {
                 let _ = expr.apply(|e| {
                     if let Expr::OuterReferenceColumn(_, c) = e {

@@ -27,7 +27,8 @@ use super::selects::{each_select, first_select_in_scope};
 use crate::engine::compat::ast::{and, each_expr, hide_from_stars};
 use crate::error::{Error, Result};
 
-const PAIRS: &str = "__pairs";
+/// The derived table of matching pairs this rewrite joins through.
+pub(crate) const PAIRS: &str = "__pairs";
 const MATCHED: &str = "__pair_m";
 
 /// The ON condition of a join DuckDB allows a subquery in, if the join has one.
