@@ -160,7 +160,6 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
         }
         _ => {}
     }
-    rewrite::outer_join_correlation::refused(statement)?;
     rewrite::window_exclusions::exclusions(statement)?;
     rewrite::window_arguments::window_forms(statement);
     rewrite::fromless_subqueries::inline(statement);

@@ -31,6 +31,9 @@ pub(super) async fn unplannable(state: &SessionState, plan: &LogicalPlan) -> boo
     if matches!(plan, LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)) || !holds_subquery(plan) {
         return false;
     }
+    if null_filled_correlation(plan).is_some() {
+        return true;
+    }
     match state.optimize(plan) {
         Ok(optimized) if !holds_subquery(&optimized) => {
             state.query_planner().create_physical_plan(&optimized, state).await.is_err()
@@ -45,7 +48,43 @@ pub(super) async fn unplannable(state: &SessionState, plan: &LogicalPlan) -> boo
 pub(super) async fn computed(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Option<LogicalPlan>> {
     let with_values = expressions::computed(ctx, plan).await?;
     let joined = laterals::computed(ctx, with_values.as_ref().unwrap_or(plan)).await?;
-    Ok(joined.or(with_values))
+    let computed = joined.or(with_values);
+    if let Some(name) = null_filled_correlation(computed.as_ref().unwrap_or(plan)) {
+        return Err(Error::Query(format!(
+            "the derived table {name} reads the outer query's columns on the side of an outer join that NULLs fill, which cannot be computed here: move its condition on the outer query into the join's ON, or join the outer table into it"
+        )));
+    }
+    Ok(computed)
+}
+
+/// A derived table (its name) that reads the outer query's row on the side of an outer join
+/// that NULLs fill: DataFusion decorrelates it by lifting the correlation above the join,
+/// where it also drops the rows the join filled (a wrong answer), so it is computed per outer
+/// value, or refused.
+fn null_filled_correlation(plan: &LogicalPlan) -> Option<String> {
+    let mut found = None;
+    let _ = plan.apply_with_subqueries(|node| {
+        let LogicalPlan::Join(join) = node else { return Ok(TreeNodeRecursion::Continue) };
+        let sides = match join.join_type {
+            datafusion::logical_expr::JoinType::Left => vec![(&join.right, &join.left)],
+            datafusion::logical_expr::JoinType::Right => vec![(&join.left, &join.right)],
+            datafusion::logical_expr::JoinType::Full => vec![(&join.right, &join.left), (&join.left, &join.right)],
+            _ => vec![],
+        };
+        for (filled, other) in sides {
+            // (A lateral side reads the other side's columns: DataFusion joins that right.)
+            let outer = outer_references::outer_columns(filled).unwrap_or_default();
+            if outer.iter().any(|c| !other.schema().has_column(c)) {
+                found = Some(match filled.as_ref() {
+                    LogicalPlan::SubqueryAlias(aliased) => aliased.alias.to_string(),
+                    _ => "here".to_string(),
+                });
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
 }
 
 /// Runs `plan`, computing its subqueries per outer value first when DataFusion cannot.
@@ -205,6 +244,16 @@ mod tests {
         let none =
             "WITH l(a) AS (SELECT 1 WHERE false) SELECT q.n FROM l, LATERAL (SELECT l.a AS n UNION ALL SELECT 2) q";
         assert!(texts(none).await.unwrap().is_empty());
+    }
+
+    /// A correlated derived table on the side of a RIGHT JOIN that NULLs fill: DataFusion's
+    /// decorrelation loses the filled rows; per outer value, DuckDB 2.0's answer.
+    #[tokio::test]
+    async fn a_correlated_table_an_outer_join_fills_is_computed_per_outer_value() {
+        let sql = "WITH lists(l) AS (VALUES ([1]), ([2]), ([3]), (NULL)) \
+            SELECT coalesce(CAST(l IN (SELECT i1.l FROM (SELECT * FROM lists i1 WHERE i1.l = lists.l) i1 \
+            RIGHT JOIN generate_series(1, 2, 1) tbl(s) ON i1.l = [tbl.s]) AS VARCHAR), 'NULL') FROM lists ORDER BY l NULLS LAST";
+        assert_eq!(texts(sql).await.unwrap(), ["true", "true", "NULL", "NULL"]);
     }
 
     #[tokio::test]

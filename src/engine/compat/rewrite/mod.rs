@@ -22,7 +22,6 @@ pub(crate) mod names;
 pub(crate) mod nullable_subqueries;
 pub(crate) mod ordered_by_subqueries;
 pub(crate) mod ordered_sources;
-pub(crate) mod outer_join_correlation;
 pub(crate) mod query_forms;
 pub(crate) mod refusals;
 pub(crate) mod reshapes;
