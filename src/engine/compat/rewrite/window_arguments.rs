@@ -3,6 +3,8 @@
 //! - an argument ORDER BY over a whole partition (`first_value(x ORDER BY y) OVER (PARTITION BY
 //!   p)`, `lead(x ORDER BY y) OVER ()`), which orders the function's rows: the window is ordered
 //!   by it and framed over the whole partition (ranking functions and `lead`/`lag` unframed);
+//! - `ntile(NULL)`, NULL for every row, and `lag(x, 0)` / `lead(x, 0)`, the row's own `x` (its
+//!   default never taken, with IGNORE NULLS too), which DataFusion refuses or defaults;
 //! - a frame that holds no row (`ROWS BETWEEN 3 FOLLOWING AND 1 FOLLOWING`), which DataFusion
 //!   refuses: the functions that ignore frames lose it, the others see only NULLs (a count of 0,
 //!   a sum of NULL), as over DuckDB's empty frame.
@@ -14,7 +16,7 @@ use datafusion::sql::sqlparser::ast::{
     ValueWithSpan, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
 };
 
-use crate::engine::compat::ast::{case_when, each_expr_mut};
+use crate::engine::compat::ast::{case_when, cast, each_expr_mut};
 use crate::engine::compat::rewrite::window_exclusions::FRAMELESS;
 
 /// Aggregates whose answer over no row is not their answer over one NULL (a list of one NULL).
@@ -23,11 +25,33 @@ const COLLECTING: &[&str] = &["list", "array_agg", "histogram"];
 pub(crate) fn window_forms(statement: &mut Statement) {
     let _ = each_expr_mut(statement, |expr| {
         if let Expr::Function(f) = expr {
+            if let Some(value) = degenerate_call(f) {
+                *expr = value;
+                return ControlFlow::Continue(());
+            }
             ordered_by_argument(f);
             without_empty_frame(f);
         }
         ControlFlow::Continue(())
     });
+}
+
+/// What `ntile(NULL)` and an offset of 0 in `lag`/`lead` are, without the window.
+fn degenerate_call(f: &Function) -> Option<Expr> {
+    let name = f.name.to_string().to_ascii_lowercase();
+    let (Some(_), FunctionArguments::List(list)) = (&f.over, &f.args) else { return None };
+    let argument = |i: usize| match list.args.get(i) {
+        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => Some(e),
+        _ => None,
+    };
+    let is = |e: Option<&Expr>, v: &Value| matches!(e, Some(Expr::Value(ValueWithSpan { value, .. })) if value == v);
+    match name.as_str() {
+        "ntile" if is(argument(0), &Value::Null) => {
+            Some(cast(Expr::value(Value::Null), datafusion::sql::sqlparser::ast::DataType::BigInt(None)))
+        }
+        "lag" | "lead" if is(argument(1), &Value::Number("0".into(), false)) => argument(0).cloned(),
+        _ => None,
+    }
 }
 
 fn ordered_by_argument(f: &mut Function) {
