@@ -298,6 +298,20 @@ impl Engine {
                 Err(e) => e,
             };
             retries_left -= 1;
+            // An alias naming fewer columns than its table has: the others keep their names.
+            if let Some(given) = compat::partial_aliases::names_given(&error.to_string()) {
+                let mut columns = Vec::new();
+                for probe in compat::partial_aliases::probes(&statement, given) {
+                    let planned = match probe {
+                        Some(probe) => state.statement_to_plan(DFStatement::Statement(Box::new(probe))).await.ok(),
+                        None => None,
+                    };
+                    columns.push(planned.map(|p| p.schema().fields().iter().map(|f| f.name().clone()).collect()));
+                }
+                if compat::partial_aliases::complete(&mut statement, given, &columns) {
+                    continue;
+                }
+            }
             // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
             if missing_field(&error).is_some_and(|name| compat::expand_alias(&mut statement, &name))
                 || respelled(&mut statement, &error)

@@ -10,6 +10,7 @@ mod column_predicates;
 mod from_columns;
 pub(crate) mod join_conditions;
 mod limit_subqueries;
+pub(crate) mod partial_aliases;
 pub(crate) mod pivot_clauses;
 pub(crate) mod pivot_statements;
 pub(crate) mod pivots;
