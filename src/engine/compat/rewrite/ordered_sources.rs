@@ -46,6 +46,11 @@ fn outer_order(body: &mut SetExpr, with: Option<&With>) -> Option<OrderBy> {
     }
     let (source, qualifier) = match &mut select.from[0].relation {
         TableFactor::Derived { lateral: false, subquery, alias, .. } => {
+            // Columns renamed by the alias (`t(a, b)`) carry the order under their new names.
+            if let Some(alias) = alias.as_ref().filter(|a| !a.columns.is_empty()) {
+                let renamed: Vec<Ident> = alias.columns.iter().map(|c| c.name.clone()).collect();
+                return order_by_columns(subquery, Some(alias.name.clone()), &renamed);
+            }
             (subquery.as_mut(), alias.as_ref().map(|a| a.name.clone()))
         }
         TableFactor::Table { name, alias, args: None, .. } => {
@@ -53,11 +58,12 @@ fn outer_order(body: &mut SetExpr, with: Option<&With>) -> Option<OrderBy> {
             let cte = with?.cte_tables.iter().find(|c| c.alias.name.value.eq_ignore_ascii_case(&table))?;
             let qualifier = alias.as_ref().map_or_else(|| Ident::new(table.clone()), |a| a.name.clone());
             // A CTE is read where it is defined; only the columns it already has can carry its order.
-            return order_by_columns(&cte.query, Some(qualifier));
+            let renamed: Vec<Ident> = alias.iter().flat_map(|a| a.columns.iter().map(|c| c.name.clone())).collect();
+            return order_by_columns(&cte.query, Some(qualifier), &renamed);
         }
         _ => return None,
     };
-    if let Some(order) = order_by_columns(source, qualifier.clone()) {
+    if let Some(order) = order_by_columns(source, qualifier.clone(), &[]) {
         return Some(order);
     }
     // Keys that are no column of the subquery: hidden columns it adds, left out of the stars.
@@ -81,8 +87,9 @@ fn outer_order(body: &mut SetExpr, with: Option<&With>) -> Option<OrderBy> {
     Some(OrderBy { kind: OrderByKind::Expressions(outer), interpolate: None })
 }
 
-/// The source's order as keys over its output columns, if every key is one (by name or position).
-fn order_by_columns(source: &Query, qualifier: Option<Ident>) -> Option<OrderBy> {
+/// The source's order as keys over its output columns, if every key is one (by name or position),
+/// named as `renamed` renames the first of them.
+fn order_by_columns(source: &Query, qualifier: Option<Ident>, renamed: &[Ident]) -> Option<OrderBy> {
     let SetExpr::Select(inner) = source.body.as_ref() else { return None };
     let keys = match &source.order_by.as_ref()?.kind {
         OrderByKind::Expressions(keys) => keys.clone(),
@@ -130,6 +137,21 @@ fn order_by_columns(source: &Query, qualifier: Option<Ident>) -> Option<OrderBy>
                 _ => return None,
             },
             _ => return None,
+        };
+        let column = match renamed {
+            [] => column,
+            _ if star => return None,
+            _ => {
+                let position = inner.projection.iter().position(|item| match item {
+                    SelectItem::ExprWithAlias { alias, .. } => alias.value.eq_ignore_ascii_case(&column.value),
+                    SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value.eq_ignore_ascii_case(&column.value),
+                    SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
+                        parts.last().is_some_and(|i| i.value.eq_ignore_ascii_case(&column.value))
+                    }
+                    _ => false,
+                })?;
+                renamed.get(position).cloned().unwrap_or(column)
+            }
         };
         outer.push(OrderByExpr { expr: reference(qualifier.as_ref(), column), ..key.clone() });
     }
