@@ -32,6 +32,9 @@ pub(super) fn cache_writer_properties() -> WriterProperties {
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         // Small pages make the page index precise enough to skip all but one event type.
         .set_data_page_row_count_limit(4096)
+        // Event types are a few dictionary entries in long runs: compressing them saves nothing
+        // and costs every read a decompression context per column chunk.
+        .set_column_compression(ColumnPath::from("type"), Compression::UNCOMPRESSED)
         .set_column_dictionary_enabled(data.clone(), false)
         .set_column_statistics_enabled(data, EnabledStatistics::None)
         .build()
