@@ -51,6 +51,15 @@ pub(crate) struct Engine {
     held_types: std::sync::Mutex<Option<std::collections::BTreeSet<String>>>,
 }
 
+/// What a statement is planned for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// To be run: subqueries DataFusion cannot plan are computed first.
+    Running,
+    /// To learn the days it reads, from its filters on `ts`.
+    ReadingDays,
+}
+
 /// How an engine runs plans.
 #[derive(Debug, Clone)]
 pub(crate) struct EngineOptions {
@@ -217,6 +226,10 @@ impl Engine {
 
     /// Plans one prepared (read-only, rewritten) statement, without running it.
     pub(crate) async fn plan(&self, statement: Statement) -> Result<DataFrame> {
+        self.plan_for(statement, Purpose::Running).await
+    }
+
+    async fn plan_for(&self, statement: Statement, purpose: Purpose) -> Result<DataFrame> {
         if let Some(batch) = listing::duckdb_listing(&statement)? {
             return self.ctx.read_batch(batch).map_err(Error::query);
         }
@@ -326,7 +339,8 @@ impl Engine {
             }
             return Err(compat::explained(Error::query(error)));
         };
-        let plan = match outer_value_subqueries::unplannable(&state, &plan).await {
+        // (Computing them runs queries: not to learn which days a statement reads.)
+        let plan = match purpose == Purpose::Running && outer_value_subqueries::unplannable(&state, &plan).await {
             true => outer_value_subqueries::computed(&self.ctx, &plan).await?.unwrap_or(plan),
             false => plan,
         };
@@ -345,7 +359,7 @@ impl Engine {
     pub(crate) async fn days_read(&self, statements: &[Statement]) -> Option<Vec<DaySpan>> {
         let mut spans = Vec::new();
         for statement in statements {
-            let plan = self.plan(statement.clone()).await.ok()?.into_optimized_plan().ok()?;
+            let plan = self.plan_for(statement.clone(), Purpose::ReadingDays).await.ok()?.into_optimized_plan().ok()?;
             spans.extend(day_filter::days_read(&plan)?);
         }
         Some(spans)

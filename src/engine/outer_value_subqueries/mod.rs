@@ -23,9 +23,9 @@ use crate::error::{Error, Result};
 /// The distinct outer values one subquery is computed for.
 const MOST_VALUES: usize = 1024;
 
-/// Whether `plan` holds a subquery that DataFusion fails on: its optimizer fails or leaves the
-/// subquery in place (its physical planner computes none), or the plan it makes is not one
-/// its physical planner can run (a decorrelation that lost a column).
+/// Whether `plan` holds a subquery that DataFusion fails on: its optimizer fails, or its
+/// physical planner (which runs uncorrelated scalar subqueries, no other) refuses the result —
+/// a subquery left in place, a decorrelation that lost a column.
 pub(super) async fn unplannable(state: &SessionState, plan: &LogicalPlan) -> bool {
     // (An EXPLAIN shows DataFusion's own plan: it holds the plan unoptimized.)
     if matches!(plan, LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)) || !holds_subquery(plan) {
@@ -35,10 +35,8 @@ pub(super) async fn unplannable(state: &SessionState, plan: &LogicalPlan) -> boo
         return true;
     }
     match state.optimize(plan) {
-        Ok(optimized) if !holds_subquery(&optimized) => {
-            state.query_planner().create_physical_plan(&optimized, state).await.is_err()
-        }
-        _ => true,
+        Ok(optimized) => state.query_planner().create_physical_plan(&optimized, state).await.is_err(),
+        Err(_) => true,
     }
 }
 
