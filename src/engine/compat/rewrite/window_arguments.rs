@@ -5,6 +5,9 @@
 //!   by it and framed over the whole partition (ranking functions and `lead`/`lag` unframed);
 //! - `ntile(NULL)`, NULL for every row, and `lag(x, 0)` / `lead(x, 0)`, the row's own `x` (its
 //!   default never taken, with IGNORE NULLS too), which DataFusion refuses or defaults;
+//! - `string_agg(x, sep) OVER (... ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)`, a frame that
+//!   slides, which DataFusion's `string_agg` cannot take rows out of: the frame's values
+//!   gathered by `array_agg` over the same window and joined, NULL when it holds none;
 //! - a frame that holds no row (`ROWS BETWEEN 3 FOLLOWING AND 1 FOLLOWING`), which DataFusion
 //!   refuses: the functions that ignore frames lose it, the others see only NULLs (a count of 0,
 //!   a sum of NULL), as over DuckDB's empty frame.
@@ -16,7 +19,7 @@ use datafusion::sql::sqlparser::ast::{
     ValueWithSpan, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
 };
 
-use crate::engine::compat::ast::{case_when, cast, each_expr_mut};
+use crate::engine::compat::ast::{call, case_when, cast, each_expr_mut};
 use crate::engine::compat::rewrite::window_exclusions::FRAMELESS;
 
 /// Aggregates whose answer over no row is not their answer over one NULL (a list of one NULL).
@@ -25,7 +28,7 @@ const COLLECTING: &[&str] = &["list", "array_agg", "histogram"];
 pub(crate) fn window_forms(statement: &mut Statement) {
     let _ = each_expr_mut(statement, |expr| {
         if let Expr::Function(f) = expr {
-            if let Some(value) = degenerate_call(f) {
+            if let Some(value) = degenerate_call(f).or_else(|| sliding_string_agg(f)) {
                 *expr = value;
                 return ControlFlow::Continue(());
             }
@@ -52,6 +55,45 @@ fn degenerate_call(f: &Function) -> Option<Expr> {
         "lag" | "lead" if is(argument(1), &Value::Number("0".into(), false)) => argument(0).cloned(),
         _ => None,
     }
+}
+
+/// `string_agg` over a frame that does not start at the partition's start, as the values of the
+/// frame (`array_agg`, which slides) joined: `CASE WHEN count(x) OVER w > 0 THEN
+/// array_to_string(array_agg(x) OVER w, sep) END`.
+fn sliding_string_agg(f: &Function) -> Option<Expr> {
+    let name = f.name.to_string().to_ascii_lowercase();
+    if !matches!(name.as_str(), "string_agg" | "listagg" | "group_concat") {
+        return None;
+    }
+    let (Some(over @ WindowType::WindowSpec(spec)), FunctionArguments::List(list)) = (&f.over, &f.args) else {
+        return None;
+    };
+    let sliding =
+        spec.window_frame.as_ref().is_some_and(|frame| frame.start_bound != WindowFrameBound::Preceding(None));
+    // (An argument ORDER BY or DISTINCT is another rewrite's, or refused.)
+    if !sliding || !list.clauses.is_empty() || list.duplicate_treatment.is_some() || f.filter.is_some() {
+        return None;
+    }
+    let args = crate::engine::compat::ast::plain_args(f)?;
+    let (value, separator) = match args.as_slice() {
+        [value] => (value.clone(), crate::engine::compat::ast::text(",")),
+        [value, separator] => (value.clone(), separator.clone()),
+        _ => return None,
+    };
+    let windowed = |name: &str, args: Vec<Expr>| match call(name, args) {
+        Expr::Function(mut g) => {
+            g.over = Some(over.clone());
+            Expr::Function(g)
+        }
+        other => other,
+    };
+    let counted = Expr::BinaryOp {
+        left: Box::new(windowed("count", vec![value.clone()])),
+        op: datafusion::sql::sqlparser::ast::BinaryOperator::Gt,
+        right: Box::new(Expr::value(Value::Number("0".into(), false))),
+    };
+    let joined = call("array_to_string", vec![windowed("array_agg", vec![value]), separator]);
+    Some(case_when(counted, joined, None))
 }
 
 fn ordered_by_argument(f: &mut Function) {
