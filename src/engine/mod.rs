@@ -15,6 +15,7 @@ pub(crate) use known_files::check_cache_path;
 mod listing;
 mod nested_order;
 mod outer_value_subqueries;
+mod output_names;
 mod shredded;
 mod sort_keys;
 mod union_order;
@@ -350,7 +351,7 @@ impl Engine {
             .with_allow_statements(false)
             .verify_plan(&plan)
             .map_err(Error::query)?;
-        let plan = with_written_aliases(plan, &aliases)?;
+        let plan = output_names::as_written(plan, &aliases)?;
         self.ctx.execute_logical_plan(plan).await.map_err(Error::query)
     }
 
@@ -399,35 +400,6 @@ impl Engine {
     pub(crate) async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
         self.plan(statement).await?.execute_stream().await.map_err(Error::query)
     }
-}
-
-/// The plan with its result columns renamed to the aliases as written (see
-/// [`compat::written_aliases`]): one projection on top, when a name needs it.
-fn with_written_aliases(plan: LogicalPlan, aliases: &[(String, String)]) -> Result<LogicalPlan> {
-    // (Never the name of a shredded column, which the plan's output hides.)
-    let written = |name: &str| {
-        aliases
-            .iter()
-            .find(|(folded, written)| folded == name && !shred::hidden_columns().any(|h| h == written))
-            .map(|(_, written)| written.clone())
-    };
-    let fields = plan.schema().fields();
-    if !fields.iter().any(|f| written(f.name()).is_some()) {
-        return Ok(plan);
-    }
-    let columns: Vec<datafusion::logical_expr::Expr> = plan
-        .schema()
-        .columns()
-        .into_iter()
-        .map(|column| match written(&column.name) {
-            Some(name) => datafusion::logical_expr::Expr::Column(column).alias(name),
-            None => datafusion::logical_expr::Expr::Column(column),
-        })
-        .collect();
-    datafusion::logical_expr::LogicalPlanBuilder::from(plan)
-        .project(columns)
-        .and_then(|b| b.build())
-        .map_err(Error::query)
 }
 
 /// The first column of the batches as text (NULLs left out).
