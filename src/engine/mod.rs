@@ -332,6 +332,9 @@ impl Engine {
                 // A table's name as a column: DuckDB's row of that table.
                 || missing_table_row(&error)
                     .is_some_and(|(table, columns)| compat::table_as_row(&mut statement, &table, &columns))
+                // A condition that is a number: DuckDB's cast to BOOLEAN.
+                || compat::boolean_filters::refused(&error.to_string())
+                    && compat::boolean_filters::cast_to_booleans(&mut statement)
                 // Two result columns of one name, as DuckDB gives them: the later numbered.
                 || compat::duplicated_name(&error.to_string())
                     .is_some_and(|name| compat::renumber(&mut statement, &name))

@@ -6,6 +6,7 @@
 
 pub(crate) mod aliases;
 pub(crate) mod asof_joins;
+pub(crate) mod boolean_filters;
 mod column_predicates;
 mod from_columns;
 pub(crate) mod join_conditions;
