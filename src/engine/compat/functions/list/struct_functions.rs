@@ -104,7 +104,47 @@ fn same_value(field: &ScalarValue, value: &ScalarValue) -> bool {
     if text(&a) && text(&b) {
         return field.cast_to(&DataType::Utf8).ok() == value.cast_to(&DataType::Utf8).ok();
     }
-    a == b && field == value
+    match (field, value) {
+        // Lists element by element; structs field by field, by name unless one is unnamed (a ROW).
+        (ScalarValue::List(x), ScalarValue::List(y)) => same_elements(x.as_ref(), y.as_ref()),
+        (ScalarValue::LargeList(x), ScalarValue::LargeList(y)) => same_elements(x.as_ref(), y.as_ref()),
+        (ScalarValue::Struct(x), ScalarValue::Struct(y)) => {
+            let (xf, yf) = (x.fields(), y.fields());
+            let named = !crate::encode::unnamed_struct(xf) && !crate::encode::unnamed_struct(yf);
+            xf.len() == yf.len()
+                && (!named || xf.iter().zip(yf.iter()).all(|(p, q)| p.name().eq_ignore_ascii_case(q.name())))
+                && same_elements_of(x.columns(), y.columns())
+        }
+        _ => a == b && field == value,
+    }
+}
+
+/// Whether two one-row list arrays hold equal elements (NULLs equal), each as [`same_value`].
+fn same_elements(x: &dyn Array, y: &dyn Array) -> bool {
+    let values = |a: &dyn Array| -> Option<ArrayRef> {
+        match a.data_type() {
+            DataType::List(_) => Some(a.as_list::<i32>().value(0)),
+            DataType::LargeList(_) => Some(a.as_list::<i64>().value(0)),
+            _ => None,
+        }
+    };
+    match (values(x), values(y)) {
+        (Some(p), Some(q)) => p.len() == q.len() && (0..p.len()).all(|row| equal_at(&p, &q, row)),
+        _ => false,
+    }
+}
+
+/// Whether the first rows of two lists of columns hold equal values, column by column.
+fn same_elements_of(x: &[ArrayRef], y: &[ArrayRef]) -> bool {
+    x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal_at(p, q, 0))
+}
+
+/// Whether two arrays hold equal values at `row` (NULLs equal).
+fn equal_at(x: &ArrayRef, y: &ArrayRef, row: usize) -> bool {
+    match (ScalarValue::try_from_array(x, row), ScalarValue::try_from_array(y, row)) {
+        (Ok(p), Ok(q)) => (p.is_null() && q.is_null()) || (!p.is_null() && !q.is_null() && same_value(&p, &q)),
+        _ => false,
+    }
 }
 
 fn fields_of(data_type: &DataType) -> Result<Fields> {
