@@ -169,6 +169,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     rewrite::first_row_subqueries::first_rows(statement);
     rewrite::row_subqueries::rows_compared(statement);
     rewrite::subqueries::outside_filters(statement);
+    rewrite::set_operation_order::by_position(statement);
     rewrite::ordered_by_subqueries::sorted_apart(statement);
     rewrite::domain_subqueries::decorrelated(statement);
     rewrite::ordered_sources::kept(statement);

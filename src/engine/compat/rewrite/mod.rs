@@ -27,6 +27,7 @@ pub(crate) mod refusals;
 pub(crate) mod reshapes;
 pub(crate) mod result_names;
 pub(crate) mod row_subqueries;
+pub(crate) mod set_operation_order;
 pub(crate) mod subqueries;
 pub(crate) mod templates;
 pub(crate) mod type_names;
