@@ -170,6 +170,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     rewrite::row_subqueries::rows_compared(statement);
     rewrite::subqueries::outside_filters(statement);
     rewrite::set_operation_order::by_position(statement);
+    expand::limit_subqueries::rounded_fractions(statement);
     rewrite::ordered_by_subqueries::sorted_apart(statement);
     rewrite::domain_subqueries::decorrelated(statement);
     rewrite::ordered_sources::kept(statement);

@@ -1,7 +1,8 @@
 //! `LIMIT (SELECT k FROM t)` (and OFFSET): DuckDB computes the subquery first and limits by its
 //! value, where DataFusion takes only constants. The subquery is run as a probe and its value
-//! written in its place (no row or a NULL is no limit; a fraction counts its whole part, as
-//! `LIMIT 2.5` keeps two rows).
+//! written in its place (no row or a NULL is no limit; a fraction is rounded, as DuckDB casts
+//! it to BIGINT: `LIMIT (SELECT 1.75)` keeps two rows). A fractional LIMIT or OFFSET written as
+//! a number, which DataFusion refuses, is rounded the same way.
 
 use std::ops::ControlFlow;
 
@@ -47,12 +48,38 @@ fn bounds(query: &Query) -> [Option<&Expr>; 2] {
     }
 }
 
+/// Each LIMIT and OFFSET written as a fraction (`LIMIT 1.75`) as the whole number DuckDB rounds
+/// it to.
+pub(crate) fn rounded_fractions(statement: &mut Statement) {
+    struct Fractions;
+    impl VisitorMut for Fractions {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            let Some(LimitClause::LimitOffset { limit, offset, .. }) = &mut query.limit_clause else {
+                return ControlFlow::Continue(());
+            };
+            for bound in [limit.as_mut(), offset.as_mut().map(|o| &mut o.value)].into_iter().flatten() {
+                if let Expr::Value(v) = bound
+                    && let Value::Number(n, _) = &v.value
+                    && n.contains('.')
+                    && let Ok(x) = n.parse::<f64>()
+                    && x >= 0.0
+                {
+                    *bound = Expr::value(Value::Number((x.round() as u64).to_string(), false));
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = statement.visit(&mut Fractions);
+}
+
 /// The statement with its first LIMIT or OFFSET subquery replaced by the value it gave.
 pub(crate) fn expand_limit(statement: &mut Statement, texts: &[String]) -> Result<()> {
     let value = match texts.first() {
         None => None,
         Some(text) => match text.trim().parse::<f64>() {
-            Ok(n) if n >= 0.0 && n.is_finite() => Some(n.trunc() as u64),
+            Ok(n) if n >= 0.0 && n.is_finite() => Some(n.round() as u64),
             _ => {
                 return Err(Error::Query(format!(
                     "the LIMIT or OFFSET subquery gave '{text}', not a count of rows: make it give a whole number"
@@ -94,8 +121,16 @@ mod tests {
         let mut statement =
             Parser::parse_sql(&DuckDbCompatDialect, "SELECT * FROM t LIMIT (SELECT k FROM u)").unwrap().remove(0);
         assert_eq!(limit_probe(&statement).unwrap().to_string(), "SELECT k FROM u");
-        expand_limit(&mut statement, &["2.5".to_string()]).unwrap();
+        expand_limit(&mut statement, &["1.75".to_string()]).unwrap();
         assert_eq!(statement.to_string(), "SELECT * FROM t LIMIT 2");
         assert!(expand_limit(&mut statement.clone(), &["many".to_string()]).is_err());
+    }
+
+    #[test]
+    fn fractions_written_as_bounds_are_rounded() {
+        let mut statement =
+            Parser::parse_sql(&DuckDbCompatDialect, "SELECT * FROM t LIMIT 2.5 OFFSET 1.25").unwrap().remove(0);
+        rounded_fractions(&mut statement);
+        assert_eq!(statement.to_string(), "SELECT * FROM t LIMIT 3 OFFSET 1");
     }
 }

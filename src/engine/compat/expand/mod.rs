@@ -10,7 +10,7 @@ pub(crate) mod boolean_filters;
 mod column_predicates;
 mod from_columns;
 pub(crate) mod join_conditions;
-mod limit_subqueries;
+pub(crate) mod limit_subqueries;
 pub(crate) mod partial_aliases;
 pub(crate) mod pivot_clauses;
 pub(crate) mod pivot_statements;
