@@ -188,6 +188,7 @@ impl AggregateUDFImpl for CollectAggregate {
             exact_quantile: exact,
             top,
             ordered: !args.order_bys.is_empty(),
+            distinct: args.is_distinct,
             data_type,
             return_type: args.return_field.data_type().clone(),
             values: Vec::new(),
@@ -205,6 +206,9 @@ struct CollectAccumulator {
     top: usize,
     /// The values arrive in an `ORDER BY` of the call: `mode` breaks ties by it.
     ordered: bool,
+    /// `agg(DISTINCT x)`: each value counted once, when the aggregate is computed (the values
+    /// kept are all of them, so that partial states merge and sliding frames take rows back).
+    distinct: bool,
     /// The type of the collected values.
     data_type: DataType,
     return_type: DataType,
@@ -257,7 +261,16 @@ impl Accumulator for CollectAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let value = self.evaluate_number()?;
+        let value = if self.distinct {
+            let all = std::mem::take(&mut self.values);
+            let mut seen = std::collections::HashSet::new();
+            self.values = all.iter().filter(|v| seen.insert(*v)).cloned().collect();
+            let value = self.evaluate_number();
+            self.values = all;
+            value?
+        } else {
+            self.evaluate_number()?
+        };
         // A temporal result was computed in microseconds: rounded to one.
         match value {
             ScalarValue::Float64(Some(micros)) if is_temporal(&self.return_type) => {
