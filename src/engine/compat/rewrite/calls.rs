@@ -6,7 +6,8 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CastKind, DataType as SqlType, Expr, Function, Interval, TypedString, Value, ValueWithSpan,
+    BinaryOperator, CastKind, DataType as SqlType, DuplicateTreatment, Expr, Function, FunctionArguments, Interval,
+    TypedString, Value, ValueWithSpan,
 };
 
 use crate::engine::compat::ast::{as_instant, call, renamed_call, text, try_as_instant};
@@ -14,7 +15,7 @@ use crate::engine::compat::functions::json::json_path::json_call;
 use crate::engine::compat::rewrite::json_casts::is_json_type;
 use crate::engine::compat::rewrite::names::fold_identifier;
 use crate::engine::compat::rewrite::reshapes::{CALLS, FORMS, ORDERED, reshaped};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Whether a type is DuckDB's TIMESTAMPTZ (`TIMESTAMP WITH TIME ZONE`).
 fn is_timestamptz(data_type: &SqlType) -> bool {
@@ -177,6 +178,54 @@ fn rewrite_all(expr: &mut Expr) -> Result<()> {
 }
 
 /// A DuckDB call as DataFusion takes it; `None` when it goes on as written.
+/// The aggregates templates are written with.
+const TEMPLATE_AGGREGATES: &[&str] = &["array_agg", "avg", "count", "fsum", "sum"];
+
+/// A call to an aggregate template (`histogram(x) FILTER (WHERE ...)`, `favg(x) OVER w`) gives
+/// its FILTER and OVER to the aggregates the template computes with, and its DISTINCT to the
+/// one that collects the values (`list_histogram(array_agg(DISTINCT x))`); where the values are
+/// not collected by one, DISTINCT is refused rather than lost.
+fn carry_aggregate_clauses(f: &Function, expanded: &mut Expr) -> Result<()> {
+    let distinct =
+        matches!(&f.args, FunctionArguments::List(l) if l.duplicate_treatment == Some(DuplicateTreatment::Distinct));
+    if f.filter.is_none() && f.over.is_none() && !distinct {
+        return Ok(());
+    }
+    let mut aggregates = 0;
+    let mut collecting = 0;
+    let _ = crate::engine::compat::ast::each_expr_mut(expanded, |e| {
+        if let Expr::Function(g) = e {
+            let name = g.name.to_string().to_lowercase();
+            if TEMPLATE_AGGREGATES.contains(&name.as_str()) {
+                aggregates += 1;
+                g.filter = f.filter.clone();
+                g.over = f.over.clone();
+                if distinct
+                    && name == "array_agg"
+                    && let FunctionArguments::List(l) = &mut g.args
+                {
+                    l.duplicate_treatment = Some(DuplicateTreatment::Distinct);
+                    collecting += 1;
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    if aggregates == 0 {
+        return Err(Error::Query(format!(
+            "{}() is not an aggregate: FILTER, OVER and DISTINCT do not apply to it",
+            f.name
+        )));
+    }
+    if distinct && collecting == 0 {
+        return Err(Error::Query(format!(
+            "{}(DISTINCT ...) is not supported: give it the distinct values, {}(x) FROM (SELECT DISTINCT x ...)",
+            f.name, f.name
+        )));
+    }
+    Ok(())
+}
+
 fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
     let name = f.name.to_string().to_lowercase();
     if let Some(mut reshaped) = reshaped(FORMS, &name, f)? {
@@ -190,6 +239,7 @@ fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
     if let Some(args) = crate::engine::compat::ast::positional_args(f)
         && let Some(mut expanded) = crate::engine::compat::rewrite::templates::expand(&name, &args)?
     {
+        carry_aggregate_clauses(f, &mut expanded)?;
         // The template's own calls (`last_day`, `json_extract`) are DuckDB's too.
         rewrite_all(&mut expanded)?;
         return Ok(Some(Expr::Nested(Box::new(expanded))));
