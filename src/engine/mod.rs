@@ -16,6 +16,7 @@ mod listing;
 mod nested_order;
 mod outer_value_subqueries;
 mod output_names;
+mod planning_errors;
 mod shredded;
 mod sort_keys;
 mod union_order;
@@ -94,48 +95,6 @@ pub(crate) fn default_memory_limit() -> usize {
 /// case by the planner; the compatibility layer folds quoted ones that name a table.
 pub(crate) fn table_name(category: Category) -> String {
     category.name().to_lowercase()
-}
-
-/// The unqualified name planning found no column for.
-fn missing_field(err: &datafusion::error::DataFusionError) -> Option<String> {
-    let datafusion::error::DataFusionError::SchemaError(schema_error, _) = err.find_root() else { return None };
-    match schema_error.as_ref() {
-        datafusion::common::SchemaError::FieldNotFound { field, .. } if field.relation.is_none() => {
-            Some(field.name.clone())
-        }
-        _ => None,
-    }
-}
-
-/// A bare name planning found no column for that names a table whose columns it has: (the
-/// name, those columns in order).
-fn missing_table_row(err: &datafusion::error::DataFusionError) -> Option<(String, Vec<String>)> {
-    let datafusion::error::DataFusionError::SchemaError(schema_error, _) = err.find_root() else { return None };
-    let datafusion::common::SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref() else {
-        return None;
-    };
-    if field.relation.is_some() {
-        return None;
-    }
-    let mut columns: Vec<String> = Vec::new();
-    for valid in valid_fields {
-        if valid.relation.as_ref().is_some_and(|r| r.table().eq_ignore_ascii_case(&field.name))
-            && !columns.contains(&valid.name)
-        {
-            columns.push(valid.name.clone());
-        }
-    }
-    Some((field.name.clone(), columns)).filter(|(_, columns)| !columns.is_empty())
-}
-
-/// A column the plan lacks as written but has in another case: (as written, as it is).
-fn field_in_other_case(err: &datafusion::error::DataFusionError) -> Option<(String, String)> {
-    let datafusion::error::DataFusionError::SchemaError(schema_error, _) = err.find_root() else { return None };
-    let datafusion::common::SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref() else {
-        return None;
-    };
-    let actual = valid_fields.iter().find(|v| v.name.eq_ignore_ascii_case(&field.name) && v.name != field.name)?;
-    Some((field.name.clone(), actual.name.clone()))
 }
 
 /// SQL read as DuckDB's dialect, rewritten for this engine and checked read-only: the
@@ -254,7 +213,8 @@ impl Engine {
         let aggregates = state.aggregate_functions().keys().cloned().collect::<std::collections::HashSet<_>>();
         // A name DuckDB matches in another case: spelled as the column is, and planned again.
         let respelled = |statement: &mut Statement, e: &datafusion::error::DataFusionError| {
-            field_in_other_case(e).is_some_and(|(written, actual)| compat::spell_as(statement, &written, &actual))
+            planning_errors::field_in_other_case(e)
+                .is_some_and(|(written, actual)| compat::spell_as(statement, &written, &actual))
         };
         // Each expansion writes out one construct; a bound keeps one that finds its own output
         // again from expanding for ever.
@@ -327,10 +287,10 @@ impl Engine {
                 }
             }
             // DuckDB's aliases used later in the same SELECT: replaced, and planned again.
-            if missing_field(&error).is_some_and(|name| compat::expand_alias(&mut statement, &name))
+            if planning_errors::missing_field(&error).is_some_and(|name| compat::expand_alias(&mut statement, &name))
                 || respelled(&mut statement, &error)
                 // A table's name as a column: DuckDB's row of that table.
-                || missing_table_row(&error)
+                || planning_errors::missing_table_row(&error)
                     .is_some_and(|(table, columns)| compat::table_as_row(&mut statement, &table, &columns))
                 // A condition that is a number: DuckDB's cast to BOOLEAN.
                 || compat::boolean_filters::refused(&error.to_string())
