@@ -273,7 +273,8 @@ impl Engine {
             };
             retries_left -= 1;
             // An alias naming fewer columns than its table has: the others keep their names.
-            if let Some(given) = compat::partial_aliases::names_given(&error.to_string()) {
+            let message = error.to_string();
+            if let Some(given) = compat::partial_aliases::names_given(&message) {
                 let mut columns = Vec::new();
                 for probe in compat::partial_aliases::probes(&statement, given) {
                     let planned = match probe {
@@ -293,10 +294,10 @@ impl Engine {
                 || planning_errors::missing_table_row(&error)
                     .is_some_and(|(table, columns)| compat::table_as_row(&mut statement, &table, &columns))
                 // A condition that is a number: DuckDB's cast to BOOLEAN.
-                || compat::boolean_filters::refused(&error.to_string())
+                || compat::boolean_filters::refused(&message)
                     && compat::boolean_filters::cast_to_booleans(&mut statement)
                 // Two result columns of one name, as DuckDB gives them: the later numbered.
-                || compat::duplicated_name(&error.to_string())
+                || compat::duplicated_name(&message)
                     .is_some_and(|name| compat::renumber(&mut statement, &name))
             {
                 continue;
