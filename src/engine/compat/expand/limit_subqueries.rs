@@ -2,23 +2,39 @@
 //! value, where DataFusion takes only constants. The subquery is run as a probe and its value
 //! written in its place (no row or a NULL is no limit; a fraction is rounded, as DuckDB casts
 //! it to BIGINT: `LIMIT (SELECT 1.75)` keeps two rows). A fractional LIMIT or OFFSET written as
-//! a number, which DataFusion refuses, is rounded the same way.
+//! a number, which DataFusion refuses, is rounded the same way. A window frame's offset
+//! written as a subquery is computed first the same way.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, LimitClause, Query, Statement, Value, Visit, VisitMut, Visitor, VisitorMut,
+    Expr, Function, LimitClause, Query, Statement, Value, Visit, VisitMut, Visitor, VisitorMut, WindowFrameBound,
+    WindowType,
 };
 
 use crate::error::{Error, Result};
 
-/// The first LIMIT or OFFSET subquery of the statement, as a statement to run.
+/// The first LIMIT, OFFSET or window frame offset subquery of the statement, as a statement to run.
 pub(crate) fn limit_probe(statement: &Statement) -> Option<Statement> {
     struct First(Option<Query>);
     impl Visitor for First {
         type Break = ();
         fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
             if let Some(Expr::Subquery(subquery)) = bounds(query).into_iter().flatten().next() {
+                self.0 = Some((**subquery).clone());
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            let framed = matches!(expr, Expr::Function(Function { over: Some(WindowType::WindowSpec(spec)), .. }) if spec.window_frame.is_some());
+            if !framed {
+                return ControlFlow::Continue(());
+            }
+            let mut expr = expr.clone();
+            if let Some(bound) = frame_subqueries(&mut expr).next()
+                && let Expr::Subquery(subquery) = bound.as_ref()
+            {
                 self.0 = Some((**subquery).clone());
                 return ControlFlow::Break(());
             }
@@ -46,6 +62,23 @@ fn bounds(query: &Query) -> [Option<&Expr>; 2] {
         }
         _ => [None, None],
     }
+}
+
+/// The offsets of a window frame (`ROWS BETWEEN (SELECT k ...) PRECEDING AND ...`) that are
+/// subqueries, which DuckDB also computes first.
+fn frame_subqueries(expr: &mut Expr) -> impl Iterator<Item = &mut Box<Expr>> {
+    let frame = match expr {
+        Expr::Function(Function { over: Some(WindowType::WindowSpec(spec)), .. }) => spec.window_frame.as_mut(),
+        _ => None,
+    };
+    frame
+        .into_iter()
+        .flat_map(|frame| std::iter::once(&mut frame.start_bound).chain(frame.end_bound.as_mut()))
+        .filter_map(|bound| match bound {
+            WindowFrameBound::Preceding(Some(offset)) | WindowFrameBound::Following(Some(offset)) => Some(offset),
+            _ => None,
+        })
+        .filter(|offset| matches!(offset.as_ref(), Expr::Subquery(_)))
 }
 
 /// Each LIMIT and OFFSET written as a fraction (`LIMIT 1.75`) as the whole number DuckDB rounds
@@ -82,7 +115,7 @@ pub(crate) fn expand_limit(statement: &mut Statement, texts: &[String]) -> Resul
             Ok(n) if n >= 0.0 && n.is_finite() => Some(n.round() as u64),
             _ => {
                 return Err(Error::Query(format!(
-                    "the LIMIT or OFFSET subquery gave '{text}', not a count of rows: make it give a whole number"
+                    "the LIMIT, OFFSET or window frame subquery gave '{text}', not a count of rows: make it give a whole number"
                 )));
             }
         },
@@ -101,6 +134,14 @@ pub(crate) fn expand_limit(statement: &mut Statement, texts: &[String]) -> Resul
             }
             if let Some(o) = offset.as_mut().filter(|o| matches!(o.value, Expr::Subquery(_))) {
                 o.value = number(self.0).unwrap_or_else(|| Expr::value(Value::Number("0".into(), false)));
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+            if let Some(bound) = frame_subqueries(expr).next() {
+                // A frame offset of no row or NULL is refused by the planner, as DuckDB refuses it.
+                **bound = self.0.map_or(Expr::value(Value::Null), |n| Expr::value(Value::Number(n.to_string(), false)));
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
@@ -124,6 +165,15 @@ mod tests {
         expand_limit(&mut statement, &["1.75".to_string()]).unwrap();
         assert_eq!(statement.to_string(), "SELECT * FROM t LIMIT 2");
         assert!(expand_limit(&mut statement.clone(), &["many".to_string()]).is_err());
+        let mut statement = Parser::parse_sql(
+            &DuckDbCompatDialect,
+            "SELECT sum(i) OVER (ROWS BETWEEN (SELECT 1) PRECEDING AND 1 FOLLOWING) FROM t",
+        )
+        .unwrap()
+        .remove(0);
+        assert_eq!(limit_probe(&statement).unwrap().to_string(), "SELECT 1");
+        expand_limit(&mut statement, &["1".to_string()]).unwrap();
+        assert_eq!(statement.to_string(), "SELECT sum(i) OVER (ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM t");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 24] = [
+const PASSES: [(Pass, bool); 25] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -37,6 +37,7 @@ const PASSES: [(Pass, bool); 24] = [
     (join_forms::asof_joins, false),
     (join_forms::positional_joins, false),
     (join_forms::typed_joins, false),
+    (join_forms::nearest_joins, false),
     (star_forms::star_except, false),
     (star_forms::star_replace_parens, false),
     (star_forms::star_patterns, false),

@@ -3,6 +3,7 @@
 
 pub(crate) mod array_subqueries;
 pub(crate) mod calls;
+pub(crate) mod collations;
 mod correlation;
 pub(crate) mod distinct_on;
 pub(crate) mod domain_subqueries;

@@ -15,8 +15,8 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments, Statement, Value,
-    ValueWithSpan, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
+    DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments,
+    Statement, Value, ValueWithSpan, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
 };
 
 use crate::engine::compat::ast::{call, case_when, cast, each_expr_mut};
@@ -58,7 +58,7 @@ fn degenerate_call(f: &Function) -> Option<Expr> {
 }
 
 /// `string_agg` over a frame that does not start at the partition's start, as the values of the
-/// frame (`array_agg`, which slides) joined: `CASE WHEN count(x) OVER w > 0 THEN
+/// frame (`array_agg`, which slides; each once for DISTINCT) joined: `CASE WHEN count(x) OVER w > 0 THEN
 /// array_to_string(array_agg(x) OVER w, sep) END`.
 fn sliding_string_agg(f: &Function) -> Option<Expr> {
     let name = f.name.to_string().to_ascii_lowercase();
@@ -70,10 +70,11 @@ fn sliding_string_agg(f: &Function) -> Option<Expr> {
     };
     let sliding =
         spec.window_frame.as_ref().is_some_and(|frame| frame.start_bound != WindowFrameBound::Preceding(None));
-    // (An argument ORDER BY or DISTINCT is another rewrite's, or refused.)
-    if !sliding || !list.clauses.is_empty() || list.duplicate_treatment.is_some() || f.filter.is_some() {
+    // (An argument ORDER BY is another rewrite's, or refused.)
+    if !sliding || !list.clauses.is_empty() || f.filter.is_some() {
         return None;
     }
+    let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
     let args = crate::engine::compat::ast::plain_args(f)?;
     let (value, separator) = match args.as_slice() {
         [value] => (value.clone(), crate::engine::compat::ast::text(",")),
@@ -92,7 +93,10 @@ fn sliding_string_agg(f: &Function) -> Option<Expr> {
         op: datafusion::sql::sqlparser::ast::BinaryOperator::Gt,
         right: Box::new(Expr::value(Value::Number("0".into(), false))),
     };
-    let joined = call("array_to_string", vec![windowed("array_agg", vec![value]), separator]);
+    let values = windowed("array_agg", vec![value]);
+    // DataFusion's array_distinct keeps each value's first place: DuckDB's order of the frame.
+    let values = if distinct { call("array_distinct", vec![values]) } else { values };
+    let joined = call("array_to_string", vec![values, separator]);
     Some(case_when(counted, joined, None))
 }
 
