@@ -136,20 +136,18 @@ fn is_unnest(expr: &Expr) -> bool {
 /// A comparison with a collated operand compares the keys of all its operands.
 fn compared(expr: &mut Expr) -> Result<()> {
     let operands: Vec<&mut Expr> = match expr {
-        Expr::BinaryOp { left, op, right }
-            if matches!(
-                op,
+        Expr::BinaryOp {
+            left,
+            op:
                 BinaryOperator::Eq
-                    | BinaryOperator::NotEq
-                    | BinaryOperator::Lt
-                    | BinaryOperator::LtEq
-                    | BinaryOperator::Gt
-                    | BinaryOperator::GtEq
-                    | BinaryOperator::Spaceship
-            ) =>
-        {
-            vec![left.as_mut(), right.as_mut()]
-        }
+                | BinaryOperator::NotEq
+                | BinaryOperator::Lt
+                | BinaryOperator::LtEq
+                | BinaryOperator::Gt
+                | BinaryOperator::GtEq
+                | BinaryOperator::Spaceship,
+            right,
+        } => vec![left.as_mut(), right.as_mut()],
         Expr::IsDistinctFrom(left, right) | Expr::IsNotDistinctFrom(left, right) => vec![left.as_mut(), right.as_mut()],
         Expr::InList { expr, list, .. } => std::iter::once(expr.as_mut()).chain(list.iter_mut()).collect(),
         Expr::Between { expr, low, high, .. } => vec![expr.as_mut(), low.as_mut(), high.as_mut()],
