@@ -7,7 +7,7 @@
 //! `JOIN r t NEAREST k BY DISTANCE d` is written as the lateral top-k join DuckDB defines it as.
 //!
 //! `JOIN BY (TYPE semi) r ON ...`, DuckDB's way of naming a join's physical type, is written as the
-//! join of that type the parser takes (`SEMI JOIN r ON ...`).
+//! join of that type the parser takes (`SEMI JOIN r ON ...`); a mark join as a lateral aggregate.
 
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
@@ -136,9 +136,8 @@ pub(crate) fn typed_joins(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edi
             "anti" => "ANTI JOIN",
             "cross" => "CROSS JOIN",
             "mark" | "mark_join" => {
-                return Err(Error::Query(
-                    "JOIN BY (TYPE mark) is not supported: write x IN (SELECT y FROM r) in the select list".into(),
-                ));
+                edits.push(mark_join(sql, tokens, i, close)?);
+                continue;
             }
             other => {
                 return Err(Error::Query(format!(
@@ -149,6 +148,35 @@ pub(crate) fn typed_joins(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Edi
         edits.push((offset(tokens[i].span.start), offset(tokens[close].span.end), join.to_string()));
     }
     Ok(edits)
+}
+
+/// A mark join, `l JOIN BY (TYPE mark) r ON c`: each row of `l` with `__mark_join_marker`, whether
+/// a row of `r` meets `c` as `IN` answers it (NULL when none does but some comparison is NULL),
+/// written as a lateral aggregate of `r`.
+fn mark_join(sql: &str, tokens: &[TokenWithSpan], join: usize, close: usize) -> Result<Edit> {
+    let offset = offsets(sql);
+    let text = |from: usize, to: usize| &sql[offset(tokens[from].span.start)..offset(tokens[to].span.end)];
+    let refused = || {
+        Error::Query(
+            "JOIN BY (TYPE mark) needs ON and its condition: write l JOIN BY (TYPE mark) r ON l.a = r.b".into(),
+        )
+    };
+    let on = (close + 1..tokens.len())
+        .find(|&j| is_word(tokens, j, "on"))
+        .filter(|&on| on > close + 1)
+        .ok_or_else(refused)?;
+    let last = join_clause_end(tokens, on + 1);
+    if last <= on {
+        return Err(refused());
+    }
+    let (relation, condition) = (text(close + 1, on - 1), text(on + 1, last));
+    Ok((
+        offset(tokens[join].span.start),
+        offset(tokens[last].span.end),
+        format!(
+            "CROSS JOIN LATERAL (SELECT CASE WHEN bool_or({condition}) THEN true WHEN bool_or(({condition}) IS NULL) THEN NULL ELSE false END AS __mark_join_marker FROM {relation}) AS __mark_join"
+        ),
+    ))
 }
 
 /// `l JOIN r t [APPROX | EXACT] NEAREST [k] BY DISTANCE d` (or `BY SIMILARITY`, largest first),
@@ -318,6 +346,10 @@ mod tests {
         assert_eq!(
             prepared("SELECT a FROM l JOIN BY (TYPE SeMi) r ON (a = b)"),
             "SELECT a FROM l SEMI JOIN r ON (a = b)"
+        );
+        assert_eq!(
+            prepared("SELECT a, __mark_join_marker FROM l JOIN BY (TYPE mark) r ON (a = b) ORDER BY a"),
+            "SELECT a, __mark_join_marker FROM l CROSS JOIN LATERAL (SELECT CASE WHEN bool_or((a = b)) THEN true WHEN bool_or(((a = b)) IS NULL) THEN NULL ELSE false END AS __mark_join_marker FROM r) AS __mark_join ORDER BY a"
         );
     }
 

@@ -4,6 +4,7 @@
 pub(crate) mod array_subqueries;
 pub(crate) mod calls;
 pub(crate) mod collations;
+pub(crate) mod comma_joins;
 mod correlation;
 pub(crate) mod distinct_on;
 pub(crate) mod domain_subqueries;
