@@ -159,7 +159,7 @@ pub(super) fn duckdb_binds_otherwise(plan: &LogicalPlan) -> bool {
         let mut names = Vec::new();
         let _ = plan.apply_with_subqueries(|node| {
             // The layer's pairs of a join condition read the outer row where the condition did.
-            if matches!(node, LogicalPlan::SubqueryAlias(a) if a.alias.table() == crate::engine::compat::JOIN_PAIRS) {
+            if matches!(node, LogicalPlan::SubqueryAlias(a) if a.alias.table().starts_with(crate::engine::compat::JOIN_PAIRS)) {
                 return Ok(TreeNodeRecursion::Jump);
             }
             for expr in node.expressions() {

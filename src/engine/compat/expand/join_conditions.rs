@@ -124,6 +124,17 @@ pub(super) fn sides_columns(columns: &[SourceColumn], side: char) -> Result<Vec<
 
 fn pair_up(select: &mut Select, at: usize, join: usize, left: &[SourceColumn], right: &[SourceColumn]) -> Result<()> {
     let (left, right) = (sides_columns(left, 'l')?, sides_columns(right, 'r')?);
+    // A second such join in the FROM reads the first one's pairs: its own have another name.
+    let mut earlier: Vec<&str> = left
+        .iter()
+        .filter_map(|(expr, _)| match expr {
+            Expr::CompoundIdentifier(parts) if parts[0].value.starts_with(PAIRS) => Some(parts[0].value.as_str()),
+            _ => None,
+        })
+        .collect();
+    earlier.dedup();
+    let pairs_name = if earlier.is_empty() { PAIRS.to_string() } else { format!("{PAIRS}{}", earlier.len()) };
+    let pairs_name = pairs_name.as_str();
     let from = &mut select.from[at];
     let Join { relation, join_operator, .. } = from.joins.remove(join);
     // The join's kind, and whether it keeps the right side's unmatched rows.
@@ -149,13 +160,13 @@ fn pair_up(select: &mut Select, at: usize, join: usize, left: &[SourceColumn], r
     let pairs = TableFactor::Derived {
         lateral: false,
         subquery: Box::new(pairs_query(&left, &right, both, condition)?),
-        alias: Some(TableAlias { explicit: true, name: ident(PAIRS), columns: Vec::new(), at: None }),
+        alias: Some(TableAlias { explicit: true, name: ident(pairs_name), columns: Vec::new(), at: None }),
         sample: None,
     };
     let same = |columns: &[(Expr, String)]| {
         columns
             .iter()
-            .map(|(expr, name)| Expr::IsNotDistinctFrom(Box::new(expr.clone()), Box::new(column(PAIRS, name))))
+            .map(|(expr, name)| Expr::IsNotDistinctFrom(Box::new(expr.clone()), Box::new(column(pairs_name, name))))
             .collect::<Vec<_>>()
     };
     let right_constraint = JoinConstraint::On(and(same(&right)));
@@ -171,7 +182,7 @@ fn pair_up(select: &mut Select, at: usize, join: usize, left: &[SourceColumn], r
             },
         }],
     };
-    let left_constraint = JoinConstraint::On(and(same(&left).into_iter().chain([column(PAIRS, MATCHED)])));
+    let left_constraint = JoinConstraint::On(and(same(&left).into_iter().chain([column(pairs_name, MATCHED)])));
     from.joins.insert(
         join,
         Join {
