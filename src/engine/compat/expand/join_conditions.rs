@@ -42,7 +42,11 @@ fn subquery_condition(join: &Join) -> Option<&Expr> {
     | JoinOperator::LeftOuter(JoinConstraint::On(condition))
     | JoinOperator::Right(JoinConstraint::On(condition))
     | JoinOperator::RightOuter(JoinConstraint::On(condition))
-    | JoinOperator::FullOuter(JoinConstraint::On(condition))) = &join.join_operator
+    | JoinOperator::FullOuter(JoinConstraint::On(condition))
+    | JoinOperator::Semi(JoinConstraint::On(condition))
+    | JoinOperator::LeftSemi(JoinConstraint::On(condition))
+    | JoinOperator::Anti(JoinConstraint::On(condition))
+    | JoinOperator::LeftAnti(JoinConstraint::On(condition))) = &join.join_operator
     else {
         return None;
     };
@@ -149,6 +153,13 @@ fn pair_up(select: &mut Select, at: usize, join: usize, left: &[SourceColumn], r
             (c, JoinOperator::RightOuter, true)
         }
         JoinOperator::FullOuter(JoinConstraint::On(c)) => (c, JoinOperator::FullOuter, true),
+        // The left rows that have a pair (or none), once each: the pairs are joined alone.
+        JoinOperator::Semi(JoinConstraint::On(c)) | JoinOperator::LeftSemi(JoinConstraint::On(c)) => {
+            return semi_join(from, join, relation, c, &left, pairs_name, JoinOperator::LeftSemi);
+        }
+        JoinOperator::Anti(JoinConstraint::On(c)) | JoinOperator::LeftAnti(JoinConstraint::On(c)) => {
+            return semi_join(from, join, relation, c, &left, pairs_name, JoinOperator::LeftAnti);
+        }
         _ => return Err(Error::Query("a join condition with a subquery is supported after ON only".into())),
     };
     let mut both = TableWithJoins { relation: from.relation.clone(), joins: from.joins[..join].to_vec() };
@@ -194,6 +205,33 @@ fn pair_up(select: &mut Select, at: usize, join: usize, left: &[SourceColumn], r
     let hidden: Vec<String> =
         left.iter().chain(&right).map(|(_, name)| name.clone()).chain([MATCHED.to_string()]).collect();
     hide_from_stars(select, None, &hidden);
+    Ok(())
+}
+
+/// A SEMI or ANTI join (`kind`) on a condition with a subquery: the left side joined, by kind, to
+/// the distinct values of its rows that have a pair.
+fn semi_join(
+    from: &mut TableWithJoins,
+    join: usize,
+    relation: TableFactor,
+    condition: Expr,
+    left: &[(Expr, String)],
+    pairs_name: &str,
+    kind: fn(JoinConstraint) -> JoinOperator,
+) -> Result<()> {
+    let mut both = TableWithJoins { relation: from.relation.clone(), joins: from.joins[..join].to_vec() };
+    both.joins.push(Join { relation, global: false, join_operator: JoinOperator::CrossJoin(JoinConstraint::None) });
+    let pairs = TableFactor::Derived {
+        lateral: false,
+        subquery: Box::new(pairs_query(left, &[], both, condition)?),
+        alias: Some(TableAlias { explicit: true, name: ident(pairs_name), columns: Vec::new(), at: None }),
+        sample: None,
+    };
+    let same = left
+        .iter()
+        .map(|(expr, name)| Expr::IsNotDistinctFrom(Box::new(expr.clone()), Box::new(column(pairs_name, name))));
+    from.joins
+        .insert(join, Join { relation: pairs, global: false, join_operator: kind(JoinConstraint::On(and(same))) });
     Ok(())
 }
 
