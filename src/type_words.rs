@@ -28,6 +28,7 @@ const PLAIN: &[(&str, &str)] = &[
     ("Boolean", "BOOLEAN"),
     ("Date32", "DATE"),
     ("Date64", "DATE"),
+    ("Null", "NULL"),
 ];
 
 static PLAIN_WORDS: LazyLock<Regex> = LazyLock::new(|| {
@@ -39,6 +40,9 @@ static DECIMAL: LazyLock<Regex> =
 static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"\bTimestamp\((?:µs|ms|s|ns|Microsecond|Millisecond|Second|Nanosecond)(?:, (?:Some\()?"([^"]*)"\)?|, None)?\)"#)
         .expect("a valid pattern")
+});
+static TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bTime(?:32|64)\((?:µs|ms|s|ns|Microsecond|Millisecond|Second|Nanosecond)\)").expect("a valid pattern")
 });
 static INTERVAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bInterval\(\w+\)").expect("a valid pattern"));
 /// A list or struct whose items hold no other bracket (the innermost first).
@@ -64,6 +68,7 @@ pub(crate) fn duckdb_type_words(message: &str) -> String {
             None => "TIMESTAMP".to_string(),
         })
         .into_owned();
+    text = TIME.replace_all(&text, "TIME").into_owned();
     text = INTERVAL.replace_all(&text, "INTERVAL").into_owned();
     // Innermost brackets first, until none is left (bounded: each round removes one level).
     for _ in 0..16 {
@@ -96,6 +101,7 @@ mod tests {
             "argument types 'f(BIGINT, TIMESTAMP WITH TIME ZONE, TIMESTAMP)'"
         );
         assert_eq!(duckdb_type_words("comparison operation Boolean = Utf8"), "comparison operation BOOLEAN = VARCHAR");
+        assert_eq!(duckdb_type_words("CAST from Time64(ns) to List(Time32(ms))"), "CAST from TIME to TIME[]");
         // Words that only contain a type name are left alone.
         assert_eq!(duckdb_type_words("Utf8Thing and MyInt64"), "Utf8Thing and MyInt64");
     }

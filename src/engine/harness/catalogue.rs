@@ -103,9 +103,11 @@ pub(super) async fn answer(engine: &Engine, sql: &str) -> Result<(Vec<String>, V
     let statement = statements.into_iter().next().ok_or("no statement")?;
     let frame = engine.plan(statement).await.map_err(|e| e.to_string())?;
     // The types of what runs (after the analyzer's typing rules), as the output prints them.
-    let stream = frame.execute_stream().await.map_err(|e| e.to_string())?;
+    // Errors in the words a user reads.
+    let stream = frame.execute_stream().await.map_err(|e| crate::error::Error::query(e).to_string())?;
     let types: Vec<String> = stream.schema().fields().iter().map(|f| field_type_name(f)).collect();
-    let batches: Vec<_> = futures::TryStreamExt::try_collect(stream).await.map_err(|e| e.to_string())?;
+    let batches: Vec<_> =
+        futures::TryStreamExt::try_collect(stream).await.map_err(|e| crate::error::Error::query(e).to_string())?;
     let mut rows = Vec::new();
     for batch in &batches {
         for row in 0..batch.num_rows() {

@@ -18,6 +18,11 @@ pub(crate) fn explained(err: Error) -> Error {
     if let Some(rest) = message.strip_prefix("table '") {
         let name = rest.split('\'').next().unwrap_or_default();
         let name = name.strip_prefix("datafusion.public.").unwrap_or(name);
+        if let Some(cte) = name.strip_prefix("datafusion.recurring.").or_else(|| name.strip_prefix("recurring.")) {
+            return Error::Query(format!(
+                "recurring.{cte} (the rows a recursive CTE with USING KEY kept so far) is not supported: join {cte} with a CTE of its own instead"
+            ));
+        }
         let tables: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
         let meant = closest(name, tables.iter().copied()).map_or_else(String::new, |t| format!(" (did you mean {t}?)"));
         return Error::Query(format!(

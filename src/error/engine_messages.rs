@@ -1,136 +1,11 @@
-//! Typed errors, and the exit status each kind of failure maps to.
-
-use std::path::PathBuf;
+//! DataFusion's errors in this tool's words: one line, without the engine's prefixes and type
+//! names, naming the DuckDB construct and what to write instead.
 
 use datafusion::error::DataFusionError;
 
-/// Exit statuses, as documented in the README.
-pub mod exit {
-    pub const OK: i32 = 0;
-    pub const QUERY: i32 = 1;
-    pub const USAGE: i32 = 2;
-    pub const SOURCE: i32 = 3;
-    pub const LOCAL_IO: i32 = 4;
-    /// A failure of carto-activity itself, not of the input (sysexits' EX_SOFTWARE).
-    pub const INTERNAL: i32 = 70;
-    pub const INTERRUPTED: i32 = 130;
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A flag or argument that cannot be acted on (exit 2).
-    #[error("{0}")]
-    Usage(String),
-
-    /// No data source could be used (exit 3).
-    #[error("{0}")]
-    NoSource(String),
-
-    /// The data source failed while fetching (exit 3).
-    #[error("{0}")]
-    Source(String),
-
-    /// CARTO refused the token (401): an M2M client renews it once before this is final (exit 3).
-    #[error("{0}")]
-    Unauthorized(String),
-
-    /// SQL that the engine rejected or failed to run (exit 1).
-    #[error("{0}")]
-    Query(String),
-
-    /// SQL that would write: refused before planning (exit 1).
-    #[error("{0} statements are refused: carto-activity only reads (use `export` to write files)")]
-    WriteRefused(String),
-
-    /// A local file or folder could not be read or written (exit 4).
-    #[error("{action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-
-    /// A file or stream handed in as input (SQL, a spec, credentials) could not be read (exit 4).
-    #[error("cannot read {what}: {source}")]
-    Read {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
-
-    /// An output file exists and `--overwrite` was not given (exit 4).
-    #[error("{} already exists: pass --overwrite to replace it", .0.display())]
-    OutputExists(PathBuf),
-
-    /// Arrow or Parquet failed while writing the cache or an export (exit 4).
-    #[error("{context}: {message}")]
-    Write { context: String, message: String },
-
-    /// Cached files whose bytes were not what the cache wrote; they have been removed (exit 4).
-    #[error("{0}")]
-    Damaged(String),
-
-    /// The user pressed Ctrl-C (exit 130).
-    #[error("interrupted")]
-    Interrupted,
-
-    /// The reader of standard output went away (`| head`): the command ends quietly (exit 0).
-    #[error("standard output was closed")]
-    OutputClosed,
-
-    /// Code of ours or DataFusion's panicked while the command ran (exit 1: what reaches those
-    /// paths is the SQL).
-    #[error("internal error while running the command: {0} (please report it with the SQL)")]
-    Panicked(String),
-
-    /// carto-activity itself failed, whatever the input (exit 70): never the user's SQL.
-    #[error("internal error: {0} (this is a bug of carto-activity: please report it)")]
-    Internal(String),
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+use super::{Error, one_line};
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Usage(_) => exit::USAGE,
-            Error::NoSource(_) | Error::Source(_) | Error::Unauthorized(_) => exit::SOURCE,
-            Error::Query(_) | Error::WriteRefused(_) | Error::Panicked(_) => exit::QUERY,
-            Error::Io { .. }
-            | Error::Read { .. }
-            | Error::OutputExists(_)
-            | Error::Write { .. }
-            | Error::Damaged(_) => exit::LOCAL_IO,
-            Error::Interrupted => exit::INTERRUPTED,
-            Error::OutputClosed => exit::OK,
-            Error::Internal(_) => exit::INTERNAL,
-        }
-    }
-
-    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
-        let path = path.into();
-        move |source| Error::Io { action, path, source }
-    }
-
-    /// A failure of this program's own making, named by what it was doing.
-    pub fn internal(doing: &'static str) -> impl FnOnce(String) -> Error {
-        move |message| Error::Internal(format!("{doing}: {message}"))
-    }
-
-    /// A failed write to standard output: a closed pipe ends the command quietly.
-    pub fn stdout(source: std::io::Error) -> Error {
-        if source.kind() == std::io::ErrorKind::BrokenPipe {
-            return Error::OutputClosed;
-        }
-        Error::Io { action: "cannot write to", path: "standard output".into(), source }
-    }
-
-    pub fn write(context: impl Into<String>) -> impl FnOnce(String) -> Error {
-        let context = context.into();
-        move |message| Error::Write { context, message }
-    }
-
     /// A SQL failure: DataFusion's message on one line, without its internal prefixes, and
     /// naming the DuckDB construct to avoid where DataFusion's own words would not.
     pub fn query(err: DataFusionError) -> Error {
@@ -153,7 +28,7 @@ impl Error {
         let decorrelating =
             text.contains("Optimizer rule 'decorrelate_") || text.contains("Optimizer rule 'scalar_subquery_to_join'");
         if decorrelating
-            || message.starts_with("Physical plan does not support logical expression")
+            || message.starts_with("Physical plan does not support")
             || message.starts_with("Correlated scalar subquery can only be used in")
         {
             return Error::Query(
@@ -169,6 +44,29 @@ impl Error {
                 );
             }
             return Error::Panicked(detail.to_string());
+        }
+        if let Some((_, instead)) = ENGINE_LIMITS.iter().find(|(said, _)| message.contains(said)) {
+            return Error::Query((*instead).to_string());
+        }
+        if let Some(kind) = message.split("Cannot run range queries on datatype: ").nth(1) {
+            let kind = crate::type_words::duckdb_type_words(kind.split_whitespace().next().unwrap_or_default());
+            return Error::Query(format!(
+                "a window's RANGE frame with an offset orders by a number, a date or a timestamp, not {kind}: write ROWS BETWEEN, or order by a number"
+            ));
+        }
+        if let Some(call) = unmatched_call(&message) {
+            return Error::Query(call);
+        }
+        if let Some(types) = message.split("Failed to unify argument types of make_array: ").nth(1) {
+            return Error::Query(format!(
+                "the values of a list must share one type, not {}: cast them to one type",
+                crate::type_words::duckdb_type_words(types.trim_end_matches('.'))
+            ));
+        }
+        if message.contains("Cannot convert arrow_array::types::Timestamp") {
+            return Error::Query(
+                "a timestamp is outside the years this tool can convert (262143 BC to 262142 AD): clamp it with least()/greatest() first".into(),
+            );
         }
         if let Some(unknown) = unknown_column(&message) {
             return Error::Query(unknown);
@@ -202,6 +100,22 @@ impl Error {
         Error::Query(in_our_words(&message))
     }
 }
+
+/// Limits of the engine, by the words of its message, and what to write instead.
+const ENGINE_LIMITS: [(&str, &str); 3] = [
+    (
+        "Aggregate ORDER BY is not implemented for window functions",
+        "an aggregate's own ORDER BY (f(x ORDER BY y) OVER (...)) is supported over a whole partition only: write the order in OVER (... ORDER BY y) with a frame, or aggregate in a subquery",
+    ),
+    (
+        "Unexpected empty work table",
+        "a recursive CTE whose step reads itself more than once (or in a subquery) is not supported: read it once, in the step's FROM",
+    ),
+    (
+        "Unnest should be rewritten to LogicalPlan::Unnest",
+        "unnest() is not supported inside this expression: unnest in a subquery's select list or FROM, e.g. (SELECT list(x ORDER BY x) FROM unnest(l) AS t(x))",
+    ),
+];
 
 /// A message with the engine's nested prefixes and bug-tracker advice left out, and its types
 /// named as DuckDB names them.
@@ -244,6 +158,22 @@ fn strip_datafusion_prefixes(err: &DataFusionError) -> String {
     }
 }
 
+/// DataFusion's "No function matches the given name and argument types 'f(A, B)'. You might
+/// need ..." as one line naming the call and what to do.
+fn unmatched_call(message: &str) -> Option<String> {
+    let call = message.split("No function matches the given name and argument types '").nth(1)?;
+    let call = call.split("'. ").next().unwrap_or(call).trim_end_matches(['\'', '.']);
+    let (name, types) = call.split_once('(')?;
+    let types = crate::type_words::duckdb_type_words(types.strip_suffix(')').unwrap_or(types));
+    Some(if types.is_empty() {
+        format!("{name}() needs arguments")
+    } else {
+        format!(
+            "{name}() does not take arguments of types ({types}): cast them to types it takes (the README's DuckDB compatibility section lists them)"
+        )
+    })
+}
+
 /// DataFusion's "No field named x. Did you mean 'y'? ... Valid fields are a, b." as one line that
 /// names the column, the closest one and the columns there are (no advice about its settings).
 fn unknown_column(message: &str) -> Option<String> {
@@ -259,7 +189,8 @@ fn unknown_column(message: &str) -> Option<String> {
     let mut text = format!("column {name} not found");
     if let Some(columns) = columns.filter(|c| !c.is_empty()) {
         const SHOWN: usize = 20;
-        let listed: Vec<&str> = columns.split(", ").collect();
+        // (The engine's own columns, such as unnest's placeholders, are not the user's.)
+        let listed: Vec<&str> = columns.split(", ").filter(|c| !c.trim_start_matches('"').starts_with("__")).collect();
         let more = listed.len().saturating_sub(SHOWN);
         let shown = listed[..listed.len().min(SHOWN)].join(", ");
         let more = if more > 0 { format!(" and {more} more") } else { String::new() };
@@ -269,11 +200,6 @@ fn unknown_column(message: &str) -> Option<String> {
         text.push_str(&format!(" (did you mean {suggestion}?)"));
     }
     Some(text)
-}
-
-/// Collapses a multi-line message into one line, so that every error is a single line on stderr.
-pub(crate) fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -289,6 +215,23 @@ mod tests {
         );
         let internal = "Internal error: f failed. This issue was likely caused by a bug in DataFusion's code. Please help us to resolve this by filing a bug report in our issue tracker: https://github.com/apache/datafusion/issues. No function matches";
         assert_eq!(in_our_words(internal), "f failed. No function matches");
+    }
+
+    #[test]
+    fn the_engines_limits_are_told_with_what_to_write() {
+        let said = |e: DataFusionError| Error::query(e).to_string();
+        let window =
+            said(DataFusionError::NotImplemented("Aggregate ORDER BY is not implemented for window functions".into()));
+        assert!(window.starts_with("an aggregate's own ORDER BY"), "{window}");
+        let range =
+            said(DataFusionError::Internal("Cannot run range queries on datatype: Interval(MonthDayNano)".into()));
+        assert!(range.contains("not INTERVAL: write ROWS BETWEEN"), "{range}");
+        let unnest = said(DataFusionError::Plan(
+            "No field named \"unnest(s)\". Valid fields are \"t.s.a\", \"__unnest_placeholder(t.s).a\".".into(),
+        ));
+        assert_eq!(unnest, "column \"unnest(s)\" not found: the columns there are \"t.s.a\"");
+        let call = said(DataFusionError::Plan("Failed to coerce arguments to satisfy a call to 'map_keys' function: coercion from Null to the signature ArraySignature(map_array) failed. No function matches the given name and argument types 'map_keys(Null)'. You might need to add explicit type casts. Candidate functions: map_keys(map_array)".into()));
+        assert!(call.starts_with("map_keys() does not take arguments of types (NULL): cast them"), "{call}");
     }
 
     #[test]
@@ -332,21 +275,6 @@ mod tests {
         assert!(message.contains("more than 2 GiB") && !message.contains("task"), "{message}");
         let other = DataFusionError::External("task 2 panicked with message \"assertion failed\"".into());
         assert!(matches!(Error::query(other), Error::Panicked(detail) if detail == "assertion failed"));
-    }
-
-    #[test]
-    fn messages_collapse_to_one_line() {
-        assert_eq!(one_line("a\n  b\tc "), "a b c");
-    }
-
-    #[test]
-    fn internal_failures_are_not_the_users_sql() {
-        let err = Error::internal("listing the tables")("a column is missing".into());
-        assert_eq!(err.exit_code(), exit::INTERNAL);
-        assert_ne!(err.exit_code(), exit::QUERY);
-        assert!(err.to_string().starts_with("internal error: listing the tables: a column is missing"), "{err}");
-        assert_eq!(Error::stdout(std::io::ErrorKind::BrokenPipe.into()).exit_code(), exit::OK);
-        assert_eq!(Error::stdout(std::io::ErrorKind::StorageFull.into()).exit_code(), exit::LOCAL_IO);
     }
 
     #[test]
