@@ -37,7 +37,14 @@ pub(crate) fn explained(err: Error) -> Error {
         return Error::Query(format!("the function {name}() is not supported by carto-activity: {instead}"));
     }
     let served = catalogue::entries().iter().filter(|(_, s)| !matches!(s, Served::Refused(_) | Served::Helper(_)));
-    let meant = closest(&name, served.map(|(n, _)| *n)).map(|m| format!(": did you mean {m}()?"));
+    let closest_served = closest(&name, served.map(|(n, _)| *n));
+    // The engine knows the name, not in this place: a window function without its OVER.
+    if closest_served == Some(name.as_str()) {
+        return Error::Query(format!(
+            "{name}() cannot be called here: a window function is written {name}(...) OVER (...) in the select list, QUALIFY or ORDER BY"
+        ));
+    }
+    let meant = closest_served.map(|m| format!(": did you mean {m}()?"));
     if catalogue::duckdb_has(&name) {
         return Error::Query(format!(
             "DuckDB's function {name}() is not supported by carto-activity yet{}",

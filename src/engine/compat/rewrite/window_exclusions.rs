@@ -50,7 +50,8 @@ pub(crate) fn exclusions(statement: &mut Statement) -> Result<()> {
 }
 
 /// Calls over a named window that excludes rows get the window written out, so that each can be
-/// rewritten; the named window itself loses its marker.
+/// rewritten; the named window itself loses its marker. Calls in QUALIFY get every named window
+/// written out.
 struct NamedWindows;
 
 impl VisitorMut for NamedWindows {
@@ -63,30 +64,14 @@ impl VisitorMut for NamedWindows {
 }
 
 fn inline_named_windows(select: &mut Select) {
-    let marked: HashMap<String, WindowSpec> = select
-        .named_window
-        .iter()
-        .filter_map(|window| match &window.1 {
-            NamedWindowExpr::WindowSpec(spec) if exclusion(spec).is_some() => {
-                Some((window.0.value.clone(), spec.clone()))
-            }
-            _ => None,
-        })
-        .collect();
+    // DataFusion resolves a named window in the select list only: QUALIFY gets each written out.
+    let named = windows_of(select, |_| true);
+    written_out(&mut select.qualify, &named);
+    let marked = windows_of(select, |spec| exclusion(spec).is_some());
     if marked.is_empty() {
         return;
     }
-    let mut inline = |expr: &mut Expr| {
-        if let Expr::Function(f) = expr
-            && let Some(WindowType::NamedWindow(name)) = &f.over
-            && let Some(spec) = marked.get(&name.value)
-        {
-            f.over = Some(WindowType::WindowSpec(spec.clone()));
-        }
-        ControlFlow::Continue(())
-    };
-    let _ = each_expr_mut(&mut select.projection, &mut inline);
-    let _ = each_expr_mut(&mut select.qualify, &mut inline);
+    written_out(&mut select.projection, &marked);
     for window in &mut select.named_window {
         if let NamedWindowExpr::WindowSpec(spec) = &mut window.1
             && exclusion(spec).is_some()
@@ -94,6 +79,31 @@ fn inline_named_windows(select: &mut Select) {
             spec.partition_by.remove(0);
         }
     }
+}
+
+/// The select's named windows (by name) that `wanted` picks.
+fn windows_of(select: &Select, wanted: impl Fn(&WindowSpec) -> bool) -> HashMap<String, WindowSpec> {
+    select
+        .named_window
+        .iter()
+        .filter_map(|window| match &window.1 {
+            NamedWindowExpr::WindowSpec(spec) if wanted(spec) => Some((window.0.value.clone(), spec.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Each call of `node` over one of `windows` by name, over that window written out.
+fn written_out<N: VisitMut + ?Sized>(node: &mut N, windows: &HashMap<String, WindowSpec>) {
+    let _ = each_expr_mut(node, |expr: &mut Expr| {
+        if let Expr::Function(f) = expr
+            && let Some(WindowType::NamedWindow(name)) = &f.over
+            && let Some(spec) = windows.get(&name.value)
+        {
+            f.over = Some(WindowType::WindowSpec(spec.clone()));
+        }
+        ControlFlow::Continue(())
+    });
 }
 
 fn unsupported(what: &str) -> Error {
