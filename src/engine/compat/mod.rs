@@ -173,6 +173,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     rewrite::subqueries::outside_filters(statement);
     rewrite::set_operation_order::by_position(statement);
     expand::limit_subqueries::rounded_fractions(statement);
+    expand::limit_subqueries::percent_limits(statement)?;
     rewrite::ordered_by_subqueries::sorted_apart(statement);
     rewrite::domain_subqueries::decorrelated(statement);
     rewrite::ordered_sources::kept(statement);

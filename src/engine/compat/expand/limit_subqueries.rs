@@ -12,7 +12,10 @@ use datafusion::sql::sqlparser::ast::{
     WindowType,
 };
 
+use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
+use crate::engine::compat::parse::limit_percents::LIMIT_PERCENT;
 use crate::error::{Error, Result};
+use datafusion::sql::sqlparser::parser::Parser;
 
 /// The first LIMIT, OFFSET or window frame offset subquery of the statement, as a statement to run.
 pub(crate) fn limit_probe(statement: &Statement) -> Option<Statement> {
@@ -107,6 +110,45 @@ pub(crate) fn rounded_fractions(statement: &mut Statement) {
     let _ = statement.visit(&mut Fractions);
 }
 
+/// Each `LIMIT __limit_percent(p)` (`LIMIT p%` as the parser read it) as the LIMIT subquery that
+/// counts that share of the query's rows, truncated as DuckDB truncates it.
+pub(crate) fn percent_limits(statement: &mut Statement) -> Result<()> {
+    struct Percents(Option<Error>);
+    impl VisitorMut for Percents {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            let Some(LimitClause::LimitOffset { limit: Some(limit), .. }) = &query.limit_clause else {
+                return ControlFlow::Continue(());
+            };
+            let Expr::Function(f) = limit else { return ControlFlow::Continue(()) };
+            if !f.name.to_string().eq_ignore_ascii_case(LIMIT_PERCENT) {
+                return ControlFlow::Continue(());
+            }
+            let args = crate::engine::compat::ast::plain_args(f).unwrap_or_default();
+            let [share] = args.as_slice() else { return ControlFlow::Continue(()) };
+            let with = query.with.as_ref().map(|w| format!("{w} ")).unwrap_or_default();
+            let counted = format!(
+                "({with}SELECT CASE WHEN __share BETWEEN 0 AND 100 THEN CAST(floor(__share / 100 * __rows) AS BIGINT) ELSE error('Limit percent out of range, should be between 0% and 100%') END FROM (SELECT CAST({share} AS DOUBLE) AS __share, count(*) AS __rows FROM ({}) AS __limit_rows) AS __limit_share)",
+                query.body
+            );
+            match Parser::new(&DuckDbCompatDialect).try_with_sql(&counted).and_then(|mut p| p.parse_expr()) {
+                Ok(subquery) => {
+                    if let Some(LimitClause::LimitOffset { limit, .. }) = &mut query.limit_clause {
+                        *limit = Some(subquery);
+                    }
+                }
+                Err(_) => {
+                    self.0 = Some(Error::Query("LIMIT ... % could not be computed: write the count of rows".into()))
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut percents = Percents(None);
+    let _ = statement.visit(&mut percents);
+    percents.0.map_or(Ok(()), Err)
+}
+
 /// The statement with its first LIMIT or OFFSET subquery replaced by the value it gave.
 pub(crate) fn expand_limit(statement: &mut Statement, texts: &[String]) -> Result<()> {
     let value = match texts.first() {
@@ -154,8 +196,6 @@ pub(crate) fn expand_limit(statement: &mut Statement, texts: &[String]) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
-    use datafusion::sql::sqlparser::parser::Parser;
 
     #[test]
     fn a_limit_subquery_is_run_first_and_its_value_written_in() {

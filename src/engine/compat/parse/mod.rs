@@ -7,6 +7,7 @@ pub(crate) mod frame_excludes;
 pub(crate) mod globs;
 pub(crate) mod join_forms;
 pub(crate) mod lambdas;
+pub(crate) mod limit_percents;
 pub(crate) mod markers;
 pub(crate) mod null_treatments;
 pub(crate) mod prefix_aliases;
@@ -21,7 +22,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 25] = [
+const PASSES: [(Pass, bool); 26] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -31,6 +32,7 @@ const PASSES: [(Pass, bool); 25] = [
     (syntax_forms::bare_values, false),
     (syntax_forms::in_lists, false),
     (syntax_forms::digit_separators, false),
+    (limit_percents::limit_percents, false),
     (syntax_forms::materialized_hints, false),
     (frame_excludes::frame_excludes, false),
     (null_treatments::null_treatments_first, false),
