@@ -56,6 +56,24 @@ impl DuckDbSubscripts {
     }
 }
 
+/// The fields' names as the struct spells them, where one of `names` is written in another case
+/// (DataFusion's own path takes the others).
+fn struct_fields_in_any_case(field: &Field, names: &[String]) -> Option<Vec<String>> {
+    let mut current = field.data_type();
+    let mut spelled = Vec::with_capacity(names.len());
+    let mut recased = false;
+    for name in names {
+        let DataType::Struct(fields) = current else { break };
+        let found = fields.iter().find(|f| f.name() == name).or_else(|| {
+            recased = true;
+            fields.iter().find(|f| f.name().eq_ignore_ascii_case(name))
+        })?;
+        spelled.push(found.name().clone());
+        current = found.data_type();
+    }
+    (recased && spelled.len() == names.len()).then_some(spelled)
+}
+
 /// Whether a field is text, and whether that text is DuckDB's JSON.
 fn text_kind(field: &Field) -> Option<bool> {
     matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
@@ -148,13 +166,24 @@ impl ExprPlanner for DuckDbSubscripts {
         })
     }
 
-    // `data.map.title`: keys of a JSON column.
+    // `data.map.title`: keys of a JSON column; `s.hello`: a struct's field `HELLO`.
     fn plan_compound_identifier(
         &self,
         field: &Field,
         qualifier: Option<&TableReference>,
         nested_names: &[String],
     ) -> Result<PlannerResult<Vec<Expr>>> {
+        if matches!(field.data_type(), DataType::Struct(_)) {
+            return Ok(match struct_fields_in_any_case(field, nested_names) {
+                Some(names) => {
+                    let column = Expr::Column(Column::from((qualifier, field)));
+                    let value = names.into_iter().fold(column, datafusion::functions::core::expr_fn::get_field);
+                    // Named as written, as DuckDB names it (`s.hello` is `hello`).
+                    PlannerResult::Planned(value.alias(nested_names.last().cloned().unwrap_or_default()))
+                }
+                None => PlannerResult::Original(vec![]),
+            });
+        }
         if text_kind(field) != Some(true) {
             return Ok(PlannerResult::Original(vec![]));
         }
