@@ -16,7 +16,37 @@ use super::subqueries::aggregates;
 use crate::engine::compat::ast::each_expr;
 
 pub(crate) fn computed_once_per_value(statement: &mut Statement) {
+    rewrite_laterals(statement, implicitly_lateral);
     rewrite_laterals(statement, once_per_value);
+}
+
+/// DuckDB binds a derived table without FROM after another FROM item laterally (`FROM (SELECT
+/// q1 AS q2) x, (SELECT q2 AS r) y`: `q2` is x's): such a table that reads names, each unqualified
+/// or qualified by an item before it, is marked LATERAL, for the rewrite below (one that names
+/// an outer query's table stays a correlated subquery). Nothing is joined back here.
+fn implicitly_lateral(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option<Decorrelated> {
+    let TableFactor::Derived { lateral: lateral @ false, subquery, .. } = factor else { return None };
+    let SetExpr::Select(select) = subquery.body.as_ref() else { return None };
+    if !select.from.is_empty() {
+        return None;
+    }
+    let earlier = relation_names(before);
+    let (mut names, mut elsewhere) = (0, false);
+    let _ = each_expr(&select.projection, |e| {
+        match e {
+            Expr::Identifier(_) => names += 1,
+            Expr::CompoundIdentifier(parts) => {
+                names += 1;
+                elsewhere |= !earlier.contains(&parts[0].value.to_lowercase());
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    });
+    if names > 0 && !elsewhere {
+        *lateral = true;
+    }
+    None
 }
 
 /// The lateral subquery computed over `before`, with its alias, the conditions that join it back
