@@ -10,6 +10,7 @@ use datafusion::logical_expr::expr::{Exists, InSubquery, SetComparison, SetQuant
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Case, Expr, LogicalPlan, LogicalPlanBuilder, Operator, binary_expr, lit};
 use datafusion::prelude::SessionContext;
+use futures::{StreamExt, TryStreamExt};
 
 use super::outer_references::{map_named, outer_columns, with_outer_values};
 use super::{distinct_values, duckdb_binds_otherwise, rows, subquery_of};
@@ -92,18 +93,23 @@ async fn replacement(ctx: &SessionContext, target: &Expr, inputs: &[LogicalPlan]
         Expr::ScalarSubquery(_) => subquery.subquery.schema().field(0).data_type().clone(),
         _ => DataType::Boolean,
     };
-    let mut results = Vec::with_capacity(tuples.len());
-    for tuple in &tuples {
-        let (compared_value, outer) = match compared {
-            Some(_) => (tuple.first().cloned(), &tuple[1..]),
-            None => (None, &tuple[..]),
-        };
-        let plan = with_outer_values(&subquery.subquery, &|c: &Column| {
-            columns.iter().position(|k| k == c).map(|i| outer[i].clone())
+    // Several values at once: each run is mostly planning, on one thread.
+    let results: Vec<ScalarValue> = futures::stream::iter(tuples.clone())
+        .map(|tuple: Vec<ScalarValue>| {
+            let (compared_value, outer) = match compared {
+                Some(_) => (tuple.first().cloned(), &tuple[1..]),
+                None => (None, &tuple[..]),
+            };
+            let plan = with_outer_values(&subquery.subquery, &|c: &Column| {
+                columns.iter().position(|k| k == c).map(|i| outer[i].clone())
+            })
+            .map_err(Error::query);
+            let result_type = &result_type;
+            async move { value_of(ctx, target, plan?, compared_value, result_type).await }
         })
-        .map_err(Error::query)?;
-        results.push(value_of(ctx, target, plan, compared_value, &result_type).await?);
-    }
+        .buffered(super::CONCURRENT_VALUES)
+        .try_collect()
+        .await?;
     Ok(Some(lookup(keys, tuples, results, &result_type)?))
 }
 

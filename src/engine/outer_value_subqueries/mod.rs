@@ -23,6 +23,9 @@ use crate::error::{Error, Result};
 /// The distinct outer values one subquery is computed for.
 const MOST_VALUES: usize = 1024;
 
+/// The outer values whose subqueries run at the same time.
+const CONCURRENT_VALUES: usize = 8;
+
 /// Whether `plan` holds a subquery that DataFusion fails on: its optimizer fails, or its
 /// physical planner (which runs uncorrelated scalar subqueries, no other) refuses the result —
 /// a subquery left in place, a decorrelation that lost a column.
