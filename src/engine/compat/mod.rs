@@ -163,6 +163,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     }
     rewrite::collations::collation_keys(statement)?;
     rewrite::comma_joins::conditions_as_filters(statement);
+    rewrite::outer_aggregates::hoisted(statement);
     rewrite::window_exclusions::exclusions(statement)?;
     rewrite::window_arguments::window_forms(statement);
     rewrite::fromless_subqueries::inline(statement);

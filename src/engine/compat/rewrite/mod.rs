@@ -24,6 +24,7 @@ pub(crate) mod names;
 pub(crate) mod nullable_subqueries;
 pub(crate) mod ordered_by_subqueries;
 pub(crate) mod ordered_sources;
+pub(crate) mod outer_aggregates;
 pub(crate) mod query_forms;
 pub(crate) mod refusals;
 pub(crate) mod reshapes;

@@ -347,6 +347,11 @@ fn only_item(query: &Query) -> Option<String> {
 
 /// Whether a select item calls an aggregate, a window function or a function that returns rows
 /// (in a nested subquery too: then it is left alone).
+/// Whether `name` is one of DuckDB's aggregate functions.
+pub(crate) fn is_aggregate_name(name: &str) -> bool {
+    AGGREGATES.contains(&name.to_ascii_lowercase().as_str())
+}
+
 pub(crate) fn aggregates(item: &SelectItem) -> bool {
     struct Finder(bool);
     impl Visitor for Finder {
