@@ -108,7 +108,9 @@ pub(super) async fn distinct_values(
     let plan = rest
         .iter()
         .try_fold(LogicalPlanBuilder::from(first.clone()), |b, input| b.cross_join(input.clone()))
-        .and_then(|b| b.aggregate(named, Vec::<Expr>::new()))
+        // (A count beside the keys: DataFusion's top-k DISTINCT under a LIMIT fails without an
+        // order, "Ordering direction required for DISTINCT with limit".)
+        .and_then(|b| b.aggregate(named, vec![datafusion::functions_aggregate::count::count_all()]))
         .and_then(|b| b.limit(0, Some(MOST_VALUES + 1)))
         .and_then(|b| b.build())
         .map_err(Error::query)?;
@@ -119,6 +121,7 @@ pub(super) async fn distinct_values(
             let tuple = batch
                 .columns()
                 .iter()
+                .take(keys.len())
                 .map(|c| ScalarValue::try_from_array(c, row))
                 .collect::<std::result::Result<_, _>>();
             tuples.push(tuple.map_err(Error::query)?);
