@@ -20,6 +20,9 @@ fn rewritten(expr: &Expr) -> Option<Expr> {
         return None;
     }
     let FunctionArguments::Subquery(query) = &function.args else { return None };
+    if matches!(query.body.as_ref(), SetExpr::SetOperation { .. }) {
+        return set_operation_list(query);
+    }
     let SetExpr::Select(select) = query.body.as_ref() else { return None };
     if query.limit_clause.is_some() || query.fetch.is_some() || select.projection.len() != 1 {
         return None;
@@ -29,6 +32,9 @@ fn rewritten(expr: &Expr) -> Option<Expr> {
         SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), Some(alias.value.to_lowercase())),
         _ => return None,
     };
+    if let Some(sorted) = sorted_list(select, query, &item, alias.as_deref()) {
+        return Some(sorted);
+    }
     let distinct = match &select.distinct {
         None => "",
         Some(Distinct::Distinct) => "DISTINCT ",
@@ -64,6 +70,92 @@ fn rewritten(expr: &Expr) -> Option<Expr> {
     Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
 }
 
+/// `ARRAY(SELECT ... UNION ALL SELECT ... ORDER BY t.i DESC)`: the set operation's one column,
+/// ordered by it (each key naming the column, by any qualifier, or by position 1), as a list.
+fn set_operation_list(query: &datafusion::sql::sqlparser::ast::Query) -> Option<Expr> {
+    if query.limit_clause.is_some() || query.fetch.is_some() {
+        return None;
+    }
+    let mut first = query.body.as_ref();
+    while let SetExpr::SetOperation { left, .. } = first {
+        first = left;
+    }
+    let SetExpr::Select(select) = first else { return None };
+    let column = match select.projection.as_slice() {
+        [SelectItem::ExprWithAlias { alias, .. }] => alias.value.to_lowercase(),
+        [SelectItem::UnnamedExpr(Expr::Identifier(i))] => i.value.to_lowercase(),
+        [SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts))] => parts.last()?.value.to_lowercase(),
+        _ => return None,
+    };
+    let order = match query.order_by.as_ref().map(|o| &o.kind) {
+        None => String::new(),
+        Some(OrderByKind::Expressions(keys)) => {
+            let keys: Option<Vec<String>> = keys
+                .iter()
+                .map(|k| {
+                    let names_it = match &k.expr {
+                        Expr::Identifier(i) => i.value.to_lowercase() == column,
+                        Expr::CompoundIdentifier(parts) => {
+                            parts.last().is_some_and(|p| p.value.to_lowercase() == column)
+                        }
+                        Expr::Value(v) => v.value.to_string() == "1",
+                        _ => false,
+                    };
+                    let mut k = k.clone();
+                    k.expr = Expr::Identifier(datafusion::sql::sqlparser::ast::Ident::new("__array_value"));
+                    names_it.then(|| k.to_string())
+                })
+                .collect();
+            format!(" ORDER BY {}", keys?.join(", "))
+        }
+        Some(_) => return None,
+    };
+    let text = format!(
+        "coalesce((SELECT array_agg(__array_value{order}) FROM ({}) AS __array(__array_value)), [])",
+        query.body
+    );
+    Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
+}
+
+/// `ARRAY(SELECT unnest(l) AS i ORDER BY i DESC)`, a list's own elements in an order: the list
+/// sorted as `list_sort` sorts it (`[]` for a NULL list). `None` for other forms.
+fn sorted_list(
+    select: &datafusion::sql::sqlparser::ast::Select,
+    query: &datafusion::sql::sqlparser::ast::Query,
+    item: &Expr,
+    alias: Option<&str>,
+) -> Option<Expr> {
+    let Expr::Function(unnest) = item else { return None };
+    let plain = select.from.is_empty()
+        && select.selection.is_none()
+        && select.having.is_none()
+        && select.distinct.is_none()
+        && unnest.name.to_string().eq_ignore_ascii_case("unnest");
+    let [list] = crate::engine::compat::ast::plain_args(unnest)?.try_into().ok()?;
+    if !plain {
+        return None;
+    }
+    let text = match query.order_by.as_ref().map(|o| &o.kind) {
+        None => format!("coalesce({list}, [])"),
+        Some(OrderByKind::Expressions(keys)) => {
+            let [key] = keys.as_slice() else { return None };
+            let names_item = match &key.expr {
+                Expr::Identifier(ident) => alias == Some(ident.value.to_lowercase().as_str()),
+                Expr::Value(v) => v.value.to_string() == "1",
+                other => other == item,
+            };
+            if !names_item {
+                return None;
+            }
+            let direction = if key.options.asc == Some(false) { "DESC" } else { "ASC" };
+            let nulls = if key.options.nulls_first == Some(true) { "NULLS FIRST" } else { "NULLS LAST" };
+            format!("coalesce(list_sort({list}, '{direction}', '{nulls}'), [])")
+        }
+        Some(_) => return None,
+    };
+    Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,9 +174,13 @@ mod tests {
         );
         assert_eq!(
             rewritten_sql("array(select unnest(l) AS i order by i desc nulls last)"),
-            "coalesce((SELECT array_agg(unnest(l) ORDER BY unnest(l) DESC NULLS LAST)), [])"
+            "coalesce(list_sort(l, 'DESC', 'NULLS LAST'), [])"
         );
-        let union = "ARRAY(SELECT 1 UNION ALL SELECT 2)";
-        assert_eq!(rewritten_sql(union), union, "left to DataFusion, which says what it lacks");
+        assert_eq!(
+            rewritten_sql("ARRAY(SELECT i FROM t UNION ALL SELECT j FROM u ORDER BY t.i DESC)"),
+            "coalesce((SELECT array_agg(__array_value ORDER BY __array_value DESC) FROM (SELECT i FROM t UNION ALL SELECT j FROM u) AS __array (__array_value)), [])"
+        );
+        let limited = "ARRAY(SELECT 1 UNION ALL SELECT 2 LIMIT 1)";
+        assert_eq!(rewritten_sql(limited), limited, "left to DataFusion, which says what it lacks");
     }
 }
