@@ -68,6 +68,20 @@ impl Error {
                 "a timestamp is outside the years this tool can convert (262143 BC to 262142 AD): clamp it with least()/greatest() first".into(),
             );
         }
+        if let Some(detail) = message.split("Regular expression did not compile: ").nth(1) {
+            // The regex crate draws the pattern and a caret between rules: its last line says why.
+            let why = detail
+                .rsplit("error: ")
+                .next()
+                .unwrap_or(detail)
+                .trim_matches(|c: char| c == '~' || c == ')' || c.is_whitespace());
+            return Error::Query(format!("the regular expression does not compile: {why}"));
+        }
+        if let Some(columns) = message.strip_prefix("Too many columns! The subquery should only return one column: ") {
+            return Error::Query(format!(
+                "a subquery used as a value selects one column, and this one selects {columns}: select one, or compare a row ((a, b) IN (SELECT x, y ...))"
+            ));
+        }
         if let Some(unknown) = unknown_column(&message) {
             return Error::Query(unknown);
         }
@@ -120,13 +134,15 @@ const ENGINE_LIMITS: [(&str, &str); 3] = [
 /// A message with the engine's nested prefixes and bug-tracker advice left out, and its types
 /// named as DuckDB names them.
 fn in_our_words(message: &str) -> String {
-    const PREFIXES: [&str; 6] = [
+    const PREFIXES: [&str; 8] = [
         "Execution error: ",
         "Error during planning: ",
         "Internal error: ",
         "This feature is not implemented: ",
         "Arrow error: ",
         "Invalid argument error: ",
+        "Compute error: ",
+        "Cast error: ",
     ];
     let mut text = message.to_string();
     for prefix in PREFIXES {
@@ -230,6 +246,13 @@ mod tests {
             "No field named \"unnest(s)\". Valid fields are \"t.s.a\", \"__unnest_placeholder(t.s).a\".".into(),
         ));
         assert_eq!(unnest, "column \"unnest(s)\" not found: the columns there are \"t.s.a\"");
+        let regex = said(DataFusionError::ArrowError(
+            Box::new(datafusion::arrow::error::ArrowError::ComputeError(
+                "Regular expression did not compile: Syntax(\n~~~\nregex parse error:\n    (?i ).*\n       ^\nerror: unrecognized flag\n~~~\n)".into(),
+            )),
+            None,
+        ));
+        assert_eq!(regex, "the regular expression does not compile: unrecognized flag");
         let call = said(DataFusionError::Plan("Failed to coerce arguments to satisfy a call to 'map_keys' function: coercion from Null to the signature ArraySignature(map_array) failed. No function matches the given name and argument types 'map_keys(Null)'. You might need to add explicit type casts. Candidate functions: map_keys(map_array)".into()));
         assert!(call.starts_with("map_keys() does not take arguments of types (NULL): cast them"), "{call}");
     }

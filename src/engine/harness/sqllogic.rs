@@ -33,7 +33,7 @@ struct Record {
 }
 
 /// What only DataFusion's own messages say.
-const ENGINE_WORDS: [&str; 14] = [
+const ENGINE_WORDS: [&str; 17] = [
     "type_coercion",
     "caused by",
     "LogicalPlan",
@@ -48,6 +48,9 @@ const ENGINE_WORDS: [&str; 14] = [
     "arrow_array",
     "No function matches",
     "explicit type casts",
+    "Compute error",
+    "Cast error",
+    "Too many columns!",
 ];
 
 fn fixture(name: &str) -> PathBuf {
