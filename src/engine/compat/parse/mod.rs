@@ -9,6 +9,7 @@ pub(crate) mod join_forms;
 pub(crate) mod lambdas;
 pub(crate) mod limit_percents;
 pub(crate) mod markers;
+pub(crate) mod nested_joins;
 pub(crate) mod null_treatments;
 pub(crate) mod prefix_aliases;
 pub(crate) mod recursive_keys;
@@ -22,7 +23,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 26] = [
+const PASSES: [(Pass, bool); 27] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -40,6 +41,7 @@ const PASSES: [(Pass, bool); 26] = [
     (join_forms::positional_joins, false),
     (join_forms::typed_joins, false),
     (join_forms::nearest_joins, false),
+    (nested_joins::nested_joins, false),
     (star_forms::star_except, false),
     (star_forms::star_replace_parens, false),
     (star_forms::star_patterns, false),
