@@ -116,7 +116,11 @@ impl Error {
 }
 
 /// Limits of the engine, by the words of its message, and what to write instead.
-const ENGINE_LIMITS: [(&str, &str); 3] = [
+const ENGINE_LIMITS: [(&str, &str); 4] = [
+    (
+        "does not satisfy order requirements",
+        "internal error of the engine: its plan for this query fails its own check of the sort order (please report it to carto-activity with the SQL)",
+    ),
     (
         "Aggregate ORDER BY is not implemented for window functions",
         "an aggregate's own ORDER BY (f(x ORDER BY y) OVER (...)) is supported over a whole partition only: write the order in OVER (... ORDER BY y) with a frame, or aggregate in a subquery",

@@ -10,6 +10,7 @@ pub(crate) mod boolean_filters;
 mod column_predicates;
 mod from_columns;
 pub(crate) mod join_conditions;
+pub(crate) mod lateral_stars;
 pub(crate) mod limit_subqueries;
 pub(crate) mod partial_aliases;
 pub(crate) mod pivot_clauses;
@@ -42,6 +43,7 @@ enum Kind {
     StarOptions,
     JoinCondition,
     AsofJoin,
+    LateralStars,
     Unpivot,
     LimitSubquery,
     /// Whether the last plan probe is the PIVOT's source (for its implicit GROUP BY).
@@ -52,7 +54,8 @@ enum Kind {
 
 /// The statement's next expansion, if it needs one: a POSITIONAL JOIN, `COLUMNS(...)`, then stars with
 /// options (both write stars out), then a join condition with a subquery, then an ASOF join, then
-/// a LIMIT subquery, then UNPIVOT, then PIVOT.
+/// the stars of earlier FROM items in a LATERAL subquery, then a LIMIT subquery, then UNPIVOT,
+/// then PIVOT.
 pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     let statement = explained(statement);
     // First: the other probes cannot plan the form it is written in.
@@ -70,6 +73,9 @@ pub(crate) fn next(statement: &Statement) -> Option<Expansion> {
     }
     if let Some(plans) = asof_joins::asof_probes(statement) {
         return Some(Expansion { kind: Kind::AsofJoin, plans, runs: Vec::new() });
+    }
+    if let Some(plans) = lateral_stars::lateral_star_probes(statement) {
+        return Some(Expansion { kind: Kind::LateralStars, plans, runs: Vec::new() });
     }
     if let Some(probe) = limit_subqueries::limit_probe(statement) {
         return Some(Expansion { kind: Kind::LimitSubquery, plans: Vec::new(), runs: vec![probe] });
@@ -106,6 +112,7 @@ pub(crate) fn expand(
             [left, _] => asof_joins::expand_asof(statement, left),
             _ => Err(crate::error::Error::Query("an ASOF JOIN could not be rewritten".into())),
         },
+        Kind::LateralStars => lateral_stars::expand_lateral_stars(statement, planned),
         Kind::Unpivot => unpivots::expand_unpivot(statement, planned.first().map_or(&[][..], Vec::as_slice)),
         Kind::LimitSubquery => limit_subqueries::expand_limit(statement, texts.first().map_or(&[][..], Vec::as_slice)),
         Kind::Pivot { source_planned } => {

@@ -13,6 +13,30 @@ use datafusion::sql::sqlparser::ast::{
 use crate::category::Category;
 use crate::engine::compat::rewrite::result_names::Namer;
 
+/// A LATERAL subquery's qualified columns named by their column (`SELECT u.role` is `role`):
+/// DataFusion names a column of the outer row `outer_ref(u.role)`. Not where two would share
+/// the name.
+fn outer_columns_named(subquery: &mut Query) {
+    let SetExpr::Select(select) = subquery.body.as_mut() else { return };
+    let last = |item: &SelectItem| match item {
+        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().map(|p| p.value.to_lowercase()),
+        SelectItem::UnnamedExpr(Expr::Identifier(ident)) | SelectItem::ExprWithAlias { alias: ident, .. } => {
+            Some(ident.value.to_lowercase())
+        }
+        _ => None,
+    };
+    let names: Vec<Option<String>> = select.projection.iter().map(last).collect();
+    for (item, name) in select.projection.iter_mut().zip(&names) {
+        let unique = name.is_some() && names.iter().filter(|n| *n == name).count() == 1;
+        if let SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) = item
+            && unique
+            && let Some(column) = parts.last().cloned()
+        {
+            *item = SelectItem::ExprWithAlias { expr: Expr::CompoundIdentifier(parts.clone()), alias: column };
+        }
+    }
+}
+
 /// DuckDB names subqueries in FROM without an alias `unnamed_subquery`, `unnamed_subquery2`, ...;
 /// DataFusion leaves them unqualified, so two of them with a same-named column (`count(*)`)
 /// could not be joined. The unnamed columns of subqueries and CTEs are named as DuckDB names
@@ -33,8 +57,11 @@ impl VisitorMut for NameUnnamedSubqueries<'_> {
     }
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
-        if let TableFactor::Derived { subquery, .. } = factor {
+        if let TableFactor::Derived { subquery, lateral, .. } = factor {
             name_result_columns(subquery, self.namer);
+            if *lateral {
+                outer_columns_named(subquery);
+            }
         }
         // DuckDB names the columns of VALUES col0, col1, ... (DataFusion: column1, column2, ...).
         if let TableFactor::Derived { subquery, alias, .. } = factor
