@@ -1,9 +1,10 @@
 //! Building blocks for the rewrites: text and NULL literals, calls, a call's plain arguments.
 
+pub(crate) use crate::engine::compat::walks::{Walk, WalkMut, walk, walk_mut};
 use datafusion::sql::sqlparser::ast::{
     CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
     FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Select, SetExpr, Value, Visit,
-    VisitMut, Visitor, VisitorMut,
+    VisitMut,
 };
 use std::ops::ControlFlow;
 
@@ -190,25 +191,31 @@ pub(crate) fn try_as_instant(value: Expr) -> Expr {
 /// Why a visit of expressions stopped: an error, or nothing (it found what it looked for).
 pub(crate) type Stop = Option<crate::error::Error>;
 
-/// The one visitor type every mutable visit of expressions goes through. sqlparser's traversal
-/// is generic over the visitor, so each closure handed to `visit_expressions_mut` would compile
-/// its own copy of the whole tree walk (hundreds of kilobytes each in the shipped executable).
-struct EachExprMut<'a>(&'a mut dyn FnMut(&mut Expr) -> ControlFlow<Stop>);
+/// Calls `f` on each expression a mutable walk reaches, keeping why it stopped.
+struct EachExprMut<'a>(&'a mut dyn FnMut(&mut Expr) -> ControlFlow<Stop>, Option<Stop>);
 
-impl VisitorMut for EachExprMut<'_> {
-    type Break = Stop;
-    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Stop> {
-        (self.0)(expr)
+impl WalkMut for EachExprMut<'_> {
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        stopped(&mut self.1, (self.0)(expr))
     }
 }
 
-/// The same for visits that only read.
-struct EachExpr<'a>(&'a mut dyn FnMut(&Expr) -> ControlFlow<Stop>);
+/// The same for walks that only read.
+struct EachExpr<'a>(&'a mut dyn FnMut(&Expr) -> ControlFlow<Stop>, Option<Stop>);
 
-impl Visitor for EachExpr<'_> {
-    type Break = Stop;
-    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<Stop> {
-        (self.0)(expr)
+impl Walk for EachExpr<'_> {
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        stopped(&mut self.1, (self.0)(expr))
+    }
+}
+
+fn stopped(why: &mut Option<Stop>, flow: ControlFlow<Stop>) -> ControlFlow<()> {
+    match flow {
+        ControlFlow::Continue(()) => ControlFlow::Continue(()),
+        ControlFlow::Break(stop) => {
+            *why = Some(stop);
+            ControlFlow::Break(())
+        }
     }
 }
 
@@ -217,7 +224,9 @@ pub(crate) fn each_expr_mut<N: VisitMut + ?Sized>(
     node: &mut N,
     mut f: impl FnMut(&mut Expr) -> ControlFlow<Stop>,
 ) -> ControlFlow<Stop> {
-    node.visit(&mut EachExprMut(&mut f))
+    let mut each = EachExprMut(&mut f, None);
+    let _ = walk_mut(node, &mut each);
+    each.1.map_or(ControlFlow::Continue(()), ControlFlow::Break)
 }
 
 /// `f` on every expression of `node`, outermost first (as `visit_expressions`).
@@ -225,7 +234,9 @@ pub(crate) fn each_expr<N: Visit + ?Sized>(
     node: &N,
     mut f: impl FnMut(&Expr) -> ControlFlow<Stop>,
 ) -> ControlFlow<Stop> {
-    node.visit(&mut EachExpr(&mut f))
+    let mut each = EachExpr(&mut f, None);
+    let _ = walk(node, &mut each);
+    each.1.map_or(ControlFlow::Continue(()), ControlFlow::Break)
 }
 
 /// The conditions joined with AND (TRUE for none).

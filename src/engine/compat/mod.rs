@@ -14,15 +14,14 @@ pub(crate) mod parse;
 mod planner;
 pub(crate) mod rewrite;
 pub(crate) mod types;
+pub(crate) mod walks;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
-use datafusion::sql::sqlparser::ast::{
-    Expr, ObjectName, ObjectNamePart, Statement, VisitMut, visit_relations, visit_relations_mut,
-};
+use datafusion::sql::sqlparser::ast::{Expr, ObjectName, ObjectNamePart, Statement};
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
@@ -186,14 +185,20 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
         rewrite::lambda_forms::indexed(expr);
         ControlFlow::Continue(())
     });
-    if let ControlFlow::Break(e) = statement.visit(&mut rewrite::query_forms::DuckDbQueries) {
+    let mut forms = rewrite::query_forms::DuckDbQueries(None);
+    let _ = ast::walk_mut(statement, &mut forms);
+    if let Some(e) = forms.0 {
         return Err(e);
     }
-    let _ = visit_relations_mut(statement, |name: &mut ObjectName| {
-        rewrite::names::fold_table_name(name);
-        ControlFlow::<()>::Continue(())
-    });
-    let _ = statement.visit(&mut rewrite::names::NameUnnamedSubqueries { count: 0, namer: &namer });
+    struct FoldedNames;
+    impl ast::WalkMut for FoldedNames {
+        fn pre_visit_relation(&mut self, name: &mut ObjectName) -> ControlFlow<()> {
+            rewrite::names::fold_table_name(name);
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = ast::walk_mut(statement, &mut FoldedNames);
+    let _ = ast::walk_mut(statement, &mut rewrite::names::NameUnnamedSubqueries { count: 0, namer: &namer });
     let outcome = crate::engine::compat::ast::each_expr_mut(statement, |expr: &mut Expr| {
         match rewrite::calls::rewrite_expr(expr) {
             Ok(()) => ControlFlow::Continue(()),
@@ -213,18 +218,24 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
 
 /// The categories whose tables the statements read, so that only those are fetched.
 pub(crate) fn referenced_categories(statements: &[Statement]) -> Vec<Category> {
-    let mut found = Vec::new();
-    let _ = visit_relations(&statements.to_vec(), |name: &ObjectName| {
-        if let Some(ObjectNamePart::Identifier(ident)) = name.0.last()
-            && let Some(category) = Category::from_name(&ident.value)
-            && !found.contains(&category)
-        {
-            found.push(category);
+    struct Found(Vec<Category>);
+    impl ast::Walk for Found {
+        fn pre_visit_relation(&mut self, name: &ObjectName) -> ControlFlow<()> {
+            if let Some(ObjectNamePart::Identifier(ident)) = name.0.last()
+                && let Some(category) = Category::from_name(&ident.value)
+                && !self.0.contains(&category)
+            {
+                self.0.push(category);
+            }
+            ControlFlow::Continue(())
         }
-        ControlFlow::<()>::Continue(())
-    });
-    found.sort();
-    found
+    }
+    let mut found = Found(Vec::new());
+    for statement in statements {
+        let _ = ast::walk(statement, &mut found);
+    }
+    found.0.sort();
+    found.0
 }
 
 fn parse_error(err: ParserError) -> Error {

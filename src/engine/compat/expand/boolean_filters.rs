@@ -5,7 +5,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{DataType, Expr, Select, Statement, VisitMut, VisitorMut};
+use datafusion::sql::sqlparser::ast::{DataType, Expr, Select, Statement};
 
 use crate::engine::compat::ast::cast;
 
@@ -19,8 +19,7 @@ pub(crate) fn cast_to_booleans(statement: &mut Statement) -> bool {
     struct Conditions {
         changed: bool,
     }
-    impl VisitorMut for Conditions {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Conditions {
         fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
             for condition in [&mut select.selection, &mut select.having, &mut select.qualify].into_iter().flatten() {
                 if !matches!(condition, Expr::Cast { data_type: DataType::Boolean, .. }) {
@@ -32,7 +31,7 @@ pub(crate) fn cast_to_booleans(statement: &mut Statement) -> bool {
         }
     }
     let mut conditions = Conditions { changed: false };
-    let _ = statement.visit(&mut conditions);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut conditions);
     conditions.changed
 }
 

@@ -8,8 +8,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, LimitClause, Query, Statement, Value, Visit, VisitMut, Visitor, VisitorMut, WindowFrameBound,
-    WindowType,
+    Expr, Function, LimitClause, Query, Statement, Value, WindowFrameBound, WindowType,
 };
 
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
@@ -20,8 +19,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 /// The first LIMIT, OFFSET or window frame offset subquery of the statement, as a statement to run.
 pub(crate) fn limit_probe(statement: &Statement) -> Option<Statement> {
     struct First(Option<Query>);
-    impl Visitor for First {
-        type Break = ();
+    impl crate::engine::compat::ast::Walk for First {
         fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
             if let Some(Expr::Subquery(subquery)) = bounds(query).into_iter().flatten().next() {
                 self.0 = Some((**subquery).clone());
@@ -45,7 +43,7 @@ pub(crate) fn limit_probe(statement: &Statement) -> Option<Statement> {
         }
     }
     let mut first = First(None);
-    let _ = statement.visit(&mut first);
+    let _ = crate::engine::compat::ast::walk(statement, &mut first);
     let mut probe = first.0?;
     // It may read the statement's CTEs.
     if probe.with.is_none()
@@ -88,8 +86,7 @@ fn frame_subqueries(expr: &mut Expr) -> impl Iterator<Item = &mut Box<Expr>> {
 /// it to.
 pub(crate) fn rounded_fractions(statement: &mut Statement) {
     struct Fractions;
-    impl VisitorMut for Fractions {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Fractions {
         fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             let Some(LimitClause::LimitOffset { limit, offset, .. }) = &mut query.limit_clause else {
                 return ControlFlow::Continue(());
@@ -107,15 +104,14 @@ pub(crate) fn rounded_fractions(statement: &mut Statement) {
             ControlFlow::Continue(())
         }
     }
-    let _ = statement.visit(&mut Fractions);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Fractions);
 }
 
 /// Each `LIMIT __limit_percent(p)` (`LIMIT p%` as the parser read it) as the LIMIT subquery that
 /// counts that share of the query's rows, truncated as DuckDB truncates it.
 pub(crate) fn percent_limits(statement: &mut Statement) -> Result<()> {
     struct Percents(Option<Error>);
-    impl VisitorMut for Percents {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Percents {
         fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             let Some(LimitClause::LimitOffset { limit: Some(limit), .. }) = &query.limit_clause else {
                 return ControlFlow::Continue(());
@@ -145,7 +141,7 @@ pub(crate) fn percent_limits(statement: &mut Statement) -> Result<()> {
         }
     }
     let mut percents = Percents(None);
-    let _ = statement.visit(&mut percents);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut percents);
     percents.0.map_or(Ok(()), Err)
 }
 
@@ -163,8 +159,7 @@ pub(crate) fn expand_limit(statement: &mut Statement, texts: &[String]) -> Resul
         },
     };
     struct Replace(Option<u64>);
-    impl VisitorMut for Replace {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Replace {
         fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             let Some(LimitClause::LimitOffset { limit, offset, .. }) = &mut query.limit_clause else {
                 return ControlFlow::Continue(());
@@ -189,7 +184,7 @@ pub(crate) fn expand_limit(statement: &mut Statement, texts: &[String]) -> Resul
             ControlFlow::Continue(())
         }
     }
-    let _ = statement.visit(&mut Replace(value));
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Replace(value));
     Ok(())
 }
 

@@ -5,10 +5,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{
-    Ident, Statement, TableAlias, TableAliasColumnDef, TableFactor, TableWithJoins, Visit, VisitMut, Visitor,
-    VisitorMut,
-};
+use datafusion::sql::sqlparser::ast::{Ident, Statement, TableAlias, TableAliasColumnDef, TableFactor, TableWithJoins};
 
 /// How many names the alias DataFusion refused gives, from its message ("Source table contains
 /// 2 columns but only 1 names given as column alias").
@@ -26,8 +23,7 @@ pub(crate) fn probes(statement: &Statement, given: usize) -> Vec<Option<Statemen
         with: &'a Option<datafusion::sql::sqlparser::ast::With>,
         probes: Vec<Option<Statement>>,
     }
-    impl Visitor for Found<'_> {
-        type Break = ();
+    impl crate::engine::compat::ast::Walk for Found<'_> {
         fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
             if alias_of(factor).is_some_and(|a| a.columns.len() == self.given) {
                 let mut unaliased = factor.clone();
@@ -40,7 +36,7 @@ pub(crate) fn probes(statement: &Statement, given: usize) -> Vec<Option<Statemen
         }
     }
     let mut found = Found { given, with: &query.with, probes: Vec::new() };
-    let _ = statement.visit(&mut found);
+    let _ = crate::engine::compat::ast::walk(statement, &mut found);
     found.probes
 }
 
@@ -52,8 +48,7 @@ pub(crate) fn complete(statement: &mut Statement, given: usize, columns: &[Optio
         columns: std::slice::Iter<'a, Option<Vec<String>>>,
         completed: bool,
     }
-    impl VisitorMut for Completing<'_> {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Completing<'_> {
         fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
             let Some(alias) = alias_mut(factor).filter(|a| a.columns.len() == self.given) else {
                 return ControlFlow::Continue(());
@@ -72,7 +67,7 @@ pub(crate) fn complete(statement: &mut Statement, given: usize, columns: &[Optio
         }
     }
     let mut completing = Completing { given, columns: columns.iter(), completed: false };
-    let _ = statement.visit(&mut completing);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut completing);
     completing.completed
 }
 

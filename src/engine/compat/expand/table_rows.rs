@@ -5,7 +5,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Expr, Ident, SelectItem, Statement, VisitMut, VisitorMut};
+use datafusion::sql::sqlparser::ast::{Expr, Ident, SelectItem, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -27,7 +27,7 @@ pub(crate) fn table_as_row(statement: &mut Statement, table: &str, columns: &[St
         return false;
     };
     let mut rows = Rows { table, row, replaced: false };
-    let _ = statement.visit(&mut rows);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut rows);
     rows.replaced
 }
 
@@ -43,9 +43,7 @@ impl Rows<'_> {
     }
 }
 
-impl VisitorMut for Rows<'_> {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for Rows<'_> {
     fn pre_visit_select(&mut self, select: &mut datafusion::sql::sqlparser::ast::Select) -> ControlFlow<()> {
         // Named for the table, as DuckDB names it.
         for item in &mut select.projection {

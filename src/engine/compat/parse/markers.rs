@@ -3,9 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{
-    Expr, Query, Select, SelectItem, SetExpr, Statement, TableWithJoins, VisitMut, VisitorMut, With,
-};
+use datafusion::sql::sqlparser::ast::{Expr, Query, Select, SelectItem, SetExpr, Statement, TableWithJoins, With};
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
@@ -93,8 +91,7 @@ pub(crate) fn split_top_level(text: &str) -> Vec<String> {
 /// The first SELECT of the statement that `marked` picks, if any.
 pub(crate) fn first_marked(statement: &Statement, marked: fn(&Select) -> bool) -> Option<Select> {
     struct Finder(fn(&Select) -> bool, Option<Select>);
-    impl datafusion::sql::sqlparser::ast::Visitor for Finder {
-        type Break = ();
+    impl crate::engine::compat::ast::Walk for Finder {
         fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
             if let SetExpr::Select(select) = query.body.as_ref()
                 && (self.0)(select)
@@ -106,7 +103,7 @@ pub(crate) fn first_marked(statement: &Statement, marked: fn(&Select) -> bool) -
         }
     }
     let mut finder = Finder(marked, None);
-    let _ = datafusion::sql::sqlparser::ast::Visit::visit(statement, &mut finder);
+    let _ = crate::engine::compat::ast::walk(statement, &mut finder);
     finder.1
 }
 
@@ -117,8 +114,7 @@ pub(crate) fn edit_first_marked(
     edit: &mut dyn FnMut(&mut Query) -> Result<()>,
 ) -> Result<()> {
     struct Editor<'a>(fn(&Select) -> bool, &'a mut dyn FnMut(&mut Query) -> Result<()>, Result<()>);
-    impl VisitorMut for Editor<'_> {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Editor<'_> {
         fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             if let SetExpr::Select(select) = query.body.as_ref()
                 && (self.0)(select)
@@ -130,7 +126,7 @@ pub(crate) fn edit_first_marked(
         }
     }
     let mut editor = Editor(marked, edit, Ok(()));
-    let _ = statement.visit(&mut editor);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut editor);
     editor.2
 }
 

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, FunctionArgumentClause, FunctionArguments, GroupByExpr, ObjectName, OrderByExpr, OrderByKind,
-    Query, Select, SelectItem, SetExpr, Value, VisitMut, VisitorMut, WindowType,
+    Query, Select, SelectItem, SetExpr, Value, VisitMut, WindowType,
 };
 
 use crate::engine::compat::ast::{call, each_expr_mut};
@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 
 /// Rewrites every `COLLATE` of `statement`, in place.
 pub(crate) fn collation_keys<N: VisitMut>(statement: &mut N) -> Result<()> {
-    if let ControlFlow::Break(e) = statement.visit(&mut Keyed { depth: 0 }) {
+    let mut keyed = Keyed { depth: 0, error: None };
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut keyed);
+    if let Some(e) = keyed.error {
         return Err(e);
     }
     let outcome = each_expr_mut(statement, |expr: &mut Expr| {
@@ -37,41 +39,42 @@ pub(crate) fn collation_keys<N: VisitMut>(statement: &mut N) -> Result<()> {
 /// How deep in nested queries the visit is (1: the statement's own query).
 struct Keyed {
     depth: usize,
+    /// The first refusal met (which stops the walk).
+    error: Option<Error>,
 }
 
-impl VisitorMut for Keyed {
-    type Break = Error;
-
-    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<Error> {
+impl crate::engine::compat::ast::WalkMut for Keyed {
+    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
         self.depth += 1;
         ControlFlow::Continue(())
     }
 
-    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<Error> {
+    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         // A CTE's or subquery's column keeps its collation in DuckDB, for every later comparison.
         let collated = select.projection.iter().any(|item| match item {
             SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => collation_of(e).is_some(),
             _ => false,
         });
         if self.depth > 1 && collated {
-            return ControlFlow::Break(Error::Query(
+            return self.refuse(Error::Query(
                 "COLLATE on a column of a CTE or subquery is not supported: write COLLATE where the column is compared or ordered".into(),
             ));
         }
         ControlFlow::Continue(())
     }
 
-    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Error> {
-        into_control(compared(expr).and_then(|()| windowed(expr)))
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        let outcome = compared(expr).and_then(|()| windowed(expr));
+        self.outcome(outcome)
     }
 
-    fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<Error> {
+    fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         let grouped = match &select.group_by {
             GroupByExpr::Expressions(keys, _) => keys.iter().any(|k| collation_of(k).is_some()),
             GroupByExpr::All(_) => false,
         };
         if grouped {
-            return ControlFlow::Break(Error::Query(
+            return self.refuse(Error::Query(
                 "COLLATE in GROUP BY is not supported: group by the key itself (lower(x) for NOCASE, strip_accents(x) for NOACCENT)"
                     .into(),
             ));
@@ -79,7 +82,7 @@ impl VisitorMut for Keyed {
         ControlFlow::Continue(())
     }
 
-    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<Error> {
+    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         self.depth -= 1;
         let Some(order_by) = &mut query.order_by else { return ControlFlow::Continue(()) };
         let OrderByKind::Expressions(keys) = &mut order_by.kind else { return ControlFlow::Continue(()) };
@@ -95,11 +98,26 @@ impl VisitorMut for Keyed {
                 });
                 match named {
                     Ok(name) => key.expr = Expr::Collate { expr: Box::new(name), collation: collation.clone() },
-                    Err(e) => return ControlFlow::Break(e),
+                    Err(e) => return self.refuse(e),
                 }
             }
         }
-        into_control(ordered(keys_of(query)))
+        let outcome = ordered(keys_of(query));
+        self.outcome(outcome)
+    }
+}
+
+impl Keyed {
+    fn refuse(&mut self, error: Error) -> ControlFlow<()> {
+        self.error = Some(error);
+        ControlFlow::Break(())
+    }
+
+    fn outcome(&mut self, outcome: Result<()>) -> ControlFlow<()> {
+        match outcome {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => self.refuse(e),
+        }
     }
 }
 
@@ -107,13 +125,6 @@ fn keys_of(query: &mut Query) -> &mut [OrderByExpr] {
     match query.order_by.as_mut().map(|o| &mut o.kind) {
         Some(OrderByKind::Expressions(keys)) => keys,
         _ => &mut [],
-    }
-}
-
-fn into_control(outcome: Result<()>) -> ControlFlow<Error> {
-    match outcome {
-        Ok(()) => ControlFlow::Continue(()),
-        Err(e) => ControlFlow::Break(e),
     }
 }
 

@@ -6,23 +6,20 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{
-    Expr, JoinConstraint, JoinOperator, Select, Statement, Value, VisitMut, VisitorMut,
-};
+use datafusion::sql::sqlparser::ast::{Expr, JoinConstraint, JoinOperator, Select, Statement, Value};
 
 use crate::engine::compat::ast::{and, each_expr};
 use crate::engine::compat::parse::join_forms::ASOF_MARKER;
 
 pub(crate) fn conditions_as_filters(statement: &mut Statement) {
     struct Filters;
-    impl VisitorMut for Filters {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Filters {
         fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
             moved_to_where(select);
             ControlFlow::Continue(())
         }
     }
-    let _ = statement.visit(&mut Filters);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Filters);
 }
 
 fn moved_to_where(select: &mut Select) {

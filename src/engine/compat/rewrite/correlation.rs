@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, JoinConstraint, JoinOperator, Query, Select, Statement, TableFactor, TableWithJoins, VisitMut, VisitorMut,
+    Expr, JoinConstraint, JoinOperator, Query, Select, Statement, TableFactor, TableWithJoins,
 };
 
 use crate::engine::compat::ast::{and, each_expr, for_each_select, hide_from_stars};
@@ -81,15 +81,14 @@ pub(super) fn rewrite_laterals(
     decorrelate: fn(&mut TableFactor, &[TableWithJoins]) -> Option<Decorrelated>,
 ) {
     struct Queries(fn(&mut TableFactor, &[TableWithJoins]) -> Option<Decorrelated>);
-    impl VisitorMut for Queries {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Queries {
         fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             let decorrelate = self.0;
             for_each_select(&mut query.body, &mut |select| joined_back(select, decorrelate));
             ControlFlow::Continue(())
         }
     }
-    let _ = statement.visit(&mut Queries(decorrelate));
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Queries(decorrelate));
 }
 
 fn joined_back(select: &mut Select, decorrelate: fn(&mut TableFactor, &[TableWithJoins]) -> Option<Decorrelated>) {

@@ -15,7 +15,6 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, GroupByExpr, Query, Select, SelectItem, SetExpr, Statement, TableFactor, TableWithJoins,
-    VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -25,14 +24,12 @@ use crate::engine::compat::ast::{conjuncts, each_expr, each_expr_mut, for_each_s
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
 pub(crate) fn decorrelated(statement: &mut Statement) {
-    let _ = statement.visit(&mut Selects);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Selects);
 }
 
 struct Selects;
 
-impl VisitorMut for Selects {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for Selects {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         for_each_select(&mut query.body, &mut |select| {
             if select.from.is_empty() {
@@ -42,12 +39,12 @@ impl VisitorMut for Selects {
             let mut items = std::mem::take(&mut select.projection);
             for item in &mut items {
                 if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
-                    let _ = e.visit(&mut OwnSubqueries { from: &from, depth: 0 });
+                    let _ = crate::engine::compat::ast::walk_mut(e, &mut OwnSubqueries { from: &from, depth: 0 });
                 }
             }
             select.projection = items;
             if let Some(selection) = select.selection.as_mut() {
-                let _ = selection.visit(&mut OwnSubqueries { from: &from, depth: 0 });
+                let _ = crate::engine::compat::ast::walk_mut(selection, &mut OwnSubqueries { from: &from, depth: 0 });
             }
         });
         ControlFlow::Continue(())
@@ -60,9 +57,7 @@ struct OwnSubqueries<'a> {
     depth: usize,
 }
 
-impl VisitorMut for OwnSubqueries<'_> {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for OwnSubqueries<'_> {
     fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
         self.depth += 1;
         ControlFlow::Continue(())

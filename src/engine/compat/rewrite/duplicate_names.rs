@@ -4,7 +4,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Expr, Ident, Query, SelectItem, Statement, VisitMut, VisitorMut};
+use datafusion::sql::sqlparser::ast::{Expr, Ident, Query, SelectItem, Statement};
 
 use crate::engine::compat::ast::for_each_select;
 
@@ -24,7 +24,7 @@ pub(crate) fn duplicated_name(message: &str) -> Option<String> {
 /// Renames the repeated `name` in every select list that repeats it; whether one did.
 pub(crate) fn renumber(statement: &mut Statement, name: &str) -> bool {
     let mut renumbering = Renumbering { name, changed: false };
-    let _ = statement.visit(&mut renumbering);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut renumbering);
     renumbering.changed
 }
 
@@ -33,9 +33,7 @@ struct Renumbering<'a> {
     changed: bool,
 }
 
-impl VisitorMut for Renumbering<'_> {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for Renumbering<'_> {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         for_each_select(&mut query.body, &mut |select| {
             let starred = select

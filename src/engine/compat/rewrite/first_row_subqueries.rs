@@ -8,7 +8,6 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     Distinct, Expr, GroupByExpr, LimitClause, OrderByKind, Query, SelectItem, SetExpr, Statement, Value, ValueWithSpan,
-    VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -17,7 +16,7 @@ use super::subqueries::aggregates;
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
 pub(crate) fn first_rows(statement: &mut Statement) {
-    let _ = statement.visit(&mut ScalarSubqueries { compared: Vec::new() });
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut ScalarSubqueries { compared: Vec::new() });
 }
 
 /// The scalar subqueries: not those compared with ANY or ALL, which are sets of rows.
@@ -26,9 +25,7 @@ struct ScalarSubqueries {
     compared: Vec<*const Query>,
 }
 
-impl VisitorMut for ScalarSubqueries {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for ScalarSubqueries {
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         match expr {
             Expr::AnyOp { right, .. } | Expr::AllOp { right, .. } => {

@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, GroupByExpr, Join, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr,
-    Statement, UnaryOperator, Value, VisitMut, VisitorMut,
+    Statement, UnaryOperator, Value,
 };
 
 use super::subqueries::aggregates;
@@ -118,9 +118,7 @@ fn unwrap_in_filter(condition: &mut Expr) {
 
 struct Filters;
 
-impl VisitorMut for Filters {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for Filters {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         for_each_select(&mut query.body, &mut |select| {
             select.selection.iter_mut().chain(select.having.iter_mut()).for_each(unwrap_in_filter);
@@ -148,7 +146,7 @@ fn on_condition(join: &mut Join) -> Option<&mut Expr> {
 }
 
 pub(crate) fn inline(statement: &mut Statement) {
-    let _ = statement.visit(&mut Filters);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Filters);
     let _ = each_expr_mut(statement, |expr| {
         if let Some(inlined) = inlined(expr) {
             *expr = inlined;

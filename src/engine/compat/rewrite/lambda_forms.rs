@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, LambdaFunction, LambdaFunctionParameter,
-    LambdaSyntax, OneOrManyWithParens, Value, VisitMut, VisitorMut,
+    LambdaSyntax, OneOrManyWithParens, Value,
 };
 
 use crate::engine::compat::ast::{call, text};
@@ -45,7 +45,7 @@ fn param_names(params: &OneOrManyWithParens<LambdaFunctionParameter>) -> Vec<Str
 
 fn substituted(body: &Expr, bindings: Vec<(String, Expr)>) -> Expr {
     let mut out = body.clone();
-    let _ = out.visit(&mut Substitute { bindings, shadowed: Vec::new() });
+    let _ = crate::engine::compat::ast::walk_mut(&mut out, &mut Substitute { bindings, shadowed: Vec::new() });
     out
 }
 
@@ -100,9 +100,7 @@ struct Substitute {
     shadowed: Vec<Vec<String>>,
 }
 
-impl VisitorMut for Substitute {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for Substitute {
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         if let Expr::Lambda(LambdaFunction { params, .. }) = expr {
             self.shadowed.push(param_names(params));

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query, SelectItem,
-    SetExpr, Statement, TableAlias, TableFactor, Value, VisitorMut,
+    SetExpr, Statement, TableAlias, TableFactor, Value,
 };
 
 use crate::category::Category;
@@ -46,9 +46,7 @@ pub(crate) struct NameUnnamedSubqueries<'a> {
     pub(crate) namer: &'a Namer<'a>,
 }
 
-impl VisitorMut for NameUnnamedSubqueries<'_> {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for NameUnnamedSubqueries<'_> {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         for cte in query.with.iter_mut().flat_map(|with| with.cte_tables.iter_mut()) {
             name_result_columns(&mut cte.query, self.namer);

@@ -7,8 +7,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, OrderBy, OrderByKind, Query, SelectItem, SetExpr, Statement, Value, ValueWithSpan, VisitMut,
-    VisitorMut,
+    Expr, Ident, OrderBy, OrderByKind, Query, SelectItem, SetExpr, Statement, Value, ValueWithSpan,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -17,14 +16,13 @@ use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
 pub(crate) fn sorted_apart(statement: &mut Statement) {
     struct Queries;
-    impl VisitorMut for Queries {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Queries {
         fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             sort_apart(query);
             ControlFlow::Continue(())
         }
     }
-    let _ = statement.visit(&mut Queries);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Queries);
 }
 
 fn has_subquery(e: &Expr) -> bool {

@@ -8,21 +8,19 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, GroupByExpr, Ident, OrderBy, OrderByExpr, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,
-    Value, VisitMut, VisitorMut, With,
+    Value, With,
 };
 
 use super::subqueries::aggregates;
 use crate::engine::compat::ast::hide_from_stars;
 
 pub(crate) fn kept(statement: &mut Statement) {
-    let _ = statement.visit(&mut Queries);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Queries);
 }
 
 struct Queries;
 
-impl VisitorMut for Queries {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for Queries {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         let Query { with, body, order_by, .. } = query;
         if order_by.is_none() {

@@ -14,7 +14,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, GroupByExpr, Ident, Query, Select, SelectItem, Statement, TableFactor, Value, VisitMut, VisitorMut,
+    Expr, GroupByExpr, Ident, Query, Select, SelectItem, Statement, TableFactor, Value,
 };
 
 use super::subqueries::is_aggregate_name;
@@ -24,8 +24,7 @@ const PREFIX: &str = "__outer_agg_";
 
 pub(crate) fn hoisted(statement: &mut Statement) {
     struct Selects;
-    impl VisitorMut for Selects {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Selects {
         fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
             let mut rewritten = select.clone();
             if hoist(&mut rewritten).is_some() {
@@ -34,7 +33,7 @@ pub(crate) fn hoisted(statement: &mut Statement) {
             ControlFlow::Continue(())
         }
     }
-    let _ = statement.visit(&mut Selects);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Selects);
 }
 
 /// `select` with the outer aggregates of its subqueries computed in its FROM; `None` when it
@@ -53,8 +52,8 @@ fn hoist(select: &mut Select) -> Option<()> {
     };
     let mut found = Vec::new();
     let mut collector = Outer { found: &mut found, relation: &name, depth: Vec::new() };
-    let _ = select.projection.visit(&mut collector);
-    let _ = select.having.visit(&mut collector);
+    let _ = crate::engine::compat::ast::walk_mut(&mut select.projection, &mut collector);
+    let _ = crate::engine::compat::ast::walk_mut(&mut select.having, &mut collector);
     if found.is_empty() {
         return None;
     }
@@ -114,8 +113,7 @@ fn own_aggregate(item: &SelectItem) -> bool {
     let mut found = false;
     let mut stack = 0usize;
     struct Own<'a>(&'a mut bool, &'a mut usize);
-    impl VisitorMut for Own<'_> {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Own<'_> {
         fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
             *self.1 += 1;
             ControlFlow::Continue(())
@@ -134,7 +132,7 @@ fn own_aggregate(item: &SelectItem) -> bool {
         }
     }
     let mut e = e.clone();
-    let _ = e.visit(&mut Own(&mut found, &mut stack));
+    let _ = crate::engine::compat::ast::walk_mut(&mut e, &mut Own(&mut found, &mut stack));
     found
 }
 
@@ -148,9 +146,7 @@ struct Outer<'a> {
     depth: Vec<bool>,
 }
 
-impl VisitorMut for Outer<'_> {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for Outer<'_> {
     fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         self.depth.push(select.from.is_empty());
         ControlFlow::Continue(())

@@ -10,34 +10,31 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, JoinOperator, Query, Select, SelectItem, SetExpr, SetOperator, SetQuantifier, VisitorMut,
+    Expr, JoinOperator, Query, Select, SelectItem, SetExpr, SetOperator, SetQuantifier,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 use crate::error::{Error, Result};
 
-pub(crate) struct DuckDbQueries;
+/// The query forms rewritten, and the first error met (which stops the walk).
+pub(crate) struct DuckDbQueries(pub(crate) Option<Error>);
 
-impl VisitorMut for DuckDbQueries {
-    type Break = Error;
-
+impl crate::engine::compat::ast::WalkMut for DuckDbQueries {
     // The clause forms of PIVOT and UNPIVOT (`FROM t PIVOT (sum(x) FOR k IN (...))`) parse, but
     // DataFusion plans neither: refused by name.
-    fn pre_visit_table_factor(
-        &mut self,
-        factor: &mut datafusion::sql::sqlparser::ast::TableFactor,
-    ) -> ControlFlow<Error> {
+    fn pre_visit_table_factor(&mut self, factor: &mut datafusion::sql::sqlparser::ast::TableFactor) -> ControlFlow<()> {
         use datafusion::sql::sqlparser::ast::TableFactor;
         if matches!(factor, TableFactor::Pivot { .. } | TableFactor::Unpivot { .. }) {
-            return ControlFlow::Break(Error::Query(
+            self.0 = Some(Error::Query(
                 "the PIVOT (... FOR ... IN ...) and UNPIVOT (...) clauses are not supported: write the statements PIVOT t ON column USING agg(x) GROUP BY y, or UNPIVOT t ON a, b INTO NAME n VALUE v".into(),
             ));
+            return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     }
 
-    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Error> {
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         crate::engine::compat::rewrite::distinct_on::ordered(query);
         crate::engine::compat::rewrite::lateral_unnest::lateral_unnests(query);
         if let SetExpr::Values(values) = query.body.as_mut() {
@@ -65,7 +62,10 @@ impl VisitorMut for DuckDbQueries {
         });
         match multiset_operations(&mut query.body) {
             Ok(()) => ControlFlow::Continue(()),
-            Err(e) => ControlFlow::Break(e),
+            Err(e) => {
+                self.0 = Some(e);
+                ControlFlow::Break(())
+            }
         }
     }
 }

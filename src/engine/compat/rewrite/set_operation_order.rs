@@ -6,20 +6,17 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{
-    Expr, OrderBy, OrderByKind, Query, SelectItem, SetExpr, Statement, Value, VisitMut, VisitorMut,
-};
+use datafusion::sql::sqlparser::ast::{Expr, OrderBy, OrderByKind, Query, SelectItem, SetExpr, Statement, Value};
 
 pub(crate) fn by_position(statement: &mut Statement) {
     struct Queries;
-    impl VisitorMut for Queries {
-        type Break = ();
+    impl crate::engine::compat::ast::WalkMut for Queries {
         fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             positions(query);
             ControlFlow::Continue(())
         }
     }
-    let _ = statement.visit(&mut Queries);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut Queries);
 }
 
 fn positions(query: &mut Query) {

@@ -13,8 +13,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Query, Select, SelectItem, SetExpr, Statement, TableFactor, Visit, VisitMut,
-    Visitor, VisitorMut,
+    BinaryOperator, Expr, GroupByExpr, Query, Select, SelectItem, SetExpr, Statement, TableFactor,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -85,14 +84,12 @@ const SET_RETURNING: &[&str] = &["generate_subscripts", "regexp_split_to_table",
 
 /// Rewrites the subqueries of every select list, `ORDER BY` and `GROUP BY` of the statement.
 pub(crate) fn outside_filters(statement: &mut Statement) {
-    let _ = statement.visit(&mut SelectLists);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut SelectLists);
 }
 
 struct SelectLists;
 
-impl VisitorMut for SelectLists {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for SelectLists {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         for_each_select(&mut query.body, &mut |select| {
             for item in &mut select.projection {
@@ -354,8 +351,7 @@ pub(crate) fn is_aggregate_name(name: &str) -> bool {
 
 pub(crate) fn aggregates(item: &SelectItem) -> bool {
     struct Finder(bool);
-    impl Visitor for Finder {
-        type Break = ();
+    impl crate::engine::compat::ast::Walk for Finder {
         fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
             if let Expr::Function(f) = expr {
                 let name = f.name.to_string().to_ascii_lowercase();
@@ -368,7 +364,7 @@ pub(crate) fn aggregates(item: &SelectItem) -> bool {
         }
     }
     let mut finder = Finder(false);
-    let _ = item.visit(&mut finder);
+    let _ = crate::engine::compat::ast::walk(item, &mut finder);
     finder.0
 }
 

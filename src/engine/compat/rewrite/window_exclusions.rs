@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, NamedWindowExpr, Query, Select, Statement,
-    VisitMut, VisitorMut, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowSpec, WindowType,
+    VisitMut, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowSpec, WindowType,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -25,7 +25,7 @@ pub(crate) const FRAMELESS: &[&str] =
     &["row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"];
 
 pub(crate) fn exclusions(statement: &mut Statement) -> Result<()> {
-    let _ = statement.visit(&mut NamedWindows);
+    let _ = crate::engine::compat::ast::walk_mut(statement, &mut NamedWindows);
     let outcome = each_expr_mut(statement, |expr| {
         let Expr::Function(f) = expr else { return ControlFlow::Continue(()) };
         let Some(WindowType::WindowSpec(spec)) = &mut f.over else { return ControlFlow::Continue(()) };
@@ -54,9 +54,7 @@ pub(crate) fn exclusions(statement: &mut Statement) -> Result<()> {
 /// written out.
 struct NamedWindows;
 
-impl VisitorMut for NamedWindows {
-    type Break = ();
-
+impl crate::engine::compat::ast::WalkMut for NamedWindows {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         for_each_select(&mut query.body, &mut inline_named_windows);
         ControlFlow::Continue(())
