@@ -239,6 +239,20 @@ pub(crate) fn each_expr<N: Visit + ?Sized>(
     each.1.map_or(ControlFlow::Continue(()), ControlFlow::Break)
 }
 
+/// The aliases the select list writes, in lower case.
+pub(crate) fn written_aliases(select: &Select) -> Vec<String> {
+    select
+        .projection
+        .iter()
+        .filter_map(|item| match item {
+            datafusion::sql::sqlparser::ast::SelectItem::ExprWithAlias { alias, .. } => {
+                Some(alias.value.to_lowercase())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The conditions joined with AND (TRUE for none).
 pub(crate) fn and(conditions: impl IntoIterator<Item = Expr>) -> Expr {
     conditions

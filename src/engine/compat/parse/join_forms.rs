@@ -11,6 +11,7 @@
 
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
+use crate::engine::compat::parse::nested_joins::JOIN_CLAUSE_ENDS;
 use crate::engine::compat::parse::tokens::{Edit, is_word, next_significant, offsets, opening_paren};
 use crate::error::{Error, Result};
 
@@ -261,32 +262,6 @@ pub(crate) fn nearest_joins(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<E
 /// The last token of a join clause's trailing expression that starts at `from`: before the next
 /// clause, join, comma or closing bracket at its own depth.
 fn join_clause_end(tokens: &[TokenWithSpan], from: usize) -> usize {
-    const ENDS: [&str; 24] = [
-        "join",
-        "inner",
-        "left",
-        "right",
-        "full",
-        "cross",
-        "natural",
-        "asof",
-        "positional",
-        "semi",
-        "anti",
-        "where",
-        "group",
-        "having",
-        "qualify",
-        "window",
-        "order",
-        "limit",
-        "offset",
-        "union",
-        "except",
-        "intersect",
-        "on",
-        "using",
-    ];
     let mut depth = 0usize;
     for (j, token) in tokens.iter().enumerate().skip(from) {
         match &token.token {
@@ -294,7 +269,9 @@ fn join_clause_end(tokens: &[TokenWithSpan], from: usize) -> usize {
             Token::RParen if depth == 0 => return j.saturating_sub(1),
             Token::RParen => depth -= 1,
             Token::SemiColon | Token::Comma if depth == 0 => return j.saturating_sub(1),
-            Token::Word(_) if depth == 0 && ENDS.iter().any(|w| is_word(tokens, j, w)) => return j.saturating_sub(1),
+            Token::Word(_) if depth == 0 && JOIN_CLAUSE_ENDS.iter().any(|w| is_word(tokens, j, w)) => {
+                return j.saturating_sub(1);
+            }
             _ => {}
         }
     }

@@ -7,8 +7,8 @@ use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 use crate::engine::compat::parse::tokens::{Edit, closing_paren, is_word, offsets};
 use crate::error::Result;
 
-/// Words that end a relation's alias, or a join condition.
-const ENDS: [&str; 27] = [
+/// Words that end a relation's alias, or a join's condition or ranking expression.
+pub(crate) const JOIN_CLAUSE_ENDS: [&str; 27] = [
     "on",
     "using",
     "join",
@@ -106,7 +106,7 @@ fn primary(tokens: &[TokenWithSpan], at: usize) -> Option<usize> {
         next += 1;
     }
     if matches!(tokens.get(next).map(|t| &t.token), Some(Token::Word(_)))
-        && !ENDS.iter().any(|w| is_word(tokens, next, w))
+        && !JOIN_CLAUSE_ENDS.iter().any(|w| is_word(tokens, next, w))
     {
         next += 1;
         if tokens.get(next).map(|t| &t.token) == Some(&Token::LParen) {
@@ -141,7 +141,7 @@ fn condition_end(tokens: &[TokenWithSpan], at: usize) -> usize {
             Token::Comma | Token::SemiColon if depth == 0 => return j,
             Token::Word(_)
                 if depth == 0
-                    && (ENDS.iter().any(|w| is_word(tokens, j, w))
+                    && (JOIN_CLAUSE_ENDS.iter().any(|w| is_word(tokens, j, w))
                         && (join_keywords(tokens, j).is_some()
                             || !["left", "right"].iter().any(|w| is_word(tokens, j, w)))) =>
             {

@@ -213,14 +213,7 @@ pub(crate) fn name_result_columns(query: &mut Query, namer: &Namer) {
     // DuckDB keeps two columns given one name (`type AS c, count(*) AS c`), which a plan cannot
     // hold: the later ones are named as the JSON output names repeated columns, `c_1`, `c_2`.
     let mut aliases: HashSet<String> = HashSet::new();
-    let written: HashSet<String> = select
-        .projection
-        .iter()
-        .filter_map(|item| match item {
-            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
-            _ => None,
-        })
-        .collect();
+    let written: HashSet<String> = crate::engine::compat::ast::written_aliases(select).into_iter().collect();
     for item in &mut select.projection {
         let SelectItem::ExprWithAlias { alias, .. } = item else { continue };
         let base = alias.value.clone();

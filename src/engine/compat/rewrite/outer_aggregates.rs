@@ -62,14 +62,7 @@ fn hoist(select: &mut Select) -> Option<()> {
         _ => return None,
     };
     // A key by position or by an alias of the select list is not an expression of the FROM.
-    let aliases: Vec<String> = select
-        .projection
-        .iter()
-        .filter_map(|item| match item {
-            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
-            _ => None,
-        })
-        .collect();
+    let aliases = crate::engine::compat::ast::written_aliases(select);
     let by_name = |k: &Expr| match k {
         Expr::Value(v) => matches!(v.value, Value::Number(..)),
         Expr::Identifier(i) => aliases.contains(&i.value.to_lowercase()),
