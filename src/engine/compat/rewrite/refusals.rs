@@ -38,11 +38,18 @@ pub(crate) fn explained(err: Error) -> Error {
     }
     let served = catalogue::entries().iter().filter(|(_, s)| !matches!(s, Served::Refused(_) | Served::Helper(_)));
     let closest_served = closest(&name, served.map(|(n, _)| *n));
-    // The engine knows the name, not in this place: a window function without its OVER.
+    // The engine knows the name, not in this place: a window function without its OVER, or
+    // a call of a form the layer does not take.
     if closest_served == Some(name.as_str()) {
-        return Error::Query(format!(
-            "{name}() cannot be called here: a window function is written {name}(...) OVER (...) in the select list, QUALIFY or ORDER BY"
-        ));
+        return Error::Query(if crate::engine::compat::rewrite::window_exclusions::is_window_function(&name) {
+            format!(
+                "{name}() cannot be called here: a window function is written {name}(...) OVER (...) in the select list, QUALIFY or ORDER BY"
+            )
+        } else {
+            format!(
+                "{name}() cannot be called this way here: the README's DuckDB compatibility section says how it is called"
+            )
+        });
     }
     let meant = closest_served.map(|m| format!(": did you mean {m}()?"));
     if catalogue::duckdb_has(&name) {

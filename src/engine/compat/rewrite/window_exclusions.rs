@@ -24,6 +24,11 @@ use crate::error::{Error, Result};
 pub(crate) const FRAMELESS: &[&str] =
     &["row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"];
 
+/// Whether `name` is a window function only (no aggregate of that name).
+pub(crate) fn is_window_function(name: &str) -> bool {
+    FRAMELESS.contains(&name) || matches!(name, "first_value" | "last_value" | "nth_value")
+}
+
 pub(crate) fn exclusions(statement: &mut Statement) -> Result<()> {
     let _ = crate::engine::compat::ast::walk_mut(statement, &mut NamedWindows);
     let outcome = each_expr_mut(statement, |expr| {
