@@ -177,10 +177,6 @@ fn rewrite_all(expr: &mut Expr) -> Result<()> {
     }
 }
 
-/// A DuckDB call as DataFusion takes it; `None` when it goes on as written.
-/// The aggregates templates are written with.
-const TEMPLATE_AGGREGATES: &[&str] = &["array_agg", "avg", "count", "fsum", "sum"];
-
 /// A call to an aggregate template (`histogram(x) FILTER (WHERE ...)`, `favg(x) OVER w`) gives
 /// its FILTER and OVER to the aggregates the template computes with, and its DISTINCT to the
 /// one that collects the values (`list_histogram(array_agg(DISTINCT x))`); where the values are
@@ -196,7 +192,8 @@ fn carry_aggregate_clauses(f: &Function, expanded: &mut Expr) -> Result<()> {
     let _ = crate::engine::compat::ast::each_expr_mut(expanded, |e| {
         if let Expr::Function(g) = e {
             let name = g.name.to_string().to_lowercase();
-            if TEMPLATE_AGGREGATES.contains(&name.as_str()) {
+            // (Any aggregate a template is written with: no list of them to keep in step.)
+            if crate::engine::compat::rewrite::subqueries::is_aggregate_name(&name) {
                 aggregates += 1;
                 g.filter = f.filter.clone();
                 g.over = f.over.clone();
@@ -226,6 +223,7 @@ fn carry_aggregate_clauses(f: &Function, expanded: &mut Expr) -> Result<()> {
     Ok(())
 }
 
+/// A DuckDB call as DataFusion takes it; `None` when it goes on as written.
 fn rewrite_function(f: &Function) -> Result<Option<Expr>> {
     let name = f.name.to_string().to_lowercase();
     if let Some(mut reshaped) = reshaped(FORMS, &name, f)? {
