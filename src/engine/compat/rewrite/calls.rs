@@ -187,27 +187,48 @@ fn carry_aggregate_clauses(f: &Function, expanded: &mut Expr) -> Result<()> {
     if f.filter.is_none() && f.over.is_none() && !distinct {
         return Ok(());
     }
-    let mut aggregates = 0;
-    let mut collecting = 0;
-    let _ = crate::engine::compat::ast::each_expr_mut(expanded, |e| {
-        if let Expr::Function(g) = e {
-            let name = g.name.to_string().to_lowercase();
-            // (Any aggregate a template is written with: no list of them to keep in step.)
-            if crate::engine::compat::rewrite::subqueries::is_aggregate_name(&name) {
-                aggregates += 1;
-                g.filter = f.filter.clone();
-                g.over = f.over.clone();
-                if distinct
-                    && name == "array_agg"
-                    && let FunctionArguments::List(l) = &mut g.args
-                {
-                    l.duplicate_treatment = Some(DuplicateTreatment::Distinct);
-                    collecting += 1;
+    /// The template's own aggregates (any DuckDB aggregate: no list of them to keep in step),
+    /// not those of a subquery in its arguments.
+    struct Carried<'a> {
+        call: &'a Function,
+        distinct: bool,
+        subqueries: usize,
+        aggregates: usize,
+        collecting: usize,
+    }
+    impl crate::engine::compat::ast::WalkMut for Carried<'_> {
+        fn pre_visit_query(&mut self, _: &mut datafusion::sql::sqlparser::ast::Query) -> ControlFlow<()> {
+            self.subqueries += 1;
+            ControlFlow::Continue(())
+        }
+        fn post_visit_query(&mut self, _: &mut datafusion::sql::sqlparser::ast::Query) -> ControlFlow<()> {
+            self.subqueries -= 1;
+            ControlFlow::Continue(())
+        }
+        fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+            if self.subqueries == 0
+                && let Expr::Function(g) = e
+            {
+                let name = g.name.to_string().to_lowercase();
+                if crate::engine::compat::rewrite::subqueries::is_aggregate_name(&name) {
+                    self.aggregates += 1;
+                    g.filter = self.call.filter.clone();
+                    g.over = self.call.over.clone();
+                    if self.distinct
+                        && name == "array_agg"
+                        && let FunctionArguments::List(l) = &mut g.args
+                    {
+                        l.duplicate_treatment = Some(DuplicateTreatment::Distinct);
+                        self.collecting += 1;
+                    }
                 }
             }
+            ControlFlow::Continue(())
         }
-        ControlFlow::Continue(())
-    });
+    }
+    let mut carried = Carried { call: f, distinct, subqueries: 0, aggregates: 0, collecting: 0 };
+    let _ = crate::engine::compat::ast::walk_mut(expanded, &mut carried);
+    let (aggregates, collecting) = (carried.aggregates, carried.collecting);
     if aggregates == 0 {
         return Err(Error::Query(format!(
             "{}() is not an aggregate: FILTER, OVER and DISTINCT do not apply to it",
