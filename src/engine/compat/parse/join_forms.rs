@@ -12,7 +12,7 @@
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::engine::compat::parse::nested_joins::JOIN_CLAUSE_ENDS;
-use crate::engine::compat::parse::tokens::{Edit, is_word, next_significant, offsets, opening_paren};
+use crate::engine::compat::parse::tokens::{Edit, clause_end, is_word, next_significant, offsets, opening_paren};
 use crate::error::{Error, Result};
 
 /// The marker's name.
@@ -262,20 +262,7 @@ pub(crate) fn nearest_joins(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<E
 /// The last token of a join clause's trailing expression that starts at `from`: before the next
 /// clause, join, comma or closing bracket at its own depth.
 fn join_clause_end(tokens: &[TokenWithSpan], from: usize) -> usize {
-    let mut depth = 0usize;
-    for (j, token) in tokens.iter().enumerate().skip(from) {
-        match &token.token {
-            Token::LParen => depth += 1,
-            Token::RParen if depth == 0 => return j.saturating_sub(1),
-            Token::RParen => depth -= 1,
-            Token::SemiColon | Token::Comma if depth == 0 => return j.saturating_sub(1),
-            Token::Word(_) if depth == 0 && JOIN_CLAUSE_ENDS.iter().any(|w| is_word(tokens, j, w)) => {
-                return j.saturating_sub(1);
-            }
-            _ => {}
-        }
-    }
-    tokens.len().saturating_sub(1)
+    clause_end(tokens, from, |j| JOIN_CLAUSE_ENDS.iter().any(|w| is_word(tokens, j, w))).saturating_sub(1)
 }
 
 /// The `JOIN` whose relation ends at `end`, at the relation's depth.

@@ -5,7 +5,7 @@
 
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::engine::compat::parse::tokens::{Edit, is_word, offsets};
+use crate::engine::compat::parse::tokens::{Edit, clause_end, is_word, offsets};
 use crate::error::Result;
 
 /// The marker's name.
@@ -21,33 +21,11 @@ pub(crate) fn limit_percents(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<
         if !is_word(tokens, limit, "limit") {
             continue;
         }
-        // The bound: to the first token at its own depth that ends it.
-        let mut depth = 0usize;
-        let mut end = tokens.len();
-        for (j, token) in tokens.iter().enumerate().skip(limit + 1) {
-            match &token.token {
-                Token::LParen => depth += 1,
-                Token::RParen if depth == 0 => {
-                    end = j;
-                    break;
-                }
-                Token::RParen => depth -= 1,
-                Token::SemiColon | Token::Comma if depth == 0 => {
-                    end = j;
-                    break;
-                }
-                Token::Word(_)
-                    if depth == 0
-                        && ["offset", "union", "except", "intersect", "percent"]
-                            .iter()
-                            .any(|w| is_word(tokens, j, w)) =>
-                {
-                    end = if is_word(tokens, j, "percent") { j + 1 } else { j };
-                    break;
-                }
-                _ => {}
-            }
-        }
+        // The bound: to the first token at its own depth that ends it (PERCENT included).
+        let end = clause_end(tokens, limit + 1, |j| {
+            ["offset", "union", "except", "intersect", "percent"].iter().any(|w| is_word(tokens, j, w))
+        });
+        let end = if is_word(tokens, end, "percent") { end + 1 } else { end };
         let last = end - 1;
         let percent = tokens[last].token == Token::Mod || is_word(tokens, last, "percent");
         if !percent || last <= limit + 1 {

@@ -4,7 +4,7 @@
 
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::engine::compat::parse::tokens::{Edit, closing_paren, is_word, offsets};
+use crate::engine::compat::parse::tokens::{Edit, clause_end, closing_paren, is_word, offsets};
 use crate::error::Result;
 
 /// Words that end a relation's alias, or a join's condition or ranking expression.
@@ -132,25 +132,11 @@ fn join_keywords(tokens: &[TokenWithSpan], at: usize) -> Option<usize> {
 
 /// The index after a join condition starting at `at`.
 fn condition_end(tokens: &[TokenWithSpan], at: usize) -> usize {
-    let mut depth = 0usize;
-    for (j, token) in tokens.iter().enumerate().skip(at) {
-        match &token.token {
-            Token::LParen => depth += 1,
-            Token::RParen if depth == 0 => return j,
-            Token::RParen => depth -= 1,
-            Token::Comma | Token::SemiColon if depth == 0 => return j,
-            Token::Word(_)
-                if depth == 0
-                    && (JOIN_CLAUSE_ENDS.iter().any(|w| is_word(tokens, j, w))
-                        && (join_keywords(tokens, j).is_some()
-                            || !["left", "right"].iter().any(|w| is_word(tokens, j, w)))) =>
-            {
-                return j;
-            }
-            _ => {}
-        }
-    }
-    tokens.len()
+    // (`left(s, 1)` in a condition is a call, not a join.)
+    clause_end(tokens, at, |j| {
+        JOIN_CLAUSE_ENDS.iter().any(|w| is_word(tokens, j, w))
+            && (join_keywords(tokens, j).is_some() || !["left", "right"].iter().any(|w| is_word(tokens, j, w)))
+    })
 }
 
 #[cfg(test)]

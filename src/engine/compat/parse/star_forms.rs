@@ -4,7 +4,7 @@
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::engine::compat::parse::tokens::{Edit, is_word, offsets};
+use crate::engine::compat::parse::tokens::{Edit, clause_end, is_word, offsets};
 use crate::error::Result;
 
 /// `* REPLACE i + 1 AS i`, one replacement without its parentheses, as the parser takes it:
@@ -20,27 +20,11 @@ pub(crate) fn star_replace_parens(sql: &str, tokens: &[TokenWithSpan]) -> Result
         if !is_word(tokens, i, "replace") || !after_star || tokens[i + 1].token == Token::LParen {
             continue;
         }
-        let mut depth = 0usize;
-        let mut end = tokens.len();
-        for (j, token) in tokens.iter().enumerate().skip(i + 1) {
-            match &token.token {
-                Token::LParen => depth += 1,
-                Token::RParen if depth == 0 => {
-                    end = j;
-                    break;
-                }
-                Token::RParen => depth -= 1,
-                Token::Comma | Token::SemiColon if depth == 0 => {
-                    end = j;
-                    break;
-                }
-                Token::Word(w) if depth == 0 && w.quote_style.is_none() && w.keyword == Keyword::FROM => {
-                    end = j;
-                    break;
-                }
-                _ => {}
-            }
-        }
+        let end = clause_end(
+            tokens,
+            i + 1,
+            |j| matches!(&tokens[j].token, Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::FROM),
+        );
         if end == i + 1 {
             continue;
         }

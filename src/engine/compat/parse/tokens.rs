@@ -114,6 +114,23 @@ pub(crate) fn next_significant(tokens: &[TokenWithSpan], i: usize) -> Option<usi
     (i + 1..tokens.len()).find(|&j| !matches!(tokens[j].token, Token::Whitespace(_)))
 }
 
+/// The index of the first token from `from` at the starting depth that ends a clause there: a
+/// `)` closing an outer bracket, a `,` or `;`, or a token `ends` picks; the tokens' count if none.
+pub(crate) fn clause_end(tokens: &[TokenWithSpan], from: usize, ends: impl Fn(usize) -> bool) -> usize {
+    let mut depth = 0usize;
+    for (j, token) in tokens.iter().enumerate().skip(from) {
+        match &token.token {
+            Token::LParen => depth += 1,
+            Token::RParen if depth == 0 => return j,
+            Token::RParen => depth -= 1,
+            Token::Comma | Token::SemiColon if depth == 0 => return j,
+            _ if depth == 0 && ends(j) => return j,
+            _ => {}
+        }
+    }
+    tokens.len()
+}
+
 /// The index of the `(` that the `)` at `close` ends.
 pub(crate) fn opening_paren(tokens: &[TokenWithSpan], close: usize) -> Option<usize> {
     matching(tokens, (0..=close).rev(), &Token::RParen, &Token::LParen)
