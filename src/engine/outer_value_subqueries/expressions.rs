@@ -94,8 +94,9 @@ async fn replacement(ctx: &SessionContext, target: &Expr, inputs: &[LogicalPlan]
         _ => DataType::Boolean,
     };
     // Several values at once: each run is mostly planning, on one thread.
-    let results: Vec<ScalarValue> = futures::stream::iter(tuples.clone())
-        .map(|tuple: Vec<ScalarValue>| {
+    let results: Vec<ScalarValue> = futures::stream::iter(0..tuples.len())
+        .map(|at| {
+            let tuple = &tuples[at];
             let (compared_value, outer) = match compared {
                 Some(_) => (tuple.first().cloned(), &tuple[1..]),
                 None => (None, &tuple[..]),

@@ -26,6 +26,10 @@ pub(crate) fn hoisted(statement: &mut Statement) {
     struct Selects;
     impl crate::engine::compat::ast::WalkMut for Selects {
         fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+            // Only a SELECT holding a subquery is copied and tried (every query passes here).
+            if !holds_subquery(&select.projection) && !holds_subquery(&select.having) {
+                return ControlFlow::Continue(());
+            }
             let mut rewritten = select.clone();
             if hoist(&mut rewritten).is_some() {
                 *select = rewritten;
@@ -164,6 +168,18 @@ impl crate::engine::compat::ast::WalkMut for Outer<'_> {
         }
         ControlFlow::Continue(())
     }
+}
+
+fn holds_subquery<N: datafusion::sql::sqlparser::ast::Visit>(node: &N) -> bool {
+    each_expr(node, |e| match e {
+        Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => ControlFlow::Break(None),
+        // `ARRAY(SELECT ...)`
+        Expr::Function(f) if matches!(f.args, datafusion::sql::sqlparser::ast::FunctionArguments::Subquery(_)) => {
+            ControlFlow::Break(None)
+        }
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }
 
 fn reads_a_column(expr: &Expr) -> bool {
