@@ -14,15 +14,18 @@ mod known_files;
 pub(crate) use known_files::check_cache_path;
 mod listing;
 mod nested_order;
+mod options;
 mod outer_value_subqueries;
 mod output_names;
 mod planning_errors;
+mod recursions;
 mod shredded;
 mod sort_keys;
 mod union_order;
 mod yielding;
 
 pub(crate) use day_filter::DaySpan;
+pub(crate) use options::EngineOptions;
 
 use std::sync::Arc;
 
@@ -60,35 +63,6 @@ enum Purpose {
     Running,
     /// To learn the days it reads, from its filters on `ts`.
     ReadingDays,
-}
-
-/// How an engine runs plans.
-#[derive(Debug, Clone)]
-pub(crate) struct EngineOptions {
-    /// Threads per plan; 1 reads the cached days in order (exports stream day after day).
-    pub partitions: usize,
-    /// Reads of shredded JSON paths use the cache's hidden columns.
-    pub shredding: bool,
-    /// Bytes that sorts, joins and aggregates may hold; past it they spill or fail.
-    pub memory_limit: usize,
-    /// Where they spill (else the system's temporary folder).
-    pub spill_dir: Option<std::path::PathBuf>,
-}
-
-impl EngineOptions {
-    pub(crate) fn new(partitions: usize, shredding: bool) -> EngineOptions {
-        EngineOptions { partitions, shredding, memory_limit: default_memory_limit(), spill_dir: None }
-    }
-}
-
-/// 60% of the machine's memory (DuckDB takes 80%; what DataFusion does not track, such as
-/// strings built by functions, needs the rest).
-pub(crate) fn default_memory_limit() -> usize {
-    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
-        let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
-        line.split_whitespace().nth(1)?.parse::<usize>().ok().map(|kib| kib * 1024)
-    });
-    total.map_or(4 << 30, |bytes| bytes / 10 * 6)
 }
 
 /// The name a category's table is registered under. Unquoted identifiers are folded to lower
@@ -205,9 +179,15 @@ impl Engine {
             let batch = listing::describe_result(described.schema().as_arrow())?;
             return self.ctx.read_batch(batch).map_err(Error::query);
         }
+        let mut statement = statement;
+        // Recursive CTEs DataFusion cannot run: computed first (not to learn the days read),
+        // their rows registered until the plan is built.
+        let _computed = match purpose {
+            Purpose::Running => Some(recursions::computed(self, &mut statement).await?),
+            Purpose::ReadingDays => None,
+        };
         let state = self.ctx.state();
         let aliases = compat::written_aliases(&statement);
-        let mut statement = statement;
         // DuckDB's COLUMNS(...), UNPIVOT and PIVOT: expanded once probes say which columns and
         // values they cover.
         let aggregates = state.aggregate_functions().keys().cloned().collect::<std::collections::HashSet<_>>();

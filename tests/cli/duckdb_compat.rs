@@ -170,7 +170,7 @@ fn unsupported_constructs_are_named_with_their_equivalent() {
         ),
         ("SELECT count(*) FROM activity a ASOF JOIN (SELECT created_at AS ts FROM userList) u USING (ts)", "ASOF JOIN"),
         (
-            "WITH RECURSIVE t(k, v) USING KEY (k) AS (SELECT 1, 1 UNION SELECT k, v + 1 FROM t WHERE v < 3) SELECT * FROM t",
+            "WITH RECURSIVE t(k, v) USING KEY (k) AS (SELECT 'a' COLLATE NOCASE, 1 UNION SELECT k, v + 1 FROM t WHERE v < 3) SELECT * FROM t",
             "USING KEY",
         ),
         (

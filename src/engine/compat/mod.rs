@@ -33,7 +33,7 @@ use parse::tokens::Text;
 pub(crate) use expand::aliases::expand_alias;
 pub(crate) use expand::join_conditions::PAIRS as JOIN_PAIRS;
 pub(crate) use expand::table_rows::table_as_row;
-pub(crate) use expand::{boolean_filters, partial_aliases};
+pub(crate) use expand::{boolean_filters, partial_aliases, recursions};
 pub(crate) use expand::{expand, next as next_expansion};
 pub(crate) use functions::generic::sort_keys::{is_nested, sort_key_of};
 pub(crate) use rewrite::duplicate_names::{duplicated_name, renumber};

@@ -2,7 +2,9 @@
 //! (`* RENAME`, `* EXCLUDE (t.a)`), POSITIONAL, ASOF and subquery-conditioned joins, `PIVOT`, `UNPIVOT`
 //! aliases used later in their SELECT, and a table's name read as its row. Each asks for probes — statements to plan (for the
 //! columns they would have) or to run (for the values they find) — and is expanded with the
-//! answers; the engine answers them all through one routine ([`next`], then [`expand`]).
+//! answers; the engine answers them all through one routine ([`next`], then [`expand`]). The
+//! recursive CTEs the engine computes iteration by iteration are found and written in
+//! [`recursions`].
 
 pub(crate) mod aliases;
 pub(crate) mod asof_joins;
@@ -17,6 +19,7 @@ pub(crate) mod pivot_clauses;
 pub(crate) mod pivot_statements;
 pub(crate) mod pivots;
 pub(crate) mod positional_joins;
+pub(crate) mod recursions;
 mod selects;
 pub(crate) mod star_columns;
 pub(crate) mod star_options;

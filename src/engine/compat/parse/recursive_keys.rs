@@ -10,8 +10,10 @@
 //! ALL <B reading __t_steps AS t, with t.__step + 1>), t(k, v) AS (SELECT * EXCLUDE (__step) FROM
 //! __t_steps QUALIFY row_number() OVER (PARTITION BY k ORDER BY __step DESC) = 1)`.
 //!
-//! What DuckDB adds to that — `recurring.t` (the rows kept so far), UNION without ALL, a CTE read
-//! twice in one iteration — is refused with what to write.
+//! What that form cannot say — `recurring.t` (the rows kept so far) and UNION without ALL (an
+//! iteration reads only the keys whose row changed) — the engine computes iteration by
+//! iteration (`expand::recursions`): such a CTE keeps its query, after a marker CTE
+//! `__using_key_N AS (SELECT '<the key list>')`.
 
 use datafusion::sql::sqlparser::ast::{
     Expr, Ident, ObjectName, SelectItem, SetExpr, SetOperator, SetQuantifier, TableAlias, TableFactor,
@@ -62,8 +64,19 @@ pub(crate) fn keyed_recursions(sql: &str, tokens: &[TokenWithSpan]) -> Result<Ve
         if key_close == i + 3 || body_close == body_open + 1 {
             return Err(refused("write a key column and a query: name(columns) USING KEY (key) AS (query)"));
         }
-        let keys = key_items(text(i + 3, key_close - 1))?;
+        let key_list = text(i + 3, key_close - 1);
+        let keys = key_items(key_list)?;
         let body = text(body_open + 1, body_close - 1);
+        if iterated(body)? {
+            let marker = format!("{KEY_MARKER}{} AS (SELECT '{}')", edits.len(), key_list.replace('\'', "''"));
+            let cte = format!("{} AS ({body})", text(name_at, i - 1));
+            edits.push((
+                offset(tokens[name_at].span.start),
+                offset(tokens[body_close].span.end),
+                format!("{marker}, {cte}"),
+            ));
+            continue;
+        }
         let steps = format!("__{name}_steps");
         let recursion = numbered_steps(body, &name, &steps)?;
         let listed = |extra: &str| match &columns {
@@ -77,14 +90,41 @@ pub(crate) fn keyed_recursions(sql: &str, tokens: &[TokenWithSpan]) -> Result<Ve
     Ok(edits)
 }
 
+/// The name that starts a marker CTE: the CTE after it is keyed by the list its SELECT holds.
+pub(crate) const KEY_MARKER: &str = "__using_key_";
+
+/// Whether a keyed CTE's query (`body`) needs the engine's iterations: it reads `recurring.t`,
+/// or joins its start and step with UNION (not ALL).
+fn iterated(body: &str) -> Result<bool> {
+    let lower = body.to_ascii_lowercase();
+    // DuckDB compares the keys by their collation, which the iterations cannot carry.
+    if lower.contains("collate") {
+        return Err(Error::Query(
+            "recursive CTEs with USING KEY: COLLATE in its query is not supported: key on lower(k) instead".into(),
+        ));
+    }
+    if lower.contains("recurring.") {
+        return Ok(true);
+    }
+    let query =
+        Parser::new(&DuckDbCompatDialect).try_with_sql(body).and_then(|mut p| p.parse_query()).map_err(|e| {
+            Error::Query(format!(
+                "recursive CTEs with USING KEY: its query does not parse: {}",
+                crate::error::one_line(&e.to_string())
+            ))
+        })?;
+    Ok(matches!(query.body.as_ref(), SetExpr::SetOperation { op: SetOperator::Union, set_quantifier, .. }
+        if !matches!(set_quantifier, SetQuantifier::All)))
+}
+
 /// One item of a USING KEY list: a key column, or an aggregate and the column it computes (names
 /// as written, quoted or not).
-enum KeyItem {
+pub(crate) enum KeyItem {
     Key(String),
     Aggregate { call: String, column: String },
 }
 
-fn key_items(list: &str) -> Result<Vec<KeyItem>> {
+pub(crate) fn key_items(list: &str) -> Result<Vec<KeyItem>> {
     let select = crate::engine::compat::parse::parsed_select(&format!("SELECT {list}")).map_err(|e| {
         Error::Query(format!("recursive CTEs with USING KEY: the key list ({list}) does not parse: {e}"))
     })?;
@@ -118,21 +158,13 @@ fn key_items(list: &str) -> Result<Vec<KeyItem>> {
 /// reading `steps` (under the CTE's name) and giving the step after the one it reads.
 fn numbered_steps(body: &str, name: &str, steps: &str) -> Result<String> {
     let refused = |why: String| Error::Query(format!("recursive CTEs with USING KEY: {why}"));
-    if body.to_ascii_lowercase().contains("recurring.") {
-        return Err(refused(format!(
-            "recurring.{name} (the rows kept so far) is not supported: join {name} with a CTE of its own instead"
-        )));
-    }
     let mut query = Parser::new(&DuckDbCompatDialect)
         .try_with_sql(body)
         .and_then(|mut p| p.parse_query())
         .map_err(|e| refused(format!("its query does not parse: {e}")))?;
-    let SetExpr::SetOperation { op: SetOperator::Union, set_quantifier, left, right } = query.body.as_mut() else {
-        return Err(refused("its query must be a start UNION ALL a step".into()));
+    let SetExpr::SetOperation { op: SetOperator::Union, left, right, .. } = query.body.as_mut() else {
+        return Err(refused("its query must be a start UNION [ALL] a step".into()));
     };
-    if !matches!(set_quantifier, SetQuantifier::All) {
-        return Err(refused("write UNION ALL between the start and the step (UNION is not supported)".into()));
-    }
     let SetExpr::Select(step) = right.as_mut() else {
         return Err(refused("the step after UNION ALL must be one SELECT".into()));
     };
@@ -203,7 +235,8 @@ fn last_of_each_key(keys: &[KeyItem], columns: Option<&[String]>, steps: &str) -
             } else if let Some((_, call)) = aggregates.iter().find(|(c, _)| same(c, column)) {
                 format!("{call} AS {column}")
             } else {
-                format!("arg_max({column}, __step) AS {column}")
+                // DuckDB's LAST: the latest row's value, NULL included.
+                format!("last({column} ORDER BY __step) AS {column}")
             }
         })
         .collect();
@@ -239,11 +272,20 @@ mod tests {
     }
 
     #[test]
-    fn what_duckdb_adds_is_refused() {
-        let mut text = crate::engine::compat::parse::tokens::Text::new(
-            "WITH RECURSIVE t(k) USING KEY (k) AS (SELECT 1 UNION SELECT k FROM t) TABLE t",
+    fn union_and_recurring_keep_their_query_after_a_marker_of_the_keys() {
+        assert_eq!(
+            prepared("WITH RECURSIVE t(k) USING KEY (k, max(v) AS 'v') AS (SELECT 1 UNION SELECT k FROM t) TABLE t"),
+            "WITH RECURSIVE __using_key_0 AS (SELECT 'k, max(v) AS ''v'''), t(k) AS (SELECT 1 UNION SELECT k FROM t) \
+             SELECT * FROM t"
         );
-        assert!(crate::engine::compat::parse::prepare(&mut text).is_err());
+        assert!(
+            prepared("WITH RECURSIVE t(k) USING KEY (k) AS (SELECT 1 UNION ALL SELECT k FROM recurring.t) TABLE t")
+                .starts_with("WITH RECURSIVE __using_key_0 AS (SELECT 'k'), t(k) AS (SELECT 1 UNION ALL")
+        );
+    }
+
+    #[test]
+    fn empty_lists_are_refused() {
         for empty in [
             "WITH RECURSIVE t(k) USING KEY () AS (SELECT 1) TABLE t",
             "WITH RECURSIVE t(k) USING KEY (k) AS () TABLE t",

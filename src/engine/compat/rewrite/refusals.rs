@@ -20,7 +20,7 @@ pub(crate) fn explained(err: Error) -> Error {
         let name = name.strip_prefix("datafusion.public.").unwrap_or(name);
         if let Some(cte) = name.strip_prefix("datafusion.recurring.").or_else(|| name.strip_prefix("recurring.")) {
             return Error::Query(format!(
-                "recurring.{cte} (the rows a recursive CTE with USING KEY kept so far) is not supported: join {cte} with a CTE of its own instead"
+                "recurring.{cte} is the rows the recursive CTE {cte} kept so far: read it only in the step of WITH RECURSIVE {cte} AS (start UNION [ALL] step)"
             ));
         }
         let tables: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
