@@ -34,6 +34,7 @@ pub(crate) fn lateral_unnests(query: &mut Query) {
     let mut renames = Vec::new();
     crate::engine::compat::ast::for_each_select(&mut query.body, &mut |select| {
         json_tables_of_constants(select);
+        unnests_of_constants(select);
         while let Some(rename) = one_lateral_unnest(select) {
             if let Some(row) = &rename.row {
                 name_json_columns(select, &rename.alias);
@@ -194,7 +195,6 @@ fn unnest_call(factor: &TableFactor) -> Option<(Expr, Option<&TableAlias>, bool)
         [FunctionArg::Unnamed(FunctionArgExpr::Expr(e))] => Some(e.clone()),
         _ => None,
     };
-    let is_unnest = |name: &ObjectName| matches!(name.0.as_slice(), [ObjectNamePart::Identifier(i)] if i.value.eq_ignore_ascii_case("unnest"));
     // `generate_series(1, t.n)` / `range(...)` over a column: the unnest of the list it makes.
     if let TableFactor::Table { name, alias, args: Some(args), .. } = factor
         && let [ObjectNamePart::Identifier(function)] = name.0.as_slice()
@@ -245,6 +245,54 @@ fn unnest_call(factor: &TableFactor) -> Option<(Expr, Option<&TableAlias>, bool)
     };
     // A list of constants needs no row beside it: DataFusion unnests it as it is.
     reads_columns(&list).then_some((list, alias, false))
+}
+
+/// `FROM unnest([1, 2]) AS t(x)`, whose list reads no column, as a derived table of its own:
+/// `(SELECT unnest([1, 2]) AS x) AS t` (the column named for the alias, or `unnest`, as
+/// DuckDB names it).
+fn unnests_of_constants(select: &mut Select) {
+    for from in &mut select.from {
+        for factor in std::iter::once(&mut from.relation).chain(from.joins.iter_mut().map(|j| &mut j.relation)) {
+            let list = match &*factor {
+                TableFactor::UNNEST { array_exprs, with_offset: false, with_ordinality: false, .. } => {
+                    match array_exprs.as_slice() {
+                        [list] => list.clone(),
+                        _ => continue,
+                    }
+                }
+                TableFactor::Table { name, args: Some(args), .. } if is_unnest(name) => match args.args.as_slice() {
+                    [FunctionArg::Unnamed(FunctionArgExpr::Expr(list))] => list.clone(),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if reads_columns(&list) {
+                continue;
+            }
+            let alias = match &*factor {
+                TableFactor::UNNEST { alias, .. } | TableFactor::Table { alias, .. } => alias.clone(),
+                _ => None,
+            };
+            let (column, relation) = names(alias.as_ref(), false, factor);
+            let Some(query) = Parser::new(&DuckDbCompatDialect)
+                .try_with_sql(&format!("SELECT unnest({list}) AS {column}"))
+                .and_then(|mut p| p.parse_query())
+                .ok()
+            else {
+                continue;
+            };
+            *factor = TableFactor::Derived {
+                lateral: false,
+                subquery: query,
+                alias: Some(TableAlias { explicit: true, name: Ident::new(relation), columns: vec![], at: None }),
+                sample: None,
+            };
+        }
+    }
+}
+
+fn is_unnest(name: &ObjectName) -> bool {
+    matches!(name.0.as_slice(), [ObjectNamePart::Identifier(i)] if i.value.eq_ignore_ascii_case("unnest"))
 }
 
 /// The name a relation's columns are qualified with.
@@ -389,8 +437,12 @@ mod tests {
             rewritten("SELECT r, a.value FROM t LEFT JOIN UNNEST(t.l) AS a(value) ON TRUE"),
             "SELECT r, t.value FROM (SELECT t.*, unnest(CASE WHEN len(t.l) > 0 THEN t.l ELSE [NULL] END) AS value FROM t) AS t"
         );
-        // A list of constants is DataFusion's own unnest.
-        assert_eq!(rewritten("SELECT * FROM userList, unnest([1, 2])"), "SELECT * FROM userList, unnest([1, 2])");
+        // A list of constants is a table of its own.
+        assert_eq!(
+            rewritten("SELECT * FROM userList, unnest([1, 2])"),
+            "SELECT * FROM userList, (SELECT unnest([1, 2]) AS unnest) AS unnest"
+        );
+        assert_eq!(rewritten("SELECT a FROM UNNEST([1]) t(a)"), "SELECT a FROM (SELECT unnest([1]) AS a) AS t");
     }
 
     #[test]
