@@ -24,14 +24,17 @@ fn rewritten(expr: &Expr) -> Option<Expr> {
         return set_operation_list(query);
     }
     let SetExpr::Select(select) = query.body.as_ref() else { return None };
-    if query.limit_clause.is_some() || query.fetch.is_some() || select.projection.len() != 1 {
+    if query.fetch.is_some() || select.projection.len() != 1 {
         return None;
     }
     let (item, alias) = match &select.projection[0] {
         SelectItem::UnnamedExpr(e) => (e.clone(), None),
         SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), Some(alias.value.to_lowercase())),
-        _ => return None,
+        _ => return numbered_rows(query),
     };
+    if query.limit_clause.is_some() {
+        return numbered_rows(query);
+    }
     if let Some(sorted) = sorted_list(select, query, &item, alias.as_deref()) {
         return Some(sorted);
     }
@@ -81,12 +84,15 @@ fn set_operation_list(query: &datafusion::sql::sqlparser::ast::Query) -> Option<
         first = left;
     }
     let SetExpr::Select(select) = first else { return None };
+    // (An item without a name is ordered by position only.)
     let column = match select.projection.as_slice() {
-        [SelectItem::ExprWithAlias { alias, .. }] => alias.value.to_lowercase(),
-        [SelectItem::UnnamedExpr(Expr::Identifier(i))] => i.value.to_lowercase(),
-        [SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts))] => parts.last()?.value.to_lowercase(),
+        [SelectItem::ExprWithAlias { alias, .. }] => Some(alias.value.to_lowercase()),
+        [SelectItem::UnnamedExpr(Expr::Identifier(i))] => Some(i.value.to_lowercase()),
+        [SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts))] => Some(parts.last()?.value.to_lowercase()),
+        [SelectItem::UnnamedExpr(_)] => None,
         _ => return None,
     };
+    let column = column.as_deref();
     let order = match query.order_by.as_ref().map(|o| &o.kind) {
         None => String::new(),
         Some(OrderByKind::Expressions(keys)) => {
@@ -94,9 +100,9 @@ fn set_operation_list(query: &datafusion::sql::sqlparser::ast::Query) -> Option<
                 .iter()
                 .map(|k| {
                     let names_it = match &k.expr {
-                        Expr::Identifier(i) => i.value.to_lowercase() == column,
+                        Expr::Identifier(i) => Some(i.value.to_lowercase().as_str()) == column,
                         Expr::CompoundIdentifier(parts) => {
-                            parts.last().is_some_and(|p| p.value.to_lowercase() == column)
+                            parts.last().is_some_and(|p| Some(p.value.to_lowercase().as_str()) == column)
                         }
                         Expr::Value(v) => v.value.to_string() == "1",
                         _ => false,
@@ -115,6 +121,66 @@ fn set_operation_list(query: &datafusion::sql::sqlparser::ast::Query) -> Option<
         query.body
     );
     Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
+}
+
+/// `ARRAY(SELECT * FROM t ORDER BY f(x) LIMIT n)`, a SELECT whose one column is not written out or
+/// whose rows are limited: each row numbered in the query's order by a window beside it, and
+/// the values aggregated in that order (`array_agg(v ORDER BY row)`). A key naming an item's
+/// alias reads the item; a key by position, the item there.
+fn numbered_rows(query: &datafusion::sql::sqlparser::ast::Query) -> Option<Expr> {
+    let SetExpr::Select(select) = query.body.as_ref() else { return None };
+    let Some(OrderByKind::Expressions(keys)) = query.order_by.as_ref().map(|o| &o.kind) else {
+        // Without an order, the aggregate of whatever rows the query gives.
+        return (query.limit_clause.is_some() && select.distinct.is_none())
+            .then(|| numbered_text(query, "row_number() OVER ()"))
+            .and_then(|text| Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok());
+    };
+    if select.distinct.is_some() {
+        return None;
+    }
+    let item = |i: usize| match select.projection.get(i) {
+        Some(SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) => Some(e.clone()),
+        _ => None,
+    };
+    let keys: Option<Vec<String>> = keys
+        .iter()
+        .map(|key| {
+            let mut key = key.clone();
+            match &key.expr {
+                Expr::Value(v) => key.expr = item(v.value.to_string().parse::<usize>().ok()?.checked_sub(1)?)?,
+                Expr::Identifier(name) => {
+                    let aliased = select.projection.iter().find_map(|p| match p {
+                        SelectItem::ExprWithAlias { expr, alias } if alias.value.eq_ignore_ascii_case(&name.value) => {
+                            Some(expr.clone())
+                        }
+                        _ => None,
+                    });
+                    if let Some(expr) = aliased {
+                        key.expr = expr;
+                    }
+                }
+                _ => {}
+            }
+            Some(key.to_string())
+        })
+        .collect();
+    let text = numbered_text(query, &format!("row_number() OVER (ORDER BY {})", keys?.join(", ")));
+    Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
+}
+
+fn numbered_text(query: &datafusion::sql::sqlparser::ast::Query, row_number: &str) -> String {
+    let mut numbered = query.clone();
+    if let SetExpr::Select(select) = numbered.body.as_mut()
+        && let Ok(expr) = Parser::new(&DuckDbCompatDialect).try_with_sql(row_number).and_then(|mut p| p.parse_expr())
+    {
+        select.projection.push(SelectItem::ExprWithAlias {
+            expr,
+            alias: datafusion::sql::sqlparser::ast::Ident::new("__array_row"),
+        });
+    }
+    format!(
+        "coalesce((SELECT array_agg(__array_value ORDER BY __array_row) FROM ({numbered}) AS __array(__array_value, __array_row)), [])"
+    )
 }
 
 /// `ARRAY(SELECT unnest(l) AS i ORDER BY i DESC)`, a list's own elements in an order: the list
@@ -182,5 +248,11 @@ mod tests {
         );
         let limited = "ARRAY(SELECT 1 UNION ALL SELECT 2 LIMIT 1)";
         assert_eq!(rewritten_sql(limited), limited, "left to DataFusion, which says what it lacks");
+        assert_eq!(
+            rewritten_sql("ARRAY(SELECT * FROM unnest(['a', 'b']) AS t(u) ORDER BY if(u = 'a', 1, 0))"),
+            "coalesce((SELECT array_agg(__array_value ORDER BY __array_row) FROM (SELECT *, row_number() OVER \
+             (ORDER BY if(u = 'a', 1, 0)) AS __array_row FROM unnest(['a', 'b']) AS t (u) ORDER BY if(u = 'a', 1, 0)) \
+             AS __array (__array_value, __array_row)), [])"
+        );
     }
 }

@@ -34,7 +34,7 @@ pub(crate) fn lateral_unnests(query: &mut Query) {
     let mut renames = Vec::new();
     crate::engine::compat::ast::for_each_select(&mut query.body, &mut |select| {
         json_tables_of_constants(select);
-        unnests_of_constants(select);
+        unnests_apart(select);
         while let Some(rename) = one_lateral_unnest(select) {
             if let Some(row) = &rename.row {
                 name_json_columns(select, &rename.alias);
@@ -249,10 +249,13 @@ fn unnest_call(factor: &TableFactor) -> Option<(Expr, Option<&TableAlias>, bool)
 
 /// `FROM unnest([1, 2]) AS t(x)`, whose list reads no column, as a derived table of its own:
 /// `(SELECT unnest([1, 2]) AS x) AS t` (the column named for the alias, or `unnest`, as
-/// DuckDB names it).
-fn unnests_of_constants(select: &mut Select) {
+/// DuckDB names it). So is a subquery's first and only FROM item that unnests the outer row's
+/// list (`(SELECT min(x) FROM unnest(u.l) AS t(x) [JOIN ...])`): a correlated derived table.
+fn unnests_apart(select: &mut Select) {
+    let single = select.from.len() == 1;
     for from in &mut select.from {
-        for factor in std::iter::once(&mut from.relation).chain(from.joins.iter_mut().map(|j| &mut j.relation)) {
+        let relations = std::iter::once(&mut from.relation).chain(from.joins.iter_mut().map(|j| &mut j.relation));
+        for (at, factor) in relations.enumerate() {
             let list = match &*factor {
                 TableFactor::UNNEST { array_exprs, with_offset: false, with_ordinality: false, .. } => {
                     match array_exprs.as_slice() {
@@ -266,7 +269,7 @@ fn unnests_of_constants(select: &mut Select) {
                 },
                 _ => continue,
             };
-            if reads_columns(&list) {
+            if reads_columns(&list) && !(single && at == 0) {
                 continue;
             }
             let alias = match &*factor {
@@ -316,6 +319,10 @@ fn one_lateral_unnest(select: &mut Select) -> Option<Rename> {
         }
         let Some((list, alias, json)) = unnest_call(&select.from[i].relation) else { continue };
         let (column, alias) = names(alias, json, &select.from[i].relation);
+        // A derived table without a name gets one, for the unnest's rows to be read through.
+        if let TableFactor::Derived { alias: unnamed @ None, .. } = &mut select.from[i - 1].relation {
+            *unnamed = Some(TableAlias { explicit: true, name: Ident::new("__unnested"), columns: vec![], at: None });
+        }
         let base = relation_name(&select.from[i - 1].relation)?;
         let removed = select.from.remove(i);
         let target = &mut select.from[i - 1];

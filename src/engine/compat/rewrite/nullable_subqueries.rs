@@ -18,6 +18,10 @@ pub(crate) fn nullable(statement: &mut Statement) {
                 select.projection.as_mut_slice()
             && !matches!(item, Expr::Case { else_result: None, .. })
         {
+            // (Under DISTINCT, an ORDER BY must name the item as written: a column stays one.)
+            if select.distinct.is_some() && matches!(item, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+                return ControlFlow::Continue(());
+            }
             let value = std::mem::replace(item, Expr::value(Value::Null));
             *item = case_when(Expr::value(Value::Boolean(true)), value, None);
         }

@@ -49,7 +49,7 @@ impl Namer<'_> {
         let lambdas = crate::engine::compat::parse::lambdas::takes_lambda(&f.name.to_string().to_ascii_lowercase());
         let mut text = match &f.args {
             FunctionArguments::None => return name,
-            FunctionArguments::Subquery(query) => format!("{name}({query})"),
+            FunctionArguments::Subquery(query) => format!("{name}({})", self.query(query)),
             FunctionArguments::List(list) if renamed.is_some() => {
                 let _ = list;
                 format!("{name}()")

@@ -18,6 +18,7 @@ use calls::is_count_star;
 use written_types::type_name;
 
 mod calls;
+mod queries;
 mod written_types;
 
 /// Writes expressions of one statement, whose (prepared) text is `sql`.
@@ -28,10 +29,7 @@ pub(crate) struct Namer<'a> {
 impl Namer<'_> {
     /// The column name DuckDB gives `expr`.
     pub(crate) fn name(&self, expr: &Expr) -> String {
-        match expr {
-            Expr::Function(f) if is_count_star(f) && f.over.is_none() => self.function(f, Some("count_star")),
-            _ => self.write(expr),
-        }
+        self.write(expr)
     }
 
     fn write(&self, expr: &Expr) -> String {
@@ -73,7 +71,7 @@ impl Namer<'_> {
                 if *negated { format!("(NOT {inside})") } else { inside }
             }
             Expr::InSubquery { expr, subquery, negated } => {
-                let inside = format!("({} = ANY({subquery}))", w(expr));
+                let inside = format!("({} = ANY({}))", w(expr), self.query(subquery));
                 if *negated { format!("(NOT {inside})") } else { inside }
             }
             Expr::Between { expr, negated, low, high } => {
@@ -111,10 +109,10 @@ impl Namer<'_> {
                 format!("{text} ELSE {otherwise} END")
             }
             Expr::Exists { subquery, negated } => {
-                let exists = format!("EXISTS({subquery})");
+                let exists = format!("EXISTS({})", self.query(subquery));
                 if *negated { format!("(NOT {exists})") } else { exists }
             }
-            Expr::Subquery(query) => format!("({query})"),
+            Expr::Subquery(query) => format!("({})", self.query(query)),
             Expr::Array(array) => format!("list_value({})", self.list(&array.elem)),
             Expr::Dictionary(fields) => {
                 let fields: Vec<String> =
@@ -199,7 +197,10 @@ impl Namer<'_> {
                 args.extend(trim_characters.iter().flatten().map(w));
                 format!("{name}({})", args.join(", "))
             }
-            Expr::Function(f) if is_count_star(f) => self.function(f, Some("count")),
+            // `count(*)` is DuckDB's count_star(), but over a window `count()`.
+            Expr::Function(f) if is_count_star(f) => {
+                self.function(f, Some(if f.over.is_none() { "count_star" } else { "count" }))
+            }
             Expr::Function(f) => self.function(f, None),
             other => other.to_string(),
         }
