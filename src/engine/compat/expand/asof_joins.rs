@@ -1,21 +1,21 @@
 //! DuckDB's ASOF joins (marked by `parse::join_forms`): each left row is matched with the right
 //! rows whose value in the condition's inequality is the closest on its side (the latest
 //! `r.t <= l.t` for `l.t >= r.t`, the earliest `r.t >= l.t` for `l.t <= r.t`), among those
-//! that meet the rest of the condition. The closest value per left row is found by a grouped
-//! join, and the join is then made on it:
+//! that meet the rest of the condition — one of them where several are tied on it, as DuckDB
+//! keeps one. The matches of each left row (by all its columns) are ranked by closeness, and
+//! the left side joined with the first:
 //!
 //! ```sql
-//! l [LEFT] JOIN (r JOIN (SELECT l.a AS __pair_l0, ..., max(r.t) AS __pair_best
-//!                        FROM l JOIN r ON <condition> GROUP BY l.a, ...) AS __pairs
-//!                ON r.t = __pairs.__pair_best)
-//!   ON l.a IS NOT DISTINCT FROM __pairs.__pair_l0 AND ... AND <condition>
+//! l [LEFT] JOIN (SELECT * FROM (SELECT l.a AS __pair_l0, ..., r.*, row_number() OVER
+//!                (PARTITION BY l.a, ... ORDER BY r.t DESC) AS __pair_rank
+//!                FROM l JOIN r ON <condition>) AS __pairs WHERE __pairs.__pair_rank = 1) AS r
+//!   ON l.a IS NOT DISTINCT FROM r.__pair_l0 AND ...
 //! ```
-//!
-//! Right rows tied on the closest value all match, where DuckDB keeps one of them.
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Join, JoinConstraint, JoinOperator, Select, SelectItem, SetExpr, Statement,
-    TableAlias, TableFactor, TableWithJoins,
+    BinaryOperator, Expr, Join, JoinConstraint, JoinOperator, ObjectName, OrderByExpr, OrderByOptions, Select,
+    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, TableAlias, TableFactor, TableWithJoins,
+    WildcardAdditionalOptions, WindowSpec, WindowType,
 };
 
 use super::SourceColumn;
@@ -28,7 +28,7 @@ use crate::engine::compat::parse::join_forms::ASOF_MARKER;
 use crate::error::{Error, Result};
 
 const PAIRS: &str = "__pairs";
-const BEST: &str = "__pair_best";
+const RANK: &str = "__pair_rank";
 
 fn is_marker(e: &Expr) -> bool {
     matches!(e, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case(ASOF_MARKER))
@@ -114,50 +114,81 @@ fn match_closest(select: &mut Select, at: usize, join: usize, left: &[SourceColu
             }
         })
         .ok_or_else(|| refused("needs one inequality between the two sides"))?;
-    let closest = call(if later { "max" } else { "min" }, vec![right_value.clone()]);
+    // Each left row's matches ranked by closeness; the first is kept (one of those tied on it).
+    let mut rank = call("row_number", Vec::new());
+    if let Expr::Function(f) = &mut rank {
+        f.over = Some(WindowType::WindowSpec(WindowSpec {
+            window_name: None,
+            partition_by: left.iter().map(|(expr, _)| expr.clone()).collect(),
+            order_by: vec![OrderByExpr {
+                expr: right_value,
+                options: OrderByOptions { asc: Some(!later), nulls_first: None },
+                with_fill: None,
+            }],
+            window_frame: None,
+        }));
+    }
     let mut both = TableWithJoins { relation: from.relation.clone(), joins: from.joins[..join].to_vec() };
     both.joins.push(Join {
         relation: relation.clone(),
         global: false,
-        join_operator: JoinOperator::Inner(JoinConstraint::On(and(parts.clone()))),
+        join_operator: JoinOperator::Inner(JoinConstraint::On(and(parts))),
     });
-    let mut pairs = *super::star_columns::star_probe(vec![both]).ok_or_else(|| refused("could not be rewritten"))?;
-    if let SetExpr::Select(pairs_select) = pairs.body.as_mut() {
-        pairs_select.projection = left
+    let mut ranked = *super::star_columns::star_probe(vec![both]).ok_or_else(|| refused("could not be rewritten"))?;
+    let right_name = right_names.first().cloned().ok_or_else(|| refused("needs its right side named"))?;
+    if let SetExpr::Select(ranked_select) = ranked.body.as_mut() {
+        ranked_select.projection = left
             .iter()
             .map(|(expr, name)| SelectItem::ExprWithAlias { expr: expr.clone(), alias: ident(name) })
-            .chain([SelectItem::ExprWithAlias { expr: closest, alias: ident(BEST) }])
+            .chain([
+                SelectItem::QualifiedWildcard(
+                    SelectItemQualifiedWildcardKind::ObjectName(ObjectName::from(vec![right_name.clone()])),
+                    WildcardAdditionalOptions::default(),
+                ),
+                SelectItem::ExprWithAlias { expr: rank, alias: ident(RANK) },
+            ])
             .collect();
-        pairs_select.group_by =
-            GroupByExpr::Expressions(left.iter().map(|(expr, _)| expr.clone()).collect(), Vec::new());
     }
-    let pairs = TableFactor::Derived {
-        lateral: false,
-        subquery: Box::new(pairs),
-        alias: Some(TableAlias { explicit: true, name: ident(PAIRS), columns: Vec::new(), at: None }),
-        sample: None,
-    };
-    let on_best =
-        Expr::BinaryOp { left: Box::new(right_value), op: BinaryOperator::Eq, right: Box::new(column(PAIRS, BEST)) };
-    let right_with_pairs = TableWithJoins {
-        relation,
-        joins: vec![Join {
-            relation: pairs,
-            global: false,
-            join_operator: JoinOperator::Inner(JoinConstraint::On(on_best)),
-        }],
-    };
-    let same =
-        left.iter().map(|(expr, name)| Expr::IsNotDistinctFrom(Box::new(expr.clone()), Box::new(column(PAIRS, name))));
+    let mut closest = *super::star_columns::star_probe(vec![TableWithJoins {
+        relation: TableFactor::Derived {
+            lateral: false,
+            subquery: Box::new(ranked),
+            alias: Some(TableAlias { explicit: true, name: ident(PAIRS), columns: Vec::new(), at: None }),
+            sample: None,
+        },
+        joins: Vec::new(),
+    }])
+    .ok_or_else(|| refused("could not be rewritten"))?;
+    if let SetExpr::Select(closest_select) = closest.body.as_mut() {
+        closest_select.selection = Some(Expr::BinaryOp {
+            left: Box::new(column(PAIRS, RANK)),
+            op: BinaryOperator::Eq,
+            right: Box::new(Expr::value(datafusion::sql::sqlparser::ast::Value::Number("1".into(), false))),
+        });
+    }
+    let same = left
+        .iter()
+        .map(|(expr, name)| {
+            Expr::IsNotDistinctFrom(
+                Box::new(expr.clone()),
+                Box::new(Expr::CompoundIdentifier(vec![right_name.clone(), ident(name)])),
+            )
+        })
+        .collect::<Vec<_>>();
     from.joins.insert(
         join,
         Join {
-            relation: TableFactor::NestedJoin { table_with_joins: Box::new(right_with_pairs), alias: None },
+            relation: TableFactor::Derived {
+                lateral: false,
+                subquery: Box::new(closest),
+                alias: Some(TableAlias { explicit: true, name: right_name, columns: Vec::new(), at: None }),
+                sample: None,
+            },
             global: false,
-            join_operator: kind(JoinConstraint::On(and(same.chain(parts)))),
+            join_operator: kind(JoinConstraint::On(and(same))),
         },
     );
-    let hidden: Vec<String> = left.iter().map(|(_, name)| name.clone()).chain([BEST.to_string()]).collect();
+    let hidden: Vec<String> = left.iter().map(|(_, name)| name.clone()).chain([RANK.to_string()]).collect();
     hide_from_stars(select, None, &hidden);
     Ok(())
 }
