@@ -1,6 +1,7 @@
 //! The names of a query's result columns as DuckDB gives them, where the plan's differ: the
-//! aliases as written (DataFusion folds them), and the fields of an unnested struct by their
-//! own names (`unnest(s)` gives `a`, not `t.s.a`).
+//! aliases as written (DataFusion folds them), the fields of an unnested struct by their own
+//! names (`unnest(s)` gives `a`, not `t.s.a`), and a struct's field read as `s.a` by its name (`a`,
+//! not `t.s[a]`).
 
 use datafusion::logical_expr::{Expr, LogicalPlan};
 
@@ -62,6 +63,11 @@ fn unnested_field(plan: &LogicalPlan, index: usize) -> Option<String> {
                 let rest = column.name.strip_prefix("__unnest_placeholder(")?;
                 Some(rest.rsplit_once(").")?.1.to_string())
             }
+            // `s.a` without an alias (other field reads are named before planning).
+            Expr::ScalarFunction(call) if call.name() == "get_field" => match call.args.last()? {
+                Expr::Literal(datafusion::common::ScalarValue::Utf8(Some(field)), _) => Some(field.clone()),
+                _ => None,
+            },
             Expr::Column(column) => unnested_field(&p.input, p.input.schema().index_of_column(column).ok()?),
             _ => None,
         },
