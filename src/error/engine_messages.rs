@@ -68,7 +68,10 @@ impl Error {
                 "a timestamp is outside the years this tool can convert (262143 BC to 262142 AD): clamp it with least()/greatest() first".into(),
             );
         }
-        if let Some(detail) = message.split("Regular expression did not compile: ").nth(1) {
+        if let Some(detail) = message.split("Regular expression did not compile: ").nth(1).or_else(|| {
+            // (The regex crate's own words, as a function of this tool passes them on.)
+            message.split_once("regex parse error:").map(|(_, detail)| detail)
+        }) {
             // The regex crate draws the pattern and a caret between rules: its last line says why.
             let why = detail
                 .rsplit("error: ")
@@ -97,9 +100,16 @@ impl Error {
                 "this unnest() in FROM is not supported (FROM t, unnest(t.list) AS u(x) and CROSS JOIN unnest(...) are): unnest in a subquery instead, e.g. FROM (SELECT unnest(group_ids) AS group_id FROM userList)".into(),
             );
         }
-        if let Some(text) = message.strip_prefix("Cast error: Cannot cast string '")
-            && let Some((value, target)) = text.rsplit_once("' to value of ")
+        if let Some(column) = ungrouped_column(&message) {
+            return Error::Query(format!(
+                "column {column} must be in the GROUP BY clause or inside an aggregate: add it to GROUP BY (or write GROUP BY ALL), or read it as any_value({column})"
+            ));
+        }
+        // (Also where the Parquet scan casts while it filters, inside its own wording.)
+        if let Some(text) = message.split("Cannot cast string '").nth(1)
+            && let Some((value, target)) = text.split_once("' to value of ")
         {
+            let target = target.split(['"', ')']).next().unwrap_or(target);
             let what = match target.trim_end_matches(" type") {
                 "Date32" | "Date64" => "a date",
                 t if t.starts_with("Timestamp") => "a timestamp",
@@ -178,6 +188,14 @@ fn strip_datafusion_prefixes(err: &DataFusionError) -> String {
     }
 }
 
+/// The column DataFusion says is neither grouped nor aggregated ("... column \"t.c\" must appear
+/// in the GROUP BY clause ..."), by its name.
+fn ungrouped_column(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("Column in SELECT must be in GROUP BY or an aggregate function")?;
+    let quoted = rest.split("column \"").nth(1)?.split('"').next()?;
+    Some(quoted.rsplit('.').next().unwrap_or(quoted))
+}
+
 /// DataFusion's "No function matches the given name and argument types 'f(A, B)'. You might
 /// need ..." as one line naming the call and what to do.
 fn unmatched_call(message: &str) -> Option<String> {
@@ -235,6 +253,20 @@ mod tests {
         );
         let internal = "Internal error: f failed. This issue was likely caused by a bug in DataFusion's code. Please help us to resolve this by filing a bug report in our issue tracker: https://github.com/apache/datafusion/issues. No function matches";
         assert_eq!(in_our_words(internal), "f failed. No function matches");
+    }
+
+    #[test]
+    fn grouping_and_cast_failures_name_the_column_and_the_value() {
+        let said = |e: DataFusionError| Error::query(e).to_string();
+        let ungrouped = said(DataFusionError::Plan("Column in SELECT must be in GROUP BY or an aggregate function: While expanding wildcard, column \"userlist.email\" must appear in the GROUP BY clause or must be part of an aggregate function, currently only \"count(Int64(1))\" appears".into()));
+        assert!(ungrouped.starts_with("column email must be in the GROUP BY clause"), "{ungrouped}");
+        let scan = said(DataFusionError::Execution("Parquet error: External: Error evaluating filter predicate: ArrowError(CastError(\"Cannot cast string 'Admin' to value of Int64 type\"), Some(\"\"))".into()));
+        assert_eq!(
+            scan,
+            "could not convert string 'Admin' to a number: fix the text, or write TRY_CAST(... AS type) to get NULL for what does not convert"
+        );
+        let regex = said(DataFusionError::External("regex parse error:\n    (\n    ^\nerror: unclosed group".into()));
+        assert_eq!(regex, "the regular expression does not compile: unclosed group");
     }
 
     #[test]
