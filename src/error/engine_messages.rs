@@ -100,6 +100,13 @@ impl Error {
                 "this unnest() in FROM is not supported (FROM t, unnest(t.list) AS u(x) and CROSS JOIN unnest(...) are): unnest in a subquery instead, e.g. FROM (SELECT unnest(group_ids) AS group_id FROM userList)".into(),
             );
         }
+        if let Some(text) = message.split("Error parsing timestamp from '").nth(1)
+            && let Some((value, _)) = text.split_once('\'')
+        {
+            return Error::Query(format!(
+                "could not convert string '{value}' to a timestamp (write it as YYYY-MM-DD[ HH:MM:SS]): fix the text, or write TRY_CAST(... AS TIMESTAMP) to get NULL for what does not convert"
+            ));
+        }
         if let Some(column) = ungrouped_column(&message) {
             return Error::Query(format!(
                 "column {column} must be in the GROUP BY clause or inside an aggregate: add it to GROUP BY (or write GROUP BY ALL), or read it as any_value({column})"
@@ -148,8 +155,9 @@ const ENGINE_LIMITS: [(&str, &str); 4] = [
 /// A message with the engine's nested prefixes and bug-tracker advice left out, and its types
 /// named as DuckDB names them.
 fn in_our_words(message: &str) -> String {
-    const PREFIXES: [&str; 8] = [
+    const PREFIXES: [&str; 9] = [
         "Execution error: ",
+        "Parser error: ",
         "Error during planning: ",
         "Internal error: ",
         "This feature is not implemented: ",

@@ -145,6 +145,7 @@ pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
 /// column names matched case-insensitively, DuckDB's functions and operators translated.
 /// Rewrites one statement parsed from `sql` (the prepared text, which names read types from).
 fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
+    rewrite::duckdb_refusals::refused(statement)?;
     let namer = rewrite::result_names::Namer { sql };
     match statement {
         Statement::Query(query) => {

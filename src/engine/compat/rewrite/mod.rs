@@ -8,6 +8,7 @@ pub(crate) mod comma_joins;
 mod correlation;
 pub(crate) mod distinct_on;
 pub(crate) mod domain_subqueries;
+pub(crate) mod duckdb_refusals;
 pub(crate) mod duplicate_names;
 pub(crate) mod expression_forms;
 pub(crate) mod first_row_subqueries;
