@@ -93,8 +93,7 @@ impl Prepared {
 
 impl Engine {
     pub(crate) fn new(options: EngineOptions, lease: Option<Arc<SourceLock>>) -> Result<Engine> {
-        let mut config =
-            SessionConfig::new().with_information_schema(true).with_target_partitions(options.partitions.max(1));
+        let mut config = SessionConfig::new().with_target_partitions(options.partitions.max(1));
         let settings = config.options_mut();
         // Evaluate selective filters (and the JSON functions in them) inside the Parquet scan.
         settings.execution.parquet.pushdown_filters = true;
@@ -119,6 +118,7 @@ impl Engine {
             .build();
         let mut ctx = SessionContext::new_with_state(state);
         compat::register(&mut ctx).map_err(Error::query)?;
+        listing::register_information_schema(&ctx)?;
         if options.shredding {
             ctx.add_analyzer_rule(Arc::new(ReadShreddedColumns));
         }
