@@ -18,8 +18,15 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::Statement;
 
 use super::compat::recursions::{self, Recursion, new_rows_sql};
-use super::{Engine, Prepared, Purpose};
 use crate::error::{Error, Result};
+
+/// What plans the statements of the iterations: the engine, as it plans any statement (to be
+/// run), so that they go through the whole compatibility layer.
+#[async_trait::async_trait]
+pub(super) trait Planner: Sync {
+    fn session(&self) -> &SessionContext;
+    async fn planned(&self, statement: Statement) -> Result<datafusion::prelude::DataFrame>;
+}
 
 /// Iterations one recursive CTE may take; DuckDB takes as many as it needs, so a step that
 /// never ends would run for ever.
@@ -66,8 +73,8 @@ impl Computed {
 
 /// Computes the recursive CTEs of `statement` that DataFusion cannot run, and makes each read
 /// the table of its rows.
-pub(super) async fn computed(engine: &Engine, statement: &mut Statement) -> Result<Computed> {
-    let mut computed = Computed { ctx: engine.ctx.clone(), names: Vec::new() };
+pub(super) async fn computed(engine: &dyn Planner, statement: &mut Statement) -> Result<Computed> {
+    let mut computed = Computed { ctx: engine.session().clone(), names: Vec::new() };
     for _ in 0..MOST_RECURSIONS {
         let Some(found) = recursions::next(statement) else { return Ok(computed) };
         let recursion = found?;
@@ -113,7 +120,7 @@ impl Rows {
                         Error::Query(format!(
                             "the recursive CTE {cte} gives its column {} ({}) a value of another type: {}",
                             field.name(),
-                            super::duckdb_type_name(field.data_type()),
+                            super::compat::types::duckdb_type_name(field.data_type()),
                             crate::error::one_line(&e.to_string())
                         ))
                     })
@@ -147,19 +154,19 @@ impl Rows {
     }
 }
 
-async fn run(engine: &Engine, statement: Statement) -> Result<Rows> {
-    let frame = Box::pin(engine.plan_for(statement, Purpose::Running)).await?;
+async fn run(engine: &dyn Planner, statement: Statement) -> Result<Rows> {
+    let frame = engine.planned(statement).await?;
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await.map_err(Error::query)?;
     Ok(Rows { schema, batches })
 }
 
-async fn run_sql(engine: &Engine, sql: &str) -> Result<Rows> {
-    let statement = Prepared::new(sql)?.statements.into_iter().next();
+async fn run_sql(engine: &dyn Planner, sql: &str) -> Result<Rows> {
+    let statement = super::compat::prepare(sql)?.into_iter().next();
     run(engine, statement.ok_or_else(|| Error::Query(format!("no statement in {sql}")))?).await
 }
 
-async fn iterated(engine: &Engine, recursion: &Recursion, computed: &mut Computed) -> Result<Rows> {
+async fn iterated(engine: &dyn Planner, recursion: &Recursion, computed: &mut Computed) -> Result<Rows> {
     let rows = iterations(engine, recursion, computed).await;
     // The CTE is computed on its own, before the query around it: a column of that query (a
     // LATERAL's outer row) is not found.
@@ -172,7 +179,7 @@ async fn iterated(engine: &Engine, recursion: &Recursion, computed: &mut Compute
     })
 }
 
-async fn iterations(engine: &Engine, recursion: &Recursion, computed: &mut Computed) -> Result<Rows> {
+async fn iterations(engine: &dyn Planner, recursion: &Recursion, computed: &mut Computed) -> Result<Rows> {
     let start = run(engine, recursion.start()).await?;
     // The start's types, named as the CTE's column list says; every column may be NULL.
     let fields: Vec<Field> = start
@@ -215,7 +222,7 @@ fn goes_on(recursion: &Recursion, iteration: usize, working: &Rows, kept: usize)
 /// One iteration's rows: the step over `working` and `recurring`, in the start's columns
 /// (`schema`).
 async fn step(
-    engine: &Engine,
+    engine: &dyn Planner,
     recursion: &Recursion,
     computed: &mut Computed,
     (working, recurring): (&Rows, &Rows),
@@ -231,7 +238,7 @@ async fn step(
 
 /// The rows of `rows` that `before` does not hold, each once.
 async fn new_rows(
-    engine: &Engine,
+    engine: &dyn Planner,
     recursion: &Recursion,
     computed: &mut Computed,
     rows: &Rows,
@@ -245,7 +252,7 @@ async fn new_rows(
     new?.conformed(&rows.schema, &recursion.name)
 }
 
-async fn unkeyed(engine: &Engine, recursion: &Recursion, computed: &mut Computed, start: Rows) -> Result<Rows> {
+async fn unkeyed(engine: &dyn Planner, recursion: &Recursion, computed: &mut Computed, start: Rows) -> Result<Rows> {
     let start_schema = start.schema.clone();
     let nothing = Rows { schema: start.schema.clone(), batches: Vec::new() };
     let mut kept =
@@ -261,7 +268,7 @@ async fn unkeyed(engine: &Engine, recursion: &Recursion, computed: &mut Computed
     Ok(kept)
 }
 
-async fn keyed(engine: &Engine, recursion: &Recursion, computed: &mut Computed, start: Rows) -> Result<Rows> {
+async fn keyed(engine: &dyn Planner, recursion: &Recursion, computed: &mut Computed, start: Rows) -> Result<Rows> {
     let start_schema = start.schema.clone();
     let columns: Vec<String> = start.schema.fields().iter().map(|f| f.name().clone()).collect();
     let mut history = start.numbered(0)?;
@@ -285,7 +292,7 @@ async fn keyed(engine: &Engine, recursion: &Recursion, computed: &mut Computed, 
 }
 
 async fn kept_rows(
-    engine: &Engine,
+    engine: &dyn Planner,
     recursion: &Recursion,
     computed: &mut Computed,
     history: &Rows,

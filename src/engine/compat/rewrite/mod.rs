@@ -16,6 +16,7 @@ pub(crate) mod fromless_laterals;
 pub(crate) mod fromless_subqueries;
 pub(crate) mod integer_literals;
 pub(crate) mod json_casts;
+mod json_table_rows;
 pub(crate) mod lambda_forms;
 pub(crate) mod lambdas;
 pub(crate) mod lateral_limits;
