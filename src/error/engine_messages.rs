@@ -107,6 +107,12 @@ impl Error {
                 "could not convert string '{value}' to a timestamp (write it as YYYY-MM-DD[ HH:MM:SS]): fix the text, or write TRY_CAST(... AS TIMESTAMP) to get NULL for what does not convert"
             ));
         }
+        // `a // 0`: DuckDB's integer division by zero fails too, in its own words.
+        if ["inf", "-inf", "NaN"].iter().any(|v| message.contains(&format!("Can't cast value {v} to type "))) {
+            return Error::Query(
+                "division by zero in an integer division (a // b, or an infinite value cast to an integer): write a // NULLIF(b, 0) for NULL instead".into(),
+            );
+        }
         if let Some(column) = ungrouped_column(&message) {
             return Error::Query(format!(
                 "column {column} must be in the GROUP BY clause or inside an aggregate: add it to GROUP BY (or write GROUP BY ALL), or read it as any_value({column})"
