@@ -1,6 +1,7 @@
 //! The text and the dialect: DuckDB's syntax the parser does not take, prepared in the text before
 //! parsing by passes over one token stream.
 pub(crate) mod comprehensions;
+mod described_tables;
 pub(crate) mod dialect;
 pub(crate) mod export_states;
 pub(crate) mod frame_excludes;
@@ -23,7 +24,7 @@ use crate::error::Result;
 
 /// The passes that prepare a statement's text for the parser, in order, each with whether it runs
 /// again until it has nothing left to change (a form nested in its own kind).
-const PASSES: [(Pass, bool); 27] = [
+const PASSES: [(Pass, bool); 28] = [
     (export_states::exported_states, false),
     (comprehensions::comprehensions_as_lambdas, true),
     (globs::globs_as_regexes, false),
@@ -34,6 +35,7 @@ const PASSES: [(Pass, bool); 27] = [
     (syntax_forms::in_lists, false),
     (syntax_forms::digit_separators, false),
     (limit_percents::limit_percents, false),
+    (described_tables::described_tables, false),
     (syntax_forms::materialized_hints, false),
     (frame_excludes::frame_excludes, false),
     (null_treatments::null_treatments_first, false),
