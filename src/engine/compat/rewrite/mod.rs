@@ -14,6 +14,7 @@ pub(crate) mod expression_forms;
 pub(crate) mod first_row_subqueries;
 pub(crate) mod fromless_laterals;
 pub(crate) mod fromless_subqueries;
+mod having_clauses;
 pub(crate) mod integer_literals;
 pub(crate) mod json_casts;
 mod json_table_rows;
