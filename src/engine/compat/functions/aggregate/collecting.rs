@@ -187,7 +187,6 @@ impl AggregateUDFImpl for CollectAggregate {
             quantile,
             exact_quantile: exact,
             top,
-            ordered: !args.order_bys.is_empty(),
             distinct: args.is_distinct,
             data_type,
             return_type: args.return_field.data_type().clone(),
@@ -204,8 +203,6 @@ struct CollectAccumulator {
     exact_quantile: Option<(i128, i128)>,
     /// How many values `approx_top_k` keeps.
     top: usize,
-    /// The values arrive in an `ORDER BY` of the call: `mode` breaks ties by it.
-    ordered: bool,
     /// `agg(DISTINCT x)`: each value counted once, when the aggregate is computed (the values
     /// kept are all of them, so that partial states merge and sliding frames take rows back).
     distinct: bool,
@@ -296,8 +293,9 @@ impl CollectAccumulator {
         if self.values.is_empty() {
             return ScalarValue::try_from(&self.return_type);
         }
-        // `mode(x ORDER BY y)`: of the most frequent values, the first in that order.
-        if self.kind == Collect::TopK || self.kind == Collect::Mode && self.ordered {
+        // `mode`: of the most frequent values, the first the rows gave, as DuckDB's (over one
+        // partition, the input's order; `list_mode`, the list's).
+        if self.kind == Collect::TopK || self.kind == Collect::Mode {
             let top = most_frequent(&self.values, self.top.max(1));
             if self.kind == Collect::Mode {
                 return Ok(top[0].clone());
@@ -336,20 +334,6 @@ impl CollectAccumulator {
                 let (lower, upper) = (position.floor() as usize, position.ceil() as usize);
                 let (a, b) = (value(lower), value(upper));
                 ScalarValue::Float64(Some(a + (b - a) * (position - lower as f64)))
-            }
-            // The most frequent value; among equally frequent ones, the smallest.
-            Collect::Mode => {
-                let (mut best, mut best_count) = (&sorted[0], 0);
-                let mut i = 0;
-                while i < sorted.len() {
-                    let j = sorted[i..].iter().take_while(|v| *v == &sorted[i]).count();
-                    if j > best_count {
-                        best = &sorted[i];
-                        best_count = j;
-                    }
-                    i += j;
-                }
-                best.clone()
             }
             _ => unreachable!("the statistics are evaluated above"),
         })
