@@ -28,6 +28,20 @@ fn the_release_workflow_passes_actionlint() {
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 
+/// The shipped executable is stripped: Cargo drops the profile's `strip` from a package an
+/// override names, so the crate's own override must say it again (it once shipped 106 MB with
+/// its symbol table instead of 91 MB).
+#[test]
+fn the_dist_profile_strips_the_executable() {
+    let manifest: toml::Table = std::fs::read_to_string(Path::new(ROOT).join("Cargo.toml")).unwrap().parse().unwrap();
+    let dist = &manifest["profile"]["dist"];
+    assert_eq!(dist["strip"].as_str(), Some("symbols"));
+    let name = manifest["package"]["name"].as_str().unwrap();
+    if let Some(own) = dist.get("package").and_then(|p| p.get(name)) {
+        assert_eq!(own.get("strip").and_then(|s| s.as_str()), Some("symbols"), "[profile.dist.package.\"{name}\"]");
+    }
+}
+
 /// `cargo test --test cli -- --ignored packages_install`: builds the dist profile.
 #[test]
 #[ignore]
