@@ -21,12 +21,23 @@ pub(crate) fn duckdb_listing(statement: &Statement) -> Result<Option<RecordBatch
             names.sort();
             batch(vec![("name", names)]).map(Some)
         }
-        Statement::ExplainTable { table_name, .. } => {
-            let category = table_name.0.last().and_then(|p| p.as_ident()).and_then(|i| Category::from_name(&i.value));
-            category.map(describe).transpose()
+        Statement::ExplainTable { table_name, .. } => described_table(table_name),
+        // `SHOW COLUMNS FROM t`: DataFusion reads its own information_schema for it, which this
+        // engine replaces with DuckDB's; described as `DESCRIBE t` is.
+        Statement::ShowColumns { show_options, .. } => {
+            match show_options.show_in.as_ref().and_then(|i| i.parent_name.as_ref()) {
+                Some(table_name) => described_table(table_name),
+                None => Ok(None),
+            }
         }
         _ => Ok(None),
     }
+}
+
+/// `DESCRIBE <table>` of one of the tables; `None` for another name.
+fn described_table(table_name: &datafusion::sql::sqlparser::ast::ObjectName) -> Result<Option<RecordBatch>> {
+    let category = table_name.0.last().and_then(|p| p.as_ident()).and_then(|i| Category::from_name(&i.value));
+    category.map(describe).transpose()
 }
 
 /// `DESCRIBE <table>`: each column with its DuckDB type.
@@ -205,6 +216,18 @@ mod tests {
         assert_eq!(types.value(3), "TIMESTAMP WITH TIME ZONE");
         assert_eq!(types.value(4), "VARCHAR[]");
         assert_eq!(all_columns().unwrap().num_rows(), 17);
+    }
+
+    #[test]
+    fn show_columns_describes_the_table() {
+        let statement = datafusion::sql::sqlparser::parser::Parser::parse_sql(
+            &datafusion::sql::sqlparser::dialect::GenericDialect {},
+            "SHOW COLUMNS FROM userList",
+        )
+        .unwrap()
+        .remove(0);
+        let described = duckdb_listing(&statement).unwrap().unwrap();
+        assert_eq!((described.num_rows(), described.num_columns()), (5, 6));
     }
 
     #[test]
