@@ -17,7 +17,12 @@ pub(crate) fn explained(err: Error) -> Error {
     };
     if let Some(rest) = message.strip_prefix("table '") {
         let name = rest.split('\'').next().unwrap_or_default();
-        let name = name.strip_prefix("datafusion.public.").unwrap_or(name);
+        let name = name.strip_prefix("datafusion.public.").or_else(|| name.strip_prefix("datafusion.")).unwrap_or(name);
+        if let Some(table) = name.strip_prefix("information_schema.") {
+            return Error::Query(format!(
+                "information_schema has no table {table} here: it has DuckDB's tables and columns (information_schema.tables, information_schema.columns)"
+            ));
+        }
         if let Some(cte) = name.strip_prefix("datafusion.recurring.").or_else(|| name.strip_prefix("recurring.")) {
             return Error::Query(format!(
                 "recurring.{cte} is the rows the recursive CTE {cte} kept so far: read it only in the step of WITH RECURSIVE {cte} AS (start UNION [ALL] step)"
@@ -103,6 +108,9 @@ mod tests {
         assert!(function.contains("did you mean json_extract_string()?"), "{function}");
         let far = explained(Error::Query("Invalid function 'frobnicate'.".into())).to_string();
         assert!(far.starts_with("there is no function frobnicate(), in DuckDB or carto-activity: the README"), "{far}");
+        let schema =
+            explained(Error::Query("table 'datafusion.information_schema.routines' not found".into())).to_string();
+        assert!(schema.starts_with("information_schema has no table routines here"), "{schema}");
         let duckdb_only = explained(Error::Query("Invalid function 'current_setting'.".into())).to_string();
         assert!(duckdb_only.starts_with("DuckDB's function current_setting() is not supported by carto-activity yet"));
     }
