@@ -19,7 +19,9 @@ pub(crate) fn duckdb_listing(statement: &Statement) -> Result<Option<RecordBatch
         Statement::ShowTables { .. } => {
             let mut names: Vec<String> = Category::ALL.iter().map(|c| c.name().to_string()).collect();
             names.sort();
-            batch(vec![("name", names)]).map(Some)
+            let mut listed = Columns::new(names.len());
+            listed.texts("name", names);
+            listed.batch().map(Some)
         }
         Statement::ExplainTable { table_name, .. } => described_table(table_name),
         // `SHOW COLUMNS FROM t`: DataFusion reads its own information_schema for it, which this
@@ -77,7 +79,9 @@ pub(crate) fn all_columns() -> Result<RecordBatch> {
             types.push(duckdb_type_name(field.data_type()));
         }
     }
-    batch(vec![("table_name", names), ("column_name", columns), ("column_type", types)])
+    let mut listed = Columns::new(names.len());
+    listed.texts("table_name", names).texts("column_name", columns).texts("column_type", types);
+    listed.batch()
 }
 
 /// Registers DuckDB's `information_schema` in place of DataFusion's (which names the tables in
@@ -103,10 +107,13 @@ fn information_schema() -> Result<Vec<(&'static str, RecordBatch)>> {
     let mut tables = Columns::new(names.len());
     tables.text("table_catalog", "memory").text("table_schema", "main").texts("table_name", names);
     tables.text("table_type", "BASE TABLE");
-    for name in ["self_referencing_column_name", "reference_generation"] {
-        tables.null(name, DataType::Utf8);
-    }
-    for name in ["user_defined_type_catalog", "user_defined_type_schema", "user_defined_type_name"] {
+    for name in [
+        "self_referencing_column_name",
+        "reference_generation",
+        "user_defined_type_catalog",
+        "user_defined_type_schema",
+        "user_defined_type_name",
+    ] {
         tables.null(name, DataType::Utf8);
     }
     tables.text("is_insertable_into", "YES").text("is_typed", "NO");
@@ -162,7 +169,7 @@ fn numeric_precision(data_type: &DataType) -> Option<(i32, i32, i32)> {
     }
 }
 
-/// The columns of a catalogue table of `rows` rows, built one after another.
+/// The columns of a catalogue listing of `rows` rows, built one after another.
 struct Columns {
     rows: usize,
     built: Vec<(String, ArrayRef)>,
@@ -196,13 +203,6 @@ impl Columns {
     fn batch(self) -> Result<RecordBatch> {
         RecordBatch::try_from_iter(self.built).map_err(|e| Error::internal("listing the catalogue")(e.to_string()))
     }
-}
-
-fn batch(columns: Vec<(&str, Vec<String>)>) -> Result<RecordBatch> {
-    RecordBatch::try_from_iter(
-        columns.into_iter().map(|(name, values)| (name, Arc::new(StringArray::from(values)) as ArrayRef)),
-    )
-    .map_err(|e| Error::internal("listing the tables")(e.to_string()))
 }
 
 #[cfg(test)]

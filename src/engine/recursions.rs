@@ -161,9 +161,32 @@ async fn run(engine: &dyn Planner, statement: Statement) -> Result<Rows> {
     Ok(Rows { schema, batches })
 }
 
-async fn run_sql(engine: &dyn Planner, sql: &str) -> Result<Rows> {
+/// The rows of the statement `written` makes of the names `rows` are registered under, which
+/// leave the session again once it has run.
+async fn run_over(
+    engine: &dyn Planner,
+    computed: &mut Computed,
+    rows: &[&Rows],
+    written: impl FnOnce(&[String]) -> Result<Statement>,
+) -> Result<Rows> {
+    let mut names = Vec::with_capacity(rows.len());
+    for table in rows {
+        names.push(computed.table(table)?);
+    }
+    let ran = match written(&names) {
+        Ok(statement) => run(engine, statement).await,
+        Err(e) => Err(e),
+    };
+    for name in &names {
+        computed.release(name);
+    }
+    ran
+}
+
+/// The one statement of DuckDB SQL `sql`, prepared.
+fn prepared(sql: &str) -> Result<Statement> {
     let statement = super::compat::prepare(sql)?.into_iter().next();
-    run(engine, statement.ok_or_else(|| Error::Query(format!("no statement in {sql}")))?).await
+    statement.ok_or_else(|| Error::Query(format!("no statement in {sql}")))
 }
 
 async fn iterated(engine: &dyn Planner, recursion: &Recursion, computed: &mut Computed) -> Result<Rows> {
@@ -228,12 +251,9 @@ async fn step(
     (working, recurring): (&Rows, &Rows),
     schema: &SchemaRef,
 ) -> Result<Rows> {
-    let working_table = computed.table(working)?;
-    let recurring_table = computed.table(recurring)?;
-    let rows = run(engine, recursion.step(&working_table, &recurring_table)).await;
-    computed.release(&working_table);
-    computed.release(&recurring_table);
-    rows?.conformed(schema, &recursion.name)
+    let ran =
+        run_over(engine, computed, &[working, recurring], |names| Ok(recursion.step(&names[0], &names[1]))).await?;
+    ran.conformed(schema, &recursion.name)
 }
 
 /// The rows of `rows` that `before` does not hold, each once.
@@ -244,12 +264,9 @@ async fn new_rows(
     rows: &Rows,
     before: &Rows,
 ) -> Result<Rows> {
-    let rows_table = computed.table(rows)?;
-    let before_table = computed.table(before)?;
-    let new = run_sql(engine, &new_rows_sql(&rows_table, &before_table)).await;
-    computed.release(&rows_table);
-    computed.release(&before_table);
-    new?.conformed(&rows.schema, &recursion.name)
+    let new =
+        run_over(engine, computed, &[rows, before], |names| prepared(&new_rows_sql(&names[0], &names[1]))).await?;
+    new.conformed(&rows.schema, &recursion.name)
 }
 
 async fn unkeyed(engine: &dyn Planner, recursion: &Recursion, computed: &mut Computed, start: Rows) -> Result<Rows> {
@@ -298,11 +315,5 @@ async fn kept_rows(
     history: &Rows,
     columns: &[String],
 ) -> Result<Rows> {
-    let table = computed.table(history)?;
-    let kept = match recursion.kept_rows_sql(&table, columns) {
-        Ok(sql) => run_sql(engine, &sql).await,
-        Err(e) => Err(e),
-    };
-    computed.release(&table);
-    kept
+    run_over(engine, computed, &[history], |names| prepared(&recursion.kept_rows_sql(&names[0], columns)?)).await
 }
