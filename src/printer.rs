@@ -73,6 +73,11 @@ impl Printer {
     }
 
     pub fn error(&self, message: &str) {
+        Self::error_line(message);
+    }
+
+    /// An error's line where no printer is at hand (a panic hook).
+    pub(crate) fn error_line(message: &str) {
         say(format_args!("error: {message}"));
     }
 

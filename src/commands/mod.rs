@@ -73,6 +73,14 @@ pub fn quiet_panics() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic without a message".into());
         let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        // The shipped executable aborts on a panic (it is smaller without unwinding tables), so
+        // nothing unwinds to `guarded`: the command's one line is printed here and the process
+        // ends with its status. Files being written stay temporaries, which the cache removes.
+        if cfg!(panic = "abort") {
+            let error = Error::Panicked(crate::error::one_line(&format!("{message}{place}")));
+            Printer::error_line(&error.to_string());
+            std::process::exit(error.exit_code());
+        }
         if let Ok(mut last) = LAST_PANIC.lock() {
             *last = Some(format!("{message}{place}"));
         }

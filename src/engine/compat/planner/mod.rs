@@ -1,6 +1,7 @@
 //! DuckDB's semantics once types are known: DataFusion's expression planners and function
-//! rewrites for operators, subscripts, typing rules, overflow and timestamp texts.
+//! rewrites for operators, subscripts, typing rules, overflow, date parts and timestamp texts.
 
+pub(crate) mod date_parts;
 pub(crate) mod operators;
 pub(crate) mod overflow;
 pub(crate) mod subscripts;

@@ -58,6 +58,19 @@ impl FunctionRewrite for DuckDbSemantics {
         if let Some(completed) = crate::engine::compat::planner::timestamp_texts::completed(&expr, schema) {
             return Ok(Transformed::yes(completed));
         }
+        if let Some(part) = crate::engine::compat::planner::date_parts::duckdb_date_part(&expr, schema) {
+            return Ok(Transformed::yes(part));
+        }
+        // Text read as an INTERVAL as DuckDB reads it (`01:02:03`, `1.5 days`), not as Arrow does.
+        if let Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field }) = &expr
+            && matches!(field.data_type(), DataType::Interval(_))
+            && let Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) = inner.get_type(schema)
+        {
+            use crate::engine::compat::functions::datetime::interval_texts::{interval_text, try_interval_text};
+            let udf = if matches!(expr, Expr::Cast(_)) { interval_text() } else { try_interval_text() };
+            let read = Expr::ScalarFunction(ScalarFunction::new_udf(std::sync::Arc::new(udf), vec![(**inner).clone()]));
+            return Ok(Transformed::yes(cast(read, field.data_type().clone())));
+        }
         if let Expr::Cast(Cast { expr: inner, field }) | Expr::TryCast(TryCast { expr: inner, field }) = &expr
             && field.data_type().is_integer()
             && let Ok(from) = inner.get_type(schema)
@@ -107,7 +120,24 @@ impl FunctionRewrite for DuckDbSemantics {
                 )),
             };
             let direct = Expr::TryCast(TryCast::new_from_field(inner.clone(), field.clone()));
-            return Ok(Transformed::yes(datafusion::functions::core::expr_fn::coalesce(vec![direct, fallback])));
+            let mut ways = vec![direct, fallback];
+            if matches!(expr, Expr::Cast(_)) && !integer {
+                // Text past the DECIMAL's digits fails, as in DuckDB, rather than becoming NULL.
+                let message = datafusion::functions::string::expr_fn::concat(vec![
+                    lit("could not convert '"),
+                    (**inner).clone(),
+                    lit(format!(
+                        "' to {} (HUGEINT is DECIMAL(38,0) here: 38 digits at most)",
+                        sql_type_name(field.data_type())
+                    )),
+                ]);
+                let error = Expr::ScalarFunction(ScalarFunction::new_udf(
+                    std::sync::Arc::new(crate::engine::compat::functions::generic::generic_functions::error_function()),
+                    vec![message],
+                ));
+                ways.push(cast(when((**inner).clone().is_not_null(), error).end()?, field.data_type().clone()));
+            }
+            return Ok(Transformed::yes(datafusion::functions::core::expr_fn::coalesce(ways)));
         }
         // strftime's zone: DuckDB writes the session's (UTC) name for `%Z` of a TIMESTAMPTZ and
         // nothing for other values, and `+00` for `%z`; chrono would write offsets, or fail.
@@ -267,6 +297,14 @@ fn round_half_even(x: Expr) -> Expr {
     let half = (x.clone() - floor).eq(lit(0.5));
     let even = lit(2.0) * round(x.clone() / lit(2.0));
     when(half, even).otherwise(round(x)).unwrap_or_else(|_| unreachable!("a CASE with one branch and ELSE"))
+}
+
+/// A DECIMAL as SQL writes its type.
+fn sql_type_name(t: &DataType) -> String {
+    match t {
+        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("DECIMAL({p},{s})"),
+        other => other.to_string(),
+    }
 }
 
 fn is_decimal(t: &DataType) -> bool {

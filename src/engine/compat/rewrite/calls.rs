@@ -114,7 +114,9 @@ pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
             if matches!(value.as_ref(), Expr::Value(_)) =>
         {
             match value.as_mut() {
-                Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) => *s = interval_units(s),
+                Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) if leading_field.is_none() => {
+                    *s = interval_units(s)?
+                }
                 Expr::Value(ValueWithSpan { value: number @ Value::Number(..), .. }) if leading_field.is_some() => {
                     let (Value::Number(n, _), Some(unit)) = (&*number, leading_field.take()) else { return Ok(()) };
                     *number = Value::SingleQuotedString(format!("{n} {unit}"));
@@ -137,33 +139,12 @@ pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     Ok(())
 }
 
-/// `1 day 03:04:05.5` as `1 day 3 hours 4 minutes 5.5 seconds`; other text as it is.
-fn interval_units(text: &str) -> String {
-    // `14 months ago` is minus 14 months.
-    let (text, ago) = match text.trim_end().strip_suffix(" ago") {
-        Some(rest) => (rest, true),
-        None => (text, false),
-    };
-    let negated = |word: &str| match word.strip_prefix('-') {
-        Some(positive) => positive.to_string(),
-        None if word.starts_with(|c: char| c.is_ascii_digit() || c == '.') => format!("-{word}"),
-        None => word.to_string(),
-    };
-    text.split_whitespace()
-        .map(|word| if ago { negated(word) } else { word.to_string() })
-        .map(|word| {
-            let word = word.as_str();
-            let (sign, clock) = word.strip_prefix('-').map_or(("", word), |w| ("-", w));
-            let fields: Vec<&str> = clock.split(':').collect();
-            let numeric = fields.iter().all(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit() || c == '.'));
-            if !(2..=3).contains(&fields.len()) || !numeric {
-                return word.to_string();
-            }
-            let units = ["hours", "minutes", "seconds"];
-            fields.iter().zip(units).map(|(f, u)| format!("{sign}{f} {u}")).collect::<Vec<_>>().join(" ")
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// An interval's text as DuckDB reads it (`1 day 03:04:05.5`, `1.5 days`, `2 days ago`), written
+/// in units both DataFusion and DuckDB read (the rewrite may see its own output again).
+fn interval_units(text: &str) -> Result<String> {
+    let value =
+        crate::engine::compat::functions::datetime::interval_texts::duckdb_interval(text).map_err(Error::Query)?;
+    Ok(format!("{} months {} days {} microseconds", value.months, value.days, value.nanoseconds / 1000))
 }
 
 /// Every expression in `expr` rewritten, innermost first.

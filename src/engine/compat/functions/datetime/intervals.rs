@@ -73,6 +73,58 @@ pub(crate) fn length_micros(v: IntervalMonthDayNano) -> Result<i64> {
         .ok_or_else(|| invalid("the interval is too long to compare".into()))
 }
 
+/// `interval_part(part, i)`: one part of an interval as DuckDB's `date_part` takes it: years,
+/// months within the year, days, and the time's hours, minutes within the hour, seconds (and
+/// their milli- and microseconds) within the minute; decades, centuries and millennia of the
+/// months; the quarter of the months within the year.
+pub(crate) fn interval_part() -> ScalarUDF {
+    row_udf(
+        "interval_part",
+        "interval_part(part, interval)",
+        2..=2,
+        |_| Ok(DataType::Int64),
+        |arrays| {
+            let parts = cast(&arrays[0], &DataType::Utf8)?;
+            let intervals = cast(&arrays[1], &DataType::Interval(IntervalUnit::MonthDayNano))?;
+            let out: Int64Array = parts
+                .as_string::<i32>()
+                .iter()
+                .zip(intervals.as_primitive::<IntervalMonthDayNanoType>().iter())
+                .map(|(part, value)| match (part, value) {
+                    (Some(part), Some(value)) => part_of(&part.to_ascii_lowercase(), value).map(Some),
+                    _ => Ok(None),
+                })
+                .collect::<Result<_>>()?;
+            Ok(Arc::new(out) as ArrayRef)
+        },
+    )
+}
+
+fn part_of(part: &str, v: IntervalMonthDayNano) -> Result<i64> {
+    use super::interval_texts::{Part, part_named};
+    const MICROS_PER_MINUTE: i64 = 60_000_000;
+    let (months, micros) = (i64::from(v.months), v.nanoseconds / 1000);
+    Ok(match part_named(part) {
+        Some(Part::Millennium) => months / 12_000,
+        Some(Part::Century) => months / 1_200,
+        Some(Part::Decade) => months / 120,
+        Some(Part::Year) => months / 12,
+        Some(Part::Quarter) => months % 12 / 3 + 1,
+        Some(Part::Month) => months % 12,
+        Some(Part::Day) => i64::from(v.days),
+        Some(Part::Hour) => micros / 3_600_000_000,
+        Some(Part::Minute) => micros % 3_600_000_000 / MICROS_PER_MINUTE,
+        Some(Part::Second) => micros % MICROS_PER_MINUTE / 1_000_000,
+        Some(Part::Millisecond) => micros % MICROS_PER_MINUTE / 1_000,
+        Some(Part::Microsecond) => micros % MICROS_PER_MINUTE,
+        Some(Part::Week) | None => {
+            return Err(invalid(format!(
+                "an interval has no part '{part}': take year, month, day, hour, minute, second, millisecond, microsecond or epoch"
+            )));
+        }
+    })
+}
+
 /// `interval_times(i, factor)`: `i * factor` as DuckDB computes it. An integer factor scales each
 /// part; a fractional one (Postgres' `interval_mul`) cascades the fractions of months into days
 /// (30 a month) and of days into time, rounded to the microsecond.

@@ -1,8 +1,10 @@
 //! DuckDB's date, time and interval functions.
 
+pub(crate) mod bigint_parts;
 pub(crate) mod common;
 pub(crate) mod complete_parts;
 pub(crate) mod date_diff;
+pub(crate) mod interval_texts;
 pub(crate) mod intervals;
 pub(crate) mod strptime;
 mod strptime_parser;
@@ -17,8 +19,14 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
     let mut functions: Vec<LayerFunction> =
         date_diff::functions().into_iter().chain(strptime::functions()).map(LayerFunction::from).collect();
     functions.extend(
-        [time_zones::at_time_zone(), complete_parts::date_sub(), complete_parts::age(), time_buckets::time_bucket()]
-            .map(LayerFunction::from),
+        [
+            time_zones::at_time_zone(),
+            complete_parts::date_sub(),
+            complete_parts::age(),
+            time_buckets::time_bucket(),
+            bigint_parts::date_part(),
+        ]
+        .map(LayerFunction::from),
     );
     functions
 }

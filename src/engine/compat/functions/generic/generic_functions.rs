@@ -65,8 +65,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             |t| Ok(if t.iter().all(|t| *t == DataType::Float32) { DataType::Float32 } else { DataType::Float64 }),
             nextafter,
         ),
-        // Volatile, so that planning does not fold them: they fail only for the rows that reach them.
-        row_udf_with(Volatility::Volatile, "error", "one argument: error(message)", 1..=1, null, raise),
+        error_function(),
         row_udf_with(
             Volatility::Volatile,
             "assert_true",
@@ -83,6 +82,12 @@ fn sleep(arrays: &[ArrayRef], milliseconds_per_unit: f64) -> Result<ArrayRef> {
     let total: f64 = doubles(&arrays[0])?.iter().flatten().filter(|d| **d > 0.0).sum();
     std::thread::sleep(Duration::from_secs_f64(total * milliseconds_per_unit / 1000.0));
     Ok(new_null_array(&DataType::Null, arrays[0].len()))
+}
+
+/// `error(message)`. Volatile, so that planning does not fold it: it fails only for the rows
+/// that reach it.
+pub(crate) fn error_function() -> ScalarUDF {
+    row_udf_with(Volatility::Volatile, "error", "one argument: error(message)", 1..=1, |_| Ok(DataType::Null), raise)
 }
 
 /// Fails with the first row's message (a query whose rows never reach `error` does not fail).
