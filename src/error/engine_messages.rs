@@ -85,6 +85,22 @@ impl Error {
                 "a subquery used as a value selects one column, and this one selects {columns}: select one, or compare a row ((a, b) IN (SELECT x, y ...))"
             ));
         }
+        if let Some(kind) = message.strip_prefix("Unsupported SQL type ") {
+            return Error::Query(format!(
+                "the type {kind} cannot be written here: carto-activity has no BIT, UNION, VARIANT, GEOMETRY, TIME WITH TIME ZONE or ENUM type, and makes maps with map(keys, values), not casts; use VARCHAR, a number, BOOLEAN, DATE, TIME, TIMESTAMP, INTERVAL, a list or a STRUCT"
+            ));
+        }
+        if let Some((from, to)) =
+            message.strip_prefix("Unsupported CAST from ").and_then(|m| m.split_once(" to ")).or_else(|| {
+                let arrows = message.trim_start_matches("Cast error: ").strip_prefix("Casting from ")?;
+                arrows.strip_suffix(" not supported")?.split_once(" to ")
+            })
+        {
+            let (from, to) = (crate::type_words::duckdb_type_words(from), crate::type_words::duckdb_type_words(to));
+            return Error::Query(format!(
+                "{from} values cannot be cast to {to}: compute the {to} with a function of its parts instead (e.g. DATE d + TIME t for a TIMESTAMP)"
+            ));
+        }
         if let Some(unknown) = unknown_column(&message) {
             return Error::Query(unknown);
         }
@@ -281,6 +297,23 @@ mod tests {
         );
         let regex = said(DataFusionError::External("regex parse error:\n    (\n    ^\nerror: unclosed group".into()));
         assert_eq!(regex, "the regular expression does not compile: unclosed group");
+    }
+
+    #[test]
+    fn types_and_casts_the_engine_lacks_are_named_as_duckdb_names_them() {
+        let said = |e: DataFusionError| Error::query(e).to_string();
+        let kind = said(DataFusionError::NotImplemented("Unsupported SQL type BIT".into()));
+        assert!(kind.starts_with("the type BIT cannot be written here"), "{kind}");
+        let planned =
+            said(DataFusionError::Plan("Unsupported CAST from Interval(MonthDayNano) to Timestamp(µs)".into()));
+        let run = said(DataFusionError::ArrowError(
+            Box::new(datafusion::arrow::error::ArrowError::CastError(
+                "Casting from Time64(µs) to Timestamp(µs) not supported".into(),
+            )),
+            None,
+        ));
+        assert!(planned.starts_with("INTERVAL values cannot be cast to TIMESTAMP:"), "{planned}");
+        assert!(run.starts_with("TIME values cannot be cast to TIMESTAMP:"), "{run}");
     }
 
     #[test]

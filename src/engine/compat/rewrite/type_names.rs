@@ -52,6 +52,7 @@ pub(crate) fn duckdb_type(data_type: &mut SqlType) {
             // DuckDB's timestamps of other precisions.
             "TIMESTAMP_S" => SqlType::Timestamp(Some(0), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
             "TIMESTAMP_MS" => SqlType::Timestamp(Some(3), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
+            "TIMESTAMP_US" => SqlType::Timestamp(Some(6), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
             "TIMESTAMP_NS" => SqlType::Timestamp(Some(9), datafusion::sql::sqlparser::ast::TimezoneInfo::None),
             _ => return,
         },
