@@ -253,10 +253,13 @@ impl TableProvider for KnownFilesTable {
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
         let mut options = state.table_options().parquet.clone();
+        // A page index only serves a filter: without one, reading it is an extra read per file.
+        options.global.enable_page_index = !filters.is_empty();
         let mut source = ParquetSource::new(TableSchema::from(self.schema.clone()));
         if let Some(within) = self.read_within(state, &kept)? {
             // Some days of a month file: its other rows are left out as the scan reads.
             options.global.pushdown_filters = true;
+            options.global.enable_page_index = true;
             source = source.with_predicate(within);
         }
         let format = ParquetFormat::default().with_options(options);

@@ -8,7 +8,7 @@ use datafusion::sql::sqlparser::ast::{
     Ident, ObjectName, Value, ValueWithSpan,
 };
 
-use crate::engine::compat::ast::{call, plain_args};
+use crate::engine::compat::ast::{call, plain_args, text};
 
 /// `x IS [NOT] TRUE/FALSE/UNKNOWN` of a value that is not a boolean, as DuckDB reads it: of the
 /// value cast to BOOLEAN (`42 IS TRUE`); a boolean's cast is no cast.
@@ -154,18 +154,11 @@ pub(crate) fn text_subscript(expr: &Expr) -> Option<Expr> {
     }
 }
 
-/// `EXTRACT(century FROM x)` (and decade, millennium), which DataFusion's date_part lacks, as
-/// this layer's functions of those names.
+/// `EXTRACT(part FROM x)` as `date_part('part', x)`, the call DuckDB makes of it: DataFusion plans
+/// EXTRACT with its own date_part, not the one this layer registers in its place.
 pub(crate) fn extract_call(expr: &Expr) -> Option<Expr> {
-    use datafusion::sql::sqlparser::ast::DateTimeField;
     let Expr::Extract { field, expr: value, .. } = expr else { return None };
-    let name = match field {
-        DateTimeField::Century => "century",
-        DateTimeField::Decade => "decade",
-        DateTimeField::Millennium | DateTimeField::Millenium => "millennium",
-        _ => return None,
-    };
-    Some(call(name, vec![(**value).clone()]))
+    Some(call("date_part", vec![text(&field.to_string()), (**value).clone()]))
 }
 
 /// `OVERLAY(s PLACING r FROM f [FOR n])` as a call: DataFusion's planner would take its own
