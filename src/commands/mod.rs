@@ -77,7 +77,7 @@ pub fn quiet_panics() {
         // nothing unwinds to `guarded`: the command's one line is printed here and the process
         // ends with its status. Files being written stay temporaries, which the cache removes.
         if cfg!(panic = "abort") {
-            let error = Error::Panicked(crate::error::one_line(&format!("{message}{place}")));
+            let error = Error::panicked(&message, &place);
             Printer::error_line(&error.to_string());
             std::process::exit(error.exit_code());
         }
@@ -96,7 +96,7 @@ async fn guarded(work: impl std::future::Future<Output = Result<()>>) -> Result<
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic without a message".into());
-        Err(Error::Panicked(crate::error::one_line(&message)))
+        Err(Error::panicked(&message, ""))
     })
 }
 

@@ -37,13 +37,7 @@ impl Error {
         }
         // A panic inside the engine's tasks comes back as an error naming the task.
         if let Some((_, detail)) = message.split_once("panicked with message ") {
-            let detail = detail.trim_matches('"');
-            if detail.contains("overflow") && detail.contains("offset") {
-                return Error::Query(
-                    "a result column would hold more than 2 GiB of text or list items in one batch, more than the engine can hold: aggregate less (e.g. sum(length(s)) instead of length(string_agg(s, '')))".into(),
-                );
-            }
-            return Error::Panicked(detail.to_string());
+            return Error::panicked(detail.trim_matches('"'), "");
         }
         if let Some((_, instead)) = ENGINE_LIMITS.iter().find(|(said, _)| message.contains(said)) {
             return Error::Query((*instead).to_string());
@@ -151,6 +145,19 @@ impl Error {
             ));
         }
         Error::Query(in_our_words(&message))
+    }
+}
+
+impl Error {
+    /// A panic's message (and where it happened, for the report) as the command's error: the
+    /// engine's panics that have a reason a user can act on, in this tool's words.
+    pub(crate) fn panicked(detail: &str, place: &str) -> Error {
+        if detail.contains("overflow") && detail.contains("offset") {
+            return Error::Query(
+                "a result column would hold more than 2 GiB of text or list items in one batch, more than the engine can hold: aggregate less (e.g. sum(length(s)) instead of length(string_agg(s, '')))".into(),
+            );
+        }
+        Error::Panicked(one_line(&format!("{detail}{place}")))
     }
 }
 

@@ -36,6 +36,8 @@ fn the_dist_profile_strips_the_executable() {
     let manifest: toml::Table = std::fs::read_to_string(Path::new(ROOT).join("Cargo.toml")).unwrap().parse().unwrap();
     let dist = &manifest["profile"]["dist"];
     assert_eq!(dist["strip"].as_str(), Some("symbols"));
+    // Without unwinding tables; the panic hook prints the one-line error itself (commands::quiet_panics).
+    assert_eq!(dist["panic"].as_str(), Some("abort"));
     let name = manifest["package"]["name"].as_str().unwrap();
     if let Some(own) = dist.get("package").and_then(|p| p.get(name)) {
         assert_eq!(own.get("strip").and_then(|s| s.as_str()), Some("symbols"), "[profile.dist.package.\"{name}\"]");
