@@ -6,6 +6,7 @@ pub(crate) mod checked_sum;
 pub(crate) mod collecting;
 pub(crate) mod decimal_average;
 pub(crate) mod histograms;
+mod interval_average;
 pub(crate) mod kahan_sum;
 mod statistics;
 pub(crate) mod temporal_aggregates;

@@ -1,7 +1,8 @@
 //! DuckDB's `median` and `avg` (`mean`) of dates, timestamps, times and intervals (and `median`
 //! of text), which DataFusion's refuse. Each is DataFusion's aggregate, wrapped: numbers go to it
 //! as they did (its grouped accumulators included), the other values to this layer's
-//! `quantile_cont(x, 0.5)` (`quantile_disc` for text) or `temporal_avg(x)`.
+//! `quantile_cont(x, 0.5)` (`quantile_disc` for text) or `temporal_avg(x)` (`interval_avg(x)` for
+//! intervals).
 
 use std::sync::Arc;
 
@@ -27,10 +28,12 @@ pub(crate) fn temporal_aggregates() -> Vec<AggregateUDF> {
         .filter_map(|(inner, median)| {
             let other = super::collecting::aggregate_named(if median { "quantile_cont" } else { "temporal_avg" })?;
             let text = median.then(|| super::collecting::aggregate_named("quantile_disc")).flatten();
+            let intervals = (!median).then(|| Arc::new(super::interval_average::interval_avg()));
             Some(AggregateUDF::new_from_impl(Widened {
                 inner,
                 other,
                 text,
+                intervals,
                 signature: Signature::user_defined(Volatility::Immutable),
             }))
         })
@@ -44,6 +47,8 @@ struct Widened {
     other: Arc<AggregateUDF>,
     /// The aggregate of text, if the function takes text.
     text: Option<Arc<AggregateUDF>>,
+    /// The aggregate of intervals, if not the temporal one.
+    intervals: Option<Arc<AggregateUDF>>,
     signature: Signature,
 }
 
@@ -52,7 +57,18 @@ crate::engine::compat::functions::common::compared_by_name!(Widened, udf => udf.
 impl Widened {
     /// The aggregate that takes values of type `t` in place of DataFusion's, if one does.
     fn instead(&self, t: &DataType) -> Option<&Arc<AggregateUDF>> {
-        if is_temporal(t) {
+        self.instead_of(t, false)
+    }
+
+    /// As [`Self::instead`], for an aggregate of distinct values or not (the temporal aggregate
+    /// counts each value once itself).
+    fn instead_of(&self, t: &DataType, distinct: bool) -> Option<&Arc<AggregateUDF>> {
+        if matches!(t, DataType::Interval(_))
+            && !distinct
+            && let Some(intervals) = &self.intervals
+        {
+            Some(intervals)
+        } else if is_temporal(t) {
             Some(&self.other)
         } else if is_text(t) {
             self.text.as_ref()
@@ -117,14 +133,14 @@ impl AggregateUDFImpl for Widened {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        match args.expr_fields.first().and_then(|f| self.instead(f.data_type())) {
+        match args.expr_fields.first().and_then(|f| self.instead_of(f.data_type(), args.is_distinct)) {
             Some(udaf) => self.accumulator_instead(udaf, args),
             None => self.inner.inner().accumulator(args),
         }
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        match args.input_fields.first().and_then(|f| self.instead(f.data_type())) {
+        match args.input_fields.first().and_then(|f| self.instead_of(f.data_type(), args.is_distinct)) {
             Some(udaf) => udaf.inner().state_fields(args),
             None => self.inner.inner().state_fields(args),
         }
@@ -140,7 +156,7 @@ impl AggregateUDFImpl for Widened {
     }
 
     fn create_sliding_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        match args.expr_fields.first().and_then(|f| self.instead(f.data_type())) {
+        match args.expr_fields.first().and_then(|f| self.instead_of(f.data_type(), args.is_distinct)) {
             Some(udaf) => self.accumulator_instead(udaf, args),
             None => self.inner.inner().create_sliding_accumulator(args),
         }
