@@ -51,6 +51,32 @@ macro_rules! compared_by_name {
 }
 pub(crate) use compared_by_name;
 
+/// The parts of a wrapping function's `ScalarUDFImpl` that are its inner function's (`self.inner`):
+/// the name, aliases, signature and argument coercion callers see are DataFusion's own.
+macro_rules! as_inner_function {
+    () => {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+
+        fn aliases(&self) -> &[String] {
+            self.inner.aliases()
+        }
+
+        fn signature(&self) -> &datafusion::logical_expr::Signature {
+            self.inner.signature()
+        }
+
+        fn coerce_types(
+            &self,
+            arg_types: &[datafusion::arrow::datatypes::DataType],
+        ) -> datafusion::common::Result<Vec<datafusion::arrow::datatypes::DataType>> {
+            self.inner.coerce_types(arg_types)
+        }
+    };
+}
+pub(crate) use as_inner_function;
+
 compared_by_name!(RowUdf, udf => udf.name);
 
 /// A UDF called `name`, taking `arity` arguments of any type (`usage` is the error's hint).
