@@ -1,10 +1,11 @@
 //! DuckDB's `time_bucket(width, t [, offset | origin])`: `t` truncated to the start of its bucket.
 //! Widths of months and years count whole months from 2000-01-01; widths of days and less count
 //! microseconds from Monday 2000-01-03; an origin moves that start, an offset shifts the buckets.
-//! DataFusion's `date_bin` takes no month widths and no offsets, so this follows DuckDB's own code.
+//! A TIME is bucketed as that time of 1970-01-01, and answers its bucket's time of day. DataFusion's
+//! `date_bin` takes no month widths and no offsets, so this follows DuckDB's own code.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Time64MicrosecondArray, TimestampMicrosecondArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano, IntervalMonthDayNanoType, IntervalUnit, TimeUnit};
 use datafusion::common::Result;
@@ -90,6 +91,11 @@ fn buckets(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         };
         out.push(bucket);
     }
+    if matches!(target, DataType::Time32(_) | DataType::Time64(_)) {
+        // A TIME's bucket is the time of day where its timestamp's bucket starts.
+        let times = out.into_iter().map(|b| b.map(|b| b.rem_euclid(MICROS_PER_DAY)));
+        return Ok(cast(&shared(Time64MicrosecondArray::from_iter(times)), &target)?);
+    }
     let result = shared(TimestampMicrosecondArray::from(out));
     Ok(cast(&result, &target)?)
 }
@@ -164,14 +170,20 @@ fn intervals(array: &ArrayRef, what: &str) -> Result<Vec<Option<IntervalMonthDay
     Ok(array.as_primitive::<IntervalMonthDayNanoType>().iter().collect())
 }
 
-/// A DATE or TIMESTAMP column in microseconds since 1970 (UTC).
+/// A DATE or TIMESTAMP column in microseconds since 1970 (UTC); a TIME as that time of
+/// 1970-01-01, as DuckDB buckets it.
 fn micros(array: &ArrayRef) -> Result<Vec<Option<i64>>> {
     let micros = match array.data_type() {
         DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) | DataType::Null => {
             cast(array, &DataType::Timestamp(TimeUnit::Microsecond, None))?
         }
+        DataType::Time32(_) | DataType::Time64(_) => {
+            let times = cast(array, &DataType::Time64(TimeUnit::Microsecond))?;
+            let values = times.as_primitive::<datafusion::arrow::datatypes::Time64MicrosecondType>();
+            return Ok(values.iter().collect());
+        }
         other => {
-            return Err(invalid(format!("time_bucket buckets a DATE or TIMESTAMP, not {other}")));
+            return Err(invalid(format!("time_bucket buckets a DATE, TIMESTAMP or TIME, not {other}")));
         }
     };
     Ok(micros.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>().iter().collect())
