@@ -162,7 +162,7 @@ impl Error {
 }
 
 /// Limits of the engine, by the words of its message, and what to write instead.
-const ENGINE_LIMITS: [(&str, &str); 4] = [
+const ENGINE_LIMITS: [(&str, &str); 6] = [
     (
         "does not satisfy order requirements",
         "internal error of the engine: its plan for this query fails its own check of the sort order (please report it to carto-activity with the SQL)",
@@ -174,6 +174,14 @@ const ENGINE_LIMITS: [(&str, &str); 4] = [
     (
         "Unexpected empty work table",
         "a recursive CTE whose step reads itself more than once (or in a subquery) is not supported: read it once, in the step's FROM",
+    ),
+    (
+        "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+        "DISTINCT ON (...) with an ORDER BY that does not start with its expressions is not supported here: start the ORDER BY with them, or keep the rows where row_number() OVER (PARTITION BY ... ORDER BY ...) = 1",
+    ),
+    (
+        "frame offsets for ROWS / GROUPS must be non negative integers",
+        "a window frame's ROWS or GROUPS offset is a constant non-negative integer here (not a column or expression, as DuckDB also takes): write the number, e.g. ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING",
     ),
     (
         "Unnest should be rewritten to LogicalPlan::Unnest",
