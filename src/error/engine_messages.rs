@@ -146,9 +146,7 @@ impl Error {
         }
         Error::Query(in_our_words(&message))
     }
-}
 
-impl Error {
     /// A panic's message (and where it happened, for the report) as the command's error: the
     /// engine's panics that have a reason a user can act on, in this tool's words.
     pub(crate) fn panicked(detail: &str, place: &str) -> Error {

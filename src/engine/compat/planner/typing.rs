@@ -123,13 +123,13 @@ impl FunctionRewrite for DuckDbSemantics {
             let mut ways = vec![direct, fallback];
             if matches!(expr, Expr::Cast(_)) && !integer {
                 // Text past the DECIMAL's digits fails, as in DuckDB, rather than becoming NULL.
+                let target = crate::type_words::duckdb_type_words(&field.data_type().to_string());
+                let hugeint =
+                    if target == "DECIMAL(38,0)" { " (HUGEINT is DECIMAL(38,0) here: 38 digits at most)" } else { "" };
                 let message = datafusion::functions::string::expr_fn::concat(vec![
                     lit("could not convert '"),
                     (**inner).clone(),
-                    lit(format!(
-                        "' to {} (HUGEINT is DECIMAL(38,0) here: 38 digits at most)",
-                        sql_type_name(field.data_type())
-                    )),
+                    lit(format!("' to {target}{hugeint}")),
                 ]);
                 let error = Expr::ScalarFunction(ScalarFunction::new_udf(
                     std::sync::Arc::new(crate::engine::compat::functions::generic::generic_functions::error_function()),
@@ -297,14 +297,6 @@ fn round_half_even(x: Expr) -> Expr {
     let half = (x.clone() - floor).eq(lit(0.5));
     let even = lit(2.0) * round(x.clone() / lit(2.0));
     when(half, even).otherwise(round(x)).unwrap_or_else(|_| unreachable!("a CASE with one branch and ELSE"))
-}
-
-/// A DECIMAL as SQL writes its type.
-fn sql_type_name(t: &DataType) -> String {
-    match t {
-        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("DECIMAL({p},{s})"),
-        other => other.to_string(),
-    }
 }
 
 fn is_decimal(t: &DataType) -> bool {

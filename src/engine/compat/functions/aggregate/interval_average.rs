@@ -84,23 +84,25 @@ impl Sums {
         Ok(())
     }
 
-    /// DuckDB's `IntervalAverageOperation::Finalize`.
+    /// DuckDB's `IntervalAverageOperation::Finalize`; `None` when there is no row, or the
+    /// average does not fit an INTERVAL.
     fn average(&self) -> Option<IntervalMonthDayNano> {
         let n = i128::from(self.count);
         if n == 0 {
             return None;
         }
-        let mut months = self.months / n;
+        let months = self.months / n;
         let mut days = self.days / n;
         let mut micros = self.micros / n;
         let months_left = self.months % n * 30;
         days += months_left / n;
         let days_left = (self.days % n + months_left % n) * MICROS_PER_DAY;
         micros += self.micros % n + days_left / n;
-        months = months.clamp(i128::from(i32::MIN), i128::from(i32::MAX));
-        days = days.clamp(i128::from(i32::MIN), i128::from(i32::MAX));
-        let nanoseconds = i64::try_from(micros * 1000).ok()?;
-        Some(IntervalMonthDayNano { months: months as i32, days: days as i32, nanoseconds })
+        Some(IntervalMonthDayNano {
+            months: i32::try_from(months).ok()?,
+            days: i32::try_from(days).ok()?,
+            nanoseconds: i64::try_from(micros.checked_mul(1000)?).ok()?,
+        })
     }
 }
 
