@@ -1,9 +1,10 @@
 //! Compaction: a complete month of day files rewritten as one file (`2025-10.parquet`), the days
 //! one after the other, packed whole into row groups, so that a year is 12 files to open rather
-//! than 365. The manifest keeps each day's facts (see [`super::manifest::DayFacts`]), so that a
-//! query of some of its days reads only those (a `ts` predicate in the scan) and still learns
-//! their rows and event types. A day fetched again later is merged into its month by the same
-//! fill ([`SourceCache::merge_refetched_days`]).
+//! than 365. The fill that caches a month's last day does it ([`SourceCache::compact_filled_months`]);
+//! `cache compact` does it for what was cached before. The manifest keeps each day's facts (see
+//! [`super::manifest::DayFacts`]), so that a query of some of its days reads only their rows and
+//! still learns their rows and event types. A day fetched again later is merged into its month
+//! by the same fill.
 
 use std::fs::{self, File};
 
@@ -58,10 +59,12 @@ impl super::Cache {
 }
 
 impl SourceCache {
-    /// With the exclusive lock, after a fill: each compacted month of `days` that a day fetched
-    /// again now overrides is rewritten with it, so that no day is in two files a query reads.
-    /// A month that cannot be rewritten is removed (its days are fetched again), with a warning.
-    pub(crate) fn merge_refetched_days(
+    /// With the exclusive lock, after a fill: each month of `days` whose days are now all cached
+    /// becomes one file, and a compacted month that a day fetched again overrides is rewritten
+    /// with it, so that no day is in two files a query reads. A month that cannot be rewritten
+    /// is removed (its days are fetched again); one that cannot be compacted stays day files.
+    /// Both with a warning.
+    pub(crate) fn compact_filled_months(
         &self,
         manifest: &mut Manifest,
         categories: &[Category],
@@ -73,14 +76,15 @@ impl SourceCache {
         for &category in categories.iter().filter(|c| !c.is_snapshot()) {
             for &month in &months {
                 let path = self.span_path(category, month);
-                if self.known(manifest, category, &path).is_none() {
-                    continue;
-                }
-                if let Err(e) = self.compact_month(manifest, category, month) {
+                let compacted = self.known(manifest, category, &path).is_some();
+                let Err(e) = self.compact_month(manifest, category, month) else { continue };
+                if compacted {
                     printer.warn(&format!("{e}: removing it, its days will be fetched again"));
                     manifest.forget(&self.key(category, &path));
                     manifest.save()?;
                     fs::remove_file(&path).map_err(Error::io("cannot remove", &path))?;
+                } else {
+                    printer.warn(&format!("{e}: its days stay in day files"));
                 }
             }
         }
@@ -236,5 +240,77 @@ impl MonthRows {
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{StringArray, TimestampMicrosecondArray};
+
+    use super::*;
+    use crate::cache::Cache;
+    use crate::cache::writer::CacheWriter;
+    use crate::dates::{DateRange, parse_date};
+    use crate::printer::Printer;
+    use crate::source::RowSink;
+
+    /// `rows` events on each of `days`, cached as day files and recorded.
+    fn cached_days(source: &SourceCache, days: &[NaiveDate], rows: i64) {
+        let mut writer = CacheWriter::new(source.clone(), BTreeMap::from([(Category::Activity, days.to_vec())]));
+        for day in days {
+            let start = i64::from(epoch_day(*day)) * MICROS_PER_DAY;
+            let ts: Vec<i64> = (0..rows).map(|r| start + r * 1_000_000).collect();
+            let n = ts.len();
+            let batch = RecordBatch::try_new(
+                Category::Activity.schema(),
+                vec![
+                    Arc::new(StringArray::from(vec!["E"; n])),
+                    Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")),
+                    Arc::new(StringArray::from(vec!["{}"; n])),
+                ],
+            )
+            .unwrap();
+            writer.write_dated(Category::Activity, &batch).unwrap();
+        }
+        let mut manifest = source.recorded();
+        source.record(&mut manifest, writer.commit().unwrap());
+        manifest.save().unwrap();
+    }
+
+    #[test]
+    fn the_fill_that_completes_a_month_makes_it_one_file_read_by_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = Cache::locate(Some(dir.path().to_path_buf())).unwrap().source("t");
+        let printer = Printer::new(true, 0);
+        let february: Vec<NaiveDate> =
+            DateRange::new(parse_date("2025-02-01").unwrap(), parse_date("2025-02-28").unwrap())
+                .unwrap()
+                .days()
+                .collect();
+        let (first, rest) = february.split_at(20);
+        cached_days(&source, first, 3);
+        let mut manifest = source.recorded();
+        source.compact_filled_months(&mut manifest, &[Category::Activity], first, &printer).unwrap();
+        assert!(source.day_path(Category::Activity, february[0]).is_file(), "an incomplete month stays day files");
+        cached_days(&source, rest, 3);
+        let mut manifest = source.recorded();
+        source.compact_filled_months(&mut manifest, &[Category::Activity], rest, &printer).unwrap();
+        assert!(february.iter().all(|d| !source.day_path(Category::Activity, *d).exists()), "day files removed");
+        let month = source.known(
+            &source.recorded(),
+            Category::Activity,
+            &source.span_path(Category::Activity, Span::month_of(february[0])),
+        );
+        let month = month.expect("the month is one recorded file");
+        assert_eq!(month.facts.rows, 28 * 3);
+        // Some of its days: the runs of rows a scan selects, as the file holds them.
+        let known = source.known_days(&source.recorded(), Category::Activity, &february[1..3]).unwrap();
+        assert_eq!(known.len(), 1);
+        assert_eq!(known[0].read_rows(), Some(Ok(vec![(3, false), (6, true), (75, false)])));
+        let whole = source.known_days(&source.recorded(), Category::Activity, &february).unwrap();
+        assert_eq!(whole[0].read_rows(), None, "every day: the whole file");
     }
 }

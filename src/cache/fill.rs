@@ -153,7 +153,7 @@ async fn fill(
     if plan.is_empty() {
         printer.debug(&format!("cache: all {} days of {} are cached", days.len(), store.id()));
         manifest.save()?;
-        return store.merge_refetched_days(&mut manifest, categories, &days, printer);
+        return store.compact_filled_months(&mut manifest, categories, &days, printer);
     }
     let started = Instant::now();
     let writer = CacheWriter::new(store.clone(), plan.days.clone());
@@ -178,5 +178,5 @@ async fn fill(
         store.id(),
         started.elapsed().as_secs_f64()
     ));
-    store.merge_refetched_days(&mut manifest, categories, &days, printer)
+    store.compact_filled_months(&mut manifest, categories, &days, printer)
 }

@@ -94,19 +94,22 @@ impl KnownFile {
         }
     }
 
-    /// The `ts` ranges to read when only some days are: each run of consecutive days as one
-    /// range, in µs since the epoch, from its first instant up to the next day's.
-    pub(crate) fn read_ranges(&self) -> Option<Vec<(i64, i64)>> {
-        let days = self.part.as_ref()?;
-        let mut ranges: Vec<(i64, i64)> = Vec::new();
-        for day in days {
-            let (start, end) = Span::Day(day.day).micros();
-            match ranges.last_mut() {
-                Some(last) if last.1 == start => last.1 = end,
-                _ => ranges.push((start, end)),
+    /// The rows to read when only some days are: the file's rows from first to last in runs,
+    /// each `(rows, read)`, from the days it lists in the order it holds them. `Err` with the
+    /// rows the listing counts when they are not the file's.
+    pub(crate) fn read_rows(&self) -> Option<Result<Vec<(u64, bool)>, u64>> {
+        let chosen = self.part.as_ref()?;
+        let listed = self.facts.days.as_deref().unwrap_or_default();
+        let mut runs: Vec<(u64, bool)> = Vec::new();
+        for day in listed {
+            let read = chosen.iter().any(|d| d.day == day.day);
+            match runs.last_mut() {
+                Some(last) if last.1 == read => last.0 += day.rows,
+                _ => runs.push((day.rows, read)),
             }
         }
-        Some(ranges)
+        let counted: u64 = runs.iter().map(|(rows, _)| rows).sum();
+        Some(if counted == self.facts.rows { Ok(runs) } else { Err(counted) })
     }
 
     /// Reads `other`'s days of the same file as well (the engine over several ranges).
@@ -253,14 +256,17 @@ mod tests {
     }
 
     #[test]
-    fn some_days_of_a_month_file_are_read_as_ranges() {
+    fn some_days_of_a_month_file_are_read_as_runs_of_rows() {
         let facts_of = |d: &str, rows| DayFacts { day: day(d), rows, min_ts: None, max_ts: None, event_types: None };
         let listed = vec![facts_of("2025-10-01", 1), facts_of("2025-10-02", 2), facts_of("2025-10-04", 4)];
         let facts = FileFacts { days: Some(listed.clone()), ..FileFacts::example(7, 100) };
         let mut file = KnownFile::days_of("m".into(), facts.clone(), listed[..2].to_vec());
         assert_eq!(file.read_facts().rows, 3);
-        let (first, second) = (Span::Day(day("2025-10-01")).micros(), Span::Day(day("2025-10-02")).micros());
-        assert_eq!(file.read_ranges(), Some(vec![(first.0, second.1)]), "consecutive days are one range");
+        assert_eq!(file.read_rows(), Some(Ok(vec![(3, true), (4, false)])), "consecutive days are one run");
+        let last = KnownFile::days_of("m".into(), facts.clone(), listed[2..].to_vec());
+        assert_eq!(last.read_rows(), Some(Ok(vec![(3, false), (4, true)])));
+        let miscounted = FileFacts { rows: 8, ..facts.clone() };
+        assert_eq!(KnownFile::days_of("m".into(), miscounted, listed[..1].to_vec()).read_rows(), Some(Err(7)));
         file.join(KnownFile::days_of("m".into(), facts.clone(), listed[2..].to_vec()));
         assert_eq!(file.part, None, "all its days: the whole file");
         assert_eq!(file.read_facts().rows, 7);

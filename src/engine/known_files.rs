@@ -16,13 +16,14 @@ use datafusion::datasource::TableType;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingTableUrl, PartitionedFile};
+use datafusion::datasource::physical_plan::parquet::ParquetRowSelection;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::Result as DFResult;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::expr_rewriter::unnormalize_col;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, col, lit};
-use datafusion::physical_expr::PhysicalExpr;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
@@ -45,8 +46,8 @@ pub(crate) struct KnownFilesTable {
 struct Located {
     /// Of what is read: all of the file, or some days of a month file.
     facts: FileFacts,
-    /// The `ts` ranges read, when only some days of the file are.
-    ranges: Option<Vec<(i64, i64)>>,
+    /// The rows read, when only some days of the file are: in runs of `(rows, read)`.
+    runs: Option<Vec<(u64, bool)>>,
     location: datafusion::object_store::path::Path,
 }
 
@@ -78,7 +79,14 @@ impl KnownFilesTable {
                 }
             };
             let location = resolved.join(name.to_string_lossy().as_ref());
-            located.push(Located { facts, ranges: known.read_ranges(), location });
+            let runs = known.read_rows().transpose().map_err(|counted| {
+                Error::Internal(format!(
+                    "the cached file {} lists {counted} rows for its days but holds {}: run `carto-activity cache verify`",
+                    known.path.display(),
+                    known.facts.rows
+                ))
+            })?;
+            located.push(Located { facts, runs, location });
         }
         Ok(KnownFilesTable { schema, files: located, ts })
     }
@@ -135,40 +143,6 @@ impl KnownFilesTable {
         }
         keep
     }
-
-    /// When some of `files` are read for only some of their days: the predicate that keeps the
-    /// rows of what is read, `ts` within the ranges of all of them. One predicate serves the
-    /// whole scan because no day is in two of the files (`SourceCache::known_days` makes sure).
-    fn read_within(&self, state: &dyn Session, files: &[&Located]) -> DFResult<Option<Arc<dyn PhysicalExpr>>> {
-        let Some((_, tz)) = &self.ts else { return Ok(None) };
-        if files.iter().all(|f| f.ranges.is_none()) {
-            return Ok(None);
-        }
-        let mut ranges: Vec<(i64, i64)> = files
-            .iter()
-            .flat_map(|f| match (&f.ranges, f.facts.min_ts, f.facts.max_ts) {
-                (Some(ranges), _, _) => ranges.clone(),
-                (None, Some(min), Some(max)) => vec![(min, max.saturating_add(1))],
-                (None, _, _) => Vec::new(),
-            })
-            .collect();
-        ranges.sort_unstable();
-        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
-        for (start, end) in ranges {
-            match merged.last_mut() {
-                Some(last) if start <= last.1 => last.1 = last.1.max(end),
-                _ => merged.push((start, end)),
-            }
-        }
-        let at = |micros: i64| lit(ScalarValue::TimestampMicrosecond(Some(micros), tz.clone()));
-        let within = merged
-            .into_iter()
-            .map(|(start, end)| col(TS).gt_eq(at(start)).and(col(TS).lt(at(end))))
-            .reduce(Expr::or)
-            .unwrap_or_else(|| lit(false));
-        let schema = DFSchema::try_from(self.schema.as_ref().clone())?;
-        state.create_physical_expr(within, &schema).map(Some)
-    }
 }
 
 /// The files' `ts` ranges and row counts, as a pruning predicate reads them.
@@ -207,6 +181,14 @@ impl PruningStatistics for FileRanges<'_> {
     ) -> Option<datafusion::arrow::array::BooleanArray> {
         None
     }
+}
+
+fn selection(runs: &[(u64, bool)]) -> RowSelection {
+    let selector = |&(rows, read): &(u64, bool)| {
+        let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+        if read { RowSelector::select(rows) } else { RowSelector::skip(rows) }
+    };
+    RowSelection::from(runs.iter().map(selector).collect::<Vec<_>>())
 }
 
 /// `files` in `groups` runs of about equal bytes, each in the given order.
@@ -253,15 +235,10 @@ impl TableProvider for KnownFilesTable {
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
         let mut options = state.table_options().parquet.clone();
-        // A page index only serves a filter: without one, reading it is an extra read per file.
-        options.global.enable_page_index = !filters.is_empty();
-        let mut source = ParquetSource::new(TableSchema::from(self.schema.clone()));
-        if let Some(within) = self.read_within(state, &kept)? {
-            // Some days of a month file: its other rows are left out as the scan reads.
-            options.global.pushdown_filters = true;
-            options.global.enable_page_index = true;
-            source = source.with_predicate(within);
-        }
+        // A page index serves a filter, and lets the days of a month file a scan leaves out be
+        // skipped page by page; otherwise it is an extra read per file.
+        options.global.enable_page_index = !filters.is_empty() || kept.iter().any(|f| f.runs.is_some());
+        let source = ParquetSource::new(TableSchema::from(self.schema.clone()));
         let format = ParquetFormat::default().with_options(options);
         let groups = grouped(&kept, state.config_options().execution.target_partitions)
             .into_iter()
@@ -284,6 +261,11 @@ impl TableProvider for KnownFilesTable {
                         .with_arrow_schema(self.schema.clone());
                         if let Ok(hint) = usize::try_from(facts.footer_bytes) {
                             partitioned = partitioned.with_metadata_size_hint(hint);
+                        }
+                        if let Some(runs) = &file.runs {
+                            // Exactly the chosen days' rows: the statistics stay exact, so
+                            // `count(*)` of some days of a month is still read from them.
+                            partitioned = partitioned.with_extension(ParquetRowSelection::new(selection(runs)));
                         }
                         partitioned
                     })
@@ -352,7 +334,7 @@ mod tests {
     fn located(day: u32, bytes: u64) -> Located {
         let facts = FileFacts::example(1, bytes);
         let path = format!("/c/activity/2025-10-{day:02}.parquet");
-        Located { facts, ranges: None, location: path.as_str().into() }
+        Located { facts, runs: None, location: path.as_str().into() }
     }
 
     #[test]
