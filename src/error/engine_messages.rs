@@ -123,6 +123,14 @@ impl Error {
                 "division by zero in an integer division (a // b, or an infinite value cast to an integer): write a // NULLIF(b, 0) for NULL instead".into(),
             );
         }
+        if let Some(text) = message.split("Can't cast value ").nth(1)
+            && let Some((value, target)) = text.split_once(" to type ")
+        {
+            let target = in_our_words(target.trim_end_matches('.'));
+            return Error::Query(format!(
+                "could not convert {value} to {target}: it is out of the type's range; cast to a wider type (BIGINT, HUGEINT or DOUBLE), or write TRY_CAST(... AS {target}) to get NULL for what does not fit"
+            ));
+        }
         if let Some(column) = ungrouped_column(&message) {
             return Error::Query(format!(
                 "column {column} must be in the GROUP BY clause or inside an aggregate: add it to GROUP BY (or write GROUP BY ALL), or read it as any_value({column})"
@@ -160,7 +168,7 @@ impl Error {
 }
 
 /// Limits of the engine, by the words of its message, and what to write instead.
-const ENGINE_LIMITS: [(&str, &str); 6] = [
+const ENGINE_LIMITS: [(&str, &str); 7] = [
     (
         "does not satisfy order requirements",
         "internal error of the engine: its plan for this query fails its own check of the sort order (please report it to carto-activity with the SQL)",
@@ -180,6 +188,10 @@ const ENGINE_LIMITS: [(&str, &str); 6] = [
     (
         "frame offsets for ROWS / GROUPS must be non negative integers",
         "a window frame's ROWS or GROUPS offset is a constant non-negative integer here (not a column or expression, as DuckDB also takes): write the number, e.g. ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING",
+    ),
+    (
+        "In an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
+        "an aggregate with DISTINCT is ordered here only by its own arguments (string_agg(DISTINCT s, ',' ORDER BY s)): to order by something else, aggregate a subquery's distinct rows, e.g. (SELECT string_agg(s, ',' ORDER BY f(s)) FROM (SELECT DISTINCT s FROM t))",
     ),
     (
         "Unnest should be rewritten to LogicalPlan::Unnest",

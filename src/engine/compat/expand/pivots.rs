@@ -170,6 +170,7 @@ fn expand(
         .filter(|i| [ON, IN, USING].iter().all(|m| marker_args(i, m).is_none()))
         .cloned()
         .collect();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     if matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty()) {
         let used = used_columns(&on, &aggregates);
         let grouped: Vec<Expr> = columns
@@ -220,6 +221,10 @@ fn expand(
             }
             let column =
                 if aggregates.len() == 1 && !aliased { value_name.clone() } else { format!("{value_name}_{name}") };
+            // The same aggregate twice: DuckDB numbers the later ones (`0_sum(x)_1`).
+            let repeats = seen.entry(column.clone()).or_insert(0usize);
+            let column = if *repeats == 0 { column } else { format!("{column}_{repeats}") };
+            *repeats += 1;
             items.push(SelectItem::ExprWithAlias { expr, alias: Ident::with_quote('"', column) });
         }
     }

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, DuplicateTreatment, Expr, Function, FunctionArguments, Interval,
-    TypedString, Value, ValueWithSpan,
+    TypedString, UnaryOperator, Value, ValueWithSpan,
 };
 
 use crate::engine::compat::ast::{as_instant, call, renamed_call, text, try_as_instant};
@@ -86,6 +86,7 @@ pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
         Expr::BinaryOp { left, op: BinaryOperator::Arrow, right } => {
             crate::engine::compat::functions::json::json_path::extracted_json((**left).clone(), right)?
         }
+        Expr::UnaryOp { op: UnaryOperator::BitwiseNot, expr } => call("bitwise_not", vec![(**expr).clone()]),
         Expr::AtTimeZone { timestamp, time_zone } => {
             call("at_time_zone", vec![(**timestamp).clone(), (**time_zone).clone()])
         }

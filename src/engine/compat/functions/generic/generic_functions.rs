@@ -1,5 +1,5 @@
 //! DuckDB's generic functions that DataFusion lacks: `len` (of a text or a list), `bit_count(x)`,
-//! `nextafter(x, toward)`, `xor(a, b)`; `sleep_ms(ms)` and `pg_sleep(seconds)`,
+//! `nextafter(x, toward)`, `xor(a, b)`, `~x` (`bitwise_not`); `sleep_ms(ms)` and `pg_sleep(seconds)`,
 //! which wait (per row) and answer NULL; `error(message)`, which fails the query, and
 //! `assert_true(condition [, message])`, which fails it unless every row's condition holds (and
 //! is NULL otherwise).
@@ -56,6 +56,21 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             2..=2,
             |t| Ok(xor_type(&t[0], &t[1])),
             xor,
+        ),
+        row_udf_with(
+            Volatility::Immutable,
+            "bitwise_not",
+            "one integer: ~x",
+            1..=1,
+            |t| match &t[0] {
+                DataType::Null => Ok(DataType::Int64),
+                t if t.is_integer() => Ok(t.clone()),
+                t => datafusion::common::plan_err!(
+                    "~ takes an integer, not {}: cast it to BIGINT",
+                    crate::engine::compat::types::sql_type_name(t)
+                ),
+            },
+            bitwise_not,
         ),
         row_udf_with(
             Volatility::Immutable,
@@ -175,6 +190,26 @@ fn xor(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         )?)
     };
     Ok(cast(&result, &target)?)
+}
+
+/// DuckDB's `~x`: every bit of an integer flipped, in its own type.
+fn bitwise_not(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    use datafusion::arrow::compute::kernels::bitwise::bitwise_not as not;
+    use datafusion::arrow::datatypes::{
+        Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    };
+    let a = &arrays[0];
+    Ok(match a.data_type() {
+        DataType::Int8 => Arc::new(not(a.as_primitive::<Int8Type>())?),
+        DataType::Int16 => Arc::new(not(a.as_primitive::<Int16Type>())?),
+        DataType::Int32 => Arc::new(not(a.as_primitive::<Int32Type>())?),
+        DataType::Int64 => Arc::new(not(a.as_primitive::<Int64Type>())?),
+        DataType::UInt8 => Arc::new(not(a.as_primitive::<UInt8Type>())?),
+        DataType::UInt16 => Arc::new(not(a.as_primitive::<UInt16Type>())?),
+        DataType::UInt32 => Arc::new(not(a.as_primitive::<UInt32Type>())?),
+        DataType::UInt64 => Arc::new(not(a.as_primitive::<UInt64Type>())?),
+        _ => new_null_array(&DataType::Int64, a.len()),
+    })
 }
 
 /// `len` of a string (characters) or of a list (elements).

@@ -1,6 +1,6 @@
 //! List calls in DuckDB's shapes: the position of NULL, concatenation with NULL lists,
 //! `list_zip`'s truncation, an aggregate over a list named as text (`list_aggregate(l, 'max')`),
-//! distinct elements without NULL, and membership in an empty list.
+//! distinct elements without NULL, membership in an empty list, and the empty `map()`.
 
 use datafusion::sql::sqlparser::ast::{BinaryOperator, DataType as SqlType, Expr, Function, Value, ValueWithSpan};
 
@@ -96,4 +96,11 @@ pub(super) fn contains(name: &str, f: &Function) -> Result<Option<Expr>> {
         right: Box::new(Expr::value(Value::Number("0".into(), false))),
     };
     Ok(Some(case_when(empty, Expr::value(Value::Boolean(false)), Some(call("array_has", args)))))
+}
+
+/// `map()`: DuckDB's empty map (DataFusion's `map` wants its keys and values).
+pub(super) fn empty_map(_: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    let empty = || Expr::Array(datafusion::sql::sqlparser::ast::Array { elem: Vec::new(), named: false });
+    Ok(args.is_empty().then(|| call("map", vec![empty(), empty()])))
 }

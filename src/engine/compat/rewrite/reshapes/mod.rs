@@ -68,6 +68,7 @@ pub(crate) const CALLS: &[(&[&str], Reshape)] = &[
     (&["list_distinct", "array_distinct"], list::distinct),
     (&["list_contains", "list_has", "array_contains", "array_has"], list::contains),
     (&["if", "iff"], generic::if_then),
+    (&["map"], list::empty_map),
     (&["count_if", "countif", "count_star"], aggregate::counts),
     (&["string_agg"], aggregate::string_agg),
     (datetime::TO_UNITS, datetime::to_units),

@@ -58,6 +58,7 @@ impl Namer<'_> {
                 inner => format!("(-({}))", w(inner)),
             },
             Expr::UnaryOp { op: UnaryOperator::Plus, expr } => format!("(+({}))", w(expr)),
+            Expr::UnaryOp { op: UnaryOperator::BitwiseNot, expr } => format!("(~({}))", w(expr)),
             Expr::IsNull(e) => format!("({} IS NULL)", w(e)),
             Expr::IsNotNull(e) => format!("({} IS NOT NULL)", w(e)),
             Expr::IsTrue(e) => format!("(CAST({} AS BOOLEAN) IS NOT DISTINCT FROM true)", w(e)),
