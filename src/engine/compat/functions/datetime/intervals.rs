@@ -27,18 +27,20 @@ pub(crate) fn timestamp_difference() -> ScalarUDF {
         "one duration: timestamp_difference(a - b)",
         1..=1,
         |_| Ok(DataType::Interval(IntervalUnit::MonthDayNano)),
-        |arrays| {
-            if matches!(arrays[0].data_type(), DataType::Interval(_)) {
-                return Ok(cast(&arrays[0], &DataType::Interval(IntervalUnit::MonthDayNano))?);
-            }
-            let nanos = cast(&arrays[0], &DataType::Duration(TimeUnit::Nanosecond)).map_err(|_| {
-                invalid(format!("timestamp_difference takes a duration, not {}", arrays[0].data_type()))
-            })?;
-            let out: IntervalMonthDayNanoArray =
-                nanos.as_primitive::<DurationNanosecondType>().iter().map(|n| n.map(split_days)).collect();
-            Ok(Arc::new(out) as ArrayRef)
-        },
+        |arrays| as_duckdb_interval(&arrays[0]),
     )
+}
+
+/// An interval, or a duration as DuckDB's interval of whole days and the rest.
+pub(crate) fn as_duckdb_interval(array: &ArrayRef) -> Result<ArrayRef> {
+    if matches!(array.data_type(), DataType::Interval(_)) {
+        return Ok(cast(array, &DataType::Interval(IntervalUnit::MonthDayNano))?);
+    }
+    let nanos = cast(array, &DataType::Duration(TimeUnit::Nanosecond))
+        .map_err(|_| invalid(format!("timestamp_difference takes a duration, not {}", array.data_type())))?;
+    let out: IntervalMonthDayNanoArray =
+        nanos.as_primitive::<DurationNanosecondType>().iter().map(|n| n.map(split_days)).collect();
+    Ok(Arc::new(out) as ArrayRef)
 }
 
 fn split_days(nanos: i64) -> IntervalMonthDayNano {

@@ -4,6 +4,7 @@ pub(crate) mod bigint_parts;
 pub(crate) mod common;
 pub(crate) mod complete_parts;
 pub(crate) mod date_diff;
+mod date_truncs;
 pub(crate) mod interval_texts;
 pub(crate) mod intervals;
 pub(crate) mod strptime;
@@ -25,6 +26,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
             complete_parts::age(),
             time_buckets::time_bucket(),
             bigint_parts::date_part(),
+            date_truncs::date_trunc(),
         ]
         .map(LayerFunction::from),
     );
