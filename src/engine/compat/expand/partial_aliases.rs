@@ -86,7 +86,19 @@ fn alias_mut(factor: &mut TableFactor) -> Option<&mut TableAlias> {
 }
 
 /// `WITH ... SELECT * FROM factor`.
-fn star_of(factor: TableFactor, with: Option<datafusion::sql::sqlparser::ast::With>) -> Option<Statement> {
+fn star_of(factor: TableFactor, mut with: Option<datafusion::sql::sqlparser::ast::With>) -> Option<Statement> {
+    // A CTE's probe needs only it and those before it: a later one may hold an alias still to
+    // be completed, which would fail the probe.
+    if let (TableFactor::Table { name, .. }, Some(with)) = (&factor, with.as_mut())
+        && !with.recursive
+        && let [part] = name.0.as_slice()
+        && let Some(at) = with
+            .cte_tables
+            .iter()
+            .position(|cte| part.as_ident().is_some_and(|i| i.value.eq_ignore_ascii_case(&cte.alias.name.value)))
+    {
+        with.cte_tables.truncate(at + 1);
+    }
     let mut probe = super::star_columns::star_probe(vec![TableWithJoins { relation: factor, joins: Vec::new() }])?;
     probe.with = with;
     Some(Statement::Query(probe))

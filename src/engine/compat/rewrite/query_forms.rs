@@ -37,6 +37,7 @@ impl crate::engine::compat::ast::WalkMut for DuckDbQueries {
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         crate::engine::compat::rewrite::distinct_on::ordered(query);
         crate::engine::compat::rewrite::lateral_unnest::lateral_unnests(query);
+        partial_cte_column_lists(query);
         if let SetExpr::Values(values) = query.body.as_mut() {
             floating_values(&mut values.rows.iter_mut().map(|row| &mut row.content).collect::<Vec<_>>());
         }
@@ -67,6 +68,60 @@ impl crate::engine::compat::ast::WalkMut for DuckDbQueries {
                 ControlFlow::Break(())
             }
         }
+    }
+}
+
+/// `WITH c(x) AS (SELECT a, b ...)`: DuckDB renames as many columns as the list names and keeps
+/// the others' names, where DataFusion wants a name for every column. The list moves to each
+/// reference (`FROM c AS c(x)`), where a shorter one is completed with the other names (see
+/// `expand::partial_aliases`); not in a recursive CTE, whose step reads the names.
+fn partial_cte_column_lists(query: &mut Query) {
+    use datafusion::sql::sqlparser::ast::{Ident, TableAlias, TableFactor};
+    struct Referenced<'a> {
+        name: &'a Ident,
+        columns: &'a [datafusion::sql::sqlparser::ast::TableAliasColumnDef],
+    }
+    impl crate::engine::compat::ast::WalkMut for Referenced<'_> {
+        fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+            if let TableFactor::Table { name, alias, .. } = factor
+                && let [part] = name.0.as_slice()
+                && part.as_ident().is_some_and(|i| i.value.eq_ignore_ascii_case(&self.name.value))
+            {
+                match alias {
+                    // The reference's own names come first; the list names the columns after.
+                    Some(alias) => {
+                        let own = alias.columns.len();
+                        alias.columns.extend(self.columns.iter().skip(own).cloned());
+                    }
+                    None => {
+                        *alias = Some(TableAlias {
+                            explicit: true,
+                            name: self.name.clone(),
+                            columns: self.columns.to_vec(),
+                            at: None,
+                        })
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let Some(with) = query.with.as_mut() else { return };
+    if with.recursive {
+        return;
+    }
+    for at in 0..with.cte_tables.len() {
+        let (defined, later) = with.cte_tables.split_at_mut(at + 1);
+        let cte = &mut defined[at];
+        if cte.alias.columns.is_empty() {
+            continue;
+        }
+        let columns = std::mem::take(&mut cte.alias.columns);
+        let mut referenced = Referenced { name: &cte.alias.name, columns: &columns };
+        for later in later {
+            let _ = crate::engine::compat::ast::walk_mut(later.query.as_mut(), &mut referenced);
+        }
+        let _ = crate::engine::compat::ast::walk_mut(query.body.as_mut(), &mut referenced);
     }
 }
 
@@ -303,4 +358,18 @@ fn multiset_operations(body: &mut SetExpr) -> Result<()> {
     };
     *body = SetExpr::Query(query);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_short_cte_column_list_names_the_first_columns() {
+        let rewritten = crate::engine::compat::rewrite::rewritten_by(
+            |s| {
+                let _ = crate::engine::compat::ast::walk_mut(s, &mut super::DuckDbQueries(None));
+            },
+            "WITH c(z) AS (SELECT 1 AS a, 2 AS b) SELECT * FROM c",
+        );
+        assert_eq!(rewritten, "WITH c AS (SELECT 1 AS a, 2 AS b) SELECT * FROM c AS c (z)");
+    }
 }
