@@ -51,9 +51,9 @@ macro_rules! compared_by_name {
 }
 pub(crate) use compared_by_name;
 
-/// The parts of a wrapping function's `ScalarUDFImpl` that are its inner function's (`self.inner`):
-/// the name, aliases, signature and argument coercion callers see are DataFusion's own.
-macro_rules! as_inner_function {
+/// A wrapping function's name and aliases, its inner function's (`self.inner`): for a wrapper
+/// that takes other arguments than the function it wraps.
+macro_rules! as_inner_named {
     () => {
         fn name(&self) -> &str {
             self.inner.name()
@@ -62,6 +62,15 @@ macro_rules! as_inner_function {
         fn aliases(&self) -> &[String] {
             self.inner.aliases()
         }
+    };
+}
+pub(crate) use as_inner_named;
+
+/// The parts of a wrapping function's `ScalarUDFImpl` that are its inner function's (`self.inner`):
+/// the name, aliases, signature and argument coercion callers see are DataFusion's own.
+macro_rules! as_inner_function {
+    () => {
+        crate::engine::compat::functions::common::as_inner_named!();
 
         fn signature(&self) -> &datafusion::logical_expr::Signature {
             self.inner.signature()

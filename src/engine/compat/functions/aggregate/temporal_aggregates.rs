@@ -99,13 +99,7 @@ impl Widened {
 }
 
 impl AggregateUDFImpl for Widened {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn aliases(&self) -> &[String] {
-        self.inner.aliases()
-    }
+    crate::engine::compat::functions::common::as_inner_named!();
 
     fn signature(&self) -> &Signature {
         &self.signature

@@ -4,11 +4,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, AsArray, IntervalMonthDayNanoArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{
-    DataType, Field, FieldRef, IntervalMonthDayNano, IntervalMonthDayNanoType, IntervalUnit,
-};
+use datafusion::arrow::array::{ArrayRef, IntervalMonthDayNanoArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalMonthDayNano, IntervalUnit};
 use datafusion::common::Result;
 use datafusion::logical_expr::sort_properties::{ExprProperties, SortProperties};
 use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
@@ -42,13 +39,7 @@ fn of_interval(types: &[DataType]) -> bool {
 }
 
 impl ScalarUDFImpl for IntervalTruncating {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn aliases(&self) -> &[String] {
-        self.inner.aliases()
-    }
+    crate::engine::compat::functions::common::as_inner_named!();
 
     fn signature(&self) -> &Signature {
         &self.signature
@@ -84,17 +75,9 @@ impl ScalarUDFImpl for IntervalTruncating {
         }
         let all_scalars = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let parts = cast(&arrays[0], &DataType::Utf8)?;
         let intervals = super::intervals::as_duckdb_interval(&arrays[1])?;
-        let out: IntervalMonthDayNanoArray = parts
-            .as_string::<i32>()
-            .iter()
-            .zip(intervals.as_primitive::<IntervalMonthDayNanoType>().iter())
-            .map(|(part, value)| match (part, value) {
-                (Some(part), Some(value)) => truncated(&part.to_ascii_lowercase(), value).map(Some),
-                _ => Ok(None),
-            })
-            .collect::<Result<_>>()?;
+        let out: IntervalMonthDayNanoArray =
+            super::intervals::by_part(&arrays[0], &intervals, truncated)?.into_iter().collect();
         let out: ArrayRef = Arc::new(out);
         if all_scalars {
             Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?))

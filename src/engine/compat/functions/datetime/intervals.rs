@@ -86,20 +86,30 @@ pub(crate) fn interval_part() -> ScalarUDF {
         2..=2,
         |_| Ok(DataType::Int64),
         |arrays| {
-            let parts = cast(&arrays[0], &DataType::Utf8)?;
             let intervals = cast(&arrays[1], &DataType::Interval(IntervalUnit::MonthDayNano))?;
-            let out: Int64Array = parts
-                .as_string::<i32>()
-                .iter()
-                .zip(intervals.as_primitive::<IntervalMonthDayNanoType>().iter())
-                .map(|(part, value)| match (part, value) {
-                    (Some(part), Some(value)) => part_of(&part.to_ascii_lowercase(), value).map(Some),
-                    _ => Ok(None),
-                })
-                .collect::<Result<_>>()?;
+            let out: Int64Array = by_part(&arrays[0], &intervals, part_of)?.into_iter().collect();
             Ok(Arc::new(out) as ArrayRef)
         },
     )
+}
+
+/// Each row's part (in lower case) and interval (of `MonthDayNano`) through `f`; NULL where
+/// either is.
+pub(crate) fn by_part<T>(
+    parts: &ArrayRef,
+    intervals: &ArrayRef,
+    f: impl Fn(&str, IntervalMonthDayNano) -> Result<T>,
+) -> Result<Vec<Option<T>>> {
+    let parts = cast(parts, &DataType::Utf8)?;
+    parts
+        .as_string::<i32>()
+        .iter()
+        .zip(intervals.as_primitive::<IntervalMonthDayNanoType>().iter())
+        .map(|(part, value)| match (part, value) {
+            (Some(part), Some(value)) => f(&part.to_ascii_lowercase(), value).map(Some),
+            _ => Ok(None),
+        })
+        .collect()
 }
 
 fn part_of(part: &str, v: IntervalMonthDayNano) -> Result<i64> {

@@ -49,13 +49,7 @@ struct NumberCoercing {
 crate::engine::compat::functions::common::compared_by_name!(NumberCoercing, udf => udf.inner.name());
 
 impl ScalarUDFImpl for NumberCoercing {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn aliases(&self) -> &[String] {
-        self.inner.aliases()
-    }
+    crate::engine::compat::functions::common::as_inner_named!();
 
     fn signature(&self) -> &Signature {
         &self.signature
