@@ -196,6 +196,21 @@ pub(super) fn column_part(_: &str, f: &Function) -> Result<Option<Expr>> {
     Ok(Some(crate::engine::compat::ast::case_when(Expr::IsNull(Box::new(part)), null, Some(chosen))))
 }
 
+/// `date_part('timezone' | 'timezone_hour' | 'timezone_minute', t)`: the session is UTC, so 0
+/// (NULL for a NULL value), as DuckDB answers in UTC; DataFusion has no such parts.
+pub(super) fn zone_part(_: &str, f: &Function) -> Result<Option<Expr>> {
+    let Some(args) = plain_args(f) else { return Ok(None) };
+    let [Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(part), .. }), value] = args.as_slice() else {
+        return Ok(None);
+    };
+    if !["timezone", "timezone_hour", "timezone_minute"].contains(&part.to_ascii_lowercase().as_str()) {
+        return Ok(None);
+    }
+    let zero = cast(Expr::value(Value::Number("0".into(), false)), SqlType::BigInt(None));
+    let null = cast(Expr::value(Value::Null), SqlType::BigInt(None));
+    Ok(Some(crate::engine::compat::ast::case_when(Expr::IsNull(Box::new(value.clone())), null, Some(zero))))
+}
+
 /// The parts `date_part` takes besides the units `date_trunc` truncates to.
 const OTHER_PART_SPELLINGS: &[(&str, &[&str])] = &[
     ("dow", &["dow", "dayofweek", "weekday"]),
@@ -216,7 +231,7 @@ pub(super) fn truncation_units(_: &str, f: &Function) -> Result<Option<Expr>> {
         [Expr::Value(_), _] => Ok(None),
         [part, value] => {
             let part = call("lower", vec![cast(part.clone(), SqlType::Varchar(None))]);
-            let conditions = TRUNCATION_SPELLINGS.iter().map(|(unit, spellings)| {
+            let conditions = TRUNCATION_SPELLINGS.iter().chain(TRUNCATION_ONLY).map(|(unit, spellings)| {
                 let spelled = Expr::InList {
                     expr: Box::new(part.clone()),
                     list: spellings.iter().map(|s| text(s)).collect(),
@@ -249,6 +264,11 @@ const TRUNCATION_SPELLINGS: &[(&str, &[&str])] = &[
     ("century", &["century", "centuries", "cent", "c"]),
     ("millennium", &["millennium", "millennia", "millenium", "mil", "mils"]),
 ];
+
+/// Parts of `date_part` that `date_trunc` takes as the unit they count: the epoch as seconds,
+/// the day of the week or year as the day.
+const TRUNCATION_ONLY: &[(&str, &[&str])] =
+    &[("second", &["epoch"]), ("day", &["dow", "isodow", "doy", "dayofweek", "dayofyear", "weekday"])];
 
 /// `t` truncated to `unit` (a name of `TRUNCATION_SPELLINGS`).
 fn truncated(unit: &str, value: &Expr) -> Expr {
@@ -294,7 +314,8 @@ fn truncated(unit: &str, value: &Expr) -> Expr {
 /// or a part DataFusion lacks; `None` for the names DataFusion takes as they are.
 fn truncation_unit(part: &str) -> Option<&'static str> {
     let part = part.to_lowercase();
-    let (unit, _) = TRUNCATION_SPELLINGS.iter().find(|(_, spellings)| spellings.contains(&part.as_str()))?;
+    let (unit, _) =
+        TRUNCATION_SPELLINGS.iter().chain(TRUNCATION_ONLY).find(|(_, spellings)| spellings.contains(&part.as_str()))?;
     let datafusion_takes =
         ["microsecond", "millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year"];
     (part != *unit || !datafusion_takes.contains(unit)).then_some(unit)

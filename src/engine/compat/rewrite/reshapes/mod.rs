@@ -38,6 +38,7 @@ pub(crate) const FORMS: &[(&[&str], Reshape)] = &[
     (&[], generic::tuple_arguments),
     (&["to_aggregate_state"], aggregate::to_state),
     (&["date_part", "datepart"], datetime::parts_struct),
+    (&["date_part", "datepart"], datetime::zone_part),
     (&["date_trunc", "datetrunc"], datetime::truncation_units),
     (&["list_position", "array_position", "list_indexof", "array_indexof"], list::null_position),
     (&["list_concat", "list_cat", "array_concat", "array_cat"], list::without_null_lists),
