@@ -99,9 +99,9 @@ pub enum CacheCommand {
     /// Read every cached file and check it against the manifest's checksum; damaged files are
     /// removed (the next query fetches them again) and the exit status is 4
     Verify,
-    /// Rewrite each complete month of cached days as one file: queries over whole months and
-    /// years open 12 files a year rather than 365 (a query of some days of a month then reads
-    /// that month's file)
+    /// Rewrite each complete month of cached days as one file, so that a year is 12 files rather
+    /// than 365 (a query's fill does it as it completes a month: this is for days cached by
+    /// earlier versions)
     Compact,
     /// Empty the cache, or only one source's part of it (as named by `cache list`)
     Clear {

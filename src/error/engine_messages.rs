@@ -39,7 +39,8 @@ impl Error {
         if let Some((_, detail)) = message.split_once("panicked with message ") {
             return Error::panicked(detail.trim_matches('"'), "");
         }
-        if let Some((_, instead)) = ENGINE_LIMITS.iter().find(|(said, _)| message.contains(said)) {
+        if let Some((_, instead)) = super::engine_limits::ENGINE_LIMITS.iter().find(|(said, _)| message.contains(said))
+        {
             return Error::Query((*instead).to_string());
         }
         if let Some(kind) = message.split("Cannot run range queries on datatype: ").nth(1) {
@@ -131,6 +132,19 @@ impl Error {
                 "could not convert {value} to {target}: it is out of the type's range; cast to a wider type (BIGINT, HUGEINT or DOUBLE), or write TRY_CAST(... AS {target}) to get NULL for what does not fit"
             ));
         }
+        if let Some((value, rest)) = message.split_once(" is too large to store in a Decimal")
+            && let Some(precision) = rest.split(" of precision ").nth(1).and_then(|p| p.split('.').next())
+        {
+            let value = value.rsplit(": ").next().unwrap_or(value);
+            return Error::Query(format!(
+                "{value} does not fit a DECIMAL of {precision} digits: cast to DOUBLE for a wider range"
+            ));
+        }
+        if message.contains("Encountered non UTF-8 data") {
+            return Error::Query(
+                "a BLOB whose bytes are not UTF-8 text cannot be read as VARCHAR: keep it a BLOB, or write hex(b) or base64(b) for its bytes as text".into(),
+            );
+        }
         if let Some(column) = ungrouped_column(&message) {
             return Error::Query(format!(
                 "column {column} must be in the GROUP BY clause or inside an aggregate: add it to GROUP BY (or write GROUP BY ALL), or read it as any_value({column})"
@@ -166,38 +180,6 @@ impl Error {
         Error::Panicked(one_line(&format!("{detail}{place}")))
     }
 }
-
-/// Limits of the engine, by the words of its message, and what to write instead.
-const ENGINE_LIMITS: [(&str, &str); 7] = [
-    (
-        "does not satisfy order requirements",
-        "internal error of the engine: its plan for this query fails its own check of the sort order (please report it to carto-activity with the SQL)",
-    ),
-    (
-        "Aggregate ORDER BY is not implemented for window functions",
-        "an aggregate's own ORDER BY (f(x ORDER BY y) OVER (...)) is supported over a whole partition only: write the order in OVER (... ORDER BY y) with a frame, or aggregate in a subquery",
-    ),
-    (
-        "Unexpected empty work table",
-        "a recursive CTE whose step reads itself more than once (or in a subquery) is not supported: read it once, in the step's FROM",
-    ),
-    (
-        "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
-        "DISTINCT ON (...) with an ORDER BY that does not start with its expressions is not supported here: start the ORDER BY with them, or keep the rows where row_number() OVER (PARTITION BY ... ORDER BY ...) = 1",
-    ),
-    (
-        "frame offsets for ROWS / GROUPS must be non negative integers",
-        "a window frame's ROWS or GROUPS offset is a constant non-negative integer here (not a column or expression, as DuckDB also takes): write the number, e.g. ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING",
-    ),
-    (
-        "In an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
-        "an aggregate with DISTINCT is ordered here only by its own arguments (string_agg(DISTINCT s, ',' ORDER BY s)): to order by something else, aggregate a subquery's distinct rows, e.g. (SELECT string_agg(s, ',' ORDER BY f(s)) FROM (SELECT DISTINCT s FROM t))",
-    ),
-    (
-        "Unnest should be rewritten to LogicalPlan::Unnest",
-        "unnest() is not supported inside this expression: unnest in a subquery's select list or FROM, e.g. (SELECT list(x ORDER BY x) FROM unnest(l) AS t(x))",
-    ),
-];
 
 /// A message with the engine's nested prefixes and bug-tracker advice left out, and its types
 /// named as DuckDB names them.
@@ -344,6 +326,12 @@ mod tests {
     #[test]
     fn the_engines_limits_are_told_with_what_to_write() {
         let said = |e: DataFusionError| Error::query(e).to_string();
+        let decimal = said(DataFusionError::Execution(
+            "1000 is too large to store in a Decimal128 of precision 3. Max is 999".into(),
+        ));
+        assert_eq!(decimal, "1000 does not fit a DECIMAL of 3 digits: cast to DOUBLE for a wider range");
+        let text = said(DataFusionError::Execution("Encountered non UTF-8 data: invalid utf-8 sequence".into()));
+        assert!(text.starts_with("a BLOB whose bytes are not UTF-8 text"), "{text}");
         let window =
             said(DataFusionError::NotImplemented("Aggregate ORDER BY is not implemented for window functions".into()));
         assert!(window.starts_with("an aggregate's own ORDER BY"), "{window}");

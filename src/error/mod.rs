@@ -1,5 +1,6 @@
 //! Typed errors, and the exit status each kind of failure maps to.
 
+mod engine_limits;
 mod engine_messages;
 
 use std::path::PathBuf;
