@@ -28,6 +28,12 @@ pub(crate) fn rewrite_expr(expr: &mut Expr) -> Result<()> {
     crate::engine::compat::rewrite::expression_forms::distinct_order_keys(expr);
     if let Expr::Array(list) = expr {
         crate::engine::compat::rewrite::query_forms::floating_column(&mut list.elem.iter_mut().collect::<Vec<_>>());
+        // A tuple in a list is DuckDB's unnamed struct (DataFusion plans a tuple of constants only).
+        for element in &mut list.elem {
+            if let Expr::Tuple(items) = element {
+                *element = call("struct", std::mem::take(items));
+            }
+        }
     }
     if let Expr::TypedString(TypedString { data_type: SqlType::Timestamp(..), value, .. }) = expr
         && let Value::SingleQuotedString(text) = &mut value.value
