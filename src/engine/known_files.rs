@@ -81,7 +81,7 @@ impl KnownFilesTable {
             let location = resolved.join(name.to_string_lossy().as_ref());
             let runs = known.read_rows().transpose().map_err(|counted| {
                 Error::Internal(format!(
-                    "the cached file {} lists {counted} rows for its days but holds {}: run `carto-activity cache verify`",
+                    "the cached file {} lists {counted} rows for its days but holds {} (`carto-activity cache clear` removes it)",
                     known.path.display(),
                     known.facts.rows
                 ))

@@ -1,7 +1,6 @@
 //! The engine's limits a query can reach, by the words of its message, each with what to write
 //! instead: data, read by `Error::query`.
 
-/// Limits of the engine, by the words of its message, and what to write instead.
 pub(super) const ENGINE_LIMITS: [(&str, &str); 8] = [
     (
         "does not satisfy order requirements",

@@ -330,6 +330,12 @@ mod tests {
             "1000 is too large to store in a Decimal128 of precision 3. Max is 999".into(),
         ));
         assert_eq!(decimal, "1000 does not fit a DECIMAL of 3 digits: cast to DOUBLE for a wider range");
+        let cast = said(DataFusionError::Execution("Can't cast value 1e30 to type Int64".into()));
+        assert!(cast.starts_with("could not convert 1e30 to BIGINT: it is out of the type's range"), "{cast}");
+        let literal = said(DataFusionError::NotImplemented(
+            "Decimal precision 80 exceeds the maximum supported precision: 76".into(),
+        ));
+        assert!(literal.starts_with("a DECIMAL of more than 76 digits"), "{literal}");
         let text = said(DataFusionError::Execution("Encountered non UTF-8 data: invalid utf-8 sequence".into()));
         assert!(text.starts_with("a BLOB whose bytes are not UTF-8 text"), "{text}");
         let window =

@@ -155,14 +155,12 @@ mod tests {
     use super::*;
 
     fn average(values: &[(i32, i32, i64)]) -> (i32, i32, i64) {
+        let intervals: ArrayRef = Arc::new(datafusion::arrow::array::IntervalMonthDayNanoArray::from_iter_values(
+            values.iter().map(|&(months, days, micros)| IntervalMonthDayNano::new(months, days, micros * 1000)),
+        ));
         let mut sums = Sums::default();
-        for &(months, days, micros) in values {
-            sums.count += 1;
-            sums.months += i128::from(months);
-            sums.days += i128::from(days);
-            sums.micros += i128::from(micros);
-        }
-        let v = sums.average().unwrap();
+        sums.update_batch(&[intervals]).unwrap();
+        let ScalarValue::IntervalMonthDayNano(Some(v)) = sums.evaluate().unwrap() else { panic!("an interval") };
         (v.months, v.days, v.nanoseconds / 1000)
     }
 
