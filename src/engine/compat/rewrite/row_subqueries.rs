@@ -6,19 +6,38 @@
 //!
 //! - `ANY`: TRUE when it holds for a row, else NULL when it is NULL for one, else FALSE;
 //! - `ALL`: FALSE when it fails for a row, else NULL when it is NULL for one, else TRUE.
+//!
+//! A condition of a WHERE clause keeps only its TRUE rows, so there `(a, b) IN (SELECT ...)` is
+//! `EXISTS` of a matching row, and `NOT IN` is `NOT EXISTS` of a row that matches or may (NULL):
+//! DataFusion joins those once (semi and anti joins) instead of counting the subquery's rows for
+//! each outer row.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query, SelectItem, SetExpr, Statement,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query, Select, SelectItem, SetExpr,
+    Statement,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
-use crate::engine::compat::ast::each_expr_mut;
+use crate::engine::compat::ast::{self, WalkMut, and, each_expr_mut};
 use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
 
 /// Rewrites every row compared with a subquery in `statement`.
 pub(crate) fn rows_compared(statement: &mut Statement) {
+    struct Filters;
+    impl WalkMut for Filters {
+        fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+            let rows_in = |c: &&Expr| matches!(c, Expr::InSubquery { .. });
+            if select.selection.as_ref().is_some_and(|s| ast::conjuncts(s).iter().any(rows_in))
+                && let Some(condition) = select.selection.take()
+            {
+                select.selection = Some(and(owned_conjuncts(condition).into_iter().map(|c| matched(&c).unwrap_or(c))));
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = ast::walk_mut(statement, &mut Filters);
     let _ = each_expr_mut(statement, |expr: &mut Expr| {
         if let Some(counted) = counted(expr) {
             *expr = counted;
@@ -43,6 +62,38 @@ fn counted(expr: &Expr) -> Option<Expr> {
         }
         _ => return None,
     };
+    Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
+}
+
+fn owned_conjuncts(condition: Expr) -> Vec<Expr> {
+    match condition {
+        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
+            let mut all = owned_conjuncts(*left);
+            all.extend(owned_conjuncts(*right));
+            all
+        }
+        Expr::Nested(inner) if matches!(inner.as_ref(), Expr::BinaryOp { op: BinaryOperator::And, .. }) => {
+            owned_conjuncts(*inner)
+        }
+        other => vec![other],
+    }
+}
+
+/// `(a, b) [NOT] IN (SELECT x, y ...)` as a filter: [NOT] `EXISTS` of a row of the subquery
+/// equal to it (or, for NOT IN, not known to differ).
+fn matched(condition: &Expr) -> Option<Expr> {
+    let Expr::InSubquery { expr: row, subquery, negated } = condition else { return None };
+    let row = fields(row)?;
+    let subquery = fields_selected(subquery);
+    if selects_one_column(&subquery) {
+        return None;
+    }
+    let names: Vec<String> = (1..=row.len()).map(|i| format!("subquery_rows.row_{i}")).collect();
+    let columns: Vec<String> = (1..=row.len()).map(|i| format!("row_{i}")).collect();
+    let equal = compared(&row, &names, &BinaryOperator::Eq)?;
+    let (not, condition) = if *negated { ("NOT ", format!("({equal}) IS NOT FALSE")) } else { ("", equal) };
+    let text =
+        format!("{not}EXISTS (SELECT 1 FROM ({subquery}) AS subquery_rows({}) WHERE {condition})", columns.join(", "));
     Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
 }
 
@@ -151,14 +202,27 @@ mod tests {
             "{any}"
         );
         assert!(any.contains("FROM (SELECT a, b FROM t) AS subquery_rows (row_1, row_2)"), "{any}");
-        let member = rewritten("SELECT * FROM u WHERE (u.a, u.b) NOT IN (SELECT a, b FROM t)");
-        assert!(member.contains("WHERE NOT (CASE WHEN coalesce("), "{member}");
+        let member = rewritten("SELECT (u.a, u.b) NOT IN (SELECT a, b FROM t) FROM u");
+        assert!(member.starts_with("SELECT NOT (CASE WHEN coalesce("), "{member}");
         assert!(member.contains("(u.a) = subquery_rows.row_1 AND (u.b) = subquery_rows.row_2"), "{member}");
         let all = rewritten("SELECT (1, 2) >= ALL (SELECT a, b FROM t)");
         assert!(all.starts_with("SELECT CASE WHEN coalesce((SELECT count(*) FROM (SELECT a, b FROM t) AS subquery_rows (row_1, row_2) WHERE NOT ("), "{all}");
         assert!(all.contains("THEN false WHEN") && all.ends_with("THEN NULL ELSE true END"), "{all}");
         let fields = rewritten("SELECT ROW(1, 2) IN (SELECT (i, i + 1) FROM t)");
         assert!(fields.contains("FROM (SELECT i, i + 1 FROM t) AS subquery_rows"), "{fields}");
+        // A filter keeps the TRUE rows only: there, a match is enough.
+        let filter = rewritten("SELECT * FROM u WHERE u.c > 0 AND (u.a, u.b) IN (SELECT a, b FROM t)");
+        assert_eq!(
+            filter,
+            "SELECT * FROM u WHERE u.c > 0 AND EXISTS (SELECT 1 FROM (SELECT a, b FROM t) AS subquery_rows (row_1, row_2) \
+             WHERE (u.a) = subquery_rows.row_1 AND (u.b) = subquery_rows.row_2)"
+        );
+        let excluded = rewritten("SELECT * FROM u WHERE (u.a, u.b) NOT IN (SELECT a, b FROM t)");
+        assert!(excluded.starts_with("SELECT * FROM u WHERE NOT EXISTS (SELECT 1 FROM"), "{excluded}");
+        assert!(
+            excluded.ends_with("WHERE ((u.a) = subquery_rows.row_1 AND (u.b) = subquery_rows.row_2) IS NOT FALSE)"),
+            "{excluded}"
+        );
         // One column is left to the other rewrites.
         assert_eq!(rewritten("SELECT 1 IN (SELECT a FROM t)"), "SELECT 1 IN (SELECT a FROM t)");
     }
