@@ -161,6 +161,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
         }
         _ => {}
     }
+    rewrite::expression_forms::powers(statement);
     rewrite::collations::collation_keys(statement)?;
     rewrite::comma_joins::conditions_as_filters(statement);
     rewrite::outer_aggregates::hoisted(statement);

@@ -2,7 +2,7 @@
 
 use std::any::TypeId;
 
-use datafusion::sql::sqlparser::ast::Expr;
+use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, UnaryOperator};
 use datafusion::sql::sqlparser::dialect::{Dialect, DuckDbDialect, Precedence};
 use datafusion::sql::sqlparser::keywords::{Keyword, RESERVED_FOR_COLUMN_ALIAS, RESERVED_FOR_TABLE_ALIAS};
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -79,24 +79,34 @@ impl Dialect for DuckDbCompatDialect {
             _ => None,
         }
     }
+    // A sign binds tighter than a power, as in DuckDB (`-2 ** 2` is 4); the parser's sign took
+    // everything above `*`.
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        let op = match parser.peek_token_ref().token {
+            Token::Minus => UnaryOperator::Minus,
+            Token::Plus => UnaryOperator::Plus,
+            _ => return None,
+        };
+        parser.next_token();
+        Some(parser.parse_subexpr(POWER_PRECEDENCE).map(|operand| Expr::UnaryOp { op, expr: Box::new(operand) }))
+    }
     // The parser reads everything after `IS [NOT] DISTINCT FROM` as its right side, so that
     // `a IS NOT DISTINCT FROM b AND c = d` compared `a` with `b AND c = d`; the right side ends
     // where an operator of IS's precedence would end it.
     // DuckDB's `^` and `**` are powers (a DOUBLE), above `*` (the parser reads `^` as XOR, below `+`).
     fn parse_infix(&self, parser: &mut Parser, expr: &Expr, _precedence: u8) -> Option<Result<Expr, ParserError>> {
+        // Kept as an operator until the result columns are named (`(2 ** 10)`), then a call of
+        // power (`rewrite::expression_forms::powers`).
         if let Some(tokens) = power_operator(parser) {
+            let spelling = if tokens == 1 { "^" } else { "**" };
             for _ in 0..tokens {
                 parser.next_token();
             }
-            let double = datafusion::sql::sqlparser::ast::DataType::Double(
-                datafusion::sql::sqlparser::ast::ExactNumberInfo::None,
-            );
-            let base = crate::engine::compat::ast::cast(expr.clone(), double);
-            return Some(
-                parser
-                    .parse_subexpr(POWER_PRECEDENCE)
-                    .map(|exponent| crate::engine::compat::ast::call("power", vec![base, exponent])),
-            );
+            return Some(parser.parse_subexpr(POWER_PRECEDENCE).map(|exponent| Expr::BinaryOp {
+                left: Box::new(expr.clone()),
+                op: BinaryOperator::Custom(spelling.into()),
+                right: Box::new(exponent),
+            }));
         }
         // `s ^@ prefix` is starts_with, `l && m` list_has_any.
         if let Some(function) = match &parser.peek_token_ref().token {
@@ -177,8 +187,16 @@ mod tests {
 
     #[test]
     fn powers_bind_above_products() {
-        let parsed = Parser::parse_sql(&DuckDbCompatDialect, "SELECT 2 * 3 ^ 2, 2 ** 10").unwrap();
-        assert_eq!(parsed[0].to_string(), "SELECT 2 * power(CAST(3 AS DOUBLE), 2), power(CAST(2 AS DOUBLE), 10)");
+        let parsed = Parser::parse_sql(&DuckDbCompatDialect, "SELECT 2 * 3 ^ 2 + 1").unwrap();
+        let product = Parser::new(&DuckDbCompatDialect).try_with_sql("2 * 3 ^ 2 + 1").unwrap().parse_expr().unwrap();
+        let Expr::BinaryOp { left, op: BinaryOperator::Plus, .. } = &product else { panic!("{product}") };
+        let Expr::BinaryOp { right, op: BinaryOperator::Multiply, .. } = left.as_ref() else { panic!("{product}") };
+        assert!(matches!(right.as_ref(), Expr::BinaryOp { op: BinaryOperator::Custom(op), .. } if op == "^"));
+        assert_eq!(parsed[0].to_string(), "SELECT 2 * 3 ^ 2 + 1");
+        let signed = Parser::new(&DuckDbCompatDialect).try_with_sql("-x ** 2 * 3").unwrap().parse_expr().unwrap();
+        assert_eq!(signed.to_string(), "-x ** 2 * 3");
+        let Expr::BinaryOp { left, op: BinaryOperator::Multiply, .. } = &signed else { panic!("{signed}") };
+        assert!(matches!(left.as_ref(), Expr::BinaryOp { left, .. } if matches!(left.as_ref(), Expr::UnaryOp { .. })));
     }
 
     #[test]

@@ -1,14 +1,30 @@
 //! DuckDB expressions DataFusion takes in another form, whatever function they call: function
 //! chaining (`email.lower()`), `x IS TRUE` of a non-boolean, open slices and subscripts of text,
 //! `EXTRACT` of the parts DataFusion lacks, `OVERLAY ... PLACING`, `substring` with a negative
-//! length, and casts of exported aggregate states.
+//! length, casts of exported aggregate states, and the power operators `^` and `**`.
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments,
-    Ident, ObjectName, Value, ValueWithSpan,
+    BinaryOperator, DataType, ExactNumberInfo, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Value, ValueWithSpan,
 };
 
 use crate::engine::compat::ast::{call, plain_args, text};
+
+/// `a ^ b` and `a ** b`, which the parser keeps as operators for the result columns' names, as
+/// DuckDB computes them: `power(CAST(a AS DOUBLE), b)`.
+pub(crate) fn powers(statement: &mut datafusion::sql::sqlparser::ast::Statement) {
+    let _ = crate::engine::compat::ast::each_expr_mut(statement, |expr: &mut Expr| {
+        if let Expr::BinaryOp { left, op: BinaryOperator::Custom(op), right } = expr
+            && (op == "^" || op == "**")
+        {
+            let double = DataType::Double(ExactNumberInfo::None);
+            let base =
+                crate::engine::compat::ast::cast(std::mem::replace(left.as_mut(), Expr::value(Value::Null)), double);
+            *expr = call("power", vec![base, std::mem::replace(right.as_mut(), Expr::value(Value::Null))]);
+        }
+        std::ops::ControlFlow::Continue(())
+    });
+}
 
 /// `x IS [NOT] TRUE/FALSE/UNKNOWN` of a value that is not a boolean, as DuckDB reads it: of the
 /// value cast to BOOLEAN (`42 IS TRUE`); a boolean's cast is no cast.
@@ -329,5 +345,24 @@ pub(crate) fn distinct_order_keys(expr: &mut Expr) {
             seen.push(key.expr.clone());
             new
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::sql::sqlparser::parser::Parser;
+
+    use crate::engine::compat::parse::dialect::DuckDbCompatDialect;
+
+    #[test]
+    fn power_operators_become_calls_of_doubles_innermost_first() {
+        let mut parsed =
+            Parser::parse_sql(&DuckDbCompatDialect, "SELECT 2 * 3 ^ 2, 2 ** 3 ** 2 FROM t WHERE x ^ 2 > 1").unwrap();
+        super::powers(&mut parsed[0]);
+        assert_eq!(
+            parsed[0].to_string(),
+            "SELECT 2 * power(CAST(3 AS DOUBLE), 2), power(CAST(power(CAST(2 AS DOUBLE), 3) AS DOUBLE), 2) \
+             FROM t WHERE power(CAST(x AS DOUBLE), 2) > 1"
+        );
     }
 }

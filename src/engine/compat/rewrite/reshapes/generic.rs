@@ -8,14 +8,23 @@ use datafusion::sql::sqlparser::ast::{FunctionArguments, UnaryOperator, Value};
 use crate::engine::compat::ast::{arity, call, case_when, plain_args, text};
 use crate::error::Result;
 
-/// `struct_pack(a := 1, b := 'x')` as `named_struct('a', 1, 'b', 'x')`.
+/// `struct_pack(a := 1, b := 'x')` as `named_struct('a', 1, 'b', 'x')`; a column given bare
+/// (`struct_pack(x)`) is a field of its name, as DuckDB's.
 pub(super) fn struct_pack(_: &str, f: &Function) -> Result<Option<Expr>> {
     let FunctionArguments::List(list) = &f.args else { return Ok(None) };
     let mut args = Vec::new();
     for arg in &list.args {
-        let FunctionArg::Named { name, arg: FunctionArgExpr::Expr(value), .. } = arg else { return Ok(None) };
-        args.push(text(&name.value));
-        args.push(value.clone());
+        match arg {
+            FunctionArg::Named { name, arg: FunctionArgExpr::Expr(value), .. } => {
+                args.push(text(&name.value));
+                args.push(value.clone());
+            }
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(column @ Expr::Identifier(name))) => {
+                args.push(text(&name.value));
+                args.push(column.clone());
+            }
+            _ => return Ok(None),
+        }
     }
     Ok(Some(call("named_struct", args)))
 }

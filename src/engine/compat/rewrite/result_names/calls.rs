@@ -164,7 +164,8 @@ impl Namer<'_> {
 fn function_name(name: &ObjectName) -> String {
     let written = name.to_string().to_lowercase();
     match written.as_str() {
-        "coalesce" => "COALESCE".into(),
+        // DuckDB's ifnull is a macro of COALESCE, named as what it expands to.
+        "coalesce" | "ifnull" => "COALESCE".into(),
         "grouping" => "GROUPING".into(),
         _ if written.contains('.') || written.contains('"') => written,
         _ => identifier(&Ident::new(written)),

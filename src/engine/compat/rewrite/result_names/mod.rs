@@ -53,8 +53,12 @@ impl Namer<'_> {
             }
             Expr::BinaryOp { left, op, right } => format!("({} {} {})", w(left), operator(op), w(right)),
             Expr::UnaryOp { op: UnaryOperator::Not, expr } => format!("(NOT {})", w(expr)),
+            // DuckDB folds a sign into a number (`- -2` is the constant 2).
             Expr::UnaryOp { op: UnaryOperator::Minus, expr } => match strip(expr) {
                 Expr::Value(v) if matches!(v.value, Value::Number(..)) => format!("-{}", constant(&v.value)),
+                Expr::UnaryOp { op: UnaryOperator::Minus, expr: number } if matches!(strip(number), Expr::Value(v) if matches!(v.value, Value::Number(..))) => {
+                    w(number)
+                }
                 inner => format!("(-({}))", w(inner)),
             },
             Expr::UnaryOp { op: UnaryOperator::Plus, expr } => format!("(+({}))", w(expr)),
@@ -344,6 +348,7 @@ mod tests {
             ("x = 1 AND x = 2 AND x = 3", "((x = 1) AND (x = 2) AND (x = 3))"),
             ("x NOT IN (1, 2)", "(NOT (x IN (1, 2)))"),
             ("-x", "(-(x))"),
+            ("- -2", "2"),
             ("-1.5", "-1.5"),
             ("TIMESTAMP '2024-01-07'", "CAST('2024-01-07' AS TIMESTAMP)"),
             ("nullif(x, 1)", "\"nullif\"(x, 1)"),
