@@ -171,6 +171,7 @@ fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
     rewrite::lateral_limits::top_rows_per_key(statement);
     rewrite::fromless_laterals::computed_once_per_value(statement);
     rewrite::first_row_subqueries::first_rows(statement);
+    rewrite::unnest_orders::hidden_order_keys(statement);
     rewrite::row_subqueries::rows_compared(statement);
     rewrite::subqueries::outside_filters(statement);
     rewrite::set_operation_order::by_position(statement);

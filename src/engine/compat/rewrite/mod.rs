@@ -37,6 +37,7 @@ pub(crate) mod set_operation_order;
 pub(crate) mod subqueries;
 pub(crate) mod templates;
 pub(crate) mod type_names;
+pub(crate) mod unnest_orders;
 pub(crate) mod window_arguments;
 pub(crate) mod window_exclusions;
 

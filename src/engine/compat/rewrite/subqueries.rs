@@ -80,7 +80,8 @@ const AGGREGATES: &[&str] = &[
 ];
 
 /// Functions that return rows, not a value: a subquery selecting one has other rows than its FROM.
-const SET_RETURNING: &[&str] = &["generate_subscripts", "regexp_split_to_table", "string_split_to_table", "unnest"];
+pub(super) const SET_RETURNING: &[&str] =
+    &["generate_subscripts", "regexp_split_to_table", "string_split_to_table", "unnest"];
 
 /// Rewrites the subqueries of every select list, `ORDER BY` and `GROUP BY` of the statement.
 pub(crate) fn outside_filters(statement: &mut Statement) {
