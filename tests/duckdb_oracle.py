@@ -34,11 +34,10 @@ def encode(value):
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, datetime.time):
+        # As DuckDB writes a TIME (and carto-activity with it): the fraction without trailing zeros.
         text = value.strftime("%H:%M:%S")
-        if value.microsecond % 1000 == 0 and value.microsecond:
-            text += ".%03d" % (value.microsecond // 1000)
-        elif value.microsecond:
-            text += ".%06d" % value.microsecond
+        if value.microsecond:
+            text += (".%06d" % value.microsecond).rstrip("0")
         return text
     if isinstance(value, uuid.UUID):
         return str(value)

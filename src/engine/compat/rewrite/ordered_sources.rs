@@ -7,8 +7,8 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, GroupByExpr, Ident, OrderBy, OrderByExpr, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,
-    Value, With,
+    Expr, Function, FunctionArgumentClause, FunctionArguments, GroupByExpr, Ident, OrderBy, OrderByExpr, OrderByKind,
+    Query, Select, SelectItem, SetExpr, Statement, TableFactor, Value, With,
 };
 
 use super::subqueries::aggregates;
@@ -26,15 +26,28 @@ impl crate::engine::compat::ast::WalkMut for Queries {
         if order_by.is_none() {
             *order_by = outer_order(body, with.as_ref());
         }
+        aggregated_in_order(body, with.as_ref());
         ControlFlow::Continue(())
     }
 }
 
+/// Aggregates whose answer follows the order of their rows (DuckDB's lists and texts of them).
+const IN_ROW_ORDER: &[&str] = &[
+    "array_agg",
+    "first",
+    "group_concat",
+    "json_group_array",
+    "json_group_object",
+    "last",
+    "list",
+    "listagg",
+    "string_agg",
+];
+
 /// The order the query inherits from the one ordered source it reads, if it does.
 fn outer_order(body: &mut SetExpr, with: Option<&With>) -> Option<OrderBy> {
     let SetExpr::Select(select) = body else { return None };
-    let plain = select.from.len() == 1
-        && select.from[0].joins.is_empty()
+    let plain = one_source(select)
         && select.distinct.is_none()
         && select.having.is_none()
         && matches!(&select.group_by, GroupByExpr::Expressions(keys, _) if keys.is_empty())
@@ -42,6 +55,50 @@ fn outer_order(body: &mut SetExpr, with: Option<&With>) -> Option<OrderBy> {
     if !plain {
         return None;
     }
+    source_order(select, with)
+}
+
+fn one_source(select: &Select) -> bool {
+    select.from.len() == 1 && select.from[0].joins.is_empty()
+}
+
+/// An aggregate of the select list that follows the order of its rows, and has none of its own,
+/// over one ordered source: DuckDB aggregates the rows in the source's order
+/// (`SELECT string_agg(t, ',') FROM (... ORDER BY t)`), which becomes the aggregate's `ORDER BY`.
+fn aggregated_in_order(body: &mut SetExpr, with: Option<&With>) {
+    let SetExpr::Select(select) = body else { return };
+    let unordered = |f: &Function| {
+        IN_ROW_ORDER.contains(&f.name.to_string().to_ascii_lowercase().as_str())
+            && f.over.is_none()
+            && matches!(&f.args, FunctionArguments::List(list)
+                if !list.clauses.iter().any(|c| matches!(c, FunctionArgumentClause::OrderBy(_))))
+    };
+    let wanted = |item: &SelectItem| {
+        let mut found = false;
+        let _ = crate::engine::compat::ast::each_expr(item, |e: &Expr| {
+            found |= matches!(e, Expr::Function(f) if unordered(f));
+            ControlFlow::Continue(())
+        });
+        found
+    };
+    if !one_source(select) || !select.projection.iter().any(wanted) {
+        return;
+    }
+    let Some(OrderBy { kind: OrderByKind::Expressions(keys), .. }) = source_order(select, with) else { return };
+    let _ = crate::engine::compat::ast::each_expr_mut(&mut select.projection, |e: &mut Expr| {
+        if let Expr::Function(f) = e
+            && unordered(f)
+            && let FunctionArguments::List(list) = &mut f.args
+        {
+            list.clauses.push(FunctionArgumentClause::OrderBy(keys.clone()));
+        }
+        ControlFlow::Continue(())
+    });
+}
+
+/// The order of the select's one source as keys the select can read (adding hidden columns to a
+/// derived table where its keys are no column of it), if the source is ordered.
+fn source_order(select: &mut Select, with: Option<&With>) -> Option<OrderBy> {
     let (source, qualifier) = match &mut select.from[0].relation {
         TableFactor::Derived { lateral: false, subquery, alias, .. } => {
             // Columns renamed by the alias (`t(a, b)`) carry the order under their new names.
@@ -195,5 +252,20 @@ mod tests {
         ] {
             assert_eq!(rewritten(kept_as_is), kept_as_is);
         }
+    }
+
+    #[test]
+    fn aggregates_in_row_order_take_the_order_of_their_source() {
+        assert_eq!(
+            rewritten("SELECT string_agg(t, ','), count(*) FROM (SELECT t FROM u ORDER BY t DESC) s"),
+            "SELECT string_agg(t, ',' ORDER BY s.t DESC), count(*) FROM (SELECT t FROM u ORDER BY t DESC) s"
+        );
+        assert_eq!(
+            rewritten("WITH c AS (SELECT a, n FROM u ORDER BY n) SELECT a > 1, list(n) FROM c GROUP BY 1"),
+            "WITH c AS (SELECT a, n FROM u ORDER BY n) SELECT a > 1, list(n ORDER BY c.n) FROM c GROUP BY 1"
+        );
+        // An aggregate's own order stands.
+        let own = "SELECT list(n ORDER BY a) FROM (SELECT a, n FROM u ORDER BY n) s";
+        assert_eq!(rewritten(own), own);
     }
 }

@@ -65,7 +65,7 @@ fn ordered_apart(query: &Query) -> Option<Query> {
     let mut wrapped = *Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_query().ok()?;
     let SetExpr::Select(outer) = wrapped.body.as_mut() else { return None };
     let TableFactor::Derived { subquery, .. } = &mut outer.from.first_mut()?.relation else { return None };
-    subquery.body = Box::new(SetExpr::Select(inner));
+    *subquery.body = SetExpr::Select(inner);
     wrapped.with = query.with.clone();
     wrapped.order_by = Some(order);
     wrapped.limit_clause = query.limit_clause.clone();
