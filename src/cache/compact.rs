@@ -127,39 +127,46 @@ impl SourceCache {
         let schema = cached_schema(category);
         let mut writer =
             ArrowWriter::try_new(file, schema.clone(), Some(cache_writer_properties())).map_err(|e| failed(&e))?;
-        let mut month_rows = current.as_ref().map(|file| MonthRows::open(&file.path)).transpose()?;
-        let mut days = Vec::with_capacity(parts.len());
-        let mut replaced = Vec::new();
-        for (facts, part) in parts {
-            // Days are kept whole in a row group, so that its `ts` statistics prune by day.
-            let buffered = writer.in_progress_rows();
-            if buffered > 0 && buffered as u64 + facts.rows > ROW_GROUP_ROWS as u64 {
-                writer.flush().map_err(|e| failed(&e))?;
-            }
-            let mut written = 0u64;
-            let mut write = |batch: RecordBatch| -> std::result::Result<(), String> {
-                let batch =
-                    RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).map_err(|e| e.to_string())?;
-                written += batch.num_rows() as u64;
-                writer.write(&batch).map_err(|e| e.to_string())
-            };
-            match part {
-                Part::DayFile(file) => {
-                    for batch in reader(&file.path)? {
-                        write(batch.map_err(|e| failed(&e))?).map_err(|e| failed(&e))?;
-                    }
-                    replaced.push(file.path);
+        let replaced: Vec<std::path::PathBuf> = parts
+            .iter()
+            .filter_map(|(_, part)| if let Part::DayFile(file) = part { Some(file.path.clone()) } else { None })
+            .collect();
+        let (days, sources): (Vec<DayFacts>, Vec<(NaiveDate, Part)>) =
+            parts.into_iter().map(|(facts, part)| (facts.clone(), (facts.day, part))).unzip();
+        let month_file = current.as_ref().map(|file| file.path.clone());
+        // Reading (decompressing, decoding) on one thread, encoding on this one.
+        std::thread::scope(|scope| {
+            let (rows, received) = std::sync::mpsc::sync_channel::<std::result::Result<Read, String>>(4);
+            scope.spawn(move || read_days(month_file, sources, &rows));
+            for facts in &days {
+                // Days are kept whole in a row group, so that its `ts` statistics prune by day.
+                let buffered = writer.in_progress_rows();
+                if buffered > 0 && buffered as u64 + facts.rows > ROW_GROUP_ROWS as u64 {
+                    writer.flush().map_err(|e| failed(&e))?;
                 }
-                Part::MonthFile => match month_rows.as_mut() {
-                    Some(rows) => rows.copy_day(facts.day, &mut write).map_err(|e| failed(&e))?,
-                    None => return Err(failed(&"the month's file is gone")),
-                },
+                let mut written = 0u64;
+                loop {
+                    match received.recv() {
+                        Ok(Ok(Read::Rows(batch))) => {
+                            let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+                                .map_err(|e| failed(&e))?;
+                            written += batch.num_rows() as u64;
+                            writer.write(&batch).map_err(|e| failed(&e))?;
+                        }
+                        Ok(Ok(Read::DayEnd)) => break,
+                        Ok(Err(e)) => return Err(failed(&e)),
+                        Err(_) => return Err(failed(&"the reading thread stopped")),
+                    }
+                }
+                if written != facts.rows {
+                    return Err(failed(&format!(
+                        "{} holds {written} rows where {} were recorded",
+                        facts.day, facts.rows
+                    )));
+                }
             }
-            if written != facts.rows {
-                return Err(failed(&format!("{} holds {written} rows where {} were recorded", facts.day, facts.rows)));
-            }
-            days.push(facts);
-        }
+            Ok(())
+        })?;
         let listing = serde_json::to_string(&days).map_err(|e| failed(&e))?;
         writer.append_key_value_metadata(KeyValue::new(DAYS_KEY.to_string(), listing));
         let file = writer.into_inner().map_err(|e| failed(&e))?;
@@ -182,6 +189,45 @@ impl SourceCache {
         }
         sync_dir(&self.category_dir(category))?;
         Ok(true)
+    }
+}
+
+/// What the reading thread hands the writer: a day's rows, batch by batch, then its end.
+enum Read {
+    Rows(RecordBatch),
+    DayEnd,
+}
+
+/// Reads each day in turn, from its file or from the month's current file, into `rows`; stops
+/// at the first failure (sent) or when the writer has stopped.
+fn read_days(
+    month_file: Option<std::path::PathBuf>,
+    sources: Vec<(NaiveDate, Part)>,
+    rows: &std::sync::mpsc::SyncSender<std::result::Result<Read, String>>,
+) {
+    let stopped = || "the writer stopped".to_string();
+    let read = || -> std::result::Result<(), String> {
+        let mut month_rows = month_file.map(|path| MonthRows::open(&path)).transpose().map_err(|e| e.to_string())?;
+        for (day, part) in sources {
+            match part {
+                Part::DayFile(file) => {
+                    for batch in reader(&file.path).map_err(|e| e.to_string())? {
+                        rows.send(Ok(Read::Rows(batch.map_err(|e| e.to_string())?))).map_err(|_| stopped())?;
+                    }
+                }
+                Part::MonthFile => match month_rows.as_mut() {
+                    Some(month) => {
+                        month.copy_day(day, &mut |batch| rows.send(Ok(Read::Rows(batch))).map_err(|_| stopped()))?
+                    }
+                    None => return Err("the month's file is gone".into()),
+                },
+            }
+            rows.send(Ok(Read::DayEnd)).map_err(|_| stopped())?;
+        }
+        Ok(())
+    };
+    if let Err(e) = read() {
+        let _ = rows.send(Err(e));
     }
 }
 
