@@ -1,5 +1,6 @@
 //! DuckDB's functions between text, numbers and BLOBs: `to_hex`, `unhex`/`from_hex`, `to_binary`/`bin`,
-//! `from_binary`/`unbin`, `sha1`, `sha256`, `md5_number` (and its upper and lower halves); and BLOB literals,
+//! `from_binary`/`unbin`, `sha1`, `sha256`, `md5_number` (and its upper and lower halves), `octet_length`
+//! (of a BLOB too, a BIGINT as DuckDB's); and BLOB literals,
 //! whose `\xAA` escapes are bytes (`'\xff'::BLOB`, `BLOB '\x00'`).
 
 use std::sync::Arc;
@@ -39,6 +40,22 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             1..=1,
             |_| Ok(DataType::Decimal256(39, 0)),
             md5_number,
+        ),
+        row_udf(
+            "octet_length",
+            "one argument: octet_length(blob)",
+            1..=1,
+            |_| Ok(DataType::Int64),
+            |a| {
+                let bytes = match a[0].data_type() {
+                    DataType::Null => datafusion::arrow::compute::cast(&a[0], &DataType::Binary)?,
+                    _ => a[0].clone(),
+                };
+                Ok(datafusion::arrow::compute::cast(
+                    &datafusion::arrow::compute::kernels::length::length(&bytes)?,
+                    &DataType::Int64,
+                )?)
+            },
         ),
         row_udf("md5_number_upper", "one argument: md5_number_upper(value)", 1..=1, unsigned, |a| md5_half(&a[0], 0)),
         row_udf("md5_number_lower", "one argument: md5_number_lower(value)", 1..=1, unsigned, |a| md5_half(&a[0], 8)),
