@@ -145,6 +145,19 @@ pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
 /// column names matched case-insensitively, DuckDB's functions and operators translated.
 /// Rewrites one statement parsed from `sql` (the prepared text, which names read types from).
 fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
+    // DuckDB reads `SHOW userList` as `DESCRIBE userList`.
+    if let Statement::ShowVariable { variable } = statement {
+        let [table] = variable.as_slice() else {
+            return Err(Error::Query(format!(
+                "{statement} is not supported: SHOW TABLES lists the tables, DESCRIBE <table> (or SHOW <table>) a table's columns"
+            )));
+        };
+        let text = format!("DESCRIBE {table}");
+        *statement = Parser::new(&DuckDbCompatDialect)
+            .try_with_sql(&text)
+            .and_then(|mut parser| parser.parse_statement())
+            .map_err(parse_error)?;
+    }
     rewrite::duckdb_refusals::refused(statement)?;
     let namer = rewrite::result_names::Namer { sql };
     match statement {
@@ -255,6 +268,7 @@ fn check_read_only(statement: &Statement) -> Result<()> {
         Statement::Query(_)
         | Statement::ShowTables { .. }
         | Statement::ShowColumns { .. }
+        | Statement::ShowVariable { .. }
         | Statement::ExplainTable { .. } => Ok(()),
         Statement::Explain { statement: inner, .. } => check_read_only(inner),
         other => {
@@ -349,6 +363,13 @@ mod tests {
             }
         }
         assert!(matches!(prepare("SELECT 1; DROP TABLE activity"), Err(Error::WriteRefused(_))));
+    }
+
+    #[test]
+    fn show_of_a_table_describes_it() {
+        assert_eq!(prepare("SHOW userList").unwrap()[0].to_string(), "DESCRIBE userlist");
+        let err = prepare("SHOW ALL TABLES").unwrap_err().to_string();
+        assert!(err.starts_with("SHOW ALL TABLES is not supported: SHOW TABLES lists the tables"), "{err}");
     }
 
     #[test]

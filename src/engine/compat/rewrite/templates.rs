@@ -86,6 +86,8 @@ const TEMPLATES: &[(&[&str], usize, &str)] = &[
     (&["generate_subscripts"], 2, "unnest(generate_series(1, CASE WHEN $2 = 1 THEN array_length($1) END))"),
     (&["regexp_split_to_table"], 2, "unnest(string_split_regex($1, $2))"),
     (&["regexp_split_to_table"], 3, "unnest(string_split_regex($1, $2, $3))"),
+    // This tool's version: DataFusion's names DataFusion.
+    (&["version"], 0, concat!("'carto-activity ", env!("CARGO_PKG_VERSION"), "'")),
 ];
 
 /// The template of a DuckDB function taking `arity` arguments, if there is one.
