@@ -4,8 +4,8 @@ pub(crate) mod aggregate_states;
 pub(crate) mod approx_count_distinct;
 pub(crate) mod checked_sum;
 pub(crate) mod collecting;
-mod correlation;
 pub(crate) mod decimal_average;
+mod degenerate_statistics;
 pub(crate) mod histograms;
 mod interval_average;
 pub(crate) mod kahan_sum;
@@ -24,7 +24,7 @@ pub(crate) fn functions() -> Vec<LayerFunction> {
     functions.push(AggregateUDF::new_from_impl(decimal_average::DecimalAverage::new()).into());
     functions.push(approx_count_distinct::udaf().into());
     functions.push(kahan_sum::udaf().into());
-    functions.push(correlation::udaf().into());
+    functions.extend(degenerate_statistics::functions().into_iter().map(LayerFunction::from));
     functions.extend(aggregate_states::functions().into_iter().map(LayerFunction::from));
     functions.push(aggregate_states::finalize().into());
     functions.push(aggregate_states::combine_aggr().into());
