@@ -278,6 +278,17 @@ pub(crate) fn conjuncts(e: &Expr) -> Vec<&Expr> {
     }
 }
 
+/// The name a select item gives its column, where it says one (an alias, or a column's name).
+pub(crate) fn output_name(item: &datafusion::sql::sqlparser::ast::SelectItem) -> Option<String> {
+    use datafusion::sql::sqlparser::ast::SelectItem;
+    match item {
+        SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
+        SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.clone()),
+        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().map(|i| i.value.clone()),
+        _ => None,
+    }
+}
+
 /// Columns a rewrite added left out of the SELECT's stars: of every star, or (`relation`) of the
 /// bare star and that relation's own.
 pub(crate) fn hide_from_stars(select: &mut Select, relation: Option<&str>, hidden: &[String]) {

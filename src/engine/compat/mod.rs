@@ -145,12 +145,16 @@ pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
 /// column names matched case-insensitively, DuckDB's functions and operators translated.
 /// Rewrites one statement parsed from `sql` (the prepared text, which names read types from).
 fn rewrite(statement: &mut Statement, sql: &str) -> Result<()> {
-    // DuckDB reads `SHOW userList` as `DESCRIBE userList`.
+    // DuckDB reads `SHOW userList` as `DESCRIBE userList` (and `SHOW ALL` as a listing of its
+    // catalogue).
     if let Statement::ShowVariable { variable } = statement {
-        let [table] = variable.as_slice() else {
-            return Err(Error::Query(format!(
-                "{statement} is not supported: SHOW TABLES lists the tables, DESCRIBE <table> (or SHOW <table>) a table's columns"
-            )));
+        let table = match variable.as_slice() {
+            [name] if !name.value.eq_ignore_ascii_case("all") => name,
+            _ => {
+                return Err(Error::Query(format!(
+                    "{statement} is not supported: SHOW TABLES lists the tables, DESCRIBE <table> (or SHOW <table>) a table's columns"
+                )));
+            }
         };
         let text = format!("DESCRIBE {table}");
         *statement = Parser::new(&DuckDbCompatDialect)
@@ -368,8 +372,10 @@ mod tests {
     #[test]
     fn show_of_a_table_describes_it() {
         assert_eq!(prepare("SHOW userList").unwrap()[0].to_string(), "DESCRIBE userlist");
-        let err = prepare("SHOW ALL TABLES").unwrap_err().to_string();
-        assert!(err.starts_with("SHOW ALL TABLES is not supported: SHOW TABLES lists the tables"), "{err}");
+        for show in ["SHOW ALL TABLES", "SHOW ALL"] {
+            let err = prepare(show).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{show} is not supported: SHOW TABLES lists the tables")), "{err}");
+        }
     }
 
     #[test]

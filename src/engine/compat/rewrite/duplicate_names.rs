@@ -4,9 +4,9 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Expr, Ident, Query, SelectItem, Statement};
+use datafusion::sql::sqlparser::ast::{Ident, Query, SelectItem, Statement};
 
-use crate::engine::compat::ast::for_each_select;
+use crate::engine::compat::ast::{for_each_select, output_name};
 
 /// The column name a planning error says two result columns share.
 pub(crate) fn duplicated_name(message: &str) -> Option<String> {
@@ -41,10 +41,11 @@ impl crate::engine::compat::ast::WalkMut for Renumbering<'_> {
                 .iter()
                 .any(|i| matches!(i, SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)));
             let repeated: Vec<usize> = (0..select.projection.len())
-                .filter(|&i| item_name(&select.projection[i]).is_some_and(|n| n == self.name))
+                .filter(|&i| output_name(&select.projection[i]).is_some_and(|n| n.to_lowercase() == self.name))
                 .collect();
             let renamed = if starred { &repeated[..] } else { repeated.get(1..).unwrap_or_default() };
-            let mut taken: Vec<String> = select.projection.iter().filter_map(item_name).collect();
+            let mut taken: Vec<String> =
+                select.projection.iter().filter_map(|i| output_name(i).map(|n| n.to_lowercase())).collect();
             for &i in renamed {
                 let alias =
                     (1..).map(|n| format!("{}_{n}", self.name)).find(|a| !taken.contains(a)).unwrap_or_default();
@@ -62,16 +63,6 @@ impl crate::engine::compat::ast::WalkMut for Renumbering<'_> {
             }
         });
         ControlFlow::Continue(())
-    }
-}
-
-/// The name a select item gives its column, folded, when the item says it.
-fn item_name(item: &SelectItem) -> Option<String> {
-    match item {
-        SelectItem::UnnamedExpr(Expr::Identifier(ident)) => Some(ident.value.to_lowercase()),
-        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().map(|i| i.value.to_lowercase()),
-        SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
-        _ => None,
     }
 }
 

@@ -100,14 +100,7 @@ fn once_per_value(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option
         select
             .projection
             .iter()
-            .filter_map(|i| match i {
-                SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
-                SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.to_lowercase()),
-                SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
-                    parts.last().map(|i| i.value.to_lowercase())
-                }
-                _ => None,
-            })
+            .filter_map(|i| crate::engine::compat::ast::output_name(i).map(|n| n.to_lowercase()))
             .collect()
     } else {
         alias.columns.iter().map(|c| c.name.value.to_lowercase()).collect()

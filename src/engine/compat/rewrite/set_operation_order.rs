@@ -8,6 +8,8 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{Expr, OrderBy, OrderByKind, Query, SelectItem, SetExpr, Statement, Value};
 
+use crate::engine::compat::ast::output_name;
+
 pub(crate) fn by_position(statement: &mut Statement) {
     struct Queries;
     impl crate::engine::compat::ast::WalkMut for Queries {
@@ -57,16 +59,6 @@ fn selects<'a>(body: &'a SetExpr, out: &mut Vec<&'a [SelectItem]>) {
         }
         SetExpr::Query(q) => selects(&q.body, out),
         _ => {}
-    }
-}
-
-/// The name a select item gives its column, where it gives one.
-fn output_name(item: &SelectItem) -> Option<String> {
-    match item {
-        SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
-        SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.clone()),
-        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().map(|i| i.value.clone()),
-        _ => None,
     }
 }
 

@@ -79,10 +79,9 @@ fn output_names(select: &Select) -> Option<Vec<String>> {
         .projection
         .iter()
         .map(|item| match item {
-            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
-            SelectItem::UnnamedExpr(Expr::Identifier(name)) => Some(name.value.clone()),
-            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().map(|p| p.value.clone()),
-            SelectItem::UnnamedExpr(_) => Some(String::new()),
+            SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. } => {
+                Some(ast::output_name(item).unwrap_or_default())
+            }
             _ => None,
         })
         .collect()
@@ -125,9 +124,7 @@ mod tests {
     use super::*;
 
     fn rewritten(sql: &str) -> String {
-        let mut statements = Parser::parse_sql(&DuckDbCompatDialect, sql).unwrap();
-        hidden_order_keys(&mut statements[0]);
-        statements[0].to_string()
+        crate::engine::compat::rewrite::rewritten_by(hidden_order_keys, sql)
     }
 
     #[test]
