@@ -57,34 +57,6 @@ pub(crate) fn expr_planners() -> Vec<Arc<dyn datafusion::logical_expr::planner::
     planners
 }
 
-/// DuckDB statements with no DataFusion equivalent, named with what to write instead.
-fn unsupported_statement(sql: &str) -> Option<Error> {
-    let upper = sql.to_uppercase();
-    let words: Vec<&str> = upper.split_whitespace().collect();
-    if words.first() == Some(&"SUMMARIZE") {
-        return Some(Error::Query(
-            "SUMMARIZE is not supported: write SELECT min(col), max(col), count(DISTINCT col), count(*) FROM table"
-                .into(),
-        ));
-    }
-    if words.windows(2).any(|w| w == ["ASOF", "JOIN"] || w == ["ASOF", "LEFT"]) {
-        return Some(Error::Query(
-            "ASOF JOIN is supported with ON only (not USING, SEMI or ANTI): write ASOF [LEFT] JOIN b ON a.key = b.key AND a.ts >= b.ts".into(),
-        ));
-    }
-    if words.windows(2).any(|w| w[0] == "EXCLUDE" && ["CURRENT", "GROUP", "TIES"].contains(&w[1])) {
-        return Some(Error::Query(
-            "window frames with EXCLUDE CURRENT ROW, GROUP or TIES are not supported: write the frame without it and take the excluded rows out (count(x) OVER w - (x IS NOT NULL)::INT, or a self-join for min and max)".into(),
-        ));
-    }
-    if words.windows(2).any(|w| w == ["USING", "SAMPLE"]) {
-        return Some(Error::Query(
-            "USING SAMPLE is not supported: write ... ORDER BY random() LIMIT n for a sample of n rows".into(),
-        ));
-    }
-    None
-}
-
 /// Binary operators (and set operations, which nest the same way) make trees as deep as they
 /// are many; the parser's visitors and the planner walk those trees recursively, so a query
 /// with more is refused up front.
@@ -129,7 +101,9 @@ pub(crate) fn prepare(sql: &str) -> Result<Vec<Statement>> {
         None => parser.try_with_sql(sql),
     };
     let mut statements = parser.and_then(|mut parser| parser.parse_statements()).map_err(|e| {
-        unsupported_statement(sql).or_else(|| rewrite::refusals::lambda(sql)).unwrap_or_else(|| parse_error(e))
+        rewrite::refusals::unsupported_statement(sql)
+            .or_else(|| rewrite::refusals::lambda(sql))
+            .unwrap_or_else(|| parse_error(e))
     })?;
     if statements.is_empty() {
         return Err(Error::Query("no SQL statement was given".into()));

@@ -1,4 +1,5 @@
-//! One-line refusals for the DuckDB functions this layer lacks, each naming what to write instead.
+//! One-line refusals for the DuckDB functions and statements this layer lacks, each naming what to
+//! write instead.
 
 use std::sync::LazyLock;
 
@@ -80,6 +81,34 @@ pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>)
         .filter(|(distance, _)| *distance <= 2.min(name.len() / 3).max(1))
         .min()
         .map(|(_, c)| c)
+}
+
+/// DuckDB statements with no DataFusion equivalent, named with what to write instead.
+pub(crate) fn unsupported_statement(sql: &str) -> Option<Error> {
+    let upper = sql.to_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    if words.first() == Some(&"SUMMARIZE") {
+        return Some(Error::Query(
+            "SUMMARIZE is not supported: write SELECT min(col), max(col), count(DISTINCT col), count(*) FROM table"
+                .into(),
+        ));
+    }
+    if words.windows(2).any(|w| w == ["ASOF", "JOIN"] || w == ["ASOF", "LEFT"]) {
+        return Some(Error::Query(
+            "ASOF JOIN is supported with ON only (not USING, SEMI or ANTI): write ASOF [LEFT] JOIN b ON a.key = b.key AND a.ts >= b.ts".into(),
+        ));
+    }
+    if words.windows(2).any(|w| w[0] == "EXCLUDE" && ["CURRENT", "GROUP", "TIES"].contains(&w[1])) {
+        return Some(Error::Query(
+            "window frames with EXCLUDE CURRENT ROW, GROUP or TIES are not supported: write the frame without it and take the excluded rows out (count(x) OVER w - (x IS NOT NULL)::INT, or a self-join for min and max)".into(),
+        ));
+    }
+    if words.windows(2).any(|w| w == ["USING", "SAMPLE"]) {
+        return Some(Error::Query(
+            "USING SAMPLE is not supported: write ... ORDER BY random() LIMIT n for a sample of n rows".into(),
+        ));
+    }
+    None
 }
 
 /// A lambda that did not parse (outside the functions that take one), explained; `None` for other SQL.
