@@ -278,6 +278,22 @@ pub(crate) fn conjuncts(e: &Expr) -> Vec<&Expr> {
     }
 }
 
+/// The conjuncts of a condition, owned (a parenthesised AND is split too, other parentheses kept).
+pub(crate) fn into_conjuncts(e: Expr) -> Vec<Expr> {
+    use datafusion::sql::sqlparser::ast::BinaryOperator;
+    match e {
+        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
+            let mut all = into_conjuncts(*left);
+            all.extend(into_conjuncts(*right));
+            all
+        }
+        Expr::Nested(inner) if matches!(inner.as_ref(), Expr::BinaryOp { op: BinaryOperator::And, .. }) => {
+            into_conjuncts(*inner)
+        }
+        other => vec![other],
+    }
+}
+
 /// The name a select item gives its column, where it says one (an alias, or a column's name).
 pub(crate) fn output_name(item: &datafusion::sql::sqlparser::ast::SelectItem) -> Option<String> {
     use datafusion::sql::sqlparser::ast::SelectItem;

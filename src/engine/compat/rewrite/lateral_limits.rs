@@ -56,7 +56,7 @@ fn decorrelated(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option<D
     // The WHERE: equalities with the outer row, and conditions of the subquery's own.
     let mut own = Vec::new();
     let mut pairs = Vec::new();
-    for conjunct in conjuncts(body.selection.clone()) {
+    for conjunct in body.selection.clone().map(crate::engine::compat::ast::into_conjuncts).unwrap_or_default() {
         match &conjunct {
             Expr::BinaryOp { left, op: BinaryOperator::Eq, right } => {
                 match (side(left, &inner, &outer), side(right, &inner, &outer)) {
@@ -133,21 +133,6 @@ fn decorrelated(factor: &mut TableFactor, before: &[TableWithJoins]) -> Option<D
         })
         .collect();
     Some((alias_name, conditions, names))
-}
-
-fn conjuncts(e: Option<Expr>) -> Vec<Expr> {
-    match e {
-        Some(Expr::BinaryOp { left, op: BinaryOperator::And, right }) => {
-            let mut all = conjuncts(Some(*left));
-            all.extend(conjuncts(Some(*right)));
-            all
-        }
-        Some(Expr::Nested(inner)) if matches!(*inner, Expr::BinaryOp { op: BinaryOperator::And, .. }) => {
-            conjuncts(Some(*inner))
-        }
-        Some(e) => vec![e],
-        None => Vec::new(),
-    }
 }
 
 #[cfg(test)]

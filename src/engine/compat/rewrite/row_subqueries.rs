@@ -32,7 +32,8 @@ pub(crate) fn rows_compared(statement: &mut Statement) {
             if select.selection.as_ref().is_some_and(|s| ast::conjuncts(s).iter().any(rows_in))
                 && let Some(condition) = select.selection.take()
             {
-                select.selection = Some(and(owned_conjuncts(condition).into_iter().map(|c| matched(&c).unwrap_or(c))));
+                select.selection =
+                    Some(and(ast::into_conjuncts(condition).into_iter().map(|c| matched(&c).unwrap_or(c))));
             }
             ControlFlow::Continue(())
         }
@@ -63,20 +64,6 @@ fn counted(expr: &Expr) -> Option<Expr> {
         _ => return None,
     };
     Parser::new(&DuckDbCompatDialect).try_with_sql(&text).ok()?.parse_expr().ok()
-}
-
-fn owned_conjuncts(condition: Expr) -> Vec<Expr> {
-    match condition {
-        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
-            let mut all = owned_conjuncts(*left);
-            all.extend(owned_conjuncts(*right));
-            all
-        }
-        Expr::Nested(inner) if matches!(inner.as_ref(), Expr::BinaryOp { op: BinaryOperator::And, .. }) => {
-            owned_conjuncts(*inner)
-        }
-        other => vec![other],
-    }
 }
 
 /// `(a, b) [NOT] IN (SELECT x, y ...)` as a filter: [NOT] `EXISTS` of a row of the subquery

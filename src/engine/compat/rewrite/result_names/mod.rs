@@ -55,8 +55,8 @@ impl Namer<'_> {
             Expr::UnaryOp { op: UnaryOperator::Not, expr } => format!("(NOT {})", w(expr)),
             // DuckDB folds a sign into a number (`- -2` is the constant 2).
             Expr::UnaryOp { op: UnaryOperator::Minus, expr } => match strip(expr) {
-                Expr::Value(v) if matches!(v.value, Value::Number(..)) => format!("-{}", constant(&v.value)),
-                Expr::UnaryOp { op: UnaryOperator::Minus, expr: number } if matches!(strip(number), Expr::Value(v) if matches!(v.value, Value::Number(..))) => {
+                Expr::Value(v) if is_number(v) => format!("-{}", constant(&v.value)),
+                Expr::UnaryOp { op: UnaryOperator::Minus, expr: number } if matches!(strip(number), Expr::Value(v) if is_number(v)) => {
                     w(number)
                 }
                 inner => format!("(-({}))", w(inner)),
@@ -279,9 +279,12 @@ fn operator(op: &BinaryOperator) -> String {
     match op {
         BinaryOperator::NotEq => "!=".into(),
         BinaryOperator::DuckIntegerDivide | BinaryOperator::MyIntegerDivide => "//".into(),
-        BinaryOperator::PGExp => "^".into(),
         other => other.to_string(),
     }
+}
+
+fn is_number(value: &datafusion::sql::sqlparser::ast::ValueWithSpan) -> bool {
+    matches!(value.value, Value::Number(..))
 }
 
 fn constant(value: &Value) -> String {
